@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Parley's tests need. Idempotent: a package that is
+# already installed is skipped, so a warm machine spends a second here.
+#   chromium        real-browser WebRTC tests (driven by playwright-core, never downloaded)
+#   coturn          TURN relay tests (TURN REST API credentials)
+#   espeak-ng, sox  fake-microphone WAV files for the browser tests
+#   postgresql      the PostgreSQL storage engine when none answers on 127.0.0.1:5432
+#   redis-server    the Redis adapter tests when none answers on 127.0.0.1:6379
+#   iproute2        `ip` inside the loopback-only network namespace of the media tests
+set -euo pipefail
+
+packages=(chromium coturn espeak-ng sox postgresql redis-server iproute2 util-linux)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "[system-deps] all present: ${packages[*]}"
+  exit 0
+fi
+
+echo "[system-deps] installing: ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# coturn's Debian package enables a system service; the tests start their own instance.
+echo "[system-deps] done"

@@ -1,0 +1,206 @@
+/**
+ * The composition root: config → storage → auth → HTTP routes → socket namespaces.
+ * Every dependency is built here and passed down explicitly; nothing else news up services.
+ */
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import cors from '@fastify/cors';
+import rateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { Server as SocketServer } from 'socket.io';
+import { AccountService } from './auth/accountService.js';
+import {
+  ExternalAuthenticator,
+  ExternalRoomAccessPolicy,
+  LocalAuthenticator,
+  LocalRoomAccessPolicy,
+  type Authenticator,
+  type RoomAccessPolicy,
+} from './auth/authenticator.js';
+import { TokenService } from './auth/tokens.js';
+import type { Config } from './config/config.js';
+import { RoomDirectory } from './domain/roomDirectory.js';
+import { AuthHooks } from './http/authHooks.js';
+import { errorReply, installErrorHandling } from './http/errorHandling.js';
+import { authRoutes } from './http/routes/authRoutes.js';
+import { callConfigRoutes } from './http/routes/callConfigRoutes.js';
+import { healthRoutes } from './http/routes/healthRoutes.js';
+import { tokenRoutes } from './http/routes/tokenRoutes.js';
+import { userRoutes } from './http/routes/userRoutes.js';
+import { IceServerProvider } from './ice/iceServers.js';
+import type { Logger } from './log/logger.js';
+import { Metrics } from './metrics/metrics.js';
+import { attachAdminNamespace } from './socket/adminNamespace.js';
+import { EventRouter } from './socket/eventRouter.js';
+import { handshakeAuthMiddleware } from './socket/handshakeAuth.js';
+import { attachSignalingNamespace, type SessionAudioSink, type SessionMember } from './socket/signalingNamespace.js';
+import { attachStudyNamespace, type StudyMember } from './socket/studyNamespace.js';
+import { openStorage, type Storage, type StorageOptions } from './storage/database.js';
+import { AuthSessionRepository } from './storage/authSessionRepository.js';
+import { UserRepository } from './storage/userRepository.js';
+
+export interface Parley {
+  http: FastifyInstance;
+  io: SocketServer;
+  storage: Storage;
+  metrics: Metrics;
+  tokens: TokenService;
+  accounts: AccountService;
+  /** Starts listening; resolves with the base URL. */
+  listen(): Promise<string>;
+  /** Graceful stop: refuse new work, tell every socket, disconnect, close storage. */
+  close(reason?: string): Promise<void>;
+}
+
+export interface ParleyOverrides {
+  /** Storage options beyond the config (tests put PostgreSQL tables in their own schema). */
+  storage?: StorageOptions;
+  audioSink?: SessionAudioSink;
+}
+
+const webRoot = fileURLToPath(new URL('../web/', import.meta.url));
+
+export async function createParley(config: Config, logger: Logger, overrides: ParleyOverrides = {}): Promise<Parley> {
+  if (config.auth.jwtSecretGenerated) logger.warn('JWT_SECRET is not set: using a random secret, so tokens stop working when the server restarts. Set JWT_SECRET (openssl rand -hex 32).');
+
+  const storage = await openStorage(overrides.storage ?? config.storage, logger.child({ module: 'storage' }));
+  const metrics = new Metrics();
+  const users = new UserRepository(storage.db);
+  const sessions = new AuthSessionRepository(storage.db);
+  const tokens = new TokenService(config.auth.jwtSecret, config.auth.accessTokenTtlSeconds, config.auth.roomTokenTtlSeconds);
+  const accounts = new AccountService(users, sessions, tokens, config.auth.signupOpen);
+  const localAuth = new LocalAuthenticator(tokens, users, sessions, config.auth.allowAnonymousSockets);
+  const socketAuth: Authenticator = config.auth.mode === 'external' ? new ExternalAuthenticator(config.auth.verifyUrl!, config.auth.httpTimeoutMs) : localAuth;
+  const access: RoomAccessPolicy =
+    config.auth.mode === 'external' ? new ExternalRoomAccessPolicy(config.auth.membershipCheckUrl, config.auth.httpTimeoutMs) : new LocalRoomAccessPolicy();
+  const ice = new IceServerProvider(config.ice);
+
+  // Rooms of every surface live in the domain; the namespaces only translate.
+  const studyRooms = new RoomDirectory<StudyMember>();
+  const sessionRooms = new RoomDirectory<SessionMember>();
+  let draining = false;
+
+  const http = Fastify({ loggerInstance: logger.child({ module: 'http' }) as FastifyBaseLogger, bodyLimit: 256 * 1024, trustProxy: true, forceCloseConnections: 'idle' }).withTypeProvider<ZodTypeProvider>();
+  http.setValidatorCompiler(validatorCompiler);
+  http.setSerializerCompiler(serializerCompiler);
+  installErrorHandling(http);
+
+  const corsOrigin = config.cors.origins.includes('*') ? true : config.cors.origins;
+  await http.register(cors, { origin: corsOrigin, credentials: true });
+  await http.register(rateLimit, {
+    max: config.rateLimit.max,
+    timeWindow: config.rateLimit.windowMs,
+    errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, ...errorReply('RATE_LIMITED', `rate limit exceeded: ${ctx.max} requests per ${ctx.after}; retry later`) }),
+  });
+  await http.register(swagger, {
+    openapi: {
+      info: { title: 'Parley API', version: '0.1.0', description: 'REST surface of Parley. Socket.IO protocols are described in the README.' },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await http.register(swaggerUi, { routePrefix: '/api/docs' });
+
+  http.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    metrics.httpRequests.inc({ method: req.method, route, status: String(reply.statusCode) });
+    metrics.httpDuration.observe({ method: req.method, route }, reply.elapsedTime / 1000);
+  });
+  http.addHook('onRequest', async (_req, reply) => {
+    if (draining) reply.header('connection', 'close');
+  });
+
+  const authHooks = new AuthHooks(localAuth);
+  const io = new SocketServer(http.server, {
+    cors: { origin: corsOrigin, credentials: true },
+    maxHttpBufferSize: config.socketMaxPayloadBytes,
+    serveClient: true,
+  });
+
+  const healthSource = {
+    connections: () => io.engine.clientsCount,
+    rooms: () => [...studyRooms.summary(), ...sessionRooms.summary()],
+    checkStorage: () => storage.ping(),
+    draining: () => draining,
+  };
+
+  await http.register(healthRoutes({ source: healthSource, metrics }));
+  await http.register(tokenRoutes({ tokens }));
+  await http.register(authRoutes({ accounts, auth: authHooks }), { prefix: '/api/v1/auth' });
+  await http.register(userRoutes({ accounts, auth: authHooks }), { prefix: '/api/v1/users' });
+  await http.register(callConfigRoutes({ ice, auth: authHooks }), { prefix: '/api/v1/calls' });
+  await http.register(fastifyStatic, { root: webRoot, prefix: '/', index: ['index.html'] });
+
+  const handshake = handshakeAuthMiddleware(socketAuth, logger.child({ module: 'socket-auth' }));
+  const routerFor = (namespace: string) =>
+    new EventRouter({
+      namespace,
+      limiter: new RateLimiterMemory({ points: config.rateLimit.socketEventsPerSecond, duration: 1 }),
+      logger: logger.child({ module: 'socket', namespace }),
+      metrics,
+    });
+
+  const defaultNs = io.of('/');
+  defaultNs.use(handshake);
+  attachStudyNamespace({ namespace: defaultNs, rooms: studyRooms, access, router: routerFor('/'), metrics, logger: logger.child({ module: 'study-ns' }) });
+
+  const signalingNs = io.of('/signaling');
+  signalingNs.use(handshake);
+  attachSignalingNamespace({
+    namespace: signalingNs,
+    rooms: sessionRooms,
+    access,
+    router: routerFor('/signaling'),
+    metrics,
+    logger: logger.child({ module: 'signaling-ns' }),
+    audioSink: overrides.audioSink ?? { push: () => undefined },
+  });
+
+  const adminNs = io.of('/admin');
+  adminNs.use(handshake);
+  attachAdminNamespace({ namespace: adminNs, router: routerFor('/admin'), metrics, rooms: healthSource.rooms, connections: healthSource.connections });
+
+  let closing: Promise<void> | undefined;
+  return {
+    http,
+    io,
+    storage,
+    metrics,
+    tokens,
+    accounts,
+    async listen() {
+      await http.listen({ port: config.port, host: config.host });
+      const addr = http.server.address();
+      const port = typeof addr === 'object' && addr ? addr.port : config.port;
+      const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+      return `http://${host}:${port}`;
+    },
+    close(reason = 'shutdown') {
+      closing ??= (async () => {
+        draining = true;
+        logger.info({ reason, connections: io.engine.clientsCount }, 'draining: telling peers and closing');
+        for (const ns of [defaultNs, signalingNs, adminNs]) ns.emit('server-shutdown', { reason, reconnect: true });
+        // Let the notice leave the socket buffers before the transports close.
+        await new Promise((r) => setTimeout(r, 100));
+        io.disconnectSockets(true);
+        await new Promise<void>((resolve) => {
+          io.engine.close();
+          resolve();
+        });
+        await http.close();
+        await storage.close();
+        logger.info('closed');
+      })();
+      return closing;
+    },
+  };
+}
+
+export function randomSecret(): string {
+  return randomBytes(32).toString('hex');
+}

@@ -1,0 +1,95 @@
+/** Member management from seed 003: sign up, sign in, sign out, withdraw; admins manage accounts. */
+import { randomUUID } from 'node:crypto';
+import { ParleyError } from '../errors.js';
+import type { AuthSessionRepository } from '../storage/authSessionRepository.js';
+import type { Role } from '../storage/schema.js';
+import type { User, UserRepository } from '../storage/userRepository.js';
+import type { Identity } from './identity.js';
+import { hashPassword, verifyPassword } from './passwords.js';
+import type { TokenService } from './tokens.js';
+
+export interface SignInResult {
+  accessToken: string;
+  tokenType: 'Bearer';
+  expiresAt: string;
+  user: User;
+}
+
+// A real hash so that an unknown email costs the same time as a wrong password.
+const dummyHash = hashPassword(randomUUID());
+
+export class AccountService {
+  constructor(
+    private readonly users: UserRepository,
+    private readonly sessions: AuthSessionRepository,
+    private readonly tokens: TokenService,
+    private readonly signupOpen: boolean,
+  ) {}
+
+  /** Open sign-up creates an agent; the very first account of a fresh install becomes admin. */
+  async signUp(input: { email: string; password: string; name: string }): Promise<User> {
+    const first = (await this.users.count()) === 0;
+    if (!this.signupOpen && !first) throw new ParleyError('FORBIDDEN', 'sign-up is closed on this server; ask an admin to create your account');
+    return this.users.create({ email: input.email, name: input.name, passwordHash: await hashPassword(input.password), role: first ? 'admin' : 'agent' });
+  }
+
+  async createByAdmin(input: { email: string; password: string; name: string; role: Role }): Promise<User> {
+    if (input.role === 'customer') throw new ParleyError('INVALID_PAYLOAD', 'accounts are for agents and admins; customers use room tokens');
+    return this.users.create({ email: input.email, name: input.name, passwordHash: await hashPassword(input.password), role: input.role });
+  }
+
+  async signIn(email: string, password: string): Promise<SignInResult> {
+    const user = await this.users.findByEmail(email);
+    const ok = await verifyPassword(user?.passwordHash ?? (await dummyHash), password);
+    if (!user || !ok) throw new ParleyError('UNAUTHORIZED', 'wrong email or password');
+    if (user.status !== 'active') throw new ParleyError('FORBIDDEN', `account is ${user.status}`);
+    const sessionId = randomUUID();
+    const { token, expiresAt } = await this.tokens.issueAccessToken({ userId: user.id, role: user.role, name: user.name, sessionId });
+    await this.sessions.create(sessionId, user.id, expiresAt);
+    const { passwordHash: _omit, ...pub } = user;
+    return { accessToken: token, tokenType: 'Bearer', expiresAt: expiresAt.toISOString(), user: pub };
+  }
+
+  async signOut(identity: Identity): Promise<void> {
+    if (identity.sessionId) await this.sessions.revoke(identity.sessionId);
+  }
+
+  /** Withdrawal: the password confirms it; the account is closed and its email freed. */
+  async withdraw(identity: Identity, password: string): Promise<void> {
+    const user = await this.users.findById(identity.userId);
+    if (!user || !(await verifyPassword(user.passwordHash, password))) throw new ParleyError('UNAUTHORIZED', 'wrong password');
+    await this.sessions.revokeAllForUser(user.id);
+    await this.users.update(user.id, { status: 'withdrawn', email: `withdrawn+${user.id}@parley.invalid` });
+  }
+
+  async setStatus(userId: string, status: 'active' | 'disabled'): Promise<User> {
+    const user = await this.users.findById(userId);
+    if (!user || user.status === 'withdrawn') throw new ParleyError('NOT_FOUND', `no account ${userId}`);
+    if (status === 'disabled') await this.sessions.revokeAllForUser(userId);
+    return this.users.update(userId, { status });
+  }
+
+  async setRole(userId: string, role: 'agent' | 'admin'): Promise<User> {
+    const user = await this.users.findById(userId);
+    if (!user || user.status === 'withdrawn') throw new ParleyError('NOT_FOUND', `no account ${userId}`);
+    return this.users.update(userId, { role });
+  }
+
+  async resetPassword(userId: string, password: string): Promise<User> {
+    const user = await this.users.findById(userId);
+    if (!user || user.status === 'withdrawn') throw new ParleyError('NOT_FOUND', `no account ${userId}`);
+    await this.sessions.revokeAllForUser(userId);
+    return this.users.update(userId, { passwordHash: await hashPassword(password) });
+  }
+
+  async get(userId: string): Promise<User> {
+    const user = await this.users.findById(userId);
+    if (!user || user.status === 'withdrawn') throw new ParleyError('NOT_FOUND', `no account ${userId}`);
+    const { passwordHash: _omit, ...pub } = user;
+    return pub;
+  }
+
+  list(): Promise<User[]> {
+    return this.users.list();
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * The JWTs Parley signs (HS256, jose):
+ *  - access tokens for agents and admins: `{ sub, role, name, sid, typ: 'access' }`
+ *  - room tokens from POST /token (seed 004), shaped like LiveKit/OpenVidu grants so existing
+ *    clients can read them: `{ sub: participantName, name, video: { room, roomJoin: true }, typ: 'room' }`
+ */
+import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { z } from 'zod';
+import { ParleyError } from '../errors.js';
+
+const ISSUER = 'parley';
+
+const accessClaims = z.object({
+  typ: z.literal('access'),
+  sub: z.string(),
+  role: z.enum(['agent', 'admin', 'customer']),
+  name: z.string().optional(),
+  sid: z.string(),
+});
+const roomClaims = z.object({
+  typ: z.literal('room'),
+  sub: z.string(),
+  name: z.string().optional(),
+  video: z.object({ room: z.string(), roomJoin: z.boolean() }),
+});
+const anyClaims = z.discriminatedUnion('typ', [accessClaims, roomClaims]);
+
+export type AccessClaims = z.infer<typeof accessClaims>;
+export type RoomClaims = z.infer<typeof roomClaims>;
+export type ParleyClaims = z.infer<typeof anyClaims>;
+
+export class TokenService {
+  private readonly key: Uint8Array;
+  constructor(
+    secret: string,
+    private readonly accessTtlSeconds: number,
+    private readonly roomTtlSeconds: number,
+  ) {
+    this.key = new TextEncoder().encode(secret);
+  }
+
+  async issueAccessToken(input: { userId: string; role: AccessClaims['role']; name?: string; sessionId: string }): Promise<{ token: string; expiresAt: Date }> {
+    const expiresAt = new Date(Date.now() + this.accessTtlSeconds * 1000);
+    const token = await new SignJWT({ typ: 'access', role: input.role, name: input.name, sid: input.sessionId })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject(input.userId)
+      .setIssuer(ISSUER)
+      .setIssuedAt()
+      .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
+      .sign(this.key);
+    return { token, expiresAt };
+  }
+
+  async issueRoomToken(input: { room: string; participant: string }): Promise<{ token: string; expiresAt: Date }> {
+    const expiresAt = new Date(Date.now() + this.roomTtlSeconds * 1000);
+    const token = await new SignJWT({ typ: 'room', name: input.participant, video: { room: input.room, roomJoin: true } })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject(input.participant)
+      .setIssuer(ISSUER)
+      .setIssuedAt()
+      .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
+      .sign(this.key);
+    return { token, expiresAt };
+  }
+
+  /** Verifies signature, issuer and expiry; throws UNAUTHORIZED with the reason. */
+  async verify(token: string): Promise<ParleyClaims> {
+    try {
+      const { payload } = await jwtVerify(token, this.key, { issuer: ISSUER, algorithms: ['HS256'] });
+      const claims = anyClaims.safeParse(payload);
+      if (!claims.success) throw new ParleyError('UNAUTHORIZED', 'token is not a Parley access or room token');
+      return claims.data;
+    } catch (err) {
+      if (err instanceof ParleyError) throw err;
+      if (err instanceof joseErrors.JWTExpired) throw new ParleyError('UNAUTHORIZED', 'token expired; sign in again or request a new room token');
+      throw new ParleyError('UNAUTHORIZED', 'invalid token');
+    }
+  }
+}

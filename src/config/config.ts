@@ -1,0 +1,175 @@
+/**
+ * Parley's whole configuration, read from the environment once at start.
+ *
+ * Every variable is declared here with its default; `.env.example` lists the same
+ * variables. A bad value stops the server with one line per problem, naming the
+ * variable, what was wrong and what to set instead.
+ */
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const csv = z
+  .string()
+  .transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0));
+
+const positiveInt = z.coerce.number().int().positive();
+
+const envSchema = z
+  .object({
+    /** HTTP port for REST, Socket.IO and the web pages. */
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    /** Address to bind. */
+    HOST: z.string().min(1).default('0.0.0.0'),
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    /** pino level: fatal, error, warn, info, debug, trace, silent. */
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+    /** Storage: a PostgreSQL URL (postgres://…) switches from the embedded SQLite file. */
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+      .optional(),
+    /** SQLite file used when DATABASE_URL is not set (":memory:" for a throwaway database). */
+    SQLITE_PATH: z.string().min(1).default('./data/parley.sqlite'),
+
+    /** Secret for every JWT Parley signs (access tokens, room tokens). At least 32 characters. */
+    JWT_SECRET: z.string().min(32, 'must be at least 32 characters (try: openssl rand -hex 32)').optional(),
+    /** Lifetime of an agent/admin access token, in seconds. */
+    ACCESS_TOKEN_TTL_SECONDS: positiveInt.default(8 * 3600),
+    /** Lifetime of a room token from POST /token, in seconds. */
+    ROOM_TOKEN_TTL_SECONDS: positiveInt.default(6 * 3600),
+    /** Anyone may sign up as an agent (the first account becomes admin). "false": only admins create accounts. */
+    SIGNUP_OPEN: bool.default(true),
+    /** Sockets without a token are accepted as anonymous customers (seed 001/002 clients send none). */
+    ALLOW_ANONYMOUS_SOCKETS: bool.default(true),
+
+    /** "local": Parley's own JWTs. "external": verify sockets and room membership over HTTP (seed 002's Next.js flow). */
+    AUTH_MODE: z.enum(['local', 'external']).default('local'),
+    /** Base URL of the external app; the two URLs below default to its seed-002 paths. */
+    NEXTJS_URL: z.url().optional(),
+    /** POST {userId, token} → 2xx {valid?, user?, role?}. Default: NEXTJS_URL + /api/auth/verify. */
+    AUTH_VERIFY_URL: z.url().optional(),
+    /** GET with {studyId} and {roomId} substituted, ?userId=… → 2xx {isMember}. Default: NEXTJS_URL + /api/studies/{studyId}/check-member. */
+    MEMBERSHIP_CHECK_URL: z.string().min(1).optional(),
+    /** Timeout for the external auth calls, in milliseconds. */
+    AUTH_HTTP_TIMEOUT_MS: positiveInt.default(3000),
+
+    /** Comma-separated origins allowed by CORS (REST and Socket.IO). "*" allows any. */
+    ALLOWED_ORIGINS: csv.default(['http://localhost:3000']),
+
+    /** REST rate limit: requests per window per client address. */
+    RATE_LIMIT_MAX: positiveInt.default(300),
+    RATE_LIMIT_WINDOW_MS: positiveInt.default(60_000),
+    /** Socket rate limit: events per second per socket. */
+    SOCKET_EVENTS_PER_SECOND: positiveInt.default(100),
+    /** Largest Socket.IO message accepted, in bytes; bigger ones close that socket. */
+    SOCKET_MAX_PAYLOAD_BYTES: positiveInt.default(1_000_000),
+
+    /** STUN servers handed to clients (comma-separated). */
+    STUN_SERVER_URL: csv.default(['stun:stun.l.google.com:19302']),
+    /** TURN URLs (comma-separated, e.g. turn:turn.example.com:3478?transport=udp). Needs TURN_SECRET. */
+    TURN_URLS: csv.optional(),
+    /** coturn's static-auth-secret (TURN REST API). */
+    TURN_SECRET: z.string().min(1).optional(),
+    /** Lifetime of generated TURN credentials, in seconds. */
+    TURN_CREDENTIAL_TTL_SECONDS: positiveInt.default(3600),
+
+    /** SIGTERM/SIGINT: time allowed for draining before the process exits anyway. */
+    SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
+  })
+  .superRefine((env, ctx) => {
+    if (env.TURN_URLS && env.TURN_URLS.length > 0 && !env.TURN_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['TURN_SECRET'], message: 'is required when TURN_URLS is set (coturn static-auth-secret)' });
+    }
+    if (env.AUTH_MODE === 'external' && !env.NEXTJS_URL && !env.AUTH_VERIFY_URL) {
+      ctx.addIssue({ code: 'custom', path: ['AUTH_VERIFY_URL'], message: 'AUTH_MODE=external needs NEXTJS_URL or AUTH_VERIFY_URL' });
+    }
+    if (env.NODE_ENV === 'production' && !env.JWT_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required in production (try: openssl rand -hex 32)' });
+    }
+  });
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  port: number;
+  host: string;
+  nodeEnv: Env['NODE_ENV'];
+  logLevel: Env['LOG_LEVEL'];
+  storage: { kind: 'postgres'; url: string } | { kind: 'sqlite'; path: string };
+  auth: {
+    mode: 'local' | 'external';
+    jwtSecret: string;
+    /** True when no JWT_SECRET was given and a random one is used (tokens die with the process). */
+    jwtSecretGenerated: boolean;
+    accessTokenTtlSeconds: number;
+    roomTokenTtlSeconds: number;
+    signupOpen: boolean;
+    allowAnonymousSockets: boolean;
+    verifyUrl?: string;
+    membershipCheckUrl?: string;
+    httpTimeoutMs: number;
+  };
+  cors: { origins: string[] };
+  rateLimit: { max: number; windowMs: number; socketEventsPerSecond: number };
+  socketMaxPayloadBytes: number;
+  ice: { stunUrls: string[]; turnUrls: string[]; turnSecret?: string; turnTtlSeconds: number };
+  shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}\nSee .env.example for every variable and its default.`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and validates the environment. Empty strings count as unset. */
+export function loadConfig(source: NodeJS.ProcessEnv, randomSecret: () => string): Config {
+  const cleaned: Record<string, string> = {};
+  for (const [k, v] of Object.entries(source)) if (v !== undefined && v !== '') cleaned[k] = v;
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => {
+        const name = i.path.join('.') || '(environment)';
+        const got = typeof i.path[0] === 'string' && cleaned[i.path[0]] !== undefined ? ` (got "${cleaned[i.path[0]]}")` : '';
+        return `${name}: ${i.message}${got}`;
+      }),
+    );
+  }
+  const env = parsed.data;
+  const nextjs = env.NEXTJS_URL?.replace(/\/+$/, '');
+  return {
+    port: env.PORT,
+    host: env.HOST,
+    nodeEnv: env.NODE_ENV,
+    logLevel: env.LOG_LEVEL,
+    storage: env.DATABASE_URL ? { kind: 'postgres', url: env.DATABASE_URL } : { kind: 'sqlite', path: env.SQLITE_PATH },
+    auth: {
+      mode: env.AUTH_MODE,
+      jwtSecret: env.JWT_SECRET ?? randomSecret(),
+      jwtSecretGenerated: !env.JWT_SECRET,
+      accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
+      roomTokenTtlSeconds: env.ROOM_TOKEN_TTL_SECONDS,
+      signupOpen: env.SIGNUP_OPEN,
+      allowAnonymousSockets: env.ALLOW_ANONYMOUS_SOCKETS,
+      verifyUrl: env.AUTH_VERIFY_URL ?? (nextjs ? `${nextjs}/api/auth/verify` : undefined),
+      membershipCheckUrl: env.MEMBERSHIP_CHECK_URL ?? (nextjs ? `${nextjs}/api/studies/{studyId}/check-member` : undefined),
+      httpTimeoutMs: env.AUTH_HTTP_TIMEOUT_MS,
+    },
+    cors: { origins: env.ALLOWED_ORIGINS },
+    rateLimit: { max: env.RATE_LIMIT_MAX, windowMs: env.RATE_LIMIT_WINDOW_MS, socketEventsPerSecond: env.SOCKET_EVENTS_PER_SECOND },
+    socketMaxPayloadBytes: env.SOCKET_MAX_PAYLOAD_BYTES,
+    ice: {
+      stunUrls: env.STUN_SERVER_URL,
+      turnUrls: env.TURN_URLS ?? [],
+      turnSecret: env.TURN_SECRET,
+      turnTtlSeconds: env.TURN_CREDENTIAL_TTL_SECONDS,
+    },
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+  };
+}

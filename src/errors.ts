@@ -1,0 +1,50 @@
+/**
+ * The one error type that crosses Parley's edges. REST turns it into a 4xx/5xx JSON body,
+ * Socket.IO into an ack `{ error: { code, message } }` or an `error` event.
+ */
+export type ErrorCode =
+  | 'INVALID_PAYLOAD'
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'NOT_IN_ROOM'
+  | 'UNKNOWN_PEER'
+  | 'CONFLICT'
+  | 'RATE_LIMITED'
+  | 'AUTH_UNAVAILABLE'
+  | 'SHUTTING_DOWN'
+  | 'INTERNAL';
+
+const statusByCode: Record<ErrorCode, number> = {
+  INVALID_PAYLOAD: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  NOT_IN_ROOM: 404,
+  UNKNOWN_PEER: 404,
+  CONFLICT: 409,
+  RATE_LIMITED: 429,
+  AUTH_UNAVAILABLE: 503,
+  SHUTTING_DOWN: 503,
+  INTERNAL: 500,
+};
+
+export class ParleyError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ParleyError';
+    this.status = statusByCode[code];
+  }
+}
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string };
+}
+
+export function toErrorBody(err: ParleyError): ErrorBody {
+  return { error: { code: err.code, message: err.message } };
+}

@@ -1,0 +1,44 @@
+/** REST authentication: `Authorization: Bearer <access token>`, then a role check. */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Authenticator } from '../auth/authenticator.js';
+import { hasRole, type Identity, type Role } from '../auth/identity.js';
+import { ParleyError } from '../errors.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    identity?: Identity;
+  }
+}
+
+export function bearerToken(request: FastifyRequest): string | undefined {
+  const h = request.headers.authorization;
+  return typeof h === 'string' && h.startsWith('Bearer ') ? h.slice(7).trim() : undefined;
+}
+
+export class AuthHooks {
+  constructor(private readonly authenticator: Authenticator) {}
+
+  /** preHandler: requires a signed-in identity with at least `role`. */
+  require(role: Role) {
+    return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+      const token = bearerToken(request);
+      if (!token) throw new ParleyError('UNAUTHORIZED', 'sign in first: send Authorization: Bearer <accessToken>');
+      const identity = await this.authenticator.authenticate({ token });
+      if (!hasRole(identity, role)) throw new ParleyError('FORBIDDEN', `this needs the ${role} role; you are ${identity.role}`);
+      request.identity = identity;
+    };
+  }
+
+  /** preHandler: attaches the identity when a valid token is present, and nothing otherwise. */
+  optional() {
+    return async (request: FastifyRequest): Promise<void> => {
+      const token = bearerToken(request);
+      if (token) request.identity = await this.authenticator.authenticate({ token });
+    };
+  }
+}
+
+export function identityOf(request: FastifyRequest): Identity {
+  if (!request.identity) throw new ParleyError('UNAUTHORIZED', 'sign in first');
+  return request.identity;
+}

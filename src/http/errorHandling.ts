@@ -1,0 +1,38 @@
+/**
+ * One error body for every REST route: `{ success: false, error: { code, message } }`
+ * (`success` keeps seed 001's envelope). Validation, size, parse and rate-limit errors from
+ * Fastify's own layers are mapped to the same shape, so a client never sees an HTML page
+ * or a stack trace.
+ */
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { ParleyError, type ErrorCode } from '../errors.js';
+
+export function errorReply(code: ErrorCode, message: string) {
+  return { success: false as const, error: { code, message } };
+}
+
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError | ParleyError | Error, request, reply) => {
+    if (err instanceof ParleyError) return reply.status(err.status).send(errorReply(err.code, err.message));
+    if (hasZodFastifySchemaValidationErrors(err)) {
+      const detail = err.validation
+        .slice(0, 5)
+        .map((v) => `${v.instancePath ? v.instancePath.slice(1).replaceAll('/', '.') : (err.validationContext ?? 'body')}: ${v.message}`)
+        .join('; ');
+      return reply.status(400).send(errorReply('INVALID_PAYLOAD', `invalid ${err.validationContext ?? 'request'}: ${detail}`));
+    }
+    const fe = err as FastifyError;
+    const status = fe.statusCode ?? 500;
+    if (status === 429) return reply.status(429).send(errorReply('RATE_LIMITED', fe.message));
+    if (status === 413) return reply.status(413).send(errorReply('INVALID_PAYLOAD', 'request body too large'));
+    if (status === 415) return reply.status(415).send(errorReply('INVALID_PAYLOAD', `unsupported content type; send application/json`));
+    if (status >= 400 && status < 500) return reply.status(status).send(errorReply('INVALID_PAYLOAD', fe.message));
+    request.log.error({ err }, 'request failed');
+    return reply.status(500).send(errorReply('INTERNAL', 'internal error; the server logged it'));
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    reply.status(404).send(errorReply('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`));
+  });
+}

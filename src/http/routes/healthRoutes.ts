@@ -1,0 +1,72 @@
+/**
+ * Seed 002's `GET /health` and `GET /metrics` (JSON), plus Prometheus text:
+ * `GET /metrics` answers Prometheus text when the Accept header asks for
+ * `text/plain` or `application/openmetrics-text` (as Prometheus' scraper does), and
+ * `GET /metrics/prometheus` always does.
+ */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Metrics } from '../../metrics/metrics.js';
+
+export interface HealthSource {
+  connections(): number;
+  rooms(): Array<{ name: string; participants: number }>;
+  /** Throws when storage cannot be reached. */
+  checkStorage(): Promise<void>;
+  draining(): boolean;
+}
+
+function wantsPrometheus(accept: string | undefined): boolean {
+  if (!accept) return false;
+  const first = accept.split(',')[0]?.trim().toLowerCase() ?? '';
+  return first.startsWith('text/plain') || first.startsWith('application/openmetrics-text');
+}
+
+export const healthRoutes =
+  ({ source, metrics }: { source: HealthSource; metrics: Metrics }): FastifyPluginAsyncZod =>
+  async (app) => {
+    const noLimit = { rateLimit: false } as const;
+
+    app.get(
+      '/health',
+      {
+        config: noLimit,
+        schema: {
+          tags: ['operations'],
+          summary: 'Liveness and readiness (503 while draining or when storage is down)',
+          response: {
+            200: z.object({ status: z.literal('ok'), connections: z.number(), uptime: z.number(), timestamp: z.string() }),
+            503: z.object({ status: z.enum(['draining', 'error']), connections: z.number(), uptime: z.number(), timestamp: z.string(), reason: z.string() }),
+          },
+        },
+      },
+      async (_req, reply) => {
+        const base = { connections: source.connections(), uptime: process.uptime(), timestamp: new Date().toISOString() };
+        if (source.draining()) return reply.status(503).send({ status: 'draining' as const, ...base, reason: 'server is shutting down' });
+        try {
+          await source.checkStorage();
+        } catch (err) {
+          return reply.status(503).send({ status: 'error' as const, ...base, reason: `storage unreachable: ${err instanceof Error ? err.message : String(err)}` });
+        }
+        return { status: 'ok' as const, ...base };
+      },
+    );
+
+    const jsonMetrics = () => {
+      const roomDetails = source.rooms();
+      return { connections: source.connections(), rooms: roomDetails.length, roomDetails, memory: process.memoryUsage(), uptime: process.uptime() };
+    };
+
+    app.get(
+      '/metrics',
+      { config: noLimit, schema: { tags: ['operations'], summary: 'Seed 002 metrics as JSON; Prometheus text when Accept asks for text/plain' } },
+      async (req, reply) => {
+        if (wantsPrometheus(req.headers.accept)) return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+        return jsonMetrics();
+      },
+    );
+
+    app.get('/metrics/prometheus', { config: noLimit, schema: { tags: ['operations'], summary: 'Prometheus text exposition' } }, async (_req, reply) =>
+      reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+    );
+  };

@@ -1,0 +1,59 @@
+/**
+ * Schema migrations, run on every start (already-applied ones are skipped by Kysely's
+ * migration table). Add a new entry for each change; never edit an applied one.
+ */
+import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import type { Logger } from '../log/logger.js';
+
+type Dialect = 'sqlite' | 'postgres';
+
+function timestampType(dialect: Dialect) {
+  return dialect === 'postgres' ? sql`timestamptz` : sql`text`;
+}
+
+function migrations(dialect: Dialect): Record<string, Migration> {
+  const ts = timestampType(dialect);
+  return {
+    '0001_users_and_sessions': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('users')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('email', 'text', (c) => c.notNull().unique())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('password_hash', 'text', (c) => c.notNull())
+          .addColumn('role', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('created_at', ts, (c) => c.notNull())
+          .addColumn('updated_at', ts, (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('auth_sessions')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+          .addColumn('created_at', ts, (c) => c.notNull())
+          .addColumn('expires_at', ts, (c) => c.notNull())
+          .addColumn('revoked_at', ts)
+          .execute();
+        await db.schema.createIndex('auth_sessions_user_idx').on('auth_sessions').column('user_id').execute();
+      },
+    },
+  };
+}
+
+class InlineMigrationProvider implements MigrationProvider {
+  constructor(private readonly dialect: Dialect) {}
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return migrations(this.dialect);
+  }
+}
+
+export async function migrateToLatest<DB>(db: Kysely<DB>, dialect: Dialect, logger: Logger): Promise<void> {
+  const migrator = new Migrator({ db, provider: new InlineMigrationProvider(dialect) });
+  const { error, results } = await migrator.migrateToLatest();
+  for (const r of results ?? []) {
+    if (r.status === 'Success') logger.info({ migration: r.migrationName }, 'migration applied');
+    else if (r.status === 'Error') logger.error({ migration: r.migrationName }, 'migration failed');
+  }
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+}

@@ -1,0 +1,60 @@
+/**
+ * Starts a real Parley (HTTP + Socket.IO on a free loopback port) for one test file.
+ * Configuration goes through the same `loadConfig` as `npm start`, from an env object.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createParley, randomSecret, type Parley, type ParleyOverrides } from '../../src/app.js';
+import { loadConfig } from '../../src/config/config.js';
+import { createLogger } from '../../src/log/logger.js';
+
+export interface RunningParley {
+  parley: Parley;
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startParley(env: Record<string, string> = {}, overrides: ParleyOverrides = {}): Promise<RunningParley> {
+  const dir = mkdtempSync(join(tmpdir(), 'parley-test-'));
+  const config = loadConfig(
+    {
+      HOST: '127.0.0.1',
+      PORT: '0',
+      LOG_LEVEL: process.env.PARLEY_TEST_LOG_LEVEL ?? 'silent',
+      SQLITE_PATH: join(dir, 'parley.sqlite'),
+      JWT_SECRET: 'test-secret-test-secret-test-secret-0123',
+      ALLOWED_ORIGINS: '*',
+      ...env,
+    },
+    randomSecret,
+  );
+  const parley = await createParley(config, createLogger(config.logLevel), overrides);
+  const url = (await parley.listen()).replace('localhost', '127.0.0.1');
+  const port = Number(new URL(url).port);
+  return { parley, url, port, close: () => parley.close('test finished') };
+}
+
+/** JSON request helper; returns status, parsed body and headers. */
+export async function request(
+  url: string,
+  init: { method?: string; body?: unknown; token?: string; headers?: Record<string, string>; rawBody?: string } = {},
+): Promise<{ status: number; body: any; headers: Headers }> {
+  const headers: Record<string, string> = { ...(init.headers ?? {}) };
+  if (init.body !== undefined) headers['content-type'] = 'application/json';
+  if (init.token) headers.authorization = `Bearer ${init.token}`;
+  const res = await fetch(url, {
+    method: init.method ?? (init.body !== undefined || init.rawBody !== undefined ? 'POST' : 'GET'),
+    headers,
+    body: init.rawBody ?? (init.body !== undefined ? JSON.stringify(init.body) : undefined),
+  });
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    /* not JSON */
+  }
+  return { status: res.status, body, headers: res.headers };
+}

@@ -15,12 +15,12 @@ const csv = z
   .string()
   .transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0));
 
-const positiveInt = z.coerce.number().int().positive();
+const positiveInt = z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').positive('must be greater than 0');
 
 const envSchema = z
   .object({
     /** HTTP port for REST, Socket.IO and the web pages. */
-    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    PORT: z.coerce.number({ error: 'must be a port number (0-65535)' }).int().min(0).max(65535, 'must be a port number (0-65535)').default(3000),
     /** Address to bind. */
     HOST: z.string().min(1).default('0.0.0.0'),
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),

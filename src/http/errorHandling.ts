@@ -18,7 +18,7 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (hasZodFastifySchemaValidationErrors(err)) {
       const detail = err.validation
         .slice(0, 5)
-        .map((v) => `${v.instancePath ? v.instancePath.slice(1).replaceAll('/', '.') : (err.validationContext ?? 'body')}: ${v.message}`)
+        .map((v) => `${v.instancePath.replace(/^\//, '').replaceAll('/', '.') || (err.validationContext ?? 'body')}: ${v.message}`)
         .join('; ');
       return reply.status(400).send(errorReply('INVALID_PAYLOAD', `invalid ${err.validationContext ?? 'request'}: ${detail}`));
     }

@@ -5,6 +5,8 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { configVariables } from '../src/config/config.js';
 import { request, startParley, type RunningParley } from './support/parleyServer.js';
 import { spawnServer, waitForListening } from './support/serverProcess.js';
 import { connect, once } from './support/sockets.js';
@@ -20,6 +22,12 @@ async function freePort(): Promise<number> {
 }
 
 describe('configuration is validated at start', () => {
+  test('.env.example lists every variable the server reads', () => {
+    const example = readFileSync(new URL('../.env.example', import.meta.url), 'utf8');
+    assert.ok(configVariables.length > 20);
+    for (const name of configVariables) assert.match(example, new RegExp(`^#? ?${name}=`, 'm'), `${name} missing from .env.example`);
+  });
+
   test('each bad variable is named with what is wrong, and the process exits 78', async () => {
     const p = spawnServer({ PORT: 'abc', LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://x', JWT_SECRET: 'short', RATE_LIMIT_MAX: '-5' });
     assert.equal(await p.exited, 78);

@@ -94,6 +94,9 @@ const envSchema = z
 
 export type Env = z.infer<typeof envSchema>;
 
+/** Every environment variable Parley reads. */
+export const configVariables: readonly string[] = Object.keys(envSchema.shape);
+
 export interface Config {
   port: number;
   host: string;

@@ -136,7 +136,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
   await http.register(callConfigRoutes({ ice, auth: authHooks }), { prefix: '/api/v1/calls' });
   await http.register(fastifyStatic, { root: webRoot, prefix: '/', index: ['index.html'] });
 
-  const handshake = handshakeAuthMiddleware(socketAuth, logger.child({ module: 'socket-auth' }));
+  const handshake = handshakeAuthMiddleware(socketAuth, logger.child({ module: 'socket-auth' }), () => draining);
   const routerFor = (namespace: string) =>
     new EventRouter({
       namespace,
@@ -188,10 +188,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
         // Let the notice leave the socket buffers before the transports close.
         await new Promise((r) => setTimeout(r, 100));
         io.disconnectSockets(true);
-        await new Promise<void>((resolve) => {
-          io.engine.close();
-          resolve();
-        });
+        io.engine.close();
         await http.close();
         await storage.close();
         logger.info('closed');

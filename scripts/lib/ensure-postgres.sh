@@ -22,5 +22,6 @@ ensure_postgres() {
   "${run[@]}" "'$bin/initdb' -D '$dir/data' -A trust -U postgres >/dev/null && '$bin/pg_ctl' -D '$dir/data' -o '-p 55432 -k $dir -c listen_addresses=127.0.0.1' -l '$dir/log' -w start >/dev/null"
   "${run[@]}" "'$bin/createdb' -h 127.0.0.1 -p 55432 -U postgres test"
   cleanup+=("${run[*]} \"'$bin/pg_ctl' -D '$dir/data' -m fast stop >/dev/null\"")
+  cleanup+=("rm -rf '$dir'")
   export PARLEY_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:55432/test"
 }

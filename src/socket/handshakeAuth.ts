@@ -25,13 +25,14 @@ export function identityOf(socket: Socket): Identity {
   return (socket.data as ParleySocketData).identity;
 }
 
-export function handshakeAuthMiddleware(authenticator: Authenticator, logger: Logger) {
+export function handshakeAuthMiddleware(authenticator: Authenticator, logger: Logger, isDraining: () => boolean) {
   return (socket: Socket, next: (err?: Error) => void): void => {
     const refuse = (err: ParleyError): void => {
       const e = new Error(err.message) as Error & { data: unknown };
       e.data = { code: err.code, message: err.message };
       next(e);
     };
+    if (isDraining()) return refuse(new ParleyError('SHUTTING_DOWN', 'server is shutting down; reconnect in a moment'));
     const parsed = handshakeAuth.safeParse(socket.handshake.auth ?? {});
     if (!parsed.success) return refuse(new ParleyError('INVALID_PAYLOAD', `handshake auth: ${describeZodError(parsed.error)}`));
     const query = socket.handshake.query.token;

@@ -96,6 +96,23 @@ describe('seed 001 /signaling namespace, unchanged client', () => {
     assert.deepEqual(await gone, { peerId: 'third-peer' });
   });
 
+  test('an offer sent right behind join-session is relayed (events are handled in order)', async () => {
+    const x = await connect(`${srv.url}/signaling`);
+    const y = await connect(`${srv.url}/signaling`);
+    try {
+      await y.emitWithAck('join-session', { sessionId: 'back-to-back', peerId: 'y' });
+      const got = once(y, 'offer');
+      const errors = collect(x, 'error', 300);
+      x.emit('join-session', { sessionId: 'back-to-back', peerId: 'x' });
+      x.emit('offer', { sessionId: 'back-to-back', peerId: 'x', offer: { type: 'offer', sdp: 'v=0\r\n' } });
+      assert.equal((await got).peerId, 'x');
+      assert.deepEqual(await errors, []);
+    } finally {
+      x.close();
+      y.close();
+    }
+  });
+
   test('relaying into a session one has not joined is refused with an error event', async () => {
     const err = once(caller, 'error');
     caller.emit('offer', { sessionId: 'someone-elses', peerId: 'client-peer', offer: { type: 'offer', sdp: 'v=0' } });

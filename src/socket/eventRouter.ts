@@ -59,10 +59,13 @@ export class EventRouter {
   attach(socket: Socket, identity: Identity, events: Record<string, EventDefinition>): void {
     const ctx: SocketContext = { socket, identity };
     const { namespace, metrics } = this.options;
+    // A socket's events are handled one at a time, in arrival order: a join that awaits an
+    // access check must finish before the offer sent right after it is looked at.
+    let queue: Promise<void> = Promise.resolve();
     for (const [event, def] of Object.entries(events)) {
       socket.on(event, (...args: unknown[]) => {
         const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as Ack) : undefined;
-        void this.dispatch(event, def, args[0], ctx, ack);
+        queue = queue.then(() => this.dispatch(event, def, args[0], ctx, ack));
       });
     }
     socket.onAny((event: unknown, ...args: unknown[]) => {

@@ -100,6 +100,9 @@ export function recordConsole(page: Page, label: string): string[] {
   const lines: string[] = [];
   page.on('console', (m) => lines.push(`[${label}] ${m.type()}: ${m.text()}`));
   page.on('pageerror', (e) => lines.push(`[${label}] pageerror: ${e.message}`));
+  page.on('response', (r) => {
+    if (r.status() >= 400) lines.push(`[${label}] HTTP ${r.status()} ${r.request().method()} ${r.url()}`);
+  });
   return lines;
 }
 
@@ -283,13 +286,21 @@ export async function waitForConnectedPeers(page: Page, count: number, timeoutMs
     await page.waitForFunction(
       (n) => {
         const peers = (window as unknown as { parley?: { peers?: Map<string, RTCPeerConnection> } }).parley?.peers;
-        if (!peers || peers.size !== n) return false;
+        if (!peers) return false;
+        // Give up early on a failed connection: it does not come back by itself.
+        for (const pc of peers.values()) if (pc.connectionState === 'failed') return true;
+        if (peers.size !== n) return false;
         for (const pc of peers.values()) if (pc.connectionState !== 'connected') return false;
         return true;
       },
       count,
       { timeout: timeoutMs, polling: 100 },
     );
+    const failed = await page.evaluate(() => {
+      const peers = (window as unknown as { parley?: { peers?: Map<string, RTCPeerConnection> } }).parley?.peers;
+      return [...(peers ?? new Map<string, RTCPeerConnection>()).values()].some((pc) => pc.connectionState === 'failed');
+    });
+    if (failed) throw new Error('a peer connection failed');
   } catch (err) {
     const seen = await page
       .evaluate(() => {

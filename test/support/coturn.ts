@@ -103,6 +103,7 @@ export async function startCoturn(options: CoturnOptions = {}): Promise<RunningC
     '--fingerprint',
     '--log-file=stdout',
     '--simple-log',
+    '--verbose',
     `--pidfile=${join(dir, 'turnserver.pid')}`,
     `--userdb=${join(dir, 'turndb')}`,
   ];

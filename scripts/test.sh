@@ -37,6 +37,7 @@ if [ ${#server_tests[@]} -gt 0 ]; then
 fi
 
 if [ ${#media_tests[@]} -gt 0 ]; then
+  npm run --silent build:web
   echo "[test] media tests in a loopback-only network namespace"
   unshare -n bash -c 'ip link set lo up && exec node --import tsx --test --test-concurrency=1 --test-reporter=spec "$@"' _ "${media_tests[@]}" || status=$?
 fi

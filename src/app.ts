@@ -40,6 +40,8 @@ import { EventRouter } from './socket/eventRouter.js';
 import { handshakeAuthMiddleware } from './socket/handshakeAuth.js';
 import { attachSignalingNamespace, type SessionAudioSink, type SessionMember } from './socket/signalingNamespace.js';
 import { attachStudyNamespace, type StudyMember } from './socket/studyNamespace.js';
+import { attachVoiceNamespace, type VoiceMember } from './socket/voiceNamespace.js';
+import { MediaWorkerPool } from './sfu/mediaWorkerPool.js';
 import { openStorage, type Storage, type StorageOptions } from './storage/database.js';
 import { AuthSessionRepository } from './storage/authSessionRepository.js';
 import { UserRepository } from './storage/userRepository.js';
@@ -49,6 +51,8 @@ export interface Parley {
   io: SocketServer;
   storage: Storage;
   metrics: Metrics;
+  /** The SFU: media worker threads and the rooms placed on them. */
+  media: MediaWorkerPool;
   tokens: TokenService;
   accounts: AccountService;
   /** Starts listening; resolves with the base URL. */
@@ -83,6 +87,12 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
   // Rooms of every surface live in the domain; the namespaces only translate.
   const studyRooms = new RoomDirectory<StudyMember>();
   const sessionRooms = new RoomDirectory<SessionMember>();
+  const voiceRooms = new RoomDirectory<VoiceMember>();
+  const media = new MediaWorkerPool(
+    config.media.workers,
+    { transport: { listenIp: config.media.listenIp, announcedIp: config.media.announcedIp, portRange: config.media.portRange }, audioLevelIntervalMs: 250 },
+    logger.child({ module: 'media' }),
+  );
   let draining = false;
 
   const http = Fastify({ loggerInstance: logger.child({ module: 'http' }) as FastifyBaseLogger, bodyLimit: 256 * 1024, trustProxy: true, forceCloseConnections: 'idle' }).withTypeProvider<ZodTypeProvider>();
@@ -124,7 +134,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
 
   const healthSource = {
     connections: () => io.engine.clientsCount,
-    rooms: () => [...studyRooms.summary(), ...sessionRooms.summary()],
+    rooms: () => [...studyRooms.summary(), ...sessionRooms.summary(), ...voiceRooms.summary()],
     checkStorage: () => storage.ping(),
     draining: () => draining,
   };
@@ -161,6 +171,10 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     audioSink: overrides.audioSink ?? { push: () => undefined },
   });
 
+  const voiceNs = io.of('/voice');
+  voiceNs.use(handshake);
+  attachVoiceNamespace({ namespace: voiceNs, rooms: voiceRooms, access, router: routerFor('/voice'), media, metrics, logger: logger.child({ module: 'voice-ns' }) });
+
   const adminNs = io.of('/admin');
   adminNs.use(handshake);
   attachAdminNamespace({ namespace: adminNs, router: routerFor('/admin'), metrics, rooms: healthSource.rooms, connections: healthSource.connections });
@@ -171,6 +185,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     io,
     storage,
     metrics,
+    media,
     tokens,
     accounts,
     async listen() {
@@ -184,12 +199,13 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
       closing ??= (async () => {
         draining = true;
         logger.info({ reason, connections: io.engine.clientsCount }, 'draining: telling peers and closing');
-        for (const ns of [defaultNs, signalingNs, adminNs]) ns.emit('server-shutdown', { reason, reconnect: true });
+        for (const ns of [defaultNs, signalingNs, voiceNs, adminNs]) ns.emit('server-shutdown', { reason, reconnect: true });
         // Let the notice leave the socket buffers before the transports close.
         await new Promise((r) => setTimeout(r, 100));
         io.disconnectSockets(true);
         io.engine.close();
         await http.close();
+        await media.close();
         await storage.close();
         logger.info('closed');
       })();

@@ -20,6 +20,7 @@ async function main(): Promise<void> {
     process.exit(1);
   });
   const url = await parley.listen();
+  parley.media.warmUp();
   logger.info({ url, storage: parley.storage.kind, docs: `${url}/api/docs` }, `Parley listening on ${url}`);
 
   const stop = (signal: string) => {

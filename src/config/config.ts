@@ -5,6 +5,7 @@
  * variables. A bad value stops the server with one line per problem, naming the
  * variable, what was wrong and what to set instead.
  */
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 const bool = z
@@ -77,6 +78,16 @@ const envSchema = z
     /** Lifetime of generated TURN credentials, in seconds. */
     TURN_CREDENTIAL_TTL_SECONDS: positiveInt.default(3600),
 
+    /** Media worker threads for SFU rooms; default one per core. */
+    MEDIA_WORKERS: positiveInt.max(64).optional(),
+    /** IPv4 address the SFU binds and announces (unset: every host address plus 127.0.0.1). */
+    MEDIA_LISTEN_IP: z.ipv4().optional(),
+    /** Address announced in ICE candidates instead of MEDIA_LISTEN_IP (the public IP behind NAT). */
+    MEDIA_ANNOUNCED_IP: z.ipv4().optional(),
+    /** UDP port range for SFU transports (both or neither). */
+    MEDIA_PORT_MIN: z.coerce.number({ error: 'must be a port number' }).int().min(1024).max(65535).optional(),
+    MEDIA_PORT_MAX: z.coerce.number({ error: 'must be a port number' }).int().min(1024).max(65535).optional(),
+
     /** SIGTERM/SIGINT: time allowed for draining before the process exits anyway. */
     SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
   })
@@ -86,6 +97,9 @@ const envSchema = z
     }
     if (env.AUTH_MODE === 'external' && !env.NEXTJS_URL && !env.AUTH_VERIFY_URL) {
       ctx.addIssue({ code: 'custom', path: ['AUTH_VERIFY_URL'], message: 'AUTH_MODE=external needs NEXTJS_URL or AUTH_VERIFY_URL' });
+    }
+    if ((env.MEDIA_PORT_MIN === undefined) !== (env.MEDIA_PORT_MAX === undefined) || (env.MEDIA_PORT_MIN ?? 0) > (env.MEDIA_PORT_MAX ?? 0)) {
+      ctx.addIssue({ code: 'custom', path: ['MEDIA_PORT_MIN'], message: 'set MEDIA_PORT_MIN and MEDIA_PORT_MAX together, with MIN <= MAX' });
     }
     if (env.NODE_ENV === 'production' && !env.JWT_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required in production (try: openssl rand -hex 32)' });
@@ -120,6 +134,7 @@ export interface Config {
   rateLimit: { max: number; windowMs: number; socketEventsPerSecond: number };
   socketMaxPayloadBytes: number;
   ice: { stunUrls: string[]; turnUrls: string[]; turnSecret?: string; turnTtlSeconds: number };
+  media: { workers: number; listenIp?: string; announcedIp?: string; portRange?: [number, number] };
   shutdownTimeoutMs: number;
 }
 
@@ -172,6 +187,12 @@ export function loadConfig(source: NodeJS.ProcessEnv, randomSecret: () => string
       turnUrls: env.TURN_URLS ?? [],
       turnSecret: env.TURN_SECRET,
       turnTtlSeconds: env.TURN_CREDENTIAL_TTL_SECONDS,
+    },
+    media: {
+      workers: env.MEDIA_WORKERS ?? availableParallelism(),
+      listenIp: env.MEDIA_LISTEN_IP,
+      announcedIp: env.MEDIA_ANNOUNCED_IP,
+      portRange: env.MEDIA_PORT_MIN !== undefined && env.MEDIA_PORT_MAX !== undefined ? [env.MEDIA_PORT_MIN, env.MEDIA_PORT_MAX] : undefined,
     },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
   };

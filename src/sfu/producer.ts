@@ -1,0 +1,129 @@
+/**
+ * A Producer: one incoming RTP stream (one SSRC) on a WebRtcTransport. It fans packets out
+ * to its consumers and taps, keeps recent video packets for NACK retransmission, reads the
+ * audio level header extension, and asks its sender for key frames.
+ */
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { PictureLossIndication, RtcpPayloadSpecificFeedback, type RtpPacket } from 'werift';
+import type { Consumer } from './consumer.js';
+import type { ProducerCodecMapping } from './ortc.js';
+import type { MediaKind, RtpParameters } from './rtpTypes.js';
+import type { WebRtcTransport } from './webRtcTransport.js';
+
+/** Packets kept per video producer for retransmission (~1 s at 1 Mbit/s). */
+const BUFFER_SIZE = 1024;
+/** Key frame requests to one producer are at most this often. */
+const KEYFRAME_INTERVAL_MS = 300;
+
+export type ProducerCloseReason = 'closed' | 'transport-closed' | 'router-closed';
+
+export interface ProducerEvents {
+  close: [reason: ProducerCloseReason];
+  pause: [];
+  resume: [];
+}
+
+export type RtpTap = (packet: RtpPacket) => void;
+
+export class Producer extends EventEmitter<ProducerEvents> {
+  readonly id = randomUUID();
+  readonly consumers = new Set<Consumer>();
+  readonly taps = new Set<RtpTap>();
+  paused = false;
+  packetsReceived = 0;
+  private closed = false;
+  private readonly buffer: Array<RtpPacket | undefined>;
+  private lastKeyFrameRequest = 0;
+  /** Sum and count of audio levels (0 = loudest … 127 = silence, in -dBov) since the last read. */
+  private levelSum = 0;
+  private levelCount = 0;
+
+  constructor(
+    readonly kind: MediaKind,
+    readonly rtpParameters: RtpParameters,
+    readonly mapping: ProducerCodecMapping,
+    /** The transport the packets arrive on; undefined for a server-side (direct) producer. */
+    readonly transport: WebRtcTransport | undefined,
+    readonly appData: { peerId: string } & Record<string, unknown>,
+  ) {
+    super();
+    this.buffer = kind === 'video' ? new Array<RtpPacket | undefined>(BUFFER_SIZE) : [];
+  }
+
+  get ssrc(): number {
+    return this.mapping.ssrc;
+  }
+
+  get cname(): string {
+    return this.rtpParameters.rtcp?.cname ?? `parley-${this.id.slice(0, 8)}`;
+  }
+
+  /** Hot path: one call per received packet. */
+  receive(packet: RtpPacket): void {
+    this.packetsReceived++;
+    if (this.kind === 'video') {
+      this.buffer[packet.header.sequenceNumber & (BUFFER_SIZE - 1)] = packet;
+    } else if (this.mapping.extensionIds.audioLevel !== undefined) {
+      const id = this.mapping.extensionIds.audioLevel;
+      for (const ext of packet.header.extensions) {
+        if (ext.id === id && ext.payload.length > 0) {
+          this.levelSum += ext.payload[0]! & 0x7f;
+          this.levelCount++;
+          break;
+        }
+      }
+    }
+    if (this.paused) return;
+    for (const c of this.consumers) c.forward(packet);
+    for (const tap of this.taps) tap(packet);
+  }
+
+  /** The buffered packet with this sequence number, if still held. */
+  buffered(sequenceNumber: number): RtpPacket | undefined {
+    const p = this.buffer[sequenceNumber & (BUFFER_SIZE - 1)];
+    return p && p.header.sequenceNumber === sequenceNumber ? p : undefined;
+  }
+
+  /** Mean audio level since the last call, as mediasoup reports it: dBov, 0 loudest, -127 silent. */
+  takeAudioLevel(): number | undefined {
+    if (this.levelCount === 0) return undefined;
+    const mean = this.levelSum / this.levelCount;
+    this.levelSum = 0;
+    this.levelCount = 0;
+    return -Math.round(mean);
+  }
+
+  requestKeyFrame(): void {
+    if (this.kind !== 'video' || !this.transport) return;
+    const now = Date.now();
+    if (now - this.lastKeyFrameRequest < KEYFRAME_INTERVAL_MS) return;
+    this.lastKeyFrameRequest = now;
+    this.transport.sendRtcp([new RtcpPayloadSpecificFeedback({ feedback: new PictureLossIndication({ senderSsrc: 1, mediaSsrc: this.ssrc }) })]);
+  }
+
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.emit('pause');
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.emit('resume');
+    this.requestKeyFrame();
+  }
+
+  close(reason: ProducerCloseReason = 'closed'): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const c of [...this.consumers]) c.close('producer-closed');
+    this.taps.clear();
+    this.emit('close', reason);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+}

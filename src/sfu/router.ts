@@ -1,0 +1,228 @@
+/**
+ * A Router is one room's media: its WebRtcTransports, Producers and Consumers, the demux
+ * of incoming RTP/RTCP, and the room's audio level observer. Everything is owned here and
+ * closes in cascade (transport → its producers and consumers; producer → its consumers).
+ * Entities carry `appData.peerId`, so a peer's media can be found and closed at once.
+ */
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { GenericNack, PictureLossIndication, RtcpPayloadSpecificFeedback, RtcpTransportLayerFeedback, RtpPacket, type RtcpPacket } from 'werift';
+import { ParleyError } from '../errors.js';
+import { AudioLevelObserver, type AudioLevel } from './audioLevelObserver.js';
+import { Consumer, type ConsumerCloseReason } from './consumer.js';
+import { canConsume, consumerRtpParameters, mapProducerRtpParameters } from './ortc.js';
+import { Producer, type ProducerCloseReason, type RtpTap } from './producer.js';
+import { routerRtpCapabilities } from './routerCapabilities.js';
+import type { ConsumerParameters, DtlsParameters, MediaKind, RtpCapabilities, RtpParameters, WebRtcTransportParameters } from './rtpTypes.js';
+import { WebRtcTransport, type TransportCloseReason, type WebRtcTransportOptions } from './webRtcTransport.js';
+
+export interface RouterEvents {
+  'producer-close': [producer: Producer, reason: ProducerCloseReason];
+  'producer-pause': [producer: Producer];
+  'producer-resume': [producer: Producer];
+  'consumer-close': [consumer: Consumer, reason: ConsumerCloseReason];
+  'transport-close': [transport: WebRtcTransport, reason: TransportCloseReason];
+  volumes: [levels: AudioLevel[]];
+  'active-speaker': [speaker: AudioLevel];
+}
+
+export interface RouterOptions {
+  transport: Omit<WebRtcTransportOptions, 'appData'>;
+  audioLevelIntervalMs?: number;
+}
+
+export class Router extends EventEmitter<RouterEvents> {
+  readonly rtpCapabilities: RtpCapabilities = routerRtpCapabilities;
+  readonly transports = new Map<string, WebRtcTransport>();
+  readonly producers = new Map<string, Producer>();
+  readonly consumers = new Map<string, Consumer>();
+  /** Per transport: producer SSRC → producer (the RTP demux). */
+  private readonly producersBySsrc = new Map<string, Map<number, Producer>>();
+  /** Per transport: consumer SSRC → consumer (the RTCP feedback demux). */
+  private readonly consumersBySsrc = new Map<string, Map<number, Consumer>>();
+  private readonly audioLevels: AudioLevelObserver;
+  private closed = false;
+
+  constructor(
+    readonly id: string,
+    private readonly options: RouterOptions,
+  ) {
+    super();
+    this.audioLevels = new AudioLevelObserver({ intervalMs: options.audioLevelIntervalMs ?? 250, thresholdDb: -60 });
+    this.audioLevels.on('volumes', (v) => this.emit('volumes', v));
+    this.audioLevels.on('active-speaker', (s) => this.emit('active-speaker', s));
+  }
+
+  async createWebRtcTransport(peerId: string): Promise<WebRtcTransportParameters> {
+    this.assertOpen();
+    const transport = await WebRtcTransport.create({ ...this.options.transport, appData: { peerId } });
+    this.transports.set(transport.id, transport);
+    const bySsrc = new Map<number, Producer>();
+    const consumersBySsrc = new Map<number, Consumer>();
+    this.producersBySsrc.set(transport.id, bySsrc);
+    this.consumersBySsrc.set(transport.id, consumersBySsrc);
+    transport.on('rtp', (packet) => bySsrc.get(packet.header.ssrc)?.receive(packet));
+    transport.on('rtcp', (packets) => this.onRtcp(consumersBySsrc, packets));
+    transport.once('close', (reason) => {
+      for (const p of [...this.producers.values()]) if (p.transport === transport) p.close('transport-closed');
+      for (const c of [...this.consumers.values()]) if (c.transport === transport) c.close('transport-closed');
+      this.transports.delete(transport.id);
+      this.producersBySsrc.delete(transport.id);
+      this.consumersBySsrc.delete(transport.id);
+      this.emit('transport-close', transport, reason);
+    });
+    return transport.parameters;
+  }
+
+  connectTransport(peerId: string, transportId: string, dtlsParameters: DtlsParameters): void {
+    this.transportOf(peerId, transportId).connect(dtlsParameters);
+  }
+
+  produce(peerId: string, input: { transportId: string; kind: MediaKind; rtpParameters: RtpParameters; appData?: Record<string, unknown> }): Producer {
+    const transport = this.transportOf(peerId, input.transportId);
+    const mapping = mapProducerRtpParameters(input.kind, input.rtpParameters);
+    const bySsrc = this.producersBySsrc.get(transport.id)!;
+    if (bySsrc.has(mapping.ssrc)) throw new ParleyError('CONFLICT', `ssrc ${mapping.ssrc} is already produced on this transport`);
+    const producer = new Producer(input.kind, input.rtpParameters, mapping, transport, { ...(input.appData ?? {}), peerId });
+    bySsrc.set(mapping.ssrc, producer);
+    this.addProducer(producer);
+    producer.once('close', () => bySsrc.delete(mapping.ssrc));
+    return producer;
+  }
+
+  /** A producer fed by server code (the AI agent, test tones): packets come through `send`. */
+  createDirectProducer(peerId: string, input: { kind: MediaKind; rtpParameters: RtpParameters }): Producer {
+    this.assertOpen();
+    const mapping = mapProducerRtpParameters(input.kind, input.rtpParameters);
+    const producer = new Producer(input.kind, input.rtpParameters, mapping, undefined, { peerId, direct: true });
+    this.addProducer(producer);
+    return producer;
+  }
+
+  private addProducer(producer: Producer): void {
+    this.producers.set(producer.id, producer);
+    this.audioLevels.add(producer);
+    producer.on('pause', () => this.emit('producer-pause', producer));
+    producer.on('resume', () => this.emit('producer-resume', producer));
+    producer.once('close', (reason) => {
+      this.producers.delete(producer.id);
+      this.audioLevels.remove(producer);
+      this.emit('producer-close', producer, reason);
+    });
+  }
+
+  canConsume(producerId: string, rtpCapabilities: RtpCapabilities): boolean {
+    const producer = this.producers.get(producerId);
+    return producer !== undefined && canConsume(producer.mapping.routerCodec, rtpCapabilities);
+  }
+
+  consume(peerId: string, input: { transportId: string; producerId: string; rtpCapabilities: RtpCapabilities; paused?: boolean }): Consumer {
+    const transport = this.transportOf(peerId, input.transportId);
+    const producer = this.producers.get(input.producerId);
+    if (!producer) throw new ParleyError('NOT_FOUND', `no producer ${input.producerId} in this room`);
+    if (!canConsume(producer.mapping.routerCodec, input.rtpCapabilities)) {
+      throw new ParleyError('INVALID_PAYLOAD', `rtpCapabilities cannot receive ${producer.mapping.routerCodec.mimeType}; load the Device with the room's rtpCapabilities`);
+    }
+    const bySsrc = this.consumersBySsrc.get(transport.id)!;
+    let ssrc = randomBytes(4).readUInt32BE(0);
+    while (bySsrc.has(ssrc) || ssrc === 0) ssrc = randomBytes(4).readUInt32BE(0);
+    const rtpParameters = consumerRtpParameters({ kind: producer.kind, mapping: producer.mapping, caps: input.rtpCapabilities, mid: transport.allocateMid(), ssrc, cname: producer.cname });
+    const consumer = new Consumer(producer, transport, rtpParameters, { peerId });
+    if (input.paused) consumer.pause();
+    producer.consumers.add(consumer);
+    bySsrc.set(ssrc, consumer);
+    this.consumers.set(consumer.id, consumer);
+    consumer.once('close', (reason) => {
+      bySsrc.delete(ssrc);
+      this.consumers.delete(consumer.id);
+      this.emit('consumer-close', consumer, reason);
+    });
+    producer.requestKeyFrame();
+    return consumer;
+  }
+
+  consumerParameters(consumer: Consumer): ConsumerParameters {
+    return { id: consumer.id, producerId: consumer.producer.id, kind: consumer.kind, rtpParameters: consumer.rtpParameters, type: 'simple', producerPaused: consumer.producer.paused };
+  }
+
+  /** Server code reads a producer's RTP (captions, recording). Returns the way to stop. */
+  tap(producerId: string, tap: RtpTap): () => void {
+    const producer = this.producers.get(producerId);
+    if (!producer) throw new ParleyError('NOT_FOUND', `no producer ${producerId} in this room`);
+    producer.taps.add(tap);
+    return () => producer.taps.delete(tap);
+  }
+
+  /** Feeds one RTP packet (serialized) into a direct producer. */
+  sendDirect(producerId: string, packet: Buffer): void {
+    const producer = this.producers.get(producerId);
+    if (!producer || producer.transport) throw new ParleyError('NOT_FOUND', `no direct producer ${producerId}`);
+    producer.receive(RtpPacket.deSerialize(packet));
+  }
+
+  producerOf(peerId: string, producerId: string): Producer {
+    const p = this.producers.get(producerId);
+    if (!p || p.appData.peerId !== peerId) throw new ParleyError('NOT_FOUND', `you have no producer ${producerId}`);
+    return p;
+  }
+
+  consumerOf(peerId: string, consumerId: string): Consumer {
+    const c = this.consumers.get(consumerId);
+    if (!c || c.appData.peerId !== peerId) throw new ParleyError('NOT_FOUND', `you have no consumer ${consumerId}`);
+    return c;
+  }
+
+  /** Closes everything a peer owns (its transports, hence its producers and consumers). */
+  closePeer(peerId: string): void {
+    for (const t of [...this.transports.values()]) if (t.appData.peerId === peerId) t.close('peer-left');
+    for (const p of [...this.producers.values()]) if (p.appData.peerId === peerId) p.close('closed');
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of [...this.transports.values()]) t.close('router-closed');
+    for (const p of [...this.producers.values()]) p.close('router-closed');
+    this.audioLevels.close();
+  }
+
+  stats() {
+    return {
+      id: this.id,
+      transports: this.transports.size,
+      producers: [...this.producers.values()].map((p) => ({ id: p.id, kind: p.kind, peerId: p.appData.peerId, paused: p.paused, packetsReceived: p.packetsReceived })),
+      consumers: [...this.consumers.values()].map((c) => ({
+        id: c.id,
+        producerId: c.producer.id,
+        peerId: c.appData.peerId,
+        paused: c.paused,
+        packetsSent: c.packetsSent,
+        packetsRetransmitted: c.packetsRetransmitted,
+      })),
+    };
+  }
+
+  private transportOf(peerId: string, transportId: string): WebRtcTransport {
+    this.assertOpen();
+    const t = this.transports.get(transportId);
+    if (!t || t.appData.peerId !== peerId) throw new ParleyError('NOT_FOUND', `unknown transport ${transportId}; create it with create-transport first`);
+    return t;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new ParleyError('NOT_FOUND', 'room media is closed');
+  }
+
+  private onRtcp(consumers: Map<number, Consumer>, packets: RtcpPacket[]): void {
+    for (const packet of packets) {
+      if (packet instanceof RtcpTransportLayerFeedback && packet.feedback instanceof GenericNack) {
+        consumers.get(packet.feedback.mediaSourceSsrc)?.retransmit(packet.feedback.lost);
+      } else if (packet instanceof RtcpPayloadSpecificFeedback) {
+        const fb = packet.feedback;
+        if (fb instanceof PictureLossIndication) consumers.get(fb.mediaSsrc)?.producer.requestKeyFrame();
+        // FIR (werift does not export its class): one entry per media SSRC.
+        else if ('fir' in fb && Array.isArray(fb.fir)) for (const entry of fb.fir as Array<{ ssrc: number }>) consumers.get(entry.ssrc)?.producer.requestKeyFrame();
+      }
+    }
+  }
+}

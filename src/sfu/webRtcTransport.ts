@@ -1,0 +1,203 @@
+/**
+ * A mediasoup-like WebRtcTransport on werift's ORTC-style pieces: an ICE-lite agent
+ * (RTCIceGatherer + RTCIceTransport) and a DTLS transport that yields the SRTP session.
+ * The browser (mediasoup-client) is ICE-controlling and DTLS client; the server answers.
+ *
+ * Lifetime: `close(reason)` stops DTLS and ICE and emits `close` once. The transport also
+ * closes itself when the browser stops sending ICE consent checks for `consentTimeoutMs`.
+ */
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import {
+  ProtectionProfileAeadAes128Gcm,
+  ProtectionProfileAes128CmHmacSha1_80,
+  RTCDtlsFingerprint,
+  RTCDtlsParameters,
+  RTCDtlsTransport,
+  RTCIceGatherer,
+  RTCIceParameters,
+  RTCIceTransport,
+  type RTCCertificate,
+  type RtcpPacket,
+  type RtpHeader,
+  type RtpPacket,
+} from 'werift';
+import { ParleyError } from '../errors.js';
+import type { DtlsParameters, IceCandidate, WebRtcTransportParameters } from './rtpTypes.js';
+
+export interface WebRtcTransportOptions {
+  /** Bind and announce only this IPv4 address (unset: every host address plus 127.0.0.1). */
+  listenIp?: string;
+  /** Address put in the candidates instead of the bound one (public IP behind NAT). */
+  announcedIp?: string;
+  portRange?: [number, number];
+  /** Close after this long without ICE consent checks from a connected browser. Default 30 s. */
+  consentTimeoutMs?: number;
+  appData?: Record<string, unknown>;
+}
+
+export type TransportCloseReason = 'closed' | 'ice-timeout' | 'dtls-failed' | 'peer-left' | 'router-closed';
+
+export interface WebRtcTransportEvents {
+  rtp: [packet: RtpPacket];
+  rtcp: [packets: RtcpPacket[]];
+  connected: [];
+  close: [reason: TransportCloseReason];
+}
+
+let certificate: Promise<RTCCertificate> | undefined;
+/** One self-signed ECDSA P-256 certificate per worker, as a mediasoup Worker has. */
+function workerCertificate(): Promise<RTCCertificate> {
+  certificate ??= RTCDtlsTransport.SetupCertificate();
+  return certificate;
+}
+
+export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
+  readonly id = randomUUID();
+  readonly appData: Record<string, unknown>;
+  /** mediasoup numbers consumer MIDs per transport: "0", "1", … */
+  private nextMid = 0;
+  private closed = false;
+  private lastConsentAt = Date.now();
+  private consentTimer?: NodeJS.Timeout;
+  private dtlsStarted = false;
+
+  private constructor(
+    private readonly options: WebRtcTransportOptions,
+    private readonly gatherer: RTCIceGatherer,
+    private readonly ice: RTCIceTransport,
+    private readonly dtls: RTCDtlsTransport,
+    private readonly cert: RTCCertificate,
+  ) {
+    super();
+    this.appData = options.appData ?? {};
+  }
+
+  static async create(options: WebRtcTransportOptions): Promise<WebRtcTransport> {
+    const cert = await workerCertificate();
+    let self: WebRtcTransport | undefined;
+    const listen = options.listenIp;
+    const gatherer: RTCIceGatherer = new RTCIceGatherer({
+      iceLite: true,
+      useIpv4: true,
+      useIpv6: false,
+      additionalHostAddresses: listen ? [listen] : ['127.0.0.1'],
+      ...(listen ? { interfaceAddresses: { udp4: listen } } : {}),
+      ...(options.portRange ? { portRange: options.portRange } : {}),
+      // werift answers every Binding request; take only those addressed to this transport,
+      // and count them as consent (RFC 7675).
+      filterStunResponse: (msg): boolean => {
+        const user = String(msg.getAttributeValue('USERNAME') ?? '');
+        const ours: boolean = user.split(':')[0] === gatherer.localParameters.usernameFragment;
+        if (ours && self) self.lastConsentAt = Date.now();
+        return ours;
+      },
+    });
+    await gatherer.gather();
+    const ice = new RTCIceTransport(gatherer);
+    // mediasoup-client never sends the browser's ICE credentials. A lite agent only answers
+    // checks (signed with its own password), so these placeholders only satisfy werift.
+    ice.setRemoteParams(new RTCIceParameters({ usernameFragment: 'none', password: 'nonenonenonenonenonenone', iceLite: false }));
+    const dtls = new RTCDtlsTransport({}, ice, cert, [ProtectionProfileAeadAes128Gcm, ProtectionProfileAes128CmHmacSha1_80]);
+    self = new WebRtcTransport(options, gatherer, ice, dtls, cert);
+    const t = self;
+    dtls.onRtp.subscribe((p) => t.emit('rtp', p));
+    dtls.onRtcp.subscribe((p) => t.emit('rtcp', Array.isArray(p) ? p : [p]));
+    dtls.onStateChange.subscribe((s) => {
+      if (s === 'connected') t.emit('connected');
+      if (s === 'failed') t.close('dtls-failed');
+    });
+    // Answer checks from the start (werift queues the early ones until connect()).
+    ice.start().catch(() => undefined);
+    const timeout = options.consentTimeoutMs ?? 30_000;
+    t.consentTimer = setInterval(() => {
+      if (t.dtlsStarted && Date.now() - t.lastConsentAt > timeout) t.close('ice-timeout');
+    }, Math.min(5000, timeout / 2));
+    t.consentTimer.unref();
+    return t;
+  }
+
+  get parameters(): WebRtcTransportParameters {
+    const { usernameFragment, password } = this.gatherer.localParameters;
+    const listen = this.options.listenIp;
+    const candidates: IceCandidate[] = this.gatherer.localCandidates
+      .filter((c) => c.protocol === 'udp' && c.type === 'host' && (!listen || c.ip === listen))
+      .map((c) => {
+        const address = this.options.announcedIp ?? c.ip;
+        return { foundation: c.foundation, priority: c.priority, address, ip: address, port: c.port, protocol: 'udp', type: 'host' };
+      });
+    return {
+      id: this.id,
+      iceParameters: { usernameFragment, password, iceLite: true },
+      iceCandidates: candidates,
+      dtlsParameters: { role: 'auto', fingerprints: this.cert.getFingerprints().map((f) => ({ algorithm: f.algorithm, value: f.value })) },
+    };
+  }
+
+  get isConnected(): boolean {
+    return !this.closed && this.dtls.state === 'connected' && this.dtls.srtpStarted;
+  }
+
+  allocateMid(): string {
+    return String(this.nextMid++);
+  }
+
+  /**
+   * mediasoup's `transport.connect({ dtlsParameters })`. The server takes the role opposite
+   * to the browser's (mediasoup-client says 'client', so Parley is DTLS server). The
+   * handshake runs in the background: the browser only starts ICE after this returns.
+   */
+  connect(remote: DtlsParameters): void {
+    if (this.closed) throw new ParleyError('NOT_FOUND', 'transport is closed');
+    if (this.dtlsStarted) throw new ParleyError('CONFLICT', 'transport is already connected');
+    const remoteRole = remote.role ?? 'client';
+    if (remoteRole === 'auto') throw new ParleyError('INVALID_PAYLOAD', "dtlsParameters.role must be 'client' or 'server' (the server answered 'auto')");
+    const localRole: 'client' | 'server' = remoteRole === 'server' ? 'client' : 'server';
+    this.dtls.setRemoteParams(new RTCDtlsParameters(remote.fingerprints.map((f) => new RTCDtlsFingerprint(f.algorithm, f.value)), remoteRole));
+    this.dtls.role = localRole;
+    this.dtlsStarted = true;
+    this.lastConsentAt = Date.now();
+    const run = async (): Promise<void> => {
+      if (localRole === 'client') await this.iceConnected();
+      await this.dtls.start();
+    };
+    run().catch(() => this.close('dtls-failed'));
+  }
+
+  private iceConnected(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.ice.state === 'connected' || this.ice.state === 'completed') return resolve();
+      const { unSubscribe } = this.ice.onStateChange.subscribe((s) => {
+        if (s === 'connected' || s === 'completed') {
+          unSubscribe();
+          resolve();
+        }
+      });
+    });
+  }
+
+  sendRtp(payload: Buffer, header: RtpHeader): void {
+    if (!this.isConnected) return;
+    this.dtls.sendRtp(payload, header).catch(() => undefined);
+  }
+
+  sendRtcp(packets: RtcpPacket[]): void {
+    if (!this.isConnected) return;
+    this.dtls.sendRtcp(packets).catch(() => undefined);
+  }
+
+  close(reason: TransportCloseReason = 'closed'): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.consentTimer);
+    this.dtls.stop().catch(() => undefined);
+    this.ice.stop().catch(() => undefined);
+    this.emit('close', reason);
+    this.removeAllListeners('rtp');
+    this.removeAllListeners('rtcp');
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * The messages between Parley's main thread and a media worker thread. Control is
+ * request/reply; events flow back as notifications; tapped RTP travels as transferred bytes.
+ */
+import type { ErrorCode } from '../../errors.js';
+import type { AudioLevel } from '../audioLevelObserver.js';
+import type { ConsumerParameters, DtlsParameters, MediaKind, RtpCapabilities, RtpParameters, WebRtcTransportParameters } from '../rtpTypes.js';
+import type { WebRtcTransportOptions } from '../webRtcTransport.js';
+
+type Room = { roomId: string };
+type Peer = Room & { peerId: string };
+
+export interface ProducerInfo {
+  producerId: string;
+  peerId: string;
+  kind: MediaKind;
+  paused: boolean;
+}
+
+export interface WorkerMethods {
+  'router.create': { params: Room; result: { rtpCapabilities: RtpCapabilities } };
+  'router.close': { params: Room; result: void };
+  'router.producers': { params: Room; result: ProducerInfo[] };
+  'router.stats': { params: Room; result: unknown };
+  'transport.create': { params: Peer; result: WebRtcTransportParameters };
+  'transport.connect': { params: Peer & { transportId: string; dtlsParameters: DtlsParameters }; result: void };
+  'producer.create': { params: Peer & { transportId: string; kind: MediaKind; rtpParameters: RtpParameters }; result: { id: string } };
+  'producer.pause': { params: Peer & { producerId: string }; result: void };
+  'producer.resume': { params: Peer & { producerId: string }; result: void };
+  'producer.close': { params: Peer & { producerId: string }; result: void };
+  'consumer.create': { params: Peer & { transportId: string; producerId: string; rtpCapabilities: RtpCapabilities; paused?: boolean }; result: ConsumerParameters };
+  'consumer.pause': { params: Peer & { consumerId: string }; result: void };
+  'consumer.resume': { params: Peer & { consumerId: string }; result: void };
+  'peer.close': { params: Peer; result: void };
+  'tap.create': { params: Room & { producerId: string }; result: { tapId: string } };
+  'tap.close': { params: { tapId: string }; result: void };
+  'directProducer.create': { params: Peer & { kind: MediaKind; rtpParameters: RtpParameters }; result: { id: string } };
+  'worker.dump': { params: Record<string, never>; result: { rooms: string[]; transports: number; producers: number; consumers: number } };
+}
+
+export type WorkerMethod = keyof WorkerMethods;
+
+export interface WorkerRequest {
+  type: 'request';
+  id: number;
+  method: WorkerMethod;
+  params: unknown;
+}
+
+export type WorkerReply = { type: 'reply'; id: number; ok: true; result: unknown } | { type: 'reply'; id: number; ok: false; error: { code: ErrorCode; message: string } };
+
+export interface WorkerNotifications {
+  'producer.closed': { producerId: string; peerId: string; reason: string };
+  'producer.paused': { producerId: string; peerId: string };
+  'producer.resumed': { producerId: string; peerId: string };
+  'consumer.closed': { consumerId: string; producerId: string; peerId: string; reason: string };
+  'transport.closed': { transportId: string; peerId: string; reason: string };
+  'audio.volumes': { levels: AudioLevel[] };
+  'audio.activeSpeaker': AudioLevel;
+}
+
+export type WorkerNotification = { [E in keyof WorkerNotifications]: { type: 'notification'; roomId: string; event: E; data: WorkerNotifications[E] } }[keyof WorkerNotifications];
+
+/** RTP out of a tap (worker → main) or into a direct producer (main → worker). */
+export interface WorkerRtpOut {
+  type: 'rtp';
+  tapId: string;
+  packet: Uint8Array;
+}
+export interface WorkerRtpIn {
+  type: 'rtp-in';
+  roomId: string;
+  producerId: string;
+  packet: Uint8Array;
+}
+
+export interface MediaWorkerData {
+  transport: Omit<WebRtcTransportOptions, 'appData'>;
+  audioLevelIntervalMs: number;
+}

@@ -1,0 +1,181 @@
+/**
+ * Seed 000's `/voice` namespace (a mediasoup voice-room server), served by Parley's own SFU
+ * to stock mediasoup-client. The seed's events and shapes are kept; what the seed left out
+ * and a mediasoup app needs (pause/resume, leaving, closed consumers, speakers) is added
+ * with the same naming style. Every request is acknowledged (`emitWithAck`).
+ *
+ * Peer id = socket id. Socket.IO room per voice room: "voice:<roomId>".
+ */
+import type { Namespace, Socket } from 'socket.io';
+import { z } from 'zod';
+import type { RoomAccessPolicy } from '../auth/authenticator.js';
+import { roomKey, type RoomDirectory, type RoomMember } from '../domain/roomDirectory.js';
+import { ParleyError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { MediaWorkerPool } from '../sfu/mediaWorkerPool.js';
+import type { RoomMedia } from '../sfu/roomMedia.js';
+import { dtlsParameters, mediaKind, rtpCapabilities, rtpParameters } from '../sfu/rtpTypes.js';
+import { defineEvent, type EventRouter, type SocketContext } from './eventRouter.js';
+import { identityOf } from './handshakeAuth.js';
+import { id } from './schemas.js';
+
+export interface VoiceMember extends RoomMember {
+  peerId: string;
+}
+
+export interface VoiceNamespaceDeps {
+  namespace: Namespace;
+  rooms: RoomDirectory<VoiceMember>;
+  access: RoomAccessPolicy;
+  router: EventRouter;
+  media: MediaWorkerPool;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+const entityId = z.string().min(1).max(64);
+
+export function attachVoiceNamespace(deps: VoiceNamespaceDeps): void {
+  const { namespace, rooms, access, router, media, metrics, logger } = deps;
+  const nsName = namespace.name;
+  /** Rooms whose media events are already forwarded to the sockets. */
+  const wired = new WeakSet<RoomMedia>();
+
+  const memberOf = (ctx: SocketContext, roomId: string): VoiceMember => {
+    const m = rooms.get(roomKey('voice', roomId), ctx.socket.id);
+    if (!m) throw new ParleyError('NOT_IN_ROOM', `you are not in voice room "${roomId}"; emit join-room first`);
+    return m;
+  };
+
+  const roomMedia = async (ctx: SocketContext, roomId: string): Promise<{ m: VoiceMember; room: RoomMedia }> => {
+    const m = memberOf(ctx, roomId);
+    return { m, room: await media.room(roomId) };
+  };
+
+  /** Forwards one room's media events to its sockets (once per room). */
+  const wire = (roomId: string, room: RoomMedia): void => {
+    if (wired.has(room)) return;
+    wired.add(room);
+    const key = roomKey('voice', roomId);
+    room.on('consumer.closed', ({ consumerId, producerId, peerId }) => namespace.to(peerId).emit('consumer-closed', { consumerId, producerId }));
+    room.on('producer.closed', ({ producerId, peerId }) => namespace.to(key).emit('producer-closed', { peerId, producerId }));
+    room.on('producer.paused', ({ producerId, peerId }) => namespace.to(key).emit('producer-paused', { peerId, producerId }));
+    room.on('producer.resumed', ({ producerId, peerId }) => namespace.to(key).emit('producer-resumed', { peerId, producerId }));
+    room.on('audio.volumes', ({ levels }) => namespace.to(key).emit('audio-levels', { levels: levels.map((l) => ({ peerId: l.peerId, producerId: l.producerId, volume: l.volume })) }));
+    room.on('audio.activeSpeaker', (s) => namespace.to(key).emit('active-speaker', { peerId: s.peerId, producerId: s.producerId, volume: s.volume }));
+    room.on('transport.closed', ({ transportId, peerId, reason }) => {
+      if (reason === 'ice-timeout' || reason === 'dtls-failed') namespace.to(peerId).emit('transport-closed', { transportId, reason });
+    });
+  };
+
+  const leave = (socket: Socket, roomId: string): void => {
+    const key = roomKey('voice', roomId);
+    const m = rooms.leave(key, socket.id);
+    if (!m) return;
+    void socket.leave(key);
+    namespace.to(key).emit('peer-left', { peerId: m.peerId });
+    void media
+      .room(roomId)
+      .then((room) => room.closePeer(m.peerId))
+      .catch(() => undefined)
+      .finally(() => {
+        if (rooms.members(key).length === 0) void media.closeRoom(roomId);
+      });
+    logger.info({ room: key, peerId: m.peerId }, 'voice room left');
+  };
+
+  media.on('room-closed', (roomId, reason) => {
+    const key = roomKey('voice', roomId);
+    namespace.to(key).emit('room-closed', { roomId, reason });
+    for (const m of rooms.members(key)) {
+      rooms.leave(key, m.connectionId);
+      namespace.in(m.connectionId).socketsLeave(key);
+    }
+    logger.warn({ room: key, reason }, 'voice room closed by the media layer');
+  });
+
+  const events = {
+    'join-room': defineEvent(z.object({ roomId: id, userId: id.optional() }), async (data, ctx) => {
+      await access.assertCanJoin(ctx.identity, { kind: 'voice', id: data.roomId });
+      const key = roomKey('voice', data.roomId);
+      const room = await media.room(data.roomId);
+      wire(data.roomId, room);
+      const userId = data.userId ?? ctx.identity.userId;
+      const others = rooms.join(key, { connectionId: ctx.socket.id, userId, peerId: ctx.socket.id, joinedAt: Date.now() });
+      await ctx.socket.join(key);
+      ctx.socket.to(key).emit('peer-joined', { peerId: ctx.socket.id, userId });
+      const producers = (await room.producers()).filter((p) => p.peerId !== ctx.socket.id);
+      // Late joiners learn the existing producers in the ack and, for clients that only
+      // listen for them, as new-producer events right after it.
+      setImmediate(() => {
+        for (const p of producers) ctx.socket.emit('new-producer', { peerId: p.peerId, producerId: p.producerId, kind: p.kind });
+      });
+      logger.info({ room: key, peerId: ctx.socket.id, peers: others.length + 1 }, 'voice room joined');
+      return {
+        rtpCapabilities: room.rtpCapabilities,
+        peerId: ctx.socket.id,
+        peers: others.map((o) => ({ peerId: o.peerId, userId: o.userId })),
+        producers: producers.map((p) => ({ peerId: p.peerId, producerId: p.producerId, kind: p.kind, paused: p.paused })),
+      };
+    }),
+    'create-transport': defineEvent(z.object({ roomId: id, direction: z.enum(['send', 'recv']).optional() }), async (data, ctx) => {
+      const { m, room } = await roomMedia(ctx, data.roomId);
+      return room.createTransport(m.peerId);
+    }),
+    'connect-transport': defineEvent(z.object({ roomId: id, transportId: entityId, dtlsParameters }), async (data, ctx) => {
+      const { m, room } = await roomMedia(ctx, data.roomId);
+      await room.connectTransport(m.peerId, data.transportId, data.dtlsParameters);
+      return { connected: true };
+    }),
+    produce: defineEvent(z.object({ roomId: id, transportId: entityId, kind: mediaKind, rtpParameters, appData: z.record(z.string(), z.unknown()).optional() }), async (data, ctx) => {
+      const { m, room } = await roomMedia(ctx, data.roomId);
+      const { id: producerId } = await room.produce(m.peerId, { transportId: data.transportId, kind: data.kind, rtpParameters: data.rtpParameters });
+      ctx.socket.to(roomKey('voice', data.roomId)).emit('new-producer', { peerId: m.peerId, producerId, kind: data.kind });
+      return { id: producerId };
+    }),
+    consume: defineEvent(z.object({ roomId: id, transportId: entityId, producerId: entityId, rtpCapabilities, paused: z.boolean().optional() }), async (data, ctx) => {
+      const { m, room } = await roomMedia(ctx, data.roomId);
+      return room.consume(m.peerId, { transportId: data.transportId, producerId: data.producerId, rtpCapabilities: data.rtpCapabilities, paused: data.paused });
+    }),
+    'pause-producer': defineEvent(z.object({ roomId: id, producerId: entityId }), async (data, ctx) => {
+      const { m, room } = await roomMedia(ctx, data.roomId);
+      await room.setProducerPaused(m.peerId, data.producerId, true);
+      return { paused: true };
+    }),
+    'resume-producer': defineEvent(z.object({ roomId: id, producerId: entityId }), async (data, ctx) => {
+      const { m, room } = await roomMedia(ctx, data.roomId);
+      await room.setProducerPaused(m.peerId, data.producerId, false);
+      return { paused: false };
+    }),
+    'close-producer': defineEvent(z.object({ roomId: id, producerId: entityId }), async (data, ctx) => {
+      const { m, room } = await roomMedia(ctx, data.roomId);
+      await room.closeProducer(m.peerId, data.producerId);
+      return { closed: true };
+    }),
+    'pause-consumer': defineEvent(z.object({ roomId: id, consumerId: entityId }), async (data, ctx) => {
+      const { m, room } = await roomMedia(ctx, data.roomId);
+      await room.setConsumerPaused(m.peerId, data.consumerId, true);
+      return { paused: true };
+    }),
+    'resume-consumer': defineEvent(z.object({ roomId: id, consumerId: entityId }), async (data, ctx) => {
+      const { m, room } = await roomMedia(ctx, data.roomId);
+      await room.setConsumerPaused(m.peerId, data.consumerId, false);
+      return { paused: false };
+    }),
+    'leave-room': defineEvent(z.object({ roomId: id }), (data, ctx) => {
+      memberOf(ctx, data.roomId);
+      leave(ctx.socket, data.roomId);
+      return { left: true };
+    }),
+  };
+
+  namespace.on('connection', (socket) => {
+    metrics.socketConnections.inc({ namespace: nsName });
+    router.attach(socket, identityOf(socket), events);
+    socket.on('disconnect', () => {
+      metrics.socketConnections.dec({ namespace: nsName });
+      for (const key of rooms.roomsOf(socket.id, 'voice')) leave(socket, key.slice('voice:'.length));
+    });
+  });
+}

@@ -1,0 +1,73 @@
+/**
+ * Seed 000 through Parley's SFU with the stock mediasoup-client in real Chromium: four
+ * pages in one room each hear the other three; a fifth joins late and hears all four; one
+ * leaves and the others see peer-left and their consumers of it close.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { launchChromium, saveConsoleLog, saveScreenshot, type OpenedPage } from '../support/browser.js';
+import { request, startParley, type RunningParley } from '../support/parleyServer.js';
+import { consumerStats, openVoicePage, peerIdOf, voiceEvents, waitUntilHearing } from '../support/voicePage.js';
+
+describe('SFU voice room with stock mediasoup-client (/voice)', { timeout: 120_000 }, () => {
+  let server: RunningParley;
+  let browser: Browser;
+  const pages: OpenedPage[] = [];
+  const ids: string[] = [];
+  const room = `voice-${process.pid}`;
+
+  before(async () => {
+    server = await startParley({ MEDIA_LISTEN_IP: '127.0.0.1', MEDIA_WORKERS: '2' });
+    browser = await launchChromium();
+  });
+  after(async () => {
+    for (const p of pages) saveConsoleLog(`sfu-voice-${pages.indexOf(p)}`, p.console);
+    await browser?.close();
+    await server?.close();
+  });
+
+  test('four participants: each hears the other three', async () => {
+    for (const name of ['ann', 'ben', 'cho', 'dan']) {
+      const p = await openVoicePage(browser, server.url, room, name);
+      pages.push(p);
+      ids.push(await peerIdOf(p.page));
+    }
+    for (const [i, p] of pages.entries()) {
+      const others = ids.filter((_, j) => j !== i);
+      const stats = await waitUntilHearing(p.page, others);
+      assert.equal(stats.filter((s) => s.kind === 'audio').length, 3, `page ${i} has one audio consumer per other peer`);
+    }
+    await saveScreenshot(pages[0]!.page, 'sfu-voice-ann');
+    const metrics = await request(`${server.url}/metrics`);
+    assert.ok(metrics.body.roomDetails.some((r: { name: string; participants: number }) => r.name === `voice:${room}` && r.participants === 4));
+  });
+
+  test('a late joiner hears all four', async () => {
+    const late = await openVoicePage(browser, server.url, room, 'eve');
+    pages.push(late);
+    ids.push(await peerIdOf(late.page));
+    await waitUntilHearing(late.page, ids.slice(0, 4));
+    // …and the four hear the newcomer.
+    for (const p of pages.slice(0, 4)) await waitUntilHearing(p.page, [ids[4]!]);
+    await saveScreenshot(late.page, 'sfu-voice-eve-late');
+  });
+
+  test('one leaves: the others get peer-left and their consumers of it close', async () => {
+    const leaving = pages[1]!;
+    const leavingId = ids[1]!;
+    await leaving.page.close();
+    for (const [i, p] of pages.entries()) {
+      if (i === 1) continue;
+      await p.page.waitForFunction(
+        (id) => (window as unknown as { voice: { events: Array<{ event: string; data: { peerId: string } }> } }).voice.events.some((e) => e.event === 'peer-left' && e.data.peerId === id),
+        leavingId,
+        { timeout: 10_000 },
+      );
+      assert.ok((await voiceEvents(p.page, 'consumer-closed')).length >= 1);
+      const open = await consumerStats(p.page);
+      assert.equal(open.filter((c) => c.peerId === leavingId).length, 0, `page ${i} still consumes the peer who left`);
+      assert.equal(open.length, 3);
+    }
+  });
+});

@@ -37,6 +37,8 @@ const state = {
   errors: [] as string[],
   joined: false,
   closedReason: undefined as string | undefined,
+  /** Sends one `/voice` request and resolves with its ack (for integrations and tests). */
+  request: (event: string, data: unknown): Promise<unknown> => request(event, data),
 };
 (window as unknown as { voice: typeof state }).voice = state;
 

@@ -43,6 +43,64 @@ describe('SFU voice room with stock mediasoup-client (/voice)', { timeout: 120_0
     assert.ok(metrics.body.roomDetails.some((r: { name: string; participants: number }) => r.name === `voice:${room}` && r.participants === 4));
   });
 
+  test('audio levels and the active speaker reach the clients at a bounded rate', async () => {
+    const page = pages[0]!.page;
+    const count = async () => (await voiceEvents(page, 'audio-levels')).length;
+    const start = await count();
+    await new Promise((r) => setTimeout(r, 2000));
+    const perSecond = ((await count()) - start) / 2;
+    assert.ok(perSecond >= 2 && perSecond <= 5, `audio-levels per second: ${perSecond}`);
+    const last = (await voiceEvents(page, 'audio-levels')).at(-1) as { levels: Array<{ peerId: string; volume: number }> };
+    assert.ok(last.levels.length >= 3, JSON.stringify(last));
+    for (const l of last.levels) {
+      assert.ok(ids.includes(l.peerId));
+      assert.ok(l.volume <= 0 && l.volume >= -127);
+    }
+    const speakers = (await voiceEvents(page, 'active-speaker')) as Array<{ peerId: string }>;
+    assert.ok(speakers.length >= 1 && ids.includes(speakers[0]!.peerId));
+  });
+
+  test('pause and resume: a muted producer stops reaching the others, and comes back', async () => {
+    const [ann, ben] = [pages[0]!.page, pages[1]!.page];
+    const fromAnn = async () => (await consumerStats(ben)).find((c) => c.peerId === ids[0])!.packetsReceived;
+    await ann.click('#mute');
+    await ben.waitForFunction(
+      (id) => (window as unknown as { voice: { events: Array<{ event: string; data: { peerId: string } }> } }).voice.events.some((e) => e.event === 'producer-paused' && e.data.peerId === id),
+      ids[0],
+      { timeout: 5000 },
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    const paused1 = await fromAnn();
+    await new Promise((r) => setTimeout(r, 1000));
+    const paused2 = await fromAnn();
+    assert.ok(paused2 - paused1 <= 2, `no packets while paused (${paused1} → ${paused2})`);
+    await ann.click('#mute');
+    await new Promise((r) => setTimeout(r, 1000));
+    const resumed = await fromAnn();
+    assert.ok(resumed - paused2 > 20, `packets flow again after resume (${paused2} → ${resumed})`);
+
+    // A consumer paused by its own client receives nothing until resumed.
+    const consumerId = (await consumerStats(ben)).find((c) => c.peerId === ids[2])!.consumerId;
+    const fromCho = async () => (await consumerStats(ben)).find((c) => c.consumerId === consumerId)!.packetsReceived;
+    const send = (event: string) =>
+      ben.evaluate(
+        ([e, cid]) => {
+          const v = (window as unknown as { voice: { roomId: string; request(ev: string, d: unknown): Promise<unknown> } }).voice;
+          return v.request(e!, { roomId: v.roomId, consumerId: cid });
+        },
+        [event, consumerId] as const,
+      );
+    assert.deepEqual(await send('pause-consumer'), { paused: true });
+    await new Promise((r) => setTimeout(r, 300));
+    const c1 = await fromCho();
+    await new Promise((r) => setTimeout(r, 1000));
+    const c2 = await fromCho();
+    assert.ok(c2 - c1 <= 2, `no packets to a paused consumer (${c1} → ${c2})`);
+    assert.deepEqual(await send('resume-consumer'), { paused: false });
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.ok((await fromCho()) - c2 > 20, 'packets flow again after resume-consumer');
+  });
+
   test('a late joiner hears all four', async () => {
     const late = await openVoicePage(browser, server.url, room, 'eve');
     pages.push(late);

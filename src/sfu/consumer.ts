@@ -19,6 +19,9 @@ export interface ConsumerEvents {
   close: [reason: ConsumerCloseReason];
 }
 
+/** Outgoing sequence numbers remembered for retransmission (power of two). */
+const SENT_HISTORY = 1024;
+
 interface Extension {
   id: number;
   payload: Buffer;
@@ -38,6 +41,9 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   private lastOutSeq = -1;
   private resync = true;
   private readonly outExt: { mid?: number; audioLevel?: number; videoOrientation?: number };
+  /** Video: which incoming sequence number each recent outgoing one carried (for NACKs). */
+  private readonly sentOut: Int32Array;
+  private readonly sentIn: Uint16Array;
   private readonly midPayload: Buffer;
 
   constructor(
@@ -53,6 +59,9 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     const id = (uri: string) => rtpParameters.headerExtensions?.find((h) => h.uri === uri)?.id;
     this.outExt = { mid: id(EXT.mid), audioLevel: id(EXT.audioLevel), videoOrientation: id(EXT.videoOrientation) };
     this.midPayload = Buffer.from(rtpParameters.mid ?? '');
+    const history = this.kind === 'video' ? SENT_HISTORY : 0;
+    this.sentOut = new Int32Array(history).fill(-1);
+    this.sentIn = new Uint16Array(history);
     transport.on('connected', () => producer.requestKeyFrame());
   }
 
@@ -68,6 +77,10 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       this.resync = false;
     }
     const outSeq = (inSeq - this.seqOffset) & 0xffff;
+    if (this.sentOut.length > 0) {
+      this.sentOut[outSeq & (SENT_HISTORY - 1)] = outSeq;
+      this.sentIn[outSeq & (SENT_HISTORY - 1)] = inSeq;
+    }
     this.send(packet, outSeq);
     this.lastOutSeq = outSeq;
     this.packetsSent++;
@@ -76,7 +89,9 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   /** Answers a NACK for sequence numbers as this consumer sent them. */
   retransmit(outSeqs: number[]): void {
     for (const outSeq of outSeqs) {
-      const packet = this.producer.buffered((outSeq + this.seqOffset) & 0xffff);
+      const slot = outSeq & (SENT_HISTORY - 1);
+      if (this.sentOut[slot] !== outSeq) continue;
+      const packet = this.producer.buffered(this.sentIn[slot]!);
       if (!packet) continue;
       this.send(packet, outSeq);
       this.packetsRetransmitted++;

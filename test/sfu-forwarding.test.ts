@@ -1,0 +1,169 @@
+/**
+ * The SFU's forwarding rules without a browser: codec mapping and refusals (ortc), and a
+ * Consumer's rewriting — its own SSRC and payload type, sequence numbers without gaps
+ * across a pause, and NACK answered from the producer's packet buffer. The transport here
+ * is a recording stand-in with the two members a Consumer uses (isConnected, sendRtp).
+ */
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import { describe, test } from 'node:test';
+import { RtpHeader, RtpPacket } from 'werift';
+import { ParleyError } from '../src/errors.js';
+import { Consumer } from '../src/sfu/consumer.js';
+import { canConsume, consumerRtpParameters, mapProducerRtpParameters } from '../src/sfu/ortc.js';
+import { Producer } from '../src/sfu/producer.js';
+import { EXT, routerRtpCapabilities } from '../src/sfu/routerCapabilities.js';
+import type { RtpParameters } from '../src/sfu/rtpTypes.js';
+import type { WebRtcTransport } from '../src/sfu/webRtcTransport.js';
+
+const chromeVp8: RtpParameters = {
+  mid: '1',
+  codecs: [
+    { mimeType: 'video/VP8', payloadType: 96, clockRate: 90000, rtcpFeedback: [{ type: 'nack', parameter: '' }] },
+    { mimeType: 'video/rtx', payloadType: 97, clockRate: 90000, parameters: { apt: 96 } },
+  ],
+  headerExtensions: [
+    { uri: EXT.mid, id: 4 },
+    { uri: EXT.videoOrientation, id: 13 },
+  ],
+  encodings: [{ ssrc: 1111 }],
+  rtcp: { cname: 'chrome-cname' },
+};
+
+const chromeOpus: RtpParameters = {
+  mid: '0',
+  codecs: [{ mimeType: 'audio/opus', payloadType: 111, clockRate: 48000, channels: 2, parameters: { minptime: 10, useinbandfec: 1 } }],
+  headerExtensions: [{ uri: EXT.audioLevel, id: 1 }],
+  encodings: [{ ssrc: 2222 }],
+  rtcp: { cname: 'c' },
+};
+
+class RecordingTransport extends EventEmitter {
+  isConnected = true;
+  sent: RtpHeader[] = [];
+  sendRtp(_payload: Buffer, header: RtpHeader): void {
+    this.sent.push(header);
+  }
+}
+
+function packet(seq: number, ssrc: number, pt: number, extensions: Array<{ id: number; payload: Buffer }> = []): RtpPacket {
+  return new RtpPacket(new RtpHeader({ sequenceNumber: seq, timestamp: seq * 3000, ssrc, payloadType: pt, extensionProfile: 0xbede, extension: extensions.length > 0, extensions }), Buffer.from([seq & 0xff]));
+}
+
+describe('codec negotiation (ortc)', () => {
+  test("a producer's browser payload type maps to the router codec; RTX is skipped", () => {
+    const m = mapProducerRtpParameters('video', chromeVp8);
+    assert.equal(m.codec.payloadType, 96);
+    assert.equal(m.routerCodec.preferredPayloadType, 101);
+    assert.equal(m.ssrc, 1111);
+    assert.deepEqual(m.extensionIds, { mid: 4, audioLevel: undefined, videoOrientation: 13 });
+  });
+
+  test('the router refuses what it cannot forward, saying why', () => {
+    const refuse = (kind: 'audio' | 'video', p: RtpParameters, re: RegExp) =>
+      assert.throws(() => mapProducerRtpParameters(kind, p), (e: unknown) => e instanceof ParleyError && e.code === 'INVALID_PAYLOAD' && re.test(e.message));
+    refuse('video', { ...chromeVp8, codecs: [{ mimeType: 'video/H265', payloadType: 100, clockRate: 90000 }] }, /cannot accept video\/H265.*supports video\/VP8/);
+    refuse('audio', chromeVp8, /is not audio/);
+    refuse('audio', { ...chromeOpus, encodings: [{}] }, /ssrc is required/);
+    refuse('audio', { ...chromeOpus, encodings: [{ ssrc: 1 }, { ssrc: 2 }] }, /simulcast/);
+    refuse('audio', { ...chromeOpus, codecs: [{ mimeType: 'audio/opus', payloadType: 111, clockRate: 8000, channels: 2 }] }, /cannot accept/);
+  });
+
+  test('consumer parameters use the receiver capabilities, a fresh SSRC and only served feedback', () => {
+    const mapping = mapProducerRtpParameters('video', chromeVp8);
+    assert.equal(canConsume(mapping.routerCodec, routerRtpCapabilities), true);
+    assert.equal(canConsume(mapping.routerCodec, { codecs: [{ kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 }] }), false);
+    const caps = {
+      codecs: [
+        {
+          kind: 'video' as const,
+          mimeType: 'video/VP8',
+          preferredPayloadType: 101,
+          clockRate: 90000,
+          rtcpFeedback: [
+            { type: 'nack', parameter: '' },
+            { type: 'nack', parameter: 'pli' },
+            { type: 'goog-remb', parameter: '' },
+          ],
+        },
+      ],
+      headerExtensions: [
+        { kind: 'video' as const, uri: EXT.videoOrientation, preferredId: 11, direction: 'sendrecv' as const },
+        { kind: 'video' as const, uri: EXT.absSendTime, preferredId: 4, direction: 'sendrecv' as const },
+      ],
+    };
+    const p = consumerRtpParameters({ kind: 'video', mapping, caps, mid: '3', ssrc: 777, cname: 'x' });
+    assert.equal(p.codecs[0]!.payloadType, 101);
+    assert.deepEqual(p.codecs[0]!.rtcpFeedback, [
+      { type: 'nack', parameter: '' },
+      { type: 'nack', parameter: 'pli' },
+    ]);
+    assert.deepEqual(p.headerExtensions, [{ uri: EXT.videoOrientation, id: 11, encrypt: false, parameters: {} }]);
+    assert.deepEqual(p.encodings, [{ ssrc: 777 }]);
+    assert.equal(p.mid, '3');
+  });
+});
+
+describe('consumer rewriting', () => {
+  const setup = (kind: 'audio' | 'video', params: RtpParameters) => {
+    const mapping = mapProducerRtpParameters(kind, params);
+    const producer = new Producer(kind, params, mapping, undefined, { peerId: 'pub' });
+    const transport = new RecordingTransport();
+    const rtpParameters = consumerRtpParameters({ kind, mapping, caps: routerRtpCapabilities, mid: '0', ssrc: 9999, cname: 'c' });
+    const consumer = new Consumer(producer, transport as unknown as WebRtcTransport, rtpParameters, { peerId: 'sub' });
+    producer.consumers.add(consumer);
+    return { producer, transport, consumer };
+  };
+
+  test('SSRC, payload type and extension ids are the consumer’s own; the audio level is carried over', () => {
+    const { producer, transport } = setup('audio', chromeOpus);
+    producer.receive(packet(100, 2222, 111, [{ id: 1, payload: Buffer.from([0x80 | 30]) }]));
+    const h = transport.sent[0]!;
+    assert.equal(h.ssrc, 9999);
+    assert.equal(h.payloadType, 100);
+    assert.equal(h.sequenceNumber, 100);
+    assert.deepEqual(h.extensions.map((e) => [e.id, [...e.payload]]), [
+      [1, [...Buffer.from('0')]],
+      [10, [0x80 | 30]],
+    ]);
+    assert.equal(producer.takeAudioLevel(), -30);
+  });
+
+  test('sequence numbers stay continuous across a pause, including across the 16-bit wrap', () => {
+    const { producer, transport, consumer } = setup('video', chromeVp8);
+    for (let s = 65530; s < 65534; s++) producer.receive(packet(s, 1111, 96));
+    consumer.pause();
+    for (let s = 65534; s < 65536 + 10; s++) producer.receive(packet(s & 0xffff, 1111, 96));
+    consumer.resume();
+    for (let s = 10; s < 13; s++) producer.receive(packet(s, 1111, 96));
+    assert.deepEqual(
+      transport.sent.map((h) => h.sequenceNumber),
+      [65530, 65531, 65532, 65533, 65534, 65535, 0],
+    );
+  });
+
+  test('a NACK is answered from the producer buffer with the consumer’s sequence numbers', () => {
+    const { producer, transport, consumer } = setup('video', chromeVp8);
+    for (let s = 500; s < 510; s++) producer.receive(packet(s, 1111, 96));
+    consumer.pause();
+    producer.receive(packet(510, 1111, 96));
+    consumer.resume();
+    for (let s = 511; s < 515; s++) producer.receive(packet(s, 1111, 96));
+    // sent: 500..509 then 511..514 renumbered 510..513
+    transport.sent = [];
+    consumer.retransmit([505, 511, 60000]);
+    assert.deepEqual(transport.sent.map((h) => h.sequenceNumber), [505, 511]);
+    assert.equal(consumer.packetsRetransmitted, 2);
+    const payloads = transport.sent.map((h) => h.timestamp / 3000);
+    assert.deepEqual(payloads, [505, 512], 'outgoing 511 is incoming 512 (one packet skipped while paused)');
+  });
+
+  test('closing a producer closes its consumers with the reason', () => {
+    const { producer, consumer } = setup('audio', chromeOpus);
+    const reasons: string[] = [];
+    consumer.on('close', (r) => reasons.push(r));
+    producer.close();
+    assert.deepEqual(reasons, ['producer-closed']);
+    assert.equal(producer.consumers.size, 0);
+  });
+});

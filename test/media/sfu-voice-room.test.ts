@@ -8,6 +8,8 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { launchChromium, saveConsoleLog, saveScreenshot, type OpenedPage } from '../support/browser.js';
 import { request, startParley, type RunningParley } from '../support/parleyServer.js';
+import { connect } from '../support/sockets.js';
+import { voiceBadInputs } from '../support/voiceBadInputs.js';
 import { consumerStats, openVoicePage, peerIdOf, voiceEvents, waitUntilHearing } from '../support/voicePage.js';
 
 describe('SFU voice room with stock mediasoup-client (/voice)', { timeout: 120_000 }, () => {
@@ -99,6 +101,28 @@ describe('SFU voice room with stock mediasoup-client (/voice)', { timeout: 120_0
     assert.deepEqual(await send('resume-consumer'), { paused: false });
     await new Promise((r) => setTimeout(r, 1000));
     assert.ok((await fromCho()) - c2 > 20, 'packets flow again after resume-consumer');
+  });
+
+  test('a client sending bad input gets clear errors and the room keeps working for everyone', async () => {
+    const bad = await connect(`${server.url}/voice`);
+    try {
+      const joined = await bad.emitWithAck('join-room', { roomId: room, userId: 'mallory' });
+      const transport = await bad.emitWithAck('create-transport', { roomId: room });
+      const producerId = joined.producers[0].producerId as string;
+      for (const row of voiceBadInputs(room, transport.id, producerId)) {
+        const ack = await bad.timeout(5000).emitWithAck(row.event, row.payload);
+        const label = `${row.event} ${JSON.stringify(row.payload).slice(0, 100)}`;
+        assert.equal(ack.error?.code, row.code, `${label}: ${JSON.stringify(ack)}`);
+        if (row.says) assert.match(ack.error.message, row.says, label);
+      }
+      const before = (await consumerStats(pages[2]!.page)).reduce((a, c) => a + c.packetsReceived, 0);
+      await new Promise((r) => setTimeout(r, 1000));
+      const after = (await consumerStats(pages[2]!.page)).reduce((a, c) => a + c.packetsReceived, 0);
+      assert.ok(after - before > 100, `the room still flows (${before} → ${after})`);
+    } finally {
+      bad.close();
+    }
+    assert.equal((await request(`${server.url}/health`)).body.status, 'ok');
   });
 
   test('a late joiner hears all four', async () => {

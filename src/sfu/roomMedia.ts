@@ -8,7 +8,11 @@ import type { MediaWorker } from './mediaWorker.js';
 import type { ConsumerParameters, DtlsParameters, MediaKind, RtpCapabilities, RtpParameters, WebRtcTransportParameters } from './rtpTypes.js';
 import type { ProducerInfo, WorkerNotifications } from './worker/protocol.js';
 
-export type RoomMediaEvents = { [E in keyof WorkerNotifications]: [WorkerNotifications[E]] } & { closed: [reason: string] };
+export type RoomMediaEvents = { [E in keyof WorkerNotifications]: [WorkerNotifications[E]] } & {
+  closed: [reason: string];
+  /** A server-side producer joined the room (signaling announces it like a browser's). */
+  'direct-producer': [{ producerId: string; peerId: string; kind: MediaKind }];
+};
 
 export interface RtpTapHandle {
   close(): Promise<void>;
@@ -86,6 +90,7 @@ export class RoomMedia extends EventEmitter<RoomMediaEvents> {
   /** A producer fed by server code; browsers consume it like any other. */
   async createDirectProducer(peerId: string, input: { kind: MediaKind; rtpParameters: RtpParameters }): Promise<DirectProducerHandle> {
     const { id } = await this.worker.request('directProducer.create', { roomId: this.roomId, peerId, ...input });
+    this.emit('direct-producer', { producerId: id, peerId, kind: input.kind });
     return { id, send: (packet) => this.worker.sendRtp(this.roomId, id, packet) };
   }
 

@@ -59,6 +59,7 @@ export function attachVoiceNamespace(deps: VoiceNamespaceDeps): void {
     wired.add(room);
     const key = roomKey('voice', roomId);
     room.on('consumer.closed', ({ consumerId, producerId, peerId }) => namespace.to(peerId).emit('consumer-closed', { consumerId, producerId }));
+    room.on('direct-producer', ({ producerId, peerId, kind }) => namespace.to(key).emit('new-producer', { peerId, producerId, kind }));
     room.on('producer.closed', ({ producerId, peerId }) => namespace.to(key).emit('producer-closed', { peerId, producerId }));
     room.on('producer.paused', ({ producerId, peerId }) => namespace.to(key).emit('producer-paused', { peerId, producerId }));
     room.on('producer.resumed', ({ producerId, peerId }) => namespace.to(key).emit('producer-resumed', { peerId, producerId }));

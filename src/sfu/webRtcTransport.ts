@@ -17,6 +17,7 @@ import {
   RTCIceGatherer,
   RTCIceParameters,
   RTCIceTransport,
+  parseMessage,
   type RTCCertificate,
   type RtcpPacket,
   type RtpHeader,
@@ -52,6 +53,32 @@ function workerCertificate(): Promise<RTCCertificate> {
   return certificate;
 }
 
+interface StunSocketInternals {
+  datagramReceived(data: Buffer, addr: unknown): void;
+}
+
+/**
+ * werift (0.24.4, pinned) answers a Binding request without verifying its MESSAGE-INTEGRITY,
+ * and re-serialises what it parsed (so the check cannot be done on the parsed message).
+ * Wrap each of the agent's UDP sockets so that a request not signed with this transport's
+ * ICE password (RFC 8445 §7.3) is dropped on arrival.
+ */
+function requireRequestIntegrity(gatherer: RTCIceGatherer): void {
+  const key = Buffer.from(gatherer.localParameters.password, 'utf8');
+  const protocols = (gatherer.connection as unknown as { protocols?: StunSocketInternals[] }).protocols;
+  if (!Array.isArray(protocols) || protocols.some((p) => typeof p.datagramReceived !== 'function')) {
+    throw new Error('werift internals changed (ice connection protocols); STUN integrity cannot be enforced — check the pinned werift version');
+  }
+  for (const protocol of protocols) {
+    const receive = protocol.datagramReceived.bind(protocol);
+    protocol.datagramReceived = (data, addr) => {
+      const isBindingRequest = data.length >= 20 && data.readUInt16BE(0) === 0x0001 && data.readUInt32BE(4) === 0x2112a442;
+      if (isBindingRequest && !parseMessage(data, key)) return;
+      receive(data, addr);
+    };
+  }
+}
+
 export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
   readonly id = randomUUID();
   readonly appData: Record<string, unknown>;
@@ -84,16 +111,17 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
       additionalHostAddresses: listen ? [listen] : ['127.0.0.1'],
       ...(listen ? { interfaceAddresses: { udp4: listen } } : {}),
       ...(options.portRange ? { portRange: options.portRange } : {}),
-      // werift answers every Binding request; take only those addressed to this transport,
-      // and count them as consent (RFC 7675).
+      // Answer only checks for this transport, and count them as consent (RFC 7675).
+      // Their MESSAGE-INTEGRITY is verified below, before werift sees them.
       filterStunResponse: (msg): boolean => {
         const user = String(msg.getAttributeValue('USERNAME') ?? '');
-        const ours: boolean = user.split(':')[0] === gatherer.localParameters.usernameFragment;
-        if (ours && self) self.lastConsentAt = Date.now();
-        return ours;
+        if (user.split(':')[0] !== gatherer.localParameters.usernameFragment) return false;
+        if (self) self.lastConsentAt = Date.now();
+        return true;
       },
     });
     await gatherer.gather();
+    requireRequestIntegrity(gatherer);
     const ice = new RTCIceTransport(gatherer);
     // mediasoup-client never sends the browser's ICE credentials. A lite agent only answers
     // checks (signed with its own password), so these placeholders only satisfy werift.

@@ -38,11 +38,20 @@ const chromeOpus: RtpParameters = {
   rtcp: { cname: 'c' },
 };
 
+interface SentHeader {
+  sequenceNumber: number;
+  timestamp: number;
+  ssrc: number;
+  payloadType: number;
+  extensions: Array<{ id: number; payload: Buffer }>;
+}
+
+/** Copies what it is given: a consumer reuses its header object from packet to packet. */
 class RecordingTransport extends EventEmitter {
   isConnected = true;
-  sent: RtpHeader[] = [];
-  sendRtp(_payload: Buffer, header: RtpHeader): void {
-    this.sent.push(header);
+  sent: SentHeader[] = [];
+  sendRtp(_payload: Buffer, h: RtpHeader): void {
+    this.sent.push({ sequenceNumber: h.sequenceNumber, timestamp: h.timestamp, ssrc: h.ssrc, payloadType: h.payloadType, extensions: h.extensions.map((e) => ({ ...e })) });
   }
 }
 

@@ -40,11 +40,14 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   private seqOffset = 0;
   private lastOutSeq = -1;
   private resync = true;
-  private readonly outExt: { mid?: number; audioLevel?: number; videoOrientation?: number };
   /** Video: which incoming sequence number each recent outgoing one carried (for NACKs). */
   private readonly sentOut: Int32Array;
   private readonly sentIn: Uint16Array;
-  private readonly midPayload: Buffer;
+  private readonly header: RtpHeader;
+  private readonly extensions: Extension[] = [];
+  private readonly midExt?: Extension;
+  private readonly levelExt?: Extension;
+  private readonly orientationExt?: Extension;
 
   constructor(
     readonly producer: Producer,
@@ -57,8 +60,12 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     this.ssrc = rtpParameters.encodings![0]!.ssrc!;
     this.payloadType = rtpParameters.codecs[0]!.payloadType;
     const id = (uri: string) => rtpParameters.headerExtensions?.find((h) => h.uri === uri)?.id;
-    this.outExt = { mid: id(EXT.mid), audioLevel: id(EXT.audioLevel), videoOrientation: id(EXT.videoOrientation) };
-    this.midPayload = Buffer.from(rtpParameters.mid ?? '');
+    const out = { mid: id(EXT.mid), audioLevel: id(EXT.audioLevel), videoOrientation: id(EXT.videoOrientation) };
+    const src = producer.mapping.extensionIds;
+    if (out.mid !== undefined) this.midExt = { id: out.mid, payload: Buffer.from(rtpParameters.mid ?? '') };
+    if (out.audioLevel !== undefined && src.audioLevel !== undefined) this.levelExt = { id: out.audioLevel, payload: Buffer.alloc(0) };
+    if (out.videoOrientation !== undefined && src.videoOrientation !== undefined) this.orientationExt = { id: out.videoOrientation, payload: Buffer.alloc(0) };
+    this.header = new RtpHeader({ payloadType: this.payloadType, ssrc: this.ssrc, extensionProfile: 0xbede, extensions: this.extensions });
     const history = this.kind === 'video' ? SENT_HISTORY : 0;
     this.sentOut = new Int32Array(history).fill(-1);
     this.sentIn = new Uint16Array(history);
@@ -98,23 +105,34 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     }
   }
 
+  /**
+   * Writes one packet. The header and extension objects are this consumer's own and reused
+   * for every packet: the transport serializes and encrypts synchronously in `sendRtp`.
+   */
   private send(packet: RtpPacket, sequenceNumber: number): void {
-    const extensions: Extension[] = [];
-    const src = this.producer.mapping.extensionIds;
-    if (this.outExt.mid !== undefined) extensions.push({ id: this.outExt.mid, payload: this.midPayload });
-    if (this.outExt.audioLevel !== undefined && src.audioLevel !== undefined) copyExtension(packet, src.audioLevel, this.outExt.audioLevel, extensions);
-    if (this.outExt.videoOrientation !== undefined && src.videoOrientation !== undefined) copyExtension(packet, src.videoOrientation, this.outExt.videoOrientation, extensions);
-    const header = new RtpHeader({
-      payloadType: this.payloadType,
-      sequenceNumber,
-      timestamp: packet.header.timestamp,
-      ssrc: this.ssrc,
-      marker: packet.header.marker,
-      extensionProfile: 0xbede,
-      extension: extensions.length > 0,
-      extensions,
-    });
-    this.transport.sendRtp(packet.payload, header);
+    const ext = this.extensions;
+    ext.length = 0;
+    if (this.midExt) ext.push(this.midExt);
+    if (this.levelExt) {
+      const payload = findExtension(packet, this.producer.mapping.extensionIds.audioLevel);
+      if (payload) {
+        this.levelExt.payload = payload;
+        ext.push(this.levelExt);
+      }
+    }
+    if (this.orientationExt) {
+      const payload = findExtension(packet, this.producer.mapping.extensionIds.videoOrientation);
+      if (payload) {
+        this.orientationExt.payload = payload;
+        ext.push(this.orientationExt);
+      }
+    }
+    const h = this.header;
+    h.sequenceNumber = sequenceNumber;
+    h.timestamp = packet.header.timestamp;
+    h.marker = packet.header.marker;
+    h.extension = ext.length > 0;
+    this.transport.sendRtp(packet.payload, h);
   }
 
   pause(): void {
@@ -139,11 +157,8 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   }
 }
 
-function copyExtension(packet: RtpPacket, fromId: number, toId: number, out: Extension[]): void {
-  for (const ext of packet.header.extensions) {
-    if (ext.id === fromId) {
-      out.push({ id: toId, payload: ext.payload });
-      return;
-    }
-  }
+function findExtension(packet: RtpPacket, id: number | undefined): Buffer | undefined {
+  if (id === undefined) return undefined;
+  for (const ext of packet.header.extensions) if (ext.id === id) return ext.payload;
+  return undefined;
 }

@@ -189,7 +189,7 @@ export class Router extends EventEmitter<RouterEvents> {
   stats() {
     return {
       id: this.id,
-      transports: this.transports.size,
+      transports: [...this.transports.values()].map((t) => ({ id: t.id, peerId: String(t.appData.peerId), connected: t.isConnected, rtpPacketsSent: t.rtpPacketsSent })),
       producers: [...this.producers.values()].map((p) => ({ id: p.id, kind: p.kind, peerId: p.appData.peerId, paused: p.paused, packetsReceived: p.packetsReceived })),
       consumers: [...this.consumers.values()].map((c) => ({
         id: c.id,

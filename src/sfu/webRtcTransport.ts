@@ -7,6 +7,7 @@
  * closes itself when the browser stops sending ICE consent checks for `consentTimeoutMs`.
  */
 import { randomUUID } from 'node:crypto';
+import { Socket as DgramSocket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import {
   ProtectionProfileAeadAes128Gcm,
@@ -53,6 +54,12 @@ function workerCertificate(): Promise<RTCCertificate> {
   return certificate;
 }
 
+interface SendPath {
+  socket: DgramSocket;
+  address: string;
+  port: number;
+}
+
 interface StunSocketInternals {
   datagramReceived(data: Buffer, addr: unknown): void;
 }
@@ -88,6 +95,10 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
   private lastConsentAt = Date.now();
   private consentTimer?: NodeJS.Timeout;
   private dtlsStarted = false;
+  private pathPair?: object;
+  private path?: SendPath;
+  rtpPacketsSent = 0;
+  rtpBytesSent = 0;
 
   private constructor(
     private readonly options: WebRtcTransportOptions,
@@ -204,9 +215,43 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
     });
   }
 
+  /**
+   * Hot path. Encrypts with the DTLS-negotiated SRTP session and writes straight to the UDP
+   * socket of the nominated candidate pair: werift's own `sendRtp` goes through four
+   * promise-returning layers per packet. The header is serialized synchronously here, so
+   * callers may reuse it.
+   */
   sendRtp(payload: Buffer, header: RtpHeader): void {
     if (!this.isConnected) return;
-    this.dtls.sendRtp(payload, header).catch(() => undefined);
+    const path = this.sendPath();
+    if (!path) {
+      this.dtls.sendRtp(payload, header).catch(() => undefined);
+      return;
+    }
+    const packet = this.dtls.srtp.encrypt(payload, header);
+    path.socket.send(packet, path.port, path.address);
+    this.rtpPacketsSent++;
+    this.rtpBytesSent += packet.length;
+  }
+
+  /** The UDP socket and remote address of the nominated pair, cached until the pair changes. */
+  private sendPath(): SendPath | undefined {
+    const pair = this.ice.connection.nominated;
+    if (!pair) return undefined;
+    if (pair !== this.pathPair) {
+      this.pathPair = pair;
+      const socket = (pair.protocol as { transport?: { socket?: unknown } }).transport?.socket;
+      const [address, port] = pair.remoteAddr;
+      if (socket instanceof DgramSocket) {
+        // werift registers no error listener on its UDP sockets; a send error must not take
+        // the worker down (the consent timer closes a transport whose peer is gone).
+        if (socket.listenerCount('error') === 0) socket.on('error', () => undefined);
+        this.path = { socket, address, port };
+      } else {
+        this.path = undefined;
+      }
+    }
+    return this.path;
   }
 
   sendRtcp(packets: RtcpPacket[]): void {

@@ -47,6 +47,9 @@ describe('in-process SFU API: tap a producer, produce into a room', { timeout: 6
     });
 
     await waitUntilHearing(page.page, ['echo-bot'], 15_000);
+    const stats = (await room.stats()) as { transports: Array<{ peerId: string; connected: boolean; rtpPacketsSent: number }> };
+    const callerTransports = stats.transports.filter((t) => t.peerId === callerId);
+    assert.ok(callerTransports.some((t) => t.connected && t.rtpPacketsSent > 0), `RTP leaves through the transport's own send path: ${JSON.stringify(stats.transports)}`);
     const deadline = Date.now() + 5000;
     while (tapped.length < 50 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     await tap.close();

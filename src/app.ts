@@ -29,6 +29,9 @@ import { AuthHooks } from './http/authHooks.js';
 import { errorReply, installErrorHandling } from './http/errorHandling.js';
 import { authRoutes } from './http/routes/authRoutes.js';
 import { callConfigRoutes } from './http/routes/callConfigRoutes.js';
+import { callRoutes } from './http/routes/callRoutes.js';
+import { CallService } from './domain/calls/callService.js';
+import { CallRepository } from './storage/callRepository.js';
 import { healthRoutes } from './http/routes/healthRoutes.js';
 import { tokenRoutes } from './http/routes/tokenRoutes.js';
 import { userRoutes } from './http/routes/userRoutes.js';
@@ -55,6 +58,7 @@ export interface Parley {
   media: MediaWorkerPool;
   tokens: TokenService;
   accounts: AccountService;
+  calls: CallService;
   /** Starts listening; resolves with the base URL. */
   listen(): Promise<string>;
   /** Graceful stop: refuse new work, tell every socket, disconnect, close storage. */
@@ -83,6 +87,9 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
   const access: RoomAccessPolicy =
     config.auth.mode === 'external' ? new ExternalRoomAccessPolicy(config.auth.membershipCheckUrl, config.auth.httpTimeoutMs) : new LocalRoomAccessPolicy();
   const ice = new IceServerProvider(config.ice);
+  const calls = new CallService(new CallRepository(storage.db), config.defaultPhoneRegion);
+  const interrupted = await calls.closeInterrupted('server-restarted');
+  if (interrupted.length > 0) logger.warn({ calls: interrupted.map((c) => c.id) }, `closed ${interrupted.length} call(s) left live by the previous run as FAILED (server-restarted)`);
 
   // Rooms of every surface live in the domain; the namespaces only translate.
   const studyRooms = new RoomDirectory<StudyMember>();
@@ -144,6 +151,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
   await http.register(authRoutes({ accounts, auth: authHooks }), { prefix: '/api/v1/auth' });
   await http.register(userRoutes({ accounts, auth: authHooks }), { prefix: '/api/v1/users' });
   await http.register(callConfigRoutes({ ice, auth: authHooks }), { prefix: '/api/v1/calls' });
+  await http.register(callRoutes({ calls }), { prefix: '/api/v1/calls' });
   await http.register(fastifyStatic, { root: webRoot, prefix: '/', index: ['index.html'] });
 
   const handshake = handshakeAuthMiddleware(socketAuth, logger.child({ module: 'socket-auth' }), () => draining);
@@ -188,6 +196,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     media,
     tokens,
     accounts,
+    calls,
     async listen() {
       await http.listen({ port: config.port, host: config.host });
       const addr = http.server.address();

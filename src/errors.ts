@@ -34,6 +34,8 @@ export class ParleyError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
+    /** Extra machine-readable facts for the client (e.g. a call's current status on a 409). */
+    readonly details?: Record<string, unknown>,
   ) {
     super(message);
     this.name = 'ParleyError';

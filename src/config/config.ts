@@ -6,6 +6,7 @@
  * variable, what was wrong and what to set instead.
  */
 import { availableParallelism } from 'node:os';
+import { isSupportedCountry, type CountryCode } from 'libphonenumber-js';
 import { z } from 'zod';
 
 const bool = z
@@ -88,6 +89,9 @@ const envSchema = z
     MEDIA_PORT_MIN: z.coerce.number({ error: 'must be a port number' }).int().min(1024).max(65535).optional(),
     MEDIA_PORT_MAX: z.coerce.number({ error: 'must be a port number' }).int().min(1024).max(65535).optional(),
 
+    /** Region for phone numbers written without a country code (ISO 3166 alpha-2). */
+    DEFAULT_PHONE_REGION: z.string().refine((c) => isSupportedCountry(c), 'must be a two-letter country code such as KR or US').default('KR'),
+
     /** SIGTERM/SIGINT: time allowed for draining before the process exits anyway. */
     SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
   })
@@ -135,6 +139,7 @@ export interface Config {
   socketMaxPayloadBytes: number;
   ice: { stunUrls: string[]; turnUrls: string[]; turnSecret?: string; turnTtlSeconds: number };
   media: { workers: number; listenIp?: string; announcedIp?: string; portRange?: [number, number] };
+  defaultPhoneRegion: CountryCode;
   shutdownTimeoutMs: number;
 }
 
@@ -194,6 +199,7 @@ export function loadConfig(source: NodeJS.ProcessEnv, randomSecret: () => string
       announcedIp: env.MEDIA_ANNOUNCED_IP,
       portRange: env.MEDIA_PORT_MIN !== undefined && env.MEDIA_PORT_MAX !== undefined ? [env.MEDIA_PORT_MIN, env.MEDIA_PORT_MAX] : undefined,
     },
+    defaultPhoneRegion: env.DEFAULT_PHONE_REGION as CountryCode,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
   };
 }

@@ -8,13 +8,13 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { ParleyError, type ErrorCode } from '../errors.js';
 
-export function errorReply(code: ErrorCode, message: string) {
-  return { success: false as const, error: { code, message } };
+export function errorReply(code: ErrorCode, message: string, details?: Record<string, unknown>) {
+  return { success: false as const, error: { ...(details ?? {}), code, message } };
 }
 
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | ParleyError | Error, request, reply) => {
-    if (err instanceof ParleyError) return reply.status(err.status).send(errorReply(err.code, err.message));
+    if (err instanceof ParleyError) return reply.status(err.status).send(errorReply(err.code, err.message, err.details));
     if (hasZodFastifySchemaValidationErrors(err)) {
       const detail = err.validation
         .slice(0, 5)

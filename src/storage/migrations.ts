@@ -38,6 +38,34 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('auth_sessions_user_idx').on('auth_sessions').column('user_id').execute();
       },
     },
+    '0002_calls': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('calls')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('session_id', 'text', (c) => c.notNull().unique())
+          .addColumn('caller_number', 'text', (c) => c.notNull())
+          .addColumn('receiver_number', 'text')
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('failure_cause', 'text')
+          .addColumn('created_at', ts, (c) => c.notNull())
+          .addColumn('updated_at', ts, (c) => c.notNull())
+          .addColumn('connected_at', ts)
+          .addColumn('ended_at', ts)
+          .execute();
+        await db.schema.createIndex('calls_status_idx').on('calls').column('status').execute();
+        await db.schema
+          .createTable('call_transitions')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('call_id', 'text', (c) => c.notNull().references('calls.id').onDelete('cascade'))
+          .addColumn('from_status', 'text')
+          .addColumn('to_status', 'text', (c) => c.notNull())
+          .addColumn('cause', 'text', (c) => c.notNull())
+          .addColumn('at', ts, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('call_transitions_call_idx').on('call_transitions').columns(['call_id', 'at']).execute();
+      },
+    },
   };
 }
 

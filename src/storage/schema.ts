@@ -27,9 +27,33 @@ export interface AuthSessionsTable {
   revoked_at: string | Date | null;
 }
 
+export interface CallsTable {
+  id: string;
+  session_id: string;
+  caller_number: string;
+  receiver_number: string | null;
+  status: 'INITIATING' | 'RINGING' | 'CONNECTING' | 'IN_PROGRESS' | 'ENDED' | 'FAILED';
+  failure_cause: string | null;
+  created_at: string | Date;
+  updated_at: string | Date;
+  connected_at: string | Date | null;
+  ended_at: string | Date | null;
+}
+
+export interface CallTransitionsTable {
+  id: string;
+  call_id: string;
+  from_status: string | null;
+  to_status: string;
+  cause: string;
+  at: string | Date;
+}
+
 export interface Database {
   users: UsersTable;
   auth_sessions: AuthSessionsTable;
+  calls: CallsTable;
+  call_transitions: CallTransitionsTable;
 }
 
 /** Marker so `Generated` stays importable for later tables with database-side defaults. */

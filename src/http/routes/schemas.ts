@@ -4,7 +4,7 @@ import type { User } from '../../storage/userRepository.js';
 
 export const errorBody = z.object({
   success: z.literal(false),
-  error: z.object({ code: z.string(), message: z.string() }),
+  error: z.object({ code: z.string(), message: z.string() }).loose(),
 });
 
 export const userBody = z.object({

@@ -1,0 +1,101 @@
+/**
+ * Call lifecycle use cases (seed 001's API): create, connect, end, read, and closing the
+ * calls a restart interrupted. Illegal transitions are CONFLICT errors that name the
+ * current status and what it can move to.
+ */
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
+import { EventEmitter } from 'node:events';
+import { ParleyError } from '../../errors.js';
+import type { CallRecord, CallRepository, CallTransition } from '../../storage/callRepository.js';
+import { canTransition, isLive, nextStatuses, type CallStatus } from './callStatus.js';
+
+export interface CallServiceEvents {
+  transition: [call: CallRecord, transition: { from: CallStatus; to: CallStatus; cause: string }];
+}
+
+export class CallService extends EventEmitter<CallServiceEvents> {
+  constructor(
+    private readonly calls: CallRepository,
+    private readonly defaultRegion: CountryCode,
+  ) {
+    super();
+  }
+
+  /** Normalises a phone number to E.164; INVALID_PAYLOAD when it is not a valid number. */
+  phoneNumber(field: string, raw: string): string {
+    const parsed = parsePhoneNumberFromString(raw, this.defaultRegion);
+    if (!parsed || !parsed.isValid()) throw new ParleyError('INVALID_PAYLOAD', `${field}: "${raw}" is not a valid phone number (e.g. 01012345678 or +821012345678)`);
+    return parsed.number;
+  }
+
+  /** POST /api/v1/calls: the call is created and starts ringing. */
+  async create(input: { callerNumber: string; receiverNumber?: string }): Promise<CallRecord> {
+    const callerNumber = this.phoneNumber('callerNumber', input.callerNumber);
+    const receiverNumber = input.receiverNumber ? this.phoneNumber('receiverNumber', input.receiverNumber) : null;
+    const call = await this.calls.create({ callerNumber, receiverNumber, cause: 'created' });
+    return this.move(call, 'RINGING', 'ringing');
+  }
+
+  async get(id: string): Promise<CallRecord> {
+    const call = await this.calls.find(id);
+    if (!call) throw new ParleyError('NOT_FOUND', `no call ${id}`);
+    return call;
+  }
+
+  transitions(id: string): Promise<CallTransition[]> {
+    return this.calls.transitions(id);
+  }
+
+  /** POST /:id/connect: RINGING → CONNECTING → IN_PROGRESS (media answered). */
+  async connect(id: string): Promise<CallRecord> {
+    let call = await this.get(id);
+    if (call.status === 'RINGING') call = await this.move(call, 'CONNECTING', 'answered');
+    if (call.status !== 'CONNECTING') throw this.illegal(call, 'IN_PROGRESS');
+    return this.move(call, 'IN_PROGRESS', 'connected');
+  }
+
+  /** POST /:id/end: a connected call ENDS; one hung up before connecting FAILS with that cause. */
+  async end(id: string, cause = 'hung-up'): Promise<CallRecord> {
+    const call = await this.get(id);
+    if (call.status === 'IN_PROGRESS') return this.move(call, 'ENDED', cause);
+    if (isLive(call.status)) return this.move(call, 'FAILED', `${cause}-before-connect`);
+    throw this.illegal(call, 'ENDED');
+  }
+
+  async fail(id: string, cause: string): Promise<CallRecord> {
+    return this.move(await this.get(id), 'FAILED', cause);
+  }
+
+  /**
+   * At start: calls a restart interrupted cannot go on (their media and peers are gone).
+   * Each is closed as FAILED with the cause — the one move outside the state machine, since
+   * an IN_PROGRESS call that was cut off did not end normally.
+   */
+  async closeInterrupted(cause = 'server-restarted'): Promise<CallRecord[]> {
+    const closed: CallRecord[] = [];
+    for (const call of await this.calls.listLive()) {
+      const moved = await this.calls.transition(call.id, call.status, 'FAILED', cause);
+      if (moved) closed.push(moved);
+    }
+    return closed;
+  }
+
+  private async move(call: CallRecord, to: CallStatus, cause: string): Promise<CallRecord> {
+    if (!canTransition(call.status, to)) throw this.illegal(call, to);
+    const moved = await this.calls.transition(call.id, call.status, to, cause);
+    if (!moved) {
+      // Someone else moved it first: report what it is now.
+      throw this.illegal(await this.get(call.id), to);
+    }
+    this.emit('transition', moved, { from: call.status, to, cause });
+    return moved;
+  }
+
+  private illegal(call: CallRecord, to: CallStatus): ParleyError {
+    const allowed = nextStatuses(call.status);
+    return new ParleyError('CONFLICT', `call ${call.id} is ${call.status}; it cannot move to ${to}${allowed.length ? ` (only to ${allowed.join(' or ')})` : ' (it is over)'}`, {
+      currentStatus: call.status,
+      allowed,
+    });
+  }
+}

@@ -1,0 +1,98 @@
+/** Seed 001's call API under /api/v1/calls, in its `{success, data}` envelope. */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { CallService } from '../../domain/calls/callService.js';
+import { callStatuses } from '../../domain/calls/callStatus.js';
+import type { CallRecord, CallTransition } from '../../storage/callRepository.js';
+import { errorBody } from './schemas.js';
+
+const callBody = z.object({
+  id: z.string(),
+  sessionId: z.string(),
+  callerNumber: z.string(),
+  receiverNumber: z.string().nullable(),
+  status: z.enum(callStatuses),
+  failureCause: z.string().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  connectedAt: z.string().nullable(),
+  endedAt: z.string().nullable(),
+  durationSeconds: z.number().nullable(),
+});
+
+const transitionBody = z.object({ from: z.enum(callStatuses).nullable(), to: z.enum(callStatuses), cause: z.string(), at: z.string() });
+
+function callView(c: CallRecord): z.infer<typeof callBody> {
+  return {
+    id: c.id,
+    sessionId: c.sessionId,
+    callerNumber: c.callerNumber,
+    receiverNumber: c.receiverNumber,
+    status: c.status,
+    failureCause: c.failureCause,
+    createdAt: c.createdAt.toISOString(),
+    updatedAt: c.updatedAt.toISOString(),
+    connectedAt: c.connectedAt?.toISOString() ?? null,
+    endedAt: c.endedAt?.toISOString() ?? null,
+    durationSeconds: c.connectedAt ? Math.round(((c.endedAt ?? new Date()).getTime() - c.connectedAt.getTime()) / 1000) : null,
+  };
+}
+
+const transitionView = (t: CallTransition) => ({ from: t.from, to: t.to, cause: t.cause, at: t.at.toISOString() });
+
+const phone = z.string().trim().min(3).max(32);
+const envelope = <T extends z.ZodType>(data: T) => z.object({ success: z.literal(true), data });
+const idParams = z.object({ id: z.uuid('must be a call id (UUID)') });
+
+export const callRoutes =
+  ({ calls }: { calls: CallService }): FastifyPluginAsyncZod =>
+  async (app) => {
+    const tags = ['calls'];
+    app.post(
+      '/',
+      {
+        schema: {
+          tags,
+          summary: 'Start a call (it is created and rings)',
+          body: z.object({ callerNumber: phone, receiverNumber: phone.optional() }),
+          response: { 201: envelope(z.object({ call: callBody })), 400: errorBody },
+        },
+      },
+      async (req, reply) => reply.status(201).send({ success: true as const, data: { call: callView(await calls.create(req.body)) } }),
+    );
+
+    app.post(
+      '/:id/connect',
+      { schema: { tags, summary: 'Connect a ringing call (RINGING → CONNECTING → IN_PROGRESS)', params: idParams, response: { 200: envelope(z.object({ call: callBody })), 404: errorBody, 409: errorBody } } },
+      async (req) => ({ success: true as const, data: { call: callView(await calls.connect(req.params.id)) } }),
+    );
+
+    app.post(
+      '/:id/end',
+      {
+        schema: {
+          tags,
+          summary: 'End a call (IN_PROGRESS → ENDED; before connecting → FAILED with the cause)',
+          params: idParams,
+          response: { 200: envelope(z.object({ call: callBody })), 404: errorBody, 409: errorBody },
+        },
+      },
+      async (req) => ({ success: true as const, data: { call: callView(await calls.end(req.params.id)) } }),
+    );
+
+    app.get(
+      '/:id',
+      {
+        schema: {
+          tags,
+          summary: 'A call with its timeline of state changes',
+          params: idParams,
+          response: { 200: envelope(z.object({ call: callBody.extend({ transitions: z.array(transitionBody) }) })), 404: errorBody },
+        },
+      },
+      async (req) => {
+        const call = await calls.get(req.params.id);
+        return { success: true as const, data: { call: { ...callView(call), transitions: (await calls.transitions(call.id)).map(transitionView) } } };
+      },
+    );
+  };

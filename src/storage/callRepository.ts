@@ -1,0 +1,111 @@
+/**
+ * Calls and their state transitions. A transition is written together with the call's new
+ * status in one transaction, and only if the call is still in the status it was read in
+ * (optimistic check), so two concurrent requests cannot both move the same call.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { CallStatus } from '../domain/calls/callStatus.js';
+import { toDate, type CallsTable, type Database } from './schema.js';
+
+export interface CallTransition {
+  from: CallStatus | null;
+  to: CallStatus;
+  cause: string;
+  at: Date;
+}
+
+export interface CallRecord {
+  id: string;
+  sessionId: string;
+  callerNumber: string;
+  receiverNumber: string | null;
+  status: CallStatus;
+  failureCause: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  connectedAt: Date | null;
+  endedAt: Date | null;
+}
+
+function toRecord(r: CallsTable): CallRecord {
+  return {
+    id: r.id,
+    sessionId: r.session_id,
+    callerNumber: r.caller_number,
+    receiverNumber: r.receiver_number,
+    status: r.status,
+    failureCause: r.failure_cause,
+    createdAt: toDate(r.created_at),
+    updatedAt: toDate(r.updated_at),
+    connectedAt: r.connected_at ? toDate(r.connected_at) : null,
+    endedAt: r.ended_at ? toDate(r.ended_at) : null,
+  };
+}
+
+export class CallRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async create(input: { callerNumber: string; receiverNumber: string | null; cause: string }): Promise<CallRecord> {
+    const now = new Date().toISOString();
+    const row: CallsTable = {
+      id: randomUUID(),
+      session_id: randomUUID(),
+      caller_number: input.callerNumber,
+      receiver_number: input.receiverNumber,
+      status: 'INITIATING',
+      failure_cause: null,
+      created_at: now,
+      updated_at: now,
+      connected_at: null,
+      ended_at: null,
+    };
+    await this.db.transaction().execute(async (tx) => {
+      await tx.insertInto('calls').values(row).execute();
+      await tx.insertInto('call_transitions').values({ id: randomUUID(), call_id: row.id, from_status: null, to_status: 'INITIATING', cause: input.cause, at: now }).execute();
+    });
+    return toRecord(row);
+  }
+
+  async find(id: string): Promise<CallRecord | undefined> {
+    const row = await this.db.selectFrom('calls').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toRecord(row) : undefined;
+  }
+
+  /** Moves a call from `from` to `to`; returns undefined when it was no longer in `from`. */
+  async transition(id: string, from: CallStatus, to: CallStatus, cause: string): Promise<CallRecord | undefined> {
+    const now = new Date().toISOString();
+    return this.db.transaction().execute(async (tx) => {
+      const patch: Partial<CallsTable> = { status: to, updated_at: now };
+      if (to === 'IN_PROGRESS') patch.connected_at = now;
+      if (to === 'ENDED' || to === 'FAILED') patch.ended_at = now;
+      if (to === 'FAILED') patch.failure_cause = cause;
+      const res = await tx.updateTable('calls').set(patch).where('id', '=', id).where('status', '=', from).executeTakeFirst();
+      if (Number(res.numUpdatedRows) !== 1) return undefined;
+      await tx.insertInto('call_transitions').values({ id: randomUUID(), call_id: id, from_status: from, to_status: to, cause, at: now }).execute();
+      const row = await tx.selectFrom('calls').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+      return toRecord(row);
+    });
+  }
+
+  async transitions(id: string): Promise<CallTransition[]> {
+    const rows = await this.db.selectFrom('call_transitions').selectAll().where('call_id', '=', id).orderBy('at').execute();
+    // Timestamps can tie within a millisecond; each transition starts where the last ended,
+    // so follow that chain from the first (from = null).
+    const out: CallTransition[] = [];
+    let prev: string | null = null;
+    const left = [...rows];
+    while (left.length > 0) {
+      const i = left.findIndex((r) => r.from_status === prev);
+      const r = left.splice(i === -1 ? 0 : i, 1)[0]!;
+      out.push({ from: r.from_status as CallStatus | null, to: r.to_status as CallStatus, cause: r.cause, at: toDate(r.at) });
+      prev = r.to_status;
+    }
+    return out;
+  }
+
+  async listLive(): Promise<CallRecord[]> {
+    const rows = await this.db.selectFrom('calls').selectAll().where('status', 'not in', ['ENDED', 'FAILED']).execute();
+    return rows.map(toRecord);
+  }
+}

@@ -100,6 +100,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     { transport: { listenIp: config.media.listenIp, announcedIp: config.media.announcedIp, portRange: config.media.portRange }, audioLevelIntervalMs: 250 },
     logger.child({ module: 'media' }),
   );
+  metrics.observeMedia(() => media.dump());
   let draining = false;
 
   const http = Fastify({ loggerInstance: logger.child({ module: 'http' }) as FastifyBaseLogger, bodyLimit: 256 * 1024, trustProxy: true, forceCloseConnections: 'idle' }).withTypeProvider<ZodTypeProvider>();

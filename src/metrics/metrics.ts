@@ -27,4 +27,30 @@ export class Metrics {
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'parley_' });
   }
+
+  /**
+   * SFU gauges read from the media workers at scrape time: rooms, transports, producers and
+   * consumers per worker.
+   */
+  observeMedia(source: () => Promise<Array<{ worker: number; rooms: number; transports: number; producers: number; consumers: number }>>): void {
+    const names = ['rooms', 'transports', 'producers', 'consumers'] as const;
+    let pending: Promise<Awaited<ReturnType<typeof source>>> | undefined;
+    // One read of the workers per scrape, shared by the four gauges.
+    const read = () => {
+      pending ??= source().finally(() => setTimeout(() => (pending = undefined), 0));
+      return pending;
+    };
+    for (const name of names) {
+      new Gauge({
+        name: `parley_sfu_${name}`,
+        help: `SFU ${name} per media worker`,
+        labelNames: ['worker'] as const,
+        registers: [this.registry],
+        async collect() {
+          this.reset();
+          for (const w of await read()) this.set({ worker: String(w.worker) }, w[name]);
+        },
+      });
+    }
+  }
 }

@@ -102,6 +102,16 @@ export class MediaWorkerPool extends EventEmitter<MediaWorkerPoolEvents> {
     if (reason !== 'closed') this.emit('room-closed', roomId, reason);
   }
 
+  /** What each running worker holds (for metrics); workers not started yet are skipped. */
+  async dump(): Promise<Array<{ worker: number; rooms: number; transports: number; producers: number; consumers: number }>> {
+    const live = this.workers.filter((w) => w.isAlive);
+    const dumps = await Promise.all(live.map((w) => w.request('worker.dump', {}).catch(() => undefined)));
+    return live.flatMap((w, i) => {
+      const d = dumps[i];
+      return d ? [{ worker: w.index, rooms: d.rooms.length, transports: d.transports, producers: d.producers, consumers: d.consumers }] : [];
+    });
+  }
+
   async close(): Promise<void> {
     this.closing = true;
     await Promise.all(this.workers.map((w) => w.terminate()));

@@ -43,6 +43,12 @@ describe('SFU voice room with stock mediasoup-client (/voice)', { timeout: 120_0
     await saveScreenshot(pages[0]!.page, 'sfu-voice-ann');
     const metrics = await request(`${server.url}/metrics`);
     assert.ok(metrics.body.roomDetails.some((r: { name: string; participants: number }) => r.name === `voice:${room}` && r.participants === 4));
+    const prom = (await request(`${server.url}/metrics/prometheus`)).body as string;
+    const sum = (name: string) => [...prom.matchAll(new RegExp(`^parley_sfu_${name}\\{worker="\\d+"\\} (\\d+)$`, 'gm'))].reduce((a, m) => a + Number(m[1]), 0);
+    assert.equal(sum('rooms'), 1);
+    assert.equal(sum('producers'), 4);
+    assert.equal(sum('consumers'), 12);
+    assert.equal(sum('transports'), 8);
   });
 
   test('audio levels and the active speaker reach the clients at a bounded rate', async () => {

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { RtpHeader, type RtpPacket } from 'werift';
+import { RtcpSenderInfo, RtcpSrPacket, RtpHeader, type RtpPacket } from 'werift';
 import { EXT } from './routerCapabilities.js';
 import type { Producer } from './producer.js';
 import type { MediaKind, RtpParameters } from './rtpTypes.js';
@@ -35,6 +35,8 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   paused = false;
   packetsSent = 0;
   packetsRetransmitted = 0;
+  /** Payload octets sent (RTCP sender report). */
+  octetsSent = 0;
   private closed = false;
   /** outgoing seq = incoming seq − seqOffset (mod 2^16). */
   private seqOffset = 0;
@@ -91,6 +93,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     this.send(packet, outSeq);
     this.lastOutSeq = outSeq;
     this.packetsSent++;
+    this.octetsSent += packet.payload.length;
   }
 
   /** Answers a NACK for sequence numbers as this consumer sent them. */
@@ -133,6 +136,17 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     h.marker = packet.header.marker;
     h.extension = ext.length > 0;
     this.transport.sendRtp(packet.payload, h);
+  }
+
+  /** An RTCP sender report for this consumer's stream, with the producer's NTP↔RTP mapping. */
+  sendSenderReport(ntpTimestamp: bigint, rtpTimestamp: number): void {
+    if (this.paused || this.packetsSent === 0 || !this.transport.isConnected) return;
+    this.transport.sendRtcp([
+      new RtcpSrPacket({
+        ssrc: this.ssrc,
+        senderInfo: new RtcpSenderInfo({ ntpTimestamp, rtpTimestamp, packetCount: this.packetsSent & 0xffffffff, octetCount: this.octetsSent % 0x100000000 }),
+      }),
+    ]);
   }
 
   pause(): void {

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { GenericNack, PictureLossIndication, RtcpPayloadSpecificFeedback, RtcpTransportLayerFeedback, RtpPacket, type RtcpPacket } from 'werift';
+import { GenericNack, PictureLossIndication, RtcpPayloadSpecificFeedback, RtcpSrPacket, RtcpTransportLayerFeedback, RtpPacket, type RtcpPacket } from 'werift';
 import { ParleyError } from '../errors.js';
 import { AudioLevelObserver, type AudioLevel } from './audioLevelObserver.js';
 import { Consumer, type ConsumerCloseReason } from './consumer.js';
@@ -62,7 +62,7 @@ export class Router extends EventEmitter<RouterEvents> {
     this.producersBySsrc.set(transport.id, bySsrc);
     this.consumersBySsrc.set(transport.id, consumersBySsrc);
     transport.on('rtp', (packet) => bySsrc.get(packet.header.ssrc)?.receive(packet));
-    transport.on('rtcp', (packets) => this.onRtcp(consumersBySsrc, packets));
+    transport.on('rtcp', (packets) => this.onRtcp(bySsrc, consumersBySsrc, packets));
     transport.once('close', (reason) => {
       for (const p of [...this.producers.values()]) if (p.transport === transport) p.close('transport-closed');
       for (const c of [...this.consumers.values()]) if (c.transport === transport) c.close('transport-closed');
@@ -213,8 +213,15 @@ export class Router extends EventEmitter<RouterEvents> {
     if (this.closed) throw new ParleyError('NOT_FOUND', 'room media is closed');
   }
 
-  private onRtcp(consumers: Map<number, Consumer>, packets: RtcpPacket[]): void {
+  private onRtcp(producers: Map<number, Producer>, consumers: Map<number, Consumer>, packets: RtcpPacket[]): void {
     for (const packet of packets) {
+      if (packet instanceof RtcpSrPacket) {
+        // RTP timestamps are forwarded unchanged, so the sender's NTP↔RTP mapping holds for
+        // every consumer: each sends its own report with it (receivers need it for A/V sync).
+        const producer = producers.get(packet.ssrc);
+        if (producer) for (const c of producer.consumers) c.sendSenderReport(packet.senderInfo.ntpTimestamp, packet.senderInfo.rtpTimestamp);
+        continue;
+      }
       if (packet instanceof RtcpTransportLayerFeedback && packet.feedback instanceof GenericNack) {
         consumers.get(packet.feedback.mediaSourceSsrc)?.retransmit(packet.feedback.lost);
       } else if (packet instanceof RtcpPayloadSpecificFeedback) {

@@ -52,4 +52,15 @@ describe('SFU video: one VP8 publisher, two subscribers', { timeout: 90_000 }, (
     }
     await saveScreenshot(pages[1]!.page, 'sfu-video-subscriber');
   });
+
+  test('subscribers get RTCP sender reports for their streams (remote-outbound-rtp)', async () => {
+    const sub = pages[1]!.page;
+    const deadline = Date.now() + 15_000;
+    let rows = await consumerStats(sub);
+    while (Date.now() < deadline && !rows.every((r) => r.remotePacketsSent > 0)) {
+      await new Promise((r) => setTimeout(r, 500));
+      rows = await consumerStats(sub);
+    }
+    for (const r of rows) assert.ok(r.remotePacketsSent > 0, `${r.kind} consumer has a sender report: ${JSON.stringify(r)}`);
+  });
 });

@@ -9,6 +9,8 @@ export interface ConsumerAudio {
   packetsReceived: number;
   totalAudioEnergy: number;
   framesDecoded: number;
+  /** Packets the sender says it sent, from the RTCP sender reports the receiver got (remote-outbound-rtp). */
+  remotePacketsSent: number;
 }
 
 interface VoiceWindow {
@@ -49,9 +51,10 @@ export function consumerStats(page: Page): Promise<ConsumerAudio[]> {
     const out: ConsumerAudio[] = [];
     for (const c of v.consumers.values()) {
       if (c.closed) continue;
-      const row: ConsumerAudio = { consumerId: c.id, peerId: c.appData.peerId, kind: c.kind, packetsReceived: 0, totalAudioEnergy: 0, framesDecoded: 0 };
+      const row: ConsumerAudio = { consumerId: c.id, peerId: c.appData.peerId, kind: c.kind, packetsReceived: 0, totalAudioEnergy: 0, framesDecoded: 0, remotePacketsSent: 0 };
       const stats = await c.getStats();
       stats.forEach((s: Record<string, unknown>) => {
+        if (s.type === 'remote-outbound-rtp') row.remotePacketsSent += Number(s.packetsSent ?? 0);
         if (s.type !== 'inbound-rtp') return;
         row.packetsReceived += Number(s.packetsReceived ?? 0);
         row.totalAudioEnergy += Number(s.totalAudioEnergy ?? 0);

@@ -96,6 +96,20 @@ export function attachVoiceNamespace(deps: VoiceNamespaceDeps): void {
     logger.warn({ room: key, reason }, 'voice room closed by the media layer');
   });
 
+  const setProducerPaused = (paused: boolean) =>
+    defineEvent(z.object({ roomId: id, producerId: entityId }), async (data, ctx) => {
+      const { m, room } = await roomMedia(ctx, data.roomId);
+      await room.setProducerPaused(m.peerId, data.producerId, paused);
+      return { paused };
+    });
+
+  const setConsumerPaused = (paused: boolean) =>
+    defineEvent(z.object({ roomId: id, consumerId: entityId }), async (data, ctx) => {
+      const { m, room } = await roomMedia(ctx, data.roomId);
+      await room.setConsumerPaused(m.peerId, data.consumerId, paused);
+      return { paused };
+    });
+
   const events = {
     'join-room': defineEvent(z.object({ roomId: id, userId: id.optional() }), async (data, ctx) => {
       await access.assertCanJoin(ctx.identity, { kind: 'voice', id: data.roomId });
@@ -139,31 +153,15 @@ export function attachVoiceNamespace(deps: VoiceNamespaceDeps): void {
       const { m, room } = await roomMedia(ctx, data.roomId);
       return room.consume(m.peerId, { transportId: data.transportId, producerId: data.producerId, rtpCapabilities: data.rtpCapabilities, paused: data.paused });
     }),
-    'pause-producer': defineEvent(z.object({ roomId: id, producerId: entityId }), async (data, ctx) => {
-      const { m, room } = await roomMedia(ctx, data.roomId);
-      await room.setProducerPaused(m.peerId, data.producerId, true);
-      return { paused: true };
-    }),
-    'resume-producer': defineEvent(z.object({ roomId: id, producerId: entityId }), async (data, ctx) => {
-      const { m, room } = await roomMedia(ctx, data.roomId);
-      await room.setProducerPaused(m.peerId, data.producerId, false);
-      return { paused: false };
-    }),
+    'pause-producer': setProducerPaused(true),
+    'resume-producer': setProducerPaused(false),
     'close-producer': defineEvent(z.object({ roomId: id, producerId: entityId }), async (data, ctx) => {
       const { m, room } = await roomMedia(ctx, data.roomId);
       await room.closeProducer(m.peerId, data.producerId);
       return { closed: true };
     }),
-    'pause-consumer': defineEvent(z.object({ roomId: id, consumerId: entityId }), async (data, ctx) => {
-      const { m, room } = await roomMedia(ctx, data.roomId);
-      await room.setConsumerPaused(m.peerId, data.consumerId, true);
-      return { paused: true };
-    }),
-    'resume-consumer': defineEvent(z.object({ roomId: id, consumerId: entityId }), async (data, ctx) => {
-      const { m, room } = await roomMedia(ctx, data.roomId);
-      await room.setConsumerPaused(m.peerId, data.consumerId, false);
-      return { paused: false };
-    }),
+    'pause-consumer': setConsumerPaused(true),
+    'resume-consumer': setConsumerPaused(false),
     'leave-room': defineEvent(z.object({ roomId: id }), (data, ctx) => {
       memberOf(ctx, data.roomId);
       leave(ctx.socket, data.roomId);

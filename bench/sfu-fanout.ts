@@ -28,7 +28,7 @@ import { availableParallelism, cpus, networkInterfaces, release, tmpdir, totalme
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RtpHeader, RtpPacket } from 'werift';
-import { Child, killAll } from './sfu/child.js';
+import { Child, killAll } from './lib/child.js';
 import { fdCount, machineBusyPct, procDelta, sampleMachine, sampleProc, type ProcSample } from './sfu/procStat.js';
 import { formatProfile, summariseProfile, type ProfileSummary } from './sfu/profileSummary.js';
 import {

@@ -13,7 +13,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Child } from './lib/children.js';
+import { Child, killAll } from './lib/child.js';
 import { busyPct, sampleCpu } from './lib/machine.js';
 import type { ClientJob, ClientResult, FromClient, FromServer, ServerStats, Target, ToClient, ToServer } from './lib/protocol.js';
 import { concatSorted, fmt, fmtInt, percentile, table } from './lib/stats.js';
@@ -108,10 +108,6 @@ if (fdLimit < maxClients + 256) {
 // ---------------------------------------------------------------------------------------------
 // Children bookkeeping: everything forked is stopped on the way out, whatever happens.
 
-const live = new Set<Child<any, any>>();
-function killAll(): void {
-  for (const c of live) c.kill();
-}
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     console.error(`\n${signal}: stopping children`);
@@ -166,7 +162,6 @@ async function waitForQuiet(): Promise<number> {
 
 async function runOne(target: Target, n: number, runId: string): Promise<RunResult> {
   const server = new Child<ToServer, FromServer>(`${target} server`, serverScript, [target, JSON.stringify(parleyEnv)]);
-  live.add(server);
   const clients: Array<Child<ToClient, FromClient>> = [];
   try {
     const { url } = await server.next('ready', 30_000);
@@ -194,7 +189,6 @@ async function runOne(target: Target, n: number, runId: string): Promise<RunResu
     for (let i = 0; i < procs; i++) {
       const c = new Child<ToClient, FromClient>(`clients#${i}`, clientScript, []);
       clients.push(c);
-      live.add(c);
     }
 
     const all = <T extends FromClient['type']>(type: T, timeoutMs: number) => Promise.all(clients.map((c) => c.next(type, timeoutMs)));
@@ -238,9 +232,8 @@ async function runOne(target: Target, n: number, runId: string): Promise<RunResu
       machineIrqPct: busyPct(cpuBefore, cpuAfter, cpus().length, 'irq'),
     };
   } finally {
-    await Promise.all(clients.map((c) => c.stop({ type: 'close' }, 10_000)));
-    await server.stop({ type: 'close' }, 15_000);
-    for (const c of [...clients, server]) live.delete(c);
+    await Promise.all(clients.map((c) => c.stop(10_000, { type: 'close' })));
+    await server.stop(15_000, { type: 'close' });
   }
 }
 

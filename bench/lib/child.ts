@@ -1,7 +1,7 @@
 /**
- * A forked child of the fan-out benchmark with typed IPC: `next(type, ms)` waits (bounded)
- * for its next message of that type; an early exit rejects every waiter. Every child is
- * remembered so that `killAll()` can end them (by pid) when the benchmark stops.
+ * A forked benchmark child with typed IPC: `next(type, ms)` waits (bounded) for its next
+ * message of that type; a `fatal` message or an early exit rejects every waiter. Every child
+ * is remembered so that `killAll()` can end them (by pid) when a benchmark stops.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 
@@ -33,7 +33,8 @@ export class Child<In extends Typed, Out extends Typed> {
     });
     living.add(this.proc);
     this.proc.on('message', (raw) => {
-      const m = raw as Out;
+      const m = raw as Out & { message?: string };
+      if (m.type === 'fatal') return this.fail(new Error(`${label}: ${m.message ?? 'failed'}`));
       const i = this.waiters.findIndex((w) => w.type === m.type);
       if (i >= 0) {
         const [w] = this.waiters.splice(i, 1);

@@ -54,7 +54,7 @@ export async function openStorage(options: StorageOptions, logger: Logger): Prom
   }
 
   try {
-    await migrateToLatest(db, options.kind, logger);
+    await migrateToLatest(db, options.kind, logger, options.kind === 'postgres' ? options.schema : undefined);
   } catch (err) {
     await db.destroy();
     const reason = err instanceof Error ? err.message : String(err);

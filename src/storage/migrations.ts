@@ -76,8 +76,13 @@ class InlineMigrationProvider implements MigrationProvider {
   }
 }
 
-export async function migrateToLatest<DB>(db: Kysely<DB>, dialect: Dialect, logger: Logger): Promise<void> {
-  const migrator = new Migrator({ db, provider: new InlineMigrationProvider(dialect) });
+/**
+ * `schema`: the PostgreSQL schema the tables live in. Kysely looks for its migration tables
+ * in every schema unless told which one, so another schema's tables (another Parley, or a
+ * test running alongside) would be taken for this one's.
+ */
+export async function migrateToLatest<DB>(db: Kysely<DB>, dialect: Dialect, logger: Logger, schema?: string): Promise<void> {
+  const migrator = new Migrator({ db, provider: new InlineMigrationProvider(dialect), ...(schema ? { migrationTableSchema: schema } : {}) });
   const { error, results } = await migrator.migrateToLatest();
   for (const r of results ?? []) {
     if (r.status === 'Success') logger.info({ migration: r.migrationName }, 'migration applied');

@@ -26,9 +26,28 @@ export interface CallRecord {
   updatedAt: Date;
   connectedAt: Date | null;
   endedAt: Date | null;
+  channel: 'consultation' | 'api';
+  entryPointId: string | null;
+  customerName: string | null;
+  inquiry: string | null;
+  recordingConsent: boolean;
+  agentId: string | null;
+  roomId: string | null;
+  disposition: string | null;
+  answeredAt: Date | null;
 }
 
-function toRecord(r: CallsTable): CallRecord {
+/** What a consultation adds to a call when it is created from an entry point. */
+export interface ConsultationInput {
+  entryPointId: string;
+  customerName: string;
+  inquiry: string;
+  recordingConsent: boolean;
+}
+
+const optionalDate = (v: string | Date | null) => (v ? toDate(v) : null);
+
+export function toCallRecord(r: CallsTable): CallRecord {
   return {
     id: r.id,
     sessionId: r.session_id,
@@ -38,18 +57,29 @@ function toRecord(r: CallsTable): CallRecord {
     failureCause: r.failure_cause,
     createdAt: toDate(r.created_at),
     updatedAt: toDate(r.updated_at),
-    connectedAt: r.connected_at ? toDate(r.connected_at) : null,
-    endedAt: r.ended_at ? toDate(r.ended_at) : null,
+    connectedAt: optionalDate(r.connected_at),
+    endedAt: optionalDate(r.ended_at),
+    channel: r.channel ?? 'api',
+    entryPointId: r.entry_point_id,
+    customerName: r.customer_name,
+    inquiry: r.inquiry,
+    recordingConsent: r.recording_consent === 1,
+    agentId: r.agent_id,
+    roomId: r.room_id,
+    disposition: r.disposition,
+    answeredAt: optionalDate(r.answered_at),
   };
 }
 
 export class CallRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async create(input: { callerNumber: string; receiverNumber: string | null; cause: string }): Promise<CallRecord> {
+  async create(input: { callerNumber: string; receiverNumber: string | null; cause: string; consultation?: ConsultationInput }): Promise<CallRecord> {
     const now = new Date().toISOString();
+    const id = randomUUID();
+    const c = input.consultation;
     const row: CallsTable = {
-      id: randomUUID(),
+      id,
       session_id: randomUUID(),
       caller_number: input.callerNumber,
       receiver_number: input.receiverNumber,
@@ -59,17 +89,26 @@ export class CallRepository {
       updated_at: now,
       connected_at: null,
       ended_at: null,
+      channel: c ? 'consultation' : 'api',
+      entry_point_id: c?.entryPointId ?? null,
+      customer_name: c?.customerName ?? null,
+      inquiry: c?.inquiry ?? null,
+      recording_consent: c ? (c.recordingConsent ? 1 : 0) : null,
+      agent_id: null,
+      room_id: c ? `call-${id}` : null,
+      disposition: null,
+      answered_at: null,
     };
     await this.db.transaction().execute(async (tx) => {
       await tx.insertInto('calls').values(row).execute();
       await tx.insertInto('call_transitions').values({ id: randomUUID(), call_id: row.id, from_status: null, to_status: 'INITIATING', cause: input.cause, at: now }).execute();
     });
-    return toRecord(row);
+    return toCallRecord(row);
   }
 
   async find(id: string): Promise<CallRecord | undefined> {
     const row = await this.db.selectFrom('calls').selectAll().where('id', '=', id).executeTakeFirst();
-    return row ? toRecord(row) : undefined;
+    return row ? toCallRecord(row) : undefined;
   }
 
   /** Moves a call from `from` to `to`; returns undefined when it was no longer in `from`. */
@@ -84,7 +123,7 @@ export class CallRepository {
       if (Number(res.numUpdatedRows) !== 1) return undefined;
       await tx.insertInto('call_transitions').values({ id: randomUUID(), call_id: id, from_status: from, to_status: to, cause, at: now }).execute();
       const row = await tx.selectFrom('calls').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-      return toRecord(row);
+      return toCallRecord(row);
     });
   }
 
@@ -104,8 +143,17 @@ export class CallRepository {
     return out;
   }
 
+  /** An agent answered: records who and when (the status move is separate). */
+  async assignAgent(id: string, agentId: string): Promise<void> {
+    await this.db.updateTable('calls').set({ agent_id: agentId, answered_at: new Date().toISOString() }).where('id', '=', id).execute();
+  }
+
+  async setDisposition(id: string, disposition: string): Promise<void> {
+    await this.db.updateTable('calls').set({ disposition, updated_at: new Date().toISOString() }).where('id', '=', id).execute();
+  }
+
   async listLive(): Promise<CallRecord[]> {
     const rows = await this.db.selectFrom('calls').selectAll().where('status', 'not in', ['ENDED', 'FAILED']).execute();
-    return rows.map(toRecord);
+    return rows.map(toCallRecord);
   }
 }

@@ -66,6 +66,96 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('call_transitions_call_idx').on('call_transitions').columns(['call_id', 'at']).execute();
       },
     },
+    '0003_consultations_and_webhooks': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('entry_points')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('created_by', 'text', (c) => c.notNull())
+          .addColumn('created_at', ts, (c) => c.notNull())
+          .addColumn('expires_at', ts, (c) => c.notNull())
+          .addColumn('disabled_at', ts)
+          .execute();
+        // A consultation is a call with a customer, an entry point and an agent; calls made
+        // through seed 001's API keep these empty (channel 'api').
+        for (const [name, type] of [
+          ['channel', 'text'],
+          ['entry_point_id', 'text'],
+          ['customer_name', 'text'],
+          ['inquiry', 'text'],
+          ['recording_consent', 'integer'],
+          ['agent_id', 'text'],
+          ['room_id', 'text'],
+          ['disposition', 'text'],
+        ] as const) {
+          await db.schema.alterTable('calls').addColumn(name, type).execute();
+        }
+        await db.schema.alterTable('calls').addColumn('answered_at', ts).execute();
+        await db.schema.createIndex('calls_created_idx').on('calls').column('created_at').execute();
+        await db.schema.createIndex('calls_agent_idx').on('calls').column('agent_id').execute();
+        await db.schema
+          .createTable('call_events')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('call_id', 'text', (c) => c.notNull().references('calls.id').onDelete('cascade'))
+          .addColumn('type', 'text', (c) => c.notNull())
+          .addColumn('actor_id', 'text')
+          .addColumn('detail', 'text')
+          .addColumn('at', ts, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('call_events_call_idx').on('call_events').columns(['call_id', 'at']).execute();
+        await db.schema
+          .createTable('call_participants')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('call_id', 'text', (c) => c.notNull().references('calls.id').onDelete('cascade'))
+          .addColumn('role', 'text', (c) => c.notNull())
+          .addColumn('user_id', 'text')
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('joined_at', ts, (c) => c.notNull())
+          .addColumn('left_at', ts)
+          .execute();
+        await db.schema.createIndex('call_participants_call_idx').on('call_participants').column('call_id').execute();
+        await db.schema
+          .createTable('call_notes')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('call_id', 'text', (c) => c.notNull().references('calls.id').onDelete('cascade'))
+          .addColumn('author_id', 'text', (c) => c.notNull())
+          .addColumn('body', 'text', (c) => c.notNull())
+          .addColumn('disposition', 'text')
+          .addColumn('created_at', ts, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('call_notes_call_idx').on('call_notes').column('call_id').execute();
+        await db.schema
+          .createTable('webhook_endpoints')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('url', 'text', (c) => c.notNull())
+          .addColumn('secret', 'text', (c) => c.notNull())
+          .addColumn('events', 'text', (c) => c.notNull())
+          .addColumn('description', 'text')
+          .addColumn('created_by', 'text', (c) => c.notNull())
+          .addColumn('created_at', ts, (c) => c.notNull())
+          .addColumn('disabled_at', ts)
+          .execute();
+        await db.schema
+          .createTable('webhook_deliveries')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('endpoint_id', 'text', (c) => c.notNull().references('webhook_endpoints.id').onDelete('cascade'))
+          .addColumn('event_id', 'text', (c) => c.notNull())
+          .addColumn('event_type', 'text', (c) => c.notNull())
+          .addColumn('payload', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('attempts', 'integer', (c) => c.notNull())
+          .addColumn('next_attempt_at', ts)
+          .addColumn('last_status_code', 'integer')
+          .addColumn('last_error', 'text')
+          .addColumn('created_at', ts, (c) => c.notNull())
+          .addColumn('updated_at', ts, (c) => c.notNull())
+          .addColumn('delivered_at', ts)
+          .execute();
+        await db.schema.createIndex('webhook_deliveries_due_idx').on('webhook_deliveries').columns(['status', 'next_attempt_at']).execute();
+        await db.schema.createIndex('webhook_deliveries_endpoint_idx').on('webhook_deliveries').columns(['endpoint_id', 'created_at']).execute();
+      },
+    },
   };
 }
 

@@ -38,6 +38,84 @@ export interface CallsTable {
   updated_at: string | Date;
   connected_at: string | Date | null;
   ended_at: string | Date | null;
+  /** 'consultation' (customer from an entry point, routed to an agent) or 'api' (seed 001); null on rows older than 0003. */
+  channel: 'consultation' | 'api' | null;
+  entry_point_id: string | null;
+  customer_name: string | null;
+  inquiry: string | null;
+  /** 1 when the customer consented to recording (SQLite has no boolean). */
+  recording_consent: number | null;
+  agent_id: string | null;
+  room_id: string | null;
+  disposition: string | null;
+  answered_at: string | Date | null;
+}
+
+export interface EntryPointsTable {
+  id: string;
+  name: string;
+  created_by: string;
+  created_at: string | Date;
+  expires_at: string | Date;
+  disabled_at: string | Date | null;
+}
+
+export interface CallEventsTable {
+  id: string;
+  call_id: string;
+  type: string;
+  actor_id: string | null;
+  /** JSON text. */
+  detail: string | null;
+  at: string | Date;
+}
+
+export interface CallParticipantsTable {
+  id: string;
+  call_id: string;
+  role: 'customer' | 'agent' | 'bot';
+  user_id: string | null;
+  name: string;
+  joined_at: string | Date;
+  left_at: string | Date | null;
+}
+
+export interface CallNotesTable {
+  id: string;
+  call_id: string;
+  author_id: string;
+  body: string;
+  disposition: string | null;
+  created_at: string | Date;
+}
+
+export interface WebhookEndpointsTable {
+  id: string;
+  url: string;
+  secret: string;
+  /** JSON array of event types, or ["*"]. */
+  events: string;
+  description: string | null;
+  created_by: string;
+  created_at: string | Date;
+  disabled_at: string | Date | null;
+}
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  endpoint_id: string;
+  event_id: string;
+  event_type: string;
+  /** The exact JSON body POSTed (the signature covers these bytes). */
+  payload: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  next_attempt_at: string | Date | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: string | Date;
+  updated_at: string | Date;
+  delivered_at: string | Date | null;
 }
 
 export interface CallTransitionsTable {
@@ -54,6 +132,12 @@ export interface Database {
   auth_sessions: AuthSessionsTable;
   calls: CallsTable;
   call_transitions: CallTransitionsTable;
+  entry_points: EntryPointsTable;
+  call_events: CallEventsTable;
+  call_participants: CallParticipantsTable;
+  call_notes: CallNotesTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 /** Marker so `Generated` stays importable for later tables with database-side defaults. */

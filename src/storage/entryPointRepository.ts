@@ -1,0 +1,56 @@
+/** Consultation entry points: what a QR code leads to (a name, who made it, until when it works). */
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { toDate, type Database, type EntryPointsTable } from './schema.js';
+
+export interface EntryPoint {
+  id: string;
+  name: string;
+  createdBy: string;
+  createdAt: Date;
+  expiresAt: Date;
+  disabledAt: Date | null;
+}
+
+function toEntryPoint(r: EntryPointsTable): EntryPoint {
+  return {
+    id: r.id,
+    name: r.name,
+    createdBy: r.created_by,
+    createdAt: toDate(r.created_at),
+    expiresAt: toDate(r.expires_at),
+    disabledAt: r.disabled_at ? toDate(r.disabled_at) : null,
+  };
+}
+
+export class EntryPointRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async create(input: { name: string; createdBy: string; expiresAt: Date }): Promise<EntryPoint> {
+    const row: EntryPointsTable = {
+      id: randomUUID(),
+      name: input.name,
+      created_by: input.createdBy,
+      created_at: new Date().toISOString(),
+      expires_at: input.expiresAt.toISOString(),
+      disabled_at: null,
+    };
+    await this.db.insertInto('entry_points').values(row).execute();
+    return toEntryPoint(row);
+  }
+
+  async find(id: string): Promise<EntryPoint | undefined> {
+    const row = await this.db.selectFrom('entry_points').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toEntryPoint(row) : undefined;
+  }
+
+  async list(): Promise<EntryPoint[]> {
+    const rows = await this.db.selectFrom('entry_points').selectAll().orderBy('created_at', 'desc').execute();
+    return rows.map(toEntryPoint);
+  }
+
+  async disable(id: string): Promise<EntryPoint | undefined> {
+    await this.db.updateTable('entry_points').set({ disabled_at: new Date().toISOString() }).where('id', '=', id).where('disabled_at', 'is', null).execute();
+    return this.find(id);
+  }
+}

@@ -3,6 +3,8 @@
  *  - access tokens for agents and admins: `{ sub, role, name, sid, typ: 'access' }`
  *  - room tokens from POST /token (seed 004), shaped like LiveKit/OpenVidu grants so existing
  *    clients can read them: `{ sub: participantName, name, video: { room, roomJoin: true }, typ: 'room' }`
+ *  - entry tokens in QR codes: `{ sub: entryPointId, typ: 'entry' }` — they only open the
+ *    landing page and start a consultation; they are not credentials for sockets or REST.
  */
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
@@ -23,6 +25,7 @@ const roomClaims = z.object({
   name: z.string().optional(),
   video: z.object({ room: z.string(), roomJoin: z.boolean() }),
 });
+const entryClaims = z.object({ typ: z.literal('entry'), sub: z.string(), exp: z.number() });
 const anyClaims = z.discriminatedUnion('typ', [accessClaims, roomClaims]);
 
 export type AccessClaims = z.infer<typeof accessClaims>;
@@ -51,9 +54,9 @@ export class TokenService {
     return { token, expiresAt };
   }
 
-  async issueRoomToken(input: { room: string; participant: string }): Promise<{ token: string; expiresAt: Date }> {
-    const expiresAt = new Date(Date.now() + this.roomTtlSeconds * 1000);
-    const token = await new SignJWT({ typ: 'room', name: input.participant, video: { room: input.room, roomJoin: true } })
+  async issueRoomToken(input: { room: string; participant: string; name?: string; ttlSeconds?: number }): Promise<{ token: string; expiresAt: Date }> {
+    const expiresAt = new Date(Date.now() + (input.ttlSeconds ?? this.roomTtlSeconds) * 1000);
+    const token = await new SignJWT({ typ: 'room', name: input.name ?? input.participant, video: { room: input.room, roomJoin: true } })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setSubject(input.participant)
       .setIssuer(ISSUER)
@@ -61,6 +64,31 @@ export class TokenService {
       .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
       .sign(this.key);
     return { token, expiresAt };
+  }
+
+  /** The signed link of a QR code: valid until the entry point expires. */
+  async issueEntryToken(entryPointId: string, expiresAt: Date): Promise<string> {
+    return new SignJWT({ typ: 'entry' })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject(entryPointId)
+      .setIssuer(ISSUER)
+      .setIssuedAt()
+      .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
+      .sign(this.key);
+  }
+
+  /** The entry point id of a QR link; UNAUTHORIZED when the link is forged or expired. */
+  async verifyEntryToken(token: string): Promise<{ entryPointId: string; expiresAt: Date }> {
+    try {
+      const { payload } = await jwtVerify(token, this.key, { issuer: ISSUER, algorithms: ['HS256'] });
+      const claims = entryClaims.safeParse(payload);
+      if (!claims.success) throw new ParleyError('UNAUTHORIZED', 'this link is not a consultation entry link');
+      return { entryPointId: claims.data.sub, expiresAt: new Date(claims.data.exp * 1000) };
+    } catch (err) {
+      if (err instanceof ParleyError) throw err;
+      if (err instanceof joseErrors.JWTExpired) throw new ParleyError('UNAUTHORIZED', 'this QR code has expired; ask for a new one');
+      throw new ParleyError('UNAUTHORIZED', 'this QR link is not valid; scan the code again or ask for a new one');
+    }
   }
 
   /** Verifies signature, issuer and expiry; throws UNAUTHORIZED with the reason. */

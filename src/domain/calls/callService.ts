@@ -6,7 +6,7 @@
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 import { EventEmitter } from 'node:events';
 import { ParleyError } from '../../errors.js';
-import type { CallRecord, CallRepository, CallTransition } from '../../storage/callRepository.js';
+import type { CallRecord, CallRepository, CallTransition, ConsultationInput } from '../../storage/callRepository.js';
 import { canTransition, isLive, nextStatuses, type CallStatus } from './callStatus.js';
 
 export interface CallServiceEvents {
@@ -34,6 +34,22 @@ export class CallService extends EventEmitter<CallServiceEvents> {
     const receiverNumber = input.receiverNumber ? this.phoneNumber('receiverNumber', input.receiverNumber) : null;
     const call = await this.calls.create({ callerNumber, receiverNumber, cause: 'created' });
     return this.move(call, 'RINGING', 'ringing');
+  }
+
+  /** A customer's consultation from an entry point: created INITIATING; the queue moves it on. */
+  async createConsultation(input: { phone: string } & ConsultationInput): Promise<CallRecord> {
+    const callerNumber = this.phoneNumber('phone', input.phone);
+    return this.calls.create({
+      callerNumber,
+      receiverNumber: null,
+      cause: 'customer-called',
+      consultation: { entryPointId: input.entryPointId, customerName: input.customerName, inquiry: input.inquiry, recordingConsent: input.recordingConsent },
+    });
+  }
+
+  /** Moves a call along the state machine (CONFLICT with the current status when illegal). */
+  async advance(id: string, to: CallStatus, cause: string): Promise<CallRecord> {
+    return this.move(await this.get(id), to, cause);
   }
 
   async get(id: string): Promise<CallRecord> {
@@ -75,7 +91,9 @@ export class CallService extends EventEmitter<CallServiceEvents> {
     const closed: CallRecord[] = [];
     for (const call of await this.calls.listLive()) {
       const moved = await this.calls.transition(call.id, call.status, 'FAILED', cause);
-      if (moved) closed.push(moved);
+      if (!moved) continue;
+      closed.push(moved);
+      this.emit('transition', moved, { from: call.status, to: 'FAILED', cause });
     }
     return closed;
   }

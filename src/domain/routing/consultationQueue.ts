@@ -12,12 +12,15 @@ import { ParleyError } from '../../errors.js';
 
 export type AgentState = 'available' | 'ringing' | 'busy' | 'after-call-work' | 'offline';
 
+export type WithdrawReason = 'rejected' | 'timeout' | 'hung-up' | 'agent-offline';
+
 export interface QueuedCall {
   callId: string;
   enqueuedAt: number;
   /** Agents who rejected or missed this call: it is not offered to them again. */
   declinedBy: Set<string>;
   offeredTo?: string;
+  offerExpiresAt?: number;
   /** Whatever the edge wants shown with the offer (customer name, phone, inquiry). */
   details: Record<string, unknown>;
 }
@@ -27,12 +30,14 @@ export interface AgentSnapshot {
   state: AgentState;
   /** When the agent last became available (longest idle = smallest). */
   idleSince: number;
+  /** When the agent entered the current state. */
+  since: number;
   callId?: string;
 }
 
 export interface QueueEvents {
   offer: [{ callId: string; agentId: string; expiresAt: number; details: Record<string, unknown> }];
-  'offer-withdrawn': [{ callId: string; agentId: string; reason: 'rejected' | 'timeout' | 'hung-up' }];
+  'offer-withdrawn': [{ callId: string; agentId: string; reason: WithdrawReason }];
   assigned: [{ callId: string; agentId: string }];
   abandoned: [{ callId: string; waitedMs: number }];
   'agent-state': [AgentSnapshot];
@@ -51,7 +56,7 @@ export interface QueueOptions {
 
 export class ConsultationQueue extends EventEmitter<QueueEvents> {
   private readonly waiting: QueuedCall[] = [];
-  private readonly agents = new Map<string, AgentSnapshot>();
+  private readonly agentStates = new Map<string, AgentSnapshot>();
   private readonly offerTimers = new Map<string, NodeJS.Timeout>();
   private readonly handleTimes: number[] = [];
   private readonly now: () => number;
@@ -63,13 +68,14 @@ export class ConsultationQueue extends EventEmitter<QueueEvents> {
 
   /** An agent changes their own state (available, after-call work done, offline). */
   setAgentState(agentId: string, state: 'available' | 'offline' | 'after-call-work'): AgentSnapshot {
-    const agent = this.agents.get(agentId) ?? { agentId, state: 'offline' as AgentState, idleSince: this.now() };
+    const agent = this.agentStates.get(agentId) ?? { agentId, state: 'offline' as AgentState, idleSince: this.now(), since: this.now() };
     if (agent.state === 'busy' || agent.state === 'ringing') {
       throw new ParleyError('CONFLICT', `agent is ${agent.state}; finish or answer the call first`);
     }
     if (state === 'available' && agent.state !== 'available') agent.idleSince = this.now();
+    if (state !== agent.state) agent.since = this.now();
     agent.state = state;
-    this.agents.set(agentId, agent);
+    this.agentStates.set(agentId, agent);
     this.emit('agent-state', { ...agent });
     this.dispatch();
     return { ...agent };
@@ -88,8 +94,9 @@ export class ConsultationQueue extends EventEmitter<QueueEvents> {
     if (!call || call.offeredTo !== agentId) throw new ParleyError('CONFLICT', `call ${callId} is not ringing for you`);
     this.clearOffer(callId);
     this.waiting.splice(this.waiting.indexOf(call), 1);
-    const agent = this.agents.get(agentId)!;
+    const agent = this.agentStates.get(agentId)!;
     agent.state = 'busy';
+    agent.since = this.now();
     agent.callId = callId;
     this.emit('agent-state', { ...agent });
     this.emit('assigned', { callId, agentId });
@@ -113,13 +120,51 @@ export class ConsultationQueue extends EventEmitter<QueueEvents> {
     this.dispatch();
   }
 
+  /**
+   * The agent's console is gone (every socket closed and the grace passed): an offer ringing
+   * for them moves on, and they stop being routed to. A call in progress stays theirs.
+   */
+  agentGone(agentId: string): void {
+    const agent = this.agentStates.get(agentId);
+    if (!agent || agent.state === 'offline' || agent.state === 'busy') return;
+    const ringing = this.waiting.find((c) => c.offeredTo === agentId);
+    if (ringing) {
+      this.withdraw(ringing, 'agent-offline', 'offline');
+      return;
+    }
+    agent.state = 'offline';
+    agent.since = this.now();
+    this.emit('agent-state', { ...agent });
+  }
+
+  /** Every queued call with its 1-based position and estimated wait. */
+  positions(): Array<{ callId: string; position: number; estimatedWaitMs: number }> {
+    return this.waiting.map((c) => ({ callId: c.callId, ...this.position(c.callId)! }));
+  }
+
+  agents(): AgentSnapshot[] {
+    return [...this.agentStates.values()].map((a) => ({ ...a }));
+  }
+
+  /** What the edge attached to a queued call (customer name, inquiry…). */
+  details(callId: string): Record<string, unknown> | undefined {
+    return this.find(callId)?.details;
+  }
+
+  /** The offer ringing for an agent, if any. */
+  offerFor(agentId: string): { callId: string; details: Record<string, unknown>; expiresAt: number } | undefined {
+    const call = this.waiting.find((c) => c.offeredTo === agentId);
+    return call ? { callId: call.callId, details: call.details, expiresAt: call.offerExpiresAt ?? this.now() } : undefined;
+  }
+
   /** The agent's call ended: after-call work until the agent says they are available. */
   callEnded(agentId: string, handledMs?: number): void {
-    const agent = this.agents.get(agentId);
+    const agent = this.agentStates.get(agentId);
     if (!agent || agent.state !== 'busy') throw new ParleyError('CONFLICT', 'you have no call in progress');
     if (handledMs !== undefined) this.handleTimes.push(handledMs);
     if (this.handleTimes.length > 50) this.handleTimes.shift();
     agent.state = 'after-call-work';
+    agent.since = this.now();
     agent.callId = undefined;
     this.emit('agent-state', { ...agent });
   }
@@ -128,7 +173,7 @@ export class ConsultationQueue extends EventEmitter<QueueEvents> {
   position(callId: string): { position: number; estimatedWaitMs: number } | undefined {
     const i = this.waiting.findIndex((c) => c.callId === callId);
     if (i === -1) return undefined;
-    const staffed = [...this.agents.values()].filter((a) => a.state !== 'offline').length;
+    const staffed = [...this.agentStates.values()].filter((a) => a.state !== 'offline').length;
     const handle = this.handleTimes.length > 0 ? this.handleTimes.reduce((a, b) => a + b, 0) / this.handleTimes.length : (this.options.defaultHandleTimeMs ?? 180_000);
     return { position: i + 1, estimatedWaitMs: Math.round((i * handle) / Math.max(1, staffed)) };
   }
@@ -138,7 +183,7 @@ export class ConsultationQueue extends EventEmitter<QueueEvents> {
   }
 
   agent(agentId: string): AgentSnapshot | undefined {
-    const a = this.agents.get(agentId);
+    const a = this.agentStates.get(agentId);
     return a ? { ...a } : undefined;
   }
 
@@ -152,13 +197,14 @@ export class ConsultationQueue extends EventEmitter<QueueEvents> {
     return this.waiting.find((c) => c.callId === callId);
   }
 
-  private withdraw(call: QueuedCall, reason: 'rejected' | 'timeout' | 'hung-up', agentState: AgentState, redispatch = true): void {
+  private withdraw(call: QueuedCall, reason: WithdrawReason, agentState: AgentState, redispatch = true): void {
     const agentId = call.offeredTo!;
     this.clearOffer(call.callId);
     call.offeredTo = undefined;
     if (reason !== 'hung-up') call.declinedBy.add(agentId);
-    const agent = this.agents.get(agentId)!;
+    const agent = this.agentStates.get(agentId)!;
     agent.state = agentState;
+    agent.since = this.now();
     this.emit('offer-withdrawn', { callId: call.callId, agentId, reason });
     this.emit('agent-state', { ...agent });
     if (redispatch) this.dispatch();
@@ -171,7 +217,7 @@ export class ConsultationQueue extends EventEmitter<QueueEvents> {
 
   /** Offers every waiting call, oldest first, to the longest-idle agent who has not declined it. */
   private dispatch(): void {
-    const free = [...this.agents.values()].filter((a) => a.state === 'available').sort((a, b) => a.idleSince - b.idleSince);
+    const free = [...this.agentStates.values()].filter((a) => a.state === 'available').sort((a, b) => a.idleSince - b.idleSince);
     for (const call of this.waiting) {
       if (free.length === 0) return;
       if (call.offeredTo) continue;
@@ -179,8 +225,10 @@ export class ConsultationQueue extends EventEmitter<QueueEvents> {
       if (i === -1) continue;
       const agent = free.splice(i, 1)[0]!;
       agent.state = 'ringing';
+      agent.since = this.now();
       call.offeredTo = agent.agentId;
       const expiresAt = this.now() + this.options.offerTimeoutMs;
+      call.offerExpiresAt = expiresAt;
       const timer = setTimeout(() => {
         if (call.offeredTo === agent.agentId && this.waiting.includes(call)) this.withdraw(call, 'timeout', this.options.stateAfterMissedOffer ?? 'offline');
       }, this.options.offerTimeoutMs);

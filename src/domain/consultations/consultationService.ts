@@ -1,0 +1,477 @@
+/**
+ * The consultation flow (seed 003) on top of seed 001's call lifecycle:
+ *
+ *   entry point (QR) → customer form → call INITIATING → queued (RINGING) → offered to the
+ *   longest-idle agent → accepted (CONNECTING) → both in the SFU room (IN_PROGRESS) → ENDED,
+ *   or FAILED when the customer gives up first or the server restarts.
+ *
+ * It owns the queue and the agents' presence, writes every step to storage, and tells the
+ * edges (the /consult and /admin namespaces) what changed through its events. Every end of
+ * a consultation, whichever surface caused it (console, customer page, seed 001's REST
+ * `/end`), arrives through the CallService's `transition` event and is handled in one place.
+ */
+import { EventEmitter } from 'node:events';
+import type { Identity } from '../../auth/identity.js';
+import type { TokenService } from '../../auth/tokens.js';
+import { ParleyError } from '../../errors.js';
+import type { Logger } from '../../log/logger.js';
+import type { CallRecord, CallRepository } from '../../storage/callRepository.js';
+import type { CallNote, ConsultationRepository, HistoryFilter } from '../../storage/consultationRepository.js';
+import type { EntryPoint, EntryPointRepository } from '../../storage/entryPointRepository.js';
+import type { UserRepository } from '../../storage/userRepository.js';
+import type { CallService } from '../calls/callService.js';
+import { isLive, type CallStatus } from '../calls/callStatus.js';
+import type { AgentSnapshot, AgentState, ConsultationQueue, WithdrawReason } from '../routing/consultationQueue.js';
+import { consultationView, detailView, type ConsultationDetailView, type ConsultationView, type Disposition } from './consultationView.js';
+
+export interface CustomerStatus {
+  consultationId: string;
+  status: CallStatus;
+  position?: number;
+  estimatedWaitSeconds?: number;
+  agentName?: string;
+  onHold: boolean;
+}
+
+export interface AgentView {
+  agentId: string;
+  name: string;
+  state: AgentState;
+  since: string;
+  consultationId?: string;
+}
+
+export interface OfferView {
+  consultationId: string;
+  agentId: string;
+  customer: { name: string; phone: string };
+  inquiry: string;
+  entryPoint: string;
+  expiresAt: string;
+}
+
+export interface QueueView {
+  queue: Array<{ consultationId: string; customerName: string; inquiry: string; waitingSince: string; offeredTo?: string }>;
+  availableAgents: number;
+}
+
+export interface Board {
+  at: string;
+  agents: Array<{ id: string; name: string; email: string; accountStatus: string; state: AgentState; since: string | null; consultationId?: string }>;
+  live: Array<{ id: string; status: CallStatus; customerName: string | null; agent: { id: string; name: string } | null; createdAt: string; connectedAt: string | null }>;
+  queue: { length: number; longestWaitSeconds: number };
+}
+
+export interface ConsultationEvents {
+  'customer-status': [CustomerStatus];
+  ended: [{ consultationId: string; agentId: string | null; status: CallStatus; cause: string }];
+  offer: [OfferView];
+  'offer-withdrawn': [{ consultationId: string; agentId: string; reason: WithdrawReason }];
+  'agent-state': [AgentView];
+  queue: [QueueView];
+  'board-changed': [];
+}
+
+export interface ConsultationServiceDeps {
+  calls: CallService;
+  callRepo: CallRepository;
+  repo: ConsultationRepository;
+  entryPoints: EntryPointRepository;
+  users: UserRepository;
+  tokens: TokenService;
+  queue: ConsultationQueue;
+  logger: Logger;
+  /** Base URL put in QR codes; the request's origin when unset. */
+  publicUrl?: string;
+  /** How long an agent without any console socket keeps their state (page reloads). */
+  agentGraceMs: number;
+  /** How long a live consultation survives its customer having no page open (reloads, a tunnel). */
+  customerGraceMs: number;
+  /** Lifetime of a customer's room token. */
+  customerTokenTtlSeconds: number;
+}
+
+interface QueuedDetails {
+  customerName: string;
+  phone: string;
+  inquiry: string;
+  entryPoint: string;
+}
+
+export class ConsultationService extends EventEmitter<ConsultationEvents> {
+  private readonly agentNames = new Map<string, string>();
+  /** Open sockets per agent id and per customer's consultation id. */
+  private readonly agentSockets = new Map<string, number>();
+  private readonly customerSockets = new Map<string, number>();
+  /** Pending "gone for good" checks, keyed "agent:<id>" / "customer:<id>". */
+  private readonly graceTimers = new Map<string, NodeJS.Timeout>();
+  private readonly onHold = new Set<string>();
+  /** Background writes (events, participants); awaited on close so nothing is lost. */
+  private readonly pending = new Set<Promise<unknown>>();
+
+  constructor(private readonly deps: ConsultationServiceDeps) {
+    super();
+    const { queue, calls } = deps;
+    queue.on('offer', (o) => {
+      const d = o.details as unknown as QueuedDetails;
+      this.track(deps.repo.addEvent(o.callId, 'offered', o.agentId, { agentName: this.nameOf(o.agentId) }));
+      this.emit('offer', {
+        consultationId: o.callId,
+        agentId: o.agentId,
+        customer: { name: d.customerName, phone: d.phone },
+        inquiry: d.inquiry,
+        entryPoint: d.entryPoint,
+        expiresAt: new Date(o.expiresAt).toISOString(),
+      });
+    });
+    queue.on('offer-withdrawn', (w) => {
+      if (w.reason !== 'hung-up') this.track(deps.repo.addEvent(w.callId, w.reason === 'rejected' ? 'rejected' : 'offer-timeout', w.agentId, { reason: w.reason }));
+      this.emit('offer-withdrawn', { consultationId: w.callId, agentId: w.agentId, reason: w.reason });
+    });
+    queue.on('agent-state', (a) => {
+      this.emit('agent-state', this.agentView(a));
+      // Consoles show how many colleagues are available.
+      this.emit('queue', this.queueView());
+      this.emit('board-changed');
+    });
+    queue.on('queue-changed', () => {
+      for (const p of queue.positions()) void this.customerStatus(p.callId).then((s) => this.emit('customer-status', s), () => undefined);
+      this.emit('queue', this.queueView());
+      this.emit('board-changed');
+    });
+    calls.on('transition', (call, t) => {
+      if (call.channel !== 'consultation') return;
+      this.track(this.afterTransition(call, t.to, t.cause));
+    });
+  }
+
+  // --- entry points -------------------------------------------------------------------
+
+  createEntryPoint(input: { name: string; ttlHours: number; createdBy: string }): Promise<EntryPoint> {
+    return this.deps.entryPoints.create({ name: input.name, createdBy: input.createdBy, expiresAt: new Date(Date.now() + input.ttlHours * 3_600_000) });
+  }
+
+  listEntryPoints(): Promise<EntryPoint[]> {
+    return this.deps.entryPoints.list();
+  }
+
+  async entryPoint(id: string): Promise<EntryPoint> {
+    const ep = await this.deps.entryPoints.find(id);
+    if (!ep) throw new ParleyError('NOT_FOUND', `no entry point ${id}`);
+    return ep;
+  }
+
+  async disableEntryPoint(id: string): Promise<EntryPoint> {
+    await this.entryPoint(id);
+    return (await this.deps.entryPoints.disable(id))!;
+  }
+
+  /** The link a QR code carries: the landing page with a signed token that expires with the entry point. */
+  async entryUrl(ep: EntryPoint, requestOrigin: string): Promise<string> {
+    const token = await this.deps.tokens.issueEntryToken(ep.id, ep.expiresAt);
+    return `${this.deps.publicUrl ?? requestOrigin}/c/?e=${encodeURIComponent(token)}`;
+  }
+
+  /** What the landing page shows for a scanned code; refuses forged, expired and closed ones. */
+  async openEntry(entryToken: string): Promise<EntryPoint> {
+    const { entryPointId } = await this.deps.tokens.verifyEntryToken(entryToken);
+    const ep = await this.deps.entryPoints.find(entryPointId);
+    if (!ep || ep.disabledAt) throw new ParleyError('NOT_FOUND', 'this consultation line has been closed; ask for a new QR code');
+    return ep;
+  }
+
+  // --- customer -------------------------------------------------------------------------
+
+  /** The customer pressed "call": the consultation is stored, queued, and gets its room token. */
+  async start(input: { entryToken: string; name: string; phone: string; inquiry: string; recordingConsent: boolean }): Promise<{ consultation: ConsultationView; customerToken: string; roomId: string }> {
+    if (!input.recordingConsent) throw new ParleyError('INVALID_PAYLOAD', 'recordingConsent: the customer must agree to recording before calling');
+    const ep = await this.openEntry(input.entryToken);
+    const created = await this.deps.calls.createConsultation({ phone: input.phone, entryPointId: ep.id, customerName: input.name, inquiry: input.inquiry, recordingConsent: true });
+    await this.deps.repo.addParticipant(created.id, { role: 'customer', userId: `customer-${created.id}`, name: input.name });
+    await this.deps.repo.addEvent(created.id, 'queued', null, { entryPoint: ep.name });
+    const call = await this.deps.calls.advance(created.id, 'RINGING', 'queued');
+    const details: QueuedDetails = { customerName: input.name, phone: call.callerNumber, inquiry: input.inquiry, entryPoint: ep.name };
+    this.deps.queue.enqueue(call.id, { ...details });
+    const { token } = await this.deps.tokens.issueRoomToken({ room: call.roomId!, participant: `customer-${call.id}`, name: input.name, ttlSeconds: this.deps.customerTokenTtlSeconds });
+    this.deps.logger.info({ consultationId: call.id, entryPoint: ep.id }, 'consultation queued');
+    return { consultation: await this.view(call), customerToken: token, roomId: call.roomId! };
+  }
+
+  /** The consultation a customer token belongs to. */
+  consultationIdOfRoom(roomId: string): string | undefined {
+    return roomId.startsWith('call-') ? roomId.slice('call-'.length) : undefined;
+  }
+
+  async customerStatus(consultationId: string): Promise<CustomerStatus> {
+    const call = await this.deps.calls.get(consultationId);
+    const status: CustomerStatus = { consultationId, status: call.status, onHold: this.onHold.has(consultationId) };
+    const pos = this.deps.queue.position(consultationId);
+    if (pos) {
+      status.position = pos.position;
+      status.estimatedWaitSeconds = Math.round(pos.estimatedWaitMs / 1000);
+    }
+    if (call.agentId) status.agentName = this.nameOf(call.agentId);
+    return status;
+  }
+
+  /** The customer hung up, whether waiting or talking. */
+  async hangUpByCustomer(consultationId: string): Promise<ConsultationView> {
+    return this.view(await this.deps.calls.end(consultationId, 'customer-hung-up'));
+  }
+
+  // --- agents ---------------------------------------------------------------------------
+
+  /** An agent's console socket connected (several tabs count once). */
+  agentConnected(identity: Identity): AgentView {
+    this.agentNames.set(identity.userId, identity.name ?? identity.userId);
+    this.socketOpened(this.agentSockets, `agent:${identity.userId}`, identity.userId);
+    return this.agentState(identity.userId);
+  }
+
+  /** An agent's console socket closed: when it was the last, they go offline after the grace. */
+  agentDisconnected(agentId: string): void {
+    this.socketClosed(this.agentSockets, `agent:${agentId}`, agentId, this.deps.agentGraceMs, () => this.deps.queue.agentGone(agentId));
+  }
+
+  /** A customer's page connected to their consultation. */
+  customerConnected(consultationId: string): void {
+    this.socketOpened(this.customerSockets, `customer:${consultationId}`, consultationId);
+  }
+
+  /**
+   * A customer's page disconnected: when no page of theirs is back within the grace, the
+   * customer has left — the call is hung up for them, so no agent answers an empty line.
+   */
+  customerDisconnected(consultationId: string): void {
+    this.socketClosed(this.customerSockets, `customer:${consultationId}`, consultationId, this.deps.customerGraceMs, () => {
+      void this.deps.calls
+        .get(consultationId)
+        .then((call) => (isLive(call.status) ? this.deps.calls.end(consultationId, 'customer-left') : undefined))
+        .catch((err: unknown) => {
+          if (!(err instanceof ParleyError)) this.deps.logger.error({ err, consultationId }, 'could not hang up for a customer who left');
+        });
+    });
+  }
+
+  setAgentState(agentId: string, state: 'available' | 'after-call-work' | 'offline'): AgentView {
+    return this.agentView(this.deps.queue.setAgentState(agentId, state));
+  }
+
+  agentState(agentId: string): AgentView {
+    return this.agentView(this.deps.queue.agent(agentId) ?? { agentId, state: 'offline', idleSince: Date.now(), since: Date.now() });
+  }
+
+  currentOffer(agentId: string): OfferView | undefined {
+    const o = this.deps.queue.offerFor(agentId);
+    if (!o) return undefined;
+    const d = o.details as unknown as QueuedDetails;
+    return { consultationId: o.callId, agentId, customer: { name: d.customerName, phone: d.phone }, inquiry: d.inquiry, entryPoint: d.entryPoint, expiresAt: new Date(o.expiresAt).toISOString() };
+  }
+
+  async accept(agent: Identity, consultationId: string): Promise<{ consultation: ConsultationView; roomId: string }> {
+    this.deps.queue.accept(agent.userId, consultationId);
+    try {
+      await this.deps.callRepo.assignAgent(consultationId, agent.userId);
+      await this.deps.repo.addParticipant(consultationId, { role: 'agent', userId: agent.userId, name: this.nameOf(agent.userId) });
+      await this.deps.repo.addEvent(consultationId, 'accepted', agent.userId, { agentName: this.nameOf(agent.userId) });
+      const call = await this.deps.calls.advance(consultationId, 'CONNECTING', 'accepted');
+      this.deps.logger.info({ consultationId, agentId: agent.userId }, 'consultation accepted');
+      return { consultation: await this.view(call), roomId: call.roomId! };
+    } catch (err) {
+      // The call ended while it was being accepted (the customer hung up): the agent is free.
+      const call = await this.deps.callRepo.find(consultationId);
+      if (call && !isLive(call.status) && this.deps.queue.agent(agent.userId)?.state === 'busy') this.deps.queue.callEnded(agent.userId);
+      throw err;
+    }
+  }
+
+  reject(agentId: string, consultationId: string): void {
+    this.deps.queue.reject(agentId, consultationId);
+  }
+
+  async hold(agent: Identity, consultationId: string, on: boolean): Promise<{ onHold: boolean }> {
+    const call = await this.ownCall(agent, consultationId);
+    if (call.status !== 'IN_PROGRESS' && call.status !== 'CONNECTING') throw new ParleyError('CONFLICT', `consultation ${consultationId} is ${call.status}; only a connected call can be held`);
+    if (this.onHold.has(consultationId) === on) return { onHold: on };
+    if (on) this.onHold.add(consultationId);
+    else this.onHold.delete(consultationId);
+    await this.deps.repo.addEvent(consultationId, on ? 'hold' : 'unhold', agent.userId);
+    this.emit('customer-status', await this.customerStatus(consultationId));
+    return { onHold: on };
+  }
+
+  async endByAgent(agent: Identity, consultationId: string): Promise<ConsultationView> {
+    await this.ownCall(agent, consultationId);
+    return this.view(await this.deps.calls.end(consultationId, 'agent-hung-up'));
+  }
+
+  // --- media ----------------------------------------------------------------------------
+
+  /** Who may enter the SFU room of a consultation: its customer token, its agent, admins. */
+  async assertCanJoinRoom(identity: Identity, roomId: string): Promise<void> {
+    const id = this.consultationIdOfRoom(roomId);
+    if (!id) return;
+    if (identity.roomScope === roomId || identity.role === 'admin') return;
+    const call = await this.deps.callRepo.find(id);
+    if (identity.role === 'agent' && call?.agentId === identity.userId) return;
+    throw new ParleyError('FORBIDDEN', `room ${roomId} belongs to a consultation; only its customer, its agent and admins may join`);
+  }
+
+  /** The SFU room's membership changed: both sides present → the call is IN_PROGRESS. */
+  async roomMembership(roomId: string, members: number): Promise<void> {
+    const id = this.consultationIdOfRoom(roomId);
+    if (!id || members < 2) return;
+    const call = await this.deps.callRepo.find(id);
+    if (call?.status === 'CONNECTING') await this.deps.calls.advance(id, 'IN_PROGRESS', 'media-connected').catch(() => undefined);
+  }
+
+  // --- notes, history, board ------------------------------------------------------------
+
+  async addNote(author: Identity, consultationId: string, note: { body: string; disposition?: Disposition }): Promise<CallNote> {
+    await this.ownCall(author, consultationId);
+    const saved = await this.deps.repo.addNote(consultationId, { authorId: author.userId, body: note.body, disposition: note.disposition ?? null });
+    if (note.disposition) await this.deps.callRepo.setDisposition(consultationId, note.disposition);
+    await this.deps.repo.addEvent(consultationId, 'note', author.userId, note.disposition ? { disposition: note.disposition } : undefined);
+    this.emit('board-changed');
+    return saved;
+  }
+
+  async history(viewer: Identity, filter: HistoryFilter): Promise<{ consultations: ConsultationView[]; total: number }> {
+    if (viewer.role !== 'admin') {
+      if (filter.agentId && filter.agentId !== viewer.userId) throw new ParleyError('FORBIDDEN', 'agents can only list their own consultations');
+      filter = { ...filter, agentId: viewer.userId };
+    }
+    const { calls, total } = await this.deps.repo.history(filter);
+    const ctx = await this.viewContext(calls);
+    return { consultations: calls.map((c) => consultationView(c, ctx)), total };
+  }
+
+  async detail(viewer: Identity, consultationId: string): Promise<ConsultationDetailView> {
+    const call = await this.ownCall(viewer, consultationId);
+    const [transitions, events, participants, notes, ctx] = await Promise.all([
+      this.deps.calls.transitions(call.id),
+      this.deps.repo.events(call.id),
+      this.deps.repo.participants(call.id),
+      this.deps.repo.notes(call.id),
+      this.viewContext([call]),
+    ]);
+    return detailView(call, ctx, { transitions, events, participants, notes });
+  }
+
+  async view(call: CallRecord): Promise<ConsultationView> {
+    return consultationView(call, await this.viewContext([call]));
+  }
+
+  queueView(): QueueView {
+    return {
+      queue: this.deps.queue.queued().map((q) => {
+        const d = (this.deps.queue.details(q.callId) ?? {}) as Partial<QueuedDetails>;
+        return { consultationId: q.callId, customerName: d.customerName ?? '', inquiry: d.inquiry ?? '', waitingSince: new Date(q.enqueuedAt).toISOString(), offeredTo: q.offeredTo };
+      }),
+      availableAgents: this.deps.queue.agents().filter((a) => a.state === 'available').length,
+    };
+  }
+
+  async board(): Promise<Board> {
+    const [users, live] = await Promise.all([this.deps.users.list(), this.deps.callRepo.listLive()]);
+    const states = new Map(this.deps.queue.agents().map((a) => [a.agentId, a]));
+    const liveConsultations = live.filter((c) => c.channel === 'consultation');
+    const ctx = await this.viewContext(liveConsultations);
+    const queued = this.deps.queue.queued();
+    const oldest = queued.reduce((m, q) => Math.min(m, q.enqueuedAt), Date.now());
+    return {
+      at: new Date().toISOString(),
+      agents: users
+        .filter((u) => u.role === 'agent' || states.has(u.id))
+        .map((u) => {
+          const s = states.get(u.id);
+          return { id: u.id, name: u.name, email: u.email, accountStatus: u.status, state: s?.state ?? 'offline', since: s ? new Date(s.since).toISOString() : null, consultationId: s?.callId };
+        }),
+      live: liveConsultations.map((c) => ({
+        id: c.id,
+        status: c.status,
+        customerName: c.customerName,
+        agent: c.agentId ? { id: c.agentId, name: ctx.agentNames.get(c.agentId) ?? c.agentId } : null,
+        createdAt: c.createdAt.toISOString(),
+        connectedAt: c.connectedAt?.toISOString() ?? null,
+      })),
+      queue: { length: queued.length, longestWaitSeconds: queued.length ? Math.round((Date.now() - oldest) / 1000) : 0 },
+    };
+  }
+
+  async close(): Promise<void> {
+    for (const t of this.graceTimers.values()) clearTimeout(t);
+    this.graceTimers.clear();
+    await Promise.allSettled([...this.pending]);
+  }
+
+  // --- internals ------------------------------------------------------------------------
+
+  private socketOpened(counts: Map<string, number>, timerKey: string, id: string): void {
+    counts.set(id, (counts.get(id) ?? 0) + 1);
+    clearTimeout(this.graceTimers.get(timerKey));
+    this.graceTimers.delete(timerKey);
+  }
+
+  private socketClosed(counts: Map<string, number>, timerKey: string, id: string, graceMs: number, gone: () => void): void {
+    const left = (counts.get(id) ?? 1) - 1;
+    if (left > 0) {
+      counts.set(id, left);
+      return;
+    }
+    counts.delete(id);
+    const timer = setTimeout(() => {
+      this.graceTimers.delete(timerKey);
+      if (!counts.has(id)) gone();
+    }, graceMs);
+    timer.unref();
+    this.graceTimers.set(timerKey, timer);
+  }
+
+  /** One place for every end of a consultation, whatever surface caused it. */
+  private async afterTransition(call: CallRecord, to: CallStatus, cause: string): Promise<void> {
+    if (to === 'ENDED' || to === 'FAILED') {
+      const { queue } = this.deps;
+      if (queue.position(call.id)) queue.hangUp(call.id);
+      if (call.agentId && queue.agent(call.agentId)?.callId === call.id) {
+        queue.callEnded(call.agentId, call.connectedAt ? Date.now() - call.connectedAt.getTime() : undefined);
+      }
+      this.onHold.delete(call.id);
+      await this.deps.repo.closeParticipants(call.id);
+      await this.deps.repo.addEvent(call.id, cause.startsWith('customer') ? 'hung-up' : 'ended', null, { status: to, cause });
+      this.emit('ended', { consultationId: call.id, agentId: call.agentId, status: to, cause });
+      this.deps.logger.info({ consultationId: call.id, status: to, cause }, 'consultation over');
+    }
+    this.emit('customer-status', await this.customerStatus(call.id));
+    this.emit('board-changed');
+  }
+
+  /** The call, when the identity is its agent or an admin. */
+  private async ownCall(identity: Identity, consultationId: string): Promise<CallRecord> {
+    const call = await this.deps.calls.get(consultationId);
+    if (identity.role === 'admin') return call;
+    if (identity.role !== 'agent' || call.agentId !== identity.userId) throw new ParleyError('FORBIDDEN', `consultation ${consultationId} is not yours`);
+    return call;
+  }
+
+  private async viewContext(calls: CallRecord[]) {
+    const agentIds = [...new Set(calls.map((c) => c.agentId).filter((x): x is string => !!x))];
+    const epIds = [...new Set(calls.map((c) => c.entryPointId).filter((x): x is string => !!x))];
+    const [agentNames, eps] = await Promise.all([this.deps.repo.userNames(agentIds), Promise.all(epIds.map((id) => this.deps.entryPoints.find(id)))]);
+    return { agentNames, entryPoints: new Map(eps.filter((e): e is EntryPoint => !!e).map((e) => [e.id, e])) };
+  }
+
+  private nameOf(agentId: string): string {
+    return this.agentNames.get(agentId) ?? agentId;
+  }
+
+  private agentView(a: AgentSnapshot): AgentView {
+    return { agentId: a.agentId, name: this.nameOf(a.agentId), state: a.state, since: new Date(a.since).toISOString(), consultationId: a.callId };
+  }
+
+  private track(p: Promise<unknown>): void {
+    const tracked = p.catch((err: unknown) => this.deps.logger.error({ err }, 'consultation bookkeeping failed'));
+    this.pending.add(tracked);
+    void tracked.finally(() => this.pending.delete(tracked));
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * The JSON shapes of a consultation that REST, sockets and webhooks all hand out (see
+ * docs/consultations.md). One place, so the admin page, the agent console and integrators
+ * see the same fields.
+ */
+import type { CallRecord } from '../../storage/callRepository.js';
+import type { CallEvent, CallNote, CallParticipant } from '../../storage/consultationRepository.js';
+import type { CallTransition } from '../../storage/callRepository.js';
+import type { EntryPoint } from '../../storage/entryPointRepository.js';
+import type { CallStatus } from '../calls/callStatus.js';
+
+export const dispositions = ['resolved', 'follow-up', 'escalated', 'no-resolution', 'other'] as const;
+export type Disposition = (typeof dispositions)[number];
+
+export interface ConsultationView {
+  id: string;
+  status: CallStatus;
+  channel: 'consultation' | 'api';
+  customer: { name: string | null; phone: string };
+  inquiry: string | null;
+  recordingConsent: boolean;
+  entryPoint: { id: string; name: string } | null;
+  agent: { id: string; name: string } | null;
+  roomId: string | null;
+  disposition: string | null;
+  failureCause: string | null;
+  createdAt: string;
+  answeredAt: string | null;
+  connectedAt: string | null;
+  endedAt: string | null;
+  waitSeconds: number;
+  durationSeconds: number | null;
+}
+
+export interface ConsultationDetailView extends ConsultationView {
+  transitions: Array<{ from: CallStatus | null; to: CallStatus; cause: string; at: string }>;
+  events: Array<{ type: string; actorId: string | null; detail: Record<string, unknown> | null; at: string }>;
+  participants: Array<{ role: string; userId: string | null; name: string; joinedAt: string; leftAt: string | null }>;
+  notes: NoteView[];
+}
+
+export interface NoteView {
+  id: string;
+  authorId: string;
+  authorName: string | null;
+  body: string;
+  disposition: string | null;
+  createdAt: string;
+}
+
+export interface ViewContext {
+  agentNames: Map<string, string>;
+  entryPoints: Map<string, EntryPoint>;
+  now?: Date;
+}
+
+const iso = (d: Date | null) => d?.toISOString() ?? null;
+const seconds = (from: Date, to: Date) => Math.max(0, Math.round((to.getTime() - from.getTime()) / 1000));
+
+export function consultationView(c: CallRecord, ctx: ViewContext): ConsultationView {
+  const now = ctx.now ?? new Date();
+  const ep = c.entryPointId ? ctx.entryPoints.get(c.entryPointId) : undefined;
+  return {
+    id: c.id,
+    status: c.status,
+    channel: c.channel,
+    customer: { name: c.customerName, phone: c.callerNumber },
+    inquiry: c.inquiry,
+    recordingConsent: c.recordingConsent,
+    entryPoint: ep ? { id: ep.id, name: ep.name } : null,
+    agent: c.agentId ? { id: c.agentId, name: ctx.agentNames.get(c.agentId) ?? c.agentId } : null,
+    roomId: c.roomId,
+    disposition: c.disposition,
+    failureCause: c.failureCause,
+    createdAt: c.createdAt.toISOString(),
+    answeredAt: iso(c.answeredAt),
+    connectedAt: iso(c.connectedAt),
+    endedAt: iso(c.endedAt),
+    waitSeconds: seconds(c.createdAt, c.answeredAt ?? c.endedAt ?? now),
+    durationSeconds: c.connectedAt ? seconds(c.connectedAt, c.endedAt ?? now) : null,
+  };
+}
+
+export function noteView(n: CallNote): NoteView {
+  return { id: n.id, authorId: n.authorId, authorName: n.authorName, body: n.body, disposition: n.disposition, createdAt: n.createdAt.toISOString() };
+}
+
+export function detailView(
+  c: CallRecord,
+  ctx: ViewContext,
+  parts: { transitions: CallTransition[]; events: CallEvent[]; participants: CallParticipant[]; notes: CallNote[] },
+): ConsultationDetailView {
+  return {
+    ...consultationView(c, ctx),
+    transitions: parts.transitions.map((t) => ({ from: t.from, to: t.to, cause: t.cause, at: t.at.toISOString() })),
+    events: parts.events.map((e) => ({ type: e.type, actorId: e.actorId, detail: e.detail, at: e.at.toISOString() })),
+    participants: parts.participants.map((p) => ({ role: p.role, userId: p.userId, name: p.name, joinedAt: p.joinedAt.toISOString(), leftAt: iso(p.leftAt) })),
+    notes: parts.notes.map(noteView),
+  };
+}

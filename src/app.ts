@@ -31,7 +31,17 @@ import { authRoutes } from './http/routes/authRoutes.js';
 import { callConfigRoutes } from './http/routes/callConfigRoutes.js';
 import { callRoutes } from './http/routes/callRoutes.js';
 import { CallService } from './domain/calls/callService.js';
+import { ConsultationService } from './domain/consultations/consultationService.js';
+import { ConsultationQueue } from './domain/routing/consultationQueue.js';
 import { CallRepository } from './storage/callRepository.js';
+import { ConsultationRepository } from './storage/consultationRepository.js';
+import { EntryPointRepository } from './storage/entryPointRepository.js';
+import { consultationRoutes } from './http/routes/consultationRoutes.js';
+import { entryPointRoutes } from './http/routes/entryPointRoutes.js';
+import { webhookRoutes } from './http/routes/webhookRoutes.js';
+import { callJson } from './http/routes/callRoutes.js';
+import { WebhookService } from './webhooks/webhookService.js';
+import { attachConsultNamespace } from './socket/consultNamespace.js';
 import { healthRoutes } from './http/routes/healthRoutes.js';
 import { tokenRoutes } from './http/routes/tokenRoutes.js';
 import { userRoutes } from './http/routes/userRoutes.js';
@@ -59,6 +69,8 @@ export interface Parley {
   tokens: TokenService;
   accounts: AccountService;
   calls: CallService;
+  consultations: ConsultationService;
+  webhooks: WebhookService;
   /** Starts listening; resolves with the base URL. */
   listen(): Promise<string>;
   /** Graceful stop: refuse new work, tell every socket, disconnect, close storage. */
@@ -84,17 +96,49 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
   const accounts = new AccountService(users, sessions, tokens, config.auth.signupOpen);
   const localAuth = new LocalAuthenticator(tokens, users, sessions, config.auth.allowAnonymousSockets);
   const socketAuth: Authenticator = config.auth.mode === 'external' ? new ExternalAuthenticator(config.auth.verifyUrl!, config.auth.httpTimeoutMs) : localAuth;
-  const access: RoomAccessPolicy =
+  const baseAccess: RoomAccessPolicy =
     config.auth.mode === 'external' ? new ExternalRoomAccessPolicy(config.auth.membershipCheckUrl, config.auth.httpTimeoutMs) : new LocalRoomAccessPolicy();
   const ice = new IceServerProvider(config.ice);
-  const calls = new CallService(new CallRepository(storage.db), config.defaultPhoneRegion);
+  const callRepo = new CallRepository(storage.db);
+  const calls = new CallService(callRepo, config.defaultPhoneRegion);
+  const webhooks = new WebhookService(storage.db, logger.child({ module: 'webhooks' }), config.webhooks);
+  calls.on('transition', (call, t) => {
+    void webhooks.publish('call.status_changed', { call: callJson(call), from: t.from, to: t.to, cause: t.cause }).catch((err: unknown) => logger.error({ err, callId: call.id }, 'could not queue the webhook'));
+  });
+  const consultations = new ConsultationService({
+    calls,
+    callRepo,
+    repo: new ConsultationRepository(storage.db),
+    entryPoints: new EntryPointRepository(storage.db),
+    users,
+    tokens,
+    queue: new ConsultationQueue({ offerTimeoutMs: config.consult.offerTimeoutMs, defaultHandleTimeMs: config.consult.defaultHandleTimeMs }),
+    logger: logger.child({ module: 'consultations' }),
+    publicUrl: config.publicUrl,
+    agentGraceMs: config.consult.agentGraceMs,
+    customerGraceMs: config.consult.customerGraceMs,
+    customerTokenTtlSeconds: config.auth.roomTokenTtlSeconds,
+  });
   const interrupted = await calls.closeInterrupted('server-restarted');
   if (interrupted.length > 0) logger.warn({ calls: interrupted.map((c) => c.id) }, `closed ${interrupted.length} call(s) left live by the previous run as FAILED (server-restarted)`);
+  webhooks.start();
+
+  // A consultation's SFU room admits its customer token, its agent and admins only.
+  const access: RoomAccessPolicy = {
+    async assertCanJoin(identity, target) {
+      if (target.kind === 'voice') await consultations.assertCanJoinRoom(identity, target.id);
+      await baseAccess.assertCanJoin(identity, target);
+    },
+  };
 
   // Rooms of every surface live in the domain; the namespaces only translate.
   const studyRooms = new RoomDirectory<StudyMember>();
   const sessionRooms = new RoomDirectory<SessionMember>();
   const voiceRooms = new RoomDirectory<VoiceMember>();
+  voiceRooms.on('joined', (room) => {
+    const roomId = room.slice('voice:'.length);
+    void consultations.roomMembership(roomId, voiceRooms.members(room).length).catch((err: unknown) => logger.error({ err, room }, 'consultation media bookkeeping failed'));
+  });
   const media = new MediaWorkerPool(
     config.media.workers,
     { transport: { listenIp: config.media.listenIp, announcedIp: config.media.announcedIp, portRange: config.media.portRange }, audioLevelIntervalMs: 250 },
@@ -103,7 +147,8 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
   metrics.observeMedia(() => media.dump());
   let draining = false;
 
-  const http = Fastify({ loggerInstance: logger.child({ module: 'http' }) as FastifyBaseLogger, bodyLimit: 256 * 1024, trustProxy: true, forceCloseConnections: 'idle' }).withTypeProvider<ZodTypeProvider>();
+  // Entry tokens (JWTs, ~300 characters) travel as path parameters: raise the 100-character default.
+  const http = Fastify({ loggerInstance: logger.child({ module: 'http' }) as FastifyBaseLogger, bodyLimit: 256 * 1024, trustProxy: true, forceCloseConnections: 'idle', routerOptions: { maxParamLength: 2048 } }).withTypeProvider<ZodTypeProvider>();
   http.setValidatorCompiler(validatorCompiler);
   http.setSerializerCompiler(serializerCompiler);
   installErrorHandling(http);
@@ -153,6 +198,9 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
   await http.register(userRoutes({ accounts, auth: authHooks }), { prefix: '/api/v1/users' });
   await http.register(callConfigRoutes({ ice, auth: authHooks }), { prefix: '/api/v1/calls' });
   await http.register(callRoutes({ calls }), { prefix: '/api/v1/calls' });
+  await http.register(entryPointRoutes({ consultations, auth: authHooks }), { prefix: '/api/v1' });
+  await http.register(consultationRoutes({ consultations, auth: authHooks }), { prefix: '/api/v1/consultations' });
+  await http.register(webhookRoutes({ webhooks, auth: authHooks }), { prefix: '/api/v1/webhooks' });
   await http.register(fastifyStatic, { root: webRoot, prefix: '/', index: ['index.html'] });
 
   const handshake = handshakeAuthMiddleware(socketAuth, logger.child({ module: 'socket-auth' }), () => draining);
@@ -186,7 +234,18 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
 
   const adminNs = io.of('/admin');
   adminNs.use(handshake);
-  attachAdminNamespace({ namespace: adminNs, router: routerFor('/admin'), metrics, rooms: healthSource.rooms, connections: healthSource.connections });
+  attachAdminNamespace({
+    namespace: adminNs,
+    router: routerFor('/admin'),
+    metrics,
+    rooms: healthSource.rooms,
+    connections: healthSource.connections,
+    board: { get: () => consultations.board(), onChange: (listener) => consultations.on('board-changed', listener) },
+  });
+
+  const consultNs = io.of('/consult');
+  consultNs.use(handshake);
+  attachConsultNamespace({ namespace: consultNs, router: routerFor('/consult'), consultations, metrics, logger: logger.child({ module: 'consult-ns' }) });
 
   let closing: Promise<void> | undefined;
   return {
@@ -198,6 +257,8 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     tokens,
     accounts,
     calls,
+    consultations,
+    webhooks,
     async listen() {
       await http.listen({ port: config.port, host: config.host });
       const addr = http.server.address();
@@ -209,12 +270,14 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
       closing ??= (async () => {
         draining = true;
         logger.info({ reason, connections: io.engine.clientsCount }, 'draining: telling peers and closing');
-        for (const ns of [defaultNs, signalingNs, voiceNs, adminNs]) ns.emit('server-shutdown', { reason, reconnect: true });
+        for (const ns of [defaultNs, signalingNs, voiceNs, adminNs, consultNs]) ns.emit('server-shutdown', { reason, reconnect: true });
         // Let the notice leave the socket buffers before the transports close.
         await new Promise((r) => setTimeout(r, 100));
         io.disconnectSockets(true);
         io.engine.close();
         await http.close();
+        await consultations.close();
+        await webhooks.close();
         await media.close();
         await storage.close();
         logger.info('closed');

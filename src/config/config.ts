@@ -94,6 +94,24 @@ const envSchema = z
 
     /** SIGTERM/SIGINT: time allowed for draining before the process exits anyway. */
     SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
+
+    /** Public base URL of this server, used in QR codes (e.g. https://help.example.com). Default: the origin of the request. */
+    PUBLIC_URL: z.url().optional(),
+    /** How long an incoming consultation rings at one agent before it moves to the next. */
+    CONSULT_OFFER_TIMEOUT_MS: positiveInt.default(20_000),
+    /** Grace after an agent's last console socket drops before the agent is set offline (a page reload keeps the state). */
+    CONSULT_AGENT_GRACE_MS: positiveInt.default(5_000),
+    /** Grace after a customer's page disconnects (closed, lost network) before their call is hung up; a reload within it resumes. */
+    CONSULT_CUSTOMER_GRACE_MS: positiveInt.default(30_000),
+    /** Handle time assumed for the estimated wait until calls have been measured. */
+    CONSULT_DEFAULT_HANDLE_TIME_MS: positiveInt.default(180_000),
+
+    /** Webhook delivery attempts before a delivery is marked failed. */
+    WEBHOOK_MAX_ATTEMPTS: positiveInt.max(20).default(8),
+    /** First retry delay; each later retry doubles it (capped at one hour). */
+    WEBHOOK_RETRY_BASE_MS: positiveInt.default(2_000),
+    /** Time allowed for the receiver to answer one delivery. */
+    WEBHOOK_TIMEOUT_MS: positiveInt.default(5_000),
   })
   .superRefine((env, ctx) => {
     if (env.TURN_URLS && env.TURN_URLS.length > 0 && !env.TURN_SECRET) {
@@ -141,6 +159,9 @@ export interface Config {
   media: { workers: number; listenIp?: string; announcedIp?: string; portRange?: [number, number] };
   defaultPhoneRegion: CountryCode;
   shutdownTimeoutMs: number;
+  publicUrl?: string;
+  consult: { offerTimeoutMs: number; agentGraceMs: number; customerGraceMs: number; defaultHandleTimeMs: number };
+  webhooks: { maxAttempts: number; retryBaseMs: number; timeoutMs: number };
 }
 
 export class ConfigError extends Error {
@@ -201,5 +222,8 @@ export function loadConfig(source: NodeJS.ProcessEnv, randomSecret: () => string
     },
     defaultPhoneRegion: env.DEFAULT_PHONE_REGION as CountryCode,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    publicUrl: env.PUBLIC_URL?.replace(/\/+$/, ''),
+    consult: { offerTimeoutMs: env.CONSULT_OFFER_TIMEOUT_MS, agentGraceMs: env.CONSULT_AGENT_GRACE_MS, customerGraceMs: env.CONSULT_CUSTOMER_GRACE_MS, defaultHandleTimeMs: env.CONSULT_DEFAULT_HANDLE_TIME_MS },
+    webhooks: { maxAttempts: env.WEBHOOK_MAX_ATTEMPTS, retryBaseMs: env.WEBHOOK_RETRY_BASE_MS, timeoutMs: env.WEBHOOK_TIMEOUT_MS },
   };
 }

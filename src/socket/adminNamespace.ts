@@ -1,6 +1,7 @@
 /**
- * `/admin`: live operations view for admins (and the base for the dashboard's live board).
- * The namespace refuses every identity below admin at connection time.
+ * `/admin`: live operations view for admins. The dashboard's live board (agents and their
+ * states, live calls, queue) is pushed as `board` whenever it changes, at most every
+ * BOARD_INTERVAL_MS. The namespace refuses every identity below admin at connection time.
  */
 import type { Namespace, Socket } from 'socket.io';
 import { z } from 'zod';
@@ -15,7 +16,15 @@ export interface AdminNamespaceDeps {
   metrics: Metrics;
   rooms(): Array<{ name: string; participants: number }>;
   connections(): number;
+  board: BoardSource;
 }
+
+export interface BoardSource {
+  get(): Promise<unknown>;
+  onChange(listener: () => void): void;
+}
+
+const BOARD_INTERVAL_MS = 250;
 
 export function attachAdminNamespace(deps: AdminNamespaceDeps): void {
   const { namespace, router, metrics } = deps;
@@ -28,7 +37,27 @@ export function attachAdminNamespace(deps: AdminNamespaceDeps): void {
   });
   const events = {
     'rooms:list': defineEvent(z.object({}).optional(), () => ({ connections: deps.connections(), rooms: deps.rooms() }), { role: 'admin' }),
+    'board:get': defineEvent(z.object({}).loose().optional(), () => deps.board.get(), { role: 'admin' }),
   };
+
+  // Changes come in bursts (a call ending moves the call, the agent and the queue): coalesce
+  // them into one push, and skip the work while no admin is watching.
+  let scheduled: NodeJS.Timeout | undefined;
+  let lastPush = 0;
+  const push = (): void => {
+    scheduled = undefined;
+    lastPush = Date.now();
+    if (namespace.sockets.size === 0) return;
+    deps.board.get().then(
+      (board) => namespace.emit('board', board),
+      () => undefined,
+    );
+  };
+  deps.board.onChange(() => {
+    if (scheduled) return;
+    scheduled = setTimeout(push, Math.max(0, BOARD_INTERVAL_MS - (Date.now() - lastPush)));
+    scheduled.unref();
+  });
   namespace.on('connection', (socket) => {
     metrics.socketConnections.inc({ namespace: namespace.name });
     router.attach(socket, identityOf(socket), events);

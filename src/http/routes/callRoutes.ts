@@ -22,7 +22,8 @@ const callBody = z.object({
 
 const transitionBody = z.object({ from: z.enum(callStatuses).nullable(), to: z.enum(callStatuses), cause: z.string(), at: z.string() });
 
-function callView(c: CallRecord): z.infer<typeof callBody> {
+/** Seed 001's JSON view of a call (also the `call` of webhook events). */
+export function callJson(c: CallRecord): z.infer<typeof callBody> {
   return {
     id: c.id,
     sessionId: c.sessionId,
@@ -58,13 +59,13 @@ export const callRoutes =
           response: { 201: envelope(z.object({ call: callBody })), 400: errorBody },
         },
       },
-      async (req, reply) => reply.status(201).send({ success: true as const, data: { call: callView(await calls.create(req.body)) } }),
+      async (req, reply) => reply.status(201).send({ success: true as const, data: { call: callJson(await calls.create(req.body)) } }),
     );
 
     app.post(
       '/:id/connect',
       { schema: { tags, summary: 'Connect a ringing call (RINGING → CONNECTING → IN_PROGRESS)', params: idParams, response: { 200: envelope(z.object({ call: callBody })), 404: errorBody, 409: errorBody } } },
-      async (req) => ({ success: true as const, data: { call: callView(await calls.connect(req.params.id)) } }),
+      async (req) => ({ success: true as const, data: { call: callJson(await calls.connect(req.params.id)) } }),
     );
 
     app.post(
@@ -77,7 +78,7 @@ export const callRoutes =
           response: { 200: envelope(z.object({ call: callBody })), 404: errorBody, 409: errorBody },
         },
       },
-      async (req) => ({ success: true as const, data: { call: callView(await calls.end(req.params.id)) } }),
+      async (req) => ({ success: true as const, data: { call: callJson(await calls.end(req.params.id)) } }),
     );
 
     app.get(
@@ -92,7 +93,7 @@ export const callRoutes =
       },
       async (req) => {
         const call = await calls.get(req.params.id);
-        return { success: true as const, data: { call: { ...callView(call), transitions: (await calls.transitions(call.id)).map(transitionView) } } };
+        return { success: true as const, data: { call: { ...callJson(call), transitions: (await calls.transitions(call.id)).map(transitionView) } } };
       },
     );
   };

@@ -1,0 +1,120 @@
+/**
+ * `/consult`: the live side of consultations (docs/consultations.md). Customers connect with
+ * the room token they got when they called and hear about their place in the queue and the
+ * call's status; agents connect with their access token, set their state, get offers,
+ * accept, reject, hold and end. The protocol is a translation of ConsultationService events;
+ * the decisions are made there.
+ *
+ * Socket.IO rooms: "consult:<consultationId>" (the customer's sockets), "agent:<userId>"
+ * (one agent's consoles), "agents" (every console, for the queue view).
+ */
+import type { Namespace, Socket } from 'socket.io';
+import { z } from 'zod';
+import { hasRole, type Identity } from '../auth/identity.js';
+import type { ConsultationService } from '../domain/consultations/consultationService.js';
+import { ParleyError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { defineEvent, type EventRouter, type SocketContext } from './eventRouter.js';
+import { identityOf } from './handshakeAuth.js';
+
+export interface ConsultNamespaceDeps {
+  namespace: Namespace;
+  router: EventRouter;
+  consultations: ConsultationService;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+const consultationId = z.object({ consultationId: z.uuid('must be a consultation id (UUID)') });
+const empty = z.object({}).loose().optional();
+
+export function attachConsultNamespace(deps: ConsultNamespaceDeps): void {
+  const { namespace, router, consultations, metrics, logger } = deps;
+  const nsName = namespace.name;
+
+  const customerConsultation = (identity: Identity): string | undefined =>
+    identity.role === 'customer' && identity.roomScope ? consultations.consultationIdOfRoom(identity.roomScope) : undefined;
+
+  const ownConsultation = (ctx: SocketContext): string => {
+    const id = customerConsultation(ctx.identity);
+    if (!id) throw new ParleyError('FORBIDDEN', 'connect with the customer token you got when you called');
+    return id;
+  };
+
+  consultations.on('customer-status', (s) => namespace.to(`consult:${s.consultationId}`).emit('consultation:status', s));
+  consultations.on('ended', (e) => {
+    const payload = { consultationId: e.consultationId, status: e.status, cause: e.cause };
+    namespace.to(`consult:${e.consultationId}`).emit('consultation:ended', payload);
+    if (e.agentId) namespace.to(`agent:${e.agentId}`).emit('consultation:ended', payload);
+  });
+  consultations.on('offer', (o) => namespace.to(`agent:${o.agentId}`).emit('consultation:offer', o));
+  consultations.on('offer-withdrawn', (w) => namespace.to(`agent:${w.agentId}`).emit('consultation:offer-withdrawn', { consultationId: w.consultationId, reason: w.reason }));
+  consultations.on('agent-state', (a) => namespace.to(`agent:${a.agentId}`).emit('agent:state', a));
+  consultations.on('queue', (q) => namespace.to('agents').emit('queue:update', q));
+
+  namespace.use((socket: Socket, next) => {
+    const identity = identityOf(socket);
+    if (hasRole(identity, 'agent') || customerConsultation(identity)) return next();
+    const e = new Error('/consult needs an agent access token or the customer token of a consultation') as Error & { data: unknown };
+    e.data = { code: 'FORBIDDEN', message: e.message };
+    next(e);
+  });
+
+  const events = {
+    // --- customer
+    'consultation:hang-up': defineEvent(empty, async (_data, ctx) => ({ consultation: await consultations.hangUpByCustomer(ownConsultation(ctx)) })),
+    // --- agent
+    'agent:set-state': defineEvent(z.object({ state: z.enum(['available', 'after-call-work', 'offline']) }), (data, ctx) => ({ agent: consultations.setAgentState(ctx.identity.userId, data.state) }), {
+      role: 'agent',
+    }),
+    'agent:get': defineEvent(
+      empty,
+      async (_data, ctx) => {
+        const agent = consultations.agentState(ctx.identity.userId);
+        const consultation = agent.consultationId ? await consultations.detail(ctx.identity, agent.consultationId) : undefined;
+        return { agent, queue: consultations.queueView(), offer: consultations.currentOffer(ctx.identity.userId), consultation };
+      },
+      { role: 'agent' },
+    ),
+    'consultation:accept': defineEvent(consultationId, (data, ctx) => consultations.accept(ctx.identity, data.consultationId), { role: 'agent' }),
+    'consultation:reject': defineEvent(
+      consultationId,
+      (data, ctx) => {
+        consultations.reject(ctx.identity.userId, data.consultationId);
+        return { rejected: true };
+      },
+      { role: 'agent' },
+    ),
+    'consultation:hold': defineEvent(consultationId.extend({ on: z.boolean() }), (data, ctx) => consultations.hold(ctx.identity, data.consultationId, data.on), { role: 'agent' }),
+    'consultation:end': defineEvent(consultationId, async (data, ctx) => ({ consultation: await consultations.endByAgent(ctx.identity, data.consultationId) }), { role: 'agent' }),
+  };
+
+  namespace.on('connection', (socket) => {
+    const identity = identityOf(socket);
+    metrics.socketConnections.inc({ namespace: nsName });
+    router.attach(socket, identity, events);
+    const customerOf = customerConsultation(identity);
+    if (customerOf) {
+      void socket.join(`consult:${customerOf}`);
+      consultations.customerConnected(customerOf);
+      consultations.customerStatus(customerOf).then(
+        (s) => socket.emit('consultation:status', s),
+        (err: unknown) => socket.emit('error', { event: 'connect', code: err instanceof ParleyError ? err.code : 'INTERNAL', message: err instanceof Error ? err.message : 'unknown consultation' }),
+      );
+    } else {
+      void socket.join([`agent:${identity.userId}`, 'agents']);
+      const agent = consultations.agentConnected(identity);
+      socket.emit('agent:state', agent);
+      socket.emit('queue:update', consultations.queueView());
+      const offer = consultations.currentOffer(identity.userId);
+      if (offer) socket.emit('consultation:offer', offer);
+      logger.info({ agentId: identity.userId, state: agent.state }, 'agent console connected');
+    }
+    socket.on('disconnect', () => {
+      metrics.socketConnections.dec({ namespace: nsName });
+      if (customerOf) consultations.customerDisconnected(customerOf);
+      else consultations.agentDisconnected(identity.userId);
+    });
+  });
+}

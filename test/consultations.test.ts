@@ -1,0 +1,425 @@
+/**
+ * Consultations through the real API (REST + Socket.IO), as the landing page, the agent
+ * console and the admin dashboard drive them: QR entry points, routing of five customers to
+ * three agents (ordering, reject and timeout re-offers, hang-up while queued), the whole
+ * life of one consultation to its notes and history on both storage engines, and a restart.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import jsQRModule from 'jsqr';
+import { PNG } from 'pngjs';
+import { callFrom, createAgent, createEntryPoint, firstAdmin, RecordingSocket, type Staff } from './support/consultation.js';
+import { request, startParley, type RunningParley } from './support/parleyServer.js';
+import { connect } from './support/sockets.js';
+import { engines } from './support/storageEngines.js';
+
+// jsqr is CommonJS whose types declare an ES default export; NodeNext sees the module object.
+const jsQR = jsQRModule.default;
+
+describe('QR entry points and the landing API', () => {
+  let srv: RunningParley;
+  let admin: Staff;
+  let agent: Staff;
+  before(async () => {
+    srv = await startParley();
+    admin = await firstAdmin(srv.url);
+    agent = await createAgent(srv.url, admin, 'Quinn Agent');
+  });
+  after(() => srv?.close());
+
+  test('an agent creates an entry point; its PNG and SVG QR codes encode the signed landing link', async () => {
+    const ep = await createEntryPoint(srv.url, agent, 'Store 12 counter', 48);
+    assert.equal(ep.name, 'Store 12 counter');
+    assert.equal(ep.disabled, false);
+    const link = new URL(ep.url);
+    assert.equal(link.origin, srv.url, 'the link uses the origin the request came to');
+    assert.equal(link.pathname, '/c/');
+    const hours = (Date.parse(ep.expiresAt) - Date.now()) / 3_600_000;
+    assert.ok(hours > 47.9 && hours <= 48, `expires in 48 h (got ${hours})`);
+
+    const png = await fetch(`${srv.url}${ep.qrPngUrl}?size=300`, { headers: { authorization: `Bearer ${agent.token}` } });
+    assert.equal(png.status, 200);
+    assert.equal(png.headers.get('content-type'), 'image/png');
+    const image = PNG.sync.read(Buffer.from(await png.arrayBuffer()));
+    assert.equal(image.width, 300);
+    const decoded = jsQR(new Uint8ClampedArray(image.data), image.width, image.height);
+    assert.equal(decoded?.data, ep.url, 'the PNG decodes to the landing link');
+
+    const svg = await fetch(`${srv.url}${ep.qrSvgUrl}`, { headers: { authorization: `Bearer ${agent.token}` } });
+    assert.equal(svg.status, 200);
+    assert.match(svg.headers.get('content-type') ?? '', /^image\/svg\+xml/);
+    assert.match(await svg.text(), /^<svg[^>]*viewBox/);
+
+    const landing = await request(`${srv.url}/api/v1/entry/${ep.entryToken}`);
+    assert.equal(landing.status, 200);
+    assert.deepEqual(landing.body.entryPoint, { id: ep.id, name: 'Store 12 counter' });
+
+    const listed = await request(`${srv.url}/api/v1/entry-points`, { token: admin.token });
+    assert.ok(listed.body.entryPoints.some((e: { id: string }) => e.id === ep.id));
+  });
+
+  test('entry points need staff; only admins close them; closed, expired and forged links are refused', async () => {
+    assert.equal((await request(`${srv.url}/api/v1/entry-points`)).status, 401);
+    assert.equal((await request(`${srv.url}/api/v1/entry-points`, { body: { name: 'x' } })).status, 401);
+    const ep = await createEntryPoint(srv.url, agent, 'Closing soon');
+    assert.equal((await fetch(`${srv.url}${ep.qrPngUrl}`)).status, 401, 'QR images need sign-in too');
+    assert.equal((await request(`${srv.url}/api/v1/entry-points/${ep.id}`, { method: 'DELETE', token: agent.token })).status, 403);
+    const closed = await request(`${srv.url}/api/v1/entry-points/${ep.id}`, { method: 'DELETE', token: admin.token });
+    assert.equal(closed.status, 200);
+    assert.equal(closed.body.entryPoint.disabled, true);
+    const gone = await request(`${srv.url}/api/v1/entry/${ep.entryToken}`);
+    assert.equal(gone.status, 404);
+    assert.match(gone.body.error.message, /closed/);
+    const call = await request(`${srv.url}/api/v1/consultations`, { body: { entryToken: ep.entryToken, name: 'Kim', phone: '01012345678', recordingConsent: true } });
+    assert.equal(call.status, 404);
+
+    const open = await createEntryPoint(srv.url, agent, 'Open');
+    const expiredToken = await srv.parley.tokens.issueEntryToken(open.id, new Date(Date.now() - 60_000));
+    const expired = await request(`${srv.url}/api/v1/entry/${expiredToken}`);
+    assert.equal(expired.status, 401);
+    assert.match(expired.body.error.message, /expired/);
+    const forged = await request(`${srv.url}/api/v1/entry/${open.entryToken.slice(0, -4)}AAAA`);
+    assert.equal(forged.status, 401);
+    // An access token is not an entry token, and an entry token is not a socket credential.
+    assert.equal((await request(`${srv.url}/api/v1/entry/${agent.token}`)).status, 401);
+    await assert.rejects(connect(`${srv.url}/consult`, { auth: { token: open.entryToken } }));
+  });
+
+  test('the landing form is validated: consent, name and phone', async () => {
+    const ep = await createEntryPoint(srv.url, agent, 'Form checks');
+    const base = { entryToken: ep.entryToken, name: 'Kim Customer', phone: '010-1234-5678', inquiry: 'refund' };
+    const post = (body: unknown) => request(`${srv.url}/api/v1/consultations`, { body });
+    const noConsent = await post(base);
+    assert.equal(noConsent.status, 400);
+    assert.match(noConsent.body.error.message, /recordingConsent/);
+    assert.equal((await post({ ...base, recordingConsent: false })).status, 400);
+    const badPhone = await post({ ...base, phone: '12', recordingConsent: true });
+    assert.equal(badPhone.status, 400);
+    const badPhone2 = await post({ ...base, phone: '0000000000', recordingConsent: true });
+    assert.equal(badPhone2.status, 400);
+    assert.match(badPhone2.body.error.message, /phone/);
+    assert.equal((await post({ ...base, name: '   ', recordingConsent: true })).status, 400);
+    const ok = await post({ ...base, recordingConsent: true });
+    assert.equal(ok.status, 201);
+    assert.equal(ok.body.consultation.status, 'RINGING');
+    assert.equal(ok.body.consultation.customer.phone, '+821012345678');
+    assert.equal(ok.body.roomId, `call-${ok.body.consultation.id}`);
+    // Nobody is available: the customer hangs up from their socket.
+    const customer = await RecordingSocket.open(srv.url, '/consult', ok.body.customerToken);
+    const status = await customer.waitFor('consultation:status');
+    assert.equal(status.position, 1);
+    const hung = await customer.request('consultation:hang-up');
+    assert.equal(hung.consultation.status, 'FAILED');
+    assert.equal(hung.consultation.failureCause, 'customer-hung-up-before-connect');
+    customer.close();
+  });
+});
+
+describe('routing through the real API: three agents, five customers', () => {
+  let srv: RunningParley;
+  before(async () => {
+    srv = await startParley({ CONSULT_OFFER_TIMEOUT_MS: '800', CONSULT_DEFAULT_HANDLE_TIME_MS: '60000' });
+  });
+  after(() => srv?.close());
+
+  test('oldest call to the longest-idle agent; reject and timeout re-offer; hang-up while queued; positions shown', async () => {
+    const admin = await firstAdmin(srv.url);
+    const [a, b, c] = [await createAgent(srv.url, admin, 'Agent A'), await createAgent(srv.url, admin, 'Agent B'), await createAgent(srv.url, admin, 'Agent C')];
+    const ep = await createEntryPoint(srv.url, admin);
+    const consoles = new Map<string, RecordingSocket>();
+    for (const agent of [a, b, c]) consoles.set(agent.id, await RecordingSocket.open(srv.url, '/consult', agent.token));
+    const con = (agent: Staff) => consoles.get(agent.id)!;
+    // C has waited longest, then A, then B.
+    for (const agent of [c, a, b]) {
+      const r = await con(agent).request('agent:set-state', { state: 'available' });
+      assert.equal(r.agent.state, 'available');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+
+    const customers: Array<{ id: string; socket: RecordingSocket }> = [];
+    for (const name of ['K1', 'K2', 'K3', 'K4', 'K5']) {
+      const s = await callFrom(srv.url, ep.entryToken, name);
+      customers.push({ id: s.consultation.id, socket: await RecordingSocket.open(srv.url, '/consult', s.customerToken) });
+    }
+    const [k1, k2, k3, k4, k5] = customers.map((x) => x.id) as [string, string, string, string, string];
+    const offerTo = (agent: Staff, id: string) => con(agent).waitFor('consultation:offer', (o: { consultationId: string }) => o.consultationId === id);
+
+    // Three offers: oldest call to the longest-idle agent.
+    const o1 = await offerTo(c, k1);
+    assert.equal(o1.customer.name, 'K1');
+    assert.equal(o1.inquiry, 'My order has not arrived');
+    assert.equal(o1.entryPoint, 'Front desk');
+    await offerTo(a, k2);
+    await offerTo(b, k3);
+
+    // Everyone waiting sees a place in the line and a wait that grows with it.
+    const seen = await Promise.all(customers.map((k, i) => k.socket.waitFor('consultation:status', (s: { position?: number }) => s.position === i + 1)));
+    assert.deepEqual(
+      seen.map((s) => s.status),
+      ['RINGING', 'RINGING', 'RINGING', 'RINGING', 'RINGING'],
+    );
+    assert.ok(seen[4].estimatedWaitSeconds > seen[3].estimatedWaitSeconds && seen[3].estimatedWaitSeconds > 0);
+    const queueView = con(a).all('queue:update').at(-1);
+    assert.deepEqual(
+      queueView.queue.map((q: { customerName: string }) => q.customerName),
+      ['K1', 'K2', 'K3', 'K4', 'K5'],
+    );
+
+    // A rejects K2: K2 is not offered to A again, but the next call (K4) is.
+    const mark = con(a).events.length;
+    assert.deepEqual(await con(a).request('consultation:reject', { consultationId: k2 }), { rejected: true });
+    await con(a).waitFor('consultation:offer-withdrawn', (w: { consultationId: string; reason: string }) => w.consultationId === k2 && w.reason === 'rejected', 3000, mark);
+    const o4 = await con(a).waitFor('consultation:offer', (o: { consultationId: string }) => o.consultationId === k4, 3000, mark);
+    assert.equal(o4.customer.name, 'K4');
+
+    // C accepts K1.
+    const accepted = await con(c).request('consultation:accept', { consultationId: k1 });
+    assert.equal(accepted.consultation.status, 'CONNECTING');
+    assert.equal(accepted.roomId, `call-${k1}`);
+    const k1Status = await customers[0]!.socket.waitFor('consultation:status', (s: { status: string }) => s.status === 'CONNECTING');
+    assert.equal(k1Status.agentName, 'Agent C');
+    // Accepting a call that rings for someone else is refused.
+    const stolen = await con(c).request('consultation:accept', { consultationId: k3 });
+    assert.equal(stolen.error.code, 'CONFLICT');
+
+    // K5 gives up while waiting.
+    const k5End = await customers[4]!.socket.request('consultation:hang-up');
+    assert.equal(k5End.consultation.status, 'FAILED');
+    await customers[4]!.socket.waitFor('consultation:ended', (e: { status: string; cause: string }) => e.status === 'FAILED' && e.cause === 'customer-hung-up-before-connect');
+
+    // B lets K3 ring out: B goes offline and K3 waits again.
+    await con(b).waitFor('consultation:offer-withdrawn', (w: { consultationId: string; reason: string }) => w.consultationId === k3 && w.reason === 'timeout', 3000);
+    await con(b).waitFor('agent:state', (s: { state: string }) => s.state === 'offline');
+
+    // A takes K4; C finishes K1, wraps up, goes available and gets K2 (the oldest still waiting).
+    await con(a).request('consultation:accept', { consultationId: k4 });
+    const ended = await con(c).request('consultation:end', { consultationId: k1 });
+    assert.equal(ended.consultation.status, 'FAILED', 'ended before media connected → FAILED with the cause');
+    assert.equal(ended.consultation.failureCause, 'agent-hung-up-before-connect');
+    await con(c).waitFor('agent:state', (s: { state: string }) => s.state === 'after-call-work');
+    const mark2 = con(c).events.length;
+    await con(c).request('agent:set-state', { state: 'available' });
+    await con(c).waitFor('consultation:offer', (o: { consultationId: string }) => o.consultationId === k2, 3000, mark2);
+    const remaining = await customers[2]!.socket.waitFor('consultation:status', (s: { position?: number }) => s.position === 2);
+    assert.equal(remaining.status, 'RINGING', 'K3 is second in line behind K2');
+
+    // The admin's history tells the story of K2.
+    const detail = await request(`${srv.url}/api/v1/consultations/${k2}`, { token: admin.token });
+    assert.deepEqual(
+      detail.body.consultation.events.map((e: { type: string; detail: { agentName?: string } | null }) => `${e.type}${e.detail?.agentName ? `:${e.detail.agentName}` : ''}`),
+      ['queued', 'offered:Agent A', 'rejected', 'offered:Agent C'],
+    );
+    for (const s of [...consoles.values(), ...customers.map((k) => k.socket)]) s.close();
+  });
+});
+
+describe('a customer who leaves the page', () => {
+  let srv: RunningParley;
+  before(async () => {
+    srv = await startParley({ CONSULT_CUSTOMER_GRACE_MS: '400' });
+  });
+  after(() => srv?.close());
+
+  test('a reload within the grace keeps the place in line; leaving for good hangs up and withdraws the offer', async () => {
+    const admin = await firstAdmin(srv.url);
+    const ep = await createEntryPoint(srv.url, admin);
+    const get = async (id: string) => (await request(`${srv.url}/api/v1/consultations/${id}`, { token: admin.token })).body.consultation;
+
+    const stays = await callFrom(srv.url, ep.entryToken, 'Reloader');
+    const first = await RecordingSocket.open(srv.url, '/consult', stays.customerToken);
+    first.close();
+    await new Promise((r) => setTimeout(r, 100));
+    const again = await RecordingSocket.open(srv.url, '/consult', stays.customerToken);
+    assert.equal((await again.waitFor('consultation:status')).position, 1);
+    await new Promise((r) => setTimeout(r, 700));
+    assert.equal((await get(stays.consultation.id)).status, 'RINGING', 'the reload resumed the same consultation');
+
+    const leaves = await callFrom(srv.url, ep.entryToken, 'Leaver');
+    const page = await RecordingSocket.open(srv.url, '/consult', leaves.customerToken);
+    const agent = await createAgent(srv.url, admin, 'Gus Agent');
+    const console_ = await RecordingSocket.open(srv.url, '/consult', agent.token);
+    await again.request('consultation:hang-up');
+    await console_.request('agent:set-state', { state: 'available' });
+    await console_.waitFor('consultation:offer', (o: { consultationId: string }) => o.consultationId === leaves.consultation.id);
+    page.close();
+    const withdrawn = await console_.waitFor('consultation:offer-withdrawn', (w: { consultationId: string }) => w.consultationId === leaves.consultation.id, 3000);
+    assert.equal(withdrawn.reason, 'hung-up');
+    await console_.waitFor('agent:state', (s: { state: string }) => s.state === 'available');
+    const gone = await get(leaves.consultation.id);
+    assert.equal(gone.status, 'FAILED');
+    assert.equal(gone.failureCause, 'customer-left-before-connect');
+    for (const s of [again, console_]) s.close();
+  });
+});
+
+for (const make of engines()) {
+  const engine = make();
+  describe(`one consultation from QR to notes and history (${engine.name})`, () => {
+    let srv: RunningParley;
+    before(async () => {
+      srv = await startParley({}, { storage: engine.options });
+    });
+    after(async () => {
+      await srv?.close();
+      await engine.dispose();
+    });
+
+    test('offer → accept → both in the SFU room → hold → end → notes; history, detail and the live board', async () => {
+      const admin = await firstAdmin(srv.url);
+      const agent = await createAgent(srv.url, admin, 'Dana Agent');
+      const other = await createAgent(srv.url, admin, 'Eli Agent');
+      const ep = await createEntryPoint(srv.url, admin, 'Lobby');
+      const board = await RecordingSocket.open(srv.url, '/admin', admin.token);
+      const console_ = await RecordingSocket.open(srv.url, '/consult', agent.token);
+      await console_.waitFor('agent:state', (s: { state: string }) => s.state === 'offline');
+      await console_.request('agent:set-state', { state: 'available' });
+      await board.waitFor('board', (b: { agents: Array<{ id: string; state: string }> }) => b.agents.some((x) => x.id === agent.id && x.state === 'available'));
+
+      const started = await callFrom(srv.url, ep.entryToken, 'Kim Customer', '+82 10-9876-5432', 'Broken screen');
+      const id = started.consultation.id;
+      const customer = await RecordingSocket.open(srv.url, '/consult', started.customerToken);
+      const offer = await console_.waitFor('consultation:offer', (o: { consultationId: string }) => o.consultationId === id);
+      assert.deepEqual(offer.customer, { name: 'Kim Customer', phone: '+821098765432' });
+      await board.waitFor('board', (b: { live: Array<{ id: string }>; queue: { length: number } }) => b.live.some((l) => l.id === id) && b.queue.length === 1);
+
+      // A reload of the console gets the ringing offer back.
+      const reloaded = await RecordingSocket.open(srv.url, '/consult', agent.token);
+      const state = await reloaded.request('agent:get');
+      assert.equal(state.agent.state, 'ringing');
+      assert.equal(state.offer.consultationId, id);
+      reloaded.close();
+
+      const { roomId } = await console_.request('consultation:accept', { consultationId: id });
+      await customer.waitFor('consultation:status', (s: { status: string }) => s.status === 'CONNECTING');
+
+      // The SFU room is the consultation's: strangers and other agents are kept out.
+      const stranger = await connect(`${srv.url}/voice`);
+      const refused = await stranger.timeout(5000).emitWithAck('join-room', { roomId });
+      assert.equal(refused.error.code, 'FORBIDDEN');
+      stranger.close();
+      const otherVoice = await connect(`${srv.url}/voice`, { auth: { token: other.token } });
+      assert.equal((await otherVoice.timeout(5000).emitWithAck('join-room', { roomId })).error.code, 'FORBIDDEN');
+      otherVoice.close();
+      const customerVoice = await connect(`${srv.url}/voice`, { auth: { token: started.customerToken } });
+      assert.ok((await customerVoice.timeout(5000).emitWithAck('join-room', { roomId })).rtpCapabilities);
+      const agentVoice = await connect(`${srv.url}/voice`, { auth: { token: agent.token } });
+      assert.ok((await agentVoice.timeout(5000).emitWithAck('join-room', { roomId })).rtpCapabilities);
+      await customer.waitFor('consultation:status', (s: { status: string }) => s.status === 'IN_PROGRESS');
+
+      assert.deepEqual(await console_.request('consultation:hold', { consultationId: id, on: true }), { onHold: true });
+      await customer.waitFor('consultation:status', (s: { onHold: boolean }) => s.onHold === true);
+      await console_.request('consultation:hold', { consultationId: id, on: false });
+      await customer.waitFor('consultation:status', (s: { onHold: boolean; status: string }) => s.onHold === false && s.status === 'IN_PROGRESS');
+      // Only the call's own agent may hold or end it.
+      const otherConsole = await RecordingSocket.open(srv.url, '/consult', other.token);
+      assert.equal((await otherConsole.request('consultation:end', { consultationId: id })).error.code, 'FORBIDDEN');
+      assert.equal((await otherConsole.request('consultation:hold', { consultationId: 'nope', on: true })).error.code, 'INVALID_PAYLOAD');
+      assert.equal((await customer.request('agent:set-state', { state: 'available' })).error.code, 'FORBIDDEN');
+
+      await new Promise((r) => setTimeout(r, 1100));
+      const end = await console_.request('consultation:end', { consultationId: id });
+      assert.equal(end.consultation.status, 'ENDED');
+      assert.ok(end.consultation.durationSeconds >= 1);
+      const over = await customer.waitFor('consultation:ended');
+      assert.deepEqual(over, { consultationId: id, status: 'ENDED', cause: 'agent-hung-up' });
+      await console_.waitFor('agent:state', (s: { state: string }) => s.state === 'after-call-work');
+      customerVoice.close();
+      agentVoice.close();
+
+      // Notes: the call's agent (or an admin) only.
+      const notes = `${srv.url}/api/v1/consultations/${id}/notes`;
+      assert.equal((await request(notes, { token: other.token, body: { body: 'not mine' } })).status, 403);
+      assert.equal((await request(notes, { token: agent.token, body: { body: 'x', disposition: 'maybe' } })).status, 400);
+      const note = await request(notes, { token: agent.token, body: { body: 'Replacement screen sent', disposition: 'resolved' } });
+      assert.equal(note.status, 201);
+      assert.equal(note.body.note.authorName, 'Dana Agent');
+
+      // History with filters.
+      const list = async (token: string, query: string) => (await request(`${srv.url}/api/v1/consultations?${query}`, { token })).body;
+      const mine = await list(agent.token, '');
+      assert.equal(mine.total, 1);
+      assert.equal(mine.consultations[0].disposition, 'resolved');
+      assert.equal((await list(other.token, '')).total, 0, 'agents see their own calls');
+      assert.equal((await request(`${srv.url}/api/v1/consultations?agentId=${agent.id}`, { token: other.token })).status, 403);
+      assert.equal((await list(admin.token, `agentId=${agent.id}&status=ENDED`)).total, 1);
+      assert.equal((await list(admin.token, 'status=FAILED')).total, 0);
+      const today = new Date(Date.now() - 3_600_000).toISOString();
+      const tomorrow = new Date(Date.now() + 86_400_000).toISOString();
+      assert.equal((await list(admin.token, `from=${encodeURIComponent(today)}&to=${encodeURIComponent(tomorrow)}`)).total, 1);
+      assert.equal((await list(admin.token, `to=${encodeURIComponent(today)}`)).total, 0);
+      assert.equal((await request(`${srv.url}/api/v1/consultations?from=yesterday`, { token: admin.token })).status, 400);
+
+      const detail = (await request(`${srv.url}/api/v1/consultations/${id}`, { token: admin.token })).body.consultation;
+      assert.deepEqual(
+        detail.transitions.map((t: { to: string; cause: string }) => `${t.to}:${t.cause}`),
+        ['INITIATING:customer-called', 'RINGING:queued', 'CONNECTING:accepted', 'IN_PROGRESS:media-connected', 'ENDED:agent-hung-up'],
+      );
+      assert.deepEqual(
+        detail.events.map((e: { type: string }) => e.type),
+        ['queued', 'offered', 'accepted', 'hold', 'unhold', 'ended', 'note'],
+      );
+      assert.deepEqual(
+        detail.participants.map((p: { role: string; name: string; leftAt: string | null }) => [p.role, p.name, p.leftAt !== null]),
+        [
+          ['customer', 'Kim Customer', true],
+          ['agent', 'Dana Agent', true],
+        ],
+      );
+      assert.equal(detail.inquiry, 'Broken screen');
+      assert.equal(detail.recordingConsent, true);
+      assert.deepEqual(detail.entryPoint, { id: ep.id, name: 'Lobby' });
+      assert.deepEqual(detail.agent, { id: agent.id, name: 'Dana Agent' });
+      assert.ok(detail.waitSeconds >= 0 && detail.durationSeconds >= 1);
+      assert.equal((await request(`${srv.url}/api/v1/consultations/${id}`, { token: other.token })).status, 403);
+
+      // After-call work → available; the board follows.
+      await console_.request('agent:set-state', { state: 'available' });
+      const last = await board.waitFor('board', (b: { live: unknown[]; agents: Array<{ id: string; state: string }> }) => b.live.length === 0 && b.agents.some((x) => x.id === agent.id && x.state === 'available'));
+      assert.equal(last.queue.length, 0);
+      for (const s of [board, console_, customer, otherConsole]) s.close();
+    });
+  });
+}
+
+describe('restart', () => {
+  test('consultations live at a restart are FAILED (server-restarted); their history stays', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'parley-consult-restart-')), 'parley.sqlite');
+    const env = { SQLITE_PATH: path };
+    const first = await startParley(env);
+    const admin = await firstAdmin(first.url);
+    const agent = await createAgent(first.url, admin, 'Rae Agent');
+    const ep = await createEntryPoint(first.url, admin);
+    const console_ = await RecordingSocket.open(first.url, '/consult', agent.token);
+    await console_.request('agent:set-state', { state: 'available' });
+    const talking = await callFrom(first.url, ep.entryToken, 'Talking');
+    await console_.waitFor('consultation:offer');
+    await console_.request('consultation:accept', { consultationId: talking.consultation.id });
+    const waiting = await callFrom(first.url, ep.entryToken, 'Waiting');
+    console_.close();
+    await first.close();
+
+    const second = await startParley(env);
+    try {
+      const again = await (await import('./support/consultation.js')).signIn(second.url, 'admin@example.com');
+      for (const [started, before] of [
+        [talking, 'CONNECTING'],
+        [waiting, 'RINGING'],
+      ] as const) {
+        const d = (await request(`${second.url}/api/v1/consultations/${started.consultation.id}`, { token: again.token })).body.consultation;
+        assert.equal(d.status, 'FAILED');
+        assert.equal(d.failureCause, 'server-restarted');
+        assert.equal(d.transitions.at(-2).to, before);
+        assert.equal(d.transitions.at(-1).cause, 'server-restarted');
+      }
+      const list = (await request(`${second.url}/api/v1/consultations`, { token: again.token })).body;
+      assert.equal(list.total, 2);
+      // The entry point still works after the restart.
+      assert.equal((await request(`${second.url}/api/v1/entry/${ep.entryToken}`)).status, 200);
+    } finally {
+      await second.close();
+    }
+  });
+});

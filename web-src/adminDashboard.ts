@@ -1,0 +1,1216 @@
+/**
+ * Admin dashboard (/admin/): live board over the `/admin` socket, accounts, QR entry points,
+ * consultation history and detail, webhooks. Plain DOM; hash routing (#live, #agents, #entry,
+ * #history, #call/<id>, #webhooks). `window.parley` exposes state for end-to-end tests.
+ */
+import type { Socket } from 'socket.io-client';
+import { $, api, ApiError, blobUrl, connect, formatDuration, h, request, session, signIn, type SignedIn } from './lib/api.js';
+
+// ---------------------------------------------------------------------------------------------
+// Types (docs/consultations.md, docs/webhooks.md, src/http/routes/userRoutes.ts)
+
+type AgentState = 'available' | 'ringing' | 'busy' | 'after-call-work' | 'offline';
+type CallStatus = 'INITIATING' | 'RINGING' | 'CONNECTING' | 'IN_PROGRESS' | 'ENDED' | 'FAILED';
+
+interface BoardAgent {
+  id: string;
+  name: string;
+  email: string;
+  accountStatus: string;
+  state: AgentState;
+  since: string | null;
+  consultationId?: string | null;
+}
+
+interface BoardLive {
+  id: string;
+  status: CallStatus;
+  customerName: string | null;
+  agent: { id: string; name: string } | null;
+  createdAt: string;
+  connectedAt: string | null;
+}
+
+export interface Board {
+  at: string;
+  agents: BoardAgent[];
+  live: BoardLive[];
+  queue: { length: number; longestWaitSeconds: number };
+}
+
+interface User {
+  id: string;
+  email: string;
+  name: string;
+  role: 'customer' | 'agent' | 'admin';
+  status: 'active' | 'disabled' | 'withdrawn';
+  createdAt: string;
+  updatedAt: string;
+}
+
+interface EntryPoint {
+  id: string;
+  name: string;
+  createdBy: string;
+  createdAt: string;
+  expiresAt: string;
+  disabled: boolean;
+  url: string;
+  qrPngUrl: string;
+  qrSvgUrl: string;
+}
+
+interface Consultation {
+  id: string;
+  status: CallStatus;
+  channel: string;
+  customer: { name: string | null; phone: string };
+  inquiry: string | null;
+  recordingConsent: boolean;
+  entryPoint: { id: string; name: string } | null;
+  agent: { id: string; name: string } | null;
+  roomId: string | null;
+  disposition: string | null;
+  failureCause: string | null;
+  createdAt: string;
+  answeredAt: string | null;
+  connectedAt: string | null;
+  endedAt: string | null;
+  waitSeconds: number | null;
+  durationSeconds: number | null;
+}
+
+interface ConsultationDetail extends Consultation {
+  transitions: Array<{ from: string | null; to: string; cause: string | null; at: string }>;
+  events: Array<{ type: string; actorId: string | null; detail: unknown; at: string }>;
+  participants: Array<{ role: string; userId: string | null; name: string; joinedAt: string; leftAt: string | null }>;
+  notes: Array<{ id: string; authorId: string; authorName: string | null; body: string; disposition: string | null; createdAt: string }>;
+}
+
+interface Webhook {
+  id: string;
+  url: string;
+  events: string[];
+  description?: string | null;
+  createdAt?: string;
+  disabled?: boolean;
+  disabledAt?: string | null;
+  active?: boolean;
+  secret?: string;
+}
+
+interface Delivery {
+  id: string;
+  eventId: string;
+  eventType: string;
+  status: string;
+  attempts: number;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  nextAttemptAt: string | null;
+  createdAt: string;
+  deliveredAt: string | null;
+  payload: unknown;
+}
+
+export type View = 'signin' | 'live' | 'agents' | 'entry' | 'history' | 'call' | 'webhooks';
+
+/** What end-to-end tests read: `window.parley`. */
+export interface ParleyAdminDebug {
+  state: 'signed-out' | 'ready';
+  view: View;
+  log: Array<{ event: string; data: unknown; t: number }>;
+  errors: string[];
+  board?: Board;
+}
+
+declare global {
+  interface Window {
+    parley: ParleyAdminDebug;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Page state
+
+const SESSION_KEY = 'parley.admin';
+const HISTORY_PAGE = 50;
+const DELIVERY_PAGE = 20;
+const LOG_LIMIT = 500;
+const WEBHOOK_POLL_MS = 3000;
+
+const debug: ParleyAdminDebug = { state: 'signed-out', view: 'signin', log: [], errors: [] };
+window.parley = debug;
+
+let me: SignedIn | undefined;
+let socket: Socket | undefined;
+let socketRetry: ReturnType<typeof setTimeout> | undefined;
+let board: Board | undefined;
+let boardReceivedAt = 0;
+let users: User[] | undefined;
+const qrUrls = new Map<string, string>();
+const historyFilter = { from: '', to: '', agentId: '', status: '', offset: 0 };
+/** Bumped on every navigation and sign-out: answers to older requests are dropped. */
+let generation = 0;
+
+function log(event: string, data: unknown = null): void {
+  debug.log.push({ event, data, t: Date.now() });
+  if (debug.log.length > LOG_LIMIT) debug.log.splice(0, debug.log.length - LOG_LIMIT);
+}
+
+function setState(state: ParleyAdminDebug['state']): void {
+  debug.state = state;
+  document.body.dataset.state = state;
+}
+
+function setView(view: View): void {
+  debug.view = view;
+  document.body.dataset.view = view;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors: the #error banner (always) plus an inline message next to the form that failed.
+
+function describe(err: unknown): string {
+  if (err instanceof ApiError) return err.code && !err.code.startsWith('HTTP_') ? `${err.message} (${err.code})` : err.message;
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+function showError(err: unknown, inline?: HTMLElement): void {
+  const message = typeof err === 'string' ? err : describe(err);
+  debug.errors.push(message);
+  log('error', message);
+  $('error-text').textContent = message;
+  $('error').hidden = false;
+  if (inline) {
+    inline.textContent = message;
+    inline.hidden = false;
+  }
+}
+
+function clearError(...inline: HTMLElement[]): void {
+  $('error').hidden = true;
+  $('error-text').textContent = '';
+  for (const el of inline) {
+    el.hidden = true;
+    el.textContent = '';
+  }
+}
+
+class SessionExpired extends Error {}
+
+/** REST call with this tab's admin token; a 401 ends the session. */
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  if (!me) throw new SessionExpired('not signed in');
+  try {
+    return await api<T>(method, path, { body, token: me.accessToken });
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) {
+      signOutLocally('Your session has expired or was revoked. Sign in again.');
+      throw new SessionExpired('session expired');
+    }
+    throw err;
+  }
+}
+
+/** Runs a user action: clears old errors, reports new ones (inline + banner), guards the button. */
+async function action(button: HTMLButtonElement | null, inline: HTMLElement | null, fn: () => Promise<void>): Promise<void> {
+  clearError(...(inline ? [inline] : []));
+  if (button) button.disabled = true;
+  try {
+    await fn();
+  } catch (err) {
+    if (!(err instanceof SessionExpired)) showError(err, inline ?? undefined);
+  } finally {
+    if (button) button.disabled = false;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Formatting
+
+function fmtTime(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
+}
+
+function fmtClock(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return `${d.toLocaleTimeString([], { hour12: false })}.${String(d.getMilliseconds()).padStart(3, '0')}`;
+}
+
+function fmtSeconds(s: number | null | undefined): string {
+  return s === null || s === undefined ? '—' : formatDuration(s);
+}
+
+function badge(text: string, cls = text): HTMLSpanElement {
+  return h('span', { class: `badge ${cls}` }, text);
+}
+
+function relative(iso: string): string {
+  const ms = Date.parse(iso) - Date.now();
+  const abs = Math.abs(ms);
+  const unit = abs >= 86_400_000 ? ([86_400_000, 'day'] as const) : abs >= 3_600_000 ? ([3_600_000, 'hour'] as const) : ([60_000, 'minute'] as const);
+  const n = Math.max(1, Math.round(abs / unit[0]));
+  const text = `${n} ${unit[1]}${n === 1 ? '' : 's'}`;
+  return ms >= 0 ? `in ${text}` : `${text} ago`;
+}
+
+/** A cell whose text counts up every second from `fromIso` (plus `baseSeconds`). */
+function ticker(tag: 'span' | 'td', cls: string, fromIso: string | null, prefix = '', baseSeconds = 0): HTMLElement {
+  const el = h(tag, { class: `${cls} tick` });
+  if (fromIso && !Number.isNaN(Date.parse(fromIso))) {
+    el.dataset.tickFrom = fromIso;
+    el.dataset.tickBase = String(baseSeconds);
+    el.dataset.tickPrefix = prefix;
+    el.textContent = tickText(el);
+  } else el.textContent = '—';
+  return el;
+}
+
+function tickText(el: HTMLElement): string {
+  const from = Date.parse(el.dataset.tickFrom ?? '');
+  const base = Number(el.dataset.tickBase ?? 0);
+  return `${el.dataset.tickPrefix ?? ''}${formatDuration(base + Math.max(0, (Date.now() - from) / 1000))}`;
+}
+
+function tick(): void {
+  for (const el of document.querySelectorAll<HTMLElement>('[data-tick-from]')) el.textContent = tickText(el);
+}
+
+function detailText(detail: unknown): string {
+  if (detail === null || detail === undefined || detail === '') return '';
+  if (typeof detail === 'string') {
+    try {
+      return detailText(JSON.parse(detail) as unknown);
+    } catch {
+      return detail;
+    }
+  }
+  if (typeof detail === 'object') {
+    const parts = Object.entries(detail as Record<string, unknown>)
+      .filter(([, v]) => v !== null && v !== undefined)
+      .map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+    return parts.join(', ');
+  }
+  return String(detail);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sign in / out
+
+async function onSignIn(ev: Event): Promise<void> {
+  ev.preventDefault();
+  const inline = $('signin-error');
+  const button = $('signin') as HTMLButtonElement;
+  const email = ($('email') as HTMLInputElement).value.trim();
+  const password = ($('password') as HTMLInputElement).value;
+  clearError(inline);
+  if (!email || !password) return showError('Enter your email and password.', inline);
+  button.disabled = true;
+  try {
+    const signed = await signIn(email, password);
+    if (signed.user.role !== 'admin') {
+      // Do not keep a token this page cannot use; revoke it on the server too.
+      api('POST', '/api/v1/auth/signout', { token: signed.accessToken }).catch(() => undefined);
+      log('signin-refused', { role: signed.user.role });
+      showError(`${signed.user.email} is an ${signed.user.role} account. The admin dashboard needs an admin account; agents use the agent console at /agent/.`, inline);
+      return;
+    }
+    session.save(SESSION_KEY, { accessToken: signed.accessToken, user: signed.user });
+    ($('password') as HTMLInputElement).value = '';
+    startSession({ accessToken: signed.accessToken, user: signed.user });
+  } catch (err) {
+    showError(err instanceof ApiError && err.status === 401 ? `Sign-in failed: ${err.message}` : err, inline);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function startSession(signed: SignedIn): void {
+  me = signed;
+  log('signed-in', { userId: signed.user.id, email: signed.user.email });
+  $('whoami').textContent = `${signed.user.name} · ${signed.user.email}`;
+  $('nav').hidden = false;
+  $('signout').hidden = false;
+  $('conn').hidden = false;
+  connectBoard();
+  setState('ready');
+  route();
+}
+
+async function onSignOut(): Promise<void> {
+  const token = me?.accessToken;
+  signOutLocally();
+  if (token) await api('POST', '/api/v1/auth/signout', { token }).catch(() => undefined);
+}
+
+function signOutLocally(reason?: string): void {
+  generation++;
+  const wasSignedIn = me !== undefined;
+  me = undefined;
+  session.clear(SESSION_KEY);
+  disconnectBoard();
+  board = undefined;
+  delete debug.board;
+  users = undefined;
+  for (const url of qrUrls.values()) URL.revokeObjectURL(url);
+  qrUrls.clear();
+  for (const id of ['board-agents', 'board-live', 'agents', 'entries', 'history', 'call-summary', 'call-timeline', 'call-participants', 'call-notes', 'webhooks']) $(id).replaceChildren();
+  $('webhook-secret').textContent = '';
+  $('webhook-secret-box').hidden = true;
+  $('whoami').textContent = '';
+  $('nav').hidden = true;
+  $('signout').hidden = true;
+  $('conn').hidden = true;
+  if (wasSignedIn) log('signed-out', { reason: reason ?? 'user' });
+  setState('signed-out');
+  route();
+  if (reason) showError(reason, $('signin-error'));
+  else clearError($('signin-error'));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Live board (`/admin` socket)
+
+function setConn(state: 'connecting' | 'connected' | 'disconnected', text: string): void {
+  const el = $('conn');
+  el.dataset.conn = state;
+  el.textContent = text;
+}
+
+function connectBoard(): void {
+  disconnectBoard();
+  if (!me) return;
+  const s = connect('/admin', me.accessToken);
+  socket = s;
+  setConn('connecting', 'connecting…');
+  let backoff = 1000;
+  /** socket.io retries transport failures itself, but not a server-side disconnect or a refusal. */
+  const retryLater = (): void => {
+    clearTimeout(socketRetry);
+    setConn('connecting', 'reconnecting…');
+    socketRetry = setTimeout(() => {
+      if (socket === s && me && !s.connected && !s.active) s.connect();
+    }, backoff);
+    backoff = Math.min(backoff * 2, 30_000);
+  };
+  s.on('connect', () => {
+    backoff = 1000;
+    log('connect', { id: s.id });
+    setConn('connected', 'live');
+    request<Board | { board: Board }>(s, 'board:get', {})
+      .then((res) => {
+        const b = 'board' in res && !('agents' in res) ? res.board : (res as Board);
+        log('board:get', b);
+        if (socket === s) applyBoard(b);
+      })
+      .catch((err: unknown) => {
+        if (socket === s) showError(`Could not load the live board: ${describe(err)}`);
+      });
+  });
+  s.on('board', (b: Board) => {
+    log('board', b);
+    if (socket === s) applyBoard(b);
+  });
+  s.on('disconnect', (reason: string) => {
+    log('disconnect', { reason });
+    if (socket !== s) return;
+    if (s.active) setConn('connecting', 'reconnecting…');
+    else if (me) retryLater(); // e.g. 'io server disconnect' when the server restarts
+  });
+  s.on('server-shutdown', (data: unknown) => log('server-shutdown', data));
+  s.on('connect_error', (err: Error & { data?: { code?: string; message?: string } }) => {
+    const code = err.data?.code;
+    log('connect_error', { message: err.message, code });
+    if (s.active) {
+      setConn('connecting', 'reconnecting…');
+      return; // transport trouble: socket.io retries on its own
+    }
+    // Refused by the server's middleware: socket.io does not retry these.
+    setConn('disconnected', 'disconnected');
+    if (code === 'UNAUTHORIZED') {
+      signOutLocally('Your session has expired or was revoked. Sign in again.');
+      return;
+    }
+    if (code === 'FORBIDDEN') {
+      showError(`The live board refused this account: ${err.data?.message ?? err.message}`);
+      return;
+    }
+    // Shutting down / auth backend unavailable / other: try again shortly.
+    retryLater();
+  });
+}
+
+function disconnectBoard(): void {
+  clearTimeout(socketRetry);
+  if (socket) {
+    socket.removeAllListeners();
+    socket.disconnect();
+    socket = undefined;
+  }
+  setConn('disconnected', 'offline');
+}
+
+function applyBoard(b: Board): void {
+  board = b;
+  boardReceivedAt = Date.now();
+  debug.board = b;
+  renderBoard();
+}
+
+function renderBoard(): void {
+  const b = board;
+  if (!b) return;
+  const agents = [...b.agents].sort((a, z) => a.name.localeCompare(z.name));
+  $('board-agents').replaceChildren(
+    ...(agents.length
+      ? agents.map((a) =>
+          h(
+            'tr',
+            { dataset: { agentId: a.id, state: a.state }, class: a.accountStatus !== 'active' ? 'inactive' : undefined },
+            h('td', { class: 'name' }, a.name, a.accountStatus !== 'active' ? h('span', { class: 'muted' }, ` (${a.accountStatus})`) : null),
+            h('td', { class: 'email' }, a.email),
+            h('td', { class: 'state' }, badge(a.state)),
+            ticker('td', 'since', a.since, 'for '),
+            h('td', { class: 'consultation' }, a.consultationId ? h('a', { href: `#call/${a.consultationId}` }, a.consultationId.slice(0, 8)) : '—'),
+          ),
+        )
+      : [h('tr', { class: 'empty' }, h('td', { colspan: 5, class: 'muted' }, 'No agent accounts.'))]),
+  );
+  $('board-live').replaceChildren(
+    ...(b.live.length
+      ? b.live.map((c) =>
+          h(
+            'tr',
+            { dataset: { consultationId: c.id, status: c.status }, class: 'clickable', onclick: () => (location.hash = `#call/${c.id}`) },
+            h('td', { class: 'customer' }, h('a', { href: `#call/${c.id}` }, c.customerName || '(no name)')),
+            h('td', { class: 'agent' }, c.agent?.name ?? '—'),
+            h('td', { class: 'status' }, badge(c.status)),
+            ticker('td', 'duration', c.connectedAt ?? c.createdAt),
+          ),
+        )
+      : [h('tr', { class: 'empty' }, h('td', { colspan: 4, class: 'muted' }, 'No live calls.'))]),
+  );
+  $('queue-length').textContent = String(b.queue.length);
+  const longest = $('queue-longest');
+  if (b.queue.length > 0) {
+    longest.dataset.tickFrom = new Date(boardReceivedAt).toISOString();
+    longest.dataset.tickBase = String(b.queue.longestWaitSeconds);
+    longest.dataset.tickPrefix = '';
+    longest.textContent = tickText(longest);
+  } else {
+    delete longest.dataset.tickFrom;
+    longest.textContent = '0:00';
+  }
+  $('live-count').textContent = String(b.live.length);
+  $('available-count').textContent = String(b.agents.filter((a) => a.state === 'available').length);
+  $('board-updated').textContent = `Updated ${fmtTime(b.at)}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Accounts
+
+async function loadUsers(force = false): Promise<User[]> {
+  if (!users || force) users = (await call<{ users: User[] }>('GET', '/api/v1/users')).users;
+  return users;
+}
+
+async function showAgents(gen: number): Promise<void> {
+  const list = await loadUsers(true);
+  if (gen === generation) renderAgents(list);
+}
+
+function renderAgents(list: User[]): void {
+  const inline = $('agents-error');
+  const notice = $('agents-notice');
+  const sorted = [...list].sort((a, z) => a.name.localeCompare(z.name));
+  $('agents').replaceChildren(
+    ...sorted.map((u) => {
+      const self = u.id === me?.user.id;
+      const patch = (body: { role?: string; status?: string }, btn: HTMLButtonElement, done: string) =>
+        action(btn, inline, async () => {
+          notice.hidden = true;
+          const { user } = await call<{ user: User }>('PATCH', `/api/v1/users/${u.id}`, body);
+          replaceUser(user);
+          flash(notice, done.replace('%s', user.name));
+        });
+      const buttons: HTMLElement[] = [];
+      if (u.status === 'active') {
+        const b = h('button', { type: 'button', class: 'disable' }, 'Disable');
+        b.addEventListener('click', () => void patch({ status: 'disabled' }, b, '%s is disabled.'));
+        buttons.push(b);
+      } else if (u.status === 'disabled') {
+        const b = h('button', { type: 'button', class: 'enable' }, 'Enable');
+        b.addEventListener('click', () => void patch({ status: 'active' }, b, '%s is enabled.'));
+        buttons.push(b);
+      }
+      if (u.status !== 'withdrawn') {
+        const target = u.role === 'admin' ? 'agent' : 'admin';
+        const r = h('button', { type: 'button', class: 'role', dataset: { to: target } }, `Make ${target}`);
+        r.addEventListener('click', () => void patch({ role: target }, r, `%s is now ${target === 'admin' ? 'an admin' : 'an agent'}.`));
+        buttons.push(r);
+        const p = h('button', { type: 'button', class: 'reset' }, 'Reset password');
+        p.addEventListener('click', () => {
+          const pw = window.prompt(`New password for ${u.name} (${u.email}), at least 8 characters:`);
+          if (pw === null) return;
+          void action(p, inline, async () => {
+            notice.hidden = true;
+            await call<{ user: User }>('POST', `/api/v1/users/${u.id}/password`, { password: pw });
+            flash(notice, `Password reset for ${u.name}; they were signed out everywhere.`);
+          });
+        });
+        buttons.push(p);
+      }
+      return h(
+        'tr',
+        { dataset: { userId: u.id, role: u.role, status: u.status }, class: u.status !== 'active' ? 'inactive' : undefined },
+        h('td', { class: 'name' }, u.name, self ? h('span', { class: 'muted' }, ' (you)') : null),
+        h('td', { class: 'email' }, u.email),
+        h('td', { class: 'role-cell' }, badge(u.role)),
+        h('td', { class: 'status' }, badge(u.status)),
+        h('td', { class: 'created' }, fmtTime(u.createdAt)),
+        h('td', {}, h('div', { class: 'actions' }, ...buttons)),
+      );
+    }),
+  );
+}
+
+function replaceUser(user: User): void {
+  users = (users ?? []).some((u) => u.id === user.id) ? (users ?? []).map((u) => (u.id === user.id ? user : u)) : [...(users ?? []), user];
+  renderAgents(users);
+}
+
+function flash(el: HTMLElement, text: string): void {
+  el.textContent = text;
+  el.hidden = false;
+}
+
+async function onCreateAgent(ev: Event): Promise<void> {
+  ev.preventDefault();
+  const name = $('new-agent-name') as HTMLInputElement;
+  const email = $('new-agent-email') as HTMLInputElement;
+  const password = $('new-agent-password') as HTMLInputElement;
+  const role = $('new-agent-role') as HTMLSelectElement;
+  const notice = $('agents-notice');
+  await action($('create-agent') as HTMLButtonElement, $('agents-error'), async () => {
+    notice.hidden = true;
+    const { user } = await call<{ user: User }>('POST', '/api/v1/users', { name: name.value.trim(), email: email.value.trim(), password: password.value, role: role.value });
+    log('user-created', { id: user.id, role: user.role });
+    name.value = '';
+    email.value = '';
+    password.value = '';
+    role.value = 'agent';
+    replaceUser(user);
+    flash(notice, `Created ${user.role} ${user.name} (${user.email}).`);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// QR entry points
+
+async function showEntries(gen: number): Promise<void> {
+  const { entryPoints } = await call<{ entryPoints: EntryPoint[] }>('GET', '/api/v1/entry-points');
+  if (gen === generation) renderEntries(entryPoints);
+}
+
+function renderEntries(list: EntryPoint[]): void {
+  $('entries-empty').hidden = list.length > 0;
+  const sorted = [...list].sort((a, z) => Number(a.disabled) - Number(z.disabled) || z.createdAt.localeCompare(a.createdAt));
+  $('entries').replaceChildren(...sorted.map(entryCard));
+}
+
+function entryCard(e: EntryPoint): HTMLElement {
+  const expired = Date.parse(e.expiresAt) <= Date.now();
+  const status = e.disabled ? 'disabled' : expired ? 'expired' : 'active';
+  const img = h('img', { class: 'qr', alt: `QR code for ${e.name}`, width: 192, height: 192 });
+  const download = h('a', { class: 'download', download: `parley-qr-${slug(e.name)}.png`, 'aria-disabled': 'true' }, 'Download PNG');
+  const setQr = (url: string): void => {
+    img.dataset.qr = 'loaded';
+    img.src = url;
+    download.href = url;
+    download.removeAttribute('aria-disabled');
+  };
+  const cached = qrUrls.get(e.id);
+  if (cached) setQr(cached);
+  else if (me) {
+    const gen = generation;
+    blobUrl(samePath(e.qrPngUrl), me.accessToken)
+      .then((url) => {
+        if (gen !== generation) return URL.revokeObjectURL(url);
+        const prior = qrUrls.get(e.id);
+        if (prior) {
+          URL.revokeObjectURL(url);
+          return setQr(prior);
+        }
+        qrUrls.set(e.id, url);
+        setQr(url);
+      })
+      .catch((err: unknown) => {
+        img.alt = `QR code for ${e.name} could not be loaded`;
+        img.dataset.qr = 'error';
+        showError(`QR image for "${e.name}": ${describe(err)}`);
+      });
+  }
+  const copy = h('button', { type: 'button', class: 'copy small' }, 'Copy link');
+  copy.addEventListener('click', () => {
+    void copyText(e.url).then((ok) => {
+      copy.textContent = ok ? 'Copied' : 'Copy failed';
+      setTimeout(() => (copy.textContent = 'Copy link'), 1500);
+    });
+  });
+  const actions: HTMLElement[] = [copy, download];
+  if (!e.disabled) {
+    const dis = h('button', { type: 'button', class: 'disable small danger' }, 'Disable');
+    dis.addEventListener('click', () =>
+      void action(dis, $('entry-error'), async () => {
+        await call<{ entryPoint: EntryPoint }>('DELETE', `/api/v1/entry-points/${e.id}`);
+        log('entry-disabled', { id: e.id });
+        await showEntries(generation);
+      }),
+    );
+    actions.push(dis);
+  }
+  return h(
+    'div',
+    { class: `card entry ${status}`, dataset: { entryId: e.id, status } },
+    h('div', { class: 'row' }, h('h3', { class: 'name' }, e.name), badge(status)),
+    img,
+    h('a', { class: 'entry-url', href: e.url, target: '_blank', rel: 'noopener' }, e.url),
+    h('div', { class: 'muted expires' }, `${expired ? 'Expired' : 'Expires'} ${fmtTime(e.expiresAt)} (${relative(e.expiresAt)})`),
+    h('div', { class: 'muted' }, `Created ${fmtTime(e.createdAt)}`),
+    h('div', { class: 'actions' }, ...actions),
+  );
+}
+
+/** The API lives on this page's origin even when PUBLIC_URL (used in links) points elsewhere. */
+function samePath(url: string): string {
+  try {
+    const u = new URL(url, location.href);
+    return `${u.pathname}${u.search}`;
+  } catch {
+    return url;
+  }
+}
+
+function slug(s: string): string {
+  return s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'entry';
+}
+
+async function copyText(text: string): Promise<boolean> {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    const ta = h('textarea', {}, text);
+    document.body.append(ta);
+    ta.select();
+    const ok = document.execCommand('copy');
+    ta.remove();
+    return ok;
+  }
+}
+
+async function onCreateEntry(ev: Event): Promise<void> {
+  ev.preventDefault();
+  const name = $('entry-name') as HTMLInputElement;
+  const hours = $('entry-hours') as HTMLInputElement;
+  await action($('create-entry') as HTMLButtonElement, $('entry-error'), async () => {
+    const body: { name: string; ttlHours?: number } = { name: name.value.trim() };
+    if (hours.value.trim() !== '') body.ttlHours = Number(hours.value);
+    const { entryPoint } = await call<{ entryPoint: EntryPoint }>('POST', '/api/v1/entry-points', body);
+    log('entry-created', { id: entryPoint.id, url: entryPoint.url });
+    name.value = '';
+    await showEntries(generation);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// History
+
+async function fillAgentFilter(): Promise<void> {
+  const list = await loadUsers();
+  const select = $('filter-agent') as HTMLSelectElement;
+  const current = historyFilter.agentId;
+  const people = list.filter((u) => u.role !== 'customer').sort((a, z) => a.name.localeCompare(z.name));
+  select.replaceChildren(
+    h('option', { value: '' }, 'All agents'),
+    ...people.map((u) => h('option', { value: u.id, selected: u.id === current }, `${u.name} (${u.email})${u.status !== 'active' ? ` – ${u.status}` : ''}`)),
+  );
+  select.value = current;
+}
+
+function readFilters(): void {
+  historyFilter.from = ($('filter-from') as HTMLInputElement).value;
+  historyFilter.to = ($('filter-to') as HTMLInputElement).value;
+  historyFilter.agentId = ($('filter-agent') as HTMLSelectElement).value;
+  historyFilter.status = ($('filter-status') as HTMLSelectElement).value;
+}
+
+function dayBound(date: string, end: boolean): string | undefined {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) return undefined;
+  const d = new Date(`${date}T${end ? '23:59:59.999' : '00:00:00.000'}`); // local day
+  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
+}
+
+async function showHistory(gen: number): Promise<void> {
+  const inline = $('history-error');
+  fillAgentFilter().catch((err: unknown) => {
+    if (!(err instanceof SessionExpired)) showError(`Could not load agents: ${describe(err)}`, inline);
+  });
+  const q = new URLSearchParams();
+  const from = dayBound(historyFilter.from, false);
+  const to = dayBound(historyFilter.to, true);
+  if (from) q.set('from', from);
+  if (to) q.set('to', to);
+  if (historyFilter.agentId) q.set('agentId', historyFilter.agentId);
+  if (historyFilter.status) q.set('status', historyFilter.status);
+  q.set('limit', String(HISTORY_PAGE));
+  q.set('offset', String(historyFilter.offset));
+  $('history-page').textContent = 'Loading…';
+  const { consultations, total } = await call<{ consultations: Consultation[]; total: number }>('GET', `/api/v1/consultations?${q.toString()}`);
+  if (gen !== generation) return;
+  log('history', { query: q.toString(), count: consultations.length, total });
+  $('history').replaceChildren(
+    ...(consultations.length
+      ? consultations.map((c) =>
+          h(
+            'tr',
+            { class: 'clickable', dataset: { consultationId: c.id, status: c.status }, onclick: () => (location.hash = `#call/${c.id}`) },
+            h('td', { class: 'created' }, fmtTime(c.createdAt)),
+            h('td', { class: 'customer' }, h('a', { href: `#call/${c.id}` }, c.customer.name || '(no name)')),
+            h('td', { class: 'phone' }, c.customer.phone),
+            h('td', { class: 'agent' }, c.agent?.name ?? '—'),
+            h('td', { class: 'status' }, badge(c.status)),
+            h('td', { class: 'wait num' }, fmtSeconds(c.waitSeconds)),
+            h('td', { class: 'duration num' }, fmtSeconds(c.durationSeconds)),
+            h('td', { class: 'disposition' }, c.disposition ?? '—'),
+          ),
+        )
+      : [h('tr', { class: 'empty' }, h('td', { colspan: 8, class: 'muted' }, 'No consultations match these filters.'))]),
+  );
+  const first = total === 0 ? 0 : historyFilter.offset + 1;
+  const last = historyFilter.offset + consultations.length;
+  $('history-page').textContent = `${first}–${last} of ${total}`;
+  ($('history-prev') as HTMLButtonElement).disabled = historyFilter.offset === 0;
+  ($('history-next') as HTMLButtonElement).disabled = last >= total;
+}
+
+function onApplyFilters(ev: Event): void {
+  ev.preventDefault();
+  readFilters();
+  historyFilter.offset = 0;
+  reloadHistory();
+}
+
+function reloadHistory(): void {
+  if (location.hash !== '#history') {
+    location.hash = '#history';
+    return; // hashchange loads it
+  }
+  const gen = ++generation;
+  void action(null, $('history-error'), () => showHistory(gen));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Call detail
+
+async function showCall(id: string, gen: number): Promise<void> {
+  $('call-id').textContent = id;
+  for (const el of ['call-summary', 'call-timeline', 'call-participants', 'call-notes']) $(el).replaceChildren();
+  $('call-summary').append(h('dd', { class: 'muted' }, 'Loading…'));
+  let c: ConsultationDetail;
+  try {
+    c = (await call<{ consultation: ConsultationDetail }>('GET', `/api/v1/consultations/${encodeURIComponent(id)}`)).consultation;
+  } catch (err) {
+    if (gen === generation) $('call-summary').replaceChildren(h('dd', { class: 'muted' }, 'This consultation could not be loaded.'));
+    throw err;
+  }
+  if (gen !== generation) return;
+  log('call', { id: c.id, status: c.status });
+  const names = new Map<string, string>();
+  for (const u of users ?? []) names.set(u.id, u.name);
+  if (c.agent) names.set(c.agent.id, c.agent.name);
+  for (const p of c.participants ?? []) if (p.userId) names.set(p.userId, p.name);
+  for (const n of c.notes ?? []) if (n.authorName) names.set(n.authorId, n.authorName);
+
+  const field = (label: string, key: string, value: Node | string): HTMLElement[] => [h('dt', {}, label), h('dd', { dataset: { field: key }, class: key }, value)];
+  $('call-summary').replaceChildren(
+    ...field('Customer', 'customer', c.customer.name || '(no name)'),
+    ...field('Phone', 'phone', c.customer.phone || '—'),
+    ...field('Inquiry', 'inquiry', c.inquiry || '—'),
+    ...field('Recording consent', 'consent', c.recordingConsent ? 'Yes' : 'No'),
+    ...field('Entry point', 'entry-point', c.entryPoint ? c.entryPoint.name : '—'),
+    ...field('Agent', 'agent', c.agent?.name ?? '—'),
+    ...field('Status', 'status', badge(c.status)),
+    ...field('Failure cause', 'failure-cause', c.failureCause ?? '—'),
+    ...field('Disposition', 'disposition', c.disposition ?? '—'),
+    ...field('Created', 'created', fmtTime(c.createdAt)),
+    ...field('Answered', 'answered', fmtTime(c.answeredAt)),
+    ...field('Connected', 'connected', fmtTime(c.connectedAt)),
+    ...field('Ended', 'ended', fmtTime(c.endedAt)),
+    ...field('Wait', 'wait', fmtSeconds(c.waitSeconds)),
+    ...field('Duration', 'duration', fmtSeconds(c.durationSeconds)),
+    ...field('Room', 'room', c.roomId ?? '—'),
+  );
+
+  type Item = { at: string; order: number; el: HTMLLIElement };
+  const items: Item[] = [];
+  (c.transitions ?? []).forEach((t, i) => {
+    items.push({
+      at: t.at,
+      order: i,
+      el: h(
+        'li',
+        { dataset: { kind: 'transition', to: t.to } },
+        h('time', { datetime: t.at, title: fmtTime(t.at) }, fmtClock(t.at)),
+        h('span', {}, badge('status', 'transition')),
+        h('span', {}, `${t.from ?? '∅'} → ${t.to}`, t.cause ? h('span', { class: 'muted' }, ` (${t.cause})`) : null),
+      ),
+    });
+  });
+  (c.events ?? []).forEach((e, i) => {
+    const actor = e.actorId ? (names.get(e.actorId) ?? e.actorId.slice(0, 8)) : '';
+    const detail = detailText(e.detail);
+    items.push({
+      at: e.at,
+      order: 1000 + i,
+      el: h(
+        'li',
+        { dataset: { kind: 'event', type: e.type } },
+        h('time', { datetime: e.at, title: fmtTime(e.at) }, fmtClock(e.at)),
+        h('span', {}, badge(e.type, 'event')),
+        h('span', {}, actor ? `by ${actor}` : '', detail ? h('span', { class: 'muted' }, `${actor ? ' · ' : ''}${detail}`) : null),
+      ),
+    });
+  });
+  items.sort((a, z) => Date.parse(a.at) - Date.parse(z.at) || a.order - z.order);
+  $('call-timeline').replaceChildren(...(items.length ? items.map((i) => i.el) : [h('li', { class: 'muted empty' }, 'Nothing recorded.')]));
+
+  $('call-participants').replaceChildren(
+    ...((c.participants ?? []).length
+      ? c.participants.map((p) =>
+          h('tr', { dataset: { role: p.role } }, h('td', { class: 'role' }, p.role), h('td', { class: 'name' }, p.name), h('td', {}, fmtTime(p.joinedAt)), h('td', {}, fmtTime(p.leftAt))),
+        )
+      : [h('tr', { class: 'empty' }, h('td', { colspan: 4, class: 'muted' }, 'Nobody joined.'))]),
+  );
+
+  $('call-notes').replaceChildren(
+    ...((c.notes ?? []).length
+      ? c.notes.map((n) =>
+          h(
+            'li',
+            { dataset: { noteId: n.id } },
+            h('div', { class: 'row' }, h('strong', { class: 'author' }, n.authorName ?? names.get(n.authorId) ?? 'unknown author'), n.disposition ? badge(n.disposition, 'disposition') : null, h('span', { class: 'muted' }, fmtTime(n.createdAt))),
+            h('p', { class: 'body' }, n.body),
+          ),
+        )
+      : [h('li', { class: 'muted empty' }, 'No notes.')]),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Webhooks
+
+function webhookDisabled(w: Webhook): boolean {
+  return w.disabled === true || Boolean(w.disabledAt) || w.active === false;
+}
+
+async function showWebhooks(gen: number): Promise<void> {
+  const { webhooks } = await call<{ webhooks: Webhook[] }>('GET', '/api/v1/webhooks');
+  if (gen !== generation) return;
+  $('webhooks-empty').hidden = webhooks.length > 0;
+  const sorted = [...webhooks].sort((a, z) => Number(webhookDisabled(a)) - Number(webhookDisabled(z)) || (z.createdAt ?? '').localeCompare(a.createdAt ?? ''));
+  $('webhooks').replaceChildren(...sorted.map((w) => webhookCard(w, gen)));
+}
+
+function webhookCard(w: Webhook, gen: number): HTMLElement {
+  const disabled = webhookDisabled(w);
+  const inline = h('p', { class: 'inline-error', hidden: true });
+  const body = h('tbody', { class: 'deliveries' });
+  const pageInfo = h('span', { class: 'muted' });
+  const prev = h('button', { type: 'button', class: 'small' }, '‹ Newer');
+  const next = h('button', { type: 'button', class: 'small' }, 'Older ›');
+  const refresh = h('button', { type: 'button', class: 'refresh small' }, 'Refresh');
+  let offset = 0;
+  let loading = false;
+
+  const load = async (): Promise<void> => {
+    loading = true;
+    let answer: { deliveries: Delivery[]; total: number };
+    try {
+      answer = await call<{ deliveries: Delivery[]; total: number }>('GET', `/api/v1/webhooks/${w.id}/deliveries?limit=${DELIVERY_PAGE}&offset=${offset}`);
+    } finally {
+      loading = false;
+    }
+    const { deliveries, total } = answer;
+    if (gen !== generation) return;
+    // Keep expanded payloads open across refreshes.
+    const open = new Set([...body.querySelectorAll<HTMLElement>('tr[data-delivery-id]')].filter((r) => r.querySelector('details')?.open).map((r) => r.dataset.deliveryId));
+    body.replaceChildren(
+      ...(deliveries.length
+        ? deliveries.map((d) => deliveryRow(w, d, inline, () => void action(null, inline, load)))
+        : [h('tr', { class: 'empty' }, h('td', { colspan: 8, class: 'muted' }, 'No deliveries yet.'))]),
+    );
+    for (const r of body.querySelectorAll<HTMLElement>('tr[data-delivery-id]')) {
+      const details = r.querySelector('details');
+      if (details && open.has(r.dataset.deliveryId)) details.open = true;
+    }
+    pageInfo.textContent = total === 0 ? '' : `${offset + 1}–${offset + deliveries.length} of ${total}`;
+    prev.disabled = offset === 0;
+    next.disabled = offset + deliveries.length >= total;
+  };
+  prev.addEventListener('click', () => {
+    offset = Math.max(0, offset - DELIVERY_PAGE);
+    void action(prev, inline, load);
+  });
+  next.addEventListener('click', () => {
+    offset += DELIVERY_PAGE;
+    void action(next, inline, load);
+  });
+  refresh.addEventListener('click', () => void action(refresh, inline, load));
+
+  const actions: HTMLElement[] = [refresh];
+  if (!disabled) {
+    const dis = h('button', { type: 'button', class: 'disable small danger' }, 'Disable');
+    dis.addEventListener('click', () =>
+      void action(dis, inline, async () => {
+        await call<unknown>('DELETE', `/api/v1/webhooks/${w.id}`);
+        log('webhook-disabled', { id: w.id });
+        await showWebhooks(generation);
+      }),
+    );
+    actions.push(dis);
+  }
+  void action(null, inline, load);
+  // Retries happen in the background: refresh the log while this page is shown.
+  const poll = setInterval(() => {
+    if (gen !== generation || !me || !card.isConnected) return clearInterval(poll);
+    if (!loading) load().catch(() => undefined);
+  }, WEBHOOK_POLL_MS);
+  const card = h(
+    'div',
+    { class: 'card webhook', dataset: { webhookId: w.id, status: disabled ? 'disabled' : 'active' } },
+    h('div', { class: 'row' }, h('h3', { class: 'url' }, w.url), badge(disabled ? 'disabled' : 'active'), h('span', { class: 'spacer' }), h('div', { class: 'actions' }, ...actions)),
+    h('div', { class: 'muted' }, `Events: ${(w.events ?? []).join(', ') || '*'}`, w.description ? ` · ${w.description}` : '', w.createdAt ? ` · created ${fmtTime(w.createdAt)}` : ''),
+    inline,
+    h(
+      'div',
+      { class: 'table-wrap' },
+      h(
+        'table',
+        { class: 'delivery-log' },
+        h('thead', {}, h('tr', {}, h('th', {}, 'Created'), h('th', {}, 'Event'), h('th', {}, 'Status'), h('th', {}, 'Attempts'), h('th', {}, 'Last code'), h('th', {}, 'Last error'), h('th', {}, 'Next / delivered'), h('th', {}, ''))),
+        body,
+      ),
+    ),
+    h('div', { class: 'pager' }, prev, pageInfo, next),
+  );
+  return card;
+}
+
+function deliveryRow(w: Webhook, d: Delivery, inline: HTMLElement, reload: () => void): HTMLTableRowElement {
+  const redeliver = h('button', { type: 'button', class: 'redeliver small' }, 'Redeliver');
+  redeliver.addEventListener('click', () =>
+    void action(redeliver, inline, async () => {
+      await call<unknown>('POST', `/api/v1/webhooks/${w.id}/deliveries/${d.id}/redeliver`);
+      log('webhook-redeliver', { webhookId: w.id, deliveryId: d.id });
+      reload();
+    }),
+  );
+  const payload = typeof d.payload === 'string' ? prettyJson(d.payload) : JSON.stringify(d.payload, null, 2);
+  return h(
+    'tr',
+    { dataset: { deliveryId: d.id, status: d.status } },
+    h('td', { class: 'created' }, fmtTime(d.createdAt)),
+    h('td', { class: 'event' }, h('details', {}, h('summary', {}, d.eventType), h('pre', { class: 'payload' }, payload))),
+    h('td', { class: 'status' }, badge(d.status)),
+    h('td', { class: 'attempts num' }, String(d.attempts)),
+    h('td', { class: 'code num' }, d.lastStatusCode === null || d.lastStatusCode === undefined ? '—' : String(d.lastStatusCode)),
+    h('td', { class: 'last-error' }, d.lastError ?? '—'),
+    h('td', { class: 'when' }, d.deliveredAt ? `delivered ${fmtTime(d.deliveredAt)}` : d.nextAttemptAt ? `next ${fmtTime(d.nextAttemptAt)}` : '—'),
+    h('td', {}, redeliver),
+  );
+}
+
+function prettyJson(text: string): string {
+  try {
+    return JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    return text;
+  }
+}
+
+async function onCreateWebhook(ev: Event): Promise<void> {
+  ev.preventDefault();
+  const url = $('webhook-url') as HTMLInputElement;
+  const events = $('webhook-events') as HTMLInputElement;
+  const description = $('webhook-description') as HTMLInputElement;
+  await action($('create-webhook') as HTMLButtonElement, $('webhook-error'), async () => {
+    const list = events.value
+      .split(/[\s,]+/)
+      .map((s) => s.trim())
+      .filter(Boolean);
+    const body: { url: string; events: string[]; description?: string } = { url: url.value.trim(), events: list.length ? list : ['*'] };
+    if (description.value.trim()) body.description = description.value.trim();
+    const { webhook } = await call<{ webhook: Webhook }>('POST', '/api/v1/webhooks', body);
+    log('webhook-created', { id: webhook.id, url: webhook.url });
+    $('webhook-secret').textContent = webhook.secret ?? '(the server did not return a secret)';
+    $('webhook-secret-url').textContent = webhook.url;
+    $('webhook-secret-box').hidden = false;
+    url.value = '';
+    description.value = '';
+    events.value = '*';
+    await showWebhooks(generation);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Routing
+
+const sections: View[] = ['signin', 'live', 'agents', 'entry', 'history', 'call', 'webhooks'];
+const navOf: Partial<Record<View, string>> = { live: 'nav-live', agents: 'nav-agents', entry: 'nav-entry', history: 'nav-history', call: 'nav-history', webhooks: 'nav-webhooks' };
+
+function parseHash(): { view: Exclude<View, 'signin'>; id?: string } {
+  const raw = decodeURIComponent(location.hash.replace(/^#\/?/, ''));
+  const [head, ...rest] = raw.split('/');
+  if (head === 'call' && rest.length && rest.join('/')) return { view: 'call', id: rest.join('/') };
+  if (head === 'agents' || head === 'entry' || head === 'history' || head === 'webhooks' || head === 'live') return { view: head };
+  return { view: 'live' };
+}
+
+function route(): void {
+  const target = me ? parseHash() : { view: 'signin' as const };
+  const view: View = target.view;
+  for (const s of sections) $(`view-${s}`).hidden = s !== view;
+  const active = navOf[view];
+  for (const id of new Set(Object.values(navOf))) {
+    if (id === active) $(id).setAttribute('aria-current', 'page');
+    else $(id).removeAttribute('aria-current');
+  }
+  if (view !== 'webhooks' && debug.view === 'webhooks') {
+    // The signing secret is shown once: leaving the page forgets it.
+    $('webhook-secret').textContent = '';
+    $('webhook-secret-box').hidden = true;
+  }
+  setView(view);
+  if (!me) {
+    document.title = 'Parley admin · sign in';
+    return;
+  }
+  document.title = `Parley admin · ${view}`;
+  const gen = ++generation;
+  switch (view) {
+    case 'live':
+      renderBoard();
+      break;
+    case 'agents':
+      void action(null, $('agents-error'), () => showAgents(gen));
+      break;
+    case 'entry':
+      void action(null, $('entry-error'), () => showEntries(gen));
+      break;
+    case 'history':
+      syncFilterInputs();
+      void action(null, $('history-error'), () => showHistory(gen));
+      break;
+    case 'call':
+      void action(null, $('call-error'), () => showCall(target.view === 'call' ? (target.id ?? '') : '', gen));
+      break;
+    case 'webhooks':
+      void action(null, $('webhook-error'), () => showWebhooks(gen));
+      break;
+  }
+}
+
+function syncFilterInputs(): void {
+  ($('filter-from') as HTMLInputElement).value = historyFilter.from;
+  ($('filter-to') as HTMLInputElement).value = historyFilter.to;
+  ($('filter-status') as HTMLSelectElement).value = historyFilter.status;
+  const agent = $('filter-agent') as HTMLSelectElement;
+  if ([...agent.options].some((o) => o.value === historyFilter.agentId)) agent.value = historyFilter.agentId;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Boot
+
+async function restore(): Promise<void> {
+  const saved = session.load(SESSION_KEY);
+  if (!saved?.accessToken || !saved.user) return;
+  if (saved.user.role !== 'admin') {
+    session.clear(SESSION_KEY);
+    return;
+  }
+  try {
+    const { user } = await api<{ user: SignedIn['user'] }>('GET', '/api/v1/auth/me', { token: saved.accessToken });
+    if (user.role !== 'admin') {
+      session.clear(SESSION_KEY);
+      showError(`${user.email} is no longer an admin account.`, $('signin-error'));
+      return;
+    }
+    const fresh = { accessToken: saved.accessToken, user };
+    session.save(SESSION_KEY, fresh);
+    startSession(fresh);
+  } catch (err) {
+    if (err instanceof ApiError && (err.status === 401 || err.status === 403)) {
+      session.clear(SESSION_KEY);
+      showError('Your session has expired. Sign in again.', $('signin-error'));
+      return;
+    }
+    // Server unreachable or hiccup: keep the session and let the page retry on its own.
+    startSession(saved);
+    showError(`Could not verify the session: ${describe(err)}`);
+  }
+}
+
+function boot(): void {
+  window.addEventListener('error', (ev) => showError(`Unexpected error: ${ev.message}`));
+  window.addEventListener('unhandledrejection', (ev) => {
+    if (ev.reason instanceof SessionExpired) return;
+    showError(`Unexpected error: ${describe(ev.reason)}`);
+  });
+  $('signin-form').addEventListener('submit', (ev) => void onSignIn(ev));
+  $('signout').addEventListener('click', () => void onSignOut());
+  $('error-close').addEventListener('click', () => clearError());
+  $('agent-form').addEventListener('submit', (ev) => void onCreateAgent(ev));
+  $('entry-form').addEventListener('submit', (ev) => void onCreateEntry(ev));
+  $('filter-form').addEventListener('submit', onApplyFilters);
+  $('clear-filters').addEventListener('click', () => {
+    for (const id of ['filter-from', 'filter-to', 'filter-agent', 'filter-status']) ($(id) as HTMLInputElement | HTMLSelectElement).value = '';
+    readFilters();
+    historyFilter.offset = 0;
+    reloadHistory();
+  });
+  $('history-prev').addEventListener('click', () => {
+    historyFilter.offset = Math.max(0, historyFilter.offset - HISTORY_PAGE);
+    reloadHistory();
+  });
+  $('history-next').addEventListener('click', () => {
+    historyFilter.offset += HISTORY_PAGE;
+    reloadHistory();
+  });
+  $('webhook-form').addEventListener('submit', (ev) => void onCreateWebhook(ev));
+  $('webhook-secret-copy').addEventListener('click', () => {
+    const btn = $('webhook-secret-copy');
+    void copyText($('webhook-secret').textContent ?? '').then((ok) => (btn.textContent = ok ? 'Copied' : 'Copy failed'));
+  });
+  $('webhook-secret-hide').addEventListener('click', () => {
+    $('webhook-secret').textContent = '';
+    $('webhook-secret-box').hidden = true;
+    $('webhook-secret-copy').textContent = 'Copy';
+  });
+  window.addEventListener('hashchange', () => {
+    log('view', location.hash);
+    route();
+  });
+  setInterval(tick, 1000);
+  setState('signed-out');
+  route();
+  void restore();
+}
+
+if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', boot);
+else boot();

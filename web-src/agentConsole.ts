@@ -1,0 +1,857 @@
+/**
+ * Agent console (web/agent/index.html): sign in, set your state, watch the queue, answer
+ * offers, talk to the customer through the SFU (/voice, via CallMedia), wrap up with a note,
+ * and look back at your calls. Bundled by esbuild into web/agent/console.js.
+ * Contract: docs/consultations.md.
+ *
+ * Tests read `window.parley` = { state, log, errors, media?, peers, agent?, offer?, call? };
+ * state: signed-out → ready → offered → in-call → wrap-up → ready.
+ */
+import type { Socket } from 'socket.io-client';
+import { $, api, ApiError, connect, formatDuration, h, request, session, signIn, type SignedIn } from './lib/api.js';
+import { CallMedia, type PeerConnectionView } from './lib/callMedia.js';
+
+export type ConsoleState = 'signed-out' | 'ready' | 'offered' | 'in-call' | 'wrap-up';
+export type AgentPresence = 'available' | 'ringing' | 'busy' | 'after-call-work' | 'offline';
+export type Disposition = 'resolved' | 'follow-up' | 'escalated' | 'no-resolution' | 'other';
+type CallStatus = 'INITIATING' | 'RINGING' | 'CONNECTING' | 'IN_PROGRESS' | 'ENDED' | 'FAILED';
+
+export interface AgentView {
+  agentId: string;
+  name: string;
+  state: AgentPresence;
+  since: string | number;
+  consultationId?: string;
+}
+
+interface QueueItem {
+  consultationId: string;
+  customerName: string;
+  inquiry?: string | null;
+  waitingSince: string | number;
+  offeredTo?: string | null;
+}
+
+interface QueueUpdate {
+  queue: QueueItem[];
+  availableAgents: number;
+}
+
+export interface OfferView {
+  consultationId: string;
+  customer: { name: string; phone: string };
+  inquiry?: string | null;
+  entryPoint?: { id: string; name: string } | string | null;
+  expiresAt: string | number;
+}
+
+interface Consultation {
+  id: string;
+  status: CallStatus;
+  channel?: string;
+  customer: { name: string; phone: string };
+  inquiry: string | null;
+  entryPoint: { id: string; name: string } | null;
+  agent: { id: string; name: string } | null;
+  roomId: string;
+  disposition: string | null;
+  failureCause: string | null;
+  createdAt: string;
+  answeredAt: string | null;
+  connectedAt: string | null;
+  endedAt: string | null;
+  waitSeconds: number | null;
+  durationSeconds: number | null;
+}
+
+interface Note {
+  id: string;
+  authorId: string;
+  authorName: string;
+  body: string;
+  disposition: string | null;
+  createdAt: string;
+}
+
+interface ConsultationDetail extends Consultation {
+  transitions: Array<{ from: string | null; to: string; cause: string | null; at: string }>;
+  events: Array<{ type: string; actorId: string | null; detail: unknown; at: string }>;
+  participants: Array<{ role: string; userId: string | null; name: string | null; joinedAt: string; leftAt: string | null }>;
+  notes: Note[];
+}
+
+interface AgentGet {
+  agent: AgentView;
+  queue?: QueueItem[] | QueueUpdate;
+  offer?: OfferView | null;
+  consultation?: Consultation | null;
+}
+
+/** The call this console is on (or just finished). */
+export interface CallContext {
+  consultationId: string;
+  roomId: string;
+  customerName: string;
+  customerPhone: string;
+  inquiry: string;
+  entryPoint: string;
+  startedAt: number;
+  onHold: boolean;
+}
+
+export interface ConsoleHandle {
+  state: ConsoleState;
+  log: Array<{ event: string; data: unknown; t: number }>;
+  errors: string[];
+  media?: CallMedia;
+  readonly peers: Map<string, PeerConnectionView>;
+  agent?: AgentView;
+  offer?: OfferView;
+  call?: CallContext;
+  /** The consultation being wrapped up. */
+  wrapUp?: { consultationId: string; noteSaved: boolean };
+}
+
+const SESSION_KEY = 'parley.agent';
+
+const parley: ConsoleHandle = {
+  state: 'signed-out',
+  log: [],
+  errors: [],
+  get peers() {
+    return this.media?.peers ?? new Map<string, PeerConnectionView>();
+  },
+};
+(window as unknown as { parley: ConsoleHandle }).parley = parley;
+
+let me: SignedIn | undefined;
+let socket: Socket | undefined;
+let offerTimer: number | undefined;
+let callTimer: number | undefined;
+let audioCtx: AudioContext | undefined;
+let restoring = false;
+
+// ── helpers ──────────────────────────────────────────────────────────────────────────
+
+function record(event: string, data: unknown): void {
+  parley.log.push({ event, data, t: Date.now() });
+  if (parley.log.length > 2000) parley.log.splice(0, parley.log.length - 2000);
+}
+
+function errText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function showError(text: string): void {
+  const el = $('error-banner');
+  el.textContent = text;
+  el.hidden = !text;
+}
+
+function fail(where: string, err: unknown): void {
+  parley.errors.push(`${where}: ${errText(err)}`);
+  record('error', { where, message: errText(err) });
+  showError(`${where}: ${errText(err)}`);
+}
+
+function setState(state: ConsoleState): void {
+  if (parley.state === state) return;
+  parley.state = state;
+  document.body.dataset.state = state;
+  record('state', { state });
+  $('signin-view').hidden = state !== 'signed-out';
+  $('console-view').hidden = state === 'signed-out';
+  $('signout').hidden = state === 'signed-out';
+  $('offer').hidden = state !== 'offered';
+  $('call-panel').hidden = state !== 'in-call';
+  $('wrapup').hidden = state !== 'wrap-up';
+}
+
+function toMs(t: string | number | null | undefined): number | undefined {
+  if (t === null || t === undefined) return undefined;
+  const ms = typeof t === 'number' ? t : Date.parse(t);
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+function timeText(t: string | number | null | undefined): string {
+  const ms = toMs(t);
+  if (ms === undefined) return '–';
+  const d = new Date(ms);
+  const today = new Date();
+  return d.toDateString() === today.toDateString() ? d.toLocaleTimeString() : d.toLocaleString();
+}
+
+function entryName(e: OfferView['entryPoint'] | Consultation['entryPoint']): string {
+  if (!e) return '–';
+  return typeof e === 'string' ? e : e.name;
+}
+
+function button(id: string): HTMLButtonElement {
+  return $(id) as HTMLButtonElement;
+}
+
+/** Runs a click handler with its button disabled; errors land in the banner. */
+function guarded(id: string, where: string, fn: () => Promise<void>): void {
+  $(id).addEventListener('click', () => {
+    const b = button(id);
+    if (b.disabled) return;
+    b.disabled = true;
+    fn()
+      .catch((err: unknown) => fail(where, err))
+      .finally(() => (b.disabled = false));
+  });
+}
+
+function need(): { s: Socket; session: SignedIn } {
+  if (!socket || !me) throw new Error('not signed in');
+  if (!socket.connected) throw new Error('not connected to the server; wait a moment');
+  return { s: socket, session: me };
+}
+
+/** A short two-tone beep, if the browser lets this page make sound. */
+function beep(): void {
+  try {
+    audioCtx ??= new AudioContext();
+    const ctx = audioCtx;
+    if (ctx.state === 'suspended') void ctx.resume().catch(() => undefined);
+    const t0 = ctx.currentTime;
+    for (const [i, freq] of [880, 660].entries()) {
+      const osc = ctx.createOscillator();
+      const gain = ctx.createGain();
+      osc.frequency.value = freq;
+      gain.gain.setValueAtTime(0.0001, t0 + i * 0.22);
+      gain.gain.exponentialRampToValueAtTime(0.2, t0 + i * 0.22 + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, t0 + i * 0.22 + 0.2);
+      osc.connect(gain).connect(ctx.destination);
+      osc.start(t0 + i * 0.22);
+      osc.stop(t0 + i * 0.22 + 0.21);
+    }
+  } catch {
+    /* no sound allowed: the card is enough */
+  }
+}
+
+// ── sign in / out ─────────────────────────────────────────────────────────────────────
+
+async function doSignIn(ev: Event): Promise<void> {
+  ev.preventDefault();
+  const email = ($('email') as HTMLInputElement).value.trim();
+  const password = ($('password') as HTMLInputElement).value;
+  $('signin-error').textContent = '';
+  if (!email || !email.includes('@')) {
+    $('signin-error').textContent = 'Enter your email address.';
+    return;
+  }
+  if (!password) {
+    $('signin-error').textContent = 'Enter your password.';
+    return;
+  }
+  // A user gesture: unlock WebAudio for the offer beep.
+  try {
+    audioCtx ??= new AudioContext();
+    void audioCtx.resume().catch(() => undefined);
+  } catch {
+    /* ignore */
+  }
+  const b = button('signin');
+  b.disabled = true;
+  try {
+    const s = await signIn(email, password);
+    if (!s?.accessToken || !s.user) throw new Error('the server sent an unexpected answer');
+    if (s.user.role !== 'agent' && s.user.role !== 'admin') throw new Error('this account is not an agent account');
+    session.save(SESSION_KEY, { accessToken: s.accessToken, user: s.user });
+    ($('password') as HTMLInputElement).value = '';
+    start({ accessToken: s.accessToken, user: s.user });
+  } catch (err) {
+    $('signin-error').textContent = errText(err);
+    parley.errors.push(`signin: ${errText(err)}`);
+    record('error', { where: 'signin', message: errText(err) });
+  } finally {
+    b.disabled = false;
+  }
+}
+
+async function doSignOut(): Promise<void> {
+  const token = me?.accessToken;
+  await leaveMedia();
+  if (token) await api('POST', '/api/v1/auth/signout', { token }).catch((err: unknown) => record('signout-failed', { message: errText(err) }));
+  signedOut('');
+}
+
+/** Back to the sign-in form (after sign-out, or when the session is no longer accepted). */
+function signedOut(reason: string): void {
+  session.clear(SESSION_KEY);
+  me = undefined;
+  const s = socket;
+  socket = undefined;
+  s?.removeAllListeners();
+  s?.disconnect();
+  void leaveMedia();
+  clearOffer();
+  parley.agent = undefined;
+  parley.call = undefined;
+  parley.wrapUp = undefined;
+  $('agent-name').textContent = '';
+  $('connection').hidden = true;
+  $('history').replaceChildren();
+  $('queue').replaceChildren();
+  showError('');
+  $('signin-error').textContent = reason;
+  setState('signed-out');
+}
+
+// ── the /consult connection ─────────────────────────────────────────────────────────
+
+function start(s: SignedIn): void {
+  me = s;
+  $('agent-name').textContent = `${s.user.name} · ${s.user.email}`;
+  socket?.removeAllListeners();
+  socket?.disconnect();
+  const sock = connect('/consult', s.accessToken);
+  socket = sock;
+  const conn = $('connection');
+  conn.hidden = false;
+  conn.textContent = 'connecting…';
+  conn.className = 'badge ringing';
+
+  sock.on('connect', () => {
+    record('connect', { id: sock.id });
+    conn.textContent = 'online';
+    conn.className = 'badge available';
+    showError('');
+    void restore();
+    void loadHistory();
+  });
+  sock.on('connect_error', (err: Error & { data?: { code?: string; message?: string } }) => {
+    record('connect_error', { message: err.message, data: err.data });
+    conn.textContent = 'offline';
+    conn.className = 'badge offline';
+    if (sock.active) return; // transport trouble: Socket.IO retries by itself
+    const code = err.data?.code;
+    if (code === 'UNAUTHORIZED' || code === 'FORBIDDEN') {
+      signedOut(`Please sign in again (${err.data?.message ?? err.message}).`);
+      return;
+    }
+    fail('connect', err.data?.message ?? err.message);
+    setTimeout(() => {
+      if (socket === sock && !sock.connected) sock.connect();
+    }, 3000);
+  });
+  sock.on('disconnect', (reason) => {
+    record('disconnect', { reason });
+    conn.textContent = 'reconnecting…';
+    conn.className = 'badge ringing';
+    if (reason === 'io server disconnect') {
+      // The server dropped us (token revoked?): try once more, a refusal signs out.
+      sock.connect();
+    }
+  });
+  sock.on('agent:state', (a: AgentView) => {
+    record('agent:state', a);
+    showAgent(a);
+  });
+  sock.on('queue:update', (q: QueueUpdate) => {
+    record('queue:update', q);
+    renderQueue(q);
+  });
+  sock.on('consultation:offer', (o: OfferView) => {
+    record('consultation:offer', o);
+    showOffer(o);
+  });
+  sock.on('consultation:offer-withdrawn', (d: { consultationId: string; reason: string }) => {
+    record('consultation:offer-withdrawn', d);
+    if (parley.offer?.consultationId !== d.consultationId) return;
+    clearOffer();
+    const why = d.reason === 'timeout' ? 'it rang out (you are now offline)' : d.reason === 'hung-up' ? 'the customer hung up' : d.reason;
+    showError(`The call was withdrawn: ${why}.`);
+    if (parley.state === 'offered') setState('ready');
+  });
+  sock.on('consultation:ended', (d: { consultationId: string; status: CallStatus; cause?: string }) => {
+    record('consultation:ended', d);
+    if (parley.offer?.consultationId === d.consultationId) {
+      clearOffer();
+      if (parley.state === 'offered') setState('ready');
+      return;
+    }
+    if (parley.call?.consultationId === d.consultationId && parley.state === 'in-call') {
+      void enterWrapUp(`The customer hung up${d.cause ? ` (${d.cause})` : ''}.`);
+    }
+  });
+}
+
+/** `agent:get`: state, queue, a ringing offer or the current call, after a (re)connect. */
+async function restore(): Promise<void> {
+  const s = socket;
+  if (!s || restoring) return;
+  restoring = true;
+  try {
+    const res = await request<AgentGet>(s, 'agent:get', {});
+    record('agent:get', res);
+    if (res.agent) showAgent(res.agent);
+    if (res.queue) renderQueue(Array.isArray(res.queue) ? { queue: res.queue, availableAgents: -1 } : res.queue);
+    const c = res.consultation ?? undefined;
+    const live = c && (c.status === 'CONNECTING' || c.status === 'IN_PROGRESS');
+    if (c && live) {
+      if (parley.call?.consultationId === c.id && parley.media && !parley.media.closed) {
+        setState('in-call');
+      } else {
+        clearOffer();
+        await enterCall(c, c.roomId);
+      }
+    } else if (res.offer) {
+      showOffer(res.offer);
+    } else if (parley.state === 'in-call' && parley.call) {
+      // The call ended while we were away.
+      await enterWrapUp('The call ended while the console was disconnected.');
+    } else if (c && res.agent?.state === 'after-call-work' && parley.state !== 'wrap-up') {
+      showWrapUpFor(c);
+    } else if (parley.state === 'signed-out' || parley.state === 'offered') {
+      clearOffer();
+      setState('ready');
+    }
+  } catch (err) {
+    fail('agent:get', err);
+    if (parley.state === 'signed-out') setState('ready');
+  } finally {
+    restoring = false;
+  }
+}
+
+// ── agent state and queue ──────────────────────────────────────────────────────────
+
+function showAgent(a: AgentView): void {
+  parley.agent = a;
+  const badge = $('agent-state');
+  badge.textContent = a.state;
+  badge.className = `badge ${a.state}`;
+  badge.dataset.state = a.state;
+  const since = toMs(a.since);
+  $('agent-since').textContent = since ? `since ${new Date(since).toLocaleTimeString()}` : '';
+  for (const id of ['state-available', 'state-acw', 'state-offline']) {
+    const b = button(id);
+    b.classList.toggle('current', b.dataset.state === a.state);
+    // During a call (ringing / busy) the server refuses a state change.
+    b.disabled = a.state === 'busy' || a.state === 'ringing';
+  }
+}
+
+async function setAgentState(state: 'available' | 'after-call-work' | 'offline'): Promise<void> {
+  const { s } = need();
+  if (parley.state === 'in-call') throw new Error('end the call first');
+  const res = await request<{ agent: AgentView }>(s, 'agent:set-state', { state });
+  record('agent:set-state', res);
+  if (res.agent) showAgent(res.agent);
+  if (parley.state === 'wrap-up' && state !== 'after-call-work') {
+    parley.wrapUp = undefined;
+    setState('ready');
+  }
+}
+
+function renderQueue(q: QueueUpdate): void {
+  const list = $('queue');
+  $('queue-count').textContent = String(q.queue.length);
+  $('queue-agents').textContent = q.availableAgents >= 0 ? `${q.availableAgents} agent(s) available` : '';
+  if (q.queue.length === 0) {
+    list.replaceChildren(h('li', { class: 'muted' }, 'Nobody is waiting.'));
+    return;
+  }
+  const now = Date.now();
+  list.replaceChildren(
+    ...q.queue.map((item) => {
+      const since = toMs(item.waitingSince);
+      return h(
+        'li',
+        { dataset: { consultationId: item.consultationId } },
+        h('strong', {}, item.customerName),
+        ' ',
+        h('span', { class: 'muted' }, since ? `waiting ${formatDuration((now - since) / 1000)}` : ''),
+        item.offeredTo ? h('span', { class: 'badge ringing' }, item.offeredTo === me?.user.id ? 'offered to you' : 'ringing') : null,
+        item.inquiry ? h('div', { class: 'muted' }, item.inquiry) : null,
+      );
+    }),
+  );
+}
+
+// ── offers ────────────────────────────────────────────────────────────────────────────
+
+function showOffer(o: OfferView): void {
+  if (parley.state === 'in-call' || parley.state === 'wrap-up') {
+    record('offer-ignored', { consultationId: o.consultationId, state: parley.state });
+    return;
+  }
+  parley.offer = o;
+  $('offer-customer').textContent = o.customer?.name ?? '(no name)';
+  $('offer-phone').textContent = o.customer?.phone ?? '–';
+  $('offer-inquiry').textContent = o.inquiry || '–';
+  $('offer-entry').textContent = entryName(o.entryPoint);
+  button('accept').disabled = false;
+  button('reject').disabled = false;
+  showError('');
+  const expires = toMs(o.expiresAt) ?? Date.now() + 30_000;
+  const tick = (): void => {
+    const left = Math.max(0, Math.ceil((expires - Date.now()) / 1000));
+    $('offer-countdown').textContent = left > 0 ? `· ${left} s` : '· expiring…';
+  };
+  if (offerTimer !== undefined) clearInterval(offerTimer);
+  tick();
+  offerTimer = window.setInterval(tick, 250);
+  setState('offered');
+  beep();
+}
+
+function clearOffer(): void {
+  parley.offer = undefined;
+  if (offerTimer !== undefined) clearInterval(offerTimer);
+  offerTimer = undefined;
+  $('offer').hidden = true;
+}
+
+async function accept(): Promise<void> {
+  const { s } = need();
+  const offer = parley.offer;
+  if (!offer) throw new Error('there is no call to accept');
+  button('reject').disabled = true;
+  let res: { consultation: Consultation; roomId: string };
+  try {
+    res = await request<{ consultation: Consultation; roomId: string }>(s, 'consultation:accept', { consultationId: offer.consultationId });
+  } catch (err) {
+    clearOffer();
+    setState('ready');
+    throw err;
+  }
+  record('consultation:accept', res);
+  clearOffer();
+  void loadHistory();
+  const c = res.consultation;
+  await enterCall(
+    {
+      ...c,
+      customer: c?.customer ?? offer.customer,
+      inquiry: c?.inquiry ?? offer.inquiry ?? null,
+      entryPoint: c?.entryPoint ?? (typeof offer.entryPoint === 'object' ? offer.entryPoint : null),
+    },
+    res.roomId ?? c.roomId,
+    offer,
+  );
+}
+
+async function reject(): Promise<void> {
+  const { s } = need();
+  const offer = parley.offer;
+  if (!offer) return;
+  button('accept').disabled = true;
+  try {
+    const res = await request<{ rejected: boolean }>(s, 'consultation:reject', { consultationId: offer.consultationId });
+    record('consultation:reject', res);
+  } finally {
+    clearOffer();
+    if (parley.state === 'offered') setState('ready');
+  }
+}
+
+// ── the call ──────────────────────────────────────────────────────────────────────────
+
+async function enterCall(c: Consultation, roomId: string, offer?: OfferView): Promise<void> {
+  if (!me) return;
+  await leaveMedia();
+  const call: CallContext = {
+    consultationId: c.id,
+    roomId,
+    customerName: c.customer?.name ?? offer?.customer.name ?? '–',
+    customerPhone: c.customer?.phone ?? offer?.customer.phone ?? '–',
+    inquiry: c.inquiry ?? offer?.inquiry ?? '',
+    entryPoint: entryName(c.entryPoint ?? offer?.entryPoint ?? null),
+    startedAt: toMs(c.connectedAt) ?? toMs(c.answeredAt) ?? Date.now(),
+    onHold: false,
+  };
+  parley.call = call;
+  $('call-customer').textContent = call.customerName;
+  $('call-phone').textContent = call.customerPhone;
+  $('call-inquiry').textContent = call.inquiry || '–';
+  $('call-entry').textContent = call.entryPoint;
+  $('call-status').textContent = c.status ?? 'CONNECTING';
+  $('call-status').className = `badge ${c.status ?? 'CONNECTING'}`;
+  $('hold').textContent = 'Hold';
+  $('hold-note').hidden = true;
+  $('mute').textContent = 'Mute';
+  $('media-status').textContent = 'Joining the voice room…';
+  button('end').disabled = false;
+  if (callTimer !== undefined) clearInterval(callTimer);
+  const tick = (): void => {
+    $('call-timer').textContent = formatDuration((Date.now() - call.startedAt) / 1000);
+  };
+  tick();
+  callTimer = window.setInterval(tick, 1000);
+
+  const video = ($('video') as HTMLInputElement).checked;
+  const media = new CallMedia({
+    roomId,
+    token: me.accessToken,
+    remote: $('remote-media'),
+    local: $('local-media'),
+    video,
+    userId: me.user.name || undefined,
+    onEvent: (event, data) => record(`voice:${event}`, data),
+    onError: (where, msg) => fail(where, msg),
+    onAutoplayBlocked: () => ($('unlock').hidden = false),
+    onRemoteChange: () => updateMediaStatus(),
+    onClosed: (reason) => {
+      if (parley.media !== media) return;
+      fail('voice', reason);
+      $('media-status').textContent = `Media: ${reason}`;
+    },
+  });
+  parley.media = media;
+  try {
+    await media.join();
+    updateMediaStatus();
+  } catch (err) {
+    // Left on purpose while joining (the call ended): not an error.
+    if (parley.media === media) {
+      fail('voice', err);
+      $('media-status').textContent = `Could not join the voice room: ${errText(err)}`;
+    }
+  }
+  // The customer may have hung up while we were joining.
+  if (parley.call === call && parley.state !== 'wrap-up') setState('in-call');
+}
+
+function updateMediaStatus(): void {
+  const media = parley.media;
+  if (!media || !parley.call) return;
+  const hasAudio = [...media.consumers.values()].some((c) => c.kind === 'audio');
+  $('media-status').textContent = media.micError
+    ? `Your microphone is not available (${media.micError}).`
+    : hasAudio
+      ? media.remoteKindPaused('audio')
+        ? 'The customer is muted.'
+        : 'Connected: you hear the customer.'
+      : 'Waiting for the customer to join the audio…';
+  if (hasAudio) {
+    $('call-status').textContent = 'IN_PROGRESS';
+    $('call-status').className = 'badge IN_PROGRESS';
+  }
+}
+
+async function leaveMedia(): Promise<void> {
+  const media = parley.media;
+  parley.media = undefined;
+  $('unlock').hidden = true;
+  if (media) await media.leave().catch((err: unknown) => record('leave-failed', { message: errText(err) }));
+}
+
+async function toggleMute(): Promise<void> {
+  const media = parley.media;
+  if (!media) throw new Error('not in the voice room');
+  const muted = await media.mute();
+  $('mute').textContent = muted ? 'Unmute' : 'Mute';
+  $('mute').classList.toggle('active', muted);
+  record('mute', { muted });
+}
+
+async function toggleHold(): Promise<void> {
+  const { s } = need();
+  const call = parley.call;
+  if (!call) throw new Error('no call to hold');
+  const on = !call.onHold;
+  // Silence our side first so the customer hears nothing from the moment of the click.
+  await parley.media?.setHold(on);
+  try {
+    const res = await request<{ onHold: boolean }>(s, 'consultation:hold', { consultationId: call.consultationId, on });
+    record('consultation:hold', res);
+    call.onHold = typeof res.onHold === 'boolean' ? res.onHold : on;
+  } catch (err) {
+    await parley.media?.setHold(call.onHold);
+    throw err;
+  }
+  if (parley.media && parley.media.onHold !== call.onHold) await parley.media.setHold(call.onHold);
+  $('hold').textContent = call.onHold ? 'Resume' : 'Hold';
+  $('hold').classList.toggle('active', call.onHold);
+  $('hold-note').hidden = !call.onHold;
+}
+
+async function endCall(): Promise<void> {
+  const { s } = need();
+  const call = parley.call;
+  if (!call) throw new Error('no call to end');
+  try {
+    const res = await request<{ consultation: Consultation }>(s, 'consultation:end', { consultationId: call.consultationId });
+    record('consultation:end', res);
+  } catch (err) {
+    // Already over (the customer hung up at the same moment): wrap up anyway.
+    if (!(err instanceof ApiError && (err.code === 'CONFLICT' || err.code === 'NOT_FOUND'))) throw err;
+    record('consultation:end-conflict', { message: err.message });
+  }
+  if (parley.state === 'in-call' || parley.call === call) await enterWrapUp('You ended the call.');
+}
+
+async function enterWrapUp(summary: string): Promise<void> {
+  const call = parley.call;
+  if (!call) return;
+  if (callTimer !== undefined) clearInterval(callTimer);
+  callTimer = undefined;
+  await leaveMedia();
+  parley.wrapUp = { consultationId: call.consultationId, noteSaved: false };
+  $('wrapup-summary').textContent = `${summary} ${call.customerName}, ${formatDuration((Date.now() - call.startedAt) / 1000)}.`;
+  ($('note') as HTMLTextAreaElement).value = '';
+  ($('disposition') as HTMLSelectElement).value = '';
+  $('wrapup-msg').textContent = '';
+  parley.call = undefined;
+  setState('wrap-up');
+  void loadHistory();
+}
+
+/** After a reload in after-call work: wrap up the consultation agent:get returned. */
+function showWrapUpFor(c: Consultation): void {
+  parley.wrapUp = { consultationId: c.id, noteSaved: false };
+  $('wrapup-summary').textContent = `Call with ${c.customer?.name ?? '–'}${c.durationSeconds !== null && c.durationSeconds !== undefined ? `, ${formatDuration(c.durationSeconds)}` : ''}.`;
+  $('wrapup-msg').textContent = '';
+  clearOffer();
+  setState('wrap-up');
+}
+
+/** Posts the wrap-up note; returns false when there was nothing to save. */
+async function saveNote(): Promise<boolean> {
+  const { session: s } = need();
+  const w = parley.wrapUp;
+  if (!w) throw new Error('no call to wrap up');
+  const note = ($('note') as HTMLTextAreaElement).value.trim();
+  const disposition = ($('disposition') as HTMLSelectElement).value as Disposition | '';
+  if (!note && !disposition) return false;
+  const body: { body: string; disposition?: Disposition } = { body: note || `(${disposition})` };
+  if (disposition) body.disposition = disposition;
+  const res = await api<{ note: Note }>('POST', `/api/v1/consultations/${encodeURIComponent(w.consultationId)}/notes`, { body, token: s.accessToken });
+  record('note-saved', res);
+  w.noteSaved = true;
+  ($('note') as HTMLTextAreaElement).value = '';
+  $('wrapup-msg').textContent = `Note saved at ${new Date().toLocaleTimeString()}.`;
+  void loadHistory();
+  return true;
+}
+
+async function saveAndAvailable(): Promise<void> {
+  const w = parley.wrapUp;
+  if (!w) throw new Error('no call to wrap up');
+  await saveNote();
+  await setAgentState('available');
+  parley.wrapUp = undefined;
+  setState('ready');
+}
+
+// ── history ───────────────────────────────────────────────────────────────────────────
+
+let historySeq = 0;
+
+async function loadHistory(): Promise<void> {
+  if (!me) return;
+  const seq = ++historySeq;
+  try {
+    const res = await api<{ consultations: Consultation[]; total: number }>('GET', '/api/v1/consultations?limit=20', { token: me.accessToken });
+    if (seq !== historySeq) return;
+    renderHistory(res.consultations ?? []);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) return signedOut('Your session expired; please sign in again.');
+    $('history').replaceChildren(h('tr', {}, h('td', { colspan: 5, class: 'error' }, `Could not load the history: ${errText(err)}`)));
+  }
+}
+
+function renderHistory(rows: Consultation[]): void {
+  const tbody = $('history');
+  if (rows.length === 0) {
+    tbody.replaceChildren(h('tr', {}, h('td', { colspan: 5, class: 'muted' }, 'No calls yet.')));
+    return;
+  }
+  tbody.replaceChildren(
+    ...rows.map((c) => {
+      const tr = h(
+        'tr',
+        { class: 'row-link', dataset: { consultationId: c.id }, title: 'Show notes and timeline' },
+        h('td', {}, timeText(c.createdAt)),
+        h('td', {}, c.customer?.name ?? '–', h('div', { class: 'muted' }, c.customer?.phone ?? '')),
+        h('td', {}, h('span', { class: `badge ${c.status}` }, c.status)),
+        h('td', {}, c.durationSeconds !== null && c.durationSeconds !== undefined ? formatDuration(c.durationSeconds) : '–'),
+        h('td', {}, c.disposition ? h('span', { class: 'badge' }, c.disposition) : h('span', { class: 'muted' }, 'show')),
+      );
+      tr.addEventListener('click', () => void toggleDetail(tr, c.id));
+      return tr;
+    }),
+  );
+}
+
+async function toggleDetail(tr: HTMLTableRowElement, id: string): Promise<void> {
+  const next = tr.nextElementSibling;
+  if (next instanceof HTMLTableRowElement && next.dataset.detailFor === id) {
+    next.remove();
+    return;
+  }
+  const cell = h('td', { colspan: 5, class: 'detail-cell' }, h('span', { class: 'muted' }, 'Loading…'));
+  const row = h('tr', { dataset: { detailFor: id } }, cell);
+  tr.after(row);
+  if (!me) return;
+  try {
+    const { consultation: d } = await api<{ consultation: ConsultationDetail }>('GET', `/api/v1/consultations/${encodeURIComponent(id)}`, { token: me.accessToken });
+    cell.replaceChildren(renderDetail(d));
+  } catch (err) {
+    cell.replaceChildren(h('span', { class: 'error' }, `Could not load the call: ${errText(err)}`));
+  }
+}
+
+function renderDetail(d: ConsultationDetail): HTMLElement {
+  const notes = d.notes ?? [];
+  const timeline = [
+    ...(d.transitions ?? []).map((t) => ({ at: t.at, text: `${t.from ?? '∅'} → ${t.to}${t.cause ? ` (${t.cause})` : ''}` })),
+    ...(d.events ?? []).map((e) => ({ at: e.at, text: `${e.type}${e.detail && typeof e.detail === 'object' && Object.keys(e.detail).length ? ` ${JSON.stringify(e.detail)}` : ''}` })),
+  ].sort((a, b) => (toMs(a.at) ?? 0) - (toMs(b.at) ?? 0));
+  return h(
+    'div',
+    { class: 'detail' },
+    h(
+      'dl',
+      { class: 'kv' },
+      h('dt', {}, 'Inquiry'),
+      h('dd', {}, d.inquiry || '–'),
+      h('dt', {}, 'Entry point'),
+      h('dd', {}, entryName(d.entryPoint)),
+      h('dt', {}, 'Waited'),
+      h('dd', {}, d.waitSeconds !== null && d.waitSeconds !== undefined ? formatDuration(d.waitSeconds) : '–'),
+      h('dt', {}, 'Outcome'),
+      h('dd', {}, `${d.status}${d.failureCause ? ` (${d.failureCause})` : ''}`),
+    ),
+    h('strong', {}, 'Notes'),
+    notes.length
+      ? h('ul', { class: 'notes' }, ...notes.map((n) => h('li', {}, h('span', { class: 'muted' }, `${timeText(n.createdAt)} · ${n.authorName}${n.disposition ? ` · ${n.disposition}` : ''}: `), n.body)))
+      : h('div', { class: 'muted' }, 'No notes.'),
+    h('strong', {}, 'Timeline'),
+    timeline.length ? h('ol', { class: 'timeline' }, ...timeline.map((t) => h('li', {}, h('span', { class: 'muted' }, timeText(t.at)), ' ', t.text))) : h('div', { class: 'muted' }, '–'),
+  );
+}
+
+// ── wiring ────────────────────────────────────────────────────────────────────────────
+
+$('signin-form').addEventListener('submit', (ev) => void doSignIn(ev));
+guarded('signout', 'sign out', doSignOut);
+guarded('state-available', 'state', () => setAgentState('available'));
+guarded('state-acw', 'state', () => setAgentState('after-call-work'));
+guarded('state-offline', 'state', () => setAgentState('offline'));
+guarded('accept', 'accept', accept);
+guarded('reject', 'reject', reject);
+guarded('mute', 'mute', toggleMute);
+guarded('hold', 'hold', toggleHold);
+guarded('end', 'end', endCall);
+guarded('save-note', 'note', async () => {
+  if (!(await saveNote())) $('wrapup-msg').textContent = 'Write a note or choose a disposition first.';
+});
+guarded('save-available', 'wrap-up', saveAndAvailable);
+guarded('history-refresh', 'history', loadHistory);
+$('unlock').addEventListener('click', () => {
+  parley.media?.unlockAudio();
+  $('unlock').hidden = true;
+});
+window.addEventListener('error', (e) => parley.errors.push(`page: ${e.message}`));
+window.addEventListener('unhandledrejection', (e) => parley.errors.push(`page: ${errText(e.reason)}`));
+window.addEventListener('pagehide', () => void parley.media?.leave());
+
+document.body.dataset.state = parley.state;
+const saved = session.load(SESSION_KEY);
+if (saved?.accessToken && saved.user) start(saved);
+else setState('signed-out');

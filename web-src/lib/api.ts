@@ -1,0 +1,114 @@
+/**
+ * What every Parley page needs to talk to the server: REST calls in Parley's error shape,
+ * the signed-in session kept per tab, Socket.IO requests with acknowledgements, and a
+ * small DOM builder. Bundled into each page by esbuild (`npm run build:web`).
+ */
+import { io, type Socket } from 'socket.io-client';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/** JSON REST call; throws ApiError with the server's code and message on 4xx/5xx. */
+export async function api<T>(method: string, path: string, options: { body?: unknown; token?: string } = {}): Promise<T> {
+  const headers: Record<string, string> = {};
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  const res = await fetch(path, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
+  const text = await res.text();
+  let json: unknown = undefined;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  if (!res.ok) {
+    const err = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
+    throw new ApiError(res.status, err?.code ?? `HTTP_${res.status}`, err?.message ?? (text.slice(0, 200) || res.statusText));
+  }
+  return json as T;
+}
+
+/** Fetches a binary resource (e.g. a QR PNG) with the bearer token; returns an object URL. */
+export async function blobUrl(path: string, token: string): Promise<string> {
+  const res = await fetch(path, { headers: { authorization: `Bearer ${token}` } });
+  if (!res.ok) throw new ApiError(res.status, `HTTP_${res.status}`, `could not load ${path}`);
+  return URL.createObjectURL(await res.blob());
+}
+
+export interface SignedIn {
+  accessToken: string;
+  user: { id: string; email: string; name: string; role: 'customer' | 'agent' | 'admin' };
+}
+
+/** The signed-in session of this tab (sessionStorage: two tabs can be two people). */
+export const session = {
+  load(key: string): SignedIn | undefined {
+    const raw = sessionStorage.getItem(key);
+    if (!raw) return undefined;
+    try {
+      return JSON.parse(raw) as SignedIn;
+    } catch {
+      return undefined;
+    }
+  },
+  save(key: string, value: SignedIn): void {
+    sessionStorage.setItem(key, JSON.stringify(value));
+  },
+  clear(key: string): void {
+    sessionStorage.removeItem(key);
+  },
+};
+
+export async function signIn(email: string, password: string): Promise<SignedIn> {
+  return api<SignedIn>('POST', '/api/v1/auth/signin', { body: { email, password } });
+}
+
+export function connect(namespace: string, token: string): Socket {
+  return io(namespace, { transports: ['websocket'], auth: { token } });
+}
+
+/** Emits with an acknowledgement; rejects with ApiError when the ack carries `{error}`. */
+export async function request<T>(socket: Socket, event: string, data: unknown = {}): Promise<T> {
+  const res = (await socket.timeout(10_000).emitWithAck(event, data)) as { error?: { code: string; message: string } } & T;
+  if (res && typeof res === 'object' && 'error' in res && res.error) throw new ApiError(0, res.error.code, res.error.message);
+  return res;
+}
+
+type Child = Node | string | number | null | undefined | false;
+
+/** h('button', {class: 'primary', onclick: fn}, 'Call') — a DOM element; strings become text nodes. */
+export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, unknown> = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v as EventListener);
+    else if (k === 'dataset' && typeof v === 'object') Object.assign(el.dataset, v);
+    else if (v === true) el.setAttribute(k, '');
+    else el.setAttribute(k, String(v));
+  }
+  for (const c of children) if (c !== null && c !== undefined && c !== false) el.append(typeof c === 'number' ? String(c) : c);
+  return el;
+}
+
+export function $(id: string): HTMLElement {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`#${id} is missing from the page`);
+  return el;
+}
+
+/** "3:07" / "1:02:03" */
+export function formatDuration(totalSeconds: number): string {
+  const s = Math.max(0, Math.floor(totalSeconds));
+  const hh = Math.floor(s / 3600);
+  const mm = Math.floor((s % 3600) / 60);
+  const ss = String(s % 60).padStart(2, '0');
+  return hh > 0 ? `${hh}:${String(mm).padStart(2, '0')}:${ss}` : `${mm}:${ss}`;
+}

@@ -26,7 +26,7 @@ import { TokenService } from './auth/tokens.js';
 import type { Config } from './config/config.js';
 import { RoomDirectory } from './domain/roomDirectory.js';
 import { AuthHooks } from './http/authHooks.js';
-import { errorReply, installErrorHandling } from './http/errorHandling.js';
+import { installErrorHandling, rateLimitedReply } from './http/errorHandling.js';
 import { authRoutes } from './http/routes/authRoutes.js';
 import { callConfigRoutes } from './http/routes/callConfigRoutes.js';
 import { callRoutes } from './http/routes/callRoutes.js';
@@ -158,7 +158,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
   await http.register(rateLimit, {
     max: config.rateLimit.max,
     timeWindow: config.rateLimit.windowMs,
-    errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, ...errorReply('RATE_LIMITED', `rate limit exceeded: ${ctx.max} requests per ${ctx.after}; retry later`) }),
+    errorResponseBuilder: rateLimitedReply,
   });
   await http.register(swagger, {
     openapi: {
@@ -199,7 +199,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
   await http.register(callConfigRoutes({ ice, auth: authHooks }), { prefix: '/api/v1/calls' });
   await http.register(callRoutes({ calls }), { prefix: '/api/v1/calls' });
   await http.register(entryPointRoutes({ consultations, auth: authHooks }), { prefix: '/api/v1' });
-  await http.register(consultationRoutes({ consultations, auth: authHooks }), { prefix: '/api/v1/consultations' });
+  await http.register(consultationRoutes({ consultations, auth: authHooks, startsPerMinute: config.consult.startsPerMinute }), { prefix: '/api/v1/consultations' });
   await http.register(webhookRoutes({ webhooks, auth: authHooks }), { prefix: '/api/v1/webhooks' });
   await http.register(fastifyStatic, { root: webRoot, prefix: '/', index: ['index.html'] });
 

@@ -118,6 +118,78 @@ describe('QR entry points and the landing API', () => {
   });
 });
 
+describe('starting consultations is rate-limited per client address', () => {
+  test('past CONSULT_STARTS_PER_MINUTE the landing API answers 429 with a retry time', async () => {
+    const srv = await startParley({ CONSULT_STARTS_PER_MINUTE: '2' });
+    try {
+      const admin = await firstAdmin(srv.url);
+      const ep = await createEntryPoint(srv.url, admin);
+      await callFrom(srv.url, ep.entryToken, 'One');
+      await callFrom(srv.url, ep.entryToken, 'Two');
+      const third = await request(`${srv.url}/api/v1/consultations`, { body: { entryToken: ep.entryToken, name: 'Three', phone: '01012345678', recordingConsent: true } });
+      assert.equal(third.status, 429, JSON.stringify(third.body));
+      assert.equal(third.body.error.code, 'RATE_LIMITED');
+      assert.ok(Number(third.headers.get('retry-after')) > 0);
+      // Staff routes are not affected by the customers' limit.
+      assert.equal((await request(`${srv.url}/api/v1/consultations`, { token: admin.token })).body.total, 2);
+    } finally {
+      await srv.close();
+    }
+  });
+});
+
+describe('bad input on /consult and /admin', () => {
+  test('every event refuses malformed payloads with a clear code, and the console keeps working', async () => {
+    const srv = await startParley();
+    try {
+      const admin = await firstAdmin(srv.url);
+      const agent = await createAgent(srv.url, admin, 'Hal Agent');
+      const ep = await createEntryPoint(srv.url, admin);
+      const started = await callFrom(srv.url, ep.entryToken, 'Ivy');
+      const console_ = await RecordingSocket.open(srv.url, '/consult', agent.token);
+      const customer = await RecordingSocket.open(srv.url, '/consult', started.customerToken);
+      const board = await RecordingSocket.open(srv.url, '/admin', admin.token);
+      const shapeless: unknown[] = [null, 'text', 42, [1]];
+      const rows: Array<[RecordingSocket, string, unknown, string]> = [
+        ...shapeless.map((p): [RecordingSocket, string, unknown, string] => [console_, 'agent:set-state', p, 'INVALID_PAYLOAD']),
+        [console_, 'agent:set-state', { state: 'busy' }, 'INVALID_PAYLOAD'],
+        [console_, 'agent:set-state', { state: 'ringing' }, 'INVALID_PAYLOAD'],
+        ...shapeless.map((p): [RecordingSocket, string, unknown, string] => [console_, 'consultation:accept', p, 'INVALID_PAYLOAD']),
+        [console_, 'consultation:accept', { consultationId: 'x'.repeat(5000) }, 'INVALID_PAYLOAD'],
+        [console_, 'consultation:accept', { consultationId: started.consultation.id }, 'CONFLICT'],
+        [console_, 'consultation:reject', { consultationId: started.consultation.id }, 'CONFLICT'],
+        [console_, 'consultation:hold', { consultationId: started.consultation.id, on: 'yes' }, 'INVALID_PAYLOAD'],
+        [console_, 'consultation:hold', { consultationId: started.consultation.id, on: true }, 'FORBIDDEN'],
+        [console_, 'consultation:end', { consultationId: '00000000-0000-4000-8000-000000000000' }, 'NOT_FOUND'],
+        [console_, 'consultation:hang-up', {}, 'FORBIDDEN'],
+        [console_, 'no-such-event', {}, 'INVALID_PAYLOAD'],
+        [customer, 'consultation:accept', { consultationId: started.consultation.id }, 'FORBIDDEN'],
+        [customer, 'agent:get', {}, 'FORBIDDEN'],
+        [customer, 'consultation:hang-up', 'please', 'INVALID_PAYLOAD'],
+        [board, 'board:get', 'all', 'INVALID_PAYLOAD'],
+      ];
+      for (const [socket, event, payload, code] of rows) {
+        const res = await socket.request(event, payload);
+        assert.equal(res?.error?.code, code, `${event} ${JSON.stringify(payload)?.slice(0, 60)} → ${JSON.stringify(res)?.slice(0, 200)}`);
+        assert.ok(res.error.message.length > 5);
+      }
+      // Agents without a token, customers with someone else's room token and customers with a
+      // seed 004 token for another room are refused at the handshake.
+      await assert.rejects(RecordingSocket.open(srv.url, '/consult', ''), /token/);
+      await assert.rejects(connect(`${srv.url}/consult`), /customer token of a consultation/);
+      const other = await request(`${srv.url}/token`, { body: { roomName: 'lobby', participantName: 'eve' } });
+      await assert.rejects(RecordingSocket.open(srv.url, '/consult', other.body.token), /consultation/);
+      // Still serving: the agent goes available and gets the call.
+      await console_.request('agent:set-state', { state: 'available' });
+      await console_.waitFor('consultation:offer', (o: { consultationId: string }) => o.consultationId === started.consultation.id);
+      assert.equal((await board.request('board:get')).queue.length, 1);
+      for (const s of [console_, customer, board]) s.close();
+    } finally {
+      await srv.close();
+    }
+  });
+});
+
 describe('routing through the real API: three agents, five customers', () => {
   let srv: RunningParley;
   before(async () => {

@@ -103,6 +103,8 @@ const envSchema = z
     CONSULT_AGENT_GRACE_MS: positiveInt.default(5_000),
     /** Grace after a customer's page disconnects (closed, lost network) before their call is hung up; a reload within it resumes. */
     CONSULT_CUSTOMER_GRACE_MS: positiveInt.default(30_000),
+    /** Consultations one client address may start per minute (a QR code is public; this keeps one sender from flooding the queue). */
+    CONSULT_STARTS_PER_MINUTE: positiveInt.default(10),
     /** Handle time assumed for the estimated wait until calls have been measured. */
     CONSULT_DEFAULT_HANDLE_TIME_MS: positiveInt.default(180_000),
 
@@ -160,7 +162,7 @@ export interface Config {
   defaultPhoneRegion: CountryCode;
   shutdownTimeoutMs: number;
   publicUrl?: string;
-  consult: { offerTimeoutMs: number; agentGraceMs: number; customerGraceMs: number; defaultHandleTimeMs: number };
+  consult: { offerTimeoutMs: number; agentGraceMs: number; customerGraceMs: number; startsPerMinute: number; defaultHandleTimeMs: number };
   webhooks: { maxAttempts: number; retryBaseMs: number; timeoutMs: number };
 }
 
@@ -223,7 +225,7 @@ export function loadConfig(source: NodeJS.ProcessEnv, randomSecret: () => string
     defaultPhoneRegion: env.DEFAULT_PHONE_REGION as CountryCode,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     publicUrl: env.PUBLIC_URL?.replace(/\/+$/, ''),
-    consult: { offerTimeoutMs: env.CONSULT_OFFER_TIMEOUT_MS, agentGraceMs: env.CONSULT_AGENT_GRACE_MS, customerGraceMs: env.CONSULT_CUSTOMER_GRACE_MS, defaultHandleTimeMs: env.CONSULT_DEFAULT_HANDLE_TIME_MS },
+    consult: { offerTimeoutMs: env.CONSULT_OFFER_TIMEOUT_MS, agentGraceMs: env.CONSULT_AGENT_GRACE_MS, customerGraceMs: env.CONSULT_CUSTOMER_GRACE_MS, startsPerMinute: env.CONSULT_STARTS_PER_MINUTE, defaultHandleTimeMs: env.CONSULT_DEFAULT_HANDLE_TIME_MS },
     webhooks: { maxAttempts: env.WEBHOOK_MAX_ATTEMPTS, retryBaseMs: env.WEBHOOK_RETRY_BASE_MS, timeoutMs: env.WEBHOOK_TIMEOUT_MS },
   };
 }

@@ -12,6 +12,14 @@ export function errorReply(code: ErrorCode, message: string, details?: Record<st
   return { success: false as const, error: { ...(details ?? {}), code, message } };
 }
 
+/**
+ * @fastify/rate-limit's errorResponseBuilder (global and per-route limits). The plugin throws
+ * what this returns, so it is a ParleyError: the error handler answers it like any other.
+ */
+export function rateLimitedReply(_req: unknown, ctx: { max: number; after: string }): ParleyError {
+  return new ParleyError('RATE_LIMITED', `rate limit exceeded: ${ctx.max} requests per ${ctx.after}; retry later`);
+}
+
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | ParleyError | Error, request, reply) => {
     if (err instanceof ParleyError) return reply.status(err.status).send(errorReply(err.code, err.message, err.details));

@@ -8,11 +8,14 @@ import { callStatuses } from '../../domain/calls/callStatus.js';
 import type { ConsultationService } from '../../domain/consultations/consultationService.js';
 import { dispositions, noteView } from '../../domain/consultations/consultationView.js';
 import { identityOf, type AuthHooks } from '../authHooks.js';
+import { rateLimitedReply } from '../errorHandling.js';
 import { bearerSecurity, errorBody } from './schemas.js';
 
 export interface ConsultationRoutesDeps {
   consultations: ConsultationService;
   auth: AuthHooks;
+  /** Consultations one client address may start per minute. */
+  startsPerMinute: number;
 }
 
 const consultationBody = z.object({
@@ -48,7 +51,7 @@ const idParams = z.object({ id: z.uuid('must be a consultation id (UUID)') });
 const isoDate = z.iso.datetime({ offset: true, error: 'must be an ISO date-time such as 2026-11-25T00:00:00Z' }).transform((s) => new Date(s));
 
 export const consultationRoutes =
-  ({ consultations, auth }: ConsultationRoutesDeps): FastifyPluginAsyncZod =>
+  ({ consultations, auth, startsPerMinute }: ConsultationRoutesDeps): FastifyPluginAsyncZod =>
   async (app) => {
     const tags = ['consultations'];
     const staff = { tags, security: bearerSecurity };
@@ -56,6 +59,7 @@ export const consultationRoutes =
     app.post(
       '/',
       {
+        config: { rateLimit: { max: startsPerMinute, timeWindow: 60_000, errorResponseBuilder: rateLimitedReply } },
         schema: {
           tags,
           summary: 'Start a consultation from a QR entry (no sign-in; the entry token is the ticket)',
@@ -66,7 +70,7 @@ export const consultationRoutes =
             inquiry: z.string().trim().max(2000).default(''),
             recordingConsent: z.literal(true, { error: 'you must agree to recording before calling' }),
           }),
-          response: { 201: z.object({ consultation: consultationBody, customerToken: z.string(), roomId: z.string() }), 400: errorBody, 401: errorBody, 404: errorBody },
+          response: { 201: z.object({ consultation: consultationBody, customerToken: z.string(), roomId: z.string() }), 400: errorBody, 401: errorBody, 404: errorBody, 429: errorBody },
         },
       },
       async (req, reply) => reply.status(201).send(await consultations.start(req.body)),

@@ -9,34 +9,10 @@ import { $, api, ApiError, blobUrl, connect, formatDuration, h, request, session
 // ---------------------------------------------------------------------------------------------
 // Types (docs/consultations.md, docs/webhooks.md, src/http/routes/userRoutes.ts)
 
-type AgentState = 'available' | 'ringing' | 'busy' | 'after-call-work' | 'offline';
-type CallStatus = 'INITIATING' | 'RINGING' | 'CONNECTING' | 'IN_PROGRESS' | 'ENDED' | 'FAILED';
+import type { Board, CallStatus, ConsultationDetailView as ConsultationDetail, ConsultationView as Consultation } from '../src/domain/consultations/consultationView.js';
 
-interface BoardAgent {
-  id: string;
-  name: string;
-  email: string;
-  accountStatus: string;
-  state: AgentState;
-  since: string | null;
-  consultationId?: string | null;
-}
-
-interface BoardLive {
-  id: string;
-  status: CallStatus;
-  customerName: string | null;
-  agent: { id: string; name: string } | null;
-  createdAt: string;
-  connectedAt: string | null;
-}
-
-export interface Board {
-  at: string;
-  agents: BoardAgent[];
-  live: BoardLive[];
-  queue: { length: number; longestWaitSeconds: number };
-}
+type BoardAgent = Board['agents'][number];
+type BoardLive = Board['live'][number];
 
 interface User {
   id: string;
@@ -58,33 +34,6 @@ interface EntryPoint {
   url: string;
   qrPngUrl: string;
   qrSvgUrl: string;
-}
-
-interface Consultation {
-  id: string;
-  status: CallStatus;
-  channel: string;
-  customer: { name: string | null; phone: string };
-  inquiry: string | null;
-  recordingConsent: boolean;
-  entryPoint: { id: string; name: string } | null;
-  agent: { id: string; name: string } | null;
-  roomId: string | null;
-  disposition: string | null;
-  failureCause: string | null;
-  createdAt: string;
-  answeredAt: string | null;
-  connectedAt: string | null;
-  endedAt: string | null;
-  waitSeconds: number | null;
-  durationSeconds: number | null;
-}
-
-interface ConsultationDetail extends Consultation {
-  transitions: Array<{ from: string | null; to: string; cause: string | null; at: string }>;
-  events: Array<{ type: string; actorId: string | null; detail: unknown; at: string }>;
-  participants: Array<{ role: string; userId: string | null; name: string; joinedAt: string; leftAt: string | null }>;
-  notes: Array<{ id: string; authorId: string; authorName: string | null; body: string; disposition: string | null; createdAt: string }>;
 }
 
 interface Webhook {

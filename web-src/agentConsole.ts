@@ -12,79 +12,26 @@ import { $, api, ApiError, connect, formatDuration, h, request, session, signIn,
 import { CallMedia, type PeerConnectionView } from './lib/callMedia.js';
 
 export type ConsoleState = 'signed-out' | 'ready' | 'offered' | 'in-call' | 'wrap-up';
-export type AgentPresence = 'available' | 'ringing' | 'busy' | 'after-call-work' | 'offline';
-export type Disposition = 'resolved' | 'follow-up' | 'escalated' | 'no-resolution' | 'other';
-type CallStatus = 'INITIATING' | 'RINGING' | 'CONNECTING' | 'IN_PROGRESS' | 'ENDED' | 'FAILED';
+import type {
+  AgentState as AgentPresence,
+  AgentView,
+  CallStatus,
+  ConsultationDetailView as ConsultationDetail,
+  ConsultationView as Consultation,
+  Disposition,
+  NoteView as Note,
+  OfferView,
+  QueueView as QueueUpdate,
+} from '../src/domain/consultations/consultationView.js';
 
-export interface AgentView {
-  agentId: string;
-  name: string;
-  state: AgentPresence;
-  since: string | number;
-  consultationId?: string;
-}
+type QueueItem = QueueUpdate['queue'][number];
 
-interface QueueItem {
-  consultationId: string;
-  customerName: string;
-  inquiry?: string | null;
-  waitingSince: string | number;
-  offeredTo?: string | null;
-}
-
-interface QueueUpdate {
-  queue: QueueItem[];
-  availableAgents: number;
-}
-
-export interface OfferView {
-  consultationId: string;
-  customer: { name: string; phone: string };
-  inquiry?: string | null;
-  entryPoint?: { id: string; name: string } | string | null;
-  expiresAt: string | number;
-}
-
-interface Consultation {
-  id: string;
-  status: CallStatus;
-  channel?: string;
-  customer: { name: string; phone: string };
-  inquiry: string | null;
-  entryPoint: { id: string; name: string } | null;
-  agent: { id: string; name: string } | null;
-  roomId: string;
-  disposition: string | null;
-  failureCause: string | null;
-  createdAt: string;
-  answeredAt: string | null;
-  connectedAt: string | null;
-  endedAt: string | null;
-  waitSeconds: number | null;
-  durationSeconds: number | null;
-}
-
-interface Note {
-  id: string;
-  authorId: string;
-  authorName: string;
-  body: string;
-  disposition: string | null;
-  createdAt: string;
-}
-
-interface ConsultationDetail extends Consultation {
-  transitions: Array<{ from: string | null; to: string; cause: string | null; at: string }>;
-  events: Array<{ type: string; actorId: string | null; detail: unknown; at: string }>;
-  participants: Array<{ role: string; userId: string | null; name: string | null; joinedAt: string; leftAt: string | null }>;
-  notes: Note[];
-}
-
+/** The `agent:get` answer (docs/consultations.md). */
 interface AgentGet {
   agent: AgentView;
-  queue?: QueueItem[] | QueueUpdate;
-  offer?: OfferView | null;
-  consultation?: Consultation | null;
+  queue: QueueUpdate;
+  offer?: OfferView;
+  consultation?: ConsultationDetail;
 }
 
 /** The call this console is on (or just finished). */
@@ -388,10 +335,10 @@ async function restore(): Promise<void> {
     const res = await request<AgentGet>(s, 'agent:get', {});
     record('agent:get', res);
     if (res.agent) showAgent(res.agent);
-    if (res.queue) renderQueue(Array.isArray(res.queue) ? { queue: res.queue, availableAgents: -1 } : res.queue);
+    renderQueue(res.queue);
     const c = res.consultation ?? undefined;
     const live = c && (c.status === 'CONNECTING' || c.status === 'IN_PROGRESS');
-    if (c && live) {
+    if (c && live && c.roomId) {
       if (parley.call?.consultationId === c.id && parley.media && !parley.media.closed) {
         setState('in-call');
       } else {
@@ -522,17 +469,7 @@ async function accept(): Promise<void> {
   record('consultation:accept', res);
   clearOffer();
   void loadHistory();
-  const c = res.consultation;
-  await enterCall(
-    {
-      ...c,
-      customer: c?.customer ?? offer.customer,
-      inquiry: c?.inquiry ?? offer.inquiry ?? null,
-      entryPoint: c?.entryPoint ?? (typeof offer.entryPoint === 'object' ? offer.entryPoint : null),
-    },
-    res.roomId ?? c.roomId,
-    offer,
-  );
+  await enterCall(res.consultation, res.roomId, offer);
 }
 
 async function reject(): Promise<void> {
@@ -557,10 +494,10 @@ async function enterCall(c: Consultation, roomId: string, offer?: OfferView): Pr
   const call: CallContext = {
     consultationId: c.id,
     roomId,
-    customerName: c.customer?.name ?? offer?.customer.name ?? '–',
-    customerPhone: c.customer?.phone ?? offer?.customer.phone ?? '–',
+    customerName: c.customer.name ?? offer?.customer.name ?? '–',
+    customerPhone: c.customer.phone,
     inquiry: c.inquiry ?? offer?.inquiry ?? '',
-    entryPoint: entryName(c.entryPoint ?? offer?.entryPoint ?? null),
+    entryPoint: c.entryPoint?.name ?? offer?.entryPoint ?? '–',
     startedAt: toMs(c.connectedAt) ?? toMs(c.answeredAt) ?? Date.now(),
     onHold: false,
   };
@@ -569,8 +506,8 @@ async function enterCall(c: Consultation, roomId: string, offer?: OfferView): Pr
   $('call-phone').textContent = call.customerPhone;
   $('call-inquiry').textContent = call.inquiry || '–';
   $('call-entry').textContent = call.entryPoint;
-  $('call-status').textContent = c.status ?? 'CONNECTING';
-  $('call-status').className = `badge ${c.status ?? 'CONNECTING'}`;
+  $('call-status').textContent = c.status;
+  $('call-status').className = `badge ${c.status}`;
   $('hold').textContent = 'Hold';
   $('hold-note').hidden = true;
   $('mute').textContent = 'Mute';

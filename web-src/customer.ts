@@ -12,33 +12,17 @@ import { CallMedia, type PeerConnectionView } from './lib/callMedia.js';
 
 export type CustomerState = 'landing' | 'invalid-entry' | 'form' | 'queued' | 'connecting' | 'in-call' | 'ended';
 
-type CallStatus = 'INITIATING' | 'RINGING' | 'CONNECTING' | 'IN_PROGRESS' | 'ENDED' | 'FAILED';
+import type { CallStatus, ConsultationView, CustomerStatus as StatusEvent } from '../src/domain/consultations/consultationView.js';
 
 interface EntryInfo {
   entryPoint: { id: string; name: string };
   expiresAt: string;
 }
 
-interface ConsultationView {
-  id: string;
-  status: CallStatus;
-  roomId: string;
-  failureCause?: string | null;
-}
-
 interface CreateAnswer {
   consultation: ConsultationView;
   customerToken: string;
   roomId: string;
-}
-
-interface StatusEvent {
-  consultationId: string;
-  status: CallStatus;
-  position?: number;
-  estimatedWaitSeconds?: number;
-  agentName?: string;
-  onHold?: boolean;
 }
 
 interface EndedEvent {

@@ -21,46 +21,19 @@ import type { EntryPoint, EntryPointRepository } from '../../storage/entryPointR
 import type { UserRepository } from '../../storage/userRepository.js';
 import type { CallService } from '../calls/callService.js';
 import { isLive, type CallStatus } from '../calls/callStatus.js';
-import type { AgentSnapshot, AgentState, ConsultationQueue, WithdrawReason } from '../routing/consultationQueue.js';
-import { consultationView, detailView, type ConsultationDetailView, type ConsultationView, type Disposition } from './consultationView.js';
-
-export interface CustomerStatus {
-  consultationId: string;
-  status: CallStatus;
-  position?: number;
-  estimatedWaitSeconds?: number;
-  agentName?: string;
-  onHold: boolean;
-}
-
-export interface AgentView {
-  agentId: string;
-  name: string;
-  state: AgentState;
-  since: string;
-  consultationId?: string;
-}
-
-export interface OfferView {
-  consultationId: string;
-  agentId: string;
-  customer: { name: string; phone: string };
-  inquiry: string;
-  entryPoint: string;
-  expiresAt: string;
-}
-
-export interface QueueView {
-  queue: Array<{ consultationId: string; customerName: string; inquiry: string; waitingSince: string; offeredTo?: string }>;
-  availableAgents: number;
-}
-
-export interface Board {
-  at: string;
-  agents: Array<{ id: string; name: string; email: string; accountStatus: string; state: AgentState; since: string | null; consultationId?: string }>;
-  live: Array<{ id: string; status: CallStatus; customerName: string | null; agent: { id: string; name: string } | null; createdAt: string; connectedAt: string | null }>;
-  queue: { length: number; longestWaitSeconds: number };
-}
+import type { AgentSnapshot, ConsultationQueue, WithdrawReason } from '../routing/consultationQueue.js';
+import {
+  consultationView,
+  detailView,
+  type AgentView,
+  type Board,
+  type ConsultationDetailView,
+  type ConsultationView,
+  type CustomerStatus,
+  type Disposition,
+  type OfferView,
+  type QueueView,
+} from './consultationView.js';
 
 export interface ConsultationEvents {
   'customer-status': [CustomerStatus];

@@ -1,16 +1,58 @@
 /**
- * The JSON shapes of a consultation that REST, sockets and webhooks all hand out (see
- * docs/consultations.md). One place, so the admin page, the agent console and integrators
- * see the same fields.
+ * The JSON shapes of consultations that REST and sockets hand out (see docs/consultations.md).
+ * One place, so the admin page, the agent console, the customer page (web-src/ imports these
+ * types) and integrators see the same fields.
  */
 import type { CallRecord } from '../../storage/callRepository.js';
 import type { CallEvent, CallNote, CallParticipant } from '../../storage/consultationRepository.js';
 import type { CallTransition } from '../../storage/callRepository.js';
 import type { EntryPoint } from '../../storage/entryPointRepository.js';
 import type { CallStatus } from '../calls/callStatus.js';
+import type { AgentState } from '../routing/consultationQueue.js';
+
+export type { AgentState, CallStatus };
 
 export const dispositions = ['resolved', 'follow-up', 'escalated', 'no-resolution', 'other'] as const;
 export type Disposition = (typeof dispositions)[number];
+
+/** `consultation:status` to the customer's page. */
+export interface CustomerStatus {
+  consultationId: string;
+  status: CallStatus;
+  position?: number;
+  estimatedWaitSeconds?: number;
+  agentName?: string;
+  onHold: boolean;
+}
+
+export interface AgentView {
+  agentId: string;
+  name: string;
+  state: AgentState;
+  since: string;
+  consultationId?: string;
+}
+
+export interface OfferView {
+  consultationId: string;
+  agentId: string;
+  customer: { name: string; phone: string };
+  inquiry: string;
+  entryPoint: string;
+  expiresAt: string;
+}
+
+export interface QueueView {
+  queue: Array<{ consultationId: string; customerName: string; inquiry: string; waitingSince: string; offeredTo?: string }>;
+  availableAgents: number;
+}
+
+export interface Board {
+  at: string;
+  agents: Array<{ id: string; name: string; email: string; accountStatus: string; state: AgentState; since: string | null; consultationId?: string }>;
+  live: Array<{ id: string; status: CallStatus; customerName: string | null; agent: { id: string; name: string } | null; createdAt: string; connectedAt: string | null }>;
+  queue: { length: number; longestWaitSeconds: number };
+}
 
 export interface ConsultationView {
   id: string;

@@ -41,6 +41,7 @@ import { entryPointRoutes } from './http/routes/entryPointRoutes.js';
 import { webhookRoutes } from './http/routes/webhookRoutes.js';
 import { callJson } from './http/routes/callRoutes.js';
 import { WebhookService } from './webhooks/webhookService.js';
+import { publishCallTransitions } from './webhooks/callWebhooks.js';
 import { attachConsultNamespace } from './socket/consultNamespace.js';
 import { healthRoutes } from './http/routes/healthRoutes.js';
 import { tokenRoutes } from './http/routes/tokenRoutes.js';
@@ -102,9 +103,6 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
   const callRepo = new CallRepository(storage.db);
   const calls = new CallService(callRepo, config.defaultPhoneRegion);
   const webhooks = new WebhookService(storage.db, logger.child({ module: 'webhooks' }), config.webhooks);
-  calls.on('transition', (call, t) => {
-    void webhooks.publish('call.status_changed', { call: callJson(call), from: t.from, to: t.to, cause: t.cause }).catch((err: unknown) => logger.error({ err, callId: call.id }, 'could not queue the webhook'));
-  });
   const consultations = new ConsultationService({
     calls,
     callRepo,
@@ -119,6 +117,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     customerGraceMs: config.consult.customerGraceMs,
     customerTokenTtlSeconds: config.auth.roomTokenTtlSeconds,
   });
+  publishCallTransitions({ calls, webhooks, callJson, consultationView: (call) => consultations.view(call), logger });
   const interrupted = await calls.closeInterrupted('server-restarted');
   if (interrupted.length > 0) logger.warn({ calls: interrupted.map((c) => c.id) }, `closed ${interrupted.length} call(s) left live by the previous run as FAILED (server-restarted)`);
   webhooks.start();

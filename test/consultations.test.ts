@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import jsQRModule from 'jsqr';
 import { PNG } from 'pngjs';
@@ -15,6 +17,7 @@ import { callFrom, createAgent, createEntryPoint, firstAdmin, RecordingSocket, t
 import { request, startParley, type RunningParley } from './support/parleyServer.js';
 import { connect } from './support/sockets.js';
 import { engines } from './support/storageEngines.js';
+import { verifySignature } from '../src/webhooks/webhookSignature.js';
 
 // jsqr is CommonJS whose types declare an ES default export; NodeNext sees the module object.
 const jsQR = jsQRModule.default;
@@ -344,6 +347,19 @@ for (const make of engines()) {
       const agent = await createAgent(srv.url, admin, 'Dana Agent');
       const other = await createAgent(srv.url, admin, 'Eli Agent');
       const ep = await createEntryPoint(srv.url, admin, 'Lobby');
+      // An integrator listens to the call's webhooks.
+      const received: Array<{ body: string; signature: string }> = [];
+      const receiver = createServer((req, res) => {
+        let body = '';
+        req.on('data', (c: Buffer) => (body += c.toString()));
+        req.on('end', () => {
+          received.push({ body, signature: String(req.headers['parley-signature']) });
+          res.end();
+        });
+      });
+      await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+      const hook = await request(`${srv.url}/api/v1/webhooks`, { token: admin.token, body: { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook` } });
+      assert.equal(hook.status, 201);
       const board = await RecordingSocket.open(srv.url, '/admin', admin.token);
       const console_ = await RecordingSocket.open(srv.url, '/consult', agent.token);
       await console_.waitFor('agent:state', (s: { state: string }) => s.state === 'offline');
@@ -446,6 +462,21 @@ for (const make of engines()) {
       assert.deepEqual(detail.agent, { id: agent.id, name: 'Dana Agent' });
       assert.ok(detail.waitSeconds >= 0 && detail.durationSeconds >= 1);
       assert.equal((await request(`${srv.url}/api/v1/consultations/${id}`, { token: other.token })).status, 403);
+
+      // The integrator heard every move, signed, with the consultation's people in it.
+      const deadline = Date.now() + 5000;
+      while (received.length < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      receiver.close();
+      const events = received.map((r) => {
+        assert.ok(verifySignature(hook.body.webhook.secret, r.body, r.signature), 'signed with the endpoint secret');
+        return JSON.parse(r.body) as { type: string; data: { to: string; call: { id: string }; consultation?: { customer: { name: string }; agent: { name: string } | null } } };
+      });
+      assert.deepEqual(
+        events.map((e) => e.data.to),
+        ['RINGING', 'CONNECTING', 'IN_PROGRESS', 'ENDED'],
+      );
+      assert.ok(events.every((e) => e.type === 'call.status_changed' && e.data.call.id === id && e.data.consultation?.customer.name === 'Kim Customer'));
+      assert.equal(events.at(-1)!.data.consultation!.agent!.name, 'Dana Agent');
 
       // After-call work → available; the board follows.
       await console_.request('agent:set-state', { state: 'available' });

@@ -43,6 +43,7 @@ import { callJson } from './http/routes/callRoutes.js';
 import { WebhookService } from './webhooks/webhookService.js';
 import { publishCallTransitions } from './webhooks/callWebhooks.js';
 import { attachConsultNamespace } from './socket/consultNamespace.js';
+import { endRevokedConnections } from './socket/connectionRevocation.js';
 import { healthRoutes } from './http/routes/healthRoutes.js';
 import { tokenRoutes } from './http/routes/tokenRoutes.js';
 import { userRoutes } from './http/routes/userRoutes.js';
@@ -245,6 +246,12 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
   const consultNs = io.of('/consult');
   consultNs.use(handshake);
   attachConsultNamespace({ namespace: consultNs, router: routerFor('/consult'), consultations, metrics, logger: logger.child({ module: 'consult-ns' }) });
+  endRevokedConnections(accounts, [defaultNs, signalingNs, voiceNs, adminNs, consultNs], logger.child({ module: 'socket-auth' }));
+  // A disabled, reset or withdrawn agent stops being offered calls at once, not after the
+  // grace (signing out one tab leaves the others; a new role reconnects).
+  accounts.on('revoked', ({ userId, reason }) => {
+    if (reason !== 'role-changed' && reason !== 'signed-out') consultations.agentSignedOut(userId);
+  });
 
   let closing: Promise<void> | undefined;
   return {

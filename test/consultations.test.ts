@@ -141,6 +141,38 @@ describe('starting consultations is rate-limited per client address', () => {
   });
 });
 
+describe('revoked sign-ins', () => {
+  test('an agent disabled while available is disconnected at once and offered nothing; a signed-out tab is closed', async () => {
+    const srv = await startParley();
+    try {
+      const admin = await firstAdmin(srv.url);
+      const agent = await createAgent(srv.url, admin, 'Jo Agent');
+      const ep = await createEntryPoint(srv.url, admin);
+      const board = await RecordingSocket.open(srv.url, '/admin', admin.token);
+      const console_ = await RecordingSocket.open(srv.url, '/consult', agent.token);
+      await console_.request('agent:set-state', { state: 'available' });
+      const patched = await request(`${srv.url}/api/v1/users/${agent.id}`, { method: 'PATCH', token: admin.token, body: { status: 'disabled' } });
+      assert.equal(patched.status, 200);
+      assert.deepEqual(await console_.waitFor('signed-out'), { reason: 'account-disabled' });
+      await console_.disconnected();
+      assert.equal(console_.socket.connected, false);
+      await board.waitFor('board', (b: { agents: Array<{ id: string; state: string }> }) => b.agents.some((a) => a.id === agent.id && a.state === 'offline'));
+      const started = await callFrom(srv.url, ep.entryToken, 'Nobody Answers');
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal((await board.request('board:get')).queue.length, 1, 'the call waits: nobody is available');
+      await assert.rejects(RecordingSocket.open(srv.url, '/consult', agent.token), /disabled|signed out/);
+
+      // Signing out closes that sign-in's sockets (here: the admin's board).
+      const out = await request(`${srv.url}/api/v1/auth/signout`, { method: 'POST', token: admin.token });
+      assert.equal(out.status, 204);
+      assert.deepEqual(await board.waitFor('signed-out'), { reason: 'signed-out' });
+      assert.ok(started.consultation.id);
+    } finally {
+      await srv.close();
+    }
+  });
+});
+
 describe('bad input on /consult and /admin', () => {
   test('every event refuses malformed payloads with a clear code, and the console keeps working', async () => {
     const srv = await startParley();

@@ -372,6 +372,11 @@ function connectBoard(): void {
     else if (me) retryLater(); // e.g. 'io server disconnect' when the server restarts
   });
   s.on('server-shutdown', (data: unknown) => log('server-shutdown', data));
+  // The server ends a revoked sign-in's sockets; a role change only reconnects.
+  s.on('signed-out', (d: { reason: string }) => {
+    log('signed-out', d);
+    if (socket === s && d.reason !== 'role-changed') signOutLocally(`You were signed out (${d.reason.replaceAll('-', ' ')}). Sign in again.`);
+  });
   s.on('connect_error', (err: Error & { data?: { code?: string; message?: string } }) => {
     const code = err.data?.code;
     log('connect_error', { message: err.message, code });

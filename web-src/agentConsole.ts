@@ -293,6 +293,12 @@ function start(s: SignedIn): void {
       sock.connect();
     }
   });
+  // The server ends a revoked sign-in's sockets (disabled, password reset, signed out
+  // elsewhere); a role change only reconnects.
+  sock.on('signed-out', (d: { reason: string }) => {
+    record('signed-out', d);
+    if (d.reason !== 'role-changed') signedOut(`You were signed out (${d.reason.replaceAll('-', ' ')}). Sign in again.`);
+  });
   sock.on('agent:state', (a: AgentView) => {
     record('agent:state', a);
     showAgent(a);

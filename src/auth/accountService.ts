@@ -1,5 +1,6 @@
 /** Member management from seed 003: sign up, sign in, sign out, withdraw; admins manage accounts. */
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { ParleyError } from '../errors.js';
 import type { AuthSessionRepository } from '../storage/authSessionRepository.js';
 import type { Role } from '../storage/schema.js';
@@ -18,13 +19,26 @@ export interface SignInResult {
 // A real hash so that an unknown email costs the same time as a wrong password.
 const dummyHash = hashPassword(randomUUID());
 
-export class AccountService {
+export type RevocationReason = 'signed-out' | 'account-disabled' | 'password-reset' | 'account-withdrawn' | 'role-changed';
+
+export interface AccountEvents {
+  /**
+   * Live connections authenticated as this account (or this one session) must end: tokens
+   * are checked when a connection opens, so sockets opened before the change would outlive
+   * it. A role change ends them too, so they reconnect with the new role.
+   */
+  revoked: [{ userId: string; sessionId?: string; reason: RevocationReason }];
+}
+
+export class AccountService extends EventEmitter<AccountEvents> {
   constructor(
     private readonly users: UserRepository,
     private readonly sessions: AuthSessionRepository,
     private readonly tokens: TokenService,
     private readonly signupOpen: boolean,
-  ) {}
+  ) {
+    super();
+  }
 
   /** Open sign-up creates an agent; the very first account of a fresh install becomes admin. */
   async signUp(input: { email: string; password: string; name: string }): Promise<User> {
@@ -51,7 +65,9 @@ export class AccountService {
   }
 
   async signOut(identity: Identity): Promise<void> {
-    if (identity.sessionId) await this.sessions.revoke(identity.sessionId);
+    if (!identity.sessionId) return;
+    await this.sessions.revoke(identity.sessionId);
+    this.emit('revoked', { userId: identity.userId, sessionId: identity.sessionId, reason: 'signed-out' });
   }
 
   /** Withdrawal: the password confirms it; the account is closed and its email freed. */
@@ -60,26 +76,33 @@ export class AccountService {
     if (!user || !(await verifyPassword(user.passwordHash, password))) throw new ParleyError('UNAUTHORIZED', 'wrong password');
     await this.sessions.revokeAllForUser(user.id);
     await this.users.update(user.id, { status: 'withdrawn', email: `withdrawn+${user.id}@parley.invalid` });
+    this.emit('revoked', { userId: user.id, reason: 'account-withdrawn' });
   }
 
   async setStatus(userId: string, status: 'active' | 'disabled'): Promise<User> {
     const user = await this.users.findById(userId);
     if (!user || user.status === 'withdrawn') throw new ParleyError('NOT_FOUND', `no account ${userId}`);
     if (status === 'disabled') await this.sessions.revokeAllForUser(userId);
-    return this.users.update(userId, { status });
+    const updated = await this.users.update(userId, { status });
+    if (status === 'disabled') this.emit('revoked', { userId, reason: 'account-disabled' });
+    return updated;
   }
 
   async setRole(userId: string, role: 'agent' | 'admin'): Promise<User> {
     const user = await this.users.findById(userId);
     if (!user || user.status === 'withdrawn') throw new ParleyError('NOT_FOUND', `no account ${userId}`);
-    return this.users.update(userId, { role });
+    const updated = await this.users.update(userId, { role });
+    if (role !== user.role) this.emit('revoked', { userId, reason: 'role-changed' });
+    return updated;
   }
 
   async resetPassword(userId: string, password: string): Promise<User> {
     const user = await this.users.findById(userId);
     if (!user || user.status === 'withdrawn') throw new ParleyError('NOT_FOUND', `no account ${userId}`);
     await this.sessions.revokeAllForUser(userId);
-    return this.users.update(userId, { passwordHash: await hashPassword(password) });
+    const updated = await this.users.update(userId, { passwordHash: await hashPassword(password) });
+    this.emit('revoked', { userId, reason: 'password-reset' });
+    return updated;
   }
 
   async get(userId: string): Promise<User> {

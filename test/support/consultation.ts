@@ -116,6 +116,18 @@ export class RecordingSocket {
     }
   }
 
+  /** Resolves with the reason once the socket is disconnected (reserved events bypass onAny). */
+  disconnected(timeoutMs = 5000): Promise<string> {
+    if (!this.socket.connected) return Promise.resolve('already disconnected');
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`still connected after ${timeoutMs} ms`)), timeoutMs);
+      this.socket.once('disconnect', (reason) => {
+        clearTimeout(timer);
+        resolve(reason);
+      });
+    });
+  }
+
   /** Every recorded `event` payload so far. */
   all<T = any>(event: string): T[] {
     return this.events.filter((e) => e.event === event).map((e) => e.data as T);

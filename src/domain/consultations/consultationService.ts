@@ -206,6 +206,11 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
     this.socketClosed(this.agentSockets, `agent:${agentId}`, agentId, this.deps.agentGraceMs, () => this.deps.queue.agentGone(agentId));
   }
 
+  /** The agent's sign-in was revoked (disabled, signed out…): no more offers, now. */
+  agentSignedOut(agentId: string): void {
+    this.deps.queue.agentGone(agentId);
+  }
+
   /** A customer's page connected to their consultation. */
   customerConnected(consultationId: string): void {
     this.socketOpened(this.customerSockets, `customer:${consultationId}`, consultationId);

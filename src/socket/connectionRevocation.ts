@@ -1,0 +1,26 @@
+/**
+ * Tokens are checked when a socket connects; an account disabled, reset, withdrawn, re-roled
+ * or signed out afterwards must not keep its open sockets. This ends them: each gets
+ * `signed-out {reason}` and is disconnected (a role change reconnects with the new role).
+ */
+import type { Namespace } from 'socket.io';
+import type { AccountService } from '../auth/accountService.js';
+import type { Logger } from '../log/logger.js';
+import { identityOf } from './handshakeAuth.js';
+
+export function endRevokedConnections(accounts: AccountService, namespaces: Namespace[], logger: Logger): void {
+  accounts.on('revoked', ({ userId, sessionId, reason }) => {
+    let ended = 0;
+    for (const ns of namespaces) {
+      for (const socket of ns.sockets.values()) {
+        const identity = identityOf(socket);
+        if (identity.via !== 'access-token' || identity.userId !== userId) continue;
+        if (sessionId && identity.sessionId !== sessionId) continue;
+        socket.emit('signed-out', { reason });
+        socket.disconnect(true);
+        ended += 1;
+      }
+    }
+    if (ended > 0) logger.info({ userId, reason, sockets: ended }, 'ended the connections of a revoked sign-in');
+  });
+}

@@ -52,7 +52,7 @@ import type { Logger } from './log/logger.js';
 import { Metrics } from './metrics/metrics.js';
 import { attachAdminNamespace } from './socket/adminNamespace.js';
 import { EventRouter } from './socket/eventRouter.js';
-import { handshakeAuthMiddleware } from './socket/handshakeAuth.js';
+import { handshakeAuthMiddleware, identityOf } from './socket/handshakeAuth.js';
 import { attachSignalingNamespace, type SessionAudioSink, type SessionMember } from './socket/signalingNamespace.js';
 import { attachStudyNamespace, type StudyMember } from './socket/studyNamespace.js';
 import { attachVoiceNamespace, type VoiceMember } from './socket/voiceNamespace.js';
@@ -136,8 +136,11 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
   const sessionRooms = new RoomDirectory<SessionMember>();
   const voiceRooms = new RoomDirectory<VoiceMember>();
   voiceRooms.on('joined', (room) => {
-    const roomId = room.slice('voice:'.length);
-    void consultations.roomMembership(roomId, voiceRooms.members(room).length).catch((err: unknown) => logger.error({ err, room }, 'consultation media bookkeeping failed'));
+    const present = voiceRooms.members(room).flatMap((m) => {
+      const socket = voiceNs.sockets.get(m.connectionId);
+      return socket ? [identityOf(socket)] : [];
+    });
+    void consultations.roomMembership(room.slice('voice:'.length), present).catch((err: unknown) => logger.error({ err, room }, 'consultation media bookkeeping failed'));
   });
   const media = new MediaWorkerPool(
     config.media.workers,

@@ -423,10 +423,16 @@ for (const make of engines()) {
       const otherVoice = await connect(`${srv.url}/voice`, { auth: { token: other.token } });
       assert.equal((await otherVoice.timeout(5000).emitWithAck('join-room', { roomId })).error.code, 'FORBIDDEN');
       otherVoice.close();
-      const customerVoice = await connect(`${srv.url}/voice`, { auth: { token: started.customerToken } });
-      assert.ok((await customerVoice.timeout(5000).emitWithAck('join-room', { roomId })).rtpCapabilities);
+      // The agent and a supervising admin in the room are not a conversation yet.
       const agentVoice = await connect(`${srv.url}/voice`, { auth: { token: agent.token } });
       assert.ok((await agentVoice.timeout(5000).emitWithAck('join-room', { roomId })).rtpCapabilities);
+      const adminVoice = await connect(`${srv.url}/voice`, { auth: { token: admin.token } });
+      assert.ok((await adminVoice.timeout(5000).emitWithAck('join-room', { roomId })).rtpCapabilities);
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal((await request(`${srv.url}/api/v1/consultations/${id}`, { token: admin.token })).body.consultation.status, 'CONNECTING');
+      adminVoice.close();
+      const customerVoice = await connect(`${srv.url}/voice`, { auth: { token: started.customerToken } });
+      assert.ok((await customerVoice.timeout(5000).emitWithAck('join-room', { roomId })).rtpCapabilities);
       await customer.waitFor('consultation:status', (s: { status: string }) => s.status === 'IN_PROGRESS');
 
       assert.deepEqual(await console_.request('consultation:hold', { consultationId: id, on: true }), { onHold: true });

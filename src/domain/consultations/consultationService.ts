@@ -295,12 +295,18 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
     throw new ParleyError('FORBIDDEN', `room ${roomId} belongs to a consultation; only its customer, its agent and admins may join`);
   }
 
-  /** The SFU room's membership changed: both sides present → the call is IN_PROGRESS. */
-  async roomMembership(roomId: string, members: number): Promise<void> {
+  /**
+   * Someone joined a consultation's SFU room: once its customer and its agent are both
+   * there, the call is IN_PROGRESS. `present` are the identities in the room now.
+   */
+  async roomMembership(roomId: string, present: Identity[]): Promise<void> {
     const id = this.consultationIdOfRoom(roomId);
-    if (!id || members < 2) return;
+    if (!id) return;
     const call = await this.deps.callRepo.find(id);
-    if (call?.status === 'CONNECTING') await this.deps.calls.advance(id, 'IN_PROGRESS', 'media-connected').catch(() => undefined);
+    if (call?.status !== 'CONNECTING') return;
+    const customerIn = present.some((i) => i.roomScope === roomId);
+    const agentIn = present.some((i) => i.userId === call.agentId && i.via === 'access-token');
+    if (customerIn && agentIn) await this.deps.calls.advance(id, 'IN_PROGRESS', 'media-connected').catch(() => undefined);
   }
 
   // --- notes, history, board ------------------------------------------------------------

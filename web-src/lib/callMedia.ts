@@ -11,21 +11,29 @@
  *   await media.stats();           // inbound-rtp / outbound-rtp rows of both transports
  *   await media.leave();
  *
+ * Pages that show the whole room (the voice room page) also pass the roster, pause,
+ * audio-level and room-closed callbacks, and may send their own `/voice` requests with
+ * `media.request(event, data)`.
+ *
  * A producer is paused while it is muted (audio only) or on hold; pausing is done both in the
  * browser (`producer.pause()`) and on the SFU (`pause-producer`), so nothing is forwarded.
  */
 import { Device } from 'mediasoup-client';
 import type { Consumer, MediaKind, Producer, RtpCapabilities, RtpParameters, Transport, TransportOptions } from 'mediasoup-client/types';
-import type { Socket } from 'socket.io-client';
+import { io, type Socket } from 'socket.io-client';
 import { connect, request } from './api.js';
 
 export interface CallMediaOptions {
   /** The `/voice` room, e.g. `call-<consultationId>`. */
   roomId: string;
-  /** Handshake `auth.token`: a customer token or an access token. */
-  token: string;
+  /** Handshake `auth.token`: a customer token or an access token. Optional for anonymous sockets (see `authUserId`). */
+  token?: string;
+  /** Handshake `auth.userId` (seed 002): who an anonymous socket is, when the server allows anonymous sockets. */
+  authUserId?: string;
   /** Where remote `<audio>`/`<video>` elements are attached. */
   remote: HTMLElement;
+  /** Where remote `<video>` elements go instead; default: `remote`. */
+  remoteVideo?: HTMLElement;
   /** Where the local camera preview goes (only with `video`); default: `remote`. */
   local?: HTMLElement;
   /** Also send the camera. Default false. */
@@ -42,6 +50,27 @@ export interface CallMediaOptions {
   onRemoteChange?: () => void;
   /** The room went away under us (room-closed, transport failed, socket gone for good). */
   onClosed?: (reason: string) => void;
+  /** join-room answered: this side's peer id and the peers already in the room (before any media flows). */
+  onRoomJoined?: (room: { peerId: string; peers: RemotePeer[] }) => void;
+  /** Another peer joined the room. */
+  onPeerJoined?: (peer: RemotePeer) => void;
+  /** A peer left the room (its consumers are already closed). */
+  onPeerLeft?: (peerId: string) => void;
+  /** A producer of any peer (this side's own included) was paused or resumed on the SFU. */
+  onProducerPauseChange?: (peerId: string, producerId: string, paused: boolean) => void;
+  /** The room's audio levels (dBov, -127 silence … 0 loudest). `audio-levels` is only listened to with this or `onActiveSpeaker`. */
+  onAudioLevels?: (levels: AudioLevel[]) => void;
+  /** The loudest peer changed. `active-speaker` is only listened to with this or `onAudioLevels`. */
+  onActiveSpeaker?: (peerId: string) => void;
+  /** The SFU closed the room (e.g. `media-worker-crashed`), with the server's reason as sent; `onClosed` follows. */
+  onRoomClosed?: (reason: string) => void;
+}
+
+/** One entry of `audio-levels`. */
+export interface AudioLevel {
+  peerId: string;
+  producerId?: string;
+  volume: number;
 }
 
 /** One row of `stats()`: an RTP stream of the send or the receive transport. */
@@ -152,7 +181,8 @@ export class CallMedia {
   /** Joins the room, sends the mic (+camera) and receives everything already there. */
   async join(): Promise<void> {
     if (this.joined || this.socket) throw new Error('this CallMedia already joined; make a new one');
-    const socket = connect('/voice', this.opts.token);
+    const { token, authUserId } = this.opts;
+    const socket = token !== undefined && authUserId === undefined ? connect('/voice', token) : io('/voice', { transports: ['websocket'], auth: { userId: authUserId, token } });
     this.socket = socket;
     this.wire(socket);
     await new Promise<void>((resolve, reject) => {
@@ -172,6 +202,7 @@ export class CallMedia {
     this.emit('join-room', { peerId: joined.peerId, peers: joined.peers, producers: joined.producers });
     this.peerId = joined.peerId;
     for (const p of joined.peers) this.remotePeers.set(p.peerId, { peerId: p.peerId, userId: p.userId });
+    this.opts.onRoomJoined?.({ peerId: joined.peerId, peers: [...this.remotePeers.values()] });
     this.pending.push(...joined.producers.map((p) => ({ peerId: p.peerId, producerId: p.producerId, paused: p.paused })));
 
     const device = new Device();
@@ -225,6 +256,12 @@ export class CallMedia {
   remoteKindPaused(kind: MediaKind): boolean {
     for (const c of this.consumers.values()) if (c.kind === kind && this.remotePaused.has(c.producerId)) return true;
     return false;
+  }
+
+  /** Sends one `/voice` request in this side's socket and resolves with its ack (rejects with ApiError on `{error}`). */
+  async request<T = unknown>(event: string, data: unknown = {}): Promise<T> {
+    if (!this.socket) throw new Error('not connected to the voice server; join first');
+    return request<T>(this.socket, event, data);
   }
 
   /** Plays every remote element again (after a user gesture, when autoplay was blocked). */
@@ -315,12 +352,14 @@ export class CallMedia {
     socket.on('peer-joined', (d: RemotePeer) => {
       this.emit('peer-joined', d);
       this.remotePeers.set(d.peerId, { peerId: d.peerId, userId: d.userId });
+      this.opts.onPeerJoined?.({ peerId: d.peerId, userId: d.userId });
       this.opts.onRemoteChange?.();
     });
     socket.on('peer-left', (d: { peerId: string }) => {
       this.emit('peer-left', d);
       this.remotePeers.delete(d.peerId);
       for (const c of [...this.consumers.values()]) if (c.appData.peerId === d.peerId) this.closeConsumer(c.id);
+      this.opts.onPeerLeft?.(d.peerId);
       this.opts.onRemoteChange?.();
     });
     socket.on('new-producer', (d: { peerId: string; producerId: string }) => {
@@ -335,26 +374,35 @@ export class CallMedia {
       this.emit('consumer-closed', d);
       this.closeConsumer(d.consumerId);
     });
-    socket.on('producer-paused', (d: { peerId: string; producerId: string }) => {
-      this.emit('producer-paused', d);
+    const pauseChange = (paused: boolean) => (d: { peerId: string; producerId: string }) => {
+      this.emit(paused ? 'producer-paused' : 'producer-resumed', d);
+      this.opts.onProducerPauseChange?.(d.peerId, d.producerId, paused);
       if (d.peerId === this.peerId) return;
-      this.remotePaused.add(d.producerId);
+      if (paused) this.remotePaused.add(d.producerId);
+      else this.remotePaused.delete(d.producerId);
       this.opts.onRemoteChange?.();
-    });
-    socket.on('producer-resumed', (d: { peerId: string; producerId: string }) => {
-      this.emit('producer-resumed', d);
-      if (d.peerId === this.peerId) return;
-      this.remotePaused.delete(d.producerId);
-      this.opts.onRemoteChange?.();
-    });
+    };
+    socket.on('producer-paused', pauseChange(true));
+    socket.on('producer-resumed', pauseChange(false));
     socket.on('room-closed', (d: { reason: string }) => {
       this.emit('room-closed', d);
       if (this.closed) return;
       this.closed = true;
       this.teardown();
       socket.disconnect();
+      this.opts.onRoomClosed?.(d.reason);
       this.opts.onClosed?.(`the voice room closed (${d.reason})`);
     });
+    if (this.opts.onAudioLevels || this.opts.onActiveSpeaker) {
+      socket.on('audio-levels', (d: { levels: AudioLevel[] }) => {
+        this.emit('audio-levels', d);
+        this.opts.onAudioLevels?.(d.levels);
+      });
+      socket.on('active-speaker', (d: { peerId: string }) => {
+        this.emit('active-speaker', d);
+        this.opts.onActiveSpeaker?.(d.peerId);
+      });
+    }
     socket.on('transport-closed', (d: { transportId: string; reason: string }) => {
       this.emit('transport-closed', d);
       if (!this.closed) this.opts.onClosed?.(`the media connection closed (${d.reason})`);
@@ -397,7 +445,7 @@ export class CallMedia {
     el.dataset.peerId = peerId;
     el.className = `remote-${consumer.kind}`;
     el.srcObject = new MediaStream([consumer.track]);
-    this.opts.remote.append(el);
+    (consumer.kind === 'video' ? (this.opts.remoteVideo ?? this.opts.remote) : this.opts.remote).append(el);
     this.elements.set(consumer.id, el);
     el.play().catch(() => this.opts.onAutoplayBlocked?.());
     consumer.on('trackended', () => this.closeConsumer(consumer.id));

@@ -79,6 +79,8 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
   /** Pending "gone for good" checks, keyed "agent:<id>" / "customer:<id>". */
   private readonly graceTimers = new Map<string, NodeJS.Timeout>();
   private readonly onHold = new Set<string>();
+  /** The place in line each waiting customer was last told. */
+  private readonly lastPlace = new Map<string, { position: number; estimatedWaitSeconds: number }>();
   /** Background writes (events, participants); awaited on close so nothing is lost. */
   private readonly pending = new Set<Promise<unknown>>();
 
@@ -108,7 +110,18 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
       this.emit('board-changed');
     });
     queue.on('queue-changed', () => {
-      for (const p of queue.positions()) void this.customerStatus(p.callId).then((s) => this.emit('customer-status', s), () => undefined);
+      // Everyone still waiting is RINGING; tell only those whose place or wait moved, from
+      // memory (a long queue must not cost a query per caller on every change).
+      const waiting = new Set<string>();
+      for (const p of queue.positions()) {
+        waiting.add(p.callId);
+        const estimatedWaitSeconds = Math.round(p.estimatedWaitMs / 1000);
+        const last = this.lastPlace.get(p.callId);
+        if (last && last.position === p.position && last.estimatedWaitSeconds === estimatedWaitSeconds) continue;
+        this.lastPlace.set(p.callId, { position: p.position, estimatedWaitSeconds });
+        this.emit('customer-status', { consultationId: p.callId, status: 'RINGING', position: p.position, estimatedWaitSeconds, onHold: false });
+      }
+      for (const id of this.lastPlace.keys()) if (!waiting.has(id)) this.lastPlace.delete(id);
       this.emit('queue', this.queueView());
       this.emit('board-changed');
     });

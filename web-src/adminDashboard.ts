@@ -4,12 +4,11 @@
  * #history, #call/<id>, #webhooks). `window.parley` exposes state for end-to-end tests.
  */
 import type { Socket } from 'socket.io-client';
+import type { Board, CallStatus, ConsultationDetailView as ConsultationDetail, ConsultationView as Consultation } from '../src/domain/consultations/consultationView.js';
 import { $, api, ApiError, blobUrl, connect, formatDuration, h, request, session, signIn, type SignedIn } from './lib/api.js';
 
 // ---------------------------------------------------------------------------------------------
 // Types (docs/consultations.md, docs/webhooks.md, src/http/routes/userRoutes.ts)
-
-import type { Board, CallStatus, ConsultationDetailView as ConsultationDetail, ConsultationView as Consultation } from '../src/domain/consultations/consultationView.js';
 
 type BoardAgent = Board['agents'][number];
 type BoardLive = Board['live'][number];

@@ -8,10 +8,6 @@
  * state: signed-out → ready → offered → in-call → wrap-up → ready.
  */
 import type { Socket } from 'socket.io-client';
-import { $, api, ApiError, connect, formatDuration, h, request, session, signIn, type SignedIn } from './lib/api.js';
-import { CallMedia, type PeerConnectionView } from './lib/callMedia.js';
-
-export type ConsoleState = 'signed-out' | 'ready' | 'offered' | 'in-call' | 'wrap-up';
 import type {
   AgentState as AgentPresence,
   AgentView,
@@ -23,6 +19,10 @@ import type {
   OfferView,
   QueueView as QueueUpdate,
 } from '../src/domain/consultations/consultationView.js';
+import { $, api, ApiError, connect, formatDuration, h, request, session, signIn, type SignedIn } from './lib/api.js';
+import { CallMedia, type PeerConnectionView } from './lib/callMedia.js';
+
+export type ConsoleState = 'signed-out' | 'ready' | 'offered' | 'in-call' | 'wrap-up';
 
 type QueueItem = QueueUpdate['queue'][number];
 

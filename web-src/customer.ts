@@ -7,12 +7,11 @@
  * state: landing → form → queued → connecting → in-call → ended (or invalid-entry).
  */
 import type { Socket } from 'socket.io-client';
+import type { CallStatus, ConsultationView, CustomerStatus as StatusEvent } from '../src/domain/consultations/consultationView.js';
 import { $, api, ApiError, connect, formatDuration, request } from './lib/api.js';
 import { CallMedia, type PeerConnectionView } from './lib/callMedia.js';
 
 export type CustomerState = 'landing' | 'invalid-entry' | 'form' | 'queued' | 'connecting' | 'in-call' | 'ended';
-
-import type { CallStatus, ConsultationView, CustomerStatus as StatusEvent } from '../src/domain/consultations/consultationView.js';
 
 interface EntryInfo {
   entryPoint: { id: string; name: string };

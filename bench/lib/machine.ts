@@ -29,3 +29,30 @@ export function busyPct(a: CpuSample | undefined, b: CpuSample | undefined, core
   const busy = (s: CpuSample) => (kind === 'task' ? s.task : kind === 'irq' ? s.irq : s.task + s.irq);
   return ((busy(b) - busy(a)) / (b.total - a.total)) * cores * 100;
 }
+
+/**
+ * Waits until the machine has been nearly idle for one second (tasks busy below `thresholdPct`
+ * of one core), at most `maxWaitMs`. Returns the busy % of the last second sampled.
+ */
+export async function waitForQuiet(maxWaitMs: number, thresholdPct: number, cores: number): Promise<number> {
+  const deadline = performance.now() + maxWaitMs;
+  for (;;) {
+    const a = sampleCpu();
+    await new Promise((r) => setTimeout(r, 1000));
+    const busy = busyPct(a, sampleCpu(), cores, 'task');
+    if (!(busy >= thresholdPct) || performance.now() >= deadline) return busy;
+  }
+}
+
+/** The soft `Max open files` of this process (Infinity when unknown or unlimited). */
+export function openFileLimit(): number {
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
+    const soft = line?.split(/\s{2,}/)[1];
+    return soft === 'unlimited' || soft === undefined ? Infinity : Number(soft);
+  } catch {
+    return Infinity;
+  }
+}

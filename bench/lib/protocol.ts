@@ -30,6 +30,8 @@ export interface ServerStats {
   relayed: number;
   /** Parley only: socket events by outcome (ok, invalid, rate_limited, …) since start. */
   outcomes: Record<string, number>;
+  /** Parley only: the longest consultation queue (waiting calls, offered ones included) seen during the window. */
+  queueMax?: number;
 }
 
 export interface ClientJob {

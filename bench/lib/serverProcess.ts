@@ -27,6 +27,9 @@ interface Hosted {
   url: string;
   relayed(): Promise<number>;
   outcomes(): Promise<Record<string, number>>;
+  /** Longest consultation queue since the last `resetWindow` (Parley only). */
+  queueMax?(): number;
+  resetWindow?(): void;
   close(): Promise<void>;
 }
 
@@ -48,7 +51,12 @@ async function host(target: Target, env: Record<string, string>): Promise<Hosted
       /* not ours or not empty: leave it */
     }
   }
-  const { metrics } = running.parley;
+  const { metrics, consultations } = running.parley;
+  // The queue view Parley builds for the agents' consoles on every change: its length is the queue's.
+  let queueMax = 0;
+  consultations.on('queue', (q) => {
+    if (q.queue.length > queueMax) queueMax = q.queue.length;
+  });
   return {
     url: running.url,
     relayed: async () => (await metrics.relayedMessages.get()).values.reduce((s, v) => s + v.value, 0),
@@ -59,6 +67,10 @@ async function host(target: Target, env: Record<string, string>): Promise<Hosted
         out[key] = (out[key] ?? 0) + v.value;
       }
       return out;
+    },
+    queueMax: () => queueMax,
+    resetWindow: () => {
+      queueMax = 0;
     },
     close: () => running.close(),
   };
@@ -92,6 +104,7 @@ async function main(): Promise<void> {
       if (m.type === 'measure-start') {
         cpuAtStart = process.cpuUsage();
         wallAtStart = performance.now();
+        server.resetWindow?.();
         loop.reset();
         loop.enable();
         await profiler?.post('Profiler.start');
@@ -112,6 +125,7 @@ async function main(): Promise<void> {
           rssMb: process.memoryUsage().rss / 2 ** 20,
           relayed: await server.relayed(),
           outcomes: await server.outcomes(),
+          queueMax: server.queueMax?.(),
         };
         send({ type: 'measured', stats });
       } else if (m.type === 'close') {

@@ -34,3 +34,10 @@ export function table(header: string[], rows: string[][], textColumns = 1): stri
   const rule = `|${widths.map((w, i) => (i < textColumns ? ':' : '-') + '-'.repeat(w) + (i < textColumns ? '-' : ':')).join('|')}|`;
   return [line(header), rule, ...rows.map(line)].join('\n');
 }
+
+/** An ascending-sorted copy of plain numbers (NaN and undefined dropped), for `percentile`. */
+export function sortedOf(xs: Iterable<number | undefined>): Float64Array {
+  const out: number[] = [];
+  for (const x of xs) if (x !== undefined && !Number.isNaN(x)) out.push(x);
+  return Float64Array.from(out).sort();
+}

@@ -269,7 +269,7 @@ describe('routing through the real API: three agents, five customers', () => {
       ['RINGING', 'RINGING', 'RINGING', 'RINGING', 'RINGING'],
     );
     assert.ok(seen[4].estimatedWaitSeconds > seen[3].estimatedWaitSeconds && seen[3].estimatedWaitSeconds > 0);
-    const queueView = con(a).all('queue:update').at(-1);
+    const queueView = await con(a).waitFor('queue:update', (q: { length: number }) => q.length === 5);
     assert.deepEqual(
       queueView.queue.map((q: { customerName: string }) => q.customerName),
       ['K1', 'K2', 'K3', 'K4', 'K5'],

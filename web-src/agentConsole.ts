@@ -402,7 +402,7 @@ async function setAgentState(state: 'available' | 'after-call-work' | 'offline')
 
 function renderQueue(q: QueueUpdate): void {
   const list = $('queue');
-  $('queue-count').textContent = String(q.queue.length);
+  $('queue-count').textContent = String(q.length);
   $('queue-agents').textContent = q.availableAgents >= 0 ? `${q.availableAgents} agent(s) available` : '';
   if (q.queue.length === 0) {
     list.replaceChildren(h('li', { class: 'muted' }, 'Nobody is waiting.'));
@@ -422,6 +422,7 @@ function renderQueue(q: QueueUpdate): void {
         item.inquiry ? h('div', { class: 'muted' }, item.inquiry) : null,
       );
     }),
+    ...(q.length > q.queue.length ? [h('li', { class: 'muted' }, `… and ${q.length - q.queue.length} more waiting`)] : []),
   );
 }
 

@@ -9,6 +9,7 @@ import { hasRole } from '../auth/identity.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { defineEvent, type EventRouter } from './eventRouter.js';
 import { identityOf } from './handshakeAuth.js';
+import { coalesce } from '../util/coalesce.js';
 
 export interface AdminNamespaceDeps {
   namespace: Namespace;
@@ -42,22 +43,15 @@ export function attachAdminNamespace(deps: AdminNamespaceDeps): void {
 
   // Changes come in bursts (a call ending moves the call, the agent and the queue): coalesce
   // them into one push, and skip the work while no admin is watching.
-  let scheduled: NodeJS.Timeout | undefined;
-  let lastPush = 0;
-  const push = (): void => {
-    scheduled = undefined;
-    lastPush = Date.now();
+  const push = coalesce(() => {
     if (namespace.sockets.size === 0) return;
     deps.board.get().then(
       (board) => namespace.emit('board', board),
       () => undefined,
     );
-  };
-  deps.board.onChange(() => {
-    if (scheduled) return;
-    scheduled = setTimeout(push, Math.max(0, BOARD_INTERVAL_MS - (Date.now() - lastPush)));
-    scheduled.unref();
-  });
+  }, BOARD_INTERVAL_MS);
+  deps.board.onChange(push);
+
   namespace.on('connection', (socket) => {
     metrics.socketConnections.inc({ namespace: namespace.name });
     router.attach(socket, identityOf(socket), events);

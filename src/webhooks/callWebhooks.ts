@@ -25,6 +25,7 @@ export function publishCallTransitions({ calls, webhooks, callJson, consultation
   calls.on('transition', (call, t) => {
     chain = chain.then(async () => {
       try {
+        if (!(await webhooks.hasSubscribers('call.status_changed'))) return;
         const consultation = call.channel === 'consultation' ? await consultationView(call) : undefined;
         await webhooks.publish('call.status_changed', { call: callJson(call), ...(consultation ? { consultation } : {}), from: t.from, to: t.to, cause: t.cause });
       } catch (err) {

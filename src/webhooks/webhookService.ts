@@ -37,6 +37,9 @@ export const webhookSubscriptions = ['*', ...webhookEventTypes] as const;
 
 export const webhookUserAgent = 'Parley-Webhooks/0.1';
 
+/** How long hasSubscribers trusts its last answer (another node may register an endpoint). */
+const SUBSCRIBER_CACHE_MS = 5_000;
+
 /** Longest wait between two attempts, whatever the backoff says. */
 export const maxRetryDelayMs = 60 * 60 * 1000;
 
@@ -116,6 +119,8 @@ export class WebhookService {
   private readonly workers = new Set<Promise<void>>();
   /** Wake-ups for retries due before the next poll. */
   private readonly retryTimers = new Set<NodeJS.Timeout>();
+  /** Whether each event type has an active endpoint (see hasSubscribers). */
+  private readonly subscribers = new Map<string, { at: number; any: boolean }>();
 
   constructor(
     db: Kysely<Database>,
@@ -161,6 +166,18 @@ export class WebhookService {
     return recorded;
   }
 
+  /**
+   * Whether any active endpoint takes `type`, so callers can skip building an event nobody
+   * receives. Cached briefly; registering or disabling an endpoint here refreshes it.
+   */
+  async hasSubscribers(type: string): Promise<boolean> {
+    const cached = this.subscribers.get(type);
+    if (cached && Date.now() - cached.at < SUBSCRIBER_CACHE_MS) return cached.any;
+    const any = (await this.repo.activeEndpointsFor(type)).length > 0;
+    this.subscribers.set(type, { at: Date.now(), any });
+    return any;
+  }
+
   async createEndpoint(input: { url: string; events: string[]; description?: string; createdBy: string }): Promise<WebhookEndpoint & { secret: string }> {
     const parsed = endpointInput.safeParse(input);
     if (!parsed.success) {
@@ -176,6 +193,7 @@ export class WebhookService {
       description: description || null,
       createdBy,
     });
+    this.subscribers.clear();
     // The host only: a URL's path or query may carry the receiver's own credentials.
     this.log.info({ endpointId: endpoint.id, host: new URL(endpoint.url).host, events: endpoint.events, createdBy }, 'webhook endpoint registered');
     return endpoint;
@@ -190,6 +208,7 @@ export class WebhookService {
   async disableEndpoint(id: string): Promise<WebhookEndpoint> {
     const endpoint = await this.repo.disableEndpoint(id);
     if (!endpoint) throw new ParleyError('NOT_FOUND', `no webhook ${id}`);
+    this.subscribers.clear();
     this.log.info({ endpointId: id }, 'webhook endpoint disabled');
     return endpoint;
   }

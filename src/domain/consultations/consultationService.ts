@@ -21,6 +21,7 @@ import type { EntryPoint, EntryPointRepository } from '../../storage/entryPointR
 import type { UserRepository } from '../../storage/userRepository.js';
 import type { CallService } from '../calls/callService.js';
 import { isLive, type CallStatus } from '../calls/callStatus.js';
+import { coalesce } from '../../util/coalesce.js';
 import type { AgentSnapshot, ConsultationQueue, WithdrawReason } from '../routing/consultationQueue.js';
 import {
   consultationView,
@@ -64,6 +65,11 @@ export interface ConsultationServiceDeps {
   customerTokenTtlSeconds: number;
 }
 
+/** Consoles see the head of the queue; its length is sent in full. */
+const QUEUE_VIEW_LIMIT = 20;
+const QUEUE_PUSH_MS = 250;
+const PLACES_PUSH_MS = 1000;
+
 interface QueuedDetails {
   customerName: string;
   phone: string;
@@ -81,6 +87,12 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
   private readonly onHold = new Set<string>();
   /** The place in line each waiting customer was last told. */
   private readonly lastPlace = new Map<string, { position: number; estimatedWaitSeconds: number }>();
+  /**
+   * A queue that moves changes every console's view and every waiting customer's place:
+   * sent as snapshots, at most every QUEUE_PUSH_MS / PLACES_PUSH_MS, not once per change.
+   */
+  private readonly pushQueue = coalesce(() => this.emit('queue', this.queueView()), QUEUE_PUSH_MS);
+  private readonly pushPlaces = coalesce(() => this.tellPlaces(), PLACES_PUSH_MS);
   /** Background writes (events, participants); awaited on close so nothing is lost. */
   private readonly pending = new Set<Promise<unknown>>();
 
@@ -106,23 +118,12 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
     queue.on('agent-state', (a) => {
       this.emit('agent-state', this.agentView(a));
       // Consoles show how many colleagues are available.
-      this.emit('queue', this.queueView());
+      this.pushQueue();
       this.emit('board-changed');
     });
     queue.on('queue-changed', () => {
-      // Everyone still waiting is RINGING; tell only those whose place or wait moved, from
-      // memory (a long queue must not cost a query per caller on every change).
-      const waiting = new Set<string>();
-      for (const p of queue.positions()) {
-        waiting.add(p.callId);
-        const estimatedWaitSeconds = Math.round(p.estimatedWaitMs / 1000);
-        const last = this.lastPlace.get(p.callId);
-        if (last && last.position === p.position && last.estimatedWaitSeconds === estimatedWaitSeconds) continue;
-        this.lastPlace.set(p.callId, { position: p.position, estimatedWaitSeconds });
-        this.emit('customer-status', { consultationId: p.callId, status: 'RINGING', position: p.position, estimatedWaitSeconds, onHold: false });
-      }
-      for (const id of this.lastPlace.keys()) if (!waiting.has(id)) this.lastPlace.delete(id);
-      this.emit('queue', this.queueView());
+      this.pushQueue();
+      this.pushPlaces();
       this.emit('board-changed');
     });
     calls.on('transition', (call, t) => {
@@ -360,8 +361,10 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
   }
 
   queueView(): QueueView {
+    const queued = this.deps.queue.queued();
     return {
-      queue: this.deps.queue.queued().map((q) => {
+      length: queued.length,
+      queue: queued.slice(0, QUEUE_VIEW_LIMIT).map((q) => {
         const d = (this.deps.queue.details(q.callId) ?? {}) as Partial<QueuedDetails>;
         return { consultationId: q.callId, customerName: d.customerName ?? '', inquiry: d.inquiry ?? '', waitingSince: new Date(q.enqueuedAt).toISOString(), offeredTo: q.offeredTo };
       }),
@@ -397,12 +400,31 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
   }
 
   async close(): Promise<void> {
+    this.pushQueue.cancel();
+    this.pushPlaces.cancel();
     for (const t of this.graceTimers.values()) clearTimeout(t);
     this.graceTimers.clear();
     await Promise.allSettled([...this.pending]);
   }
 
   // --- internals ------------------------------------------------------------------------
+
+  /**
+   * Everyone still waiting is RINGING; tell only those whose place or wait moved, from
+   * memory (a long queue must not cost a query per caller).
+   */
+  private tellPlaces(): void {
+    const waiting = new Set<string>();
+    for (const p of this.deps.queue.positions()) {
+      waiting.add(p.callId);
+      const estimatedWaitSeconds = Math.round(p.estimatedWaitMs / 1000);
+      const last = this.lastPlace.get(p.callId);
+      if (last && last.position === p.position && last.estimatedWaitSeconds === estimatedWaitSeconds) continue;
+      this.lastPlace.set(p.callId, { position: p.position, estimatedWaitSeconds });
+      this.emit('customer-status', { consultationId: p.callId, status: 'RINGING', position: p.position, estimatedWaitSeconds, onHold: false });
+    }
+    for (const id of this.lastPlace.keys()) if (!waiting.has(id)) this.lastPlace.delete(id);
+  }
 
   private socketOpened(counts: Map<string, number>, timerKey: string, id: string): void {
     counts.set(id, (counts.get(id) ?? 0) + 1);

@@ -42,8 +42,10 @@ export interface OfferView {
   expiresAt: string;
 }
 
+/** `queue:update` to agent consoles: the head of the queue (QUEUE_VIEW_LIMIT), its full length, free agents. */
 export interface QueueView {
   queue: Array<{ consultationId: string; customerName: string; inquiry: string; waitingSince: string; offeredTo?: string }>;
+  length: number;
   availableAgents: number;
 }
 

@@ -139,7 +139,8 @@ export class ConsultationQueue extends EventEmitter<QueueEvents> {
 
   /** Every queued call with its 1-based position and estimated wait. */
   positions(): Array<{ callId: string; position: number; estimatedWaitMs: number }> {
-    return this.waiting.map((c) => ({ callId: c.callId, ...this.position(c.callId)! }));
+    const estimate = this.waitEstimator();
+    return this.waiting.map((c, i) => ({ callId: c.callId, position: i + 1, estimatedWaitMs: estimate(i) }));
   }
 
   agents(): AgentSnapshot[] {
@@ -173,9 +174,15 @@ export class ConsultationQueue extends EventEmitter<QueueEvents> {
   position(callId: string): { position: number; estimatedWaitMs: number } | undefined {
     const i = this.waiting.findIndex((c) => c.callId === callId);
     if (i === -1) return undefined;
-    const staffed = [...this.agentStates.values()].filter((a) => a.state !== 'offline').length;
+    return { position: i + 1, estimatedWaitMs: this.waitEstimator()(i) };
+  }
+
+  /** Estimated wait of the caller with `ahead` calls before them: the calls ahead share the staffed agents. */
+  private waitEstimator(): (ahead: number) => number {
+    let staffed = 0;
+    for (const a of this.agentStates.values()) if (a.state !== 'offline') staffed += 1;
     const handle = this.handleTimes.length > 0 ? this.handleTimes.reduce((a, b) => a + b, 0) / this.handleTimes.length : (this.options.defaultHandleTimeMs ?? 180_000);
-    return { position: i + 1, estimatedWaitMs: Math.round((i * handle) / Math.max(1, staffed)) };
+    return (ahead) => Math.round((ahead * handle) / Math.max(1, staffed));
   }
 
   queued(): Array<{ callId: string; enqueuedAt: number; offeredTo?: string }> {

@@ -182,7 +182,7 @@ export class ConsultRig {
     if (!this.options) return; // setup chatter (own state, empty queue)
     this.agentMessages[event] = (this.agentMessages[event] ?? 0) + 1;
     if (event === 'queue:update') {
-      const len = Array.isArray(data?.queue) ? data.queue.length : 0;
+      const len = typeof data?.length === 'number' ? data.length : 0;
       if (len > this.queueMaxSeen) this.queueMaxSeen = len;
     } else if (event === 'consultation:offer') {
       const s = this.sample(String(data.consultationId));

@@ -52,10 +52,10 @@ async function host(target: Target, env: Record<string, string>): Promise<Hosted
     }
   }
   const { metrics, consultations } = running.parley;
-  // The queue view Parley builds for the agents' consoles on every change: its length is the queue's.
+  // The queue view Parley pushes to the agents' consoles carries the queue's full length.
   let queueMax = 0;
   consultations.on('queue', (q) => {
-    if (q.queue.length > queueMax) queueMax = q.queue.length;
+    if (q.length > queueMax) queueMax = q.length;
   });
   return {
     url: running.url,

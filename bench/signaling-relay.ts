@@ -17,30 +17,13 @@ import { Child, killAll } from './lib/child.js';
 import { busyPct, sampleCpu } from './lib/machine.js';
 import type { ClientJob, ClientResult, FromClient, FromServer, ServerStats, Target, ToClient, ToServer } from './lib/protocol.js';
 import { concatSorted, fmt, fmtInt, percentile, table } from './lib/stats.js';
+import { benchOptions, intList as intListOf, num } from './lib/options.js';
 
 // ---------------------------------------------------------------------------------------------
 // Options: argv (`100,500` or `--clients=100,500`, `--rate=…`) override env (BENCH_*) override defaults.
 
-const argv = process.argv.slice(2);
-const flag = (name: string): string | undefined => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
-const positional = argv.filter((a) => !a.startsWith('--')).join(',');
-const opt = (name: string, env: string, def: string): string => flag(name) ?? process.env[env] ?? def;
-
-function intList(s: string, what: string): number[] {
-  const out = s
-    .split(/[,\s]+/)
-    .filter(Boolean)
-    .map((x) => Number(x));
-  if (out.length === 0 || out.some((n) => !Number.isInteger(n) || n < 2 || n % 2 !== 0 || n > 20_000)) {
-    throw new Error(`${what}: expected even integers between 2 and 20000, comma-separated (got "${s}")`);
-  }
-  return out;
-}
-function num(s: string, what: string, min: number, max: number): number {
-  const n = Number(s);
-  if (!Number.isFinite(n) || n < min || n > max) throw new Error(`${what}: expected a number in [${min}, ${max}] (got "${s}")`);
-  return n;
-}
+const { flag, positional, opt } = benchOptions();
+const intList = (s: string, what: string): number[] => intListOf(s, what, 2, 20_000, true);
 
 const options = {
   clients: intList(positional || opt('clients', 'BENCH_CLIENTS', '100,500,1000'), 'client counts'),

@@ -190,7 +190,12 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
   }
 
   async customerStatus(consultationId: string): Promise<CustomerStatus> {
-    const call = await this.deps.calls.get(consultationId);
+    return this.statusOf(await this.deps.calls.get(consultationId));
+  }
+
+  /** What the customer's page shows for a call record in hand. */
+  private statusOf(call: CallRecord): CustomerStatus {
+    const consultationId = call.id;
     const status: CustomerStatus = { consultationId, status: call.status, onHold: this.onHold.has(consultationId) };
     const pos = this.deps.queue.position(consultationId);
     if (pos) {
@@ -461,7 +466,8 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
       this.emit('ended', { consultationId: call.id, agentId: call.agentId, status: to, cause });
       this.deps.logger.info({ consultationId: call.id, status: to, cause }, 'consultation over');
     }
-    this.emit('customer-status', await this.customerStatus(call.id));
+    // The transition carries the call as it is now: no need to read it again.
+    this.emit('customer-status', this.statusOf(call));
     this.emit('board-changed');
   }
 

@@ -44,6 +44,7 @@ import {
   type ToServer,
 } from './sfu/protocol.js';
 import { openPublisher, type Publisher } from './sfu/weriftClient.js';
+import { benchOptions } from './lib/options.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const PACKETS_PER_SECOND = 1000 / PACKET_INTERVAL_MS;
@@ -75,8 +76,7 @@ if (!loopbackOnly()) {
 
 // --- Options ---------------------------------------------------------------------------------
 
-const argv = process.argv.slice(2);
-const flag = (name: string): string | undefined => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const { flag } = benchOptions();
 function num(name: string, def: number, min: number, max: number): number {
   const raw = flag(name) ?? process.env[`SFU_BENCH_${name.toUpperCase().replace(/-/g, '_')}`];
   const n = raw === undefined ? def : Number(raw);

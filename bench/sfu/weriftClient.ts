@@ -11,7 +11,8 @@
  *   goes to `onRtp` (after SRTP decryption by werift).
  */
 import { randomBytes } from 'node:crypto';
-import { io, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
+import { connect } from '../../test/support/sockets.js';
 import {
   RTCPeerConnection,
   RTCRtpCodecParameters,
@@ -54,22 +55,13 @@ const EXT_AUDIO_LEVEL = 'urn:ietf:params:rtp-hdrext:ssrc-audio-level';
 const REQUEST_TIMEOUT_MS = 15_000;
 
 function connectSocket(url: string, userId: string): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = io(`${url}/voice`, { transports: ['websocket'], reconnection: false, forceNew: true, auth: { userId } });
-    const timer = setTimeout(() => {
-      socket.close();
-      reject(new Error('socket connect timed out'));
-    }, REQUEST_TIMEOUT_MS);
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      resolve(socket);
-    });
-    socket.once('connect_error', (err) => {
-      clearTimeout(timer);
-      socket.close();
-      reject(err);
-    });
-  });
+  return connect(`${url}/voice`, { auth: { userId } }, REQUEST_TIMEOUT_MS);
+}
+
+/** Ends one client: its signaling socket and its peer connection. */
+async function closeClient(socket: Socket, pc: { close(): Promise<unknown> }): Promise<void> {
+  socket.close();
+  await pc.close().catch(() => undefined);
 }
 
 async function request<T>(socket: Socket, event: string, data: unknown): Promise<T> {
@@ -262,14 +254,10 @@ export async function openPublisher(url: string, roomId: string, certificate?: R
         pc.connectionStateChange.subscribe((st) => listener(`peer connection ${st} (ice ${pc.iceConnectionState})`));
         socket.on('disconnect', (reason) => listener(`socket.io disconnected: ${reason}`));
       },
-      close: async () => {
-        socket.close();
-        await pc.close().catch(() => undefined);
-      },
+      close: () => closeClient(socket, pc),
     };
   } catch (err) {
-    socket.close();
-    await pc.close().catch(() => undefined);
+    await closeClient(socket, pc);
     throw err;
   }
 }
@@ -341,14 +329,10 @@ export async function openSubscriber(o: SubscriberOptions): Promise<Subscriber> 
     await waitConnected(pc, 20_000);
     return {
       consumerId: c.id,
-      close: async () => {
-        socket.close();
-        await pc.close().catch(() => undefined);
-      },
+      close: () => closeClient(socket, pc),
     };
   } catch (err) {
-    socket.close();
-    await pc.close().catch(() => undefined);
+    await closeClient(socket, pc);
     throw err;
   }
 }

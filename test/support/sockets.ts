@@ -1,10 +1,14 @@
 /** socket.io-client helpers for tests: connect, wait for one event, wait for silence. */
 import { io, type Socket } from 'socket.io-client';
 
-export function connect(url: string, options: Parameters<typeof io>[1] = {}): Promise<Socket> {
+/** Connects one socket (no reconnection); rejects with the server's refusal or after `timeoutMs`. */
+export function connect(url: string, options: Parameters<typeof io>[1] = {}, timeoutMs = 5000): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = io(url, { transports: ['websocket'], reconnection: false, forceNew: true, ...options });
-    const timer = setTimeout(() => reject(new Error(`connect to ${url} timed out`)), 5000);
+    const timer = setTimeout(() => {
+      socket.close();
+      reject(new Error(`connect to ${url} timed out`));
+    }, timeoutMs);
     socket.once('connect', () => {
       clearTimeout(timer);
       resolve(socket);

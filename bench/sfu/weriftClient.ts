@@ -126,18 +126,7 @@ export function consumerOfferSdp(t: TransportParams, c: ConsumerParams): string 
     .map(([k, v]) => `${k}=${String(v)}`)
     .join(';');
   return sdp([
-    'v=0',
-    `o=mediasoup-client ${Date.now()} 1 IN IP4 0.0.0.0`,
-    's=-',
-    't=0 0',
-    ...tl.session,
-    'a=msid-semantic: WMS *',
-    `a=group:BUNDLE ${mid}`,
-    `m=audio ${firstPort(t)} UDP/TLS/RTP/SAVPF ${codec.payloadType}`,
-    'c=IN IP4 127.0.0.1',
-    'a=rtcp:9 IN IP4 0.0.0.0',
-    ...tl.media,
-    `a=mid:${mid}`,
+    ...audioSectionHead(t, tl, mid, codec.payloadType),
     'a=sendonly',
     `a=msid:${c.producerId} ${c.id}`,
     'a=rtcp-mux',
@@ -149,12 +138,9 @@ export function consumerOfferSdp(t: TransportParams, c: ConsumerParams): string 
   ]);
 }
 
-/** The server's answer to a send transport's offer (one audio m-section). */
-function producerAnswerSdp(t: TransportParams, offer: string): string {
-  const mid = /^a=mid:(\S+)\r?$/m.exec(offer)?.[1] ?? '0';
-  const tl = transportLines(t, 'passive');
-  const exts = [...offer.matchAll(/^a=extmap:(\d+)(?:\/\w+)? (\S+)\r?$/gm)].filter((m) => m[2] === EXT_MID || m[2] === EXT_AUDIO_LEVEL).map((m) => `a=extmap:${m[1]} ${m[2]}`);
-  return sdp([
+/** Session lines and the start of the one audio m-section, up to its mid. */
+function audioSectionHead(t: TransportParams, tl: ReturnType<typeof transportLines>, mid: string, payloadType: number): string[] {
+  return [
     'v=0',
     `o=mediasoup-client ${Date.now()} 1 IN IP4 0.0.0.0`,
     's=-',
@@ -162,11 +148,21 @@ function producerAnswerSdp(t: TransportParams, offer: string): string {
     ...tl.session,
     'a=msid-semantic: WMS *',
     `a=group:BUNDLE ${mid}`,
-    `m=audio ${firstPort(t)} UDP/TLS/RTP/SAVPF ${OPUS_PT}`,
+    `m=audio ${firstPort(t)} UDP/TLS/RTP/SAVPF ${payloadType}`,
     'c=IN IP4 127.0.0.1',
     'a=rtcp:9 IN IP4 0.0.0.0',
     ...tl.media,
     `a=mid:${mid}`,
+  ];
+}
+
+/** The server's answer to a send transport's offer (one audio m-section). */
+function producerAnswerSdp(t: TransportParams, offer: string): string {
+  const mid = /^a=mid:(\S+)\r?$/m.exec(offer)?.[1] ?? '0';
+  const tl = transportLines(t, 'passive');
+  const exts = [...offer.matchAll(/^a=extmap:(\d+)(?:\/\w+)? (\S+)\r?$/gm)].filter((m) => m[2] === EXT_MID || m[2] === EXT_AUDIO_LEVEL).map((m) => `a=extmap:${m[1]} ${m[2]}`);
+  return sdp([
+    ...audioSectionHead(t, tl, mid, OPUS_PT),
     'a=recvonly',
     'a=rtcp-mux',
     'a=rtcp-rsize',

@@ -14,14 +14,10 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { Server as SocketServer } from 'socket.io';
 import { AccountService } from './auth/accountService.js';
-import {
-  ExternalAuthenticator,
-  ExternalRoomAccessPolicy,
-  LocalAuthenticator,
-  LocalRoomAccessPolicy,
-  type Authenticator,
-  type RoomAccessPolicy,
-} from './auth/authenticator.js';
+import { allOf, ExternalAuthenticator, ExternalRoomAccessPolicy, GrantRoomAccessPolicy, TokenAuthenticator, type RoomAccessPolicy } from './auth/authenticator.js';
+import { ApiKeyTokenVerifier, IdentityProviderVerifier, type ForeignTokenVerifier } from './auth/foreignTokens.js';
+import { describePosture } from './config/posture.js';
+import { metricsGate, openMetrics } from './http/metricsAccess.js';
 import { TokenService } from './auth/tokens.js';
 import type { Config } from './config/config.js';
 import { RoomDirectory } from './domain/roomDirectory.js';
@@ -96,10 +92,20 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
   const sessions = new AuthSessionRepository(storage.db);
   const tokens = new TokenService(config.auth.jwtSecret, config.auth.accessTokenTtlSeconds, config.auth.roomTokenTtlSeconds);
   const accounts = new AccountService(users, sessions, tokens, config.auth.signupOpen);
-  const localAuth = new LocalAuthenticator(tokens, users, sessions, config.auth.allowAnonymousSockets);
-  const socketAuth: Authenticator = config.auth.mode === 'external' ? new ExternalAuthenticator(config.auth.verifyUrl!, config.auth.httpTimeoutMs) : localAuth;
-  const baseAccess: RoomAccessPolicy =
-    config.auth.mode === 'external' ? new ExternalRoomAccessPolicy(config.auth.membershipCheckUrl, config.auth.httpTimeoutMs) : new LocalRoomAccessPolicy();
+  // Credentials by issuer: Parley's own tokens, the LiveKit key pair, the integrator's
+  // identity provider, then (AUTH_MODE=external) its HTTP verifier for any other token.
+  const foreign: ForeignTokenVerifier[] = [];
+  if (config.auth.apiKey) foreign.push(new ApiKeyTokenVerifier(config.auth.apiKey.key, config.auth.apiKey.secret));
+  if (config.auth.externalJwt) foreign.push(new IdentityProviderVerifier({ ...config.auth.externalJwt, timeoutMs: config.auth.httpTimeoutMs }));
+  const external = config.auth.mode === 'external';
+  const credentials = new TokenAuthenticator({
+    tokens,
+    users,
+    sessions,
+    allowAnonymous: config.auth.allowAnonymousSockets && !external,
+    foreign,
+    fallback: external ? new ExternalAuthenticator(config.auth.verifyUrl!, config.auth.httpTimeoutMs) : undefined,
+  });
   const ice = new IceServerProvider(config.ice);
   const callRepo = new CallRepository(storage.db);
   const calls = new CallService(callRepo, config.defaultPhoneRegion);
@@ -123,13 +129,14 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
   if (interrupted.length > 0) logger.warn({ calls: interrupted.map((c) => c.id) }, `closed ${interrupted.length} call(s) left live by the previous run as FAILED (server-restarted)`);
   webhooks.start();
 
-  // A consultation's SFU room admits its customer token, its agent and admins only.
-  const access: RoomAccessPolicy = {
-    async assertCanJoin(identity, target) {
-      if (target.kind === 'voice') await consultations.assertCanJoinRoom(identity, target.id);
-      await baseAccess.assertCanJoin(identity, target);
-    },
-  };
+  // Every join passes the credential's grant, then a consultation's own rule for its SFU
+  // room (its customer, its agent, admins), then the integrator's membership check.
+  const consultationRooms: RoomAccessPolicy = { assertCanJoin: async (identity, target) => (target.kind === 'voice' ? consultations.assertCanJoinRoom(identity, target.id) : undefined) };
+  const access = allOf([
+    new GrantRoomAccessPolicy(),
+    consultationRooms,
+    ...(external ? [new ExternalRoomAccessPolicy(config.auth.membershipCheckUrl, config.auth.httpTimeoutMs)] : []),
+  ]);
 
   // Rooms of every surface live in the domain; the namespaces only translate.
   const studyRooms = new RoomDirectory<StudyMember>();
@@ -181,7 +188,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     if (draining) reply.header('connection', 'close');
   });
 
-  const authHooks = new AuthHooks(localAuth);
+  const authHooks = new AuthHooks(credentials);
   const io = new SocketServer(http.server, {
     cors: { origin: corsOrigin, credentials: true },
     maxHttpBufferSize: config.socketMaxPayloadBytes,
@@ -195,18 +202,19 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     draining: () => draining,
   };
 
-  await http.register(healthRoutes({ source: healthSource, metrics }));
-  await http.register(tokenRoutes({ tokens }));
+  const gate = metricsGate({ posture: config.posture, token: config.metrics.token, ownListener: config.metrics.listener !== undefined, authenticator: credentials });
+  await http.register(healthRoutes({ source: healthSource, metrics, metricsGate: gate }));
+  await http.register(tokenRoutes({ tokens, authenticator: credentials, allowAnonymous: config.auth.allowAnonymousRoomTokens, apiKey: config.auth.apiKey }));
   await http.register(authRoutes({ accounts, auth: authHooks }), { prefix: '/api/v1/auth' });
   await http.register(userRoutes({ accounts, auth: authHooks }), { prefix: '/api/v1/users' });
   await http.register(callConfigRoutes({ ice, auth: authHooks }), { prefix: '/api/v1/calls' });
-  await http.register(callRoutes({ calls }), { prefix: '/api/v1/calls' });
+  await http.register(callRoutes({ calls, auth: authHooks, allowAnonymous: config.auth.allowAnonymousCalls }), { prefix: '/api/v1/calls' });
   await http.register(entryPointRoutes({ consultations, auth: authHooks }), { prefix: '/api/v1' });
   await http.register(consultationRoutes({ consultations, auth: authHooks, startsPerMinute: config.consult.startsPerMinute }), { prefix: '/api/v1/consultations' });
   await http.register(webhookRoutes({ webhooks, auth: authHooks }), { prefix: '/api/v1/webhooks' });
   await http.register(fastifyStatic, { root: webRoot, prefix: '/', index: ['index.html'] });
 
-  const handshake = handshakeAuthMiddleware(socketAuth, logger.child({ module: 'socket-auth' }), () => draining);
+  const handshake = handshakeAuthMiddleware(credentials, logger.child({ module: 'socket-auth' }), () => draining);
   const routerFor = (namespace: string) =>
     new EventRouter({
       namespace,
@@ -256,6 +264,19 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     if (reason !== 'role-changed' && reason !== 'signed-out') consultations.agentSignedOut(userId);
   });
 
+  // METRICS_PORT: /metrics on a listener of its own (its address is its protection).
+  let metricsHttp: FastifyInstance | undefined;
+  if (config.metrics.listener) {
+    metricsHttp = Fastify({ loggerInstance: logger.child({ module: 'metrics-http' }) as FastifyBaseLogger, forceCloseConnections: true }).withTypeProvider<ZodTypeProvider>();
+    metricsHttp.setValidatorCompiler(validatorCompiler);
+    metricsHttp.setSerializerCompiler(serializerCompiler);
+    installErrorHandling(metricsHttp);
+    await metricsHttp.register(healthRoutes({ source: healthSource, metrics, metricsGate: openMetrics, health: false }));
+  }
+
+  const posture = describePosture(config);
+  logger.info({ posture: posture.posture, anonymous: posture.open }, posture.summary);
+
   let closing: Promise<void> | undefined;
   return {
     http,
@@ -270,6 +291,10 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     webhooks,
     async listen() {
       await http.listen({ port: config.port, host: config.host });
+      if (metricsHttp && config.metrics.listener) {
+        const at = await metricsHttp.listen({ port: config.metrics.listener.port, host: config.metrics.listener.host });
+        logger.info({ url: `${at}/metrics` }, `metrics served on ${at}/metrics`);
+      }
       const addr = http.server.address();
       const port = typeof addr === 'object' && addr ? addr.port : config.port;
       const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
@@ -285,6 +310,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
         io.disconnectSockets(true);
         io.engine.close();
         await http.close();
+        await metricsHttp?.close();
         await consultations.close();
         await webhooks.close();
         await media.close();

@@ -68,7 +68,7 @@ for (const make of engines()) {
       assert.equal(asAdmin.status, 200);
       assert.deepEqual(asAdmin.body.users.map((u: { email: string }) => u.email).sort(), ['admin@example.com', 'agent@example.com']);
       const roomToken = (await request(`${srv.url}/token`, { body: { roomName: 'r', participantName: 'p' } })).body.token;
-      assert.equal((await request(`${srv.url}/api/v1/auth/me`, { token: roomToken })).status, 403);
+      assert.equal((await request(`${srv.url}/api/v1/auth/me`, { token: roomToken })).status, 401, 'a room token is not a sign-in');
     });
 
     test('admins create, disable and reset agents; a disabled agent is locked out at once', async () => {

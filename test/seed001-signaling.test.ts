@@ -65,9 +65,11 @@ describe('seed 001 /signaling namespace, unchanged client', () => {
     assert.deepEqual(await gotCandidate, { peerId: 'client-peer', candidate });
   });
 
-  test('the sender does not receive its own relay', async () => {
+  test('the sender does not receive its own relay (while the other peer does)', async () => {
     const echoes = collect(caller, 'offer', 200);
-    caller.emit('offer', { sessionId, peerId: 'client-peer', offer: { type: 'offer', sdp: 'v=0\r\n' } });
+    const relayed = once(agent, 'offer');
+    caller.emit('offer', { sessionId, peerId: 'client-peer', offer: { type: 'offer', sdp: 'v=0\r\nsender-check' } });
+    assert.deepEqual(await relayed, { peerId: 'client-peer', offer: { type: 'offer', sdp: 'v=0\r\nsender-check' } }, 'the relay works at all');
     assert.equal((await echoes).length, 0);
   });
 

@@ -127,7 +127,7 @@ describe('seed 002 (CoUp signaling) README, unchanged client', () => {
 
     const typing = once(alice, 'chat:user-typing');
     bob.emit('chat:typing', { studyId: '456', isTyping: true });
-    assert.deepEqual(await typing, { userId: 'user-456', user: { id: 'user-456', role: 'customer' }, isTyping: true });
+    assert.deepEqual(await typing, { userId: 'user-456', user: { id: 'user-456', role: 'customer', verified: false }, isTyping: true });
 
     const status = once(alice, 'presence:user-status-changed');
     bob.emit('presence:status-change', { status: 'away' });

@@ -5,7 +5,7 @@ import { ParleyError } from '../errors.js';
 import type { AuthSessionRepository } from '../storage/authSessionRepository.js';
 import type { Role } from '../storage/schema.js';
 import type { User, UserRepository } from '../storage/userRepository.js';
-import type { Identity } from './identity.js';
+import { accountSession, type Identity } from './identity.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import type { TokenService } from './tokens.js';
 
@@ -65,9 +65,10 @@ export class AccountService extends EventEmitter<AccountEvents> {
   }
 
   async signOut(identity: Identity): Promise<void> {
-    if (!identity.sessionId) return;
-    await this.sessions.revoke(identity.sessionId);
-    this.emit('revoked', { userId: identity.userId, sessionId: identity.sessionId, reason: 'signed-out' });
+    const sessionId = accountSession(identity);
+    if (!sessionId) return;
+    await this.sessions.revoke(sessionId);
+    this.emit('revoked', { userId: identity.userId, sessionId, reason: 'signed-out' });
   }
 
   /** Withdrawal: the password confirms it; the account is closed and its email freed. */

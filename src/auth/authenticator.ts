@@ -1,16 +1,20 @@
 /**
- * Pluggable authentication and room-membership checks (chosen by AUTH_MODE):
- *  - local: Parley's own JWTs (access tokens for agents/admins, room tokens for customers),
- *    anonymous customers when ALLOW_ANONYMOUS_SOCKETS is on;
- *  - external: an HTTP verify endpoint and a membership endpoint, as seed 002's Next.js flow.
+ * Authentication and room-membership checks:
+ *  - TokenAuthenticator: Parley's own JWTs (access tokens for agents/admins, customer tokens,
+ *    room tokens), configured foreign issuers, anonymous participants when allowed;
+ *  - AUTH_MODE=external adds an HTTP verify endpoint and a membership endpoint, as seed 002's
+ *    Next.js flow, for tokens of no known issuer.
  */
 import { randomUUID } from 'node:crypto';
+import { decodeJwt } from 'jose';
 import { z } from 'zod';
+import { consultationRoomName, isReservedRoomName } from '../domain/roomRef.js';
 import { ParleyError } from '../errors.js';
 import type { AuthSessionRepository } from '../storage/authSessionRepository.js';
 import type { UserRepository } from '../storage/userRepository.js';
 import type { Identity } from './identity.js';
-import type { TokenService } from './tokens.js';
+import type { ForeignTokenVerifier } from './foreignTokens.js';
+import { PARLEY_ISSUER, type TokenService } from './tokens.js';
 
 export interface Credentials {
   userId?: string;
@@ -33,54 +37,111 @@ export interface RoomAccessPolicy {
   assertCanJoin(identity: Identity, target: RoomTarget): Promise<void>;
 }
 
-export class LocalAuthenticator implements Authenticator {
-  constructor(
-    private readonly tokens: TokenService,
-    private readonly users: UserRepository,
-    private readonly sessions: AuthSessionRepository,
-    private readonly allowAnonymous: boolean,
-  ) {}
+export interface TokenAuthenticatorDeps {
+  tokens: TokenService;
+  users: UserRepository;
+  sessions: AuthSessionRepository;
+  allowAnonymous: boolean;
+  /** Issuers trusted besides Parley itself (LiveKit key pair, the integrator's identity provider). */
+  foreign?: ForeignTokenVerifier[];
+  /** AUTH_MODE=external: tokens of no known issuer go to the integrator's HTTP verifier. */
+  fallback?: Authenticator;
+}
+
+/** The `iss` of a JWT, read before its signature is checked (only to pick the key). */
+function issuerOf(token: string): string | undefined {
+  try {
+    const { iss } = decodeJwt(token);
+    return typeof iss === 'string' ? iss : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Every credential a socket or request may carry, told apart by issuer: Parley's own access,
+ * customer and room tokens; tokens of configured foreign issuers; the external HTTP verifier
+ * for the rest; anonymous when no token is sent and that is allowed.
+ */
+export class TokenAuthenticator implements Authenticator {
+  constructor(private readonly deps: TokenAuthenticatorDeps) {}
 
   async authenticate({ userId, token }: Credentials): Promise<Identity> {
-    if (!token) {
-      if (!this.allowAnonymous) throw new ParleyError('UNAUTHORIZED', 'a token is required (auth.token, ?token= or Authorization: Bearer)');
-      const id = userId ?? `guest-${randomUUID()}`;
-      return { userId: id, role: 'customer', user: { id, role: 'customer' }, via: 'anonymous' };
+    if (!token) return this.anonymous(userId);
+    const issuer = issuerOf(token);
+    if (issuer === PARLEY_ISSUER) return this.parley(token);
+    const foreign = issuer === undefined ? undefined : this.deps.foreign?.find((v) => v.issuer === issuer);
+    if (foreign) return foreign.verify(token);
+    if (this.deps.fallback) return this.deps.fallback.authenticate({ userId, token });
+    throw new ParleyError('UNAUTHORIZED', issuer === undefined ? 'invalid token' : `tokens from issuer "${issuer.slice(0, 64)}" are not accepted here`);
+  }
+
+  /** Only Parley's access tokens (REST sign-ins). */
+  async authenticateAccount(token: string): Promise<Identity> {
+    const identity = await this.parley(token);
+    if (identity.grant.kind !== 'account') throw new ParleyError('UNAUTHORIZED', 'sign in first: this needs an access token from POST /api/v1/auth/signin');
+    return identity;
+  }
+
+  private async anonymous(userId: string | undefined): Promise<Identity> {
+    if (!this.deps.allowAnonymous) throw new ParleyError('UNAUTHORIZED', 'a token is required (auth.token, ?token= or Authorization: Bearer)');
+    if (userId !== undefined && (await this.deps.users.findById(userId))) {
+      throw new ParleyError('UNAUTHORIZED', `user id "${userId}" belongs to a Parley account; connect with that account's access token`);
     }
-    const claims = await this.tokens.verify(token);
+    const id = userId ?? `guest-${randomUUID()}`;
+    return { userId: id, role: 'customer', user: { id, role: 'customer', verified: false }, grant: { kind: 'anonymous' } };
+  }
+
+  private async parley(token: string): Promise<Identity> {
+    const claims = await this.deps.tokens.verify(token);
     if (claims.typ === 'room') {
-      return {
-        userId: claims.sub,
-        role: 'customer',
-        name: claims.name,
-        user: { id: claims.sub, name: claims.name ?? claims.sub, role: 'customer' },
-        roomScope: claims.video.room,
-        via: 'room-token',
-        token,
-      };
+      const name = claims.name ?? claims.sub;
+      return { userId: claims.sub, role: 'customer', name, user: { id: claims.sub, name, role: 'customer', verified: true }, grant: { kind: 'room', room: claims.video.room, issuer: 'parley' }, token };
     }
-    if (!(await this.sessions.isActive(claims.sid))) throw new ParleyError('UNAUTHORIZED', 'signed out or session expired; sign in again');
-    const user = await this.users.findById(claims.sub);
+    if (claims.typ === 'customer') {
+      const name = claims.name ?? claims.sub;
+      return { userId: claims.sub, role: 'customer', name, user: { id: claims.sub, name, role: 'customer', verified: true }, grant: { kind: 'customer', consultationId: claims.cid }, token };
+    }
+    if (!(await this.deps.sessions.isActive(claims.sid))) throw new ParleyError('UNAUTHORIZED', 'signed out or session expired; sign in again');
+    const user = await this.deps.users.findById(claims.sub);
     if (!user || user.status !== 'active') throw new ParleyError('UNAUTHORIZED', 'account is disabled or withdrawn');
     return {
       userId: user.id,
       role: user.role,
       name: user.name,
-      user: { id: user.id, name: user.name, role: user.role },
-      sessionId: claims.sid,
-      via: 'access-token',
+      user: { id: user.id, name: user.name, role: user.role, verified: true },
+      grant: { kind: 'account', sessionId: claims.sid },
       token,
     };
   }
 }
 
-/** Room tokens are bound to their room; everyone else may enter any room. */
-export class LocalRoomAccessPolicy implements RoomAccessPolicy {
+/**
+ * What a credential's grant opens, whatever the room: a room grant its one room (and never a
+ * consultation's), a customer grant its own consultation's call only. Accounts, external and
+ * anonymous identities pass here; consultations and external membership add their own checks.
+ */
+export class GrantRoomAccessPolicy implements RoomAccessPolicy {
   async assertCanJoin(identity: Identity, target: RoomTarget): Promise<void> {
-    if (identity.roomScope === undefined) return;
-    if (target.id === identity.roomScope || target.studyId === identity.roomScope) return;
-    throw new ParleyError('FORBIDDEN', `this room token is for room "${identity.roomScope}", not "${target.id}"`);
+    const grant = identity.grant;
+    if (grant.kind === 'room') {
+      if (target.id === grant.room && !(target.kind === 'voice' && isReservedRoomName(target.id))) return;
+      throw new ParleyError('FORBIDDEN', `this room token is for room "${grant.room}", not "${target.id}"`);
+    }
+    if (grant.kind === 'customer') {
+      if (target.kind === 'voice' && target.id === consultationRoomName(grant.consultationId)) return;
+      throw new ParleyError('FORBIDDEN', "a customer token only opens its own consultation's call");
+    }
   }
+}
+
+/** A policy that admits only when every one of `policies` does (checked in order). */
+export function allOf(policies: RoomAccessPolicy[]): RoomAccessPolicy {
+  return {
+    async assertCanJoin(identity, target) {
+      for (const p of policies) await p.assertCanJoin(identity, target);
+    },
+  };
 }
 
 const verifyResponse = z
@@ -136,7 +197,7 @@ export class ExternalAuthenticator implements Authenticator {
     const id = v.user?.id !== undefined ? String(v.user.id) : userId;
     if (!id) throw new ParleyError('UNAUTHORIZED', 'the verifier named no user and the handshake carried no userId');
     const role = v.role ?? v.user?.role ?? 'customer';
-    return { userId: id, role, name: v.user?.name, user: { ...(v.user ?? {}), id, role }, via: 'external', token };
+    return { userId: id, role, name: v.user?.name, user: { ...(v.user ?? {}), id, role, verified: true }, grant: { kind: 'external', source: 'verifier' }, token };
   }
 }
 

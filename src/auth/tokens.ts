@@ -3,14 +3,14 @@
  *  - access tokens for agents and admins: `{ sub, role, name, sid, typ: 'access' }`
  *  - room tokens from POST /token (seed 004), shaped like LiveKit/OpenVidu grants so existing
  *    clients can read them: `{ sub: participantName, name, video: { room, roomJoin: true }, typ: 'room' }`
+ *  - customer tokens, minted only when a consultation starts: `{ sub: 'customer-<id>', cid: <consultation id>, typ: 'customer' }`;
+ *    the only credential that acts as that consultation's customer (room tokens never do)
  *  - entry tokens in QR codes: `{ sub: entryPointId, typ: 'entry' }` — they only open the
  *    landing page and start a consultation; they are not credentials for sockets or REST.
  */
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
 import { ParleyError } from '../errors.js';
-
-const ISSUER = 'parley';
 
 const accessClaims = z.object({
   typ: z.literal('access'),
@@ -25,11 +25,22 @@ const roomClaims = z.object({
   name: z.string().optional(),
   video: z.object({ room: z.string(), roomJoin: z.boolean() }),
 });
+const customerClaims = z.object({
+  typ: z.literal('customer'),
+  sub: z.string(),
+  cid: z.string(),
+  name: z.string().optional(),
+});
 const entryClaims = z.object({ typ: z.literal('entry'), sub: z.string(), exp: z.number() });
-const anyClaims = z.discriminatedUnion('typ', [accessClaims, roomClaims]);
+const anyClaims = z.discriminatedUnion('typ', [accessClaims, roomClaims, customerClaims]);
 
 export type AccessClaims = z.infer<typeof accessClaims>;
 export type RoomClaims = z.infer<typeof roomClaims>;
+export type CustomerClaims = z.infer<typeof customerClaims>;
+
+/** The `iss` of every token Parley signs itself. */
+export const PARLEY_ISSUER = 'parley';
+const ISSUER = PARLEY_ISSUER;
 export type ParleyClaims = z.infer<typeof anyClaims>;
 
 export class TokenService {
@@ -66,6 +77,20 @@ export class TokenService {
     return { token, expiresAt };
   }
 
+  /** The credential of one consultation's customer (POST /api/v1/consultations is the only caller). */
+  async issueCustomerToken(input: { consultationId: string; name: string; ttlSeconds: number }): Promise<{ token: string; userId: string; expiresAt: Date }> {
+    const expiresAt = new Date(Date.now() + input.ttlSeconds * 1000);
+    const userId = `customer-${input.consultationId}`;
+    const token = await new SignJWT({ typ: 'customer', cid: input.consultationId, name: input.name })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject(userId)
+      .setIssuer(ISSUER)
+      .setIssuedAt()
+      .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
+      .sign(this.key);
+    return { token, userId, expiresAt };
+  }
+
   /** The signed link of a QR code: valid until the entry point expires. */
   async issueEntryToken(entryPointId: string, expiresAt: Date): Promise<string> {
     return new SignJWT({ typ: 'entry' })
@@ -96,7 +121,7 @@ export class TokenService {
     try {
       const { payload } = await jwtVerify(token, this.key, { issuer: ISSUER, algorithms: ['HS256'] });
       const claims = anyClaims.safeParse(payload);
-      if (!claims.success) throw new ParleyError('UNAUTHORIZED', 'token is not a Parley access or room token');
+      if (!claims.success) throw new ParleyError('UNAUTHORIZED', 'token is not a Parley access, room or customer token');
       return claims.data;
     } catch (err) {
       if (err instanceof ParleyError) throw err;

@@ -45,8 +45,8 @@ const envSchema = z
     ROOM_TOKEN_TTL_SECONDS: positiveInt.default(6 * 3600),
     /** Anyone may sign up as an agent (the first account becomes admin). "false": only admins create accounts. */
     SIGNUP_OPEN: bool.default(true),
-    /** Sockets without a token are accepted as anonymous customers (seed 001/002 clients send none). */
-    ALLOW_ANONYMOUS_SOCKETS: bool.default(true),
+    /** Sockets without a token are accepted as anonymous customers (seed 001/002 clients send none). Default: true in development, false in production. */
+    ALLOW_ANONYMOUS_SOCKETS: bool.optional(),
 
     /** "local": Parley's own JWTs. "external": verify sockets and room membership over HTTP (seed 002's Next.js flow). */
     AUTH_MODE: z.enum(['local', 'external']).default('local'),
@@ -58,6 +58,29 @@ const envSchema = z
     MEMBERSHIP_CHECK_URL: z.string().min(1).optional(),
     /** Timeout for the external auth calls, in milliseconds. */
     AUTH_HTTP_TIMEOUT_MS: positiveInt.default(3000),
+    /** POST /token without credentials (seed 004's open route). Default: true in development, false in production (then: LIVEKIT_API_KEY/SECRET or an agent's token). */
+    ALLOW_ANONYMOUS_ROOM_TOKENS: bool.optional(),
+    /** Seed 001's /api/v1/calls routes without a token. Default: true in development, false in production (then: an agent's or admin's token). */
+    ALLOW_ANONYMOUS_CALLS: bool.optional(),
+    /** Seed 004's LiveKit API key and secret: `POST /token` with HTTP Basic key:secret, and room tokens the integrator signs itself (HS256, iss = key). */
+    LIVEKIT_API_KEY: z.string().min(1).max(256).optional(),
+    LIVEKIT_API_SECRET: z.string().min(1).max(1024).optional(),
+    /** The integrator's identity provider: HS256 shared secret (at least 32 characters) … */
+    EXTERNAL_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    /** … or a JWKS URL (RS256/ES256/EdDSA keys, fetched and cached). */
+    EXTERNAL_JWT_JWKS_URL: z.url().optional(),
+    /** Required `iss` and `aud` of the integrator's tokens. */
+    EXTERNAL_JWT_ISSUER: z.string().min(1).optional(),
+    EXTERNAL_JWT_AUDIENCE: z.string().min(1).optional(),
+    /** Claims that carry the user id, display name and role (customer, agent or admin) in the integrator's tokens. */
+    EXTERNAL_JWT_USER_ID_CLAIM: z.string().min(1).default('sub'),
+    EXTERNAL_JWT_NAME_CLAIM: z.string().min(1).default('name'),
+    EXTERNAL_JWT_ROLE_CLAIM: z.string().min(1).default('role'),
+    /** /metrics: a bearer token that opens it (Prometheus' `authorization` setting). */
+    METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    /** /metrics on its own listener (e.g. 9464 on 127.0.0.1) instead of the public port. */
+    METRICS_PORT: z.coerce.number({ error: 'must be a port number (0-65535)' }).int().min(0).max(65535).optional(),
+    METRICS_HOST: z.string().min(1).default('127.0.0.1'),
 
     /** Comma-separated origins allowed by CORS (REST and Socket.IO). "*" allows any. */
     ALLOWED_ORIGINS: csv.default(['http://localhost:3000']),
@@ -125,6 +148,21 @@ const envSchema = z
     if ((env.MEDIA_PORT_MIN === undefined) !== (env.MEDIA_PORT_MAX === undefined) || (env.MEDIA_PORT_MIN ?? 0) > (env.MEDIA_PORT_MAX ?? 0)) {
       ctx.addIssue({ code: 'custom', path: ['MEDIA_PORT_MIN'], message: 'set MEDIA_PORT_MIN and MEDIA_PORT_MAX together, with MIN <= MAX' });
     }
+    if (env.EXTERNAL_JWT_SECRET && env.EXTERNAL_JWT_JWKS_URL) {
+      ctx.addIssue({ code: 'custom', path: ['EXTERNAL_JWT_JWKS_URL'], message: 'set EXTERNAL_JWT_SECRET or EXTERNAL_JWT_JWKS_URL, not both' });
+    }
+    if ((env.EXTERNAL_JWT_SECRET || env.EXTERNAL_JWT_JWKS_URL) && !env.EXTERNAL_JWT_ISSUER) {
+      ctx.addIssue({ code: 'custom', path: ['EXTERNAL_JWT_ISSUER'], message: "is required with EXTERNAL_JWT_SECRET / EXTERNAL_JWT_JWKS_URL (the integrator's token issuer)" });
+    }
+    if (env.LIVEKIT_API_KEY === 'parley' || env.EXTERNAL_JWT_ISSUER === 'parley' || (env.LIVEKIT_API_KEY !== undefined && env.LIVEKIT_API_KEY === env.EXTERNAL_JWT_ISSUER)) {
+      ctx.addIssue({ code: 'custom', path: [env.LIVEKIT_API_KEY === 'parley' ? 'LIVEKIT_API_KEY' : 'EXTERNAL_JWT_ISSUER'], message: 'must differ from "parley" and from each other (tokens are told apart by their issuer)' });
+    }
+    if ((env.LIVEKIT_API_KEY === undefined) !== (env.LIVEKIT_API_SECRET === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['LIVEKIT_API_SECRET'], message: 'set LIVEKIT_API_KEY and LIVEKIT_API_SECRET together' });
+    }
+    if (env.NODE_ENV === 'production' && env.LIVEKIT_API_SECRET !== undefined && env.LIVEKIT_API_SECRET.length < 32) {
+      ctx.addIssue({ code: 'custom', path: ['LIVEKIT_API_SECRET'], message: 'must be at least 32 characters in production' });
+    }
     if (env.NODE_ENV === 'production' && !env.JWT_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required in production (try: openssl rand -hex 32)' });
     }
@@ -139,6 +177,8 @@ export interface Config {
   port: number;
   host: string;
   nodeEnv: Env['NODE_ENV'];
+  /** development: the seeds' clients work unchanged (anonymous surfaces open, listed at start); production: closed unless switched on by name. */
+  posture: 'development' | 'production';
   logLevel: Env['LOG_LEVEL'];
   storage: { kind: 'postgres'; url: string } | { kind: 'sqlite'; path: string };
   auth: {
@@ -150,10 +190,25 @@ export interface Config {
     roomTokenTtlSeconds: number;
     signupOpen: boolean;
     allowAnonymousSockets: boolean;
+    /** POST /token without credentials. */
+    allowAnonymousRoomTokens: boolean;
+    /** Seed 001's call routes without credentials. */
+    allowAnonymousCalls: boolean;
+    /** Seed 004's LiveKit API key pair. */
+    apiKey?: { key: string; secret: string };
+    /** The integrator's identity provider. */
+    externalJwt?: {
+      verify: { kind: 'secret'; secret: string } | { kind: 'jwks'; url: string };
+      issuer: string;
+      audience?: string;
+      claims: { userId: string; name: string; role: string };
+    };
     verifyUrl?: string;
     membershipCheckUrl?: string;
     httpTimeoutMs: number;
   };
+  /** /metrics: open (development), behind a token, or on its own listener. */
+  metrics: { token?: string; listener?: { host: string; port: number } };
   cors: { origins: string[] };
   rateLimit: { max: number; windowMs: number; socketEventsPerSecond: number };
   socketMaxPayloadBytes: number;
@@ -189,10 +244,17 @@ export function loadConfig(source: NodeJS.ProcessEnv, randomSecret: () => string
   }
   const env = parsed.data;
   const nextjs = env.NEXTJS_URL?.replace(/\/+$/, '');
+  const production = env.NODE_ENV === 'production';
+  const externalVerify = env.EXTERNAL_JWT_SECRET
+    ? ({ kind: 'secret', secret: env.EXTERNAL_JWT_SECRET } as const)
+    : env.EXTERNAL_JWT_JWKS_URL
+      ? ({ kind: 'jwks', url: env.EXTERNAL_JWT_JWKS_URL } as const)
+      : undefined;
   return {
     port: env.PORT,
     host: env.HOST,
     nodeEnv: env.NODE_ENV,
+    posture: production ? 'production' : 'development',
     logLevel: env.LOG_LEVEL,
     storage: env.DATABASE_URL ? { kind: 'postgres', url: env.DATABASE_URL } : { kind: 'sqlite', path: env.SQLITE_PATH },
     auth: {
@@ -202,11 +264,23 @@ export function loadConfig(source: NodeJS.ProcessEnv, randomSecret: () => string
       accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
       roomTokenTtlSeconds: env.ROOM_TOKEN_TTL_SECONDS,
       signupOpen: env.SIGNUP_OPEN,
-      allowAnonymousSockets: env.ALLOW_ANONYMOUS_SOCKETS,
+      allowAnonymousSockets: env.ALLOW_ANONYMOUS_SOCKETS ?? !production,
+      allowAnonymousRoomTokens: env.ALLOW_ANONYMOUS_ROOM_TOKENS ?? !production,
+      allowAnonymousCalls: env.ALLOW_ANONYMOUS_CALLS ?? !production,
+      apiKey: env.LIVEKIT_API_KEY && env.LIVEKIT_API_SECRET ? { key: env.LIVEKIT_API_KEY, secret: env.LIVEKIT_API_SECRET } : undefined,
+      externalJwt: externalVerify
+        ? {
+            verify: externalVerify,
+            issuer: env.EXTERNAL_JWT_ISSUER!,
+            audience: env.EXTERNAL_JWT_AUDIENCE,
+            claims: { userId: env.EXTERNAL_JWT_USER_ID_CLAIM, name: env.EXTERNAL_JWT_NAME_CLAIM, role: env.EXTERNAL_JWT_ROLE_CLAIM },
+          }
+        : undefined,
       verifyUrl: env.AUTH_VERIFY_URL ?? (nextjs ? `${nextjs}/api/auth/verify` : undefined),
       membershipCheckUrl: env.MEMBERSHIP_CHECK_URL ?? (nextjs ? `${nextjs}/api/studies/{studyId}/check-member` : undefined),
       httpTimeoutMs: env.AUTH_HTTP_TIMEOUT_MS,
     },
+    metrics: { token: env.METRICS_TOKEN, listener: env.METRICS_PORT !== undefined ? { host: env.METRICS_HOST, port: env.METRICS_PORT } : undefined },
     cors: { origins: env.ALLOWED_ORIGINS },
     rateLimit: { max: env.RATE_LIMIT_MAX, windowMs: env.RATE_LIMIT_WINDOW_MS, socketEventsPerSecond: env.SOCKET_EVENTS_PER_SECOND },
     socketMaxPayloadBytes: env.SOCKET_MAX_PAYLOAD_BYTES,

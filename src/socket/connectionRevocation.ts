@@ -6,6 +6,7 @@
 import type { Namespace } from 'socket.io';
 import type { AccountService } from '../auth/accountService.js';
 import type { Logger } from '../log/logger.js';
+import { accountSession } from '../auth/identity.js';
 import { identityOf } from './handshakeAuth.js';
 
 export function endRevokedConnections(accounts: AccountService, namespaces: Namespace[], logger: Logger): void {
@@ -14,8 +15,9 @@ export function endRevokedConnections(accounts: AccountService, namespaces: Name
     for (const ns of namespaces) {
       for (const socket of ns.sockets.values()) {
         const identity = identityOf(socket);
-        if (identity.via !== 'access-token' || identity.userId !== userId) continue;
-        if (sessionId && identity.sessionId !== sessionId) continue;
+        const session = accountSession(identity);
+        if (session === undefined || identity.userId !== userId) continue;
+        if (sessionId && session !== sessionId) continue;
         socket.emit('signed-out', { reason });
         socket.disconnect(true);
         ended += 1;

@@ -10,7 +10,7 @@
  */
 import type { Namespace, Socket } from 'socket.io';
 import { z } from 'zod';
-import { hasRole, type Identity } from '../auth/identity.js';
+import { customerOf, hasRole, type Identity } from '../auth/identity.js';
 import type { ConsultationService } from '../domain/consultations/consultationService.js';
 import { ParleyError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
@@ -33,8 +33,7 @@ export function attachConsultNamespace(deps: ConsultNamespaceDeps): void {
   const { namespace, router, consultations, metrics, logger } = deps;
   const nsName = namespace.name;
 
-  const customerConsultation = (identity: Identity): string | undefined =>
-    identity.role === 'customer' && identity.roomScope ? consultations.consultationIdOfRoom(identity.roomScope) : undefined;
+  const customerConsultation = (identity: Identity): string | undefined => customerOf(identity);
 
   const ownConsultation = (ctx: SocketContext): string => {
     const id = customerConsultation(ctx.identity);

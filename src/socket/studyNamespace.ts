@@ -206,7 +206,7 @@ export function attachStudyNamespace(deps: StudyNamespaceDeps): void {
   namespace.on('connection', (socket) => {
     const identity = identityOf(socket);
     metrics.socketConnections.inc({ namespace: nsName });
-    logger.info({ socketId: socket.id, userId: identity.userId, role: identity.role, via: identity.via }, 'socket connected');
+    logger.info({ socketId: socket.id, userId: identity.userId, role: identity.role, grant: identity.grant.kind, verified: identity.user.verified }, 'socket connected');
     router.attach(socket, identity, events);
     socket.on('disconnect', (reason) => {
       metrics.socketConnections.dec({ namespace: nsName });

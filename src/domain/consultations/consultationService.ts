@@ -11,7 +11,8 @@
  * `/end`), arrives through the CallService's `transition` event and is handled in one place.
  */
 import { EventEmitter } from 'node:events';
-import type { Identity } from '../../auth/identity.js';
+import { customerOf, hasRole, isAccount, type Identity } from '../../auth/identity.js';
+import { voiceRoomRef } from '../roomRef.js';
 import type { TokenService } from '../../auth/tokens.js';
 import { ParleyError } from '../../errors.js';
 import type { Logger } from '../../log/logger.js';
@@ -179,14 +180,15 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
     const call = await this.deps.calls.advance(created.id, 'RINGING', 'queued');
     const details: QueuedDetails = { customerName: input.name, phone: call.callerNumber, inquiry: input.inquiry, entryPoint: ep.name };
     this.deps.queue.enqueue(call.id, { ...details });
-    const { token } = await this.deps.tokens.issueRoomToken({ room: call.roomId!, participant: `customer-${call.id}`, name: input.name, ttlSeconds: this.deps.customerTokenTtlSeconds });
+    const { token } = await this.deps.tokens.issueCustomerToken({ consultationId: call.id, name: input.name, ttlSeconds: this.deps.customerTokenTtlSeconds });
     this.deps.logger.info({ consultationId: call.id, entryPoint: ep.id }, 'consultation queued');
     return { consultation: await this.view(call), customerToken: token, roomId: call.roomId! };
   }
 
-  /** The consultation a customer token belongs to. */
+  /** The consultation whose SFU room this is, if it is one. */
   consultationIdOfRoom(roomId: string): string | undefined {
-    return roomId.startsWith('call-') ? roomId.slice('call-'.length) : undefined;
+    const ref = voiceRoomRef(roomId);
+    return ref.kind === 'consultation' ? ref.consultationId : undefined;
   }
 
   async customerStatus(consultationId: string): Promise<CustomerStatus> {
@@ -308,9 +310,9 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
   async assertCanJoinRoom(identity: Identity, roomId: string): Promise<void> {
     const id = this.consultationIdOfRoom(roomId);
     if (!id) return;
-    if (identity.roomScope === roomId || identity.role === 'admin') return;
+    if (customerOf(identity) === id || hasRole(identity, 'admin')) return;
     const call = await this.deps.callRepo.find(id);
-    if (identity.role === 'agent' && call?.agentId === identity.userId) return;
+    if (hasRole(identity, 'agent') && call?.agentId === identity.userId) return;
     throw new ParleyError('FORBIDDEN', `room ${roomId} belongs to a consultation; only its customer, its agent and admins may join`);
   }
 
@@ -323,8 +325,8 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
     if (!id) return;
     const call = await this.deps.callRepo.find(id);
     if (call?.status !== 'CONNECTING') return;
-    const customerIn = present.some((i) => i.roomScope === roomId);
-    const agentIn = present.some((i) => i.userId === call.agentId && i.via === 'access-token');
+    const customerIn = present.some((i) => customerOf(i) === id);
+    const agentIn = present.some((i) => i.userId === call.agentId && isAccount(i));
     if (customerIn && agentIn) await this.deps.calls.advance(id, 'IN_PROGRESS', 'media-connected').catch(() => undefined);
   }
 

@@ -14,7 +14,7 @@ export const callConfigRoutes =
     app.get(
       '/config',
       {
-        preHandler: auth.optional(),
+        preHandler: auth.optionalCredential(),
         schema: {
           tags: ['calls'],
           summary: 'WebRTC configuration: STUN, and TURN with short-lived credentials (TURN REST API)',

@@ -1,7 +1,17 @@
-/** Seed 001's call API under /api/v1/calls, in its `{success, data}` envelope. */
+/**
+ * Seed 001's call API under /api/v1/calls, in its `{success, data}` envelope.
+ *
+ * These routes serve the calls they create (`channel: 'api'`) and nothing else: a
+ * consultation is a call too, but its customer's details, state and controls belong to its
+ * customer, its agent and admins, so here it does not exist (404). Anonymous callers are
+ * welcome while ALLOW_ANONYMOUS_CALLS is on (development's default); otherwise an agent's or
+ * admin's access token is needed.
+ */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { CallService } from '../../domain/calls/callService.js';
+import { ParleyError } from '../../errors.js';
+import type { AuthHooks } from '../authHooks.js';
 import { callStatuses } from '../../domain/calls/callStatus.js';
 import type { CallRecord, CallTransition } from '../../storage/callRepository.js';
 import { errorBody } from './schemas.js';
@@ -46,9 +56,17 @@ const envelope = <T extends z.ZodType>(data: T) => z.object({ success: z.literal
 const idParams = z.object({ id: z.uuid('must be a call id (UUID)') });
 
 export const callRoutes =
-  ({ calls }: { calls: CallService }): FastifyPluginAsyncZod =>
+  ({ calls, auth, allowAnonymous }: { calls: CallService; auth: AuthHooks; allowAnonymous: boolean }): FastifyPluginAsyncZod =>
   async (app) => {
     const tags = ['calls'];
+    if (!allowAnonymous) app.addHook('onRequest', auth.require('agent'));
+
+    /** A seed 001 call; consultations are not reachable here. */
+    const seedCall = async (id: string): Promise<CallRecord> => {
+      const call = await calls.get(id);
+      if (call.channel !== 'api') throw new ParleyError('NOT_FOUND', `no call ${id}`);
+      return call;
+    };
     app.post(
       '/',
       {
@@ -65,7 +83,10 @@ export const callRoutes =
     app.post(
       '/:id/connect',
       { schema: { tags, summary: 'Connect a ringing call (RINGING → CONNECTING → IN_PROGRESS)', params: idParams, response: { 200: envelope(z.object({ call: callBody })), 404: errorBody, 409: errorBody } } },
-      async (req) => ({ success: true as const, data: { call: callJson(await calls.connect(req.params.id)) } }),
+      async (req) => {
+        await seedCall(req.params.id);
+        return { success: true as const, data: { call: callJson(await calls.connect(req.params.id)) } };
+      },
     );
 
     app.post(
@@ -78,7 +99,10 @@ export const callRoutes =
           response: { 200: envelope(z.object({ call: callBody })), 404: errorBody, 409: errorBody },
         },
       },
-      async (req) => ({ success: true as const, data: { call: callJson(await calls.end(req.params.id)) } }),
+      async (req) => {
+        await seedCall(req.params.id);
+        return { success: true as const, data: { call: callJson(await calls.end(req.params.id)) } };
+      },
     );
 
     app.get(
@@ -92,7 +116,7 @@ export const callRoutes =
         },
       },
       async (req) => {
-        const call = await calls.get(req.params.id);
+        const call = await seedCall(req.params.id);
         return { success: true as const, data: { call: { ...callJson(call), transitions: (await calls.transitions(call.id)).map(transitionView) } } };
       },
     );

@@ -6,7 +6,9 @@
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { isReservedRoomName } from '../../domain/roomRef.js';
 import type { Metrics } from '../../metrics/metrics.js';
+import type { MetricsGate, MetricsView } from '../metricsAccess.js';
 
 export interface HealthSource {
   connections(): number;
@@ -23,11 +25,11 @@ function wantsPrometheus(accept: string | undefined): boolean {
 }
 
 export const healthRoutes =
-  ({ source, metrics }: { source: HealthSource; metrics: Metrics }): FastifyPluginAsyncZod =>
+  ({ source, metrics, metricsGate, health = true }: { source: HealthSource; metrics: Metrics; metricsGate: MetricsGate; health?: boolean }): FastifyPluginAsyncZod =>
   async (app) => {
     const noLimit = { rateLimit: false } as const;
 
-    app.get(
+    if (health) app.get(
       '/health',
       {
         config: noLimit,
@@ -52,21 +54,25 @@ export const healthRoutes =
       },
     );
 
-    const jsonMetrics = () => {
-      const roomDetails = source.rooms();
-      return { connections: source.connections(), rooms: roomDetails.length, roomDetails, memory: process.memoryUsage(), uptime: process.uptime() };
+    /** Seed 002's JSON; a `public` view leaves consultations' rooms out of the details (their count stays). */
+    const jsonMetrics = (view: MetricsView) => {
+      const all = source.rooms();
+      const roomDetails = view === 'full' ? all : all.filter((r) => !isReservedRoomName(r.name.slice(r.name.indexOf(':') + 1)));
+      return { connections: source.connections(), rooms: all.length, roomDetails, memory: process.memoryUsage(), uptime: process.uptime() };
     };
 
     app.get(
       '/metrics',
       { config: noLimit, schema: { tags: ['operations'], summary: 'Seed 002 metrics as JSON; Prometheus text when Accept asks for text/plain' } },
       async (req, reply) => {
+        const view = await metricsGate(req);
         if (wantsPrometheus(req.headers.accept)) return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-        return jsonMetrics();
+        return jsonMetrics(view);
       },
     );
 
-    app.get('/metrics/prometheus', { config: noLimit, schema: { tags: ['operations'], summary: 'Prometheus text exposition' } }, async (_req, reply) =>
-      reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
-    );
+    app.get('/metrics/prometheus', { config: noLimit, schema: { tags: ['operations'], summary: 'Prometheus text exposition' } }, async (req, reply) => {
+      await metricsGate(req);
+      return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    });
   };

@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, mock, test } from 'node:test';
+import SQLite from 'better-sqlite3';
+import pg from 'pg';
 import { Server as SocketServer } from 'socket.io';
 import { SignInThrottle } from '../src/auth/signInThrottle.js';
 import { ConfigError, loadConfig } from '../src/config/config.js';
@@ -222,6 +224,30 @@ for (const make of engines()) {
         const admin = users.find((u) => u.role === 'admin')!;
         const listed = await request(`${srv.url}/api/v1/users`, { token: (await signIn(srv.url, admin.email)).token });
         assert.equal(listed.body.users.filter((u: { role: string }) => u.role === 'admin').length, 1);
+      } finally {
+        await srv.close();
+      }
+    });
+
+    test('an install that had accounts before migration 0004 keeps its first admin', async () => {
+      // Undo 0004 on the database of the test above (admin + five pending), as if it predated it.
+      const undo = ['DROP TABLE first_admin', "DELETE FROM kysely_migration WHERE name = '0004_first_admin'"];
+      if (engine.options.kind === 'sqlite') {
+        const db = new SQLite(engine.options.path);
+        for (const q of undo) db.exec(q);
+        db.close();
+      } else {
+        const client = new pg.Client({ connectionString: engine.options.url, options: `-c search_path=${engine.options.schema}` });
+        await client.connect();
+        for (const q of undo) await client.query(q);
+        await client.end();
+      }
+      const srv = await startParley({}, { storage: engine.options });
+      try {
+        const next = await request(`${srv.url}/api/v1/auth/signup`, { body: { email: 'after-upgrade@example.com', password: PASSWORD, name: 'After Upgrade' } });
+        assert.equal(next.status, 201);
+        assert.equal(next.body.user.role, 'agent');
+        assert.equal(next.body.user.status, 'pending');
       } finally {
         await srv.close();
       }

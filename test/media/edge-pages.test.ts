@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Page, Request } from 'playwright-core';
 import { launchChromium, recordConsole, saveConsoleLog, waitForPageEvent, waitForParleyState } from '../support/browser.js';
 import { createAgent, createEntryPoint, firstAdmin, PASSWORD } from '../support/consultation.js';
-import { startParley, type RunningParley } from '../support/parleyServer.js';
+import { request, startParley, type RunningParley } from '../support/parleyServer.js';
 
 interface Watched {
   page: Page;
@@ -150,6 +150,32 @@ describe('pages under the security headers, in Chromium', { timeout: 120_000 }, 
       'the password was sent',
     );
     await w.page.context().close();
+  });
+
+  test('a self-signed-up account waits in the Agents list until the admin presses Approve', async () => {
+    const up = await request(`${server.url}/api/v1/auth/signup`, { body: { email: 'walk.in@example.com', password: PASSWORD, name: 'Walk In' } });
+    assert.equal(up.body.user.status, 'pending');
+    const agent = await open('pending-agent', '/agent/');
+    await agent.page.fill('#email', 'walk.in@example.com');
+    await agent.page.fill('#password', PASSWORD);
+    await agent.page.click('#signin');
+    await agent.page.locator('#signin-error', { hasText: 'waiting for an administrator to approve this account' }).waitFor({ timeout: 10_000 });
+
+    const admin = await open('admin-approve', '/admin/');
+    await admin.page.fill('#email', 'admin@example.com');
+    await admin.page.fill('#password', PASSWORD);
+    await admin.page.click('#signin');
+    await waitForParleyState(admin.page, 'ready');
+    await admin.page.click('#nav-agents');
+    const row = admin.page.locator('#agents tr[data-status="pending"]', { hasText: 'walk.in@example.com' });
+    await row.waitFor({ timeout: 10_000 });
+    assert.match((await row.locator('.status').textContent()) ?? '', /waiting for approval/);
+    await row.locator('button.approve').click();
+    await admin.page.locator('#agents tr[data-status="active"]', { hasText: 'walk.in@example.com' }).waitFor({ timeout: 10_000 });
+
+    await agent.page.click('#signin');
+    await waitForParleyState(agent.page, 'ready');
+    for (const w of [agent, admin]) await w.page.context().close();
   });
 
   test('/c?e=<entry token> (no slash) shows the customer form', async () => {

@@ -15,7 +15,6 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { Server as SocketServer } from 'socket.io';
 import { AccountService } from './auth/accountService.js';
-import { SignInThrottle } from './auth/signInThrottle.js';
 import {
   ExternalAuthenticator,
   ExternalRoomAccessPolicy,
@@ -29,6 +28,7 @@ import type { Config } from './config/config.js';
 import { RoomDirectory } from './domain/roomDirectory.js';
 import { AuthHooks } from './http/authHooks.js';
 import { describeTrustProxy, trustFunction } from './http/clientAddress.js';
+import { SignInThrottle } from './auth/signInThrottle.js';
 import { securityHeaders } from './http/securityHeaders.js';
 import { pageRedirects } from './http/routes/pageRoutes.js';
 import { installErrorHandling, rateLimitedReply } from './http/errorHandling.js';

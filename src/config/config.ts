@@ -144,6 +144,9 @@ const envSchema = z
     WEBHOOK_TIMEOUT_MS: positiveInt.default(5_000),
   })
   .superRefine((env, ctx) => {
+    if ((env.ADMIN_EMAIL === undefined) !== (env.ADMIN_PASSWORD === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [env.ADMIN_EMAIL ? 'ADMIN_PASSWORD' : 'ADMIN_EMAIL'], message: 'set ADMIN_EMAIL and ADMIN_PASSWORD together (or neither)' });
+    }
     if (env.TURN_URLS && env.TURN_URLS.length > 0 && !env.TURN_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['TURN_SECRET'], message: 'is required when TURN_URLS is set (coturn static-auth-secret)' });
     }
@@ -152,9 +155,6 @@ const envSchema = z
     }
     if ((env.MEDIA_PORT_MIN === undefined) !== (env.MEDIA_PORT_MAX === undefined) || (env.MEDIA_PORT_MIN ?? 0) > (env.MEDIA_PORT_MAX ?? 0)) {
       ctx.addIssue({ code: 'custom', path: ['MEDIA_PORT_MIN'], message: 'set MEDIA_PORT_MIN and MEDIA_PORT_MAX together, with MIN <= MAX' });
-    }
-    if ((env.ADMIN_EMAIL === undefined) !== (env.ADMIN_PASSWORD === undefined)) {
-      ctx.addIssue({ code: 'custom', path: [env.ADMIN_EMAIL ? 'ADMIN_PASSWORD' : 'ADMIN_EMAIL'], message: 'set ADMIN_EMAIL and ADMIN_PASSWORD together (or neither)' });
     }
     if (env.NODE_ENV === 'production' && !env.JWT_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required in production (try: openssl rand -hex 32)' });

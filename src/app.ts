@@ -165,8 +165,10 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
   metrics.observeMedia(() => media.dump());
   let draining = false;
 
+  // One TRUST_PROXY rule for HTTP and sockets: `clientAddress(socket.request, trustProxy)` (src/http/clientAddress.ts).
+  const trustProxy = trustFunction(config.edge.trustProxy);
   // Entry tokens (JWTs, ~300 characters) travel as path parameters: raise the 100-character default.
-  const http = Fastify({ loggerInstance: logger.child({ module: 'http' }) as FastifyBaseLogger, bodyLimit: 256 * 1024, trustProxy: trustFunction(config.edge.trustProxy), forceCloseConnections: 'idle', routerOptions: { maxParamLength: 2048 } }).withTypeProvider<ZodTypeProvider>();
+  const http = Fastify({ loggerInstance: logger.child({ module: 'http' }) as FastifyBaseLogger, bodyLimit: 256 * 1024, trustProxy, forceCloseConnections: 'idle', routerOptions: { maxParamLength: 2048 } }).withTypeProvider<ZodTypeProvider>();
   http.setValidatorCompiler(validatorCompiler);
   http.setSerializerCompiler(serializerCompiler);
   installErrorHandling(http);

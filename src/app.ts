@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
@@ -22,6 +23,10 @@ import { TokenService } from './auth/tokens.js';
 import type { Config } from './config/config.js';
 import { RoomDirectory } from './domain/roomDirectory.js';
 import { AuthHooks } from './http/authHooks.js';
+import { describeTrustProxy, trustFunction } from './http/clientAddress.js';
+import { SignInThrottle } from './auth/signInThrottle.js';
+import { securityHeaders } from './http/securityHeaders.js';
+import { pageRedirects } from './http/routes/pageRoutes.js';
 import { installErrorHandling, rateLimitedReply } from './http/errorHandling.js';
 import { authRoutes } from './http/routes/authRoutes.js';
 import { callConfigRoutes } from './http/routes/callConfigRoutes.js';
@@ -91,7 +96,17 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
   const users = new UserRepository(storage.db);
   const sessions = new AuthSessionRepository(storage.db);
   const tokens = new TokenService(config.auth.jwtSecret, config.auth.accessTokenTtlSeconds, config.auth.roomTokenTtlSeconds);
-  const accounts = new AccountService(users, sessions, tokens, config.auth.signupOpen);
+  const accounts = new AccountService(users, sessions, tokens, config.auth.signupOpen, new SignInThrottle(config.edge.signin));
+  if (config.edge.firstAdmin) {
+    const { email } = config.edge.firstAdmin;
+    const outcome = await accounts.ensureAdmin(config.edge.firstAdmin).catch((err: unknown) => {
+      logger.error({ email, err: err instanceof Error ? err.message : String(err) }, 'ADMIN_EMAIL: the admin could not be created');
+      return 'failed' as const;
+    });
+    if (outcome === 'created') logger.info({ email }, 'ADMIN_EMAIL: created the first admin (sign in with ADMIN_PASSWORD; you may unset both now)');
+    else if (outcome === 'exists') logger.info({ email }, 'ADMIN_EMAIL: an admin exists already; nothing created, no password changed');
+  }
+  logger.info({ signupOpen: config.auth.signupOpen }, config.auth.signupOpen ? 'sign-up is open: the first account becomes admin, later ones wait for approval' : 'sign-up is closed: admins create accounts');
   // Credentials by issuer: Parley's own tokens, the LiveKit key pair, the integrator's
   // identity provider, then (AUTH_MODE=external) its HTTP verifier for any other token.
   const foreign: ForeignTokenVerifier[] = [];
@@ -157,11 +172,15 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
   metrics.observeMedia(() => media.dump());
   let draining = false;
 
+  // One TRUST_PROXY rule for HTTP and sockets: `clientAddress(socket.request, trustProxy)` (src/http/clientAddress.ts).
+  const trustProxy = trustFunction(config.edge.trustProxy);
   // Entry tokens (JWTs, ~300 characters) travel as path parameters: raise the 100-character default.
-  const http = Fastify({ loggerInstance: logger.child({ module: 'http' }) as FastifyBaseLogger, bodyLimit: 256 * 1024, trustProxy: true, forceCloseConnections: 'idle', routerOptions: { maxParamLength: 2048 } }).withTypeProvider<ZodTypeProvider>();
+  const http = Fastify({ loggerInstance: logger.child({ module: 'http' }) as FastifyBaseLogger, bodyLimit: 256 * 1024, trustProxy, forceCloseConnections: 'idle', routerOptions: { maxParamLength: 2048 } }).withTypeProvider<ZodTypeProvider>();
   http.setValidatorCompiler(validatorCompiler);
   http.setSerializerCompiler(serializerCompiler);
   installErrorHandling(http);
+  logger.info({ trustProxy: config.edge.trustProxy }, describeTrustProxy(config.edge.trustProxy));
+  await http.register(helmet, securityHeaders);
 
   const corsOrigin = config.cors.origins.includes('*') ? true : config.cors.origins;
   await http.register(cors, { origin: corsOrigin, credentials: true });
@@ -212,6 +231,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
   await http.register(entryPointRoutes({ consultations, auth: authHooks }), { prefix: '/api/v1' });
   await http.register(consultationRoutes({ consultations, auth: authHooks, startsPerMinute: config.consult.startsPerMinute }), { prefix: '/api/v1/consultations' });
   await http.register(webhookRoutes({ webhooks, auth: authHooks }), { prefix: '/api/v1/webhooks' });
+  await http.register(pageRedirects);
   await http.register(fastifyStatic, { root: webRoot, prefix: '/', index: ['index.html'] });
 
   const handshake = handshakeAuthMiddleware(credentials, logger.child({ module: 'socket-auth' }), () => draining);

@@ -27,7 +27,7 @@ for (const make of engines()) {
       await engine.dispose();
     });
 
-    test('the first sign-up becomes admin, the next ones agents; duplicates are 409', async () => {
+    test('the first sign-up becomes admin, the next ones agents waiting for approval; duplicates are 409', async () => {
       const a = await request(`${srv.url}/api/v1/auth/signup`, { body: { email: 'admin@example.com', password: pw, name: 'Ada Admin' } });
       assert.equal(a.status, 201);
       assert.equal(a.body.user.role, 'admin');
@@ -35,6 +35,7 @@ for (const make of engines()) {
       const b = await request(`${srv.url}/api/v1/auth/signup`, { body: { email: 'agent@example.com', password: pw, name: 'Agnes Agent' } });
       assert.equal(b.status, 201);
       assert.equal(b.body.user.role, 'agent');
+      assert.equal(b.body.user.status, 'pending');
       agentId = b.body.user.id;
       const dup = await request(`${srv.url}/api/v1/auth/signup`, { body: { email: 'AGENT@example.com', password: pw, name: 'Again' } });
       assert.equal(dup.status, 409);
@@ -51,6 +52,7 @@ for (const make of engines()) {
       const admin = await request(`${srv.url}/api/v1/auth/signin`, { body: { email: 'admin@example.com', password: pw } });
       assert.equal(admin.status, 200);
       adminToken = admin.body.accessToken;
+      await request(`${srv.url}/api/v1/users/${agentId}`, { method: 'PATCH', token: adminToken, body: { status: 'active' } });
       const agent = await request(`${srv.url}/api/v1/auth/signin`, { body: { email: 'agent@example.com', password: pw } });
       agentToken = agent.body.accessToken;
       assert.equal(agent.body.tokenType, 'Bearer');
@@ -120,8 +122,9 @@ describe('tokens on sockets (local auth)', () => {
   before(async () => {
     srv = await startParley();
     await request(`${srv.url}/api/v1/auth/signup`, { body: { email: 'boss@example.com', password: pw, name: 'Boss' } });
-    await request(`${srv.url}/api/v1/auth/signup`, { body: { email: 'ag@example.com', password: pw, name: 'Agent Smith' } });
+    const ag = await request(`${srv.url}/api/v1/auth/signup`, { body: { email: 'ag@example.com', password: pw, name: 'Agent Smith' } });
     adminToken = (await request(`${srv.url}/api/v1/auth/signin`, { body: { email: 'boss@example.com', password: pw } })).body.accessToken;
+    await request(`${srv.url}/api/v1/users/${ag.body.user.id}`, { method: 'PATCH', token: adminToken, body: { status: 'active' } });
     agentToken = (await request(`${srv.url}/api/v1/auth/signin`, { body: { email: 'ag@example.com', password: pw } })).body.accessToken;
   });
   after(() => srv?.close());

@@ -225,8 +225,8 @@ describe('bad input on every REST route', () => {
     srv = await startParley();
     const pw = 'long enough password';
     await request(`${srv.url}/api/v1/auth/signup`, { body: { email: 'admin@example.com', password: pw, name: 'Admin' } });
-    await request(`${srv.url}/api/v1/auth/signup`, { body: { email: 'agent@example.com', password: pw, name: 'Agent' } });
     adminToken = (await request(`${srv.url}/api/v1/auth/signin`, { body: { email: 'admin@example.com', password: pw } })).body.accessToken;
+    await request(`${srv.url}/api/v1/users`, { token: adminToken, body: { email: 'agent@example.com', password: pw, name: 'Agent' } });
     agentToken = (await request(`${srv.url}/api/v1/auth/signin`, { body: { email: 'agent@example.com', password: pw } })).body.accessToken;
   });
   after(() => srv?.close());

@@ -288,7 +288,7 @@ describe("the integrator's identity provider", () => {
     });
     await new Promise<void>((r) => jwks.listen(0, '127.0.0.1', r));
     const jwksUrl = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/.well-known/jwks.json`;
-    const srv = await startParley({ EXTERNAL_JWT_JWKS_URL: jwksUrl, EXTERNAL_JWT_ISSUER: issuer, AUTH_HTTP_TIMEOUT_MS: '500' });
+    const srv = await startParley({ EXTERNAL_JWT_JWKS_URL: jwksUrl, EXTERNAL_JWT_ISSUER: issuer });
     try {
       const sign = () => new SignJWT({ name: 'Jun' }).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setIssuer(issuer).setSubject('jun').setExpirationTime('5m').sign(privateKey);
       const voice = await connect(`${srv.url}/voice`, { auth: { token: await sign() } });

@@ -559,14 +559,11 @@ describe('webhooks end to end (REST + call state changes)', () => {
   before(async () => {
     await receiver.start();
     srv = await startParley({ WEBHOOK_RETRY_BASE_MS: '100', WEBHOOK_MAX_ATTEMPTS: '3' });
-    for (const [email, name] of [
-      ['admin@example.com', 'Ada Admin'],
-      ['agent@example.com', 'Agnes Agent'],
-    ] as const) {
-      const up = await request(`${srv.url}/api/v1/auth/signup`, { body: { email, password: pw, name } });
-      assert.equal(up.status, 201);
-    }
+    const up = await request(`${srv.url}/api/v1/auth/signup`, { body: { email: 'admin@example.com', password: pw, name: 'Ada Admin' } });
+    assert.equal(up.status, 201);
     admin = (await request(`${srv.url}/api/v1/auth/signin`, { body: { email: 'admin@example.com', password: pw } })).body.accessToken;
+    const created = await request(`${srv.url}/api/v1/users`, { token: admin, body: { email: 'agent@example.com', password: pw, name: 'Agnes Agent' } });
+    assert.equal(created.status, 201);
     agent = (await request(`${srv.url}/api/v1/auth/signin`, { body: { email: 'agent@example.com', password: pw } })).body.accessToken;
     assert.ok(admin && agent);
   });

@@ -18,7 +18,7 @@ interface User {
   email: string;
   name: string;
   role: 'customer' | 'agent' | 'admin';
-  status: 'active' | 'disabled' | 'withdrawn';
+  status: 'active' | 'pending' | 'disabled' | 'withdrawn';
   createdAt: string;
   updatedAt: string;
 }
@@ -480,7 +480,8 @@ async function showAgents(gen: number): Promise<void> {
 function renderAgents(list: User[]): void {
   const inline = $('agents-error');
   const notice = $('agents-notice');
-  const sorted = [...list].sort((a, z) => a.name.localeCompare(z.name));
+  // Accounts waiting for approval first: they are what an admin has to act on.
+  const sorted = [...list].sort((a, z) => Number(z.status === 'pending') - Number(a.status === 'pending') || a.name.localeCompare(z.name));
   $('agents').replaceChildren(
     ...sorted.map((u) => {
       const self = u.id === me?.user.id;
@@ -492,7 +493,14 @@ function renderAgents(list: User[]): void {
           flash(notice, done.replace('%s', user.name));
         });
       const buttons: HTMLElement[] = [];
-      if (u.status === 'active') {
+      if (u.status === 'pending') {
+        const a = h('button', { type: 'button', class: 'approve primary' }, 'Approve');
+        a.addEventListener('click', () => void patch({ status: 'active' }, a, '%s is approved and can sign in now.'));
+        buttons.push(a);
+        const d = h('button', { type: 'button', class: 'disable' }, 'Refuse');
+        d.addEventListener('click', () => void patch({ status: 'disabled' }, d, '%s is refused (disabled).'));
+        buttons.push(d);
+      } else if (u.status === 'active') {
         const b = h('button', { type: 'button', class: 'disable' }, 'Disable');
         b.addEventListener('click', () => void patch({ status: 'disabled' }, b, '%s is disabled.'));
         buttons.push(b);
@@ -524,7 +532,7 @@ function renderAgents(list: User[]): void {
         h('td', { class: 'name' }, u.name, self ? h('span', { class: 'muted' }, ' (you)') : null),
         h('td', { class: 'email' }, u.email),
         h('td', { class: 'role-cell' }, badge(u.role)),
-        h('td', { class: 'status' }, badge(u.status)),
+        h('td', { class: 'status' }, u.status === 'pending' ? badge('waiting for approval', 'pending') : badge(u.status)),
         h('td', { class: 'created' }, fmtTime(u.createdAt)),
         h('td', {}, h('div', { class: 'actions' }, ...buttons)),
       );

@@ -7,6 +7,7 @@ import type { Role } from '../storage/schema.js';
 import type { User, UserRepository } from '../storage/userRepository.js';
 import { accountSession, type Identity } from './identity.js';
 import { hashPassword, verifyPassword } from './passwords.js';
+import type { SignInThrottle } from './signInThrottle.js';
 import type { TokenService } from './tokens.js';
 
 export interface SignInResult {
@@ -36,15 +37,43 @@ export class AccountService extends EventEmitter<AccountEvents> {
     private readonly sessions: AuthSessionRepository,
     private readonly tokens: TokenService,
     private readonly signupOpen: boolean,
+    private readonly throttle: SignInThrottle,
   ) {
     super();
   }
 
-  /** Open sign-up creates an agent; the very first account of a fresh install becomes admin. */
+  /**
+   * The very first account of a fresh install becomes admin (once, atomically: see
+   * UserRepository.createFirstAdmin). After that, open sign-up creates a `pending` agent that
+   * cannot sign in, see customers or take calls until an admin approves it.
+   */
   async signUp(input: { email: string; password: string; name: string }): Promise<User> {
-    const first = (await this.users.count()) === 0;
-    if (!this.signupOpen && !first) throw new ParleyError('FORBIDDEN', 'sign-up is closed on this server; ask an admin to create your account');
-    return this.users.create({ email: input.email, name: input.name, passwordHash: await hashPassword(input.password), role: first ? 'admin' : 'agent' });
+    const passwordHash = await hashPassword(input.password);
+    const admin = await this.users.createFirstAdmin({ email: input.email, name: input.name, passwordHash });
+    if (admin) return admin;
+    if (!this.signupOpen) throw new ParleyError('FORBIDDEN', 'sign-up is closed on this server; ask an admin to create your account');
+    return this.users.create({ email: input.email, name: input.name, passwordHash, role: 'agent', status: 'pending' });
+  }
+
+  /**
+   * ADMIN_EMAIL/ADMIN_PASSWORD at start: makes that admin when the install has no active admin.
+   * Idempotent: 'exists' when an active admin is there already (the password is not touched).
+   */
+  async ensureAdmin(input: { email: string; password: string; name: string }): Promise<'created' | 'exists'> {
+    if (await this.users.hasActiveAdmin()) return 'exists';
+    const passwordHash = await hashPassword(input.password);
+    const first = await this.users.createFirstAdmin({ email: input.email, name: input.name, passwordHash });
+    if (first) return 'created';
+    // The first admin was made before but none is active now (disabled or withdrawn).
+    try {
+      await this.users.create({ email: input.email, name: input.name, passwordHash, role: 'admin' });
+      return 'created';
+    } catch (err) {
+      const existing = await this.users.findByEmail(input.email);
+      if (existing?.role === 'admin' && existing.status === 'active') return 'exists';
+      if (existing) throw new ParleyError('CONFLICT', `ADMIN_EMAIL ${input.email} belongs to an account that is not an active admin; choose another ADMIN_EMAIL, or sign in as an admin and change that account`);
+      throw err;
+    }
   }
 
   async createByAdmin(input: { email: string; password: string; name: string; role: Role }): Promise<User> {
@@ -52,10 +81,17 @@ export class AccountService extends EventEmitter<AccountEvents> {
     return this.users.create({ email: input.email, name: input.name, passwordHash: await hashPassword(input.password), role: input.role });
   }
 
-  async signIn(email: string, password: string): Promise<SignInResult> {
+  /** `address`: the client's address (under TRUST_PROXY), for the sign-in throttle. */
+  async signIn(email: string, password: string, address: string): Promise<SignInResult> {
+    const attempt = await this.throttle.begin(email, address);
     const user = await this.users.findByEmail(email);
     const ok = await verifyPassword(user?.passwordHash ?? (await dummyHash), password);
-    if (!user || !ok) throw new ParleyError('UNAUTHORIZED', 'wrong email or password');
+    if (!user || !ok) {
+      await attempt.failed();
+      throw new ParleyError('UNAUTHORIZED', 'wrong email or password');
+    }
+    await attempt.succeeded();
+    if (user.status === 'pending') throw new ParleyError('FORBIDDEN', 'This account is waiting for an administrator to approve this account. You can sign in once it is approved.');
     if (user.status !== 'active') throw new ParleyError('FORBIDDEN', `account is ${user.status}`);
     const sessionId = randomUUID();
     const { token, expiresAt } = await this.tokens.issueAccessToken({ userId: user.id, role: user.role, name: user.name, sessionId });

@@ -8,6 +8,7 @@
 import { availableParallelism } from 'node:os';
 import { isSupportedCountry, type CountryCode } from 'libphonenumber-js';
 import { z } from 'zod';
+import { parseTrustProxy, type TrustProxy } from '../http/clientAddress.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -43,8 +44,11 @@ const envSchema = z
     ACCESS_TOKEN_TTL_SECONDS: positiveInt.default(8 * 3600),
     /** Lifetime of a room token from POST /token, in seconds. */
     ROOM_TOKEN_TTL_SECONDS: positiveInt.default(6 * 3600),
-    /** Anyone may sign up as an agent (the first account becomes admin). "false": only admins create accounts. */
-    SIGNUP_OPEN: bool.default(true),
+    /**
+     * Anyone may sign up (the very first account becomes admin; later ones wait for an admin's
+     * approval). "false": only admins create accounts. Default: true in development, false in production.
+     */
+    SIGNUP_OPEN: bool.optional(),
     /** Sockets without a token are accepted as anonymous customers (seed 001/002 clients send none). Default: true in development, false in production. */
     ALLOW_ANONYMOUS_SOCKETS: bool.optional(),
 
@@ -93,6 +97,30 @@ const envSchema = z
     /** Largest Socket.IO message accepted, in bytes; bigger ones close that socket. */
     SOCKET_MAX_PAYLOAD_BYTES: positiveInt.default(1_000_000),
 
+    /** Proxies whose X-Forwarded-For is believed: unset (none), a hop count ("1") or IPs/CIDRs ("127.0.0.1,10.0.0.0/8"). */
+    TRUST_PROXY: z
+      .string()
+      .optional()
+      .transform((v, ctx) => {
+        try {
+          return parseTrustProxy(v);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
+          return z.NEVER;
+        }
+      }),
+    /** Wrong passwords in a row for one email from one address before that pair is locked out. */
+    SIGNIN_MAX_FAILURES: positiveInt.default(5),
+    /** Wrong passwords from one address (any email) within an hour before that address is locked out. */
+    SIGNIN_MAX_FAILURES_PER_ADDRESS: positiveInt.default(50),
+    /** How long a sign-in lockout lasts, in seconds; it ends by itself. */
+    SIGNIN_LOCKOUT_SECONDS: positiveInt.default(900),
+    /** First admin created at start when no admin exists (both or neither; the password is never logged). */
+    ADMIN_EMAIL: z.email('must be an email address').optional(),
+    ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').max(256).optional(),
+    /** Display name of that admin. */
+    ADMIN_NAME: z.string().trim().min(1).max(100).default('Administrator'),
+
     /** STUN servers handed to clients (comma-separated). */
     STUN_SERVER_URL: csv.default(['stun:stun.l.google.com:19302']),
     /** TURN URLs (comma-separated, e.g. turn:turn.example.com:3478?transport=udp). Needs TURN_SECRET. */
@@ -139,6 +167,9 @@ const envSchema = z
     WEBHOOK_TIMEOUT_MS: positiveInt.default(5_000),
   })
   .superRefine((env, ctx) => {
+    if ((env.ADMIN_EMAIL === undefined) !== (env.ADMIN_PASSWORD === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [env.ADMIN_EMAIL ? 'ADMIN_PASSWORD' : 'ADMIN_EMAIL'], message: 'set ADMIN_EMAIL and ADMIN_PASSWORD together (or neither)' });
+    }
     if (env.TURN_URLS && env.TURN_URLS.length > 0 && !env.TURN_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['TURN_SECRET'], message: 'is required when TURN_URLS is set (coturn static-auth-secret)' });
     }
@@ -212,6 +243,13 @@ export interface Config {
   cors: { origins: string[] };
   rateLimit: { max: number; windowMs: number; socketEventsPerSecond: number };
   socketMaxPayloadBytes: number;
+  /** The HTTP edge: proxies, sign-in throttling, the first admin. */
+  edge: {
+    trustProxy: TrustProxy;
+    signin: { maxFailures: number; maxFailuresPerAddress: number; lockoutSeconds: number };
+    /** From ADMIN_EMAIL/ADMIN_PASSWORD/ADMIN_NAME. */
+    firstAdmin?: { email: string; password: string; name: string };
+  };
   ice: { stunUrls: string[]; turnUrls: string[]; turnSecret?: string; turnTtlSeconds: number };
   media: { workers: number; listenIp?: string; announcedIp?: string; portRange?: [number, number] };
   defaultPhoneRegion: CountryCode;
@@ -228,6 +266,16 @@ export class ConfigError extends Error {
   }
 }
 
+/** Variables whose value is a secret: never echoed in an error, only described. */
+const secretName = /(SECRET|PASSWORD|KEY|TOKEN)$/;
+
+/** A bad value as the error may show it: secrets by length only, URLs without their password. */
+export function shownValue(name: string, value: string): string {
+  if (secretName.test(name)) return `a value of ${value.length} characters, not shown`;
+  const withoutPassword = value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@]*@/i, '$1:***@');
+  return `"${withoutPassword}"`;
+}
+
 /** Reads and validates the environment. Empty strings count as unset. */
 export function loadConfig(source: NodeJS.ProcessEnv, randomSecret: () => string): Config {
   const cleaned: Record<string, string> = {};
@@ -237,7 +285,9 @@ export function loadConfig(source: NodeJS.ProcessEnv, randomSecret: () => string
     throw new ConfigError(
       parsed.error.issues.map((i) => {
         const name = i.path.join('.') || '(environment)';
-        const got = typeof i.path[0] === 'string' && cleaned[i.path[0]] !== undefined ? ` (got "${cleaned[i.path[0]]}")` : '';
+        const key = typeof i.path[0] === 'string' ? i.path[0] : undefined;
+        const value = key === undefined ? undefined : cleaned[key];
+        const got = key !== undefined && value !== undefined ? ` (got ${shownValue(key, value)})` : '';
         return `${name}: ${i.message}${got}`;
       }),
     );
@@ -263,7 +313,7 @@ export function loadConfig(source: NodeJS.ProcessEnv, randomSecret: () => string
       jwtSecretGenerated: !env.JWT_SECRET,
       accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
       roomTokenTtlSeconds: env.ROOM_TOKEN_TTL_SECONDS,
-      signupOpen: env.SIGNUP_OPEN,
+      signupOpen: env.SIGNUP_OPEN ?? !production,
       allowAnonymousSockets: env.ALLOW_ANONYMOUS_SOCKETS ?? !production,
       allowAnonymousRoomTokens: env.ALLOW_ANONYMOUS_ROOM_TOKENS ?? !production,
       allowAnonymousCalls: env.ALLOW_ANONYMOUS_CALLS ?? !production,
@@ -284,6 +334,11 @@ export function loadConfig(source: NodeJS.ProcessEnv, randomSecret: () => string
     cors: { origins: env.ALLOWED_ORIGINS },
     rateLimit: { max: env.RATE_LIMIT_MAX, windowMs: env.RATE_LIMIT_WINDOW_MS, socketEventsPerSecond: env.SOCKET_EVENTS_PER_SECOND },
     socketMaxPayloadBytes: env.SOCKET_MAX_PAYLOAD_BYTES,
+    edge: {
+      trustProxy: env.TRUST_PROXY,
+      signin: { maxFailures: env.SIGNIN_MAX_FAILURES, maxFailuresPerAddress: env.SIGNIN_MAX_FAILURES_PER_ADDRESS, lockoutSeconds: env.SIGNIN_LOCKOUT_SECONDS },
+      firstAdmin: env.ADMIN_EMAIL && env.ADMIN_PASSWORD ? { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD, name: env.ADMIN_NAME } : undefined,
+    },
     ice: {
       stunUrls: env.STUN_SERVER_URL,
       turnUrls: env.TURN_URLS ?? [],

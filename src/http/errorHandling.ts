@@ -22,7 +22,11 @@ export function rateLimitedReply(_req: unknown, ctx: { max: number; after: strin
 
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | ParleyError | Error, request, reply) => {
-    if (err instanceof ParleyError) return reply.status(err.status).send(errorReply(err.code, err.message, err.details));
+    if (err instanceof ParleyError) {
+      const retryAfter = err.details?.retryAfterSeconds;
+      if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
+      return reply.status(err.status).send(errorReply(err.code, err.message, err.details));
+    }
     if (hasZodFastifySchemaValidationErrors(err)) {
       const detail = err.validation
         .slice(0, 5)

@@ -156,6 +156,22 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('webhook_deliveries_endpoint_idx').on('webhook_deliveries').columns(['endpoint_id', 'created_at']).execute();
       },
     },
+    // The first admin of an install is created once: its account claims the one row this table
+    // can hold (slot = 1, primary key), in the same transaction that inserts the account, so
+    // concurrent first sign-ups cannot all become admin. An install that already has accounts
+    // has had its first admin.
+    '0004_first_admin': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('first_admin')
+          .addColumn('slot', 'integer', (c) => c.primaryKey().check(sql`slot = 1`))
+          .addColumn('user_id', 'text', (c) => c.notNull())
+          .addColumn('claimed_at', ts, (c) => c.notNull())
+          .execute();
+        await sql`INSERT INTO first_admin (slot, user_id, claimed_at)
+          SELECT 1, id, created_at FROM users ORDER BY CASE WHEN role = 'admin' THEN 0 ELSE 1 END, created_at LIMIT 1`.execute(db);
+      },
+    },
   };
 }
 

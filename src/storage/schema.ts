@@ -6,7 +6,8 @@
 import type { Generated } from 'kysely';
 
 export type Role = 'customer' | 'agent' | 'admin';
-export type UserStatus = 'active' | 'disabled' | 'withdrawn';
+/** 'pending': signed itself up and waits for an admin's approval (cannot sign in). */
+export type UserStatus = 'active' | 'pending' | 'disabled' | 'withdrawn';
 
 export interface UsersTable {
   id: string;
@@ -17,6 +18,13 @@ export interface UsersTable {
   status: UserStatus;
   created_at: string | Date;
   updated_at: string | Date;
+}
+
+/** At most one row: who became the install's first admin (see migration 0004). */
+export interface FirstAdminTable {
+  slot: number;
+  user_id: string;
+  claimed_at: string | Date;
 }
 
 export interface AuthSessionsTable {
@@ -129,6 +137,7 @@ export interface CallTransitionsTable {
 
 export interface Database {
   users: UsersTable;
+  first_admin: FirstAdminTable;
   auth_sessions: AuthSessionsTable;
   calls: CallsTable;
   call_transitions: CallTransitionsTable;

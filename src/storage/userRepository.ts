@@ -35,28 +35,71 @@ export function publicUser(u: User): User {
   return { id: u.id, email: u.email, name: u.name, role: u.role, status: u.status, createdAt: u.createdAt, updatedAt: u.updatedAt };
 }
 
+export interface NewUser {
+  email: string;
+  name: string;
+  passwordHash: string;
+  role: Role;
+  /** Default 'active'; 'pending' for accounts that signed themselves up. */
+  status?: 'active' | 'pending';
+}
+
+function newUserRow(input: NewUser): UsersTable {
+  const now = new Date().toISOString();
+  return {
+    id: randomUUID(),
+    email: input.email.toLowerCase(),
+    name: input.name,
+    password_hash: input.passwordHash,
+    role: input.role,
+    status: input.status ?? 'active',
+    created_at: now,
+    updated_at: now,
+  };
+}
+
+async function insertUser(db: Kysely<Database>, row: UsersTable): Promise<void> {
+  try {
+    await db.insertInto('users').values(row).execute();
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new ParleyError('CONFLICT', `an account with email ${row.email} already exists`);
+    throw err;
+  }
+}
+
 export class UserRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async create(input: { email: string; name: string; passwordHash: string; role: Role }): Promise<User> {
-    const now = new Date().toISOString();
-    const row: UsersTable = {
-      id: randomUUID(),
-      email: input.email.toLowerCase(),
-      name: input.name,
-      password_hash: input.passwordHash,
-      role: input.role,
-      status: 'active',
-      created_at: now,
-      updated_at: now,
-    };
+  async create(input: NewUser): Promise<User> {
+    const row = newUserRow(input);
+    await insertUser(this.db, row);
+    return publicUser(toUser(row));
+  }
+
+  /**
+   * Creates the install's first admin, or returns undefined when the first admin was made
+   * before. The claim on `first_admin`'s single row and the account are one transaction: of
+   * concurrent callers exactly one commits (PostgreSQL makes the others wait on the key and
+   * then fail it; SQLite runs one transaction at a time).
+   */
+  async createFirstAdmin(input: Omit<NewUser, 'role' | 'status'>): Promise<User | undefined> {
+    const row = newUserRow({ ...input, role: 'admin', status: 'active' });
     try {
-      await this.db.insertInto('users').values(row).execute();
+      await this.db.transaction().execute(async (trx) => {
+        await trx.insertInto('first_admin').values({ slot: 1, user_id: row.id, claimed_at: row.created_at }).execute();
+        await insertUser(trx, row);
+      });
     } catch (err) {
-      if (isUniqueViolation(err)) throw new ParleyError('CONFLICT', `an account with email ${row.email} already exists`);
+      if (err instanceof ParleyError) throw err;
+      if (isUniqueViolation(err)) return undefined;
       throw err;
     }
     return publicUser(toUser(row));
+  }
+
+  async hasActiveAdmin(): Promise<boolean> {
+    const row = await this.db.selectFrom('users').select('id').where('role', '=', 'admin').where('status', '=', 'active').limit(1).executeTakeFirst();
+    return row !== undefined;
   }
 
   async count(): Promise<number> {

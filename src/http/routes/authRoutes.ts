@@ -18,7 +18,7 @@ export const authRoutes =
       {
         schema: {
           tags: ['auth'],
-          summary: 'Create an agent account (the first account on a fresh server becomes admin)',
+          summary: 'Create an account: the first one on a fresh server becomes admin; later ones wait for an admin to approve them',
           body: z.object({ email, password, name: displayName }),
           response: { 201: z.object({ user: userBody }), 400: errorBody, 403: errorBody, 409: errorBody },
         },
@@ -41,11 +41,12 @@ export const authRoutes =
             400: errorBody,
             401: errorBody,
             403: errorBody,
+            429: errorBody,
           },
         },
       },
       async (req) => {
-        const r = await accounts.signIn(req.body.email, req.body.password);
+        const r = await accounts.signIn(req.body.email, req.body.password, req.ip);
         return { ...r, user: userView(r.user) };
       },
     );

@@ -12,7 +12,7 @@ export const userBody = z.object({
   email: z.string(),
   name: z.string(),
   role: z.enum(['customer', 'agent', 'admin']),
-  status: z.enum(['active', 'disabled', 'withdrawn']),
+  status: z.enum(['active', 'pending', 'disabled', 'withdrawn']),
   createdAt: z.string(),
   updatedAt: z.string(),
 });

@@ -5,6 +5,9 @@
  *
  * Lifetime: `close(reason)` stops DTLS and ICE and emits `close` once. The transport also
  * closes itself when the browser stops sending ICE consent checks for `consentTimeoutMs`.
+ *
+ * When the process is out of file descriptors (EMFILE/ENFILE) or ports, `create` fails with
+ * RESOURCE_EXHAUSTED instead of taking the worker down (see `reportBindErrors`).
  */
 import { randomUUID } from 'node:crypto';
 import { Socket as DgramSocket } from 'node:dgram';
@@ -18,6 +21,7 @@ import {
   RTCIceGatherer,
   RTCIceParameters,
   RTCIceTransport,
+  UdpTransport,
   parseMessage,
   type RTCCertificate,
   type RtcpPacket,
@@ -38,7 +42,7 @@ export interface WebRtcTransportOptions {
   appData?: Record<string, unknown>;
 }
 
-export type TransportCloseReason = 'closed' | 'ice-timeout' | 'dtls-failed' | 'peer-left' | 'router-closed';
+export type TransportCloseReason = 'closed' | 'ice-timeout' | 'connect-timeout' | 'dtls-failed' | 'peer-left' | 'router-closed';
 
 export interface WebRtcTransportEvents {
   rtp: [packet: RtpPacket];
@@ -86,6 +90,51 @@ function requireRequestIntegrity(gatherer: RTCIceGatherer): void {
   }
 }
 
+/** The last UDP bind failure in this thread (what `create` reports when no socket could be opened). */
+let lastBindError: NodeJS.ErrnoException | undefined;
+
+/**
+ * werift (0.24.4, pinned) binds each ICE socket with no 'error' listener: a bind that fails
+ * (EMFILE at the file limit, EADDRINUSE, no free port) is an uncaught exception that ends the
+ * whole media worker, and the gather it belongs to never finishes. Make `UdpTransport.init`
+ * reject instead (werift then gathers no candidate for that address), so that only this
+ * request fails.
+ */
+function reportBindErrors(): void {
+  type Init = (this: { socket: DgramSocket }) => Promise<void>;
+  const proto = UdpTransport.prototype as unknown as { init: Init; parleyBindErrors?: true };
+  if (proto.parleyBindErrors) return;
+  if (typeof proto.init !== 'function') throw new Error('werift internals changed (UdpTransport.init); bind errors cannot be caught — check the pinned werift version');
+  const init = proto.init;
+  proto.init = function (this: { socket: DgramSocket }): Promise<void> {
+    const socket = this.socket;
+    return new Promise<void>((resolve, reject) => {
+      const failed = (err: NodeJS.ErrnoException): void => {
+        lastBindError = err;
+        try {
+          socket.close();
+        } catch {
+          /* never bound */
+        }
+        reject(err);
+      };
+      socket.once('error', failed);
+      init.call(this).then(
+        () => {
+          socket.off('error', failed);
+          resolve();
+        },
+        (err: NodeJS.ErrnoException) => {
+          socket.off('error', failed);
+          failed(err);
+        },
+      );
+    });
+  };
+  proto.parleyBindErrors = true;
+}
+reportBindErrors();
+
 export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
   readonly id = randomUUID();
   readonly appData: Record<string, unknown>;
@@ -132,6 +181,11 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
       },
     });
     await gatherer.gather();
+    if (!gatherer.localCandidates.some((c) => c.protocol === 'udp' && c.type === 'host')) {
+      await gatherer.connection.close().catch(() => undefined);
+      const code = lastBindError?.code ?? lastBindError?.message ?? 'no address to bind';
+      throw new ParleyError('RESOURCE_EXHAUSTED', `the media server could not open a UDP socket (${code}); try again in a moment`);
+    }
     requireRequestIntegrity(gatherer);
     const ice = new RTCIceTransport(gatherer);
     // mediasoup-client never sends the browser's ICE credentials. A lite agent only answers
@@ -171,6 +225,11 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
       iceCandidates: candidates,
       dtlsParameters: { role: 'auto', fingerprints: this.cert.getFingerprints().map((f) => ({ algorithm: f.algorithm, value: f.value })) },
     };
+  }
+
+  /** connect-transport was called (ICE and DTLS may still be under way). */
+  get connectStarted(): boolean {
+    return this.dtlsStarted;
   }
 
   get isConnected(): boolean {

@@ -104,6 +104,20 @@ describe('transport connect deadline (fake clock)', { timeout: 30_000 }, () => {
   });
 });
 
+describe('a UDP socket that cannot be bound', { timeout: 30_000 }, () => {
+  test('fails that one request with a reason; the thread lives on (no uncaught bind error)', async () => {
+    // 192.0.2.1 (TEST-NET-1) is not an address of this host: bind fails with EADDRNOTAVAIL.
+    const router = new Router('unbindable', { transport: { listenIp: '192.0.2.1' } });
+    routers.push(router);
+    await assert.rejects(router.createWebRtcTransport('p'), (e: unknown) => e instanceof ParleyError && /could not open a UDP socket on 192\.0\.2\.1 \(EADDRNOTAVAIL\); check MEDIA_LISTEN_IP/.test(e.message));
+    assert.equal(router.transports.size, 0);
+    // Give an uncaught 'error' event the chance to surface (it would end this test process).
+    await new Promise((r) => setTimeout(r, 50));
+    const ok = newRouter();
+    await ok.createWebRtcTransport('p');
+  });
+});
+
 describe('consumers and their transport', { timeout: 30_000 }, () => {
   test('20 consumers on one transport raise no listener warning, and closing them leaves the transport as it was', async () => {
     const router = newRouter();

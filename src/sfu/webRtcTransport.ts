@@ -90,6 +90,16 @@ function requireRequestIntegrity(gatherer: RTCIceGatherer): void {
   }
 }
 
+/** 'EMFILE' or 'ENFILE' when `err` says the process or the system is out of file descriptors. */
+function outOfDescriptors(err: unknown): 'EMFILE' | 'ENFILE' | undefined {
+  if (!(err instanceof Error)) return undefined;
+  const e = err as NodeJS.ErrnoException & { info?: { errno?: number } };
+  const errno = e.info?.errno ?? e.errno;
+  if (e.code === 'EMFILE' || errno === 24 || errno === -24 || /\bEMFILE\b|system error 24\b/.test(e.message)) return 'EMFILE';
+  if (e.code === 'ENFILE' || errno === 23 || errno === -23 || /\bENFILE\b|system error 23\b/.test(e.message)) return 'ENFILE';
+  return undefined;
+}
+
 /** The last UDP bind failure in this thread (what `create` reports when no socket could be opened). */
 let lastBindError: NodeJS.ErrnoException | undefined;
 
@@ -180,11 +190,22 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
         return true;
       },
     });
-    await gatherer.gather();
-    if (!gatherer.localCandidates.some((c) => c.protocol === 'udp' && c.type === 'host')) {
+    const noSocket = async (err: unknown): Promise<never> => {
       await gatherer.connection.close().catch(() => undefined);
-      const code = lastBindError?.code ?? lastBindError?.message ?? 'no address to bind';
-      throw new ParleyError('RESOURCE_EXHAUSTED', `the media server could not open a UDP socket (${code}); try again in a moment`);
+      const exhausted = outOfDescriptors(err);
+      if (exhausted) throw new ParleyError('RESOURCE_EXHAUSTED', `the media server could not open a UDP socket (${exhausted}); try again in a moment`);
+      const e = err as NodeJS.ErrnoException | undefined;
+      throw new ParleyError('INTERNAL', `the media server could not open a UDP socket on ${listen ?? 'its host addresses'} (${e?.code ?? e?.message ?? 'no address to bind'}); check MEDIA_LISTEN_IP and MEDIA_PORT_MIN/MAX`);
+    };
+    try {
+      await gatherer.gather();
+    } catch (err) {
+      // Listing the host's interfaces needs a descriptor too (uv_interface_addresses).
+      if (outOfDescriptors(err)) return noSocket(err);
+      throw err;
+    }
+    if (!gatherer.localCandidates.some((c) => c.protocol === 'udp' && c.type === 'host')) {
+      return noSocket(lastBindError);
     }
     requireRequestIntegrity(gatherer);
     const ice = new RTCIceTransport(gatherer);

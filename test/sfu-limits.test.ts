@@ -80,7 +80,10 @@ describe('SFU limits for anonymous clients (/voice)', { timeout: 60_000 }, () =>
   test('one address may be in 3 voice rooms at once; leaving one lets it join another', async () => {
     const s = await connect(`${server.url}/voice`);
     sockets.push(s);
-    for (const r of ['ra', 'rb', 'rc']) assert.equal(((await s.emitWithAck('join-room', { roomId: r })) as Ack).error, undefined);
+    // Joining the same room twice at once counts once.
+    const twice = (await Promise.all([s.emitWithAck('join-room', { roomId: 'ra' }), s.emitWithAck('join-room', { roomId: 'ra' })])) as Ack[];
+    assert.deepEqual(twice.map((a) => a.error), [undefined, undefined]);
+    for (const r of ['rb', 'rc']) assert.equal(((await s.emitWithAck('join-room', { roomId: r })) as Ack).error, undefined);
     const fourth = (await s.emitWithAck('join-room', { roomId: 'rd' })) as Ack;
     assert.equal(fourth.error?.code, 'RESOURCE_EXHAUSTED');
     assert.match(fourth.error!.message, /already in 3 voice rooms/);
@@ -93,6 +96,10 @@ describe('SFU limits for anonymous clients (/voice)', { timeout: 60_000 }, () =>
     assert.equal(((await s.emitWithAck('join-room', { roomId: 'rd' })) as Ack).error, undefined);
     const rooms = (await server.parley.media.dump()).reduce((a, w) => a + w.rooms, 0);
     assert.ok(rooms <= 3, `media rooms held: ${rooms}`);
+    // Once every socket has left, the address holds no room: three fresh ones may be joined.
+    for (const r of ['ra', 'rc', 'rd']) assert.deepEqual(await s.emitWithAck('leave-room', { roomId: r }), { left: true });
+    assert.deepEqual(await s2.emitWithAck('leave-room', { roomId: 'ra' }), { left: true });
+    for (const r of ['rx', 'ry', 'rz']) assert.equal(((await s2.emitWithAck('join-room', { roomId: r })) as Ack).error, undefined, `join ${r}`);
     await closeAll();
   });
 

@@ -25,31 +25,36 @@ interface OwnedTransport {
 }
 
 export class ClientQuotas {
-  /** address → roomId → members from that address. */
-  private readonly rooms = new Map<string, Map<string, number>>();
+  /** address → roomId → members (connection ids) from that address. */
+  private readonly rooms = new Map<string, Map<string, Set<string>>>();
   /** address → transports held or being created. */
   private readonly transportCounts = new Map<string, number>();
   private readonly transports = new Map<string, OwnedTransport>();
 
   constructor(private readonly limits: AddressLimits) {}
 
-  /** One more member from `address` in `roomId`; refused when the address is already in as many other rooms as allowed. */
-  enterRoom(address: string, roomId: string): void {
-    const byRoom = this.rooms.get(address) ?? new Map<string, number>();
+  /**
+   * Member `memberId` (a connection) from `address` is in `roomId`; refused when the address is
+   * already in as many other rooms as allowed. Entering twice counts once.
+   */
+  enterRoom(address: string, roomId: string, memberId: string): void {
+    const byRoom = this.rooms.get(address) ?? new Map<string, Set<string>>();
     const max = this.limits.roomsPerAddress;
     if (!byRoom.has(roomId) && byRoom.size >= max) {
       throw new ParleyError('RESOURCE_EXHAUSTED', `your address is already in ${max} voice rooms, the most allowed at once; leave one before joining another`);
     }
-    byRoom.set(roomId, (byRoom.get(roomId) ?? 0) + 1);
+    const members = byRoom.get(roomId) ?? new Set<string>();
+    members.add(memberId);
+    byRoom.set(roomId, members);
     this.rooms.set(address, byRoom);
   }
 
-  leaveRoom(address: string, roomId: string): void {
+  leaveRoom(address: string, roomId: string, memberId: string): void {
     const byRoom = this.rooms.get(address);
-    const n = byRoom?.get(roomId);
-    if (!byRoom || n === undefined) return;
-    if (n > 1) byRoom.set(roomId, n - 1);
-    else byRoom.delete(roomId);
+    const members = byRoom?.get(roomId);
+    if (!byRoom || !members) return;
+    members.delete(memberId);
+    if (members.size === 0) byRoom.delete(roomId);
     if (byRoom.size === 0) this.rooms.delete(address);
   }
 

@@ -105,7 +105,7 @@ export function attachVoiceNamespace(deps: VoiceNamespaceDeps): void {
     const m = rooms.leave(key, socket.id);
     if (!m) return;
     void socket.leave(key);
-    if (m.address) quotas.leaveRoom(m.address, roomId);
+    if (m.address) quotas.leaveRoom(m.address, roomId, m.connectionId);
     logger.info({ room: key, peerId: m.peerId }, 'voice room left');
     try {
       await (await media.room(roomId)).closePeer(m.peerId);
@@ -123,7 +123,7 @@ export function attachVoiceNamespace(deps: VoiceNamespaceDeps): void {
     quotas.roomClosed(roomId);
     for (const m of rooms.members(key)) {
       rooms.leave(key, m.connectionId);
-      if (m.address) quotas.leaveRoom(m.address, roomId);
+      if (m.address) quotas.leaveRoom(m.address, roomId, m.connectionId);
       namespace.in(m.connectionId).socketsLeave(key);
     }
     logger.warn({ room: key, reason }, 'voice room closed by the media layer');
@@ -150,12 +150,12 @@ export function attachVoiceNamespace(deps: VoiceNamespaceDeps): void {
       const already = rooms.get(key, ctx.socket.id);
       // Signed-in agents and admins (e.g. a call centre behind one NAT) are not counted per address.
       const address = already ? already.address : hasRole(ctx.identity, 'agent') ? undefined : clientAddress(ctx.socket);
-      if (address && !already) quotas.enterRoom(address, data.roomId);
+      if (address) quotas.enterRoom(address, data.roomId, ctx.socket.id);
       let room: RoomMedia;
       try {
         room = await media.room(data.roomId);
       } catch (err) {
-        if (address && !already) quotas.leaveRoom(address, data.roomId);
+        if (address && !already) quotas.leaveRoom(address, data.roomId, ctx.socket.id);
         throw err;
       }
       wire(data.roomId, room);

@@ -166,7 +166,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
   });
   const media = new MediaWorkerPool(
     config.media.workers,
-    { transport: { listenIp: config.media.listenIp, announcedIp: config.media.announcedIp, portRange: config.media.portRange }, audioLevelIntervalMs: 250 },
+    { transport: { listenIp: config.media.listenIp, announcedIp: config.media.announcedIp, portRange: config.media.portRange }, audioLevelIntervalMs: 250, limits: config.media.limits },
     logger.child({ module: 'media' }),
   );
   metrics.observeMedia(() => media.dump());
@@ -261,7 +261,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
 
   const voiceNs = io.of('/voice');
   voiceNs.use(handshake);
-  attachVoiceNamespace({ namespace: voiceNs, rooms: voiceRooms, access, router: routerFor('/voice'), media, metrics, logger: logger.child({ module: 'voice-ns' }) });
+  attachVoiceNamespace({ namespace: voiceNs, rooms: voiceRooms, access, router: routerFor('/voice'), media, metrics, logger: logger.child({ module: 'voice-ns' }), limits: config.media.limits });
 
   const adminNs = io.of('/admin');
   adminNs.use(handshake);

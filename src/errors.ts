@@ -11,6 +11,8 @@ export type ErrorCode =
   | 'UNKNOWN_PEER'
   | 'CONFLICT'
   | 'RATE_LIMITED'
+  /** A quota (per peer, per address) or a server resource (UDP sockets, file descriptors) is used up. */
+  | 'RESOURCE_EXHAUSTED'
   | 'AUTH_UNAVAILABLE'
   | 'SHUTTING_DOWN'
   | 'INTERNAL';
@@ -24,6 +26,7 @@ const statusByCode: Record<ErrorCode, number> = {
   UNKNOWN_PEER: 404,
   CONFLICT: 409,
   RATE_LIMITED: 429,
+  RESOURCE_EXHAUSTED: 429,
   AUTH_UNAVAILABLE: 503,
   SHUTTING_DOWN: 503,
   INTERNAL: 500,

@@ -139,6 +139,16 @@ const envSchema = z
     /** UDP port range for SFU transports (both or neither). */
     MEDIA_PORT_MIN: z.coerce.number({ error: 'must be a port number' }).int().min(1024).max(65535).optional(),
     MEDIA_PORT_MAX: z.coerce.number({ error: 'must be a port number' }).int().min(1024).max(65535).optional(),
+    /** Transports one voice peer may hold at once (mediasoup-client needs 2: send and receive). */
+    MEDIA_MAX_TRANSPORTS_PER_PEER: positiveInt.max(64).default(4),
+    /** Producers one voice peer may hold at once (microphone, camera, screen). */
+    MEDIA_MAX_PRODUCERS_PER_PEER: positiveInt.max(64).default(3),
+    /** Voice rooms the sockets of one client address may be in at once (signed-in agents and admins are exempt). */
+    MEDIA_MAX_ROOMS_PER_ADDRESS: positiveInt.default(10),
+    /** Transports the sockets of one client address may hold at once (signed-in agents and admins are exempt). */
+    MEDIA_MAX_TRANSPORTS_PER_ADDRESS: positiveInt.default(40),
+    /** A transport that has not completed ICE and DTLS this long (ms) after create-transport or connect-transport is closed. */
+    MEDIA_TRANSPORT_CONNECT_TIMEOUT_MS: positiveInt.default(15_000),
 
     /** Region for phone numbers written without a country code (ISO 3166 alpha-2). */
     DEFAULT_PHONE_REGION: z.string().refine((c) => isSupportedCountry(c), 'must be a two-letter country code such as KR or US').default('KR'),
@@ -251,7 +261,13 @@ export interface Config {
     firstAdmin?: { email: string; password: string; name: string };
   };
   ice: { stunUrls: string[]; turnUrls: string[]; turnSecret?: string; turnTtlSeconds: number };
-  media: { workers: number; listenIp?: string; announcedIp?: string; portRange?: [number, number] };
+  media: {
+    workers: number;
+    listenIp?: string;
+    announcedIp?: string;
+    portRange?: [number, number];
+    limits: { transportsPerPeer: number; producersPerPeer: number; roomsPerAddress: number; transportsPerAddress: number; transportConnectTimeoutMs: number };
+  };
   defaultPhoneRegion: CountryCode;
   shutdownTimeoutMs: number;
   publicUrl?: string;
@@ -350,6 +366,13 @@ export function loadConfig(source: NodeJS.ProcessEnv, randomSecret: () => string
       listenIp: env.MEDIA_LISTEN_IP,
       announcedIp: env.MEDIA_ANNOUNCED_IP,
       portRange: env.MEDIA_PORT_MIN !== undefined && env.MEDIA_PORT_MAX !== undefined ? [env.MEDIA_PORT_MIN, env.MEDIA_PORT_MAX] : undefined,
+      limits: {
+        transportsPerPeer: env.MEDIA_MAX_TRANSPORTS_PER_PEER,
+        producersPerPeer: env.MEDIA_MAX_PRODUCERS_PER_PEER,
+        roomsPerAddress: env.MEDIA_MAX_ROOMS_PER_ADDRESS,
+        transportsPerAddress: env.MEDIA_MAX_TRANSPORTS_PER_ADDRESS,
+        transportConnectTimeoutMs: env.MEDIA_TRANSPORT_CONNECT_TIMEOUT_MS,
+      },
     },
     defaultPhoneRegion: env.DEFAULT_PHONE_REGION as CountryCode,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,

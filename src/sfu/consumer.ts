@@ -3,7 +3,8 @@
  * consumer's own SSRC, payload type and header-extension ids. Sequence numbers stay
  * continuous across pauses (dropped packets leave no gap the receiver would NACK), lost
  * packets are retransmitted from the producer's buffer, and key frame requests are passed
- * to the producer.
+ * to the producer. A consumer holds no listener on its transport: the Router asks the
+ * producers of a transport's consumers for a key frame when that transport connects.
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -71,7 +72,6 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     const history = this.kind === 'video' ? SENT_HISTORY : 0;
     this.sentOut = new Int32Array(history).fill(-1);
     this.sentIn = new Uint16Array(history);
-    transport.on('connected', () => producer.requestKeyFrame());
   }
 
   /** Hot path: one call per producer packet. */

@@ -3,6 +3,9 @@
  * of incoming RTP/RTCP, and the room's audio level observer. Everything is owned here and
  * closes in cascade (transport → its producers and consumers; producer → its consumers).
  * Entities carry `appData.peerId`, so a peer's media can be found and closed at once.
+ *
+ * Limits (what one client may make the worker hold): transports and producers per peer,
+ * and a transport that does not complete ICE and DTLS in time is closed ('connect-timeout').
  */
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -26,9 +29,21 @@ export interface RouterEvents {
   'active-speaker': [speaker: AudioLevel];
 }
 
+export interface RouterLimits {
+  /** Transports one peer may hold at once (mediasoup-client needs 2). */
+  transportsPerPeer: number;
+  /** Producers one peer may hold at once (server-side direct producers do not count). */
+  producersPerPeer: number;
+  /** A transport not connected this long after creation, or after connect-transport, is closed. */
+  transportConnectTimeoutMs: number;
+}
+
+export const defaultRouterLimits: RouterLimits = { transportsPerPeer: 4, producersPerPeer: 3, transportConnectTimeoutMs: 15_000 };
+
 export interface RouterOptions {
   transport: Omit<WebRtcTransportOptions, 'appData'>;
   audioLevelIntervalMs?: number;
+  limits?: RouterLimits;
 }
 
 export class Router extends EventEmitter<RouterEvents> {
@@ -41,6 +56,11 @@ export class Router extends EventEmitter<RouterEvents> {
   /** Per transport: consumer SSRC → consumer (the RTCP feedback demux). */
   private readonly consumersBySsrc = new Map<string, Map<number, Consumer>>();
   private readonly audioLevels: AudioLevelObserver;
+  private readonly limits: RouterLimits;
+  /** Per peer: transports being created (counted against the limit before they exist). */
+  private readonly pendingTransports = new Map<string, number>();
+  /** Per transport: restarts its connect deadline (connect-transport gives it a fresh one). */
+  private readonly connectDeadlines = new Map<string, () => void>();
   private closed = false;
 
   constructor(
@@ -48,6 +68,7 @@ export class Router extends EventEmitter<RouterEvents> {
     private readonly options: RouterOptions,
   ) {
     super();
+    this.limits = options.limits ?? defaultRouterLimits;
     this.audioLevels = new AudioLevelObserver({ intervalMs: options.audioLevelIntervalMs ?? 250, thresholdDb: -60 });
     this.audioLevels.on('volumes', (v) => this.emit('volumes', v));
     this.audioLevels.on('active-speaker', (s) => this.emit('active-speaker', s));
@@ -55,7 +76,24 @@ export class Router extends EventEmitter<RouterEvents> {
 
   async createWebRtcTransport(peerId: string): Promise<WebRtcTransportParameters> {
     this.assertOpen();
-    const transport = await WebRtcTransport.create({ ...this.options.transport, appData: { peerId } });
+    const max = this.limits.transportsPerPeer;
+    const pending = this.pendingTransports.get(peerId) ?? 0;
+    if (this.transportsOf(peerId).length + pending >= max) {
+      throw new ParleyError('RESOURCE_EXHAUSTED', `a peer may hold at most ${max} transports at once (mediasoup-client needs 2: send and receive); reuse or close one first`);
+    }
+    this.pendingTransports.set(peerId, pending + 1);
+    let transport: WebRtcTransport;
+    try {
+      transport = await WebRtcTransport.create({ ...this.options.transport, appData: { peerId } });
+    } finally {
+      const left = (this.pendingTransports.get(peerId) ?? 1) - 1;
+      if (left > 0) this.pendingTransports.set(peerId, left);
+      else this.pendingTransports.delete(peerId);
+    }
+    if (this.closed) {
+      transport.close('router-closed');
+      this.assertOpen();
+    }
     this.transports.set(transport.id, transport);
     const bySsrc = new Map<number, Producer>();
     const consumersBySsrc = new Map<number, Consumer>();
@@ -63,6 +101,12 @@ export class Router extends EventEmitter<RouterEvents> {
     this.consumersBySsrc.set(transport.id, consumersBySsrc);
     transport.on('rtp', (packet) => bySsrc.get(packet.header.ssrc)?.receive(packet));
     transport.on('rtcp', (packets) => this.onRtcp(bySsrc, consumersBySsrc, packets));
+    // A newly connected transport: each of its consumers needs a key frame to start decoding.
+    // One listener per transport (not one per consumer, which would pile up).
+    transport.on('connected', () => {
+      for (const c of consumersBySsrc.values()) c.producer.requestKeyFrame();
+    });
+    this.watchConnectDeadline(transport, peerId);
     transport.once('close', (reason) => {
       for (const p of [...this.producers.values()]) if (p.transport === transport) p.close('transport-closed');
       for (const c of [...this.consumers.values()]) if (c.transport === transport) c.close('transport-closed');
@@ -75,11 +119,47 @@ export class Router extends EventEmitter<RouterEvents> {
   }
 
   connectTransport(peerId: string, transportId: string, dtlsParameters: DtlsParameters): void {
-    this.transportOf(peerId, transportId).connect(dtlsParameters);
+    const transport = this.transportOf(peerId, transportId);
+    transport.connect(dtlsParameters);
+    this.connectDeadlines.get(transport.id)?.();
+  }
+
+  private transportsOf(peerId: string): WebRtcTransport[] {
+    return [...this.transports.values()].filter((t) => t.appData.peerId === peerId);
+  }
+
+  /**
+   * Closes a transport that has not completed ICE and DTLS within the connect timeout, counted
+   * from its creation and again from connect-transport. mediasoup-client connects its receive
+   * transport only at the first consume, so a transport not yet asked to connect is kept (and
+   * checked again later) while another transport of the same peer is connected.
+   */
+  private watchConnectDeadline(transport: WebRtcTransport, peerId: string): void {
+    let timer: NodeJS.Timeout | undefined;
+    const check = (): void => {
+      if (transport.isClosed || transport.isConnected) return;
+      if (!transport.connectStarted && this.transportsOf(peerId).some((t) => t !== transport && t.isConnected)) return arm();
+      transport.close('connect-timeout');
+    };
+    const arm = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(check, this.limits.transportConnectTimeoutMs);
+    };
+    const stop = (): void => {
+      clearTimeout(timer);
+      this.connectDeadlines.delete(transport.id);
+    };
+    this.connectDeadlines.set(transport.id, arm);
+    transport.once('connected', stop);
+    transport.once('close', stop);
+    arm();
   }
 
   produce(peerId: string, input: { transportId: string; kind: MediaKind; rtpParameters: RtpParameters; appData?: Record<string, unknown> }): Producer {
     const transport = this.transportOf(peerId, input.transportId);
+    const max = this.limits.producersPerPeer;
+    const held = [...this.producers.values()].filter((p) => p.transport && p.appData.peerId === peerId).length;
+    if (held >= max) throw new ParleyError('RESOURCE_EXHAUSTED', `a peer may hold at most ${max} producers at once (microphone, camera, screen); close one first`);
     const mapping = mapProducerRtpParameters(input.kind, input.rtpParameters);
     const bySsrc = this.producersBySsrc.get(transport.id)!;
     if (bySsrc.has(mapping.ssrc)) throw new ParleyError('CONFLICT', `ssrc ${mapping.ssrc} is already produced on this transport`);

@@ -5,6 +5,9 @@
  *
  * Lifetime: `close(reason)` stops DTLS and ICE and emits `close` once. The transport also
  * closes itself when the browser stops sending ICE consent checks for `consentTimeoutMs`.
+ *
+ * When the process is out of file descriptors (EMFILE/ENFILE) or ports, `create` fails with
+ * RESOURCE_EXHAUSTED instead of taking the worker down (see `reportBindErrors`).
  */
 import { randomUUID } from 'node:crypto';
 import { Socket as DgramSocket } from 'node:dgram';
@@ -18,6 +21,7 @@ import {
   RTCIceGatherer,
   RTCIceParameters,
   RTCIceTransport,
+  UdpTransport,
   parseMessage,
   type RTCCertificate,
   type RtcpPacket,
@@ -38,7 +42,7 @@ export interface WebRtcTransportOptions {
   appData?: Record<string, unknown>;
 }
 
-export type TransportCloseReason = 'closed' | 'ice-timeout' | 'dtls-failed' | 'peer-left' | 'router-closed';
+export type TransportCloseReason = 'closed' | 'ice-timeout' | 'connect-timeout' | 'dtls-failed' | 'peer-left' | 'router-closed';
 
 export interface WebRtcTransportEvents {
   rtp: [packet: RtpPacket];
@@ -86,6 +90,61 @@ function requireRequestIntegrity(gatherer: RTCIceGatherer): void {
   }
 }
 
+/** 'EMFILE' or 'ENFILE' when `err` says the process or the system is out of file descriptors. */
+function outOfDescriptors(err: unknown): 'EMFILE' | 'ENFILE' | undefined {
+  if (!(err instanceof Error)) return undefined;
+  const e = err as NodeJS.ErrnoException & { info?: { errno?: number } };
+  const errno = e.info?.errno ?? e.errno;
+  if (e.code === 'EMFILE' || errno === 24 || errno === -24 || /\bEMFILE\b|system error 24\b/.test(e.message)) return 'EMFILE';
+  if (e.code === 'ENFILE' || errno === 23 || errno === -23 || /\bENFILE\b|system error 23\b/.test(e.message)) return 'ENFILE';
+  return undefined;
+}
+
+/** The last UDP bind failure in this thread (what `create` reports when no socket could be opened). */
+let lastBindError: NodeJS.ErrnoException | undefined;
+
+/**
+ * werift (0.24.4, pinned) binds each ICE socket with no 'error' listener: a bind that fails
+ * (EMFILE at the file limit, EADDRINUSE, no free port) is an uncaught exception that ends the
+ * whole media worker, and the gather it belongs to never finishes. Make `UdpTransport.init`
+ * reject instead (werift then gathers no candidate for that address), so that only this
+ * request fails.
+ */
+function reportBindErrors(): void {
+  type Init = (this: { socket: DgramSocket }) => Promise<void>;
+  const proto = UdpTransport.prototype as unknown as { init: Init; parleyBindErrors?: true };
+  if (proto.parleyBindErrors) return;
+  if (typeof proto.init !== 'function') throw new Error('werift internals changed (UdpTransport.init); bind errors cannot be caught — check the pinned werift version');
+  const init = proto.init;
+  proto.init = function (this: { socket: DgramSocket }): Promise<void> {
+    const socket = this.socket;
+    return new Promise<void>((resolve, reject) => {
+      const failed = (err: NodeJS.ErrnoException): void => {
+        lastBindError = err;
+        try {
+          socket.close();
+        } catch {
+          /* never bound */
+        }
+        reject(err);
+      };
+      socket.once('error', failed);
+      init.call(this).then(
+        () => {
+          socket.off('error', failed);
+          resolve();
+        },
+        (err: NodeJS.ErrnoException) => {
+          socket.off('error', failed);
+          failed(err);
+        },
+      );
+    });
+  };
+  proto.parleyBindErrors = true;
+}
+reportBindErrors();
+
 export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
   readonly id = randomUUID();
   readonly appData: Record<string, unknown>;
@@ -131,7 +190,23 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
         return true;
       },
     });
-    await gatherer.gather();
+    const noSocket = async (err: unknown): Promise<never> => {
+      await gatherer.connection.close().catch(() => undefined);
+      const exhausted = outOfDescriptors(err);
+      if (exhausted) throw new ParleyError('RESOURCE_EXHAUSTED', `the media server could not open a UDP socket (${exhausted}); try again in a moment`);
+      const e = err as NodeJS.ErrnoException | undefined;
+      throw new ParleyError('INTERNAL', `the media server could not open a UDP socket on ${listen ?? 'its host addresses'} (${e?.code ?? e?.message ?? 'no address to bind'}); check MEDIA_LISTEN_IP and MEDIA_PORT_MIN/MAX`);
+    };
+    try {
+      await gatherer.gather();
+    } catch (err) {
+      // Listing the host's interfaces needs a descriptor too (uv_interface_addresses).
+      if (outOfDescriptors(err)) return noSocket(err);
+      throw err;
+    }
+    if (!gatherer.localCandidates.some((c) => c.protocol === 'udp' && c.type === 'host')) {
+      return noSocket(lastBindError);
+    }
     requireRequestIntegrity(gatherer);
     const ice = new RTCIceTransport(gatherer);
     // mediasoup-client never sends the browser's ICE credentials. A lite agent only answers
@@ -171,6 +246,11 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
       iceCandidates: candidates,
       dtlsParameters: { role: 'auto', fingerprints: this.cert.getFingerprints().map((f) => ({ algorithm: f.algorithm, value: f.value })) },
     };
+  }
+
+  /** connect-transport was called (ICE and DTLS may still be under way). */
+  get connectStarted(): boolean {
+    return this.dtlsStarted;
   }
 
   get isConnected(): boolean {

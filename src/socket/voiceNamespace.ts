@@ -5,14 +5,22 @@
  * with the same naming style. Every request is acknowledged (`emitWithAck`).
  *
  * Peer id = socket id. Socket.IO room per voice room: "voice:<roomId>".
+ *
+ * Order promised to clients: when a peer leaves, every `consumer-closed` and `producer-closed`
+ * its departure causes is sent before `peer-left` (the media is closed first, then announced).
+ *
+ * Limits: rooms and transports per client address (ClientQuotas; signed-in agents and admins
+ * are exempt); transports and producers per peer and the connect timeout are the Router's.
  */
 import type { Namespace, Socket } from 'socket.io';
 import { z } from 'zod';
 import type { RoomAccessPolicy } from '../auth/authenticator.js';
+import { hasRole } from '../auth/identity.js';
 import { roomKey, type RoomDirectory, type RoomMember } from '../domain/roomDirectory.js';
 import { ParleyError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { ClientQuotas, type AddressLimits } from '../sfu/clientQuotas.js';
 import type { MediaWorkerPool } from '../sfu/mediaWorkerPool.js';
 import type { RoomMedia } from '../sfu/roomMedia.js';
 import { dtlsParameters, mediaKind, rtpCapabilities, rtpParameters } from '../sfu/rtpTypes.js';
@@ -22,6 +30,16 @@ import { id } from './schemas.js';
 
 export interface VoiceMember extends RoomMember {
   peerId: string;
+  /** The client address this member counts against (unset: exempt from per-address limits). */
+  address?: string;
+}
+
+/**
+ * The client address a socket counts against for per-address limits. For now the TCP peer
+ * address; the trusted-proxy rule (TRUST_PROXY) is to be applied here, in one place.
+ */
+export function clientAddressOf(socket: Socket): string {
+  return socket.handshake.address;
 }
 
 export interface VoiceNamespaceDeps {
@@ -32,12 +50,18 @@ export interface VoiceNamespaceDeps {
   media: MediaWorkerPool;
   metrics: Metrics;
   logger: Logger;
+  /** Rooms and transports per client address (defaults: 10 and 40). */
+  limits?: AddressLimits;
+  /** Defaults to `clientAddressOf`. */
+  clientAddress?: (socket: Socket) => string;
 }
 
 const entityId = z.string().min(1).max(64);
 
 export function attachVoiceNamespace(deps: VoiceNamespaceDeps): void {
   const { namespace, rooms, access, router, media, metrics, logger } = deps;
+  const clientAddress = deps.clientAddress ?? clientAddressOf;
+  const quotas = new ClientQuotas(deps.limits ?? { roomsPerAddress: 10, transportsPerAddress: 40 });
   const nsName = namespace.name;
   /** Rooms whose media events are already forwarded to the sockets. */
   const wired = new WeakSet<RoomMedia>();
@@ -66,31 +90,40 @@ export function attachVoiceNamespace(deps: VoiceNamespaceDeps): void {
     room.on('audio.volumes', ({ levels }) => namespace.to(key).emit('audio-levels', { levels: levels.map((l) => ({ peerId: l.peerId, producerId: l.producerId, volume: l.volume })) }));
     room.on('audio.activeSpeaker', (s) => namespace.to(key).emit('active-speaker', { peerId: s.peerId, producerId: s.producerId, volume: s.volume }));
     room.on('transport.closed', ({ transportId, peerId, reason }) => {
-      if (reason === 'ice-timeout' || reason === 'dtls-failed') namespace.to(peerId).emit('transport-closed', { transportId, reason });
+      quotas.transportClosed(transportId);
+      if (reason === 'ice-timeout' || reason === 'dtls-failed' || reason === 'connect-timeout') namespace.to(peerId).emit('transport-closed', { transportId, reason });
     });
   };
 
-  const leave = (socket: Socket, roomId: string): void => {
+  /**
+   * Closes the peer's media first, then announces `peer-left`: the worker posts every
+   * `consumer.closed`/`producer.closed` of that close before its reply, and each is emitted
+   * on arrival, so every client has them before `peer-left`.
+   */
+  const leave = async (socket: Socket, roomId: string): Promise<void> => {
     const key = roomKey('voice', roomId);
     const m = rooms.leave(key, socket.id);
     if (!m) return;
     void socket.leave(key);
-    namespace.to(key).emit('peer-left', { peerId: m.peerId });
-    void media
-      .room(roomId)
-      .then((room) => room.closePeer(m.peerId))
-      .catch(() => undefined)
-      .finally(() => {
-        if (rooms.members(key).length === 0) void media.closeRoom(roomId);
-      });
+    if (m.address) quotas.leaveRoom(m.address, roomId, m.connectionId);
     logger.info({ room: key, peerId: m.peerId }, 'voice room left');
+    try {
+      await (await media.room(roomId)).closePeer(m.peerId);
+    } catch {
+      /* the room's media is already gone (worker crash, room closed) */
+    }
+    quotas.peerLeft(roomId, m.peerId);
+    namespace.to(key).emit('peer-left', { peerId: m.peerId });
+    if (rooms.members(key).length === 0) await media.closeRoom(roomId);
   };
 
   media.on('room-closed', (roomId, reason) => {
     const key = roomKey('voice', roomId);
     namespace.to(key).emit('room-closed', { roomId, reason });
+    quotas.roomClosed(roomId);
     for (const m of rooms.members(key)) {
       rooms.leave(key, m.connectionId);
+      if (m.address) quotas.leaveRoom(m.address, roomId, m.connectionId);
       namespace.in(m.connectionId).socketsLeave(key);
     }
     logger.warn({ room: key, reason }, 'voice room closed by the media layer');
@@ -114,10 +147,20 @@ export function attachVoiceNamespace(deps: VoiceNamespaceDeps): void {
     'join-room': defineEvent(z.object({ roomId: id, userId: id.optional() }), async (data, ctx) => {
       await access.assertCanJoin(ctx.identity, { kind: 'voice', id: data.roomId });
       const key = roomKey('voice', data.roomId);
-      const room = await media.room(data.roomId);
+      const already = rooms.get(key, ctx.socket.id);
+      // Signed-in agents and admins (e.g. a call centre behind one NAT) are not counted per address.
+      const address = already ? already.address : hasRole(ctx.identity, 'agent') ? undefined : clientAddress(ctx.socket);
+      if (address) quotas.enterRoom(address, data.roomId, ctx.socket.id);
+      let room: RoomMedia;
+      try {
+        room = await media.room(data.roomId);
+      } catch (err) {
+        if (address && !already) quotas.leaveRoom(address, data.roomId, ctx.socket.id);
+        throw err;
+      }
       wire(data.roomId, room);
       const userId = data.userId ?? ctx.identity.userId;
-      const others = rooms.join(key, { connectionId: ctx.socket.id, userId, peerId: ctx.socket.id, joinedAt: Date.now() });
+      const others = rooms.join(key, { connectionId: ctx.socket.id, userId, peerId: ctx.socket.id, joinedAt: Date.now(), ...(address ? { address } : {}) });
       await ctx.socket.join(key);
       ctx.socket.to(key).emit('peer-joined', { peerId: ctx.socket.id, userId });
       const producers = (await room.producers()).filter((p) => p.peerId !== ctx.socket.id);
@@ -136,7 +179,15 @@ export function attachVoiceNamespace(deps: VoiceNamespaceDeps): void {
     }),
     'create-transport': defineEvent(z.object({ roomId: id, direction: z.enum(['send', 'recv']).optional() }), async (data, ctx) => {
       const { m, room } = await roomMedia(ctx, data.roomId);
-      return room.createTransport(m.peerId);
+      const slot = m.address ? quotas.reserveTransport(m.address, data.roomId, m.peerId) : undefined;
+      try {
+        const params = await room.createTransport(m.peerId);
+        slot?.commit(params.id);
+        return params;
+      } catch (err) {
+        slot?.release();
+        throw err;
+      }
     }),
     'connect-transport': defineEvent(z.object({ roomId: id, transportId: entityId, dtlsParameters }), async (data, ctx) => {
       const { m, room } = await roomMedia(ctx, data.roomId);
@@ -162,9 +213,9 @@ export function attachVoiceNamespace(deps: VoiceNamespaceDeps): void {
     }),
     'pause-consumer': setConsumerPaused(true),
     'resume-consumer': setConsumerPaused(false),
-    'leave-room': defineEvent(z.object({ roomId: id }), (data, ctx) => {
+    'leave-room': defineEvent(z.object({ roomId: id }), async (data, ctx) => {
       memberOf(ctx, data.roomId);
-      leave(ctx.socket, data.roomId);
+      await leave(ctx.socket, data.roomId);
       return { left: true };
     }),
   };
@@ -174,7 +225,9 @@ export function attachVoiceNamespace(deps: VoiceNamespaceDeps): void {
     router.attach(socket, identityOf(socket), events);
     socket.on('disconnect', () => {
       metrics.socketConnections.dec({ namespace: nsName });
-      for (const key of rooms.roomsOf(socket.id, 'voice')) leave(socket, key.slice('voice:'.length));
+      for (const key of rooms.roomsOf(socket.id, 'voice')) {
+        leave(socket, key.slice('voice:'.length)).catch((err: unknown) => logger.error({ err, room: key }, 'leaving the voice room failed'));
+      }
     });
   });
 }

@@ -1,7 +1,7 @@
 /**
  * Seed 000 through Parley's SFU with the stock mediasoup-client in real Chromium: four
  * pages in one room each hear the other three; a fifth joins late and hears all four; one
- * leaves and the others see peer-left and their consumers of it close.
+ * leaves and the others get consumer-closed for each consumer of it, then peer-left.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -141,9 +141,18 @@ describe('SFU voice room with stock mediasoup-client (/voice)', { timeout: 120_0
     await saveScreenshot(late.page, 'sfu-voice-eve-late');
   });
 
-  test('one leaves: the others get peer-left and their consumers of it close', async () => {
+  test('one leaves: each other page gets consumer-closed for every consumer of the leaver, before peer-left', async () => {
     const leaving = pages[1]!;
     const leavingId = ids[1]!;
+    // The server promises (docs/sfu.md): the leaver's media is closed and every consumer-closed
+    // sent before peer-left. So once a page has peer-left, it must already have them all.
+    const ofLeaver = new Map<number, string[]>();
+    for (const [i, p] of pages.entries()) {
+      if (i === 1) continue;
+      const mine = (await consumerStats(p.page)).filter((c) => c.peerId === leavingId).map((c) => c.consumerId);
+      assert.ok(mine.length >= 1, `page ${i} consumes the peer about to leave`);
+      ofLeaver.set(i, mine);
+    }
     await leaving.page.close();
     for (const [i, p] of pages.entries()) {
       if (i === 1) continue;
@@ -152,7 +161,12 @@ describe('SFU voice room with stock mediasoup-client (/voice)', { timeout: 120_0
         leavingId,
         { timeout: 10_000 },
       );
-      assert.ok((await voiceEvents(p.page, 'consumer-closed')).length >= 1);
+      const events = await p.page.evaluate(() =>
+        (window as unknown as { voice: { events: Array<{ event: string; data: { peerId?: string; consumerId?: string } }> } }).voice.events.map((e) => ({ event: e.event, data: e.data })),
+      );
+      const leftAt = events.findIndex((e) => e.event === 'peer-left' && e.data.peerId === leavingId);
+      const closedBefore = events.slice(0, leftAt).filter((e) => e.event === 'consumer-closed').map((e) => e.data.consumerId);
+      for (const consumerId of ofLeaver.get(i)!) assert.ok(closedBefore.includes(consumerId), `page ${i}: consumer-closed ${consumerId} before peer-left (saw ${JSON.stringify(closedBefore)})`);
       const open = await consumerStats(p.page);
       assert.equal(open.filter((c) => c.peerId === leavingId).length, 0, `page ${i} still consumes the peer who left`);
       assert.equal(open.length, 3);

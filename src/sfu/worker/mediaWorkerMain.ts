@@ -25,7 +25,7 @@ function router(roomId: string): Router {
 }
 
 function createRouter(roomId: string): Router {
-  const r = new Router(roomId, { transport: data.transport, audioLevelIntervalMs: data.audioLevelIntervalMs });
+  const r = new Router(roomId, { transport: data.transport, audioLevelIntervalMs: data.audioLevelIntervalMs, limits: data.limits });
   r.on('producer-close', (p, reason) => notify(roomId, 'producer.closed', { producerId: p.id, peerId: p.appData.peerId, reason }));
   r.on('producer-pause', (p) => notify(roomId, 'producer.paused', { producerId: p.id, peerId: p.appData.peerId }));
   r.on('producer-resume', (p) => notify(roomId, 'producer.resumed', { producerId: p.id, peerId: p.appData.peerId }));

@@ -4,6 +4,7 @@
  */
 import type { ErrorCode } from '../../errors.js';
 import type { AudioLevel } from '../audioLevelObserver.js';
+import type { RouterLimits } from '../router.js';
 import type { ConsumerParameters, DtlsParameters, MediaKind, RtpCapabilities, RtpParameters, WebRtcTransportParameters } from '../rtpTypes.js';
 import type { WebRtcTransportOptions } from '../webRtcTransport.js';
 
@@ -77,4 +78,6 @@ export interface WorkerRtpIn {
 export interface MediaWorkerData {
   transport: Omit<WebRtcTransportOptions, 'appData'>;
   audioLevelIntervalMs: number;
+  /** Per-peer limits and the transport connect timeout (defaults: router.ts). */
+  limits?: RouterLimits;
 }

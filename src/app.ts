@@ -23,7 +23,7 @@ import { TokenService } from './auth/tokens.js';
 import type { Config } from './config/config.js';
 import { RoomDirectory } from './domain/roomDirectory.js';
 import { AuthHooks } from './http/authHooks.js';
-import { describeTrustProxy, trustFunction } from './http/clientAddress.js';
+import { clientAddress, describeTrustProxy, trustFunction } from './http/clientAddress.js';
 import { SignInThrottle } from './auth/signInThrottle.js';
 import { securityHeaders } from './http/securityHeaders.js';
 import { pageRedirects } from './http/routes/pageRoutes.js';
@@ -261,7 +261,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
 
   const voiceNs = io.of('/voice');
   voiceNs.use(handshake);
-  attachVoiceNamespace({ namespace: voiceNs, rooms: voiceRooms, access, router: routerFor('/voice'), media, metrics, logger: logger.child({ module: 'voice-ns' }), limits: config.media.limits });
+  attachVoiceNamespace({ namespace: voiceNs, rooms: voiceRooms, access, router: routerFor('/voice'), media, metrics, logger: logger.child({ module: 'voice-ns' }), limits: config.media.limits, clientAddress: (socket) => clientAddress(socket.request, trustProxy), isAccountId: async (id) => (await users.findById(id)) !== undefined });
 
   const adminNs = io.of('/admin');
   adminNs.use(handshake);

@@ -149,6 +149,20 @@ describe('development posture: a consultation is reachable only by its customer,
     guest.close();
   });
 
+  test("on /voice a credential names its holder; an anonymous peer cannot name itself after an account", async () => {
+    const anonymous = await connect(`${srv.url}/voice`);
+    const posing = await ack(anonymous, 'join-room', { roomId: 'hall', userId: admin.id });
+    assert.equal(posing.error?.code, 'UNAUTHORIZED', JSON.stringify(posing));
+    assert.ok((await ack(anonymous, 'join-room', { roomId: 'hall', userId: 'guest-ann' })).rtpCapabilities);
+    const token = (await request(`${srv.url}/token`, { body: { roomName: 'hall', participantName: 'bob' } })).body.token as string;
+    const holder = await connect(`${srv.url}/voice`, { auth: { token } });
+    const joined = once(anonymous, 'peer-joined');
+    assert.ok((await ack(holder, 'join-room', { roomId: 'hall', userId: admin.id })).rtpCapabilities);
+    assert.deepEqual(await joined, { peerId: holder.id, userId: 'bob', verified: true }, "the token's participant, not the id the client sent");
+    anonymous.close();
+    holder.close();
+  });
+
   test('anonymous /metrics leaves consultations out; an admin sees them', async () => {
     const voice = await connect(`${srv.url}/voice`, { auth: { token: customerToken } });
     await ack(voice, 'join-room', { roomId });

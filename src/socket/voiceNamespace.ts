@@ -54,6 +54,8 @@ export interface VoiceNamespaceDeps {
   limits?: AddressLimits;
   /** Defaults to `clientAddressOf`. */
   clientAddress?: (socket: Socket) => string;
+  /** Whether a user id is a Parley account's (an anonymous peer may not call itself that). */
+  isAccountId?: (userId: string) => Promise<boolean>;
 }
 
 const entityId = z.string().min(1).max(64);
@@ -61,6 +63,7 @@ const entityId = z.string().min(1).max(64);
 export function attachVoiceNamespace(deps: VoiceNamespaceDeps): void {
   const { namespace, rooms, access, router, media, metrics, logger } = deps;
   const clientAddress = deps.clientAddress ?? clientAddressOf;
+  const isAccountId = deps.isAccountId ?? (async () => false);
   const quotas = new ClientQuotas(deps.limits ?? { roomsPerAddress: 10, transportsPerAddress: 40 });
   const nsName = namespace.name;
   /** Rooms whose media events are already forwarded to the sockets. */
@@ -159,10 +162,16 @@ export function attachVoiceNamespace(deps: VoiceNamespaceDeps): void {
         throw err;
       }
       wire(data.roomId, room);
-      const userId = data.userId ?? ctx.identity.userId;
+      // A credential names its holder; only an anonymous peer names itself, and never as an account.
+      const anonymous = ctx.identity.grant.kind === 'anonymous';
+      if (anonymous && data.userId !== undefined && data.userId !== ctx.identity.userId && (await isAccountId(data.userId))) {
+        if (address && !already) quotas.leaveRoom(address, data.roomId, ctx.socket.id);
+        throw new ParleyError('UNAUTHORIZED', `user id "${data.userId}" belongs to a Parley account; connect with that account's access token`);
+      }
+      const userId = anonymous ? (data.userId ?? ctx.identity.userId) : ctx.identity.userId;
       const others = rooms.join(key, { connectionId: ctx.socket.id, userId, peerId: ctx.socket.id, joinedAt: Date.now(), ...(address ? { address } : {}) });
       await ctx.socket.join(key);
-      ctx.socket.to(key).emit('peer-joined', { peerId: ctx.socket.id, userId });
+      ctx.socket.to(key).emit('peer-joined', { peerId: ctx.socket.id, userId, verified: !anonymous });
       const producers = (await room.producers()).filter((p) => p.peerId !== ctx.socket.id);
       // Late joiners learn the existing producers in the ack and, for clients that only
       // listen for them, as new-producer events right after it.

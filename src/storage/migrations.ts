@@ -156,6 +156,13 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('webhook_deliveries_endpoint_idx').on('webhook_deliveries').columns(['endpoint_id', 'created_at']).execute();
       },
     },
+    '0006_consultation_callback_requests': {
+      // A customer who finds no agent online may leave a number to be called back on.
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable('calls').addColumn('callback_phone', 'text').execute();
+        await db.schema.alterTable('calls').addColumn('callback_requested_at', ts).execute();
+      },
+    },
   };
 }
 

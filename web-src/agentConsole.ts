@@ -116,6 +116,8 @@ let offerTimer: number | undefined;
 let callTimer: number | undefined;
 let audioCtx: AudioContext | undefined;
 let restoring = false;
+/** Consultations that ended, with the sentence why: one may end while its accept or media join is still under way. */
+const endedCalls = new Map<string, string>();
 
 // ── helpers ──────────────────────────────────────────────────────────────────────────
 
@@ -368,11 +370,13 @@ function start(s: SignedIn): void {
       if (parley.state === 'offered') setState('ready');
       return;
     }
-    if (parley.call?.consultationId === d.consultationId && parley.state === 'in-call') {
-      // The agent's own End arrives here too (before its ack): that is "you ended it", not the customer.
-      const mine = d.cause === 'agent-hung-up' || d.cause === 'agent-hung-up-before-connect';
-      void enterWrapUp(mine ? TEXT.youEnded : TEXT.customerEnded(causeSentence(TEXT.codes, d.cause)));
-    }
+    // The agent's own End arrives here too (before its ack): that is "you ended it", not the customer.
+    const mine = d.cause === 'agent-hung-up' || d.cause === 'agent-hung-up-before-connect';
+    const why = mine ? TEXT.youEnded : TEXT.customerEnded(causeSentence(TEXT.codes, d.cause));
+    endedCalls.set(d.consultationId, why);
+    if (endedCalls.size > 50) endedCalls.delete(endedCalls.keys().next().value!);
+    // Also while the call is still being joined (the customer hung up during the accept).
+    if (parley.call?.consultationId === d.consultationId && parley.state !== 'wrap-up') void enterWrapUp(why);
   });
 }
 
@@ -627,6 +631,11 @@ async function enterCall(c: Consultation, roomId: string, offer?: OfferView): Pr
     }
   }
   // The customer may have hung up while we were joining.
+  const ended = endedCalls.get(call.consultationId);
+  if (parley.call === call && ended !== undefined) {
+    await enterWrapUp(ended);
+    return;
+  }
   if (parley.call === call && parley.state !== 'wrap-up') setState('in-call');
 }
 

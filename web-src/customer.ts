@@ -500,12 +500,14 @@ async function sendCallback(ev: Event): Promise<void> {
   btn.disabled = true;
   try {
     if (!socket?.connected) throw new Error('not connected');
+    // Shown as the customer typed it (consultation:ended may arrive before this answer).
+    callbackPhone = phone;
     const res = await request<{ consultation?: ConsultationView }>(socket, 'consultation:request-callback', { phone });
     record('callback-requested', res);
-    callbackPhone = res.consultation?.callback?.phone ?? phone;
-    showEnded({ consultationId: res.consultation?.id ?? stored?.consultationId ?? '', status: 'FAILED', cause: 'callback-requested' });
+    if (parley.state !== 'ended') showEnded({ consultationId: res.consultation?.id ?? stored?.consultationId ?? '', status: 'FAILED', cause: 'callback-requested' });
   } catch (err) {
     if (parley.state === 'ended') return;
+    callbackPhone = undefined;
     parley.errors.push(`callback: ${errText(err)}`);
     record('error', { where: 'callback', message: errText(err) });
     $('callback-error').textContent = errSentence(err);

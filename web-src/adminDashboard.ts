@@ -839,6 +839,7 @@ async function showCall(id: string, gen: number): Promise<void> {
         'li',
         { dataset: { kind: 'event', type: e.type } },
         h('time', { datetime: e.at, title: fmtTime(e.at) }, fmtClock(e.at)),
+        h('span', {}, badge(TEXT.codes.eventLabel(e.type), 'event')),
         h('span', {}, detail, actor && !detail.includes(actor) ? h('span', { class: 'muted' }, ` (${actor})`) : null),
       ),
     });

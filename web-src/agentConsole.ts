@@ -41,6 +41,7 @@ const TEXT = {
   notConnected: 'Not connected to the server yet; wait a moment and try again.',
   endCallFirst: 'End the call first.',
   noOffer: 'There is no call to accept any more.',
+  acceptTooLate: 'The customer hung up before the call could be accepted. You are available for the next call.',
   offerWhileInCall: 'A new call is ringing for you, but you are still in a call. End this call to take it.',
   youEnded: 'You ended the call.',
   customerEnded: (cause: string) => cause || 'The call ended.',
@@ -56,6 +57,13 @@ const TEXT = {
     waiting: 'Waiting for the customer to join the audio…',
   },
   historyFailed: 'Could not load the history. Press Refresh to try again.',
+  queue: {
+    empty: 'Nobody is waiting.',
+    waiting: (d: string) => `waiting ${d}`,
+    offeredToYou: 'ringing for you',
+    ringingElsewhere: 'ringing for a colleague',
+    more: (n: number) => `… and ${n} more waiting`,
+  },
   detailFailed: 'Could not load the call. Try again.',
   offerExpiring: '· expiring…',
   seconds: (n: number) => `· ${n} s`,
@@ -451,9 +459,9 @@ async function setAgentState(state: 'available' | 'after-call-work' | 'offline')
 function renderQueue(q: QueueUpdate): void {
   const list = $('queue');
   $('queue-count').textContent = String(q.length);
-  $('queue-agents').textContent = q.availableAgents >= 0 ? `${q.availableAgents} agent(s) available` : '';
+  $('queue-agents').textContent = q.availableAgents >= 0 ? TEXT.codes.agentsAvailable(q.availableAgents) : '';
   if (q.queue.length === 0) {
-    list.replaceChildren(h('li', { class: 'muted' }, 'Nobody is waiting.'));
+    list.replaceChildren(h('li', { class: 'muted' }, TEXT.queue.empty));
     return;
   }
   const now = Date.now();
@@ -465,12 +473,12 @@ function renderQueue(q: QueueUpdate): void {
         { dataset: { consultationId: item.consultationId } },
         h('strong', {}, item.customerName),
         ' ',
-        h('span', { class: 'muted' }, since ? `waiting ${formatDuration((now - since) / 1000)}` : ''),
-        item.offeredTo ? h('span', { class: 'badge ringing' }, item.offeredTo === me?.user.id ? 'offered to you' : 'ringing') : null,
+        h('span', { class: 'muted' }, since ? TEXT.queue.waiting(formatDuration((now - since) / 1000)) : ''),
+        item.offeredTo ? h('span', { class: 'badge ringing' }, item.offeredTo === me?.user.id ? TEXT.queue.offeredToYou : TEXT.queue.ringingElsewhere) : null,
         item.inquiry ? h('div', { class: 'muted' }, item.inquiry) : null,
       );
     }),
-    ...(q.length > q.queue.length ? [h('li', { class: 'muted' }, `… and ${q.length - q.queue.length} more waiting`)] : []),
+    ...(q.length > q.queue.length ? [h('li', { class: 'muted' }, TEXT.queue.more(q.length - q.queue.length))] : []),
   );
 }
 
@@ -542,6 +550,11 @@ async function accept(): Promise<void> {
   } catch (err) {
     clearOffer();
     setState('ready');
+    // Too late: the customer hung up (or the offer moved on) while we pressed accept.
+    if (err instanceof ApiError && err.code === 'CONFLICT') {
+      record('accept-too-late', { consultationId: offer.consultationId, message: err.message });
+      throw new PageError(TEXT.acceptTooLate);
+    }
     throw err;
   }
   record('consultation:accept', res);

@@ -18,6 +18,10 @@ export interface ConsultationText {
   transition: (to: CallStatus, cause: string) => string;
   /** Routing events in the timeline. */
   event: (type: string, detail: Record<string, unknown> | null) => string;
+  /** A one-word label for an event's kind (the timeline's badge). */
+  eventLabel: (type: string) => string;
+  /** "No agent is available", "1 agent available"… */
+  agentsAvailable: (n: number) => string;
   errors: Record<string, string>;
   unknownError: string;
   dispositions: Record<string, string>;
@@ -105,8 +109,9 @@ export const EN: ConsultationText = {
       case 'unhold':
         return 'The customer was taken off hold.';
       case 'hung-up':
+        return 'The customer hung up.';
       case 'ended':
-        return causes[str(d?.cause)] ?? 'The call ended.';
+        return 'The call was closed.';
       case 'note':
         return d?.disposition ? `A note was written (outcome: ${EN.dispositions[str(d.disposition)] ?? 'other'}).` : 'A note was written.';
       case 'callback-requested':
@@ -115,6 +120,9 @@ export const EN: ConsultationText = {
         return 'Something else happened.';
     }
   },
+  eventLabel: (type) =>
+    ({ queued: 'Queue', offered: 'Offer', rejected: 'Offer', 'offer-timeout': 'Offer', accepted: 'Answer', hold: 'Hold', unhold: 'Hold', 'hung-up': 'End', ended: 'End', note: 'Note', 'callback-requested': 'Call back' })[type] ?? 'Event',
+  agentsAvailable: (n) => (n === 0 ? 'No agent is available.' : n === 1 ? '1 agent is available.' : `${n} agents are available.`),
   errors: {
     CONFLICT: 'That is no longer possible: the call changed in the meantime.',
     FORBIDDEN: 'You are not allowed to do that.',

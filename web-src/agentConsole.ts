@@ -41,7 +41,7 @@ const TEXT = {
   notConnected: 'Not connected to the server yet; wait a moment and try again.',
   endCallFirst: 'End the call first.',
   noOffer: 'There is no call to accept any more.',
-  acceptTooLate: 'The customer hung up before the call could be accepted. You are available for the next call.',
+  acceptTooLate: 'This call can no longer be accepted: the customer hung up or it went to someone else.',
   offerWhileInCall: 'A new call is ringing for you, but you are still in a call. End this call to take it.',
   youEnded: 'You ended the call.',
   customerEnded: (cause: string) => cause || 'The call ended.',

@@ -11,7 +11,7 @@
  *  (c) a customer hangs up while the agent accepts: the agent is not left busy.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, recordConsole, saveConsoleLog, saveScreenshot, waitForParleyState } from '../support/browser.js';
 import { createAgent, createEntryPoint, firstAdmin, PASSWORD, type Staff } from '../support/consultation.js';
@@ -75,6 +75,10 @@ describe('queue stories in Chromium: console, customer page, dashboard', { timeo
   };
 
   before(async () => {
+    browser = await launchChromium();
+  });
+  // Each story has its own server (its own queue and agents): one story's leftovers are not another's.
+  beforeEach(async () => {
     server = await startParley({
       MEDIA_LISTEN_IP: '127.0.0.1',
       MEDIA_WORKERS: '1',
@@ -83,15 +87,17 @@ describe('queue stories in Chromium: console, customer page, dashboard', { timeo
       CONSULT_OFFER_RESEND_MS: '1000',
       CONSULT_AGENT_GRACE_MS: '300',
     });
-    browser = await launchChromium();
     admin = await firstAdmin(server.url);
     const ep = await createEntryPoint(server.url, admin, 'Store 7 counter');
     entryPath = `/c/?e=${encodeURIComponent(ep.entryToken)}`;
   });
+  afterEach(async () => {
+    for (const c of browser?.contexts() ?? []) await c.close();
+    await server?.close();
+  });
   after(async () => {
     for (const l of logs) saveConsoleLog(`consultation-queue-${l.name}`, l.lines);
     await browser?.close();
-    await server?.close();
   });
 
   test('(a) "Save and go available" while a customer waits: the offer appears and is accepted', async () => {

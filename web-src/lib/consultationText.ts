@@ -20,7 +20,7 @@ export interface ConsultationText {
   event: (type: string, detail: Record<string, unknown> | null) => string;
   /** A one-word label for an event's kind (the timeline's badge). */
   eventLabel: (type: string) => string;
-  /** "No agent is available", "1 agent available"… */
+  /** "Nobody is free to take a call", "1 agent is free…" (agents in the available state). */
   agentsAvailable: (n: number) => string;
   errors: Record<string, string>;
   unknownError: string;
@@ -122,7 +122,7 @@ export const EN: ConsultationText = {
   },
   eventLabel: (type) =>
     ({ queued: 'Queue', offered: 'Offer', rejected: 'Offer', 'offer-timeout': 'Offer', accepted: 'Answer', hold: 'Hold', unhold: 'Hold', 'hung-up': 'End', ended: 'End', note: 'Note', 'callback-requested': 'Call back' })[type] ?? 'Event',
-  agentsAvailable: (n) => (n === 0 ? 'No agent is available.' : n === 1 ? '1 agent is available.' : `${n} agents are available.`),
+  agentsAvailable: (n) => (n === 0 ? 'Nobody is free to take a call.' : n === 1 ? '1 agent is free to take a call.' : `${n} agents are free to take a call.`),
   errors: {
     CONFLICT: 'That is no longer possible: the call changed in the meantime.',
     FORBIDDEN: 'You are not allowed to do that.',

@@ -132,7 +132,12 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     entryPoints: new EntryPointRepository(storage.db),
     users,
     tokens,
-    queue: new ConsultationQueue({ offerTimeoutMs: config.consult.offerTimeoutMs, defaultHandleTimeMs: config.consult.defaultHandleTimeMs }),
+    queue: new ConsultationQueue({
+      offerTimeoutMs: config.consult.offerTimeoutMs,
+      defaultHandleTimeMs: config.consult.defaultHandleTimeMs,
+      reofferCooldownMs: config.consult.reoffer.cooldownMs,
+      offerResendMs: config.consult.reoffer.offerResendMs,
+    }),
     logger: logger.child({ module: 'consultations' }),
     publicUrl: config.publicUrl,
     agentGraceMs: config.consult.agentGraceMs,

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import jsQRModule from 'jsqr';
 import { PNG } from 'pngjs';
 import { callFrom, createAgent, createEntryPoint, firstAdmin, RecordingSocket, type Staff } from './support/consultation.js';
@@ -18,6 +18,9 @@ import { request, startParley, type RunningParley } from './support/parleyServer
 import { connect } from './support/sockets.js';
 import { engines } from './support/storageEngines.js';
 import { verifySignature } from '../src/webhooks/webhookSignature.js';
+import Sqlite from 'better-sqlite3';
+import { consultationView } from '../src/domain/consultations/consultationView.js';
+import type { CallRecord } from '../src/storage/callRepository.js';
 
 // jsqr is CommonJS whose types declare an ES default export; NodeNext sees the module object.
 const jsQR = jsQRModule.default;
@@ -498,7 +501,12 @@ for (const make of engines()) {
       assert.equal(detail.recordingConsent, true);
       assert.deepEqual(detail.entryPoint, { id: ep.id, name: 'Lobby' });
       assert.deepEqual(detail.agent, { id: agent.id, name: 'Dana Agent' });
-      assert.ok(detail.waitSeconds >= 0 && detail.durationSeconds >= 1);
+      // Waited = created → answered; talked = connected → ended (both from the stored times, not clamped guesses).
+      const secondsBetween = (a: string, b: string) => Math.round((Date.parse(b) - Date.parse(a)) / 1000);
+      assert.ok(detail.answeredAt && detail.connectedAt && detail.endedAt);
+      assert.equal(detail.waitSeconds, secondsBetween(detail.createdAt, detail.answeredAt));
+      assert.equal(detail.durationSeconds, secondsBetween(detail.connectedAt, detail.endedAt));
+      assert.ok(detail.durationSeconds >= 1);
       assert.equal((await request(`${srv.url}/api/v1/consultations/${id}`, { token: other.token })).status, 403);
 
       // The integrator heard every move, signed, with the consultation's people in it.
@@ -562,5 +570,195 @@ describe('restart', () => {
     } finally {
       await second.close();
     }
+  });
+});
+
+describe('the times a consultation view reports', () => {
+  const t0 = Date.parse('2026-03-01T10:00:00.000Z');
+  const at = (s: number) => new Date(t0 + s * 1000);
+  const call = (patch: Partial<CallRecord>): CallRecord => ({
+    id: 'c1', sessionId: 's1', callerNumber: '+821012345678', receiverNumber: null, status: 'RINGING', failureCause: null,
+    createdAt: at(0), updatedAt: at(0), connectedAt: null, endedAt: null, channel: 'consultation', entryPointId: null,
+    customerName: 'Kim', inquiry: null, recordingConsent: true, agentId: null, roomId: 'call-c1', disposition: null,
+    answeredAt: null, callbackPhone: null, callbackRequestedAt: null, ...patch,
+  });
+  const view = (c: CallRecord, nowSeconds: number) => consultationView(c, { agentNames: new Map(), entryPoints: new Map(), now: at(nowSeconds) });
+
+  test('wait runs from the call to the answer (or to the end when nobody answered, or to now while waiting); talk from connect to end', () => {
+    const answered = view(call({ status: 'ENDED', answeredAt: at(42), connectedAt: at(45), endedAt: at(100) }), 500);
+    assert.equal(answered.waitSeconds, 42);
+    assert.equal(answered.durationSeconds, 55);
+    assert.equal(view(call({ status: 'FAILED', endedAt: at(30) }), 500).waitSeconds, 30);
+    const waiting = view(call({}), 7);
+    assert.equal(waiting.waitSeconds, 7);
+    assert.equal(waiting.durationSeconds, null);
+    assert.equal(waiting.callback, null);
+    assert.deepEqual(view(call({ status: 'FAILED', endedAt: at(9), callbackPhone: '+821099998888', callbackRequestedAt: at(9) }), 20).callback, {
+      phone: '+821099998888',
+      requestedAt: at(9).toISOString(),
+    });
+  });
+});
+
+/** Issue 9 item 12 through the real API: offers that reach the console, calls that come back, an honest wait, an atomic accept. */
+describe('queue reliability through the real API', () => {
+  // Each story gets its own server (its own queue), so one story's agents and callers are not another's.
+  let srv: RunningParley;
+  let sqlitePath: string;
+  let admin: Staff;
+  beforeEach(async () => {
+    sqlitePath = join(mkdtempSync(join(tmpdir(), 'parley-queue-')), 'parley.sqlite');
+    srv = await startParley({ SQLITE_PATH: sqlitePath, CONSULT_OFFER_TIMEOUT_MS: '1500', CONSULT_OFFER_RESEND_MS: '300', CONSULT_REOFFER_COOLDOWN_MS: '700' });
+    admin = await firstAdmin(srv.url);
+  });
+  afterEach(() => srv?.close());
+
+  test('an offer the console has not acknowledged is sent again; after the ack it is not', async () => {
+    const agent = await createAgent(srv.url, admin, 'Ack Agent');
+    const ep = await createEntryPoint(srv.url, admin);
+    const started = await callFrom(srv.url, ep.entryToken, 'Waiting Customer');
+    const id = started.consultation.id;
+    const console_ = await RecordingSocket.open(srv.url, '/consult', agent.token);
+    // The customer is already waiting when the agent goes available (the "Save and go available" moment).
+    await console_.request('agent:set-state', { state: 'available' });
+    const offers = () => console_.all<{ consultationId: string }>('consultation:offer').filter((o) => o.consultationId === id).length;
+    await console_.waitFor('consultation:offer', (o: { consultationId: string }) => o.consultationId === id);
+    const deadline = Date.now() + 3000;
+    while (offers() < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(offers() >= 2, `the unacknowledged offer was sent again (${offers()} times)`);
+    assert.deepEqual(await console_.request('consultation:offer-ack', { consultationId: id }), { acknowledged: true });
+    const after = offers();
+    await new Promise((r) => setTimeout(r, 700));
+    assert.equal(offers(), after, 'no resend after the ack');
+    // A console that connects while it rings gets the offer at once.
+    const second = await RecordingSocket.open(srv.url, '/consult', agent.token);
+    assert.equal((await second.waitFor('consultation:offer')).consultationId, id);
+    const accepted = await console_.request('consultation:accept', { consultationId: id });
+    assert.equal(accepted.consultation.status, 'CONNECTING');
+    const detail = (await request(`${srv.url}/api/v1/consultations/${id}`, { token: admin.token })).body.consultation;
+    assert.deepEqual(detail.events.map((e: { type: string }) => e.type), ['queued', 'offered', 'accepted'], 'a resent offer is stored once');
+    await console_.request('consultation:end', { consultationId: id });
+    for (const s of [console_, second]) s.close();
+  });
+
+  test('the only agent rejects, then lets it ring out: the call comes back to them after the cool-down', async () => {
+    const agent = await createAgent(srv.url, admin, 'Solo Agent');
+    const ep = await createEntryPoint(srv.url, admin);
+    const console_ = await RecordingSocket.open(srv.url, '/consult', agent.token);
+    await console_.request('agent:set-state', { state: 'available' });
+    const started = await callFrom(srv.url, ep.entryToken, 'Patient Customer');
+    const id = started.consultation.id;
+    const isOffer = (o: { consultationId: string }) => o.consultationId === id;
+    await console_.waitFor('consultation:offer', isOffer);
+    let mark = console_.events.length;
+    const rejectedAt = Date.now();
+    await console_.request('consultation:reject', { consultationId: id });
+    await console_.waitFor('consultation:offer', isOffer, 3000, mark);
+    assert.ok(Date.now() - rejectedAt >= 650, `came back after the cool-down (${Date.now() - rejectedAt} ms)`);
+    // It rings out: the agent goes offline; back available, the call comes back once more.
+    mark = console_.events.length;
+    await console_.waitFor('consultation:offer-withdrawn', (w: { consultationId: string; reason: string }) => w.consultationId === id && w.reason === 'timeout', 4000, mark);
+    await console_.waitFor('agent:state', (a: { state: string }) => a.state === 'offline', 3000, mark);
+    mark = console_.events.length;
+    await console_.request('agent:set-state', { state: 'available' });
+    await console_.waitFor('consultation:offer', isOffer, 3000, mark);
+    const accepted = await console_.request('consultation:accept', { consultationId: id });
+    assert.equal(accepted.consultation?.status, 'CONNECTING', JSON.stringify(accepted));
+    await console_.request('consultation:end', { consultationId: id });
+    console_.close();
+  });
+
+  test('no agent online: the customer is told so (no estimate) and can leave a callback number; staff see it', async () => {
+    const agent = await createAgent(srv.url, admin, 'Late Agent');
+    const ep = await createEntryPoint(srv.url, admin);
+    const started = await callFrom(srv.url, ep.entryToken, 'Lonely Customer', '010-2222-3333');
+    const id = started.consultation.id;
+    const customer = await RecordingSocket.open(srv.url, '/consult', started.customerToken);
+    const first = await customer.waitFor('consultation:status');
+    assert.equal(first.status, 'RINGING');
+    assert.equal(first.agentsOnline, 0);
+    assert.equal(first.estimatedWaitSeconds, undefined, 'no estimate with nobody online');
+    // An agent comes online (in after-call work): the customer now gets an estimate.
+    const console_ = await RecordingSocket.open(srv.url, '/consult', agent.token);
+    await console_.request('agent:set-state', { state: 'after-call-work' });
+    const staffed = await customer.waitFor('consultation:status', (s: { agentsOnline?: number }) => s.agentsOnline === 1, 3000);
+    assert.equal(typeof staffed.estimatedWaitSeconds, 'number');
+    await console_.request('agent:set-state', { state: 'offline' });
+    await customer.waitFor('consultation:status', (s: { agentsOnline?: number }) => s.agentsOnline === 0, 3000, customer.events.indexOf(customer.events.find((e) => e.data === staffed)!) + 1);
+
+    assert.equal((await customer.request('consultation:request-callback', { phone: 'not a phone' })).error.code, 'INVALID_PAYLOAD');
+    const res = await customer.request('consultation:request-callback', { phone: '010-4444-5555' });
+    assert.equal(res.consultation.status, 'FAILED');
+    assert.equal(res.consultation.failureCause, 'callback-requested');
+    assert.equal(res.consultation.callback.phone, '+821044445555');
+    await customer.waitFor('consultation:ended', (e: { cause: string }) => e.cause === 'callback-requested');
+    const detail = (await request(`${srv.url}/api/v1/consultations/${id}`, { token: admin.token })).body.consultation;
+    assert.equal(detail.callback.phone, '+821044445555');
+    const asked = detail.events.find((e: { type: string }) => e.type === 'callback-requested');
+    assert.equal(asked?.detail.phone, '+821044445555', 'the request is in the timeline');
+    assert.equal(detail.transitions.at(-1).cause, 'callback-requested');
+    const list = (await request(`${srv.url}/api/v1/consultations?status=FAILED`, { token: admin.token })).body;
+    assert.equal(list.consultations.find((c: { id: string }) => c.id === id).callback.phone, '+821044445555');
+    for (const s of [customer, console_]) s.close();
+  });
+
+  test('accept is one transaction: when storage refuses it nothing is written, the call stays queued and the agent is not busy', async () => {
+    const agent = await createAgent(srv.url, admin, 'Atomic Agent');
+    const ep = await createEntryPoint(srv.url, admin);
+    const console_ = await RecordingSocket.open(srv.url, '/consult', agent.token);
+    await console_.request('agent:set-state', { state: 'available' });
+    const started = await callFrom(srv.url, ep.entryToken, 'Atomic Customer');
+    const id = started.consultation.id;
+    await console_.waitFor('consultation:offer', (o: { consultationId: string }) => o.consultationId === id);
+    // Storage fails the accept's last write (as a full disk would).
+    const db = new Sqlite(sqlitePath);
+    db.exec(`CREATE TRIGGER refuse_accept BEFORE INSERT ON call_events WHEN NEW.type = 'accepted' BEGIN SELECT RAISE(ABORT, 'disk full'); END;`);
+    try {
+      const res = await console_.request('consultation:accept', { consultationId: id });
+      assert.equal(res.error?.code, 'INTERNAL');
+      const detail = (await request(`${srv.url}/api/v1/consultations/${id}`, { token: admin.token })).body.consultation;
+      assert.equal(detail.status, 'RINGING');
+      assert.equal(detail.agent, null, 'no agent assigned');
+      assert.equal(detail.answeredAt, null);
+      assert.deepEqual(detail.participants.map((p: { role: string }) => p.role), ['customer'], 'no agent participant');
+      const state = await console_.request('agent:get');
+      assert.notEqual(state.agent.state, 'busy');
+      assert.equal(state.queue.length, 1, 'the call is still queued');
+    } finally {
+      db.exec('DROP TRIGGER refuse_accept');
+      db.close();
+    }
+    // Offered again (not counted as a rejection) and accepted this time.
+    await console_.waitFor('consultation:offer', (o: { consultationId: string }) => o.consultationId === id, 3000, console_.events.length - 1);
+    const ok = await console_.request('consultation:accept', { consultationId: id });
+    assert.equal(ok.consultation.status, 'CONNECTING');
+    await console_.request('consultation:end', { consultationId: id });
+    console_.close();
+  });
+
+  test('the customer hangs up while the agent accepts: the agent is never left busy', async () => {
+    const agent = await createAgent(srv.url, admin, 'Race Agent');
+    const ep = await createEntryPoint(srv.url, admin);
+    const console_ = await RecordingSocket.open(srv.url, '/consult', agent.token);
+    for (let round = 0; round < 5; round++) {
+      const state = (await console_.request('agent:get')).agent.state;
+      if (state !== 'available') await console_.request('agent:set-state', { state: 'available' });
+      const started = await callFrom(srv.url, ep.entryToken, `Racer ${round}`);
+      const id = started.consultation.id;
+      const customer = await RecordingSocket.open(srv.url, '/consult', started.customerToken);
+      await console_.waitFor('consultation:offer', (o: { consultationId: string }) => o.consultationId === id);
+      await Promise.all([console_.request('consultation:accept', { consultationId: id }), customer.request('consultation:hang-up')]);
+      const detail = (await request(`${srv.url}/api/v1/consultations/${id}`, { token: admin.token })).body.consultation;
+      assert.equal(detail.status, 'FAILED');
+      const deadline = Date.now() + 2000;
+      let now = (await console_.request('agent:get')).agent.state;
+      while (now === 'busy' && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+        now = (await console_.request('agent:get')).agent.state;
+      }
+      assert.ok(now === 'available' || now === 'after-call-work', `round ${round}: agent is ${now}`);
+      customer.close();
+    }
+    console_.close();
   });
 });

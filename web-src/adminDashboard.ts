@@ -6,6 +6,18 @@
 import type { Socket } from 'socket.io-client';
 import type { Board, CallStatus, ConsultationDetailView as ConsultationDetail, ConsultationView as Consultation } from '../src/domain/consultations/consultationView.js';
 import { $, api, ApiError, blobUrl, connect, formatDuration, h, request, session, signIn, type SignedIn } from './lib/api.js';
+import { causeSentence, EN, errorSentence } from './lib/consultationText.js';
+
+/** The dashboard's consultation sentences (English now; a translation replaces this table and EN). */
+const TEXT = {
+  codes: EN,
+  roles: { customer: 'Customer', agent: 'Agent', bot: 'Assistant', admin: 'Administrator' } as Record<string, string>,
+  callback: (phone: string) => `Call back at ${phone}`,
+  callbackAsked: (phone: string, at: string) => `${phone} (asked ${at})`,
+  noCallback: 'No',
+  /** Errors whose server wording helps the admin fix a form (it names the field or the clash). */
+  withDetail: (sentence: string, detail: string) => `${sentence} ${detail}`,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Types (docs/consultations.md, docs/webhooks.md, src/http/routes/userRoutes.ts)
@@ -119,8 +131,12 @@ function setView(view: View): void {
 // ---------------------------------------------------------------------------------------------
 // Errors: the #error banner (always) plus an inline message next to the form that failed.
 
+/** A sentence for an error: by its code, never the code itself; form errors keep the server's explanation. */
 function describe(err: unknown): string {
-  if (err instanceof ApiError) return err.code && !err.code.startsWith('HTTP_') ? `${err.message} (${err.code})` : err.message;
+  if (err instanceof ApiError) {
+    const sentence = errorSentence(TEXT.codes, err);
+    return err.code === 'INVALID_PAYLOAD' || err.code === 'CONFLICT' ? TEXT.withDetail(sentence, err.message) : sentence;
+  }
   if (err instanceof Error) return err.message;
   return String(err);
 }
@@ -227,24 +243,6 @@ function tickText(el: HTMLElement): string {
 
 function tick(): void {
   for (const el of document.querySelectorAll<HTMLElement>('[data-tick-from]')) el.textContent = tickText(el);
-}
-
-function detailText(detail: unknown): string {
-  if (detail === null || detail === undefined || detail === '') return '';
-  if (typeof detail === 'string') {
-    try {
-      return detailText(JSON.parse(detail) as unknown);
-    } catch {
-      return detail;
-    }
-  }
-  if (typeof detail === 'object') {
-    const parts = Object.entries(detail as Record<string, unknown>)
-      .filter(([, v]) => v !== null && v !== undefined)
-      .map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
-    return parts.join(', ');
-  }
-  return String(detail);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -427,7 +425,7 @@ function renderBoard(): void {
             { dataset: { agentId: a.id, state: a.state }, class: a.accountStatus !== 'active' ? 'inactive' : undefined },
             h('td', { class: 'name' }, a.name, a.accountStatus !== 'active' ? h('span', { class: 'muted' }, ` (${a.accountStatus})`) : null),
             h('td', { class: 'email' }, a.email),
-            h('td', { class: 'state' }, badge(a.state)),
+            h('td', { class: 'state' }, badge(TEXT.codes.agentState[a.state] ?? a.state, a.state)),
             ticker('td', 'since', a.since, 'for '),
             h('td', { class: 'consultation' }, a.consultationId ? h('a', { href: `#call/${a.consultationId}` }, a.consultationId.slice(0, 8)) : '—'),
           ),
@@ -442,7 +440,7 @@ function renderBoard(): void {
             { dataset: { consultationId: c.id, status: c.status }, class: 'clickable', onclick: () => (location.hash = `#call/${c.id}`) },
             h('td', { class: 'customer' }, h('a', { href: `#call/${c.id}` }, c.customerName || '(no name)')),
             h('td', { class: 'agent' }, c.agent?.name ?? '—'),
-            h('td', { class: 'status' }, badge(c.status)),
+            h('td', { class: 'status' }, badge(TEXT.codes.status[c.status] ?? c.status, c.status)),
             ticker('td', 'duration', c.connectedAt ?? c.createdAt),
           ),
         )
@@ -745,10 +743,15 @@ async function showHistory(gen: number): Promise<void> {
             h('td', { class: 'customer' }, h('a', { href: `#call/${c.id}` }, c.customer.name || '(no name)')),
             h('td', { class: 'phone' }, c.customer.phone),
             h('td', { class: 'agent' }, c.agent?.name ?? '—'),
-            h('td', { class: 'status' }, badge(c.status)),
+            h(
+              'td',
+              { class: 'status', title: causeSentence(TEXT.codes, c.failureCause) || undefined },
+              badge(TEXT.codes.status[c.status] ?? c.status, c.status),
+              c.callback ? h('div', { class: 'callback' }, TEXT.callback(c.callback.phone)) : null,
+            ),
             h('td', { class: 'wait num' }, fmtSeconds(c.waitSeconds)),
             h('td', { class: 'duration num' }, fmtSeconds(c.durationSeconds)),
-            h('td', { class: 'disposition' }, c.disposition ?? '—'),
+            h('td', { class: 'disposition' }, c.disposition ? (TEXT.codes.dispositions[c.disposition] ?? c.disposition) : '—'),
           ),
         )
       : [h('tr', { class: 'empty' }, h('td', { colspan: 8, class: 'muted' }, 'No consultations match these filters.'))]),
@@ -806,9 +809,10 @@ async function showCall(id: string, gen: number): Promise<void> {
     ...field('Recording consent', 'consent', c.recordingConsent ? 'Yes' : 'No'),
     ...field('Entry point', 'entry-point', c.entryPoint ? c.entryPoint.name : '—'),
     ...field('Agent', 'agent', c.agent?.name ?? '—'),
-    ...field('Status', 'status', badge(c.status)),
-    ...field('Failure cause', 'failure-cause', c.failureCause ?? '—'),
-    ...field('Disposition', 'disposition', c.disposition ?? '—'),
+    ...field('Status', 'status', badge(TEXT.codes.status[c.status] ?? c.status, c.status)),
+    ...field('Why it ended', 'failure-cause', causeSentence(TEXT.codes, c.failureCause) || '—'),
+    ...field('Call back', 'callback', c.callback ? TEXT.callbackAsked(c.callback.phone, fmtTime(c.callback.requestedAt)) : TEXT.noCallback),
+    ...field('Disposition', 'disposition', c.disposition ? (TEXT.codes.dispositions[c.disposition] ?? c.disposition) : '—'),
     ...field('Created', 'created', fmtTime(c.createdAt)),
     ...field('Answered', 'answered', fmtTime(c.answeredAt)),
     ...field('Connected', 'connected', fmtTime(c.connectedAt)),
@@ -826,16 +830,16 @@ async function showCall(id: string, gen: number): Promise<void> {
       order: i,
       el: h(
         'li',
-        { dataset: { kind: 'transition', to: t.to } },
+        { dataset: { kind: 'transition', to: t.to, cause: t.cause } },
         h('time', { datetime: t.at, title: fmtTime(t.at) }, fmtClock(t.at)),
-        h('span', {}, badge('status', 'transition')),
-        h('span', {}, `${t.from ?? '∅'} → ${t.to}`, t.cause ? h('span', { class: 'muted' }, ` (${t.cause})`) : null),
+        h('span', {}, badge(TEXT.codes.status[t.to] ?? t.to, 'transition')),
+        h('span', {}, TEXT.codes.transition(t.to, t.cause)),
       ),
     });
   });
   (c.events ?? []).forEach((e, i) => {
-    const actor = e.actorId ? (names.get(e.actorId) ?? e.actorId.slice(0, 8)) : '';
-    const detail = detailText(e.detail);
+    const actor = e.actorId ? (names.get(e.actorId) ?? '') : '';
+    const detail = TEXT.codes.event(e.type, e.detail);
     items.push({
       at: e.at,
       order: 1000 + i,
@@ -843,8 +847,8 @@ async function showCall(id: string, gen: number): Promise<void> {
         'li',
         { dataset: { kind: 'event', type: e.type } },
         h('time', { datetime: e.at, title: fmtTime(e.at) }, fmtClock(e.at)),
-        h('span', {}, badge(e.type, 'event')),
-        h('span', {}, actor ? `by ${actor}` : '', detail ? h('span', { class: 'muted' }, `${actor ? ' · ' : ''}${detail}`) : null),
+        h('span', {}, badge(TEXT.codes.eventLabel(e.type), 'event')),
+        h('span', {}, detail, actor && !detail.includes(actor) ? h('span', { class: 'muted' }, ` (${actor})`) : null),
       ),
     });
   });
@@ -854,7 +858,7 @@ async function showCall(id: string, gen: number): Promise<void> {
   $('call-participants').replaceChildren(
     ...((c.participants ?? []).length
       ? c.participants.map((p) =>
-          h('tr', { dataset: { role: p.role } }, h('td', { class: 'role' }, p.role), h('td', { class: 'name' }, p.name), h('td', {}, fmtTime(p.joinedAt)), h('td', {}, fmtTime(p.leftAt))),
+          h('tr', { dataset: { role: p.role } }, h('td', { class: 'role' }, TEXT.roles[p.role] ?? p.role), h('td', { class: 'name' }, p.name), h('td', {}, fmtTime(p.joinedAt)), h('td', {}, fmtTime(p.leftAt))),
         )
       : [h('tr', { class: 'empty' }, h('td', { colspan: 4, class: 'muted' }, 'Nobody joined.'))]),
   );
@@ -865,7 +869,7 @@ async function showCall(id: string, gen: number): Promise<void> {
           h(
             'li',
             { dataset: { noteId: n.id } },
-            h('div', { class: 'row' }, h('strong', { class: 'author' }, n.authorName ?? names.get(n.authorId) ?? 'unknown author'), n.disposition ? badge(n.disposition, 'disposition') : null, h('span', { class: 'muted' }, fmtTime(n.createdAt))),
+            h('div', { class: 'row' }, h('strong', { class: 'author' }, n.authorName ?? names.get(n.authorId) ?? 'unknown author'), n.disposition ? badge(TEXT.codes.dispositions[n.disposition] ?? n.disposition, 'disposition') : null, h('span', { class: 'muted' }, fmtTime(n.createdAt))),
             h('p', { class: 'body' }, n.body),
           ),
         )

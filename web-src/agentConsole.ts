@@ -21,6 +21,53 @@ import type {
 } from '../src/domain/consultations/consultationView.js';
 import { $, api, ApiError, connect, formatDuration, h, request, session, signIn, type SignedIn } from './lib/api.js';
 import { CallMedia, type PeerConnectionView } from './lib/callMedia.js';
+import { causeSentence, EN, errorSentence } from './lib/consultationText.js';
+
+/** The console's own sentences (English now; a translation replaces this table and EN). */
+const TEXT = {
+  codes: EN,
+  connection: { connecting: 'Connecting…', online: 'Online', offline: 'Offline', reconnecting: 'Reconnecting…' },
+  signedOut: {
+    'signed-out': 'You were signed out in another tab. Sign in again.',
+    'account-disabled': 'Your account was disabled by an administrator.',
+    'password-reset': 'Your password was reset. Sign in with the new one.',
+    'account-withdrawn': 'Your account was withdrawn.',
+    other: 'You were signed out. Sign in again.',
+  } as Record<string, string>,
+  signInAgain: 'Your sign-in is no longer accepted. Please sign in again.',
+  sessionExpired: 'Your session expired; please sign in again.',
+  notAgent: 'This account is not an agent account.',
+  unexpectedAnswer: 'The server sent an unexpected answer. Please try again.',
+  notConnected: 'Not connected to the server yet; wait a moment and try again.',
+  endCallFirst: 'End the call first.',
+  noOffer: 'There is no call to accept any more.',
+  acceptTooLate: 'This call can no longer be accepted: the customer hung up or it went to someone else.',
+  offerWhileInCall: 'A new call is ringing for you, but you are still in a call. End this call to take it.',
+  youEnded: 'You ended the call.',
+  customerEnded: (cause: string) => cause || 'The call ended.',
+  endedWhileAway: 'The call ended while the console was disconnected.',
+  withdrawn: (why: string) => `The call was withdrawn. ${why}`,
+  media: {
+    joining: 'Joining the voice room…',
+    joinFailed: 'Could not join the voice room. Check your microphone and the connection, then try again.',
+    lost: 'The audio connection was lost.',
+    micMissing: 'Your microphone is not available, so the customer cannot hear you.',
+    customerMuted: 'The customer is muted.',
+    hearing: 'Connected: you hear the customer.',
+    waiting: 'Waiting for the customer to join the audio…',
+  },
+  historyFailed: 'Could not load the history. Press Refresh to try again.',
+  queue: {
+    empty: 'Nobody is waiting.',
+    waiting: (d: string) => `waiting ${d}`,
+    offeredToYou: 'ringing for you',
+    ringingElsewhere: 'ringing for a colleague',
+    more: (n: number) => `… and ${n} more waiting`,
+  },
+  detailFailed: 'Could not load the call. Try again.',
+  offerExpiring: '· expiring…',
+  seconds: (n: number) => `· ${n} s`,
+};
 
 export type ConsoleState = 'signed-out' | 'ready' | 'offered' | 'in-call' | 'wrap-up';
 
@@ -77,6 +124,8 @@ let offerTimer: number | undefined;
 let callTimer: number | undefined;
 let audioCtx: AudioContext | undefined;
 let restoring = false;
+/** Consultations that ended, with the sentence why: one may end while its accept or media join is still under way. */
+const endedCalls = new Map<string, string>();
 
 // ── helpers ──────────────────────────────────────────────────────────────────────────
 
@@ -95,11 +144,15 @@ function showError(text: string): void {
   el.hidden = !text;
 }
 
+/** Records the raw error; the banner shows its sentence (by code), or the page's own sentence when it is one. */
 function fail(where: string, err: unknown): void {
   parley.errors.push(`${where}: ${errText(err)}`);
   record('error', { where, message: errText(err) });
-  showError(`${where}: ${errText(err)}`);
+  showError(err instanceof PageError ? err.message : errorSentence(TEXT.codes, err));
 }
+
+/** An error whose message is already a sentence from TEXT. */
+class PageError extends Error {}
 
 function setState(state: ConsoleState): void {
   if (parley.state === state) return;
@@ -150,8 +203,8 @@ function guarded(id: string, where: string, fn: () => Promise<void>): void {
 }
 
 function need(): { s: Socket; session: SignedIn } {
-  if (!socket || !me) throw new Error('not signed in');
-  if (!socket.connected) throw new Error('not connected to the server; wait a moment');
+  if (!socket || !me) throw new PageError(TEXT.signInAgain);
+  if (!socket.connected) throw new PageError(TEXT.notConnected);
   return { s: socket, session: me };
 }
 
@@ -204,13 +257,13 @@ async function doSignIn(ev: Event): Promise<void> {
   b.disabled = true;
   try {
     const s = await signIn(email, password);
-    if (!s?.accessToken || !s.user) throw new Error('the server sent an unexpected answer');
-    if (s.user.role !== 'agent' && s.user.role !== 'admin') throw new Error('this account is not an agent account');
+    if (!s?.accessToken || !s.user) throw new PageError(TEXT.unexpectedAnswer);
+    if (s.user.role !== 'agent' && s.user.role !== 'admin') throw new PageError(TEXT.notAgent);
     session.save(SESSION_KEY, { accessToken: s.accessToken, user: s.user });
     ($('password') as HTMLInputElement).value = '';
     start({ accessToken: s.accessToken, user: s.user });
   } catch (err) {
-    $('signin-error').textContent = errText(err);
+    $('signin-error').textContent = err instanceof PageError ? err.message : err instanceof ApiError && err.code === 'UNAUTHORIZED' ? err.message : errorSentence(TEXT.codes, err);
     parley.errors.push(`signin: ${errText(err)}`);
     record('error', { where: 'signin', message: errText(err) });
   } finally {
@@ -258,12 +311,12 @@ function start(s: SignedIn): void {
   socket = sock;
   const conn = $('connection');
   conn.hidden = false;
-  conn.textContent = 'connecting…';
+  conn.textContent = TEXT.connection.connecting;
   conn.className = 'badge ringing';
 
   sock.on('connect', () => {
     record('connect', { id: sock.id });
-    conn.textContent = 'online';
+    conn.textContent = TEXT.connection.online;
     conn.className = 'badge available';
     showError('');
     void restore();
@@ -271,22 +324,22 @@ function start(s: SignedIn): void {
   });
   sock.on('connect_error', (err: Error & { data?: { code?: string; message?: string } }) => {
     record('connect_error', { message: err.message, data: err.data });
-    conn.textContent = 'offline';
+    conn.textContent = TEXT.connection.offline;
     conn.className = 'badge offline';
     if (sock.active) return; // transport trouble: Socket.IO retries by itself
     const code = err.data?.code;
     if (code === 'UNAUTHORIZED' || code === 'FORBIDDEN') {
-      signedOut(`Please sign in again (${err.data?.message ?? err.message}).`);
+      signedOut(TEXT.signInAgain);
       return;
     }
-    fail('connect', err.data?.message ?? err.message);
+    fail('connect', new ApiError(0, code ?? 'INTERNAL', err.data?.message ?? err.message));
     setTimeout(() => {
       if (socket === sock && !sock.connected) sock.connect();
     }, 3000);
   });
   sock.on('disconnect', (reason) => {
     record('disconnect', { reason });
-    conn.textContent = 'reconnecting…';
+    conn.textContent = TEXT.connection.reconnecting;
     conn.className = 'badge ringing';
     if (reason === 'io server disconnect') {
       // The server dropped us (token revoked?): try once more, a refusal signs out.
@@ -297,7 +350,7 @@ function start(s: SignedIn): void {
   // elsewhere); a role change only reconnects.
   sock.on('signed-out', (d: { reason: string }) => {
     record('signed-out', d);
-    if (d.reason !== 'role-changed') signedOut(`You were signed out (${d.reason.replaceAll('-', ' ')}). Sign in again.`);
+    if (d.reason !== 'role-changed') signedOut(TEXT.signedOut[d.reason] ?? TEXT.signedOut.other!);
   });
   sock.on('agent:state', (a: AgentView) => {
     record('agent:state', a);
@@ -315,8 +368,7 @@ function start(s: SignedIn): void {
     record('consultation:offer-withdrawn', d);
     if (parley.offer?.consultationId !== d.consultationId) return;
     clearOffer();
-    const why = d.reason === 'timeout' ? 'it rang out (you are now offline)' : d.reason === 'hung-up' ? 'the customer hung up' : d.reason;
-    showError(`The call was withdrawn: ${why}.`);
+    showError(TEXT.withdrawn(TEXT.codes.withdrawn[d.reason] ?? ''));
     if (parley.state === 'offered') setState('ready');
   });
   sock.on('consultation:ended', (d: { consultationId: string; status: CallStatus; cause?: string }) => {
@@ -326,9 +378,13 @@ function start(s: SignedIn): void {
       if (parley.state === 'offered') setState('ready');
       return;
     }
-    if (parley.call?.consultationId === d.consultationId && parley.state === 'in-call') {
-      void enterWrapUp(`The customer hung up${d.cause ? ` (${d.cause})` : ''}.`);
-    }
+    // The agent's own End arrives here too (before its ack): that is "you ended it", not the customer.
+    const mine = d.cause === 'agent-hung-up' || d.cause === 'agent-hung-up-before-connect';
+    const why = mine ? TEXT.youEnded : TEXT.customerEnded(causeSentence(TEXT.codes, d.cause));
+    endedCalls.set(d.consultationId, why);
+    if (endedCalls.size > 50) endedCalls.delete(endedCalls.keys().next().value!);
+    // Also while the call is still being joined (the customer hung up during the accept).
+    if (parley.call?.consultationId === d.consultationId && parley.state !== 'wrap-up') void enterWrapUp(why);
   });
 }
 
@@ -355,7 +411,7 @@ async function restore(): Promise<void> {
       showOffer(res.offer);
     } else if (parley.state === 'in-call' && parley.call) {
       // The call ended while we were away.
-      await enterWrapUp('The call ended while the console was disconnected.');
+      await enterWrapUp(TEXT.endedWhileAway);
     } else if (c && res.agent?.state === 'after-call-work' && parley.state !== 'wrap-up') {
       showWrapUpFor(c);
     } else if (parley.state === 'signed-out' || parley.state === 'offered') {
@@ -375,7 +431,7 @@ async function restore(): Promise<void> {
 function showAgent(a: AgentView): void {
   parley.agent = a;
   const badge = $('agent-state');
-  badge.textContent = a.state;
+  badge.textContent = TEXT.codes.agentState[a.state] ?? a.state;
   badge.className = `badge ${a.state}`;
   badge.dataset.state = a.state;
   const since = toMs(a.since);
@@ -390,7 +446,7 @@ function showAgent(a: AgentView): void {
 
 async function setAgentState(state: 'available' | 'after-call-work' | 'offline'): Promise<void> {
   const { s } = need();
-  if (parley.state === 'in-call') throw new Error('end the call first');
+  if (parley.state === 'in-call') throw new PageError(TEXT.endCallFirst);
   const res = await request<{ agent: AgentView }>(s, 'agent:set-state', { state });
   record('agent:set-state', res);
   if (res.agent) showAgent(res.agent);
@@ -403,9 +459,9 @@ async function setAgentState(state: 'available' | 'after-call-work' | 'offline')
 function renderQueue(q: QueueUpdate): void {
   const list = $('queue');
   $('queue-count').textContent = String(q.length);
-  $('queue-agents').textContent = q.availableAgents >= 0 ? `${q.availableAgents} agent(s) available` : '';
+  $('queue-agents').textContent = q.availableAgents >= 0 ? TEXT.codes.agentsAvailable(q.availableAgents) : '';
   if (q.queue.length === 0) {
-    list.replaceChildren(h('li', { class: 'muted' }, 'Nobody is waiting.'));
+    list.replaceChildren(h('li', { class: 'muted' }, TEXT.queue.empty));
     return;
   }
   const now = Date.now();
@@ -417,21 +473,34 @@ function renderQueue(q: QueueUpdate): void {
         { dataset: { consultationId: item.consultationId } },
         h('strong', {}, item.customerName),
         ' ',
-        h('span', { class: 'muted' }, since ? `waiting ${formatDuration((now - since) / 1000)}` : ''),
-        item.offeredTo ? h('span', { class: 'badge ringing' }, item.offeredTo === me?.user.id ? 'offered to you' : 'ringing') : null,
+        h('span', { class: 'muted' }, since ? TEXT.queue.waiting(formatDuration((now - since) / 1000)) : ''),
+        item.offeredTo ? h('span', { class: 'badge ringing' }, item.offeredTo === me?.user.id ? TEXT.queue.offeredToYou : TEXT.queue.ringingElsewhere) : null,
         item.inquiry ? h('div', { class: 'muted' }, item.inquiry) : null,
       );
     }),
-    ...(q.length > q.queue.length ? [h('li', { class: 'muted' }, `… and ${q.length - q.queue.length} more waiting`)] : []),
+    ...(q.length > q.queue.length ? [h('li', { class: 'muted' }, TEXT.queue.more(q.length - q.queue.length))] : []),
   );
 }
 
 // ── offers ────────────────────────────────────────────────────────────────────────────
 
+/**
+ * The server offers only to an available agent, so an offer is always shown — also one that
+ * arrives during wrap-up, in the instant "Save and go available" made the agent available —
+ * and acknowledged; the server announces an unacknowledged offer again.
+ */
 function showOffer(o: OfferView): void {
-  if (parley.state === 'in-call' || parley.state === 'wrap-up') {
-    record('offer-ignored', { consultationId: o.consultationId, state: parley.state });
+  if (parley.state === 'in-call') {
+    // Should not happen (a busy agent is not offered calls); never drop it silently.
+    record('offer-while-in-call', { consultationId: o.consultationId });
+    showError(TEXT.offerWhileInCall);
     return;
+  }
+  acknowledgeOffer(o);
+  if (parley.offer?.consultationId === o.consultationId && parley.state === 'offered') return;
+  if (parley.state === 'wrap-up') {
+    record('wrap-up-left-for-offer', { consultationId: parley.wrapUp?.consultationId });
+    parley.wrapUp = undefined;
   }
   parley.offer = o;
   $('offer-customer').textContent = o.customer?.name ?? '(no name)';
@@ -444,13 +513,23 @@ function showOffer(o: OfferView): void {
   const expires = toMs(o.expiresAt) ?? Date.now() + 30_000;
   const tick = (): void => {
     const left = Math.max(0, Math.ceil((expires - Date.now()) / 1000));
-    $('offer-countdown').textContent = left > 0 ? `· ${left} s` : '· expiring…';
+    $('offer-countdown').textContent = left > 0 ? TEXT.seconds(left) : TEXT.offerExpiring;
   };
   if (offerTimer !== undefined) clearInterval(offerTimer);
   tick();
   offerTimer = window.setInterval(tick, 250);
   setState('offered');
   beep();
+}
+
+/** Tells the server this console shows the offer (it stops re-sending it). */
+function acknowledgeOffer(o: OfferView): void {
+  const s = socket;
+  if (!s?.connected) return;
+  request<{ acknowledged: boolean }>(s, 'consultation:offer-ack', { consultationId: o.consultationId }).then(
+    (res) => record('consultation:offer-ack', { consultationId: o.consultationId, ...res }),
+    (err: unknown) => record('offer-ack-failed', { consultationId: o.consultationId, message: errText(err) }),
+  );
 }
 
 function clearOffer(): void {
@@ -463,7 +542,7 @@ function clearOffer(): void {
 async function accept(): Promise<void> {
   const { s } = need();
   const offer = parley.offer;
-  if (!offer) throw new Error('there is no call to accept');
+  if (!offer) throw new PageError(TEXT.noOffer);
   button('reject').disabled = true;
   let res: { consultation: Consultation; roomId: string };
   try {
@@ -471,6 +550,11 @@ async function accept(): Promise<void> {
   } catch (err) {
     clearOffer();
     setState('ready');
+    // Too late: the customer hung up (or the offer moved on) while we pressed accept.
+    if (err instanceof ApiError && err.code === 'CONFLICT') {
+      record('accept-too-late', { consultationId: offer.consultationId, message: err.message });
+      throw new PageError(TEXT.acceptTooLate);
+    }
     throw err;
   }
   record('consultation:accept', res);
@@ -513,12 +597,13 @@ async function enterCall(c: Consultation, roomId: string, offer?: OfferView): Pr
   $('call-phone').textContent = call.customerPhone;
   $('call-inquiry').textContent = call.inquiry || '–';
   $('call-entry').textContent = call.entryPoint;
-  $('call-status').textContent = c.status;
+  $('call-status').textContent = TEXT.codes.status[c.status] ?? c.status;
   $('call-status').className = `badge ${c.status}`;
+  $('call-status').dataset.status = c.status;
   $('hold').textContent = 'Hold';
   $('hold-note').hidden = true;
   $('mute').textContent = 'Mute';
-  $('media-status').textContent = 'Joining the voice room…';
+  $('media-status').textContent = TEXT.media.joining;
   button('end').disabled = false;
   if (callTimer !== undefined) clearInterval(callTimer);
   const tick = (): void => {
@@ -536,13 +621,14 @@ async function enterCall(c: Consultation, roomId: string, offer?: OfferView): Pr
     video,
     userId: me.user.name || undefined,
     onEvent: (event, data) => record(`voice:${event}`, data),
-    onError: (where, msg) => fail(where, msg),
+    onError: (where, msg) => fail(where, new PageError(where === 'microphone' ? TEXT.media.micMissing : TEXT.media.lost)),
     onAutoplayBlocked: () => ($('unlock').hidden = false),
     onRemoteChange: () => updateMediaStatus(),
     onClosed: (reason) => {
       if (parley.media !== media) return;
-      fail('voice', reason);
-      $('media-status').textContent = `Media: ${reason}`;
+      record('voice-closed', { reason });
+      fail('voice', new PageError(TEXT.media.lost));
+      $('media-status').textContent = TEXT.media.lost;
     },
   });
   parley.media = media;
@@ -552,11 +638,17 @@ async function enterCall(c: Consultation, roomId: string, offer?: OfferView): Pr
   } catch (err) {
     // Left on purpose while joining (the call ended): not an error.
     if (parley.media === media) {
-      fail('voice', err);
-      $('media-status').textContent = `Could not join the voice room: ${errText(err)}`;
+      record('voice-join-failed', { message: errText(err) });
+      fail('voice', new PageError(TEXT.media.joinFailed));
+      $('media-status').textContent = TEXT.media.joinFailed;
     }
   }
   // The customer may have hung up while we were joining.
+  const ended = endedCalls.get(call.consultationId);
+  if (parley.call === call && ended !== undefined) {
+    await enterWrapUp(ended);
+    return;
+  }
   if (parley.call === call && parley.state !== 'wrap-up') setState('in-call');
 }
 
@@ -564,16 +656,11 @@ function updateMediaStatus(): void {
   const media = parley.media;
   if (!media || !parley.call) return;
   const hasAudio = [...media.consumers.values()].some((c) => c.kind === 'audio');
-  $('media-status').textContent = media.micError
-    ? `Your microphone is not available (${media.micError}).`
-    : hasAudio
-      ? media.remoteKindPaused('audio')
-        ? 'The customer is muted.'
-        : 'Connected: you hear the customer.'
-      : 'Waiting for the customer to join the audio…';
+  $('media-status').textContent = media.micError ? TEXT.media.micMissing : hasAudio ? (media.remoteKindPaused('audio') ? TEXT.media.customerMuted : TEXT.media.hearing) : TEXT.media.waiting;
   if (hasAudio) {
-    $('call-status').textContent = 'IN_PROGRESS';
+    $('call-status').textContent = TEXT.codes.status.IN_PROGRESS;
     $('call-status').className = 'badge IN_PROGRESS';
+    $('call-status').dataset.status = 'IN_PROGRESS';
   }
 }
 
@@ -626,7 +713,7 @@ async function endCall(): Promise<void> {
     if (!(err instanceof ApiError && (err.code === 'CONFLICT' || err.code === 'NOT_FOUND'))) throw err;
     record('consultation:end-conflict', { message: err.message });
   }
-  if (parley.state === 'in-call' || parley.call === call) await enterWrapUp('You ended the call.');
+  if (parley.state === 'in-call' || parley.call === call) await enterWrapUp(TEXT.youEnded);
 }
 
 async function enterWrapUp(summary: string): Promise<void> {
@@ -678,8 +765,11 @@ async function saveAndAvailable(): Promise<void> {
   if (!w) throw new Error('no call to wrap up');
   await saveNote();
   await setAgentState('available');
-  parley.wrapUp = undefined;
-  setState('ready');
+  // An offer may have arrived before this answer (the server offers as soon as we are available): keep it.
+  if (parley.state === 'wrap-up') {
+    parley.wrapUp = undefined;
+    setState('ready');
+  }
 }
 
 // ── history ───────────────────────────────────────────────────────────────────────────
@@ -694,8 +784,9 @@ async function loadHistory(): Promise<void> {
     if (seq !== historySeq) return;
     renderHistory(res.consultations ?? []);
   } catch (err) {
-    if (err instanceof ApiError && err.status === 401) return signedOut('Your session expired; please sign in again.');
-    $('history').replaceChildren(h('tr', {}, h('td', { colspan: 5, class: 'error' }, `Could not load the history: ${errText(err)}`)));
+    if (err instanceof ApiError && err.status === 401) return signedOut(TEXT.sessionExpired);
+    record('error', { where: 'history', message: errText(err) });
+    $('history').replaceChildren(h('tr', {}, h('td', { colspan: 5, class: 'error' }, TEXT.historyFailed)));
   }
 }
 
@@ -712,9 +803,9 @@ function renderHistory(rows: Consultation[]): void {
         { class: 'row-link', dataset: { consultationId: c.id }, title: 'Show notes and timeline' },
         h('td', {}, timeText(c.createdAt)),
         h('td', {}, c.customer?.name ?? '–', h('div', { class: 'muted' }, c.customer?.phone ?? '')),
-        h('td', {}, h('span', { class: `badge ${c.status}` }, c.status)),
+        h('td', { class: 'status' }, h('span', { class: `badge ${c.status}`, dataset: { status: c.status } }, TEXT.codes.status[c.status] ?? c.status)),
         h('td', {}, c.durationSeconds !== null && c.durationSeconds !== undefined ? formatDuration(c.durationSeconds) : '–'),
-        h('td', {}, c.disposition ? h('span', { class: 'badge' }, c.disposition) : h('span', { class: 'muted' }, 'show')),
+        h('td', {}, c.disposition ? h('span', { class: 'badge' }, TEXT.codes.dispositions[c.disposition] ?? c.disposition) : c.callback ? h('span', { class: 'badge ringing' }, 'Call back') : h('span', { class: 'muted' }, 'show')),
       );
       tr.addEventListener('click', () => void toggleDetail(tr, c.id));
       return tr;
@@ -736,15 +827,16 @@ async function toggleDetail(tr: HTMLTableRowElement, id: string): Promise<void> 
     const { consultation: d } = await api<{ consultation: ConsultationDetail }>('GET', `/api/v1/consultations/${encodeURIComponent(id)}`, { token: me.accessToken });
     cell.replaceChildren(renderDetail(d));
   } catch (err) {
-    cell.replaceChildren(h('span', { class: 'error' }, `Could not load the call: ${errText(err)}`));
+    record('error', { where: 'detail', message: errText(err) });
+    cell.replaceChildren(h('span', { class: 'error' }, TEXT.detailFailed));
   }
 }
 
 function renderDetail(d: ConsultationDetail): HTMLElement {
   const notes = d.notes ?? [];
   const timeline = [
-    ...(d.transitions ?? []).map((t) => ({ at: t.at, text: `${t.from ?? '∅'} → ${t.to}${t.cause ? ` (${t.cause})` : ''}` })),
-    ...(d.events ?? []).map((e) => ({ at: e.at, text: `${e.type}${e.detail && typeof e.detail === 'object' && Object.keys(e.detail).length ? ` ${JSON.stringify(e.detail)}` : ''}` })),
+    ...(d.transitions ?? []).map((t) => ({ at: t.at, text: TEXT.codes.transition(t.to, t.cause) })),
+    ...(d.events ?? []).map((e) => ({ at: e.at, text: TEXT.codes.event(e.type, e.detail) })),
   ].sort((a, b) => (toMs(a.at) ?? 0) - (toMs(b.at) ?? 0));
   return h(
     'div',
@@ -759,11 +851,12 @@ function renderDetail(d: ConsultationDetail): HTMLElement {
       h('dt', {}, 'Waited'),
       h('dd', {}, d.waitSeconds !== null && d.waitSeconds !== undefined ? formatDuration(d.waitSeconds) : '–'),
       h('dt', {}, 'Outcome'),
-      h('dd', {}, `${d.status}${d.failureCause ? ` (${d.failureCause})` : ''}`),
+      h('dd', {}, `${TEXT.codes.status[d.status] ?? ''}. ${causeSentence(TEXT.codes, d.failureCause)}`.trim()),
+      ...(d.callback ? [h('dt', {}, 'Call back'), h('dd', { class: 'callback' }, `${d.callback.phone} (asked ${timeText(d.callback.requestedAt)})`)] : []),
     ),
     h('strong', {}, 'Notes'),
     notes.length
-      ? h('ul', { class: 'notes' }, ...notes.map((n) => h('li', {}, h('span', { class: 'muted' }, `${timeText(n.createdAt)} · ${n.authorName}${n.disposition ? ` · ${n.disposition}` : ''}: `), n.body)))
+      ? h('ul', { class: 'notes' }, ...notes.map((n) => h('li', {}, h('span', { class: 'muted' }, `${timeText(n.createdAt)} · ${n.authorName}${n.disposition ? ` · ${TEXT.codes.dispositions[n.disposition] ?? n.disposition}` : ''}: `), n.body)))
       : h('div', { class: 'muted' }, 'No notes.'),
     h('strong', {}, 'Timeline'),
     timeline.length ? h('ol', { class: 'timeline' }, ...timeline.map((t) => h('li', {}, h('span', { class: 'muted' }, timeText(t.at)), ' ', t.text))) : h('div', { class: 'muted' }, '–'),

@@ -78,9 +78,21 @@ function record(event: string, data: unknown): void {
   if (parley.log.length > 2000) parley.log.splice(0, parley.log.length - 2000);
 }
 
+/** The raw error (for window.parley.errors and the log, never shown as is). */
 function errText(err: unknown): string {
   if (err instanceof ApiError) return err.message;
   return err instanceof Error ? err.message : String(err);
+}
+
+/** What the customer reads for an error: a sentence per code; a form error keeps the server's wording (it names the field). */
+function errSentence(err: unknown): string {
+  if (err instanceof ApiError) {
+    if (err.code === 'INVALID_PAYLOAD') return TEXT.errors.INVALID_PAYLOAD(err.message);
+    const known = TEXT.errors[err.code as keyof typeof TEXT.errors];
+    if (typeof known === 'string') return known;
+    return err.status >= 500 || err.status === 0 ? TEXT.errors.INTERNAL : TEXT.errors.unknown;
+  }
+  return TEXT.errors.network;
 }
 
 /** Shows a message in #status; errors are also kept in window.parley.errors. */
@@ -94,7 +106,7 @@ function fail(where: string, err: unknown): void {
   const msg = `${where}: ${errText(err)}`;
   parley.errors.push(msg);
   record('error', { where, message: errText(err) });
-  showStatus(errText(err), 'error');
+  showStatus(errSentence(err), 'error');
 }
 
 const VIEWS = ['view-landing', 'view-invalid', 'view-form', 'view-call', 'view-ended'] as const;
@@ -131,21 +143,77 @@ function saveStored(v: StoredCall | undefined): void {
 
 function describeWait(seconds: number | undefined): string {
   if (seconds === undefined || !Number.isFinite(seconds)) return '–';
-  if (seconds < 60) return '< 1 min';
-  return `~${formatDuration(seconds)}`;
+  if (seconds < 60) return TEXT.wait.underAMinute;
+  return TEXT.wait.about(formatDuration(seconds));
 }
 
-const CAUSES: Record<string, string> = {
-  'hung-up': 'The call was hung up.',
-  'customer-hung-up': 'You hung up.',
-  'customer-hung-up-before-connect': 'You hung up before an agent answered.',
-  'agent-hung-up': 'The agent ended the call.',
-  'agent-ended': 'The agent ended the call.',
-  'server-restarted': 'The service restarted. Please call again.',
-  'no-agent': 'No agent was available. Please try again later.',
-  'server-restart': 'The service restarted. Please call again.',
-  abandoned: 'The call was abandoned.',
-};
+/**
+ * Every sentence this page shows, in one table (English now; a translation replaces this
+ * table). States, causes and error codes from the server are looked up here, never shown raw.
+ */
+const TEXT = {
+  wait: {
+    underAMinute: 'under a minute',
+    about: (d: string) => `about ${d}`,
+    noneOnline: '–',
+  },
+  status: {
+    waiting: 'You are in the queue. An agent will answer as soon as possible.',
+    waitingDetail: 'Please keep this page open.',
+    noAgent: 'No agent is available right now.',
+    noAgentDetail: 'You can keep waiting, or leave a number and we will call you back.',
+    keptWaiting: 'No agent is available right now. You keep your place in the queue.',
+    connecting: 'An agent is answering. Connecting the audio…',
+    inCall: 'You are talking with an agent.',
+    onHold: 'You are on hold. Please stay on the line.',
+    reconnecting: 'Reconnecting to your call…',
+    connectionProblem: 'The connection is unstable; trying again…',
+    connectionLost: 'The connection was lost; reconnecting…',
+    ended: 'Your call has finished.',
+    failed: 'The call did not go through.',
+    callbackSent: (phone: string) => `Thank you. We will call you back at ${phone} as soon as an agent is free.`,
+    unknown: 'The call is in an unexpected state; please wait a moment.',
+  },
+  ended: {
+    finished: 'Your call has finished.',
+    notConnected: 'The call did not go through.',
+    callTime: (d: string) => `Call time ${d}.`,
+  },
+  causes: {
+    'hung-up': 'The call was hung up.',
+    'hung-up-before-connect': 'The call was hung up before an agent answered.',
+    'customer-hung-up': 'You hung up.',
+    'customer-hung-up-before-connect': 'You hung up before an agent answered.',
+    'customer-left': 'The page was closed, so the call ended.',
+    'customer-left-before-connect': 'The page was closed before an agent answered, so the call ended.',
+    'agent-hung-up': 'The agent ended the call.',
+    'agent-hung-up-before-connect': 'The agent ended the call before it was connected.',
+    'server-restarted': 'The service restarted. Please call again.',
+    'callback-requested': 'You asked us to call you back.',
+    refused: 'This call can no longer be resumed.',
+    other: 'The call ended.',
+  } as Record<string, string>,
+  errors: {
+    INVALID_PAYLOAD: (detail: string) => `Please check what you entered: ${detail}`,
+    UNAUTHORIZED: 'This link is no longer valid. Please scan the QR code again.',
+    FORBIDDEN: 'This call can no longer be reached from this page.',
+    NOT_FOUND: 'This consultation line has been closed. Please ask for a new QR code.',
+    CONFLICT: 'That is no longer possible: the call has changed in the meantime.',
+    RATE_LIMITED: 'Too many calls were started from here. Please wait a minute and try again.',
+    INTERNAL: 'Something went wrong on our side. Please try again in a moment.',
+    network: 'We could not reach the service. Please check your connection and try again.',
+    unknown: 'That did not work. Please try again.',
+    microphone: 'Your microphone is not available, so the agent cannot hear you. Check the browser permission.',
+    voice: 'The audio connection failed. You can stay on the line or hang up and call again.',
+    unexpectedAnswer: 'The service sent an unexpected answer. Please try again.',
+    badPhone: 'Please enter a valid phone number (digits, spaces, + - ( ) only).',
+  },
+} as const;
+
+function causeSentence(cause: string | undefined): string {
+  if (!cause) return '';
+  return TEXT.causes[cause] ?? TEXT.causes.other!;
+}
 
 // ── landing: entry point ────────────────────────────────────────────────────────────
 
@@ -172,10 +240,10 @@ async function loadEntry(): Promise<void> {
       ? err instanceof ApiError && err.status === 404
         ? 'This QR code has been switched off.'
         : 'This QR code has expired or is not valid.'
-      : `We could not check this QR code: ${errText(err)}`;
+      : TEXT.errors.network;
     parley.errors.push(`entry: ${errText(err)}`);
     record('error', { where: 'entry', message: errText(err) });
-    showStatus(expired ? 'This QR code cannot be used any more.' : `Could not reach the service: ${errText(err)}`, 'error');
+    showStatus(expired ? 'This QR code cannot be used any more.' : TEXT.errors.network, 'error');
     setState('invalid-entry');
   }
 }
@@ -207,7 +275,7 @@ async function submitForm(ev: Event): Promise<void> {
     if (inquiry) body.inquiry = inquiry;
     const res = await api<CreateAnswer>('POST', '/api/v1/consultations', { body });
     record('created', { consultation: res.consultation, roomId: res.roomId });
-    if (!res?.customerToken || !res.consultation?.id) throw new Error('the server sent an unexpected answer');
+    if (!res?.customerToken || !res.consultation?.id) throw new Error(TEXT.errors.unexpectedAnswer);
     stored = {
       customerToken: res.customerToken,
       consultationId: res.consultation.id,
@@ -226,11 +294,11 @@ async function submitForm(ev: Event): Promise<void> {
     record('error', { where: 'create', message: errText(err) });
     if (err instanceof ApiError && err.status === 401) {
       $('invalid-reason').textContent = 'This QR code has expired. Please scan it again.';
-      showStatus(err.message, 'error');
+      showStatus(TEXT.errors.UNAUTHORIZED, 'error');
       setState('invalid-entry');
     } else {
-      formError(errText(err));
-      showStatus(errText(err), 'error');
+      formError(errSentence(err));
+      showStatus(errSentence(err), 'error');
     }
   } finally {
     btn.disabled = false;
@@ -253,7 +321,7 @@ function openSocket(call: StoredCall): void {
   socket = s;
   s.on('connect', () => {
     record('connect', { id: s.id });
-    if (parley.state !== 'ended' && $('status').classList.contains('warn')) showStatus('', 'info');
+    if (parley.state !== 'ended' && $('status').classList.contains('warn') && !noAgentShown) showStatus('', 'info');
   });
   s.on('connect_error', (err: Error & { data?: { code?: string; message?: string } }) => {
     record('connect_error', { message: err.message, data: err.data });
@@ -262,18 +330,18 @@ function openSocket(call: StoredCall): void {
       parley.errors.push(`consult: ${err.data?.message ?? err.message}`);
       saveStored(undefined);
       if (parley.state === 'ended') return;
-      showEnded({ consultationId: call.consultationId, status: lastStatus?.status === 'IN_PROGRESS' ? 'ENDED' : 'FAILED', cause: err.data?.message ?? err.message });
+      showEnded({ consultationId: call.consultationId, status: lastStatus?.status === 'IN_PROGRESS' ? 'ENDED' : 'FAILED', cause: 'refused' });
     } else {
-      showStatus('Connection problem; retrying…', 'warn');
+      showStatus(TEXT.status.connectionProblem, 'warn');
     }
   });
   s.on('disconnect', (reason) => {
     record('disconnect', { reason });
-    if (parley.state !== 'ended' && reason !== 'io client disconnect') showStatus('Connection lost; reconnecting…', 'warn');
+    if (parley.state !== 'ended' && reason !== 'io client disconnect') showStatus(TEXT.status.connectionLost, 'warn');
   });
   s.on('error', (d: { event?: string; code?: string; message?: string }) => {
     record('error-event', d);
-    fail(d.event ?? 'consult', d.message ?? d.code ?? 'error');
+    fail(d.event ?? 'consult', new ApiError(0, d.code ?? 'INTERNAL', d.message ?? 'error'));
   });
   s.on('consultation:status', (d: StatusEvent) => {
     record('consultation:status', d);
@@ -295,9 +363,12 @@ function onStatus(d: StatusEvent): void {
     case 'RINGING': {
       showQueue();
       $('position').textContent = d.position === undefined ? '–' : String(d.position);
-      $('wait').textContent = describeWait(d.estimatedWaitSeconds);
-      $('call-detail').textContent = 'Please keep this page open. An agent will answer as soon as possible.';
-      showStatus(`Waiting in the queue (${d.status})`, 'info');
+      const nobody = d.agentsOnline === 0;
+      // No agent online: no estimate is honest; say so and offer a callback.
+      $('wait').textContent = nobody ? TEXT.wait.noneOnline : describeWait(d.estimatedWaitSeconds);
+      showNoAgent(nobody);
+      $('call-detail').textContent = nobody ? '' : TEXT.status.waitingDetail;
+      if (!nobody) showStatus(TEXT.status.waiting, 'info');
       setState('queued');
       break;
     }
@@ -308,9 +379,10 @@ function onStatus(d: StatusEvent): void {
       $('queue-info').hidden = true;
       $('talk-info').hidden = false;
       $('hold-banner').hidden = !d.onHold;
-      $('call-detail').textContent = d.onHold ? '' : d.status === 'CONNECTING' ? 'Connecting the audio…' : '';
+      showNoAgent(false);
+      $('call-detail').textContent = '';
       if (d.status === 'IN_PROGRESS' && callStartedAt === undefined) startTimer();
-      showStatus(d.onHold ? 'On hold' : d.status === 'IN_PROGRESS' ? 'In call' : 'Connecting…', d.onHold ? 'warn' : 'info');
+      showStatus(d.onHold ? TEXT.status.onHold : d.status === 'IN_PROGRESS' ? TEXT.status.inCall : TEXT.status.connecting, d.onHold ? 'warn' : 'info');
       if (!parley.media && !mediaStarting) void startMedia();
       else if (parley.media?.joined) setState('in-call');
       break;
@@ -321,6 +393,7 @@ function onStatus(d: StatusEvent): void {
       break;
     default:
       record('unknown-status', d);
+      showStatus(TEXT.status.unknown, 'warn');
   }
 }
 
@@ -337,7 +410,7 @@ async function startMedia(): Promise<void> {
     onError: (where, msg) => {
       parley.errors.push(`${where}: ${msg}`);
       record('error', { where, message: msg });
-      showStatus(where === 'microphone' ? `Your microphone is not available (${msg}); the agent cannot hear you.` : msg, 'error');
+      showStatus(where === 'microphone' ? TEXT.errors.microphone : TEXT.errors.voice, 'error');
     },
     onAutoplayBlocked: () => ($('unlock').hidden = false),
     onClosed: (reason) => {
@@ -382,12 +455,65 @@ function showEnded(d: EndedEvent): void {
   if (media) void media.leave().catch(() => undefined);
   socket?.disconnect();
   saveStored(undefined);
-  const cause = d.cause ? (CAUSES[d.cause] ?? `Reason: ${d.cause}.`) : '';
-  const talked = callStartedAt !== undefined ? ` Call time ${formatDuration((Date.now() - callStartedAt) / 1000)}.` : '';
-  $('ended-reason').textContent = `${d.status === 'ENDED' ? 'Your call has finished.' : 'The call did not go through.'} ${cause}${talked}`.trim();
+  showNoAgent(false);
+  const callback = d.cause === 'callback-requested' && callbackPhone !== undefined;
+  const cause = callback ? TEXT.status.callbackSent(callbackPhone!) : causeSentence(d.cause);
+  const talked = callStartedAt !== undefined ? ` ${TEXT.ended.callTime(formatDuration((Date.now() - callStartedAt) / 1000))}` : '';
+  const head = callback ? '' : d.status === 'ENDED' ? TEXT.ended.finished : TEXT.ended.notConnected;
+  $('ended-reason').textContent = `${head} ${cause}${talked}`.trim();
   $('status').dataset.status = d.status;
-  showStatus(`Call ${d.status === 'ENDED' ? 'ended' : 'failed'} (${d.status}${d.cause ? `: ${d.cause}` : ''})`, d.status === 'ENDED' ? 'info' : 'warn');
+  if (d.cause) $('status').dataset.cause = d.cause;
+  showStatus(callback ? TEXT.status.callbackSent(callbackPhone!) : d.status === 'ENDED' ? TEXT.status.ended : TEXT.status.failed, callback || d.status === 'ENDED' ? 'info' : 'warn');
   setState('ended');
+}
+
+// ── no agent online: keep waiting, or leave a callback number ───────────────────────
+
+let noAgentShown = false;
+let keptWaiting = false;
+let callbackPhone: string | undefined;
+
+/** Shows (or hides) the "no agent is available" choices; after "Keep waiting" only the sentence stays. */
+function showNoAgent(nobody: boolean): void {
+  noAgentShown = nobody;
+  $('no-agent').hidden = !nobody;
+  $('no-agent-choices').hidden = !nobody || keptWaiting || !$('callback-form').hidden;
+  if (!nobody) {
+    keptWaiting = false;
+    $('callback-form').hidden = true;
+    return;
+  }
+  $('no-agent-text').textContent = TEXT.status.noAgent;
+  $('no-agent-detail').textContent = keptWaiting ? '' : TEXT.status.noAgentDetail;
+  showStatus(keptWaiting ? TEXT.status.keptWaiting : TEXT.status.noAgent, 'warn');
+}
+
+async function sendCallback(ev: Event): Promise<void> {
+  ev.preventDefault();
+  const phone = ($('callback-phone') as HTMLInputElement).value.trim();
+  $('callback-error').textContent = '';
+  if (!/^\+?[\d\s().-]{5,32}$/.test(phone) || phone.replace(/\D/g, '').length < 5) {
+    $('callback-error').textContent = TEXT.errors.badPhone;
+    return;
+  }
+  const btn = $('callback-send') as HTMLButtonElement;
+  btn.disabled = true;
+  try {
+    if (!socket?.connected) throw new Error('not connected');
+    // Shown as the customer typed it (consultation:ended may arrive before this answer).
+    callbackPhone = phone;
+    const res = await request<{ consultation?: ConsultationView }>(socket, 'consultation:request-callback', { phone });
+    record('callback-requested', res);
+    if (parley.state !== 'ended') showEnded({ consultationId: res.consultation?.id ?? stored?.consultationId ?? '', status: 'FAILED', cause: 'callback-requested' });
+  } catch (err) {
+    if (parley.state === 'ended') return;
+    callbackPhone = undefined;
+    parley.errors.push(`callback: ${errText(err)}`);
+    record('error', { where: 'callback', message: errText(err) });
+    $('callback-error').textContent = errSentence(err);
+  } finally {
+    btn.disabled = false;
+  }
 }
 
 async function hangUp(): Promise<void> {
@@ -432,6 +558,19 @@ $('unlock').addEventListener('click', () => {
   parley.media?.unlockAudio();
   $('unlock').hidden = true;
 });
+$('keep-waiting').addEventListener('click', () => {
+  keptWaiting = true;
+  record('keep-waiting', {});
+  showNoAgent(noAgentShown);
+});
+$('offer-callback').addEventListener('click', () => {
+  const input = $('callback-phone') as HTMLInputElement;
+  if (!input.value) input.value = ($('phone') as HTMLInputElement).value;
+  $('callback-form').hidden = false;
+  $('no-agent-choices').hidden = true;
+  input.focus();
+});
+$('callback-form').addEventListener('submit', (ev) => void sendCallback(ev));
 $('again').addEventListener('click', () => {
   const e = stored?.entryToken ?? entryToken;
   location.assign(e ? `${location.pathname}?e=${encodeURIComponent(e)}` : location.pathname);
@@ -448,7 +587,7 @@ if (stored && (!entryToken || stored.entryToken === entryToken)) {
   parley.roomId = stored.roomId;
   if (stored.entryName) $('entry-name').textContent = stored.entryName;
   record('resume', { consultationId: stored.consultationId });
-  showStatus('Reconnecting to your call…', 'info');
+  showStatus(TEXT.status.reconnecting, 'info');
   showQueue();
   openSocket(stored);
 } else {

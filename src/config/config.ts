@@ -168,6 +168,10 @@ const envSchema = z
     CONSULT_STARTS_PER_MINUTE: positiveInt.default(10),
     /** Handle time assumed for the estimated wait until calls have been measured. */
     CONSULT_DEFAULT_HANDLE_TIME_MS: positiveInt.default(180_000),
+    /** A call rejected by or rung out on an agent goes to others first; back to that agent after this long when nobody else is available. */
+    CONSULT_REOFFER_COOLDOWN_MS: positiveInt.default(10_000),
+    /** An offer the agent's console has not acknowledged is sent again this often while it rings. */
+    CONSULT_OFFER_RESEND_MS: positiveInt.default(2_000),
 
     /** Webhook delivery attempts before a delivery is marked failed. */
     WEBHOOK_MAX_ATTEMPTS: positiveInt.max(20).default(8),
@@ -271,7 +275,7 @@ export interface Config {
   defaultPhoneRegion: CountryCode;
   shutdownTimeoutMs: number;
   publicUrl?: string;
-  consult: { offerTimeoutMs: number; agentGraceMs: number; customerGraceMs: number; startsPerMinute: number; defaultHandleTimeMs: number };
+  consult: { offerTimeoutMs: number; agentGraceMs: number; customerGraceMs: number; startsPerMinute: number; defaultHandleTimeMs: number; reoffer: { cooldownMs: number; offerResendMs: number } };
   webhooks: { maxAttempts: number; retryBaseMs: number; timeoutMs: number };
 }
 
@@ -377,7 +381,7 @@ export function loadConfig(source: NodeJS.ProcessEnv, randomSecret: () => string
     defaultPhoneRegion: env.DEFAULT_PHONE_REGION as CountryCode,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     publicUrl: env.PUBLIC_URL?.replace(/\/+$/, ''),
-    consult: { offerTimeoutMs: env.CONSULT_OFFER_TIMEOUT_MS, agentGraceMs: env.CONSULT_AGENT_GRACE_MS, customerGraceMs: env.CONSULT_CUSTOMER_GRACE_MS, startsPerMinute: env.CONSULT_STARTS_PER_MINUTE, defaultHandleTimeMs: env.CONSULT_DEFAULT_HANDLE_TIME_MS },
+    consult: { offerTimeoutMs: env.CONSULT_OFFER_TIMEOUT_MS, agentGraceMs: env.CONSULT_AGENT_GRACE_MS, customerGraceMs: env.CONSULT_CUSTOMER_GRACE_MS, startsPerMinute: env.CONSULT_STARTS_PER_MINUTE, defaultHandleTimeMs: env.CONSULT_DEFAULT_HANDLE_TIME_MS, reoffer: { cooldownMs: env.CONSULT_REOFFER_COOLDOWN_MS, offerResendMs: env.CONSULT_OFFER_RESEND_MS } },
     webhooks: { maxAttempts: env.WEBHOOK_MAX_ATTEMPTS, retryBaseMs: env.WEBHOOK_RETRY_BASE_MS, timeoutMs: env.WEBHOOK_TIMEOUT_MS },
   };
 }

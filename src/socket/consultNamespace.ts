@@ -63,6 +63,9 @@ export function attachConsultNamespace(deps: ConsultNamespaceDeps): void {
   const events = {
     // --- customer
     'consultation:hang-up': defineEvent(empty, async (_data, ctx) => ({ consultation: await consultations.hangUpByCustomer(ownConsultation(ctx)) })),
+    'consultation:request-callback': defineEvent(z.object({ phone: z.string().trim().min(5).max(32).optional() }).optional(), async (data, ctx) => ({
+      consultation: await consultations.requestCallback(ownConsultation(ctx), data?.phone),
+    })),
     // --- agent
     'agent:set-state': defineEvent(z.object({ state: z.enum(['available', 'after-call-work', 'offline']) }), (data, ctx) => ({ agent: consultations.setAgentState(ctx.identity.userId, data.state) }), {
       role: 'agent',
@@ -76,6 +79,7 @@ export function attachConsultNamespace(deps: ConsultNamespaceDeps): void {
       },
       { role: 'agent' },
     ),
+    'consultation:offer-ack': defineEvent(consultationId, (data, ctx) => consultations.acknowledgeOffer(ctx.identity.userId, data.consultationId), { role: 'agent' }),
     'consultation:accept': defineEvent(consultationId, (data, ctx) => consultations.accept(ctx.identity, data.consultationId), { role: 'agent' }),
     'consultation:reject': defineEvent(
       consultationId,

@@ -4,7 +4,7 @@
  * (optimistic check), so two concurrent requests cannot both move the same call.
  */
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { CallStatus } from '../domain/calls/callStatus.js';
 import { toDate, type CallsTable, type Database } from './schema.js';
 
@@ -35,6 +35,19 @@ export interface CallRecord {
   roomId: string | null;
   disposition: string | null;
   answeredAt: Date | null;
+  /** The customer asked to be called back on this number (no agent was online). */
+  callbackPhone: string | null;
+  callbackRequestedAt: Date | null;
+}
+
+/**
+ * What else a transition writes in its transaction: columns of the call (set only if the
+ * move happens) and rows of other tables (`within`, run after the status check). Everything
+ * commits together or not at all.
+ */
+export interface TransitionExtras {
+  patch?: Partial<Pick<CallsTable, 'agent_id' | 'answered_at' | 'callback_phone' | 'callback_requested_at'>>;
+  within?: (tx: Transaction<Database>) => Promise<void>;
 }
 
 /** What a consultation adds to a call when it is created from an entry point. */
@@ -68,6 +81,8 @@ export function toCallRecord(r: CallsTable): CallRecord {
     roomId: r.room_id,
     disposition: r.disposition,
     answeredAt: optionalDate(r.answered_at),
+    callbackPhone: r.callback_phone ?? null,
+    callbackRequestedAt: optionalDate(r.callback_requested_at ?? null),
   };
 }
 
@@ -112,16 +127,17 @@ export class CallRepository {
   }
 
   /** Moves a call from `from` to `to`; returns undefined when it was no longer in `from`. */
-  async transition(id: string, from: CallStatus, to: CallStatus, cause: string): Promise<CallRecord | undefined> {
+  async transition(id: string, from: CallStatus, to: CallStatus, cause: string, extras: TransitionExtras = {}): Promise<CallRecord | undefined> {
     const now = new Date().toISOString();
     return this.db.transaction().execute(async (tx) => {
-      const patch: Partial<CallsTable> = { status: to, updated_at: now };
+      const patch: Partial<CallsTable> = { ...extras.patch, status: to, updated_at: now };
       if (to === 'IN_PROGRESS') patch.connected_at = now;
       if (to === 'ENDED' || to === 'FAILED') patch.ended_at = now;
       if (to === 'FAILED') patch.failure_cause = cause;
       const res = await tx.updateTable('calls').set(patch).where('id', '=', id).where('status', '=', from).executeTakeFirst();
       if (Number(res.numUpdatedRows) !== 1) return undefined;
       await tx.insertInto('call_transitions').values({ id: randomUUID(), call_id: id, from_status: from, to_status: to, cause, at: now }).execute();
+      if (extras.within) await extras.within(tx);
       const row = await tx.selectFrom('calls').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
       return toCallRecord(row);
     });

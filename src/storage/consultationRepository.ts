@@ -49,10 +49,11 @@ export class ConsultationRepository {
 
   constructor(private readonly db: Kysely<Database>) {}
 
-  async addEvent(callId: string, type: string, actorId: string | null, detail?: Record<string, unknown>): Promise<void> {
+  /** `db`: a transaction to write in (e.g. a call transition's), or the database. */
+  async addEvent(callId: string, type: string, actorId: string | null, detail?: Record<string, unknown>, db: Kysely<Database> = this.db): Promise<void> {
     this.lastEventAt = Math.max(Date.now(), this.lastEventAt + 1);
     const at = new Date(this.lastEventAt).toISOString();
-    await this.db.insertInto('call_events').values({ id: randomUUID(), call_id: callId, type, actor_id: actorId, detail: detail ? JSON.stringify(detail) : null, at }).execute();
+    await db.insertInto('call_events').values({ id: randomUUID(), call_id: callId, type, actor_id: actorId, detail: detail ? JSON.stringify(detail) : null, at }).execute();
   }
 
   async events(callId: string): Promise<CallEvent[]> {
@@ -60,8 +61,8 @@ export class ConsultationRepository {
     return rows.map((r) => ({ type: r.type, actorId: r.actor_id, detail: r.detail ? (JSON.parse(r.detail) as Record<string, unknown>) : null, at: toDate(r.at) }));
   }
 
-  async addParticipant(callId: string, p: { role: CallParticipant['role']; userId: string | null; name: string }): Promise<void> {
-    await this.db
+  async addParticipant(callId: string, p: { role: CallParticipant['role']; userId: string | null; name: string }, db: Kysely<Database> = this.db): Promise<void> {
+    await db
       .insertInto('call_participants')
       .values({ id: randomUUID(), call_id: callId, role: p.role, user_id: p.userId, name: p.name, joined_at: new Date().toISOString(), left_at: null })
       .execute();

@@ -172,6 +172,13 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           SELECT 1, id, created_at FROM users ORDER BY CASE WHEN role = 'admin' THEN 0 ELSE 1 END, created_at LIMIT 1`.execute(db);
       },
     },
+    '0006_consultation_callback_requests': {
+      // A customer who finds no agent online may leave a number to be called back on.
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable('calls').addColumn('callback_phone', 'text').execute();
+        await db.schema.alterTable('calls').addColumn('callback_requested_at', ts).execute();
+      },
+    },
   };
 }
 

@@ -57,6 +57,9 @@ export interface CallsTable {
   room_id: string | null;
   disposition: string | null;
   answered_at: string | Date | null;
+  /** The number a customer asked to be called back on (no agent was online), and when (0006). */
+  callback_phone?: string | null;
+  callback_requested_at?: string | Date | null;
 }
 
 export interface EntryPointsTable {

@@ -123,9 +123,9 @@ describe('consultation end to end in Chromium: dashboard, console, customer page
     await agent.click('#signin');
     await waitForParleyState(agent, 'ready');
     await agent.click('#state-available');
-    await agent.waitForFunction(() => document.querySelector('#agent-state')?.textContent?.includes('available'), undefined, { timeout: 10_000 });
+    await agent.waitForFunction(() => document.querySelector<HTMLElement>('#agent-state')?.dataset.state === 'available', undefined, { timeout: 10_000 });
     await admin.click('#nav-live');
-    await admin.locator('#board-agents [data-agent-id] .state', { hasText: 'available' }).waitFor({ timeout: 10_000 });
+    await admin.locator('#board-agents [data-agent-id][data-state="available"] .state', { hasText: 'Available' }).waitFor({ timeout: 10_000 });
     await shoot(agent, 'consultation-2-agent-available');
 
     // --- Customer: a phone-sized page opens the QR link, fills the form and calls.
@@ -155,7 +155,7 @@ describe('consultation end to end in Chromium: dashboard, console, customer page
     assert.ok(heardByAgent.received >= 100 && heardByAgent.energy > 0, `agent hears the customer: ${JSON.stringify(heardByAgent)}`);
     assert.ok(heardByCustomer.received >= 100 && heardByCustomer.energy > 0, `customer hears the agent: ${JSON.stringify(heardByCustomer)}`);
     assert.ok(heardByAgent.sent > 0 && heardByCustomer.sent > 0);
-    await admin.locator('#board-live [data-consultation-id]', { hasText: 'IN_PROGRESS' }).waitFor({ timeout: 10_000 });
+    await admin.locator('#board-live [data-consultation-id][data-status="IN_PROGRESS"]', { hasText: 'In conversation' }).waitFor({ timeout: 10_000 });
     await shoot(admin, 'consultation-6-admin-live');
     await shoot(customer, 'consultation-7-customer-in-call');
     await shoot(agent, 'consultation-8-agent-in-call');
@@ -170,22 +170,26 @@ describe('consultation end to end in Chromium: dashboard, console, customer page
     await agent.selectOption('#disposition', 'resolved');
     await agent.click('#save-available');
     await waitForParleyState(agent, 'ready');
-    await agent.waitForFunction(() => document.querySelector('#agent-state')?.textContent?.includes('available'), undefined, { timeout: 10_000 });
+    await agent.waitForFunction(() => document.querySelector<HTMLElement>('#agent-state')?.dataset.state === 'available', undefined, { timeout: 10_000 });
 
     // --- The dashboard's history shows the call; its detail has the states, durations and the note.
     await admin.click('#nav-history');
     await admin.click('#apply-filters');
     const row = admin.locator('#history [data-consultation-id]', { hasText: 'Kim Customer' });
     await row.waitFor({ timeout: 10_000 });
-    assert.match((await row.locator('.status').textContent()) ?? '', /ENDED/);
+    assert.equal(await row.getAttribute('data-status'), 'ENDED');
+    assert.match((await row.locator('.status').textContent()) ?? '', /Finished/);
     assert.match((await row.locator('.agent').textContent()) ?? '', /Dana Agent/);
     assert.match((await row.locator('.duration').textContent()) ?? '', /\d+:\d\d/);
     const id = await row.getAttribute('data-consultation-id');
     await shoot(admin, 'consultation-10-admin-history');
     await row.click();
-    await admin.locator('#call-timeline li', { hasText: 'IN_PROGRESS' }).first().waitFor({ timeout: 10_000 });
+    await admin.locator('#call-timeline li[data-to="IN_PROGRESS"]').first().waitFor({ timeout: 10_000 });
+    for (const status of ['RINGING', 'CONNECTING', 'IN_PROGRESS', 'ENDED']) assert.equal(await admin.locator(`#call-timeline li[data-to="${status}"]`).count(), 1, `timeline has ${status}`);
+    // People read sentences, not codes (issue 9 item 15).
     const timeline = (await admin.textContent('#call-timeline')) ?? '';
-    for (const status of ['RINGING', 'CONNECTING', 'IN_PROGRESS', 'ENDED']) assert.match(timeline, new RegExp(status));
+    assert.match(timeline, /Joined the queue[\s\S]*Dana Agent accepted the call[\s\S]*the conversation started[\s\S]*The agent ended the call/);
+    assert.doesNotMatch(timeline, /RINGING|IN_PROGRESS|agent-hung-up|[{]/);
     assert.match((await admin.textContent('#call-notes')) ?? '', /Replacement screen ordered/);
     assert.match((await admin.textContent('#call-participants')) ?? '', /Kim Customer[\s\S]*Dana Agent|Dana Agent[\s\S]*Kim Customer/);
     await shoot(admin, 'consultation-11-admin-call-detail');

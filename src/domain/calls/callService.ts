@@ -6,7 +6,7 @@
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 import { EventEmitter } from 'node:events';
 import { ParleyError } from '../../errors.js';
-import type { CallRecord, CallRepository, CallTransition, ConsultationInput } from '../../storage/callRepository.js';
+import type { CallRecord, CallRepository, CallTransition, ConsultationInput, TransitionExtras } from '../../storage/callRepository.js';
 import { canTransition, isLive, nextStatuses, type CallStatus } from './callStatus.js';
 
 export interface CallServiceEvents {
@@ -47,9 +47,12 @@ export class CallService extends EventEmitter<CallServiceEvents> {
     });
   }
 
-  /** Moves a call along the state machine (CONFLICT with the current status when illegal). */
-  async advance(id: string, to: CallStatus, cause: string): Promise<CallRecord> {
-    return this.move(await this.get(id), to, cause);
+  /**
+   * Moves a call along the state machine (CONFLICT with the current status when illegal).
+   * `extras` are written in the same transaction (see TransitionExtras).
+   */
+  async advance(id: string, to: CallStatus, cause: string, extras?: TransitionExtras): Promise<CallRecord> {
+    return this.move(await this.get(id), to, cause, extras);
   }
 
   async get(id: string): Promise<CallRecord> {
@@ -98,9 +101,9 @@ export class CallService extends EventEmitter<CallServiceEvents> {
     return closed;
   }
 
-  private async move(call: CallRecord, to: CallStatus, cause: string): Promise<CallRecord> {
+  private async move(call: CallRecord, to: CallStatus, cause: string, extras?: TransitionExtras): Promise<CallRecord> {
     if (!canTransition(call.status, to)) throw this.illegal(call, to);
-    const moved = await this.calls.transition(call.id, call.status, to, cause);
+    const moved = await this.calls.transition(call.id, call.status, to, cause, extras);
     if (!moved) {
       // Someone else moved it first: report what it is now.
       throw this.illegal(await this.get(call.id), to);

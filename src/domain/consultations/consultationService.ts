@@ -87,7 +87,7 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
   private readonly graceTimers = new Map<string, NodeJS.Timeout>();
   private readonly onHold = new Set<string>();
   /** The place in line each waiting customer was last told. */
-  private readonly lastPlace = new Map<string, { position: number; estimatedWaitSeconds: number }>();
+  private readonly lastPlace = new Map<string, { position: number; estimatedWaitSeconds: number | undefined; agentsOnline: number }>();
   /**
    * A queue that moves changes every console's view and every waiting customer's place:
    * sent as snapshots, at most every QUEUE_PUSH_MS / PLACES_PUSH_MS, not once per change.
@@ -102,7 +102,8 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
     const { queue, calls } = deps;
     queue.on('offer', (o) => {
       const d = o.details as unknown as QueuedDetails;
-      this.track(deps.repo.addEvent(o.callId, 'offered', o.agentId, { agentName: this.nameOf(o.agentId) }));
+      // A resent offer (the console has not confirmed it) is the same offer: stored once.
+      if (!o.resent) this.track(deps.repo.addEvent(o.callId, 'offered', o.agentId, { agentName: this.nameOf(o.agentId) }));
       this.emit('offer', {
         consultationId: o.callId,
         agentId: o.agentId,
@@ -113,13 +114,14 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
       });
     });
     queue.on('offer-withdrawn', (w) => {
-      if (w.reason !== 'hung-up') this.track(deps.repo.addEvent(w.callId, w.reason === 'rejected' ? 'rejected' : 'offer-timeout', w.agentId, { reason: w.reason }));
+      if (w.reason !== 'hung-up' && w.reason !== 'accept-failed') this.track(deps.repo.addEvent(w.callId, w.reason === 'rejected' ? 'rejected' : 'offer-timeout', w.agentId, { reason: w.reason }));
       this.emit('offer-withdrawn', { consultationId: w.callId, agentId: w.agentId, reason: w.reason });
     });
     queue.on('agent-state', (a) => {
       this.emit('agent-state', this.agentView(a));
-      // Consoles show how many colleagues are available.
+      // Consoles show how many colleagues are available; waiting customers whether anyone is online.
       this.pushQueue();
+      this.pushPlaces();
       this.emit('board-changed');
     });
     queue.on('queue-changed', () => {
@@ -202,7 +204,8 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
     const pos = this.deps.queue.position(consultationId);
     if (pos) {
       status.position = pos.position;
-      status.estimatedWaitSeconds = Math.round(pos.estimatedWaitMs / 1000);
+      status.agentsOnline = pos.agentsOnline;
+      if (pos.estimatedWaitMs !== undefined) status.estimatedWaitSeconds = Math.round(pos.estimatedWaitMs / 1000);
     }
     if (call.agentId) status.agentName = this.nameOf(call.agentId);
     return status;
@@ -267,21 +270,65 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
     return { consultationId: o.callId, agentId, customer: { name: d.customerName, phone: d.phone }, inquiry: d.inquiry, entryPoint: d.entryPoint, expiresAt: new Date(o.expiresAt).toISOString() };
   }
 
+  /**
+   * The agent takes the call. The offer is reserved (it stops ringing), then one storage
+   * transaction assigns the agent, adds them as a participant, records the event and moves
+   * the call to CONNECTING; only when it commits does the queue hand the call over (the agent
+   * is busy). When it fails — the customer hung up first, storage refused — nothing was
+   * written, the queue is as it was and the agent is available.
+   */
   async accept(agent: Identity, consultationId: string): Promise<{ consultation: ConsultationView; roomId: string }> {
-    this.deps.queue.accept(agent.userId, consultationId);
+    const { queue, repo, calls } = this.deps;
+    queue.reserve(agent.userId, consultationId);
+    const name = this.nameOf(agent.userId);
+    let call: CallRecord;
     try {
-      await this.deps.callRepo.assignAgent(consultationId, agent.userId);
-      await this.deps.repo.addParticipant(consultationId, { role: 'agent', userId: agent.userId, name: this.nameOf(agent.userId) });
-      await this.deps.repo.addEvent(consultationId, 'accepted', agent.userId, { agentName: this.nameOf(agent.userId) });
-      const call = await this.deps.calls.advance(consultationId, 'CONNECTING', 'accepted');
-      this.deps.logger.info({ consultationId, agentId: agent.userId }, 'consultation accepted');
-      return { consultation: await this.view(call), roomId: call.roomId! };
+      call = await calls.advance(consultationId, 'CONNECTING', 'accepted', {
+        patch: { agent_id: agent.userId, answered_at: new Date().toISOString() },
+        within: async (tx) => {
+          await repo.addParticipant(consultationId, { role: 'agent', userId: agent.userId, name }, tx);
+          await repo.addEvent(consultationId, 'accepted', agent.userId, { agentName: name }, tx);
+        },
+      });
     } catch (err) {
-      // The call ended while it was being accepted (the customer hung up): the agent is free.
-      const call = await this.deps.callRepo.find(consultationId);
-      if (call && !isLive(call.status) && this.deps.queue.agent(agent.userId)?.state === 'busy') this.deps.queue.callEnded(agent.userId);
+      queue.releaseAccept(agent.userId, consultationId);
+      if (err instanceof ParleyError && err.code === 'CONFLICT') throw new ParleyError('CONFLICT', `consultation ${consultationId} can no longer be accepted: the customer hung up`, err.details);
+      this.deps.logger.error({ err, consultationId, agentId: agent.userId }, 'accepting a consultation failed; it stays in the queue');
       throw err;
     }
+    try {
+      queue.commitAccept(agent.userId, consultationId);
+    } catch {
+      // The customer hung up between the commit and now: the hang-up already freed the agent
+      // and its transition (CONNECTING → FAILED) is on its way.
+    }
+    this.deps.logger.info({ consultationId, agentId: agent.userId }, 'consultation accepted');
+    return { consultation: await this.view(call), roomId: call.roomId! };
+  }
+
+  /** The agent's console shows the offer (it is not announced again). */
+  acknowledgeOffer(agentId: string, consultationId: string): { acknowledged: boolean } {
+    return { acknowledged: this.deps.queue.acknowledgeOffer(agentId, consultationId) };
+  }
+
+  /**
+   * A waiting customer leaves a number to be called back on instead of waiting: it is stored
+   * on the consultation with an event, and the call ends politely (FAILED, cause
+   * `callback-requested`) in one transaction.
+   */
+  async requestCallback(consultationId: string, rawPhone: string | undefined): Promise<ConsultationView> {
+    const current = await this.deps.calls.get(consultationId);
+    if (current.status !== 'RINGING' && current.status !== 'INITIATING') {
+      throw new ParleyError('CONFLICT', `consultation ${consultationId} is ${current.status}; a callback can be asked for only while waiting`);
+    }
+    const phone = rawPhone ? this.deps.calls.phoneNumber('phone', rawPhone) : current.callerNumber;
+    const at = new Date().toISOString();
+    const call = await this.deps.calls.advance(consultationId, 'FAILED', 'callback-requested', {
+      patch: { callback_phone: phone, callback_requested_at: at },
+      within: (tx) => this.deps.repo.addEvent(consultationId, 'callback-requested', null, { phone }, tx),
+    });
+    this.deps.logger.info({ consultationId }, 'customer asked for a callback');
+    return this.view(call);
   }
 
   reject(agentId: string, consultationId: string): void {
@@ -424,11 +471,13 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
     const waiting = new Set<string>();
     for (const p of this.deps.queue.positions()) {
       waiting.add(p.callId);
-      const estimatedWaitSeconds = Math.round(p.estimatedWaitMs / 1000);
+      const estimatedWaitSeconds = p.estimatedWaitMs === undefined ? undefined : Math.round(p.estimatedWaitMs / 1000);
       const last = this.lastPlace.get(p.callId);
-      if (last && last.position === p.position && last.estimatedWaitSeconds === estimatedWaitSeconds) continue;
-      this.lastPlace.set(p.callId, { position: p.position, estimatedWaitSeconds });
-      this.emit('customer-status', { consultationId: p.callId, status: 'RINGING', position: p.position, estimatedWaitSeconds, onHold: false });
+      if (last && last.position === p.position && last.estimatedWaitSeconds === estimatedWaitSeconds && last.agentsOnline === p.agentsOnline) continue;
+      this.lastPlace.set(p.callId, { position: p.position, estimatedWaitSeconds, agentsOnline: p.agentsOnline });
+      const status: CustomerStatus = { consultationId: p.callId, status: 'RINGING', position: p.position, agentsOnline: p.agentsOnline, onHold: false };
+      if (estimatedWaitSeconds !== undefined) status.estimatedWaitSeconds = estimatedWaitSeconds;
+      this.emit('customer-status', status);
     }
     for (const id of this.lastPlace.keys()) if (!waiting.has(id)) this.lastPlace.delete(id);
   }

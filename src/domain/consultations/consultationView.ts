@@ -20,7 +20,10 @@ export interface CustomerStatus {
   consultationId: string;
   status: CallStatus;
   position?: number;
+  /** Absent when no agent is online: there is no honest estimate then. */
   estimatedWaitSeconds?: number;
+  /** While waiting: agents not offline. 0 → the page says nobody is available and offers a callback. */
+  agentsOnline?: number;
   agentName?: string;
   onHold: boolean;
 }
@@ -74,6 +77,8 @@ export interface ConsultationView {
   endedAt: string | null;
   waitSeconds: number;
   durationSeconds: number | null;
+  /** The customer asked to be called back (no agent was online). */
+  callback: { phone: string; requestedAt: string } | null;
 }
 
 export interface ConsultationDetailView extends ConsultationView {
@@ -122,6 +127,7 @@ export function consultationView(c: CallRecord, ctx: ViewContext): ConsultationV
     endedAt: iso(c.endedAt),
     waitSeconds: seconds(c.createdAt, c.answeredAt ?? c.endedAt ?? now),
     durationSeconds: c.connectedAt ? seconds(c.connectedAt, c.endedAt ?? now) : null,
+    callback: c.callbackPhone && c.callbackRequestedAt ? { phone: c.callbackPhone, requestedAt: c.callbackRequestedAt.toISOString() } : null,
   };
 }
 

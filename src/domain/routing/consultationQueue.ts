@@ -1,8 +1,18 @@
 /**
  * The consultation queue and its routing (seed 003): calls wait in arrival order; each is
  * offered to the longest-idle available agent; an agent accepts or rejects; a rejected or
- * unanswered offer goes to the next agent; a caller may hang up while waiting. Agents are
- * available / ringing / busy / after-call work / offline, changed by themselves and by calls.
+ * unanswered offer goes to another agent first, and back to an agent who declined it once
+ * their cool-down (`reofferCooldownMs`) has passed, so a call never waits for nobody; a
+ * caller may hang up while waiting. Agents are available / ringing / busy / after-call work /
+ * offline, changed by themselves and by calls.
+ *
+ * Offers are delivered reliably: an offer the agent's console has not acknowledged
+ * (`acknowledgeOffer`) is announced again every `offerResendMs` while it rings.
+ *
+ * Accepting is two-phase so that the queue changes only when storage has committed:
+ * `reserve` (the offer stops ringing and cannot be taken by anyone else), then `commitAccept`
+ * (the call leaves the queue, the agent is busy) or `releaseAccept` (the offer is back as it
+ * was, or moves on when the agent can no longer take it).
  *
  * Pure domain: no sockets, no SQL. The edges turn its events into socket messages and
  * stored call transitions.
@@ -12,15 +22,19 @@ import { ParleyError } from '../../errors.js';
 
 export type AgentState = 'available' | 'ringing' | 'busy' | 'after-call-work' | 'offline';
 
-export type WithdrawReason = 'rejected' | 'timeout' | 'hung-up' | 'agent-offline';
+export type WithdrawReason = 'rejected' | 'timeout' | 'hung-up' | 'agent-offline' | 'accept-failed';
 
 export interface QueuedCall {
   callId: string;
   enqueuedAt: number;
-  /** Agents who rejected or missed this call: it is not offered to them again. */
-  declinedBy: Set<string>;
+  /** Agents who rejected or missed this call, and when: others are asked first; they are asked again after the cool-down. */
+  declinedBy: Map<string, number>;
   offeredTo?: string;
   offerExpiresAt?: number;
+  /** The agent's console confirmed it shows the current offer. */
+  offerAcked?: boolean;
+  /** The current offer is being accepted (storage is writing): it neither rings out nor moves. */
+  reserved?: boolean;
   /** Whatever the edge wants shown with the offer (customer name, phone, inquiry). */
   details: Record<string, unknown>;
 }
@@ -36,7 +50,8 @@ export interface AgentSnapshot {
 }
 
 export interface QueueEvents {
-  offer: [{ callId: string; agentId: string; expiresAt: number; details: Record<string, unknown> }];
+  /** A new offer (`resent` false), or the same offer announced again because the console has not acknowledged it. */
+  offer: [{ callId: string; agentId: string; expiresAt: number; details: Record<string, unknown>; resent: boolean }];
   'offer-withdrawn': [{ callId: string; agentId: string; reason: WithdrawReason }];
   assigned: [{ callId: string; agentId: string }];
   abandoned: [{ callId: string; waitedMs: number }];
@@ -51,6 +66,10 @@ export interface QueueOptions {
   stateAfterMissedOffer?: 'available' | 'offline';
   /** Handle time assumed until calls have been measured, for the estimated wait. */
   defaultHandleTimeMs?: number;
+  /** How long a call is kept from an agent who rejected or missed it while someone else could take it (default 10 s). */
+  reofferCooldownMs?: number;
+  /** How often an unacknowledged offer is announced again (default 2 s). */
+  offerResendMs?: number;
   now?: () => number;
 }
 
@@ -58,6 +77,9 @@ export class ConsultationQueue extends EventEmitter<QueueEvents> {
   private readonly waiting: QueuedCall[] = [];
   private readonly agentStates = new Map<string, AgentSnapshot>();
   private readonly offerTimers = new Map<string, NodeJS.Timeout>();
+  private readonly resendTimers = new Map<string, NodeJS.Timeout>();
+  /** Wakes dispatch when the earliest cool-down ends. */
+  private cooldownTimer: { at: number; timer: NodeJS.Timeout } | undefined;
   private readonly handleTimes: number[] = [];
   private readonly now: () => number;
 
@@ -84,15 +106,32 @@ export class ConsultationQueue extends EventEmitter<QueueEvents> {
   /** A customer's call joins the end of the queue. */
   enqueue(callId: string, details: Record<string, unknown> = {}): void {
     if (this.find(callId)) throw new ParleyError('CONFLICT', `call ${callId} is already queued`);
-    this.waiting.push({ callId, enqueuedAt: this.now(), declinedBy: new Set(), details });
+    this.waiting.push({ callId, enqueuedAt: this.now(), declinedBy: new Map(), details });
     this.emit('queue-changed');
     this.dispatch();
   }
 
+  /** Accept in one step (no storage in between): reserve and commit. */
   accept(agentId: string, callId: string): void {
+    this.reserve(agentId, callId);
+    this.commitAccept(agentId, callId);
+  }
+
+  /**
+   * The agent pressed accept: the offer stops ringing and stays theirs while storage writes.
+   * CONFLICT when it is not ringing for them (or is already being accepted).
+   */
+  reserve(agentId: string, callId: string): void {
     const call = this.find(callId);
-    if (!call || call.offeredTo !== agentId) throw new ParleyError('CONFLICT', `call ${callId} is not ringing for you`);
+    if (!call || call.offeredTo !== agentId || call.reserved) throw new ParleyError('CONFLICT', `call ${callId} is not ringing for you`);
     this.clearOffer(callId);
+    call.reserved = true;
+  }
+
+  /** Storage committed the accept: the call leaves the queue and the agent is busy with it. */
+  commitAccept(agentId: string, callId: string): void {
+    const call = this.find(callId);
+    if (!call || call.offeredTo !== agentId || !call.reserved) throw new ParleyError('CONFLICT', `call ${callId} is not being accepted by you`);
     this.waiting.splice(this.waiting.indexOf(call), 1);
     const agent = this.agentStates.get(agentId)!;
     agent.state = 'busy';
@@ -103,9 +142,30 @@ export class ConsultationQueue extends EventEmitter<QueueEvents> {
     this.emit('queue-changed');
   }
 
+  /**
+   * Storage did not commit the accept: nothing changed. The call (when still waiting) goes back
+   * to the queue without counting as declined, and the agent is available again.
+   */
+  releaseAccept(agentId: string, callId: string): void {
+    const call = this.find(callId);
+    if (!call || call.offeredTo !== agentId || !call.reserved) return;
+    call.reserved = false;
+    this.withdraw(call, 'accept-failed', 'available');
+  }
+
+  /** The agent's console shows the offer: stop announcing it again. */
+  acknowledgeOffer(agentId: string, callId: string): boolean {
+    const call = this.find(callId);
+    if (!call || call.offeredTo !== agentId) return false;
+    call.offerAcked = true;
+    clearTimeout(this.resendTimers.get(callId));
+    this.resendTimers.delete(callId);
+    return true;
+  }
+
   reject(agentId: string, callId: string): void {
     const call = this.find(callId);
-    if (!call || call.offeredTo !== agentId) throw new ParleyError('CONFLICT', `call ${callId} is not ringing for you`);
+    if (!call || call.offeredTo !== agentId || call.reserved) throw new ParleyError('CONFLICT', `call ${callId} is not ringing for you`);
     this.withdraw(call, 'rejected', 'available');
   }
 
@@ -127,7 +187,9 @@ export class ConsultationQueue extends EventEmitter<QueueEvents> {
   agentGone(agentId: string): void {
     const agent = this.agentStates.get(agentId);
     if (!agent || agent.state === 'offline' || agent.state === 'busy') return;
-    const ringing = this.waiting.find((c) => c.offeredTo === agentId);
+    // An accept being written finishes first (commit makes them busy, release moves the offer on).
+    if (this.waiting.some((c) => c.offeredTo === agentId && c.reserved)) return;
+    const ringing = this.waiting.find((c) => c.offeredTo === agentId && !c.reserved);
     if (ringing) {
       this.withdraw(ringing, 'agent-offline', 'offline');
       return;
@@ -137,10 +199,20 @@ export class ConsultationQueue extends EventEmitter<QueueEvents> {
     this.emit('agent-state', { ...agent });
   }
 
-  /** Every queued call with its 1-based position and estimated wait. */
-  positions(): Array<{ callId: string; position: number; estimatedWaitMs: number }> {
+  /**
+   * Every queued call with its 1-based position and estimated wait. With no agent online
+   * (every agent offline) there is no honest estimate: `estimatedWaitMs` is undefined.
+   */
+  positions(): Array<{ callId: string; position: number; estimatedWaitMs?: number; agentsOnline: number }> {
     const estimate = this.waitEstimator();
-    return this.waiting.map((c, i) => ({ callId: c.callId, position: i + 1, estimatedWaitMs: estimate(i) }));
+    return this.waiting.map((c, i) => ({ callId: c.callId, position: i + 1, agentsOnline: estimate.staffed, estimatedWaitMs: estimate(i) }));
+  }
+
+  /** Agents not offline (available, ringing, busy or in after-call work). */
+  agentsOnline(): number {
+    let n = 0;
+    for (const a of this.agentStates.values()) if (a.state !== 'offline') n += 1;
+    return n;
   }
 
   agents(): AgentSnapshot[] {
@@ -170,19 +242,19 @@ export class ConsultationQueue extends EventEmitter<QueueEvents> {
     this.emit('agent-state', { ...agent });
   }
 
-  /** 1-based place in the queue and the estimated wait; undefined when not waiting. */
-  position(callId: string): { position: number; estimatedWaitMs: number } | undefined {
+  /** 1-based place in the queue and the estimated wait (undefined with no agent online); undefined when not waiting. */
+  position(callId: string): { position: number; estimatedWaitMs?: number; agentsOnline: number } | undefined {
     const i = this.waiting.findIndex((c) => c.callId === callId);
     if (i === -1) return undefined;
-    return { position: i + 1, estimatedWaitMs: this.waitEstimator()(i) };
+    const estimate = this.waitEstimator();
+    return { position: i + 1, agentsOnline: estimate.staffed, estimatedWaitMs: estimate(i) };
   }
 
-  /** Estimated wait of the caller with `ahead` calls before them: the calls ahead share the staffed agents. */
-  private waitEstimator(): (ahead: number) => number {
-    let staffed = 0;
-    for (const a of this.agentStates.values()) if (a.state !== 'offline') staffed += 1;
+  /** Estimated wait of the caller with `ahead` calls before them: the calls ahead share the staffed agents; none staffed, no estimate. */
+  private waitEstimator(): ((ahead: number) => number | undefined) & { staffed: number } {
+    const staffed = this.agentsOnline();
     const handle = this.handleTimes.length > 0 ? this.handleTimes.reduce((a, b) => a + b, 0) / this.handleTimes.length : (this.options.defaultHandleTimeMs ?? 180_000);
-    return (ahead) => Math.round((ahead * handle) / Math.max(1, staffed));
+    return Object.assign((ahead: number) => (staffed === 0 ? undefined : Math.round((ahead * handle) / staffed)), { staffed });
   }
 
   queued(): Array<{ callId: string; enqueuedAt: number; offeredTo?: string }> {
@@ -195,8 +267,11 @@ export class ConsultationQueue extends EventEmitter<QueueEvents> {
   }
 
   close(): void {
-    for (const t of this.offerTimers.values()) clearTimeout(t);
+    for (const t of [...this.offerTimers.values(), ...this.resendTimers.values()]) clearTimeout(t);
     this.offerTimers.clear();
+    this.resendTimers.clear();
+    if (this.cooldownTimer) clearTimeout(this.cooldownTimer.timer);
+    this.cooldownTimer = undefined;
     this.removeAllListeners();
   }
 
@@ -208,7 +283,9 @@ export class ConsultationQueue extends EventEmitter<QueueEvents> {
     const agentId = call.offeredTo!;
     this.clearOffer(call.callId);
     call.offeredTo = undefined;
-    if (reason !== 'hung-up') call.declinedBy.add(agentId);
+    call.offerAcked = undefined;
+    call.reserved = undefined;
+    if (reason === 'rejected' || reason === 'timeout' || reason === 'agent-offline') call.declinedBy.set(agentId, this.now());
     const agent = this.agentStates.get(agentId)!;
     agent.state = agentState;
     agent.since = this.now();
@@ -220,29 +297,78 @@ export class ConsultationQueue extends EventEmitter<QueueEvents> {
   private clearOffer(callId: string): void {
     clearTimeout(this.offerTimers.get(callId));
     this.offerTimers.delete(callId);
+    clearTimeout(this.resendTimers.get(callId));
+    this.resendTimers.delete(callId);
   }
 
-  /** Offers every waiting call, oldest first, to the longest-idle agent who has not declined it. */
+  /**
+   * Offers every waiting call, oldest first, to the longest-idle agent who has not declined
+   * it; when every free agent has declined it, to the one whose cool-down ended first. A
+   * cool-down still running wakes dispatch when it ends.
+   */
   private dispatch(): void {
+    const cooldown = this.options.reofferCooldownMs ?? 10_000;
+    const now = this.now();
+    let nextWake = Infinity;
     const free = [...this.agentStates.values()].filter((a) => a.state === 'available').sort((a, b) => a.idleSince - b.idleSince);
     for (const call of this.waiting) {
-      if (free.length === 0) return;
+      if (free.length === 0) break;
       if (call.offeredTo) continue;
-      const i = free.findIndex((a) => !call.declinedBy.has(a.agentId));
-      if (i === -1) continue;
+      let i = free.findIndex((a) => !call.declinedBy.has(a.agentId));
+      if (i === -1) {
+        // Everyone free has declined this call: the one whose cool-down is over, earliest decline first.
+        let best = -1;
+        for (const [j, a] of free.entries()) {
+          const declinedAt = call.declinedBy.get(a.agentId)!;
+          if (declinedAt + cooldown <= now) {
+            if (best === -1 || declinedAt < call.declinedBy.get(free[best]!.agentId)!) best = j;
+          } else nextWake = Math.min(nextWake, declinedAt + cooldown);
+        }
+        if (best === -1) continue;
+        i = best;
+      }
       const agent = free.splice(i, 1)[0]!;
       agent.state = 'ringing';
       agent.since = this.now();
       call.offeredTo = agent.agentId;
+      call.offerAcked = false;
       const expiresAt = this.now() + this.options.offerTimeoutMs;
       call.offerExpiresAt = expiresAt;
       const timer = setTimeout(() => {
-        if (call.offeredTo === agent.agentId && this.waiting.includes(call)) this.withdraw(call, 'timeout', this.options.stateAfterMissedOffer ?? 'offline');
+        if (call.offeredTo === agent.agentId && !call.reserved && this.waiting.includes(call)) this.withdraw(call, 'timeout', this.options.stateAfterMissedOffer ?? 'offline');
       }, this.options.offerTimeoutMs);
       timer.unref();
       this.offerTimers.set(call.callId, timer);
+      this.scheduleResend(call, agent.agentId);
       this.emit('agent-state', { ...agent });
-      this.emit('offer', { callId: call.callId, agentId: agent.agentId, expiresAt, details: call.details });
+      this.emit('offer', { callId: call.callId, agentId: agent.agentId, expiresAt, details: call.details, resent: false });
     }
+    this.wakeAt(nextWake);
+  }
+
+  /** Announces the offer again until the console acknowledges it (or it stops ringing). */
+  private scheduleResend(call: QueuedCall, agentId: string): void {
+    const every = this.options.offerResendMs ?? 2_000;
+    const timer = setTimeout(() => {
+      this.resendTimers.delete(call.callId);
+      if (call.offeredTo !== agentId || call.offerAcked || call.reserved || !this.waiting.includes(call)) return;
+      this.emit('offer', { callId: call.callId, agentId, expiresAt: call.offerExpiresAt ?? this.now(), details: call.details, resent: true });
+      this.scheduleResend(call, agentId);
+    }, every);
+    timer.unref();
+    this.resendTimers.set(call.callId, timer);
+  }
+
+  /** Runs dispatch again when the earliest cool-down ends (one timer for the whole queue). */
+  private wakeAt(at: number): void {
+    if (!Number.isFinite(at)) return;
+    if (this.cooldownTimer && this.cooldownTimer.at <= at) return;
+    if (this.cooldownTimer) clearTimeout(this.cooldownTimer.timer);
+    const timer = setTimeout(() => {
+      this.cooldownTimer = undefined;
+      this.dispatch();
+    }, Math.max(0, at - this.now()));
+    timer.unref();
+    this.cooldownTimer = { at, timer };
   }
 }

@@ -36,6 +36,7 @@ const consultationBody = z.object({
   endedAt: z.string().nullable(),
   waitSeconds: z.number(),
   durationSeconds: z.number().nullable(),
+  callback: z.object({ phone: z.string(), requestedAt: z.string() }).nullable().describe('the customer asked to be called back (no agent was online)'),
 });
 
 const noteBody = z.object({ id: z.string(), authorId: z.string(), authorName: z.string().nullable(), body: z.string(), disposition: z.string().nullable(), createdAt: z.string() });

@@ -230,8 +230,14 @@ for (const make of engines()) {
     });
 
     test('an install that had accounts before migration 0004 keeps its first admin', async () => {
-      // Undo 0004 on the database of the test above (admin + five pending), as if it predated it.
-      const undo = ['DROP TABLE first_admin', "DELETE FROM kysely_migration WHERE name = '0004_first_admin'"];
+      // Undo 0004 and the migrations after it on the database of the test above (admin + five
+      // pending), as if it predated them; migrations run in name order, so every later one is undone too.
+      const undo = [
+        'DROP TABLE first_admin',
+        'ALTER TABLE calls DROP COLUMN callback_phone',
+        'ALTER TABLE calls DROP COLUMN callback_requested_at',
+        "DELETE FROM kysely_migration WHERE name >= '0004'",
+      ];
       if (engine.options.kind === 'sqlite') {
         const db = new SQLite(engine.options.path);
         for (const q of undo) db.exec(q);

@@ -30,7 +30,7 @@ async function refusal(url: string, options: Parameters<typeof connect>[1]): Pro
 }
 
 async function ack(socket: Awaited<ReturnType<typeof connect>>, event: string, payload: unknown): Promise<any> {
-  return socket.timeout(3000).emitWithAck(event, payload);
+  return socket.timeout(10_000).emitWithAck(event, payload);
 }
 
 describe('development posture: a consultation is reachable only by its customer, its agent and admins', () => {

@@ -191,7 +191,8 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
   const healthSource = {
     connections: () => io.engine.clientsCount,
     rooms: () => [...studyRooms.summary(), ...sessionRooms.summary(), ...voiceRooms.summary()],
-    checkStorage: () => storage.ping(),
+    checkStorage: () => storage.ping(config.health.storageTimeoutMs),
+    storageState: () => storage.health().state,
     draining: () => draining,
   };
 

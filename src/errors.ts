@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'RATE_LIMITED'
   | 'AUTH_UNAVAILABLE'
   | 'SHUTTING_DOWN'
+  | 'STORAGE_UNAVAILABLE'
   | 'INTERNAL';
 
 const statusByCode: Record<ErrorCode, number> = {
@@ -26,6 +27,7 @@ const statusByCode: Record<ErrorCode, number> = {
   RATE_LIMITED: 429,
   AUTH_UNAVAILABLE: 503,
   SHUTTING_DOWN: 503,
+  STORAGE_UNAVAILABLE: 503,
   INTERNAL: 500,
 };
 

@@ -156,7 +156,22 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('webhook_deliveries_endpoint_idx').on('webhook_deliveries').columns(['endpoint_id', 'created_at']).execute();
       },
     },
+    '0005_storage_probe_and_retention_indexes': {
+      async up(db: Kysely<unknown>) {
+        // One row that /health rewrites while writes are failing, to see when they work again.
+        await db.schema.createTable('storage_probe').addColumn('id', 'integer', (c) => c.primaryKey()).addColumn('checked_at', 'text').execute();
+        await sql`INSERT INTO storage_probe (id, checked_at) VALUES (1, NULL)`.execute(db);
+        // The retention pruner looks for ended calls and finished deliveries by age.
+        await db.schema.createIndex('calls_status_updated_idx').on('calls').columns(['status', 'updated_at']).execute();
+        await db.schema.createIndex('webhook_deliveries_status_updated_idx').on('webhook_deliveries').columns(['status', 'updated_at']).execute();
+      },
+    },
   };
+}
+
+/** Every migration's name, in the order they apply. */
+export function migrationNames(): string[] {
+  return Object.keys(migrations('sqlite')).sort();
 }
 
 class InlineMigrationProvider implements MigrationProvider {

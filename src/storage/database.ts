@@ -29,8 +29,6 @@ export type StorageOptions =
       /** Optional schema to place tables in (tests use one per run). */
       schema?: string;
       timeouts?: PostgresTimeouts;
-      /** `application_name` of every connection (pg_stat_activity shows it); default "parley". */
-      applicationName?: string;
     };
 
 /** What /health reports about storage. */
@@ -218,7 +216,8 @@ export async function openStorage(options: StorageOptions, logger: Logger): Prom
     pool = new pg.Pool({
       connectionString: options.url,
       max: 10,
-      application_name: options.applicationName ?? 'parley',
+      // pg_stat_activity shows it; an application_name in DATABASE_URL takes precedence.
+      application_name: 'parley',
       connectionTimeoutMillis: timeouts.connectMs,
       // The server cancels a long statement; the client timer catches the case where the
       // server cannot be heard at all (a partition), where statement_timeout never fires.
@@ -262,7 +261,10 @@ export async function openStorage(options: StorageOptions, logger: Logger): Prom
     db,
     kind: options.kind,
     async ping(timeoutMs = 800) {
-      await within(timeoutMs, 'the storage round trip', db.selectFrom('users').select('id').limit(1).execute());
+      await within(timeoutMs, 'the storage round trip', db.selectFrom('users').select('id').limit(1).execute()).catch((err: unknown) => {
+        if (err instanceof StorageUnavailableError) health.failed(err, err.kind);
+        throw err;
+      });
       // While writes fail, try one (at most once a second) so recovery shows without waiting for traffic.
       if (health.state === 'failing' && Date.now() - lastWriteProbe >= 1_000) {
         lastWriteProbe = Date.now();

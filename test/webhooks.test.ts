@@ -291,7 +291,8 @@ for (const make of engines()) {
   describe(`webhook delivery service (${engine.name})`, () => {
     let storage: Storage;
     const receiver = new Receiver();
-    const options: WebhookOptions = { maxAttempts: 3, retryBaseMs: 100, timeoutMs: 1_000, pollMs: 50 };
+    // The receiver listens on loopback, which webhooks refuse unless private targets are allowed.
+    const options: WebhookOptions = { maxAttempts: 3, retryBaseMs: 100, timeoutMs: 1_000, pollMs: 50, allowPrivateTargets: true };
     const services: WebhookService[] = [];
     const service = (o: Partial<WebhookOptions> = {}) => {
       const s = new WebhookService(storage.db, logger, { ...options, ...o });
@@ -558,7 +559,7 @@ describe('webhooks end to end (REST + call state changes)', () => {
 
   before(async () => {
     await receiver.start();
-    srv = await startParley({ WEBHOOK_RETRY_BASE_MS: '100', WEBHOOK_MAX_ATTEMPTS: '3' });
+    srv = await startParley({ WEBHOOK_RETRY_BASE_MS: '100', WEBHOOK_MAX_ATTEMPTS: '3', WEBHOOK_ALLOW_PRIVATE: 'true' });
     for (const [email, name] of [
       ['admin@example.com', 'Ada Admin'],
       ['agent@example.com', 'Agnes Agent'],

@@ -135,7 +135,7 @@ function reusingStatements(sqlite: SQLite.Database, health: HealthTracker): Sqli
         // Most recently used last, so the oldest is evicted first.
         cache.delete(sql);
       } else {
-        stmt = observed(health.observe(false, () => sqlite.prepare(sql)), isWrite(sql), health);
+        stmt = observed(sqlite, sql, health.observe(false, () => sqlite.prepare(sql)), health);
         if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
       }
       cache.set(sql, stmt);
@@ -144,12 +144,18 @@ function reusingStatements(sqlite: SQLite.Database, health: HealthTracker): Sqli
   };
 }
 
-/** A statement whose every run reports to the health tracker. */
-function observed(stmt: SQLite.Statement, write: boolean, health: HealthTracker): SqliteStatement {
+/**
+ * A statement whose every run reports to the health tracker. A ROLLBACK after SQLite has
+ * already rolled back by itself (it does on SQLITE_FULL and some I/O errors) is a no-op, so
+ * the caller sees the error that mattered rather than "no transaction is active".
+ */
+function observed(sqlite: SQLite.Database, sqlText: string, stmt: SQLite.Statement, health: HealthTracker): SqliteStatement {
+  const write = isWrite(sqlText);
+  const rollback = /^\s*rollback\b/i.test(sqlText);
   return {
     reader: stmt.reader,
     all: (parameters) => health.observe(write, () => stmt.all(...parameters)),
-    run: (parameters) => health.observe(write, () => stmt.run(...parameters)),
+    run: (parameters) => (rollback && !sqlite.inTransaction ? { changes: 0, lastInsertRowid: 0 } : health.observe(write, () => stmt.run(...parameters))),
     iterate: (parameters) => health.observe(write, () => stmt.iterate(...parameters)),
   };
 }
@@ -256,6 +262,17 @@ export async function openStorage(options: StorageOptions, logger: Logger): Prom
     throw new Error(`storage (${options.kind}) could not be prepared: ${reason}`);
   }
 
+  // Fail now, with advice, rather than serve from a database that cannot be written
+  // (a read-only file or mount, a full disk, a read-only PostgreSQL standby).
+  try {
+    await writeProbe(db);
+  } catch (err) {
+    await db.destroy().catch(() => undefined);
+    if (options.kind === 'sqlite') throw sqliteOpenError(options.path, err);
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new Error(`PostgreSQL at DATABASE_URL cannot be written (${reason}); point DATABASE_URL at the primary, writable server`);
+  }
+
   let lastWriteProbe = 0;
   return {
     db,
@@ -268,9 +285,7 @@ export async function openStorage(options: StorageOptions, logger: Logger): Prom
       // While writes fail, try one (at most once a second) so recovery shows without waiting for traffic.
       if (health.state === 'failing' && Date.now() - lastWriteProbe >= 1_000) {
         lastWriteProbe = Date.now();
-        await within(timeoutMs, 'the storage write probe', sql`UPDATE storage_probe SET checked_at = ${new Date().toISOString()} WHERE id = 1`.execute(db)).catch(
-          () => undefined,
-        );
+        await within(timeoutMs, 'the storage write probe', writeProbe(db)).catch(() => undefined);
       }
       if (health.state !== 'ok') throw new StorageUnavailableError(health.state === 'failing' ? 'unwritable' : 'unreachable', health.reason ?? 'storage is failing');
     },
@@ -281,13 +296,19 @@ export async function openStorage(options: StorageOptions, logger: Logger): Prom
   };
 }
 
+/** One small real write (the row /health rewrites while writes fail). */
+async function writeProbe(db: Kysely<Database>): Promise<void> {
+  await sql`UPDATE storage_probe SET checked_at = ${new Date().toISOString()} WHERE id = 1`.execute(db);
+}
+
 /** Why a SQLite file cannot be used, and what to do about it. */
 function sqliteOpenError(path: string, err: unknown): Error {
   const reason = err instanceof Error ? err.message : String(err);
-  const kind = storageFailureKind(err);
-  const advice =
-    kind === 'unwritable'
-      ? `Parley needs to write to it and to its folder (for the -wal and -shm files): make ${dirname(path)} writable and free some disk space, or point SQLITE_PATH at a writable file`
-      : 'check that SQLITE_PATH names a SQLite file Parley may read and write';
-  return new Error(`the SQLite database ${path} cannot be used (${reason}). ${advice}`);
+  if (storageFailureKind(err) === 'unwritable') {
+    return new Error(
+      `the SQLite database ${path} cannot be written (${reason}): the file or its folder is read-only, or the disk is full. ` +
+        `Parley writes the file and its -wal and -shm files beside it: make ${dirname(path)} and the file writable, free disk space, or point SQLITE_PATH at a writable place`,
+    );
+  }
+  return new Error(`the SQLite database ${path} cannot be used (${reason}); check that SQLITE_PATH names a SQLite file Parley may read and write`);
 }

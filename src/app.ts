@@ -41,6 +41,7 @@ import { entryPointRoutes } from './http/routes/entryPointRoutes.js';
 import { webhookRoutes } from './http/routes/webhookRoutes.js';
 import { callJson } from './http/routes/callRoutes.js';
 import { WebhookService } from './webhooks/webhookService.js';
+import { RetentionPruner } from './retention/retentionPruner.js';
 import { publishCallTransitions } from './webhooks/callWebhooks.js';
 import { attachConsultNamespace } from './socket/consultNamespace.js';
 import { endRevokedConnections } from './socket/connectionRevocation.js';
@@ -122,6 +123,8 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
   const interrupted = await calls.closeInterrupted('server-restarted');
   if (interrupted.length > 0) logger.warn({ calls: interrupted.map((c) => c.id) }, `closed ${interrupted.length} call(s) left live by the previous run as FAILED (server-restarted)`);
   webhooks.start();
+  const pruner = new RetentionPruner(storage.db, config.retention, logger.child({ module: 'retention' }));
+  pruner.start();
 
   // A consultation's SFU room admits its customer token, its agent and admins only.
   const access: RoomAccessPolicy = {
@@ -288,6 +291,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
         await http.close();
         await consultations.close();
         await webhooks.close();
+        await pruner.close();
         await media.close();
         await storage.close();
         logger.info('closed');

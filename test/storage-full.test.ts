@@ -131,7 +131,8 @@ describe('a tmpfs holding the SQLite file fills up during a call', () => {
     const creds = { email: 'admin@example.com', password: 'correct horse battery', name: 'Ada Admin' };
     assert.equal((await request(`${url}/api/v1/auth/signup`, { body: creds })).status, 201);
     const admin = (await request(`${url}/api/v1/auth/signin`, { body: creds })).body.accessToken as string;
-    assert.equal((await request(`${url}/api/v1/webhooks`, { token: admin, body: { url: receiver.url } })).status, 201);
+    const hook = await request(`${url}/api/v1/webhooks`, { token: admin, body: { url: receiver.url } });
+    assert.equal(hook.status, 201);
 
     // A live call whose webhooks cannot be delivered yet (the receiver answers 500), so they stay pending.
     const call = (await request(`${url}/api/v1/calls`, { body: { callerNumber: '01012345678' } })).body.data.call as { id: string };
@@ -177,7 +178,13 @@ describe('a tmpfs holding the SQLite file fills up during a call', () => {
       'every transition of the call to reach the receiver',
       async () => ['RINGING', 'IN_PROGRESS', 'ENDED'].every((to) => receiver.events.some((e) => e.callId === call.id && e.to === to)),
       20_000,
-    );
+    ).catch(async (err: Error) => {
+      const log = await request(`${url}/api/v1/webhooks/${hook.body.webhook.id}/deliveries?limit=200`, { token: admin });
+      const states = (log.body.deliveries as Array<{ status: string; attempts: number; nextAttemptAt: string | null; lastError: string | null }>).map(
+        (d) => `${d.status}/${d.attempts}/${d.nextAttemptAt}/${d.lastError}`,
+      );
+      throw new Error(`${err.message}; now ${new Date().toISOString()}; received ${JSON.stringify(receiver.events)}; log: ${states.join(', ')}`);
+    });
   });
 });
 

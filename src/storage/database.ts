@@ -56,13 +56,16 @@ export interface Storage {
 
 /**
  * Follows the outcome of every statement: a storage failure marks the storage unreachable or
- * failing (logged once per change, not per statement); the next success of the same sort
+ * failing (logged once per change and at most once every ten seconds, not per statement); the next success of the same sort
  * (any statement for unreachable, a write for failing) marks it ok again.
  */
 class HealthTracker {
   state: StorageHealth['state'] = 'ok';
   reason: string | undefined;
   poolErrors = 0;
+  private lastFailureLogAt = 0;
+  /** Whether the current failure was logged (so its end is logged too). */
+  private announced = false;
 
   constructor(private readonly log: Logger) {}
 
@@ -73,6 +76,11 @@ class HealthTracker {
     // Unreachable says more than failing; a failing write does not hide an outage.
     if (this.state === 'unreachable' && state === 'failing') return;
     this.state = state;
+    // A disk on the edge of full can flip between ok and failing; one line per ten seconds is enough.
+    const now = Date.now();
+    if (now - this.lastFailureLogAt < 10_000) return;
+    this.lastFailureLogAt = now;
+    this.announced = true;
     this.log.error(
       { err, storage: state },
       state === 'unreachable'
@@ -81,17 +89,18 @@ class HealthTracker {
     );
   }
 
-  succeeded(write: boolean): void {
-    if (this.state === 'ok' || (this.state === 'failing' && !write)) return;
-    this.log.info({ storage: 'ok', was: this.state }, 'storage works again');
+  succeeded(kind: StatementKind): void {
+    if (this.state === 'ok' || kind === 'control' || (this.state === 'failing' && kind !== 'write')) return;
+    if (this.announced) this.log.info({ storage: 'ok', was: this.state }, 'storage works again');
+    this.announced = false;
     this.state = 'ok';
     this.reason = undefined;
   }
 
-  observe<T>(write: boolean, run: () => T): T {
+  observe<T>(statement: StatementKind, run: () => T): T {
     try {
       const value = run();
-      this.succeeded(write);
+      this.succeeded(statement);
       return value;
     } catch (err) {
       const kind = storageFailureKind(err);
@@ -100,10 +109,10 @@ class HealthTracker {
     }
   }
 
-  async observeAsync<T>(write: boolean, run: () => Promise<T>): Promise<T> {
+  async observeAsync<T>(statement: StatementKind, run: () => Promise<T>): Promise<T> {
     try {
       const value = await run();
-      this.succeeded(write);
+      this.succeeded(statement);
       return value;
     } catch (err) {
       const kind = storageFailureKind(err);
@@ -113,7 +122,17 @@ class HealthTracker {
   }
 }
 
-const isWrite = (sqlText: string) => !/^\s*(select|with|pragma)\b/i.test(sqlText);
+/**
+ * What a statement's success says about storage: a read proves it is reachable, a write
+ * (COMMIT included: that is where SQLite writes the WAL) that it can be written. BEGIN,
+ * SAVEPOINT, RELEASE and ROLLBACK prove neither (SQLite's BEGIN succeeds on a full disk), so
+ * they leave the state as it is.
+ */
+type StatementKind = 'read' | 'write' | 'control';
+function statementKind(sqlText: string): StatementKind {
+  if (/^\s*(begin|savepoint|release|rollback)\b/i.test(sqlText)) return 'control';
+  return /^\s*(select|with|pragma)\b/i.test(sqlText) ? 'read' : 'write';
+}
 
 /** Distinct SQL texts kept compiled (queries with IN lists of many lengths are the only churn). */
 const STATEMENT_CACHE_SIZE = 500;
@@ -135,7 +154,7 @@ function reusingStatements(sqlite: SQLite.Database, health: HealthTracker): Sqli
         // Most recently used last, so the oldest is evicted first.
         cache.delete(sql);
       } else {
-        stmt = observed(sqlite, sql, health.observe(false, () => sqlite.prepare(sql)), health);
+        stmt = observed(sqlite, sql, health.observe('control', () => sqlite.prepare(sql)), health);
         if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
       }
       cache.set(sql, stmt);
@@ -150,7 +169,7 @@ function reusingStatements(sqlite: SQLite.Database, health: HealthTracker): Sqli
  * the caller sees the error that mattered rather than "no transaction is active".
  */
 function observed(sqlite: SQLite.Database, sqlText: string, stmt: SQLite.Statement, health: HealthTracker): SqliteStatement {
-  const write = isWrite(sqlText);
+  const write = statementKind(sqlText);
   const rollback = /^\s*rollback\b/i.test(sqlText);
   return {
     reader: stmt.reader,
@@ -169,10 +188,10 @@ function observed(sqlite: SQLite.Database, sqlText: string, stmt: SQLite.Stateme
 function observedPool(pool: pg.Pool, health: HealthTracker): PostgresPool {
   return {
     async connect(): Promise<PostgresPoolClient> {
-      const client = await health.observeAsync(false, () => pool.connect());
+      const client = await health.observeAsync('read', () => pool.connect());
       let broken = false;
       const query = (text: string, parameters: ReadonlyArray<unknown>) =>
-        health.observeAsync(isWrite(text), () => client.query(text, [...parameters])).catch((err: unknown) => {
+        health.observeAsync(statementKind(text), () => client.query(text, [...parameters])).catch((err: unknown) => {
           if (storageFailureKind(err) === 'unreachable') broken = true;
           throw err;
         });

@@ -15,6 +15,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { request as httpRequest, STATUS_CODES, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { ParleyError } from '../errors.js';
@@ -64,6 +65,8 @@ export interface WebhookOptions {
 const STORAGE_BACKOFF_BASE_MS = 100;
 /** At most one "still failing" log line per this many milliseconds. */
 const STORAGE_LOG_EVERY_MS = 10_000;
+/** Events kept in memory while storage cannot record them; later ones are dropped (and logged). */
+const MAX_WAITING_EVENTS = 1_000;
 
 /** The JSON body of every webhook POST. */
 export interface WebhookEvent {
@@ -144,6 +147,11 @@ export class WebhookService {
   private pauseTimer: NodeJS.Timeout | undefined;
   private lastFailureLogAt = 0;
   private failuresSinceLog = 0;
+  /** Events published and not yet recorded (waiting while storage fails), and those dropped for it. */
+  private waitingEvents = 0;
+  private droppedEvents = 0;
+  /** Aborted by close(), to end waits for storage. */
+  private readonly closing = new AbortController();
 
   constructor(
     db: Kysely<Database>,
@@ -158,10 +166,6 @@ export class WebhookService {
     this.storageBackoffMaxMs = options.storageBackoffMaxMs ?? 30_000;
   }
 
-  /** Whether the loop is pausing because storage failed (disk full, read-only, unreachable). */
-  storageBackingOff(): boolean {
-    return this.storageFailures > 0;
-  }
 
   /**
    * Records one delivery per active endpoint subscribed to `type` (or '*'), then delivers in
@@ -181,19 +185,50 @@ export class WebhookService {
       this.log.error({ err, eventId: id, type }, 'webhook event data is not JSON-serialisable; it will not be delivered');
       return Promise.resolve();
     }
-    const recorded = this.publishing.then(async () => {
-      try {
-        const endpoints = await this.repo.activeEndpointsFor(type);
-        if (endpoints.length === 0) return;
-        await this.repo.addDeliveries({ id, type, payload, createdAt }, endpoints.map((e) => e.id));
-        this.log.debug({ eventId: id, type, endpoints: endpoints.length }, 'webhook event recorded');
-        this.kick();
-      } catch (err) {
-        this.log.error({ err, eventId: id, type }, 'could not record a webhook event; it will not be delivered');
+    if (this.waitingEvents >= MAX_WAITING_EVENTS) {
+      this.droppedEvents += 1;
+      if (this.droppedEvents === 1 || this.droppedEvents % 1000 === 0) {
+        this.log.error({ eventId: id, type, dropped: this.droppedEvents }, `${MAX_WAITING_EVENTS} webhook events are waiting for storage; dropping new ones until it works again`);
       }
+      return Promise.resolve();
+    }
+    this.waitingEvents += 1;
+    const recorded = this.publishing.then(() => this.record({ id, type, payload, createdAt })).finally(() => {
+      this.waitingEvents -= 1;
     });
     this.publishing = recorded;
     return recorded;
+  }
+
+  /**
+   * Records one event's deliveries. While storage fails (disk full, read-only, unreachable)
+   * it waits out the loop's pause and tries again, so an event published at that moment is
+   * not lost; any other error, or closing, gives up with a log line.
+   */
+  private async record(event: { id: string; type: string; payload: string; createdAt: Date }): Promise<void> {
+    for (;;) {
+      try {
+        const endpoints = await this.repo.activeEndpointsFor(event.type);
+        if (endpoints.length === 0) return;
+        await this.repo.addDeliveries(event, endpoints.map((e) => e.id));
+        this.storageWorks();
+        this.log.debug({ eventId: event.id, type: event.type, endpoints: endpoints.length }, 'webhook event recorded');
+        this.kick();
+        return;
+      } catch (err) {
+        if (this.closed || !storageFailureKind(err)) {
+          this.log.error({ err, eventId: event.id, type: event.type }, 'could not record a webhook event; it will not be delivered');
+          return;
+        }
+        this.storageFailed(err, `could not record event ${event.id}`);
+        try {
+          await sleep(Math.max(0, this.pausedUntil - Date.now()), undefined, { signal: this.closing.signal });
+        } catch {
+          this.log.error({ eventId: event.id, type: event.type }, 'closed while storage was failing; a webhook event was not recorded and will not be delivered');
+          return;
+        }
+      }
+    }
   }
 
   /**
@@ -287,6 +322,7 @@ export class WebhookService {
   /** Stops the loop and waits for attempts on the wire (each bounded by timeoutMs). */
   async close(): Promise<void> {
     this.closed = true;
+    this.closing.abort();
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     if (this.pauseTimer) clearTimeout(this.pauseTimer);

@@ -42,6 +42,12 @@ function cpuSeconds(pid: number): number {
 
 const lines = (text: string) => text.split('\n').length - 1;
 
+/** Resident memory of the process in MB, from /proc/<pid>/status. */
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : Number.NaN;
+}
+
 /** Writes zeros into `path` until the file system is full; returns the bytes written. */
 function fillDisk(path: string): number {
   const fd = openSync(path, 'w');
@@ -154,14 +160,18 @@ describe('a tmpfs holding the SQLite file fills up during a call', () => {
     const windowMs = 3_000;
     const cpuBefore = cpuSeconds(server.child.pid!);
     const linesBefore = lines(server.output());
+    const rssBefore = rssMb(server.child.pid!);
     await new Promise((r) => setTimeout(r, windowMs));
     const cpu = cpuSeconds(server.child.pid!) - cpuBefore;
+    const rssGrowth = rssMb(server.child.pid!) - rssBefore;
     const logged = lines(server.output()) - linesBefore;
     // A spinning loop uses the whole core (≈3 s) and writes tens of thousands of lines; the
     // bounds are generous because this machine is shared.
     const windowLog = () => server!.output().split('\n').slice(linesBefore, linesBefore + 20).map((l) => l.slice(0, 300)).join('\n');
     assert.ok(cpu < 1.5, `server used ${cpu.toFixed(2)} s of CPU in ${windowMs} ms; it logged:\n${windowLog()}`);
     assert.ok(logged < 50, `server wrote ${logged} log lines in ${windowMs} ms:\n${windowLog()}`);
+    // The issue saw RSS grow by ~35 MB a second while spinning.
+    assert.ok(rssGrowth < 40, `RSS grew by ${rssGrowth.toFixed(1)} MB in ${windowMs} ms`);
 
     const health = await request(`${url}/health`);
     assert.equal(health.status, 503, JSON.stringify(health.body));

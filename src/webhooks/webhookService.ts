@@ -11,6 +11,11 @@
  * delivery at a time, oldest first, so a healthy receiver sees events in order. A delivery
  * that is being retried does not hold back later ones (deliveries are independent), so a
  * receiver that failed may get an older event after a newer one; `createdAt` orders them.
+ *
+ * Targets: only public addresses unless `allowPrivateTargets` (see webhookTargets.ts), checked
+ * at registration and against the resolved address at every attempt. Storage failures (disk
+ * full, read-only, unreachable) pause the loop with a capped exponential backoff and a
+ * throttled log, instead of retrying at once.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { request as httpRequest, STATUS_CODES, type IncomingMessage } from 'node:http';
@@ -165,7 +170,6 @@ export class WebhookService {
     this.targets = new WebhookTargetPolicy(options.allowPrivateTargets ?? false, options.resolver);
     this.storageBackoffMaxMs = options.storageBackoffMaxMs ?? 30_000;
   }
-
 
   /**
    * Records one delivery per active endpoint subscribed to `type` (or '*'), then delivers in

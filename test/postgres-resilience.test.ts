@@ -193,7 +193,7 @@ describe('PostgreSQL: a network partition', () => {
     await dropSchema(schema);
   });
 
-  test('/health answers 503 in under a second, DB-backed requests answer 503 instead of hanging, and service recovers without a restart', { timeout: 30_000 }, async () => {
+  test('/health answers 503 in under a second, DB-backed requests answer 503 instead of hanging, and service recovers without a restart', { timeout: 30_000 }, async (t) => {
     const created = await request(`${srv.url}/api/v1/calls`, { body: { callerNumber: '01012345678' } });
     assert.equal(created.status, 201);
     const id = created.body.data.call.id as string;
@@ -216,6 +216,7 @@ describe('PostgreSQL: a network partition', () => {
     assert.equal(during.body.error.code, 'STORAGE_UNAVAILABLE');
     // The client gives up at statement timeout + 1 s (1.7 s here); connect waits at most 0.5 s more.
     assert.ok(duringMs < 5_000, `a DB-backed request answered in ${duringMs} ms`);
+    t.diagnostic(`partition: /health 503 in ${healthMs} ms, POST /api/v1/calls 503 in ${duringMs} ms`);
 
     proxy.thaw();
     await waitFor('/health to be ok again', async () => (await request(`${srv.url}/health`)).status === 200);

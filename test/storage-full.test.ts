@@ -121,7 +121,7 @@ describe('a tmpfs holding the SQLite file fills up during a call', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test('no spin (CPU and log lines bounded), /health says failing, and everything resumes when space returns', { timeout: 90_000 }, async () => {
+  test('no spin (CPU and log lines bounded), /health says failing, and everything resumes when space returns', { timeout: 90_000 }, async (t) => {
     server = spawnServer({
       PORT: '0',
       SQLITE_PATH: join(dir, 'parley.sqlite'),
@@ -156,7 +156,9 @@ describe('a tmpfs holding the SQLite file fills up during a call', () => {
     });
     receiver.status = 200; // the receiver is fine now; only storage stands in the way
 
-    // The fixed window: CPU time and log lines of the server process.
+    // The fixed window: CPU time, log lines and memory of the server process, from two seconds
+    // after the failure was seen (the requests above leave some work behind: JIT, GC).
+    await new Promise((r) => setTimeout(r, 2_000));
     const windowMs = 3_000;
     const cpuBefore = cpuSeconds(server.child.pid!);
     const linesBefore = lines(server.output());
@@ -167,11 +169,12 @@ describe('a tmpfs holding the SQLite file fills up during a call', () => {
     const logged = lines(server.output()) - linesBefore;
     // A spinning loop uses the whole core (≈3 s) and writes tens of thousands of lines; the
     // bounds are generous because this machine is shared.
+    t.diagnostic(`full disk, ${windowMs} ms window: ${cpu.toFixed(2)} s CPU, ${logged} log lines, RSS ${rssGrowth >= 0 ? '+' : ''}${rssGrowth.toFixed(1)} MB`);
     const windowLog = () => server!.output().split('\n').slice(linesBefore, linesBefore + 20).map((l) => l.slice(0, 300)).join('\n');
-    assert.ok(cpu < 1.5, `server used ${cpu.toFixed(2)} s of CPU in ${windowMs} ms; it logged:\n${windowLog()}`);
-    assert.ok(logged < 50, `server wrote ${logged} log lines in ${windowMs} ms:\n${windowLog()}`);
+    assert.ok(cpu < 0.75, `server used ${cpu.toFixed(2)} s of CPU in ${windowMs} ms; it logged:\n${windowLog()}`);
+    assert.ok(logged < 20, `server wrote ${logged} log lines in ${windowMs} ms:\n${windowLog()}`);
     // The issue saw RSS grow by ~35 MB a second while spinning.
-    assert.ok(rssGrowth < 40, `RSS grew by ${rssGrowth.toFixed(1)} MB in ${windowMs} ms`);
+    assert.ok(rssGrowth < 20, `RSS grew by ${rssGrowth.toFixed(1)} MB in ${windowMs} ms`);
 
     const health = await request(`${url}/health`);
     assert.equal(health.status, 503, JSON.stringify(health.body));

@@ -42,6 +42,7 @@ import { entryPointRoutes } from './http/routes/entryPointRoutes.js';
 import { webhookRoutes } from './http/routes/webhookRoutes.js';
 import { callJson } from './http/routes/callRoutes.js';
 import { WebhookService } from './webhooks/webhookService.js';
+import { RetentionPruner } from './retention/retentionPruner.js';
 import { publishCallTransitions } from './webhooks/callWebhooks.js';
 import { attachConsultNamespace } from './socket/consultNamespace.js';
 import { endRevokedConnections } from './socket/connectionRevocation.js';
@@ -148,6 +149,8 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
   const interrupted = await calls.closeInterrupted('server-restarted');
   if (interrupted.length > 0) logger.warn({ calls: interrupted.map((c) => c.id) }, `closed ${interrupted.length} call(s) left live by the previous run as FAILED (server-restarted)`);
   webhooks.start();
+  const pruner = new RetentionPruner(storage.db, config.retention, logger.child({ module: 'retention' }));
+  pruner.start();
 
   // Every join passes the credential's grant, then a consultation's own rule for its SFU
   // room (its customer, its agent, admins), then the integrator's membership check.
@@ -222,7 +225,8 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
   const healthSource = {
     connections: () => io.engine.clientsCount,
     rooms: () => [...studyRooms.summary(), ...sessionRooms.summary(), ...voiceRooms.summary()],
-    checkStorage: () => storage.ping(),
+    checkStorage: () => storage.ping(config.health.storageTimeoutMs),
+    storageState: () => storage.health().state,
     draining: () => draining,
   };
 
@@ -338,6 +342,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
         await metricsHttp?.close();
         await consultations.close();
         await webhooks.close();
+        await pruner.close();
         await media.close();
         await storage.close();
         logger.info('closed');

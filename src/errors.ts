@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'RESOURCE_EXHAUSTED'
   | 'AUTH_UNAVAILABLE'
   | 'SHUTTING_DOWN'
+  | 'STORAGE_UNAVAILABLE'
   | 'INTERNAL';
 
 const statusByCode: Record<ErrorCode, number> = {
@@ -29,6 +30,7 @@ const statusByCode: Record<ErrorCode, number> = {
   RESOURCE_EXHAUSTED: 429,
   AUTH_UNAVAILABLE: 503,
   SHUTTING_DOWN: 503,
+  STORAGE_UNAVAILABLE: 503,
   INTERNAL: 500,
 };
 

@@ -234,6 +234,9 @@ for (const make of engines()) {
       // pending), as if it predated them; migrations run in name order, so every later one is undone too.
       const undo = [
         'DROP TABLE first_admin',
+        'DROP TABLE storage_probe',
+        'DROP INDEX calls_status_updated_idx',
+        'DROP INDEX webhook_deliveries_status_updated_idx',
         'ALTER TABLE calls DROP COLUMN callback_phone',
         'ALTER TABLE calls DROP COLUMN callback_requested_at',
         "DELETE FROM kysely_migration WHERE name >= '0004'",

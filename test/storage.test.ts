@@ -4,7 +4,9 @@ import { randomUUID } from 'node:crypto';
 import { after, describe, test } from 'node:test';
 import { createLogger } from '../src/log/logger.js';
 import { AuthSessionRepository } from '../src/storage/authSessionRepository.js';
-import { openStorage } from '../src/storage/database.js';
+import { sql } from 'kysely';
+import { openStorage, type Storage } from '../src/storage/database.js';
+import { migrationNames } from '../src/storage/migrations.js';
 import { UserRepository } from '../src/storage/userRepository.js';
 import { ParleyError } from '../src/errors.js';
 import { engines } from './support/storageEngines.js';
@@ -17,12 +19,23 @@ for (const make of engines()) {
     after(() => engine.dispose());
 
     test('migrations run on start and are idempotent on the next start', async () => {
+      const applied = async (storage: Storage) =>
+        (await sql<{ name: string; timestamp: string | Date }>`SELECT name, timestamp FROM kysely_migration ORDER BY name`.execute(storage.db)).rows.map((r) => ({
+          name: r.name,
+          at: new Date(r.timestamp).toISOString(),
+        }));
       const first = await openStorage(engine.options, logger);
       await first.ping();
+      const afterFirst = await applied(first);
       await first.close();
+      // Every migration is recorded once, in order.
+      assert.deepEqual(afterFirst.map((m) => m.name), migrationNames());
       const second = await openStorage(engine.options, logger);
       await second.ping();
+      const afterSecond = await applied(second);
       await second.close();
+      // The second start applied nothing again: the same rows with the same times.
+      assert.deepEqual(afterSecond, afterFirst);
     });
 
     test('accounts: create, find by email (case-insensitive) and id, unique email, update, list', async () => {

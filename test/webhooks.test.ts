@@ -291,7 +291,8 @@ for (const make of engines()) {
   describe(`webhook delivery service (${engine.name})`, () => {
     let storage: Storage;
     const receiver = new Receiver();
-    const options: WebhookOptions = { maxAttempts: 3, retryBaseMs: 100, timeoutMs: 1_000, pollMs: 50 };
+    // The receiver listens on loopback, which webhooks refuse unless private targets are allowed.
+    const options: WebhookOptions = { maxAttempts: 3, retryBaseMs: 100, timeoutMs: 1_000, pollMs: 50, allowPrivateTargets: true };
     const services: WebhookService[] = [];
     const service = (o: Partial<WebhookOptions> = {}) => {
       const s = new WebhookService(storage.db, logger, { ...options, ...o });

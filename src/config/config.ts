@@ -179,6 +179,26 @@ const envSchema = z
     WEBHOOK_RETRY_BASE_MS: positiveInt.default(2_000),
     /** Time allowed for the receiver to answer one delivery. */
     WEBHOOK_TIMEOUT_MS: positiveInt.default(5_000),
+    /** Allow webhook targets on loopback, private (RFC 1918, ULA), link-local, CGNAT and other non-public addresses. */
+    WEBHOOK_ALLOW_PRIVATE: bool.default(false),
+    /** Longest pause of the webhook loop while storage cannot be written (disk full, read-only); doubles from 100 ms up to this. */
+    WEBHOOK_STORAGE_BACKOFF_MAX_MS: positiveInt.default(30_000),
+
+    /** PostgreSQL: time allowed to open a connection (or wait for a free one in the pool). */
+    PG_CONNECT_TIMEOUT_MS: positiveInt.default(5_000),
+    /** PostgreSQL: longest statement; the server cancels it, and the client gives up 1 s later (network partitions). */
+    PG_STATEMENT_TIMEOUT_MS: positiveInt.default(15_000),
+    /** /health: longest wait for the storage round trip before answering 503. */
+    HEALTH_STORAGE_TIMEOUT_MS: positiveInt.max(60_000).default(800),
+
+    /** Days an ended seed-001 call (and its transitions) is kept; 0 keeps them forever. */
+    CALL_RETENTION_DAYS: z.coerce.number({ error: 'must be a number of days' }).int().min(0).default(30),
+    /** Days an ended consultation (events, participants, notes) is kept; 0 keeps them forever. */
+    CONSULTATION_RETENTION_DAYS: z.coerce.number({ error: 'must be a number of days' }).int().min(0).default(365),
+    /** Days a delivered or failed webhook delivery stays in the delivery log; 0 keeps them forever. */
+    WEBHOOK_DELIVERY_RETENTION_DAYS: z.coerce.number({ error: 'must be a number of days' }).int().min(0).default(30),
+    /** How often the pruner looks for rows past their retention. */
+    RETENTION_PRUNE_INTERVAL_MS: positiveInt.default(3_600_000),
   })
   .superRefine((env, ctx) => {
     if ((env.ADMIN_EMAIL === undefined) !== (env.ADMIN_PASSWORD === undefined)) {
@@ -225,7 +245,8 @@ export interface Config {
   /** development: the seeds' clients work unchanged (anonymous surfaces open, listed at start); production: closed unless switched on by name. */
   posture: 'development' | 'production';
   logLevel: Env['LOG_LEVEL'];
-  storage: { kind: 'postgres'; url: string } | { kind: 'sqlite'; path: string };
+  storage: { kind: 'postgres'; url: string; timeouts: { connectMs: number; statementMs: number } } | { kind: 'sqlite'; path: string };
+  health: { storageTimeoutMs: number };
   auth: {
     mode: 'local' | 'external';
     jwtSecret: string;
@@ -276,7 +297,9 @@ export interface Config {
   shutdownTimeoutMs: number;
   publicUrl?: string;
   consult: { offerTimeoutMs: number; agentGraceMs: number; customerGraceMs: number; startsPerMinute: number; defaultHandleTimeMs: number; reoffer: { cooldownMs: number; offerResendMs: number } };
-  webhooks: { maxAttempts: number; retryBaseMs: number; timeoutMs: number };
+  webhooks: { maxAttempts: number; retryBaseMs: number; timeoutMs: number; allowPrivateTargets: boolean; storageBackoffMaxMs: number };
+  /** Days rows are kept after they end (0: forever), and how often the pruner runs. */
+  retention: { callDays: number; consultationDays: number; webhookDeliveryDays: number; intervalMs: number };
 }
 
 export class ConfigError extends Error {
@@ -326,7 +349,10 @@ export function loadConfig(source: NodeJS.ProcessEnv, randomSecret: () => string
     nodeEnv: env.NODE_ENV,
     posture: production ? 'production' : 'development',
     logLevel: env.LOG_LEVEL,
-    storage: env.DATABASE_URL ? { kind: 'postgres', url: env.DATABASE_URL } : { kind: 'sqlite', path: env.SQLITE_PATH },
+    storage: env.DATABASE_URL
+      ? { kind: 'postgres', url: env.DATABASE_URL, timeouts: { connectMs: env.PG_CONNECT_TIMEOUT_MS, statementMs: env.PG_STATEMENT_TIMEOUT_MS } }
+      : { kind: 'sqlite', path: env.SQLITE_PATH },
+    health: { storageTimeoutMs: env.HEALTH_STORAGE_TIMEOUT_MS },
     auth: {
       mode: env.AUTH_MODE,
       jwtSecret: env.JWT_SECRET ?? randomSecret(),
@@ -382,6 +408,18 @@ export function loadConfig(source: NodeJS.ProcessEnv, randomSecret: () => string
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     publicUrl: env.PUBLIC_URL?.replace(/\/+$/, ''),
     consult: { offerTimeoutMs: env.CONSULT_OFFER_TIMEOUT_MS, agentGraceMs: env.CONSULT_AGENT_GRACE_MS, customerGraceMs: env.CONSULT_CUSTOMER_GRACE_MS, startsPerMinute: env.CONSULT_STARTS_PER_MINUTE, defaultHandleTimeMs: env.CONSULT_DEFAULT_HANDLE_TIME_MS, reoffer: { cooldownMs: env.CONSULT_REOFFER_COOLDOWN_MS, offerResendMs: env.CONSULT_OFFER_RESEND_MS } },
-    webhooks: { maxAttempts: env.WEBHOOK_MAX_ATTEMPTS, retryBaseMs: env.WEBHOOK_RETRY_BASE_MS, timeoutMs: env.WEBHOOK_TIMEOUT_MS },
+    webhooks: {
+      maxAttempts: env.WEBHOOK_MAX_ATTEMPTS,
+      retryBaseMs: env.WEBHOOK_RETRY_BASE_MS,
+      timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+      allowPrivateTargets: env.WEBHOOK_ALLOW_PRIVATE,
+      storageBackoffMaxMs: env.WEBHOOK_STORAGE_BACKOFF_MAX_MS,
+    },
+    retention: {
+      callDays: env.CALL_RETENTION_DAYS,
+      consultationDays: env.CONSULTATION_RETENTION_DAYS,
+      webhookDeliveryDays: env.WEBHOOK_DELIVERY_RETENTION_DAYS,
+      intervalMs: env.RETENTION_PRUNE_INTERVAL_MS,
+    },
   };
 }

@@ -7,6 +7,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { ParleyError, type ErrorCode } from '../errors.js';
+import { storageFailureKind } from '../storage/storageErrors.js';
 
 export function errorReply(code: ErrorCode, message: string, details?: Record<string, unknown>) {
   return { success: false as const, error: { ...(details ?? {}), code, message } };
@@ -40,6 +41,12 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (status === 413) return reply.status(413).send(errorReply('INVALID_PAYLOAD', 'request body too large'));
     if (status === 415) return reply.status(415).send(errorReply('INVALID_PAYLOAD', `unsupported content type; send application/json`));
     if (status >= 400 && status < 500) return reply.status(status).send(errorReply('INVALID_PAYLOAD', fe.message));
+    const storageFailure = storageFailureKind(err);
+    if (storageFailure) {
+      request.log.warn({ err, storage: storageFailure }, 'request failed: storage unavailable');
+      const what = storageFailure === 'unwritable' ? 'storage cannot be written right now (disk full or read-only)' : 'storage is unreachable right now';
+      return reply.status(503).header('retry-after', '5').send(errorReply('STORAGE_UNAVAILABLE', `${what}; retry in a few seconds`));
+    }
     request.log.error({ err }, 'request failed');
     return reply.status(500).send(errorReply('INTERNAL', 'internal error; the server logged it'));
   });

@@ -172,6 +172,16 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           SELECT 1, id, created_at FROM users ORDER BY CASE WHEN role = 'admin' THEN 0 ELSE 1 END, created_at LIMIT 1`.execute(db);
       },
     },
+    '0005_storage_probe_and_retention_indexes': {
+      async up(db: Kysely<unknown>) {
+        // One row that /health rewrites while writes are failing, to see when they work again.
+        await db.schema.createTable('storage_probe').addColumn('id', 'integer', (c) => c.primaryKey()).addColumn('checked_at', 'text').execute();
+        await sql`INSERT INTO storage_probe (id, checked_at) VALUES (1, NULL)`.execute(db);
+        // The retention pruner looks for ended calls and finished deliveries by age.
+        await db.schema.createIndex('calls_status_updated_idx').on('calls').columns(['status', 'updated_at']).execute();
+        await db.schema.createIndex('webhook_deliveries_status_updated_idx').on('webhook_deliveries').columns(['status', 'updated_at']).execute();
+      },
+    },
     '0006_consultation_callback_requests': {
       // A customer who finds no agent online may leave a number to be called back on.
       async up(db: Kysely<unknown>) {
@@ -180,6 +190,11 @@ function migrations(dialect: Dialect): Record<string, Migration> {
       },
     },
   };
+}
+
+/** Every migration's name, in the order they apply. */
+export function migrationNames(): string[] {
+  return Object.keys(migrations('sqlite')).sort();
 }
 
 class InlineMigrationProvider implements MigrationProvider {

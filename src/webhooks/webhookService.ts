@@ -11,14 +11,24 @@
  * delivery at a time, oldest first, so a healthy receiver sees events in order. A delivery
  * that is being retried does not hold back later ones (deliveries are independent), so a
  * receiver that failed may get an older event after a newer one; `createdAt` orders them.
+ *
+ * Targets: only public addresses unless `allowPrivateTargets` (see webhookTargets.ts), checked
+ * at registration and against the resolved address at every attempt. Storage failures (disk
+ * full, read-only, unreachable) pause the loop with a capped exponential backoff and a
+ * throttled log, instead of retrying at once.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { request as httpRequest, STATUS_CODES, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { ParleyError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Database } from '../storage/schema.js';
+import { storageFailureKind } from '../storage/storageErrors.js';
 import { signPayload, signatureHeader } from './webhookSignature.js';
+import { BlockedTargetError, WebhookTargetPolicy, type Resolver } from './webhookTargets.js';
 import {
   WebhookRepository,
   type AttemptOutcome,
@@ -48,7 +58,20 @@ export interface WebhookOptions {
   retryBaseMs: number;
   timeoutMs: number;
   pollMs?: number;
+  /** Send to loopback, private, link-local and other non-public addresses too. Default false. */
+  allowPrivateTargets?: boolean;
+  /** Longest pause of the loop while storage fails (it doubles from 100 ms). Default 30 s. */
+  storageBackoffMaxMs?: number;
+  /** Name resolution for targets (tests replace it to play DNS rebinding). Default: the system's. */
+  resolver?: Resolver;
 }
+
+/** First pause of the loop after a storage failure. */
+const STORAGE_BACKOFF_BASE_MS = 100;
+/** At most one "still failing" log line per this many milliseconds. */
+const STORAGE_LOG_EVERY_MS = 10_000;
+/** Events kept in memory while storage cannot record them; later ones are dropped (and logged). */
+const MAX_WAITING_EVENTS = 1_000;
 
 /** The JSON body of every webhook POST. */
 export interface WebhookEvent {
@@ -121,6 +144,19 @@ export class WebhookService {
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   /** Whether each event type has an active endpoint (see hasSubscribers). */
   private readonly subscribers = new Map<string, { at: number; any: boolean }>();
+  private readonly targets: WebhookTargetPolicy;
+  private readonly storageBackoffMaxMs: number;
+  /** Storage failures in a row, the loop's pause after the last one, and its log throttle. */
+  private storageFailures = 0;
+  private pausedUntil = 0;
+  private pauseTimer: NodeJS.Timeout | undefined;
+  private lastFailureLogAt = 0;
+  private failuresSinceLog = 0;
+  /** Events published and not yet recorded (waiting while storage fails), and those dropped for it. */
+  private waitingEvents = 0;
+  private droppedEvents = 0;
+  /** Aborted by close(), to end waits for storage. */
+  private readonly closing = new AbortController();
 
   constructor(
     db: Kysely<Database>,
@@ -131,6 +167,8 @@ export class WebhookService {
     this.repo = new WebhookRepository(db);
     this.log = logger;
     this.pollMs = options.pollMs ?? 500;
+    this.targets = new WebhookTargetPolicy(options.allowPrivateTargets ?? false, options.resolver);
+    this.storageBackoffMaxMs = options.storageBackoffMaxMs ?? 30_000;
   }
 
   /**
@@ -151,19 +189,50 @@ export class WebhookService {
       this.log.error({ err, eventId: id, type }, 'webhook event data is not JSON-serialisable; it will not be delivered');
       return Promise.resolve();
     }
-    const recorded = this.publishing.then(async () => {
-      try {
-        const endpoints = await this.repo.activeEndpointsFor(type);
-        if (endpoints.length === 0) return;
-        await this.repo.addDeliveries({ id, type, payload, createdAt }, endpoints.map((e) => e.id));
-        this.log.debug({ eventId: id, type, endpoints: endpoints.length }, 'webhook event recorded');
-        this.kick();
-      } catch (err) {
-        this.log.error({ err, eventId: id, type }, 'could not record a webhook event; it will not be delivered');
+    if (this.waitingEvents >= MAX_WAITING_EVENTS) {
+      this.droppedEvents += 1;
+      if (this.droppedEvents === 1 || this.droppedEvents % 1000 === 0) {
+        this.log.error({ eventId: id, type, dropped: this.droppedEvents }, `${MAX_WAITING_EVENTS} webhook events are waiting for storage; dropping new ones until it works again`);
       }
+      return Promise.resolve();
+    }
+    this.waitingEvents += 1;
+    const recorded = this.publishing.then(() => this.record({ id, type, payload, createdAt })).finally(() => {
+      this.waitingEvents -= 1;
     });
     this.publishing = recorded;
     return recorded;
+  }
+
+  /**
+   * Records one event's deliveries. While storage fails (disk full, read-only, unreachable)
+   * it waits out the loop's pause and tries again, so an event published at that moment is
+   * not lost; any other error, or closing, gives up with a log line.
+   */
+  private async record(event: { id: string; type: string; payload: string; createdAt: Date }): Promise<void> {
+    for (;;) {
+      try {
+        const endpoints = await this.repo.activeEndpointsFor(event.type);
+        if (endpoints.length === 0) return;
+        await this.repo.addDeliveries(event, endpoints.map((e) => e.id));
+        this.storageWorks();
+        this.log.debug({ eventId: event.id, type: event.type, endpoints: endpoints.length }, 'webhook event recorded');
+        this.kick();
+        return;
+      } catch (err) {
+        if (this.closed || !storageFailureKind(err)) {
+          this.log.error({ err, eventId: event.id, type: event.type }, 'could not record a webhook event; it will not be delivered');
+          return;
+        }
+        this.storageFailed(err, `could not record event ${event.id}`);
+        try {
+          await sleep(Math.max(0, this.pausedUntil - Date.now()), undefined, { signal: this.closing.signal });
+        } catch {
+          this.log.error({ eventId: event.id, type: event.type }, 'closed while storage was failing; a webhook event was not recorded and will not be delivered');
+          return;
+        }
+      }
+    }
   }
 
   /**
@@ -185,6 +254,12 @@ export class WebhookService {
       throw new ParleyError('INVALID_PAYLOAD', `${issue?.path.join('.') || 'webhook'}: ${issue?.message ?? 'invalid'}`);
     }
     const { url, events, description, createdBy } = parsed.data;
+    try {
+      await this.targets.assertAllowed(url);
+    } catch (err) {
+      if (err instanceof BlockedTargetError) throw new ParleyError('INVALID_PAYLOAD', `url: ${err.message}`);
+      throw err;
+    }
     const subscribed = events.includes('*') ? ['*'] : [...new Set(events)];
     const endpoint = await this.repo.createEndpoint({
       url: new URL(url).href,
@@ -251,8 +326,11 @@ export class WebhookService {
   /** Stops the loop and waits for attempts on the wire (each bounded by timeoutMs). */
   async close(): Promise<void> {
     this.closed = true;
+    this.closing.abort();
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    if (this.pauseTimer) clearTimeout(this.pauseTimer);
+    this.pauseTimer = undefined;
     for (const t of this.retryTimers) clearTimeout(t);
     this.retryTimers.clear();
     await this.publishing;
@@ -282,6 +360,18 @@ export class WebhookService {
   /** Looks for due deliveries now (again after the current look, if one is running). */
   private kick(): void {
     if (!this.started || this.closed) return;
+    const pause = this.pausedUntil - Date.now();
+    if (pause > 0) {
+      // One wake-up at the end of the pause; every kick until then is absorbed here.
+      if (!this.pauseTimer) {
+        this.pauseTimer = setTimeout(() => {
+          this.pauseTimer = undefined;
+          this.kick();
+        }, pause);
+        this.pauseTimer.unref();
+      }
+      return;
+    }
     if (this.ticking) {
       this.tickAgain = true;
       return;
@@ -316,18 +406,53 @@ export class WebhookService {
         this.workers.add(worker);
       }
     } catch (err) {
-      if (!this.closed) this.log.error({ err }, 'webhook delivery loop: could not read due deliveries');
+      if (!this.closed) this.storageFailed(err, 'could not read due deliveries');
     }
+  }
+
+  /**
+   * The loop could not use storage: pause it (100 ms, doubling up to storageBackoffMaxMs)
+   * instead of retrying at once, and log at most once every ten seconds.
+   */
+  private storageFailed(err: unknown, what: string): void {
+    this.storageFailures += 1;
+    const delay = Math.min(this.storageBackoffMaxMs, STORAGE_BACKOFF_BASE_MS * 2 ** Math.min(30, this.storageFailures - 1));
+    this.pausedUntil = Math.max(this.pausedUntil, Date.now() + delay);
+    this.failuresSinceLog += 1;
+    const now = Date.now();
+    if (this.storageFailures === 1 || now - this.lastFailureLogAt >= STORAGE_LOG_EVERY_MS) {
+      const kind = storageFailureKind(err);
+      const advice =
+        kind === 'unwritable'
+          ? 'storage cannot be written (disk full or read-only): free space or make it writable; deliveries resume by themselves'
+          : kind === 'unreachable'
+            ? 'storage is unreachable; deliveries resume by themselves when it returns'
+            : 'deliveries resume by themselves when the cause is fixed';
+      this.log.error({ err, failures: this.storageFailures, failuresSinceLastLog: this.failuresSinceLog, pauseMs: delay }, `webhook delivery loop ${what}; pausing ${delay} ms. ${advice}`);
+      this.lastFailureLogAt = now;
+      this.failuresSinceLog = 0;
+    }
+  }
+
+  /** A write went through: end the pause. */
+  private storageWorks(): void {
+    if (this.storageFailures === 0) return;
+    this.log.info({ failures: this.storageFailures }, 'webhook delivery loop: storage works again; sending pending deliveries');
+    this.storageFailures = 0;
+    this.failuresSinceLog = 0;
+    this.pausedUntil = 0;
   }
 
   /** Sends one endpoint's due deliveries, one at a time, in order. */
   private async work(deliveries: DueDelivery[]): Promise<void> {
     for (const delivery of deliveries) {
-      if (this.closed) return;
+      if (this.closed || this.pausedUntil > Date.now()) return;
       try {
         await this.attempt(delivery);
       } catch (err) {
-        this.log.error({ err, endpointId: delivery.endpointId, deliveryId: delivery.id }, 'webhook delivery attempt could not be recorded');
+        // The rest of this batch would fail the same way; the pause decides when to look again.
+        this.storageFailed(err, `could not record an attempt (delivery ${delivery.id})`);
+        return;
       }
     }
   }
@@ -342,13 +467,14 @@ export class WebhookService {
       // The lease outlasts the request; it only matters if this process dies mid-attempt.
       const lease = new Date(Date.now() + timeoutMs * 2 + 10_000);
       if (!(await this.repo.claim(delivery.id, delivery.attempts, lease))) return;
-      const { statusCode, error } = await this.send(delivery);
+      this.storageWorks();
+      const { statusCode, error, permanent } = await this.send(delivery);
       const at = new Date();
       let outcome: AttemptOutcome;
       if (error === undefined && statusCode !== null) {
         outcome = { status: 'delivered', statusCode, at };
         this.log.info({ ...fields, status: statusCode }, 'webhook delivered');
-      } else if (attempt < maxAttempts) {
+      } else if (attempt < maxAttempts && !permanent) {
         const nextAttemptAt = new Date(at.getTime() + retryDelayMs(retryBaseMs, attempt));
         outcome = { status: 'pending', statusCode, error: error ?? 'no answer', nextAttemptAt, at };
         this.log.warn({ ...fields, status: statusCode, error, nextAttemptAt: nextAttemptAt.toISOString() }, 'webhook attempt failed; will retry');
@@ -363,27 +489,52 @@ export class WebhookService {
     }
   }
 
-  /** POSTs the stored payload, signed now. A 2xx answer has no error; anything else says why. */
-  private async send(delivery: DueDelivery): Promise<{ statusCode: number | null; error?: string }> {
+  /**
+   * POSTs the stored payload, signed now, to an address the target policy allows. A 2xx
+   * answer has no error; anything else says why in a short, status-only summary (the
+   * receiver's body and reason phrase are never stored). `permanent`: no retry will help.
+   */
+  private async send(delivery: DueDelivery): Promise<{ statusCode: number | null; error?: string; permanent?: boolean }> {
     const { timeoutMs } = this.options;
+    let url: URL;
     try {
-      const res = await fetch(delivery.url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': webhookUserAgent,
-          [signatureHeader]: signPayload(delivery.secret, delivery.payload, Math.floor(Date.now() / 1000)),
-          'Parley-Event': delivery.eventType,
-          'Parley-Delivery': delivery.id,
-        },
-        body: delivery.payload,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(timeoutMs),
+      url = new URL(delivery.url);
+    } catch {
+      return { statusCode: null, error: 'the endpoint URL is not valid', permanent: true };
+    }
+    const blocked = this.targets.blockedLiteral(url);
+    if (blocked) return { statusCode: null, error: shortError(`refused: ${blocked.message}`), permanent: true };
+    const body = Buffer.from(delivery.payload, 'utf8');
+    try {
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(
+          url,
+          {
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              'content-length': String(body.length),
+              'user-agent': webhookUserAgent,
+              [signatureHeader]: signPayload(delivery.secret, delivery.payload, Math.floor(Date.now() / 1000)),
+              'Parley-Event': delivery.eventType,
+              'Parley-Delivery': delivery.id,
+            },
+            lookup: this.targets.lookup(),
+            signal: AbortSignal.timeout(timeoutMs),
+          },
+          (res: IncomingMessage) => {
+            // Only the status matters; the body is not read (nor kept).
+            resolve(res.statusCode ?? 0);
+            res.destroy();
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
       });
-      await res.body?.cancel().catch(() => undefined);
-      if (res.status >= 200 && res.status <= 299) return { statusCode: res.status };
-      return { statusCode: res.status, error: shortError(`HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`) };
+      if (status >= 200 && status <= 299) return { statusCode: status };
+      return { statusCode: status, error: `HTTP ${status}${STATUS_CODES[status] ? ` ${STATUS_CODES[status]}` : ''}` };
     } catch (err) {
+      if (err instanceof BlockedTargetError) return { statusCode: null, error: shortError(`refused: ${err.message}`), permanent: true };
       return { statusCode: null, error: describeFetchError(err, timeoutMs) };
     }
   }

@@ -13,8 +13,10 @@ import type { MetricsGate, MetricsView } from '../metricsAccess.js';
 export interface HealthSource {
   connections(): number;
   rooms(): Array<{ name: string; participants: number }>;
-  /** Throws when storage cannot be reached. */
+  /** Throws (within about a second) when storage cannot be reached or written. */
   checkStorage(): Promise<void>;
+  /** The storage state the last statements saw: ok, unreachable, or failing (cannot write). */
+  storageState(): 'ok' | 'unreachable' | 'failing';
   draining(): boolean;
 }
 
@@ -37,20 +39,30 @@ export const healthRoutes =
           tags: ['operations'],
           summary: 'Liveness and readiness (503 while draining or when storage is down)',
           response: {
-            200: z.object({ status: z.literal('ok'), connections: z.number(), uptime: z.number(), timestamp: z.string() }),
-            503: z.object({ status: z.enum(['draining', 'error']), connections: z.number(), uptime: z.number(), timestamp: z.string(), reason: z.string() }),
+            200: z.object({ status: z.literal('ok'), connections: z.number(), uptime: z.number(), timestamp: z.string(), storage: z.literal('ok') }),
+            503: z.object({
+              status: z.enum(['draining', 'error']),
+              connections: z.number(),
+              uptime: z.number(),
+              timestamp: z.string(),
+              storage: z.enum(['ok', 'unreachable', 'failing']).describe('failing: reads work, writes do not (disk full, read-only)'),
+              reason: z.string(),
+            }),
           },
         },
       },
       async (_req, reply) => {
         const base = { connections: source.connections(), uptime: process.uptime(), timestamp: new Date().toISOString() };
-        if (source.draining()) return reply.status(503).send({ status: 'draining' as const, ...base, reason: 'server is shutting down' });
+        if (source.draining()) return reply.status(503).send({ status: 'draining' as const, ...base, storage: source.storageState(), reason: 'server is shutting down' });
         try {
           await source.checkStorage();
         } catch (err) {
-          return reply.status(503).send({ status: 'error' as const, ...base, reason: `storage unreachable: ${err instanceof Error ? err.message : String(err)}` });
+          const state = source.storageState();
+          const storage = state === 'ok' ? ('unreachable' as const) : state;
+          const what = storage === 'failing' ? 'storage cannot be written (disk full or read-only)' : 'storage unreachable';
+          return reply.status(503).send({ status: 'error' as const, ...base, storage, reason: `${what}: ${err instanceof Error ? err.message : String(err)}` });
         }
-        return { status: 'ok' as const, ...base };
+        return { status: 'ok' as const, ...base, storage: 'ok' as const };
       },
     );
 

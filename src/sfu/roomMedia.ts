@@ -124,7 +124,8 @@ export class RoomMedia extends EventEmitter<RoomMediaEvents> {
     return this.worker.request('transport.connect', { roomId: this.roomId, peerId, transportId, dtlsParameters });
   }
 
-  produce(peerId: string, input: { transportId: string; kind: MediaKind; rtpParameters: RtpParameters }): Promise<{ id: string }> {
+  /** `appData` is the client's (mediasoup-client `produce({ appData })`), kept on the producer. */
+  produce(peerId: string, input: { transportId: string; kind: MediaKind; rtpParameters: RtpParameters; appData?: Record<string, unknown> }): Promise<{ id: string }> {
     return this.worker.request('producer.create', { roomId: this.roomId, peerId, ...input });
   }
 

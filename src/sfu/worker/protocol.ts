@@ -31,7 +31,7 @@ export interface WorkerMethods {
   'router.stats': { params: Room; result: unknown };
   'transport.create': { params: Peer; result: WebRtcTransportParameters };
   'transport.connect': { params: Peer & { transportId: string; dtlsParameters: DtlsParameters }; result: void };
-  'producer.create': { params: Peer & { transportId: string; kind: MediaKind; rtpParameters: RtpParameters }; result: { id: string } };
+  'producer.create': { params: Peer & { transportId: string; kind: MediaKind; rtpParameters: RtpParameters; appData?: Record<string, unknown> }; result: { id: string } };
   'producer.pause': { params: Peer & { producerId: string }; result: void };
   'producer.resume': { params: Peer & { producerId: string }; result: void };
   'producer.close': { params: Peer & { producerId: string }; result: void };

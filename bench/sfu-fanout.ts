@@ -107,6 +107,8 @@ const options = {
   /** Wait at most this long (s) for other benchmarks on the machine to finish before starting. */
   waitQuietS: num('wait-quiet', 0, 0, 3600),
   json: flag('json') ?? process.env.SFU_BENCH_JSON,
+  /** After each Parley window, measure the same N again with one direct consumer on the producer (decoded in the audio pipeline worker). */
+  direct: num('direct', 0, 0, 1) === 1,
 };
 const deadline = monoMs() + options.maxMinutes * 60_000;
 const timeLeftMs = (): number => deadline - monoMs();
@@ -451,6 +453,7 @@ interface Server {
   routerStats(roomId: string): Promise<RouterStatsView | undefined>;
   gc(): Promise<void>;
   loop(): Promise<{ p99Ms: number; maxMs: number } | undefined>;
+  direct(roomId: string, producerId: string, on: boolean): Promise<{ frames: number; error?: string }>;
 }
 
 async function startServer(cpuProfDir?: string): Promise<Server> {
@@ -484,7 +487,13 @@ async function startServer(cpuProfDir?: string): Promise<Server> {
     const m = await child.next('loop', 10_000).catch(() => undefined);
     return m ? { p99Ms: m.p99Ms, maxMs: m.maxMs } : undefined;
   };
-  return { child, url: ready.url, pid: ready.pid, routerStats, gc, loop };
+  const direct = async (roomId: string, producerId: string, on: boolean): Promise<{ frames: number; error?: string }> => {
+    await chain;
+    child.send({ type: 'direct', roomId, producerId, on });
+    const m = await child.next('direct-done', 10_000);
+    return { frames: m.frames, ...(m.error ? { error: m.error } : {}) };
+  };
+  return { child, url: ready.url, pid: ready.pid, routerStats, gc, loop, direct };
 }
 
 /** Adds subscribers, spread evenly over the hosts, until there are `n`. */
@@ -578,6 +587,8 @@ async function runBaseline(hosts: Host[]): Promise<Row[]> {
 
 interface ParleyRun {
   rows: Row[];
+  /** --direct: the same N measured again with one direct consumer on the producer. */
+  directRows: Array<{ n: number; without: Row; with: Row; framesDecoded: number }>;
   stopReason: string;
   idleRssMiB: number;
   idleFds: number;
@@ -618,6 +629,7 @@ async function runParley(ns: number[], server: Server, hosts: Host[], label: str
   const idleRss = sampleProc(server.pid).rssBytes;
   const idleFds = fdCount(server.pid);
   const rows: Row[] = [];
+  const directRows: ParleyRun['directRows'] = [];
   const setupMs: Record<number, number> = {};
   const setupRetries: Record<number, number> = {};
   const setupCpu: Record<number, { wallMs: number; cpuMsPerJoin: number; workerMsPerJoin: number; netWorkerMsPerJoin: number; workerPct: number }> = {};
@@ -655,6 +667,18 @@ async function runParley(ns: number[], server: Server, hosts: Host[], label: str
       rows.push(row);
       lastWindow = row.window;
       log(rowLine(row));
+      if (options.direct) {
+        const opened = await server.direct(roomId, publisher.producerId, true);
+        if (opened.error) throw new Error(`direct consumer: ${opened.error}`);
+        await sleep(options.warmupS * 1000);
+        const withDirect = await measure({ system: 'parley', n: have, pid: server.pid, pacer, hosts, idleRss, routerStats: () => server.routerStats(roomId), gc: () => server.gc(), serverLoop: () => server.loop() });
+        const closed = await server.direct(roomId, publisher.producerId, false);
+        directRows.push({ n: have, without: row, with: withDirect, framesDecoded: closed.frames });
+        log(rowLine(withDirect));
+        log(
+          `  with one direct consumer (decoded to 16 kHz in the pipeline worker, ${closed.frames} frames): server ${fmt(withDirect.usPerPacket, 2)} vs ${fmt(row.usPerPacket, 2)} µs per forwarded packet (ratio ${fmt(withDirect.usPerPacket / row.usPerPacket, 3)}); busiest worker thread ${fmt(withDirect.workerUsPerPacket, 2)} vs ${fmt(row.workerUsPerPacket, 2)} (ratio ${fmt(withDirect.workerUsPerPacket / row.workerUsPerPacket, 3)})`,
+        );
+      }
       if (row.serverLoopP99Ms !== undefined) log(`  Parley main thread event-loop delay p99 ${fmt(row.serverLoopP99Ms)} ms, max ${fmt(row.serverLoopMaxMs ?? Number.NaN)} ms`);
       if (row.routerConsumers !== undefined && (row.routerConsumers !== have || row.routerConsumersIdle)) {
         log(`  note: the router holds ${row.routerConsumers} consumers for ${have} subscribers; ${row.routerConsumersIdle} of them sent nothing in the window`);
@@ -688,7 +712,7 @@ async function runParley(ns: number[], server: Server, hosts: Host[], label: str
     pacer.stop();
     await publisher.close();
   }
-  return { rows, stopReason, crossCheck, idleRssMiB: idleRss / 2 ** 20, idleFds, setupMs, setupRetries, setupCpu, publisherEvents, ...(lastWindow ? { lastWindow } : {}) };
+  return { rows, directRows, stopReason, crossCheck, idleRssMiB: idleRss / 2 ** 20, idleFds, setupMs, setupRetries, setupCpu, publisherEvents, ...(lastWindow ? { lastWindow } : {}) };
 }
 
 // --- Main ------------------------------------------------------------------------------------

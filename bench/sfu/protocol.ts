@@ -6,6 +6,8 @@ export const TICKS_PER_PACKET = 960;
 
 // --- Parley (bench/sfu/server.ts) ---------------------------------------------------------
 export type ToServer =
+  /** Open (on) or close (off) one direct consumer on the producer, read by the audio pipeline worker (captions' media path). */
+  | { type: 'direct'; roomId: string; producerId: string; on: boolean }
   | { type: 'router-stats'; seq: number; roomId: string }
   | { type: 'dump' }
   /** Collect garbage on the main thread (the server runs with --expose-gc), before reading RSS. */
@@ -14,6 +16,7 @@ export type ToServer =
   | { type: 'loop' }
   | { type: 'close' };
 export type FromServer =
+  | { type: 'direct-done'; frames: number; error?: string }
   | { type: 'ready'; url: string; pid: number }
   | { type: 'router-stats'; seq: number; stats: unknown; error?: string }
   | { type: 'gc-done' }

@@ -10,6 +10,9 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createParley, randomSecret } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
+import { AudioPipeline } from '../../src/media/audio/audioPipeline.js';
+import type { PortAudioTrack } from '../../src/media/audio/audioPipeline.js';
+import type { DirectConsumerHandle } from '../../src/sfu/roomMedia.js';
 import { createLogger } from '../../src/log/logger.js';
 import type { FromServer, ToServer } from './protocol.js';
 
@@ -40,8 +43,36 @@ async function main(): Promise<void> {
   process.once('SIGINT', close);
   process.on('disconnect', close);
 
+  // --direct: one direct consumer per producer, decoded to 16 kHz in the audio pipeline worker.
+  let pipeline: AudioPipeline | undefined;
+  const direct = new Map<string, { consumer: DirectConsumerHandle; track: PortAudioTrack; frames: number }>();
+  const setDirect = async (roomId: string, producerId: string, on: boolean): Promise<number> => {
+    const held = direct.get(producerId);
+    if (!on) {
+      if (!held) return 0;
+      direct.delete(producerId);
+      await held.consumer.close();
+      held.track.close();
+      return held.frames;
+    }
+    if (held) return held.frames;
+    pipeline ??= new AudioPipeline();
+    const consumer = await (await parley.media.room(roomId)).createDirectConsumer(producerId);
+    const entry = { consumer, track: pipeline.read(consumer, { sampleRate: 16000 }), frames: 0 };
+    direct.set(producerId, entry);
+    void (async () => {
+      for await (const item of entry.track) if (!('kind' in item)) entry.frames++;
+    })();
+    return 0;
+  };
+
   process.on('message', (m: ToServer) => {
-    if (m.type === 'router-stats') {
+    if (m.type === 'direct') {
+      setDirect(m.roomId, m.producerId, m.on).then(
+        (frames) => send({ type: 'direct-done', frames }),
+        (err: unknown) => send({ type: 'direct-done', frames: 0, error: String(err) }),
+      );
+    } else if (m.type === 'router-stats') {
       parley.media
         .room(m.roomId)
         .then((room) => room.stats())

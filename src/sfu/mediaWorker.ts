@@ -4,7 +4,7 @@
  * request fails and `died` is emitted once.
  */
 import { EventEmitter } from 'node:events';
-import { Worker } from 'node:worker_threads';
+import { Worker, type Transferable } from 'node:worker_threads';
 import { ParleyError } from '../errors.js';
 import type { MediaWorkerData, WorkerMethod, WorkerMethods, WorkerNotification, WorkerReply, WorkerRtpIn, WorkerRtpOut } from './worker/protocol.js';
 
@@ -65,7 +65,8 @@ export class MediaWorker extends EventEmitter<MediaWorkerEvents> {
     return !this.dead;
   }
 
-  request<M extends WorkerMethod>(method: M, params: WorkerMethods[M]['params']): Promise<WorkerMethods[M]['result']> {
+  /** `transfer` moves objects in `params` (a MessagePort) to the worker instead of copying them. */
+  request<M extends WorkerMethod>(method: M, params: WorkerMethods[M]['params'], transfer: readonly Transferable[] = []): Promise<WorkerMethods[M]['result']> {
     if (this.dead) return Promise.reject(new ParleyError('INTERNAL', 'media worker is gone; rejoin the room'));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -74,7 +75,7 @@ export class MediaWorker extends EventEmitter<MediaWorkerEvents> {
         reject(new ParleyError('INTERNAL', `media worker did not answer ${method} within ${REQUEST_TIMEOUT_MS} ms`));
       }, REQUEST_TIMEOUT_MS);
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
-      this.thread.postMessage({ type: 'request', id, method, params });
+      this.thread.postMessage({ type: 'request', id, method, params }, transfer);
     });
   }
 

@@ -7,6 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { PictureLossIndication, RtcpPayloadSpecificFeedback, type RtpPacket } from 'werift';
 import type { Consumer } from './consumer.js';
+import type { DirectConsumer } from './directConsumer.js';
+import type { SenderReport } from './directPort.js';
 import type { ProducerCodecMapping } from './ortc.js';
 import type { MediaKind, RtpParameters } from './rtpTypes.js';
 import type { WebRtcTransport } from './webRtcTransport.js';
@@ -30,6 +32,10 @@ export class Producer extends EventEmitter<ProducerEvents> {
   readonly id = randomUUID();
   readonly consumers = new Set<Consumer>();
   readonly taps = new Set<RtpTap>();
+  /** Server-side readers of this stream (each writes to its own MessagePort). */
+  readonly directConsumers = new Set<DirectConsumer>();
+  /** The sender's last RTCP sender report (NTP↔RTP), once one arrived. */
+  senderReport: SenderReport | undefined;
   paused = false;
   packetsReceived = 0;
   private closed = false;
@@ -77,6 +83,13 @@ export class Producer extends EventEmitter<ProducerEvents> {
     if (this.paused) return;
     for (const c of this.consumers) c.forward(packet);
     for (const tap of this.taps) tap(packet);
+    for (const d of this.directConsumers) d.forward(packet);
+  }
+
+  /** Records the sender's NTP↔RTP mapping and passes it to the direct consumers. */
+  receiveSenderReport(report: SenderReport): void {
+    this.senderReport = report;
+    for (const d of this.directConsumers) d.senderReport(report);
   }
 
   /** The buffered packet with this sequence number, if still held. */

@@ -1,9 +1,13 @@
 /**
  * The main thread's handle on one room's media, living on one media worker. This is the
- * in-process SFU API later capabilities use: transports, producers and consumers for
- * browsers, plus `tap` (read a producer's RTP) and `createDirectProducer` (inject RTP).
+ * in-process SFU API later capabilities use (mediasoup's shape): transports, producers and
+ * consumers for browsers; `observer` for server code (new producers with their appData,
+ * producer close/pause/resume, peers joined/left); `createDirectConsumer` (read a producer's
+ * RTP on a transferable MessagePort, off the main thread); `createDirectProducer` (inject RTP).
  */
 import { EventEmitter } from 'node:events';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import type { DirectConsumerCloseReason } from './directPort.js';
 import type { MediaWorker } from './mediaWorker.js';
 import type { ConsumerParameters, DtlsParameters, MediaKind, RtpCapabilities, RtpParameters, WebRtcTransportParameters } from './rtpTypes.js';
 import type { ProducerInfo, WorkerNotifications } from './worker/protocol.js';
@@ -18,14 +22,64 @@ export interface RtpTapHandle {
   close(): Promise<void>;
 }
 
+/** Events of `RoomMedia.observer` (mediasoup's Router observer, plus peers). */
+export interface RoomObserverEvents {
+  /** A producer opened, a browser's or a direct one; `appData` is what its client gave `produce`. */
+  newproducer: [producer: ProducerInfo];
+  producerclose: [producer: { producerId: string; peerId: string; reason: string }];
+  producerpause: [producer: { producerId: string; peerId: string }];
+  producerresume: [producer: { producerId: string; peerId: string }];
+  peerjoined: [peer: { peerId: string; appData: Record<string, unknown> }];
+  peerleft: [peer: { peerId: string }];
+  /** The room's media ended ('closed', 'media-worker-crashed'). */
+  close: [reason: string];
+}
+
+export type DirectConsumerHandleCloseReason = DirectConsumerCloseReason | 'room-closed';
+
+/**
+ * Server code's reader of one producer. Transfer `port` to the thread that reads it
+ * (`AudioPipeline.read` does); messages are `DirectConsumerMessage`s (directPort.ts).
+ */
+export interface DirectConsumerHandle {
+  readonly id: string;
+  readonly producerId: string;
+  /** The producer's peer, kind and appData (`appData.source`: 'mic' | 'screen' …). */
+  readonly producer: ProducerInfo;
+  readonly appData: Record<string, unknown>;
+  /** The reading end; transferable (postMessage(…, [port])). Ends with a `close` message. */
+  readonly port: MessagePort;
+  /** `close` (reason) once: closed here, producer closed, room closed. */
+  readonly observer: EventEmitter<{ close: [reason: DirectConsumerHandleCloseReason] }>;
+  readonly closed: boolean;
+  close(): Promise<void>;
+}
+
+export type DirectProducerCloseReason = 'closed' | 'router-closed' | 'room-closed';
+
 export interface DirectProducerHandle {
-  id: string;
-  /** One serialized RTP packet, with the payload type and SSRC of the rtpParameters given. */
+  readonly id: string;
+  readonly peerId: string;
+  readonly kind: MediaKind;
+  readonly paused: boolean;
+  readonly closed: boolean;
+  /** `close` (reason), `pause`, `resume`. */
+  readonly observer: EventEmitter<{ close: [reason: DirectProducerCloseReason]; pause: []; resume: [] }>;
+  /** One serialized RTP packet, with the payload type and SSRC of the rtpParameters given. Dropped while paused or closed. */
   send(packet: Uint8Array): void;
+  /** While paused nothing is forwarded and the room's clients get producer-paused. */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  close(): Promise<void>;
 }
 
 export class RoomMedia extends EventEmitter<RoomMediaEvents> {
+  /** Server code's view of the room (mediasoup's `router.observer`). */
+  readonly observer = new EventEmitter<RoomObserverEvents>();
   private readonly tapHandlers = new Map<string, (packet: Uint8Array) => void>();
+  private readonly peers = new Map<string, Record<string, unknown>>();
+  private readonly closeHooks = new Set<(reason: string) => void>();
+  private isClosed = false;
 
   constructor(
     readonly roomId: string,
@@ -33,6 +87,33 @@ export class RoomMedia extends EventEmitter<RoomMediaEvents> {
     readonly rtpCapabilities: RtpCapabilities,
   ) {
     super();
+    this.on('producer.new', (p) => this.observer.emit('newproducer', p));
+    this.on('producer.closed', ({ producerId, peerId, reason }) => this.observer.emit('producerclose', { producerId, peerId, reason }));
+    this.on('producer.paused', (p) => this.observer.emit('producerpause', p));
+    this.on('producer.resumed', (p) => this.observer.emit('producerresume', p));
+    this.once('closed', (reason) => {
+      this.isClosed = true;
+      for (const hook of [...this.closeHooks]) hook(reason);
+      this.closeHooks.clear();
+      this.observer.emit('close', reason);
+      this.observer.removeAllListeners();
+    });
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /** Signaling tells the room a peer joined (the SFU itself only sees transports). */
+  peerJoined(peerId: string, appData: Record<string, unknown> = {}): void {
+    if (this.peers.has(peerId)) return;
+    this.peers.set(peerId, appData);
+    this.observer.emit('peerjoined', { peerId, appData });
+  }
+
+  /** Peers signaling announced and that have not left. */
+  peerIds(): string[] {
+    return [...this.peers.keys()];
   }
 
   createTransport(peerId: string): Promise<WebRtcTransportParameters> {
@@ -43,7 +124,8 @@ export class RoomMedia extends EventEmitter<RoomMediaEvents> {
     return this.worker.request('transport.connect', { roomId: this.roomId, peerId, transportId, dtlsParameters });
   }
 
-  produce(peerId: string, input: { transportId: string; kind: MediaKind; rtpParameters: RtpParameters }): Promise<{ id: string }> {
+  /** `appData` is the client's (mediasoup-client `produce({ appData })`), kept on the producer. */
+  produce(peerId: string, input: { transportId: string; kind: MediaKind; rtpParameters: RtpParameters; appData?: Record<string, unknown> }): Promise<{ id: string }> {
     return this.worker.request('producer.create', { roomId: this.roomId, peerId, ...input });
   }
 
@@ -63,8 +145,13 @@ export class RoomMedia extends EventEmitter<RoomMediaEvents> {
     return this.worker.request(paused ? 'consumer.pause' : 'consumer.resume', { roomId: this.roomId, peerId, consumerId });
   }
 
-  closePeer(peerId: string): Promise<void> {
-    return this.worker.request('peer.close', { roomId: this.roomId, peerId });
+  /** Closes everything the peer owns (close events first), then `observer` says `peerleft`. */
+  async closePeer(peerId: string): Promise<void> {
+    try {
+      await this.worker.request('peer.close', { roomId: this.roomId, peerId });
+    } finally {
+      if (this.peers.delete(peerId)) this.observer.emit('peerleft', { peerId });
+    }
   }
 
   producers(): Promise<ProducerInfo[]> {
@@ -75,7 +162,10 @@ export class RoomMedia extends EventEmitter<RoomMediaEvents> {
     return this.worker.request('router.stats', { roomId: this.roomId });
   }
 
-  /** Receives every RTP packet of a producer (serialized, as the producer sent it). */
+  /**
+   * Receives every RTP packet of a producer on the main thread (serialized, as sent).
+   * Prefer `createDirectConsumer`, which keeps packets off the main thread.
+   */
   async tap(producerId: string, onPacket: (packet: Uint8Array) => void): Promise<RtpTapHandle> {
     const { tapId } = await this.worker.request('tap.create', { roomId: this.roomId, producerId });
     this.tapHandlers.set(tapId, onPacket);
@@ -87,11 +177,103 @@ export class RoomMedia extends EventEmitter<RoomMediaEvents> {
     };
   }
 
+  /**
+   * Opens a direct consumer on a producer: its RTP, sender reports, pause/resume and end arrive
+   * on `handle.port`, written by the media worker itself. Transfer the port to the thread that
+   * decodes (an AudioPipeline); the main thread then carries none of the packets.
+   */
+  async createDirectConsumer(producerId: string, options: { appData?: Record<string, unknown> } = {}): Promise<DirectConsumerHandle> {
+    const { port1, port2 } = new MessageChannel();
+    const appData = options.appData ?? {};
+    let result: { id: string; producer: ProducerInfo };
+    try {
+      result = await this.worker.request('directConsumer.create', { roomId: this.roomId, producerId, port: port1, appData }, [port1]);
+    } catch (err) {
+      port2.close();
+      throw err;
+    }
+    const { id, producer } = result;
+    const observer = new EventEmitter<{ close: [reason: DirectConsumerHandleCloseReason] }>();
+    let closed = false;
+    const end = (reason: DirectConsumerHandleCloseReason): void => {
+      if (closed) return;
+      closed = true;
+      this.off('directConsumer.closed', onClosed);
+      this.closeHooks.delete(onRoomClosed);
+      observer.emit('close', reason);
+    };
+    const onClosed = (n: { directConsumerId: string; reason: DirectConsumerCloseReason }): void => {
+      if (n.directConsumerId === id) end(n.reason);
+    };
+    const onRoomClosed = (): void => end('room-closed');
+    this.on('directConsumer.closed', onClosed);
+    this.closeHooks.add(onRoomClosed);
+    return {
+      id,
+      producerId,
+      producer,
+      appData,
+      port: port2,
+      observer,
+      get closed() {
+        return closed;
+      },
+      close: async () => {
+        if (closed) return;
+        await this.worker.request('directConsumer.close', { roomId: this.roomId, directConsumerId: id }).catch(() => undefined);
+        end('closed');
+      },
+    };
+  }
+
   /** A producer fed by server code; browsers consume it like any other. */
-  async createDirectProducer(peerId: string, input: { kind: MediaKind; rtpParameters: RtpParameters }): Promise<DirectProducerHandle> {
+  async createDirectProducer(peerId: string, input: { kind: MediaKind; rtpParameters: RtpParameters; appData?: Record<string, unknown> }): Promise<DirectProducerHandle> {
     const { id } = await this.worker.request('directProducer.create', { roomId: this.roomId, peerId, ...input });
     this.emit('direct-producer', { producerId: id, peerId, kind: input.kind });
-    return { id, send: (packet) => this.worker.sendRtp(this.roomId, id, packet) };
+    const observer = new EventEmitter<{ close: [reason: DirectProducerCloseReason]; pause: []; resume: [] }>();
+    let closed = false;
+    let paused = false;
+    const end = (reason: DirectProducerCloseReason): void => {
+      if (closed) return;
+      closed = true;
+      this.off('producer.closed', onClosed);
+      this.closeHooks.delete(onRoomClosed);
+      observer.emit('close', reason);
+    };
+    const onClosed = (n: { producerId: string; reason: string }): void => {
+      if (n.producerId === id) end(n.reason === 'router-closed' ? 'router-closed' : 'closed');
+    };
+    const onRoomClosed = (): void => end('room-closed');
+    this.on('producer.closed', onClosed);
+    this.closeHooks.add(onRoomClosed);
+    const setPaused = async (on: boolean): Promise<void> => {
+      if (closed || paused === on) return;
+      await this.setProducerPaused(peerId, id, on);
+      paused = on;
+      observer.emit(on ? 'pause' : 'resume');
+    };
+    return {
+      id,
+      peerId,
+      kind: input.kind,
+      get paused() {
+        return paused;
+      },
+      get closed() {
+        return closed;
+      },
+      observer,
+      send: (packet) => {
+        if (!closed && !paused) this.worker.sendRtp(this.roomId, id, packet);
+      },
+      pause: () => setPaused(true),
+      resume: () => setPaused(false),
+      close: async () => {
+        if (closed) return;
+        await this.closeProducer(peerId, id).catch(() => undefined);
+        end('closed');
+      },
+    };
   }
 
   /** @internal the pool routes tapped packets here. */

@@ -12,7 +12,10 @@ import { EventEmitter } from 'node:events';
 import { GenericNack, PictureLossIndication, RtcpPayloadSpecificFeedback, RtcpSrPacket, RtcpTransportLayerFeedback, RtpPacket, type RtcpPacket } from 'werift';
 import { ParleyError } from '../errors.js';
 import { AudioLevelObserver, type AudioLevel } from './audioLevelObserver.js';
+import type { MessagePort } from 'node:worker_threads';
 import { Consumer, type ConsumerCloseReason } from './consumer.js';
+import { DirectConsumer } from './directConsumer.js';
+import { ntpToUnixMs, type DirectConsumerCloseReason } from './directPort.js';
 import { canConsume, consumerRtpParameters, mapProducerRtpParameters } from './ortc.js';
 import { Producer, type ProducerCloseReason, type RtpTap } from './producer.js';
 import { routerRtpCapabilities } from './routerCapabilities.js';
@@ -20,6 +23,8 @@ import type { ConsumerParameters, DtlsParameters, MediaKind, RtpCapabilities, Rt
 import { WebRtcTransport, type TransportCloseReason, type WebRtcTransportOptions } from './webRtcTransport.js';
 
 export interface RouterEvents {
+  'producer-new': [producer: Producer];
+  'direct-consumer-close': [consumer: DirectConsumer, reason: DirectConsumerCloseReason];
   'producer-close': [producer: Producer, reason: ProducerCloseReason];
   'producer-pause': [producer: Producer];
   'producer-resume': [producer: Producer];
@@ -51,6 +56,9 @@ export class Router extends EventEmitter<RouterEvents> {
   readonly transports = new Map<string, WebRtcTransport>();
   readonly producers = new Map<string, Producer>();
   readonly consumers = new Map<string, Consumer>();
+  readonly directConsumers = new Map<string, DirectConsumer>();
+  /** Wall clock (Unix ms) of the room's media time 0. */
+  readonly startedAtMs = Date.now();
   /** Per transport: producer SSRC → producer (the RTP demux). */
   private readonly producersBySsrc = new Map<string, Map<number, Producer>>();
   /** Per transport: consumer SSRC → consumer (the RTCP feedback demux). */
@@ -171,10 +179,10 @@ export class Router extends EventEmitter<RouterEvents> {
   }
 
   /** A producer fed by server code (the AI agent, test tones): packets come through `send`. */
-  createDirectProducer(peerId: string, input: { kind: MediaKind; rtpParameters: RtpParameters }): Producer {
+  createDirectProducer(peerId: string, input: { kind: MediaKind; rtpParameters: RtpParameters; appData?: Record<string, unknown> }): Producer {
     this.assertOpen();
     const mapping = mapProducerRtpParameters(input.kind, input.rtpParameters);
-    const producer = new Producer(input.kind, input.rtpParameters, mapping, undefined, { peerId, direct: true });
+    const producer = new Producer(input.kind, input.rtpParameters, mapping, undefined, { ...(input.appData ?? {}), peerId, direct: true });
     this.addProducer(producer);
     return producer;
   }
@@ -189,6 +197,27 @@ export class Router extends EventEmitter<RouterEvents> {
       this.audioLevels.remove(producer);
       this.emit('producer-close', producer, reason);
     });
+    this.emit('producer-new', producer);
+  }
+
+  /**
+   * Server code reads a producer: its RTP, sender reports, pause/resume and the end, written to
+   * `port` (the media worker's end of a MessageChannel). Closes with the producer.
+   */
+  createDirectConsumer(producerId: string, port: MessagePort, appData: Record<string, unknown> = {}): DirectConsumer {
+    this.assertOpen();
+    const producer = this.producers.get(producerId);
+    if (!producer) {
+      port.close();
+      throw new ParleyError('NOT_FOUND', `no producer ${producerId} in this room`);
+    }
+    const consumer = new DirectConsumer(producer, port, this.startedAtMs, appData);
+    this.directConsumers.set(consumer.id, consumer);
+    consumer.once('close', (reason) => {
+      this.directConsumers.delete(consumer.id);
+      this.emit('direct-consumer-close', consumer, reason);
+    });
+    return consumer;
   }
 
   canConsume(producerId: string, rtpCapabilities: RtpCapabilities): boolean {
@@ -299,7 +328,9 @@ export class Router extends EventEmitter<RouterEvents> {
         // RTP timestamps are forwarded unchanged, so the sender's NTP↔RTP mapping holds for
         // every consumer: each sends its own report with it (receivers need it for A/V sync).
         const producer = producers.get(packet.ssrc);
-        if (producer) for (const c of producer.consumers) c.sendSenderReport(packet.senderInfo.ntpTimestamp, packet.senderInfo.rtpTimestamp);
+        if (!producer) continue;
+        for (const c of producer.consumers) c.sendSenderReport(packet.senderInfo.ntpTimestamp, packet.senderInfo.rtpTimestamp);
+        producer.receiveSenderReport({ ntpMs: ntpToUnixMs(packet.senderInfo.ntpTimestamp), rtpTimestamp: packet.senderInfo.rtpTimestamp, receivedAtMs: Date.now() });
         continue;
       }
       if (packet instanceof RtcpTransportLayerFeedback && packet.feedback instanceof GenericNack) {

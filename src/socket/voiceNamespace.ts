@@ -59,6 +59,10 @@ export interface VoiceNamespaceDeps {
 }
 
 const entityId = z.string().min(1).max(64);
+/** mediasoup-client's `produce({ appData })`, kept on the producer for server code (`source: 'mic' | 'screen'`). */
+const producerAppData = z
+  .record(z.string().max(64), z.unknown())
+  .refine((v) => JSON.stringify(v).length <= 1024, 'appData must be at most 1024 bytes of JSON');
 
 export function attachVoiceNamespace(deps: VoiceNamespaceDeps): void {
   const { namespace, rooms, access, router, media, metrics, logger } = deps;
@@ -172,6 +176,7 @@ export function attachVoiceNamespace(deps: VoiceNamespaceDeps): void {
       const others = rooms.join(key, { connectionId: ctx.socket.id, userId, peerId: ctx.socket.id, joinedAt: Date.now(), ...(address ? { address } : {}) });
       await ctx.socket.join(key);
       ctx.socket.to(key).emit('peer-joined', { peerId: ctx.socket.id, userId, verified: !anonymous });
+      room.peerJoined(ctx.socket.id, { userId, verified: !anonymous });
       const producers = (await room.producers()).filter((p) => p.peerId !== ctx.socket.id);
       // Late joiners learn the existing producers in the ack and, for clients that only
       // listen for them, as new-producer events right after it.
@@ -203,9 +208,9 @@ export function attachVoiceNamespace(deps: VoiceNamespaceDeps): void {
       await room.connectTransport(m.peerId, data.transportId, data.dtlsParameters);
       return { connected: true };
     }),
-    produce: defineEvent(z.object({ roomId: id, transportId: entityId, kind: mediaKind, rtpParameters, appData: z.record(z.string(), z.unknown()).optional() }), async (data, ctx) => {
+    produce: defineEvent(z.object({ roomId: id, transportId: entityId, kind: mediaKind, rtpParameters, appData: producerAppData.optional() }), async (data, ctx) => {
       const { m, room } = await roomMedia(ctx, data.roomId);
-      const { id: producerId } = await room.produce(m.peerId, { transportId: data.transportId, kind: data.kind, rtpParameters: data.rtpParameters });
+      const { id: producerId } = await room.produce(m.peerId, { transportId: data.transportId, kind: data.kind, rtpParameters: data.rtpParameters, ...(data.appData ? { appData: data.appData } : {}) });
       ctx.socket.to(roomKey('voice', data.roomId)).emit('new-producer', { peerId: m.peerId, producerId, kind: data.kind });
       return { id: producerId };
     }),

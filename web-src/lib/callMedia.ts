@@ -216,8 +216,8 @@ export class CallMedia {
     send.on('connect', ({ dtlsParameters }, ok, ko) => {
       request(socket, 'connect-transport', { roomId: this.roomId, transportId: send.id, dtlsParameters }).then(() => ok(), ko);
     });
-    send.on('produce', ({ kind, rtpParameters }, ok, ko) => {
-      request<{ id: string }>(socket, 'produce', { roomId: this.roomId, transportId: send.id, kind, rtpParameters }).then(ok, ko);
+    send.on('produce', ({ kind, rtpParameters, appData }, ok, ko) => {
+      request<{ id: string }>(socket, 'produce', { roomId: this.roomId, transportId: send.id, kind, rtpParameters, appData }).then(ok, ko);
     });
     send.on('connectionstatechange', (s) => this.transportState('send', s));
     this.sendTransport = send;
@@ -502,7 +502,7 @@ export class CallMedia {
     }
     this.localStream = stream;
     for (const track of stream.getTracks()) {
-      const producer = await send.produce({ track, stopTracks: true, appData: { kind: track.kind } });
+      const producer = await send.produce({ track, stopTracks: true, appData: { kind: track.kind, source: track.kind === 'audio' ? 'mic' : 'camera' } });
       this.producers.set(producer.kind, producer);
       this.emit('produced', { producerId: producer.id, kind: producer.kind });
       if (producer.kind === 'video') {

@@ -5,8 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ParleyError } from '../../errors.js';
+import type { Producer } from '../producer.js';
 import { Router } from '../router.js';
-import type { MediaWorkerData, WorkerMethod, WorkerMethods, WorkerNotification, WorkerNotifications, WorkerReply, WorkerRequest, WorkerRtpIn, WorkerRtpOut } from './protocol.js';
+import type { MediaWorkerData, ProducerInfo, WorkerMethod, WorkerMethods, WorkerNotification, WorkerNotifications, WorkerReply, WorkerRequest, WorkerRtpIn, WorkerRtpOut } from './protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('mediaWorkerMain must run in a worker thread');
@@ -24,8 +25,14 @@ function router(roomId: string): Router {
   return r;
 }
 
+function producerInfo(p: Producer): ProducerInfo {
+  return { producerId: p.id, peerId: p.appData.peerId, kind: p.kind, paused: p.paused, direct: p.transport === undefined, appData: { ...p.appData } };
+}
+
 function createRouter(roomId: string): Router {
   const r = new Router(roomId, { transport: data.transport, audioLevelIntervalMs: data.audioLevelIntervalMs, limits: data.limits });
+  r.on('producer-new', (p) => notify(roomId, 'producer.new', producerInfo(p)));
+  r.on('direct-consumer-close', (d, reason) => notify(roomId, 'directConsumer.closed', { directConsumerId: d.id, producerId: d.producer.id, reason }));
   r.on('producer-close', (p, reason) => notify(roomId, 'producer.closed', { producerId: p.id, peerId: p.appData.peerId, reason }));
   r.on('producer-pause', (p) => notify(roomId, 'producer.paused', { producerId: p.id, peerId: p.appData.peerId }));
   r.on('producer-resume', (p) => notify(roomId, 'producer.resumed', { producerId: p.id, peerId: p.appData.peerId }));
@@ -46,11 +53,11 @@ const handlers: Handlers = {
     routers.delete(roomId);
   },
   'router.producers': ({ roomId }) =>
-    [...router(roomId).producers.values()].map((p) => ({ producerId: p.id, peerId: p.appData.peerId, kind: p.kind, paused: p.paused })),
+    [...router(roomId).producers.values()].map(producerInfo),
   'router.stats': ({ roomId }) => router(roomId).stats(),
   'transport.create': ({ roomId, peerId }) => router(roomId).createWebRtcTransport(peerId),
   'transport.connect': ({ roomId, peerId, transportId, dtlsParameters }) => router(roomId).connectTransport(peerId, transportId, dtlsParameters),
-  'producer.create': ({ roomId, peerId, transportId, kind, rtpParameters }) => ({ id: router(roomId).produce(peerId, { transportId, kind, rtpParameters }).id }),
+  'producer.create': ({ roomId, peerId, transportId, kind, rtpParameters, appData }) => ({ id: router(roomId).produce(peerId, { transportId, kind, rtpParameters, ...(appData ? { appData } : {}) }).id }),
   'producer.pause': ({ roomId, peerId, producerId }) => router(roomId).producerOf(peerId, producerId).pause(),
   'producer.resume': ({ roomId, peerId, producerId }) => router(roomId).producerOf(peerId, producerId).resume(),
   'producer.close': ({ roomId, peerId, producerId }) => router(roomId).producerOf(peerId, producerId).close(),
@@ -76,7 +83,17 @@ const handlers: Handlers = {
     taps.get(tapId)?.();
     taps.delete(tapId);
   },
-  'directProducer.create': ({ roomId, peerId, kind, rtpParameters }) => ({ id: router(roomId).createDirectProducer(peerId, { kind, rtpParameters }).id }),
+  'directProducer.create': ({ roomId, peerId, kind, rtpParameters, appData }) => ({ id: router(roomId).createDirectProducer(peerId, { kind, rtpParameters, ...(appData ? { appData } : {}) }).id }),
+  'directConsumer.create': ({ roomId, producerId, port, appData }) => {
+    const r = routers.get(roomId);
+    if (!r) {
+      port.close();
+      throw new ParleyError('NOT_FOUND', `room ${roomId} has no media on this worker`);
+    }
+    const d = r.createDirectConsumer(producerId, port, appData);
+    return { id: d.id, producer: producerInfo(d.producer) };
+  },
+  'directConsumer.close': ({ roomId, directConsumerId }) => routers.get(roomId)?.directConsumers.get(directConsumerId)?.close('closed'),
   'worker.dump': () => {
     let transports = 0;
     let producers = 0;

@@ -2,8 +2,10 @@
  * The messages between Parley's main thread and a media worker thread. Control is
  * request/reply; events flow back as notifications; tapped RTP travels as transferred bytes.
  */
+import type { MessagePort } from 'node:worker_threads';
 import type { ErrorCode } from '../../errors.js';
 import type { AudioLevel } from '../audioLevelObserver.js';
+import type { DirectConsumerCloseReason } from '../directPort.js';
 import type { RouterLimits } from '../router.js';
 import type { ConsumerParameters, DtlsParameters, MediaKind, RtpCapabilities, RtpParameters, WebRtcTransportParameters } from '../rtpTypes.js';
 import type { WebRtcTransportOptions } from '../webRtcTransport.js';
@@ -16,6 +18,10 @@ export interface ProducerInfo {
   peerId: string;
   kind: MediaKind;
   paused: boolean;
+  /** A server-side producer (createDirectProducer) rather than a browser's. */
+  direct: boolean;
+  /** What the client passed to `produce` (e.g. `{ source: 'mic' }`), plus `peerId`. */
+  appData: Record<string, unknown>;
 }
 
 export interface WorkerMethods {
@@ -25,7 +31,7 @@ export interface WorkerMethods {
   'router.stats': { params: Room; result: unknown };
   'transport.create': { params: Peer; result: WebRtcTransportParameters };
   'transport.connect': { params: Peer & { transportId: string; dtlsParameters: DtlsParameters }; result: void };
-  'producer.create': { params: Peer & { transportId: string; kind: MediaKind; rtpParameters: RtpParameters }; result: { id: string } };
+  'producer.create': { params: Peer & { transportId: string; kind: MediaKind; rtpParameters: RtpParameters; appData?: Record<string, unknown> }; result: { id: string } };
   'producer.pause': { params: Peer & { producerId: string }; result: void };
   'producer.resume': { params: Peer & { producerId: string }; result: void };
   'producer.close': { params: Peer & { producerId: string }; result: void };
@@ -35,7 +41,10 @@ export interface WorkerMethods {
   'peer.close': { params: Peer; result: void };
   'tap.create': { params: Room & { producerId: string }; result: { tapId: string } };
   'tap.close': { params: { tapId: string }; result: void };
-  'directProducer.create': { params: Peer & { kind: MediaKind; rtpParameters: RtpParameters }; result: { id: string } };
+  'directProducer.create': { params: Peer & { kind: MediaKind; rtpParameters: RtpParameters; appData?: Record<string, unknown> }; result: { id: string } };
+  /** `port` is transferred: the worker writes the producer's RTP to it (see directPort.ts). */
+  'directConsumer.create': { params: Room & { producerId: string; port: MessagePort; appData?: Record<string, unknown> }; result: { id: string; producer: ProducerInfo } };
+  'directConsumer.close': { params: Room & { directConsumerId: string }; result: void };
   'worker.dump': { params: Record<string, never>; result: { rooms: string[]; transports: number; producers: number; consumers: number } };
 }
 
@@ -51,6 +60,8 @@ export interface WorkerRequest {
 export type WorkerReply = { type: 'reply'; id: number; ok: true; result: unknown } | { type: 'reply'; id: number; ok: false; error: { code: ErrorCode; message: string } };
 
 export interface WorkerNotifications {
+  'producer.new': ProducerInfo;
+  'directConsumer.closed': { directConsumerId: string; producerId: string; reason: DirectConsumerCloseReason };
   'producer.closed': { producerId: string; peerId: string; reason: string };
   'producer.paused': { producerId: string; peerId: string };
   'producer.resumed': { producerId: string; peerId: string };

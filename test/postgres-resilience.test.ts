@@ -11,6 +11,7 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
+import { connect } from './support/sockets.js';
 import { request, startParley, type RunningParley } from './support/parleyServer.js';
 import { postgresUrl } from './support/storageEngines.js';
 
@@ -198,6 +199,7 @@ describe('PostgreSQL: a network partition', () => {
     assert.equal(created.status, 201);
     const id = created.body.data.call.id as string;
 
+    const voice = await connect(`${srv.url}/voice`);
     proxy.freeze();
     let started = Date.now();
     const health = await request(`${srv.url}/health`);
@@ -217,6 +219,10 @@ describe('PostgreSQL: a network partition', () => {
     // The client gives up at statement timeout + 1 s (1.7 s here); connect waits at most 0.5 s more.
     assert.ok(duringMs < 5_000, `a DB-backed request answered in ${duringMs} ms`);
     t.diagnostic(`partition: /health 503 in ${healthMs} ms, POST /api/v1/calls 503 in ${duringMs} ms`);
+    // A socket event that needs storage says so too, instead of INTERNAL (a consultation room's check reads the call).
+    const joined = await voice.timeout(8_000).emitWithAck('join-room', { roomId: `call-${randomUUID()}` });
+    assert.equal(joined.error?.code, 'STORAGE_UNAVAILABLE', JSON.stringify(joined));
+    voice.close();
 
     proxy.thaw();
     await waitFor('/health to be ok again', async () => (await request(`${srv.url}/health`)).status === 200);

@@ -9,6 +9,7 @@ import type { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { z } from 'zod';
 import type { Identity } from '../auth/identity.js';
 import { hasRole, type Role } from '../auth/identity.js';
+import { storageFailureKind } from '../storage/storageErrors.js';
 import { ParleyError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -91,8 +92,15 @@ export class EventRouter {
       metrics.socketEvents.inc({ namespace, event, outcome: 'ok' });
       ack?.(result ?? { ok: true });
     } catch (err) {
-      const perr = err instanceof ParleyError ? err : new ParleyError('INTERNAL', 'internal error; the server logged it');
-      if (!(err instanceof ParleyError)) logger.error({ err, event, namespace, socketId: ctx.socket.id }, 'socket handler failed');
+      const storageFailure = err instanceof ParleyError ? undefined : storageFailureKind(err);
+      const perr =
+        err instanceof ParleyError
+          ? err
+          : storageFailure
+            ? new ParleyError('STORAGE_UNAVAILABLE', `storage is ${storageFailure === 'unwritable' ? 'not accepting writes' : 'unreachable'}; retry in a few seconds`)
+            : new ParleyError('INTERNAL', 'internal error; the server logged it');
+      if (storageFailure) logger.warn({ event, namespace, storage: storageFailure }, 'socket event failed: storage unavailable');
+      else if (!(err instanceof ParleyError)) logger.error({ err, event, namespace, socketId: ctx.socket.id }, 'socket handler failed');
       else logger.debug({ event, namespace, code: perr.code, msg: perr.message }, 'socket event rejected');
       metrics.socketEvents.inc({ namespace, event, outcome: outcomeByCode[perr.code] ?? 'error' });
       this.reply(ctx.socket, event, perr, ack);

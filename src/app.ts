@@ -35,6 +35,9 @@ import { CallService } from './domain/calls/callService.js';
 import { ConsultationService } from './domain/consultations/consultationService.js';
 import { ConsultationQueue } from './domain/routing/consultationQueue.js';
 import { CallRepository } from './storage/callRepository.js';
+import { TranscriptRepository } from './storage/transcriptRepository.js';
+import { TranscriptService } from './domain/transcripts/transcriptService.js';
+import { transcriptRoutes } from './http/routes/transcriptRoutes.js';
 import { ConsultationRepository } from './storage/consultationRepository.js';
 import { EntryPointRepository } from './storage/entryPointRepository.js';
 import { consultationRoutes } from './http/routes/consultationRoutes.js';
@@ -74,6 +77,7 @@ export interface Parley {
   accounts: AccountService;
   calls: CallService;
   consultations: ConsultationService;
+  transcripts: TranscriptService;
   webhooks: WebhookService;
   /** Starts listening; resolves with the base URL. */
   listen(): Promise<string>;
@@ -124,6 +128,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
   });
   const ice = new IceServerProvider(config.ice);
   const callRepo = new CallRepository(storage.db);
+  const transcripts = new TranscriptService(new TranscriptRepository(storage.db, storage.kind), callRepo);
   const calls = new CallService(callRepo, config.defaultPhoneRegion);
   const webhooks = new WebhookService(storage.db, logger.child({ module: 'webhooks' }), config.webhooks);
   const consultations = new ConsultationService({
@@ -238,6 +243,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
   await http.register(callConfigRoutes({ ice, auth: authHooks }), { prefix: '/api/v1/calls' });
   await http.register(callRoutes({ calls, auth: authHooks, allowAnonymous: config.auth.allowAnonymousCalls }), { prefix: '/api/v1/calls' });
   await http.register(entryPointRoutes({ consultations, auth: authHooks }), { prefix: '/api/v1' });
+  await http.register(transcriptRoutes({ transcripts, auth: authHooks }), { prefix: '/api/v1' });
   await http.register(consultationRoutes({ consultations, auth: authHooks, startsPerMinute: config.consult.startsPerMinute }), { prefix: '/api/v1/consultations' });
   await http.register(webhookRoutes({ webhooks, auth: authHooks }), { prefix: '/api/v1/webhooks' });
   await http.register(pageRedirects);
@@ -317,6 +323,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     accounts,
     calls,
     consultations,
+    transcripts,
     webhooks,
     async listen() {
       await http.listen({ port: config.port, host: config.host });

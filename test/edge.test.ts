@@ -234,6 +234,8 @@ for (const make of engines()) {
       // pending), as if it predated them; migrations run in name order, so every later one is undone too.
       const undo = [
         'DROP TABLE first_admin',
+        'DROP TABLE transcripts',
+        ...(engine.options.kind === 'sqlite' ? ['DROP TABLE transcripts_fts'] : []),
         'DROP TABLE storage_probe',
         'DROP INDEX calls_status_updated_idx',
         'DROP INDEX webhook_deliveries_status_updated_idx',

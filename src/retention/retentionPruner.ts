@@ -42,7 +42,7 @@ export interface PruneCounts {
 const DAY_MS = 24 * 60 * 60 * 1000;
 const terminalStatuses = ['ENDED', 'FAILED'] as const;
 /** Tables whose rows belong to one call (they also cascade; deleting them first does not depend on it). */
-const callChildTables = ['call_transitions', 'call_events', 'call_participants', 'call_notes'] as const;
+const callChildTables = ['call_transitions', 'call_events', 'call_participants', 'call_notes', 'transcripts'] as const;
 
 export class RetentionPruner {
   private timer: NodeJS.Timeout | undefined;

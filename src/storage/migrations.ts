@@ -189,6 +189,52 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('calls').addColumn('callback_requested_at', ts).execute();
       },
     },
+    // Transcripts: one row per final utterance, masked text only. Searching Korean needs
+    // n-grams: SQLite gets an FTS5 trigram index; PostgreSQL a pg_trgm index when the
+    // extension is there or can be created (ILIKE works without it, only slower).
+    '0008_transcripts': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('transcripts')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('call_id', 'text')
+          .addColumn('room_id', 'text', (c) => c.notNull())
+          .addColumn('utterance_id', 'text', (c) => c.notNull())
+          .addColumn('peer_id', 'text', (c) => c.notNull())
+          .addColumn('user_id', 'text', (c) => c.notNull())
+          .addColumn('role', 'text', (c) => c.notNull())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('start_ms', 'integer', (c) => c.notNull())
+          .addColumn('end_ms', 'integer', (c) => c.notNull())
+          .addColumn('text', 'text', (c) => c.notNull())
+          .addColumn('spans', 'text', (c) => c.notNull())
+          .addColumn('language', 'text')
+          .addColumn('engine', 'text', (c) => c.notNull())
+          .addColumn('confidence', dialect === 'postgres' ? 'double precision' : 'real')
+          .addColumn('created_at', ts, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('transcripts_call_idx').on('transcripts').columns(['call_id', 'start_ms']).execute();
+        await db.schema.createIndex('transcripts_room_idx').on('transcripts').columns(['room_id', 'start_ms']).execute();
+        if (dialect === 'sqlite') {
+          await sql`CREATE VIRTUAL TABLE transcripts_fts USING fts5(text, transcript_id UNINDEXED, tokenize = 'trigram')`.execute(db);
+          // The index follows the table, whoever writes or prunes it.
+          await sql`CREATE TRIGGER transcripts_fts_insert AFTER INSERT ON transcripts BEGIN INSERT INTO transcripts_fts (text, transcript_id) VALUES (new.text, new.id); END`.execute(db);
+          await sql`CREATE TRIGGER transcripts_fts_delete AFTER DELETE ON transcripts BEGIN DELETE FROM transcripts_fts WHERE transcript_id = old.id; END`.execute(db);
+          return;
+        }
+        const found = await sql<{ schema: string }>`SELECT n.nspname AS schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'`.execute(db);
+        let schema = found.rows[0]?.schema;
+        if (!schema) {
+          const su = await sql<{ ok: boolean }>`SELECT rolsuper AS ok FROM pg_roles WHERE rolname = current_user`.execute(db);
+          const available = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_available_extensions WHERE name = 'pg_trgm'`.execute(db);
+          if (su.rows[0]?.ok && (available.rows[0]?.n ?? 0) > 0) {
+            await sql`CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public`.execute(db);
+            schema = 'public';
+          }
+        }
+        if (schema) await sql`CREATE INDEX transcripts_text_trgm_idx ON transcripts USING gin (text ${sql.raw(`"${schema.replaceAll('"', '""')}".gin_trgm_ops`)})`.execute(db);
+      },
+    },
   };
 }
 

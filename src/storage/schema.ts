@@ -138,6 +138,32 @@ export interface CallTransitionsTable {
   at: string | Date;
 }
 
+/** One final utterance of a call or room (masked text only). */
+export interface TranscriptsTable {
+  id: string;
+  call_id: string | null;
+  room_id: string;
+  utterance_id: string;
+  peer_id: string;
+  user_id: string;
+  role: string;
+  name: string;
+  start_ms: number;
+  end_ms: number;
+  text: string;
+  spans: string;
+  language: string | null;
+  engine: string;
+  confidence: number | null;
+  created_at: string | Date;
+}
+
+/** SQLite only: the trigram full-text index of transcripts (FTS5). */
+export interface TranscriptsFtsTable {
+  text: string;
+  transcript_id: string;
+}
+
 export interface Database {
   users: UsersTable;
   first_admin: FirstAdminTable;
@@ -150,6 +176,8 @@ export interface Database {
   call_notes: CallNotesTable;
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  transcripts: TranscriptsTable;
+  transcripts_fts: TranscriptsFtsTable;
 }
 
 /** Marker so `Generated` stays importable for later tables with database-side defaults. */

@@ -80,6 +80,17 @@ const mustStay = [
   '한남동에 살아요',
   '시바견 귀여워',
   '안녕하세요 상담 부탁드립니다',
+  '삼시세끼 챙겨 먹어요',
+  '조선시대 조사 결과를 조심해서 조작 없이',
+  '전염병 예방',
+  '샤워했어요',
+  '무시받는 기분',
+  '새벽 2시 반에',
+  '오십 넘으면 쉽지 않아',
+  '이기면 진다',
+  '그 번호로 전화하세요',
+  '서울에..미사일',
+  'hashtag #4455',
 ];
 
 function check(rows: Row[]) {
@@ -169,11 +180,11 @@ describe("the operator's word list (MODERATION_WORDS_PATH)", () => {
   test('deny and allow lists apply, are reloaded on change, and a bad file keeps the previous list', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'parley-words-'));
     const path = join(dir, 'words.json');
-    writeFileSync(path, JSON.stringify({ deny: [{ word: 'frak', category: 'profanity', boundary: 'word' }, { word: '멍게', category: 'insult' }], allow: ['damn'] }));
+    writeFileSync(path, JSON.stringify({ deny: [{ word: 'frak', category: 'profanity', boundary: 'word' }, { word: '멍게', category: 'insult' }], allow: ['wtf'] }));
     const moderator = await Moderator.open({ wordsPath: path, logger: silent, reloadDebounceMs: 20 });
     try {
       assert.equal(moderator.mask('oh frak, 멍 게야').masked, 'oh ****, ***야');
-      assert.equal(moderator.mask('damn it').flagged, false, 'the allow list takes a built-in word out');
+      assert.equal(moderator.mask('wtf is this').flagged, false, 'the allow list takes a built-in word out');
       assert.equal(moderator.mask('fuck').masked, '****', 'built-in words stay');
 
       // Replaced the way editors do it: a new file renamed over the old one.
@@ -182,7 +193,7 @@ describe("the operator's word list (MODERATION_WORDS_PATH)", () => {
       renameSync(`${path}.tmp`, path);
       assert.equal(await changed, 'reloaded');
       assert.equal(moderator.mask('grok frak').masked, '**** frak');
-      assert.equal(moderator.mask('damn').masked, '****');
+      assert.equal(moderator.mask('wtf').masked, '***', 'the old allow list is gone');
 
       changed = next(moderator);
       writeFileSync(path, '{ "deny": [ { "word": "oops", ');

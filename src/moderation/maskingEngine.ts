@@ -4,7 +4,7 @@
  * built per word list; it is immutable, so a reload swaps the whole engine (moderator.ts).
  */
 import { skeletonOf } from './skeleton.js';
-import { containsHangul, wordSource } from './wordPattern.js';
+import { containsHangul, wordRequirements, wordSource } from './wordPattern.js';
 import type { Boundary, Category, MaskResult, MaskSpan, ModerationLanguage, TextMasker, TimedMaskResult, TimedWord, WordList } from './types.js';
 
 interface CompiledEntry {
@@ -13,6 +13,8 @@ interface CompiledEntry {
   language: ModerationLanguage;
   boundary: Boundary;
   regex: RegExp;
+  /** Character codes: the text must hold at least one of each set (wordRequirements). */
+  requires: number[][];
 }
 
 const latinLetter = /[a-z]/;
@@ -22,6 +24,8 @@ export class MaskingEngine implements TextMasker {
   private readonly entries: CompiledEntry[];
   private readonly allow: RegExp | undefined;
   readonly size: { deny: number; allow: number };
+  /** Scratch: which UTF-16 codes the text being masked holds (set and cleared by find()). */
+  private readonly present = new Uint8Array(0x10000);
 
   constructor(list: WordList) {
     const seen = new Set<string>();
@@ -31,8 +35,15 @@ export class MaskingEngine implements TextMasker {
       if (word.length === 0 || seen.has(word)) continue;
       seen.add(word);
       const language: ModerationLanguage = containsHangul(word) ? 'ko' : 'en';
-      const boundary = language === 'ko' ? 'infix' : (e.boundary ?? 'infix');
-      this.entries.push({ word, category: e.category, language, boundary, regex: new RegExp(wordSource(word, { strict: false, wholeWordEnding: boundary === 'word' }), 'gu') });
+      const boundary = e.boundary ?? 'infix';
+      this.entries.push({
+        word,
+        category: e.category,
+        language,
+        boundary,
+        regex: new RegExp(wordSource(word, { strict: false, wholeWordEnding: boundary === 'word' }), 'gu'),
+        requires: wordRequirements(word).map((set) => [...set].map((c) => c.charCodeAt(0))),
+      });
     }
     const allowSources = [...new Set(list.allow.map((w) => w.trim().toLowerCase()).filter((w) => w.length > 0))].map((w) => wordSource(w, { strict: true }));
     this.allow = allowSources.length > 0 ? new RegExp(allowSources.join('|'), 'gu') : undefined;
@@ -102,9 +113,12 @@ export class MaskingEngine implements TextMasker {
       }
     }
     const found: Array<{ start: number; end: number; category: Category }> = [];
+    const present = this.present;
+    for (let i = 0; i < s.length; i++) present[s.charCodeAt(i)] = 1;
     for (const e of this.entries) {
       if (language !== undefined && e.language !== language) continue;
       if (e.language === 'ko' ? !hasHangul : !hasLatin) continue;
+      if (!e.requires.every((set) => set.some((code) => present[code] === 1))) continue;
       const re = e.regex;
       re.lastIndex = 0;
       for (let m = re.exec(s); m !== null; m = re.exec(s)) {
@@ -121,6 +135,7 @@ export class MaskingEngine implements TextMasker {
         }
       }
     }
+    for (let i = 0; i < s.length; i++) present[s.charCodeAt(i)] = 0;
     if (found.length === 0) return [];
     // Skeleton positions → input indices (a partly matched syllable is masked whole).
     const spans = found
@@ -143,6 +158,8 @@ export class MaskingEngine implements TextMasker {
     const matched = s.slice(start, end);
     const crossesSpace = /\s/.test(matched);
     if (e.language === 'en') {
+      // Digits and symbols alone are not a word (`#4455` is not `ass`).
+      if (!latinLetter.test(matched)) return false;
       if (e.boundary !== 'infix' && before !== undefined && latinLetter.test(before)) return false;
       if (e.boundary === 'word' && after !== undefined && latinLetter.test(after)) return false;
       if (crossesSpace) {
@@ -152,8 +169,11 @@ export class MaskingEngine implements TextMasker {
       }
       return true;
     }
-    // Korean: a match that crosses a space must start a word (`다시 발견` is not `시발`).
-    if (crossesSpace && hangulOrJamo(before)) return false;
+    // Korean: a match never ends inside a syllable (`무시받다` holds no `시바`) …
+    if (after !== undefined && after >= '\u11a8' && after <= '\u11c2') return false;
+    // … and one that crosses a space or a symbol must start a word (`다시 발견` is not `시발`).
+    const startsWord = before === undefined || !(hangulOrJamo(before) || /[\p{L}\p{N}]/u.test(before));
+    if ((e.boundary !== 'infix' || /[^\u1100-\u11ff]/.test(matched)) && !startsWord) return false;
     return true;
   }
 }

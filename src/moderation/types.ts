@@ -9,7 +9,7 @@ export type Category = (typeof categories)[number];
 /** `ko`: Korean words only; `en`: English words only; `undefined`: both (the default). */
 export type ModerationLanguage = 'ko' | 'en';
 
-/** How an English word may sit inside a longer one (Korean words are matched anywhere). */
+/** How a word may sit inside a longer one (for Korean only `prefix` differs from `infix`: the word must start a word). */
 export type Boundary =
   /** Only as a whole word, with an optional -s/-es/-ed/-er/-ing ending (`ass`, not `class`). */
   | 'word'
@@ -21,7 +21,7 @@ export type Boundary =
 export interface DenyEntry {
   word: string;
   category: Category;
-  /** English only; default `infix`. */
+  /** Default `infix`. */
   boundary?: Boundary;
 }
 

@@ -40,12 +40,20 @@ function escapeLiteral(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, (c) => `\\${c}`);
 }
 
-/** Korean initials written with and without tension. */
-const tense: Record<string, string> = { ᄀ: 'ᄀᄁ', ᄁ: 'ᄀᄁ', ᄃ: 'ᄃᄄ', ᄄ: 'ᄃᄄ', ᄇ: 'ᄇᄈ', ᄈ: 'ᄇᄈ', ᄉ: 'ᄉᄊ', ᄊ: 'ᄉᄊ', ᄌ: 'ᄌᄍ', ᄍ: 'ᄌᄍ' };
-/** Vowels an evader swaps for each other without changing the word. */
-const nearVowel: Record<string, string> = { ᅢ: 'ᅢᅦᅤᅨ', ᅦ: 'ᅢᅦᅤᅨ', ᅵ: 'ᅵᅴᅱ', ᅴ: 'ᅵᅴᅱ', ᅱ: 'ᅵᅴᅱ' };
+/**
+ * A plain initial may be written tensed (`새끼` → `쌔끼`, `병신` → `뼝신`); not the other way
+ * round, which would turn `찐따` into the verb ending `진다`.
+ */
+const tense: Record<string, string> = { ᄀ: 'ᄀᄁ', ᄃ: 'ᄃᄄ', ᄇ: 'ᄇᄈ', ᄉ: 'ᄉᄊ', ᄌ: 'ᄌᄍ' };
+/** Vowels an evader swaps for ㅣ without changing the word (`쉬발`, `싀발`). ㅐ/ㅔ are listed spellings instead (`세끼` is also "meals"). */
+const nearVowel: Record<string, string> = { ᅵ: 'ᅵᅴᅱ' };
 /** Final consonant → the initial a loose jamo of it becomes in the skeleton. */
 const finalToInitial: Record<string, string> = { ᆨ: 'ᄀ', ᆩ: 'ᄁ', ᆫ: 'ᄂ', ᆮ: 'ᄃ', ᆯ: 'ᄅ', ᆷ: 'ᄆ', ᆸ: 'ᄇ', ᆺ: 'ᄉ', ᆻ: 'ᄊ', ᆼ: 'ᄋ', ᆽ: 'ᄌ', ᆾ: 'ᄎ', ᆿ: 'ᄏ', ᇀ: 'ᄐ', ᇁ: 'ᄑ', ᇂ: 'ᄒ' };
+
+/** A final, or the same consonant typed as a loose jamo (`시바ㄹ`): not the initial of the next syllable (`조선` is not `좃`). */
+function finalClass(c: string): string {
+  return `(?:${c}|${finalToInitial[c]}(?![\\u1161-\\u1175]))`;
+}
 
 const isInitial = (c: string) => c >= '\u1100' && c <= '\u1112';
 const isMedial = (c: string) => c >= '\u1161' && c <= '\u1175';
@@ -64,13 +72,15 @@ function hangulSource(word: string, strict: boolean): string {
     groups[groups.length - 1]!.push(text[i]!);
   }
   const parts: string[] = [];
+  // One syllable (`씹`, `좆`) is too short to vary: `십`, `쉽` and `쫒` are ordinary words.
+  const exact = strict || groups.length === 1;
   for (const group of groups) {
     if (group.every((c) => /\s/.test(c))) {
       parts.push(String.raw`\s+`);
       continue;
     }
-    if (strict) {
-      parts.push(escapeLiteral(group.join('')));
+    if (exact) {
+      parts.push(group.map((c) => (finalToInitial[c] && !strict ? finalClass(c) : escapeLiteral(c))).join(''));
       continue;
     }
     let unit = '';
@@ -80,11 +90,11 @@ function hangulSource(word: string, strict: boolean): string {
       else if (isMedial(c)) {
         unit += `[${nearVowel[c] ?? c}]`;
         lastMedial = c;
-      } else if (finalToInitial[c]) unit += `[${c}${finalToInitial[c]}]`;
+      } else if (finalToInitial[c]) unit += finalClass(c);
       else unit += escapeLiteral(c);
     }
     // 씨이이발: the vowel held by extra ㅇ-syllables (only after an open syllable).
-    if (lastMedial && isMedial(group[group.length - 1]!)) unit += `(?:${hangulSeparator}{0,2}ᄋ[${nearVowel[lastMedial] ?? lastMedial}]){0,4}`;
+    if (lastMedial && isMedial(group[group.length - 1]!)) unit += `(?:[~\\-.]{0,2}ᄋ[${nearVowel[lastMedial] ?? lastMedial}](?![\\u11a8-\\u11c2])){0,4}`;
     parts.push(unit);
   }
   if (strict) return parts.join('');
@@ -125,4 +135,23 @@ export function wordSource(word: string, opts: { strict: boolean; wholeWordEndin
   if (containsHangul(word)) return hangulSource(word, opts.strict);
   const src = latinSource(word, opts.strict);
   return opts.wholeWordEnding ? src + wordEnding : src;
+}
+
+/**
+ * For each letter of a deny-list word, the characters that may stand for it in the skeleton.
+ * A text that lacks every character of one of these sets cannot contain the word, so the
+ * engine skips that word's regex (most words, for most texts).
+ */
+export function wordRequirements(word: string): string[] {
+  const { text } = skeletonOf(word);
+  const out: string[] = [];
+  for (const c of text) {
+    if (/\s/.test(c)) continue;
+    if (!containsHangul(word)) out.push(latinClasses[c] ?? c);
+    else if (isInitial(c)) out.push(tense[c] ?? c);
+    else if (isMedial(c)) out.push(nearVowel[c] ?? c);
+    else if (finalToInitial[c]) out.push(c + finalToInitial[c]);
+    else out.push(c);
+  }
+  return [...new Set(out)];
 }

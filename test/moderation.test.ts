@@ -12,6 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { randomSecret } from '../src/app.js';
 import { loadConfig } from '../src/config/config.js';
 import { describePosture } from '../src/config/posture.js';
+import { pino } from 'pino';
 import { createLogger } from '../src/log/logger.js';
 import { builtInWords } from '../src/moderation/builtInWords.js';
 import { MaskingEngine } from '../src/moderation/maskingEngine.js';
@@ -181,7 +182,9 @@ describe("the operator's word list (MODERATION_WORDS_PATH)", () => {
     const dir = mkdtempSync(join(tmpdir(), 'parley-words-'));
     const path = join(dir, 'words.json');
     writeFileSync(path, JSON.stringify({ deny: [{ word: 'frak', category: 'profanity', boundary: 'word' }, { word: '멍게', category: 'insult' }], allow: ['wtf'] }));
-    const moderator = await Moderator.open({ wordsPath: path, logger: silent, reloadDebounceMs: 20 });
+    const logs: Array<{ level: number; msg: string }> = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
+    const moderator = await Moderator.open({ wordsPath: path, logger, reloadDebounceMs: 20 });
     try {
       assert.equal(moderator.mask('oh frak, 멍 게야').masked, 'oh ****, ***야');
       assert.equal(moderator.mask('wtf is this').flagged, false, 'the allow list takes a built-in word out');
@@ -199,11 +202,15 @@ describe("the operator's word list (MODERATION_WORDS_PATH)", () => {
       writeFileSync(path, '{ "deny": [ { "word": "oops", ');
       assert.equal(await changed, 'reload-failed');
       assert.equal(moderator.mask('grok').masked, '****', 'the previous list is still in use');
+      const warning = logs.find((l) => l.level === 40);
+      assert.ok(warning, 'a warning is logged');
+      assert.match(warning.msg, /kept the previous word list: MODERATION_WORDS_PATH: .*words\.json is not JSON/);
 
       changed = next(moderator);
       writeFileSync(path, JSON.stringify({ deny: [{ word: 'x', category: 'not-a-category' }] }));
       assert.equal(await changed, 'reload-failed');
       assert.equal(moderator.mask('grok').masked, '****');
+      assert.ok(logs.some((l) => l.level === 40 && /deny\.0\.category/.test(l.msg)), 'the log names the bad field');
     } finally {
       moderator.close();
     }

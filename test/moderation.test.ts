@@ -42,6 +42,8 @@ const korean: Row[] = [
   ['ㅂ ㅅ', '***', [[0, 3, 'insult']]],
   ['존나 좋아', '** 좋아', [[0, 2, 'profanity']]],
   ['tlqkf', '*****', [[0, 5, 'profanity']]], // 시발 typed on an English keyboard
+  ['이새낀 뭐야', '이** 뭐야', [[1, 3, 'insult']]], // a contracted particle on the last syllable
+  ['쓰레기 같은 놈', '*****은 놈', [[0, 5, 'insult']]],
 ];
 
 const english: Row[] = [
@@ -92,6 +94,7 @@ const mustStay = [
   '그 번호로 전화하세요',
   '서울에..미사일',
   'hashtag #4455',
+  '쓰레기 수거 요일이 언제죠',
 ];
 
 function check(rows: Row[]) {

@@ -13,11 +13,11 @@ const en = (category: DenyEntry['category'], boundary: DenyEntry['boundary'], wo
 export const builtInWords: WordList = {
   deny: [
     // Korean. Tensed initials (ㅅ/ㅆ, ㅂ/ㅃ, ㄱ/ㄲ, ㅈ/ㅉ, ㄷ/ㄸ) and ㅐ/ㅔ, ㅣ/ㅢ/ㅟ are matched by the engine.
-    ...ko('profanity', '시발 시바 시벌 시팔 시빨 십팔 십발 씨부랄 시부랄 씨불 ㅅㅂ ㅅㅍ ㅆㅂ 좆 좃 존나 졸라 존니 존내 ㅈㄴ 지랄 지럴 ㅈㄹ 염병 엠창 썅 빌어먹 개소리 개지랄 개같 뒤져 뒈져 디져라 꺼져 닥쳐 ㄲㅈ ㄷㅊ 엿먹 씹 니미 tlqkf tlqk tlbal ssibal shibal sibal'),
-    ...ko('insult', '병신 븅신 빙신 병쉰 ㅂㅅ 등신 새끼 새기 섀끼 세끼 색기 색끼 새꺄 ㅅㄲ 개새끼 개색기 개색히 개세끼 개섀끼 개놈 개년 개돼지 미친놈 미친년 미친새 미친 미쳤냐 ㅁㅊ 또라이 돌아이 ㄸㄹㅇ 찐따 정신병자 애미 애비 에미 느금 니애미 니엄 찌질 한심 호로새끼 후레자식 쌍놈 상놈 놈아 년아 빡대가리 대가리 버러지 멍충 멍청한 샛끼 새퀴 쳐먹 처먹 쳐입 쳐발 아가리 저능아 좁밥 느그 ㅈ되 qudtls'),
-    ...ko('slur', '한남 김치녀 된장녀 짱깨 짱개 쪽바리 깜둥이 흑형 홍어 빨갱이 틀딱 급식충 맘충 한남충 일베충 벌레 좌좀 메갈 꼴페미 대깨문 재앙이 일게이 베충 섬숭이'),
+    ...ko('profanity', '시발 시바 시벌 시팔 시빨 십팔 십발 씨부랄 시부랄 씨불 ㅅㅂ ㅅㅍ ㅆㅂ 좆 좃 존나 졸라 존니 존내 ㅈㄴ 지랄 지럴 ㅈㄹ 염병 엠창 썅 빌어먹 개소리 젖같 개젖 조낸 좟 ㅈ까 ㅈ됨 ㅈ됐 개지랄 개같 뒤져 뒈져 디져라 꺼져 닥쳐 ㄲㅈ ㄷㅊ 엿먹 씹 니미 tlqkf tlqk tlbal ssibal shibal sibal'),
+    ...ko('insult', '병신 븅신 빙신 병쉰 ㅂㅅ 등신 새끼 새기 섀끼 세끼 색기 색끼 새꺄 ㅅㄲ 개새끼 개색기 개색히 개세끼 개섀끼 개놈 개년 개돼지 미친놈 미친년 미친새 미친 미쳤냐 ㅁㅊ 또라이 돌아이 ㄸㄹㅇ 찐따 정신병자 애미 애비 에미 느금 니애미 니엄 찌질 한심 호로새끼 후레자식 쌍놈 상놈 놈아 년아 빡대가리 대가리 버러지 멍충 멍청한 샛끼 새퀴 쳐먹 처먹 쳐입 쳐발 아가리 저능아 좁밥 느그 ㅈ되 ㅄ 머가리 눈깔 꼴값 꼬라지 꼴보기 양아치 쓰레기같 쓰레기들 쑤레기 qudtls'),
+    ...ko('slur', '한남 김치녀 된장녀 짱깨 짱개 쪽바리 깜둥이 흑형 홍어 빨갱이 틀딱 급식충 맘충 한남충 일베충 벌레 좌좀 메갈 꼴페미 대깨문 재앙이 문재앙 뇌물현 개독 조센징 센징 쪽본 틀딱 일게이 베충 섬숭이'),
     ...ko('sexual', '보지 자지', 'prefix'),
-    ...ko('sexual', '섹스 강간 따먹 창녀 걸레 딸딸이 좆물 보빨 섹파 야동 꼴리'),
+    ...ko('sexual', '섹스 강간 따먹 창녀 걸레 딸딸이 좆물 보빨 섹파 야동 꼴리 떡치 질싸 후장 딜도'),
     // English.
     ...en('profanity', 'infix', 'fuck fuk fck phuck shit bullshit motherfucker'),
     ...en('profanity', 'word', 'fucks fucc fu fk fkn fkin stfu wtf shitty'),

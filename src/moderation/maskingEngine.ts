@@ -169,8 +169,9 @@ export class MaskingEngine implements TextMasker {
       }
       return true;
     }
-    // Korean: a match never ends inside a syllable (`무시받다` holds no `시바`) …
-    if (after !== undefined && after >= '\u11a8' && after <= '\u11c2') return false;
+    // Korean: a match never ends inside a syllable (`무시받다` holds no `시바`), except before
+    // ㄴ/ㄹ, the contracted particles of `새낀`, `새낄` …
+    if (after !== undefined && after >= '\u11a8' && after <= '\u11c2' && after !== '\u11ab' && after !== '\u11af') return false;
     // … and one that crosses a space or a symbol must start a word (`다시 발견` is not `시발`).
     const startsWord = before === undefined || !(hangulOrJamo(before) || /[\p{L}\p{N}]/u.test(before));
     if ((e.boundary !== 'infix' || /[^\u1100-\u11ff]/.test(matched)) && !startsWord) return false;

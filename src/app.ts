@@ -51,6 +51,8 @@ import { attachConsultNamespace } from './socket/consultNamespace.js';
 import { endRevokedConnections } from './socket/connectionRevocation.js';
 import { healthRoutes } from './http/routes/healthRoutes.js';
 import { tokenRoutes } from './http/routes/tokenRoutes.js';
+import { moderationRoutes } from './http/routes/moderationRoutes.js';
+import { Moderator } from './moderation/moderator.js';
 import { userRoutes } from './http/routes/userRoutes.js';
 import { IceServerProvider } from './ice/iceServers.js';
 import type { Logger } from './log/logger.js';
@@ -79,6 +81,8 @@ export interface Parley {
   consultations: ConsultationService;
   transcripts: TranscriptService;
   webhooks: WebhookService;
+  /** Masking for chat, captions and transcripts (issue 10 §5); the word list reloads itself. */
+  moderation: Moderator;
   /** Starts listening; resolves with the base URL. */
   listen(): Promise<string>;
   /** Graceful stop: refuse new work, tell every socket, disconnect, close storage. */
@@ -127,6 +131,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     fallback: external ? new ExternalAuthenticator(config.auth.verifyUrl!, config.auth.httpTimeoutMs) : undefined,
   });
   const ice = new IceServerProvider(config.ice);
+  const moderation = await Moderator.open({ wordsPath: config.moderation.wordsPath, logger: logger.child({ module: 'moderation' }) });
   const callRepo = new CallRepository(storage.db);
   const transcripts = new TranscriptService(new TranscriptRepository(storage.db, storage.kind), callRepo);
   const calls = new CallService(callRepo, config.defaultPhoneRegion);
@@ -246,6 +251,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
   await http.register(transcriptRoutes({ transcripts, auth: authHooks }), { prefix: '/api/v1' });
   await http.register(consultationRoutes({ consultations, auth: authHooks, startsPerMinute: config.consult.startsPerMinute }), { prefix: '/api/v1/consultations' });
   await http.register(webhookRoutes({ webhooks, auth: authHooks }), { prefix: '/api/v1/webhooks' });
+  await http.register(moderationRoutes({ moderation, authenticator: credentials, allowAnonymous: config.moderation.allowAnonymous, apiKey: config.auth.apiKey }), { prefix: '/api/v1/moderation' });
   await http.register(pageRedirects);
   await http.register(fastifyStatic, { root: webRoot, prefix: '/', index: ['index.html'] });
 
@@ -260,7 +266,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
 
   const defaultNs = io.of('/');
   defaultNs.use(handshake);
-  attachStudyNamespace({ namespace: defaultNs, rooms: studyRooms, access, router: routerFor('/'), metrics, logger: logger.child({ module: 'study-ns' }) });
+  attachStudyNamespace({ namespace: defaultNs, rooms: studyRooms, access, router: routerFor('/'), metrics, logger: logger.child({ module: 'study-ns' }), moderation });
 
   const signalingNs = io.of('/signaling');
   signalingNs.use(handshake);
@@ -325,6 +331,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     consultations,
     transcripts,
     webhooks,
+    moderation,
     async listen() {
       await http.listen({ port: config.port, host: config.host });
       if (metricsHttp && config.metrics.listener) {
@@ -350,6 +357,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
         await consultations.close();
         await webhooks.close();
         await pruner.close();
+        moderation.close();
         await media.close();
         await storage.close();
         logger.info('closed');

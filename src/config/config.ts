@@ -156,6 +156,11 @@ const envSchema = z
     /** SIGTERM/SIGINT: time allowed for draining before the process exits anyway. */
     SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
 
+    /** Operator's moderation allow and deny lists (JSON, docs/moderation.md); reloaded when the file changes. */
+    MODERATION_WORDS_PATH: z.string().min(1).optional(),
+    /** POST /api/v1/moderation/mask without credentials. Default: true in development, false in production (then: an access token or LIVEKIT_API_KEY/SECRET). */
+    ALLOW_ANONYMOUS_MODERATION: bool.optional(),
+
     /** Public base URL of this server, used in QR codes (e.g. https://help.example.com). Default: the origin of the request. */
     PUBLIC_URL: z.url().optional(),
     /** How long an incoming consultation rings at one agent before it moves to the next. */
@@ -295,6 +300,8 @@ export interface Config {
   };
   defaultPhoneRegion: CountryCode;
   shutdownTimeoutMs: number;
+  /** Issue 10 §5: masking for chat, captions and transcripts, and its REST route. */
+  moderation: { wordsPath?: string; allowAnonymous: boolean };
   publicUrl?: string;
   consult: { offerTimeoutMs: number; agentGraceMs: number; customerGraceMs: number; startsPerMinute: number; defaultHandleTimeMs: number; reoffer: { cooldownMs: number; offerResendMs: number } };
   webhooks: { maxAttempts: number; retryBaseMs: number; timeoutMs: number; allowPrivateTargets: boolean; storageBackoffMaxMs: number };
@@ -406,6 +413,7 @@ export function loadConfig(source: NodeJS.ProcessEnv, randomSecret: () => string
     },
     defaultPhoneRegion: env.DEFAULT_PHONE_REGION as CountryCode,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    moderation: { wordsPath: env.MODERATION_WORDS_PATH, allowAnonymous: env.ALLOW_ANONYMOUS_MODERATION ?? !production },
     publicUrl: env.PUBLIC_URL?.replace(/\/+$/, ''),
     consult: { offerTimeoutMs: env.CONSULT_OFFER_TIMEOUT_MS, agentGraceMs: env.CONSULT_AGENT_GRACE_MS, customerGraceMs: env.CONSULT_CUSTOMER_GRACE_MS, startsPerMinute: env.CONSULT_STARTS_PER_MINUTE, defaultHandleTimeMs: env.CONSULT_DEFAULT_HANDLE_TIME_MS, reoffer: { cooldownMs: env.CONSULT_REOFFER_COOLDOWN_MS, offerResendMs: env.CONSULT_OFFER_RESEND_MS } },
     webhooks: {

@@ -14,6 +14,7 @@ import { roomKey, type RoomDirectory, type RoomMember } from '../domain/roomDire
 import { ParleyError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
+import type { TextMasker } from '../moderation/types.js';
 import { defineEvent, type EventRouter, type SocketContext } from './eventRouter.js';
 import { identityOf } from './handshakeAuth.js';
 import { chatText, iceCandidate, id, sessionDescription, socketId } from './schemas.js';
@@ -37,6 +38,8 @@ export interface StudyNamespaceDeps {
   router: EventRouter;
   metrics: Metrics;
   logger: Logger;
+  /** Chat is relayed masked: the sender's original text is never sent on. */
+  moderation: TextMasker;
 }
 
 export function attachStudyNamespace(deps: StudyNamespaceDeps): void {
@@ -150,7 +153,7 @@ export function attachStudyNamespace(deps: StudyNamespaceDeps): void {
           studyId: data.studyId,
           userId: ctx.identity.userId,
           user: ctx.identity.user,
-          message: data.message,
+          message: deps.moderation.mask(data.message).masked,
           type: data.type,
           timestamp: new Date().toISOString(),
         };
@@ -165,7 +168,7 @@ export function attachStudyNamespace(deps: StudyNamespaceDeps): void {
         roomId: data.roomId,
         userId: ctx.identity.userId,
         user: ctx.identity.user,
-        message: data.message,
+        message: deps.moderation.mask(data.message).masked,
         timestamp: new Date().toISOString(),
       };
       namespace.to(roomKey('video', data.roomId)).emit('chat:video-message-received', message);

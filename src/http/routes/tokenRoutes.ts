@@ -6,7 +6,6 @@
  * ALLOW_ANONYMOUS_ROOM_TOKENS is on (development's default) — anyone. The token admits its
  * holder to that one open room; consultations' rooms cannot be named.
  */
-import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -15,6 +14,7 @@ import type { TokenService } from '../../auth/tokens.js';
 import { isReservedRoomName, reservedRoomMessage } from '../../domain/roomRef.js';
 import { ParleyError } from '../../errors.js';
 import type { RequestAuthenticator } from '../authHooks.js';
+import { integratorCaller } from '../integratorCredential.js';
 import { errorBody } from './schemas.js';
 
 const name = z.string().trim().min(1, 'must not be empty').max(128).refine((s) => !/[\u0000-\u001f]/.test(s), 'must not contain control characters');
@@ -26,24 +26,12 @@ export interface TokenRouteOptions {
   apiKey?: { key: string; secret: string };
 }
 
-function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
 /** Resolves when the request may mint a room token; throws UNAUTHORIZED/FORBIDDEN otherwise. */
 async function assertMayIssue(req: FastifyRequest, opts: TokenRouteOptions): Promise<void> {
-  const header = req.headers.authorization;
-  if (typeof header === 'string' && header.startsWith('Basic ')) {
-    const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (opts.apiKey && colon > 0 && sameSecret(decoded.slice(0, colon), opts.apiKey.key) && sameSecret(decoded.slice(colon + 1), opts.apiKey.secret)) return;
-    throw new ParleyError('UNAUTHORIZED', 'the API key or secret is wrong (HTTP Basic LIVEKIT_API_KEY:LIVEKIT_API_SECRET)');
-  }
-  if (typeof header === 'string' && header.startsWith('Bearer ')) {
-    const identity = await opts.authenticator.authenticateAccount(header.slice(7).trim());
-    if (!hasRole(identity, 'agent')) throw new ParleyError('FORBIDDEN', 'room tokens are issued to agents and admins');
+  const caller = await integratorCaller(req, opts);
+  if (caller?.kind === 'api-key') return;
+  if (caller?.kind === 'account') {
+    if (!hasRole(caller.identity, 'agent')) throw new ParleyError('FORBIDDEN', 'room tokens are issued to agents and admins');
     return;
   }
   if (opts.allowAnonymous) return;

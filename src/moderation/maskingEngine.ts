@@ -1,0 +1,185 @@
+/**
+ * Parley's masking engine: finds listed Korean and English words and their evasions in a text,
+ * replaces each of their characters with `*` (same length) and returns the spans. One engine is
+ * built per word list; it is immutable, so a reload swaps the whole engine (moderator.ts).
+ */
+import { skeletonOf } from './skeleton.js';
+import { containsHangul, wordRequirements, wordSource } from './wordPattern.js';
+import type { Boundary, Category, MaskResult, MaskSpan, ModerationLanguage, TextMasker, TimedMaskResult, TimedWord, WordList } from './types.js';
+
+interface CompiledEntry {
+  word: string;
+  category: Category;
+  language: ModerationLanguage;
+  boundary: Boundary;
+  regex: RegExp;
+  /** Character codes: the text must hold at least one of each set (wordRequirements). */
+  requires: number[][];
+}
+
+const latinLetter = /[a-z]/;
+const hangulOrJamo = (c: string | undefined) => c !== undefined && /[\u1100-\u11ff]/.test(c);
+
+export class MaskingEngine implements TextMasker {
+  private readonly entries: CompiledEntry[];
+  private readonly allow: RegExp | undefined;
+  readonly size: { deny: number; allow: number };
+  /** Scratch: which UTF-16 codes the text being masked holds (set and cleared by find()). */
+  private readonly present = new Uint8Array(0x10000);
+
+  constructor(list: WordList) {
+    const seen = new Set<string>();
+    this.entries = [];
+    for (const e of list.deny) {
+      const word = e.word.trim().toLowerCase();
+      if (word.length === 0 || seen.has(word)) continue;
+      seen.add(word);
+      const language: ModerationLanguage = containsHangul(word) ? 'ko' : 'en';
+      const boundary = e.boundary ?? 'infix';
+      this.entries.push({
+        word,
+        category: e.category,
+        language,
+        boundary,
+        regex: new RegExp(wordSource(word, { strict: false, wholeWordEnding: boundary === 'word' }), 'gu'),
+        requires: wordRequirements(word).map((set) => [...set].map((c) => c.charCodeAt(0))),
+      });
+    }
+    const allowSources = [...new Set(list.allow.map((w) => w.trim().toLowerCase()).filter((w) => w.length > 0))].map((w) => wordSource(w, { strict: true }));
+    this.allow = allowSources.length > 0 ? new RegExp(allowSources.join('|'), 'gu') : undefined;
+    this.size = { deny: this.entries.length, allow: allowSources.length };
+  }
+
+  mask(text: string, language?: ModerationLanguage): MaskResult {
+    const spans = this.find(text, language);
+    if (spans.length === 0) return { masked: text, flagged: false, spans };
+    let masked = '';
+    let at = 0;
+    for (const s of spans) {
+      masked += text.slice(at, s.start) + '*'.repeat(s.end - s.start);
+      at = s.end;
+    }
+    masked += text.slice(at);
+    return { masked, flagged: true, spans };
+  }
+
+  maskTimedWords(words: readonly TimedWord[], language?: ModerationLanguage): TimedMaskResult {
+    // Join with one space and remember where each word sits in the joined text.
+    const offsets: Array<{ start: number; end: number }> = [];
+    let joined = '';
+    for (const w of words) {
+      if (joined.length > 0) joined += ' ';
+      offsets.push({ start: joined.length, end: joined.length + w.text.length });
+      joined += w.text;
+    }
+    const result = this.mask(joined, language);
+    const flagged = words.map(() => false);
+    const mediaSpans: TimedMaskResult['mediaSpans'] = [];
+    for (const span of result.spans) {
+      let startMs = Number.POSITIVE_INFINITY;
+      let endMs = Number.NEGATIVE_INFINITY;
+      offsets.forEach((o, i) => {
+        if (o.start < span.end && span.start < o.end) {
+          flagged[i] = true;
+          startMs = Math.min(startMs, words[i]!.startMs);
+          endMs = Math.max(endMs, words[i]!.endMs);
+        }
+      });
+      if (Number.isFinite(startMs)) mediaSpans.push({ startMs, endMs, category: span.category });
+    }
+    return {
+      ...result,
+      words: words.map((w, i) => ({ text: result.masked.slice(offsets[i]!.start, offsets[i]!.end), startMs: w.startMs, endMs: w.endMs, flagged: flagged[i]! })),
+      mediaSpans,
+    };
+  }
+
+  /** The spans to mask, sorted and non-overlapping. */
+  private find(text: string, language: ModerationLanguage | undefined): MaskSpan[] {
+    if (text.length === 0) return [];
+    const sk = skeletonOf(text);
+    const s = sk.text;
+    const hasHangul = /[\u1100-\u11ff]/.test(s);
+    const hasLatin = /[a-z]/.test(s);
+    const allowed: Array<[number, number]> = [];
+    if (this.allow) {
+      this.allow.lastIndex = 0;
+      for (let m = this.allow.exec(s); m !== null; m = this.allow.exec(s)) {
+        if (m[0].length === 0) {
+          this.allow.lastIndex++;
+          continue;
+        }
+        allowed.push([m.index, m.index + m[0].length]);
+      }
+    }
+    const found: Array<{ start: number; end: number; category: Category }> = [];
+    const present = this.present;
+    for (let i = 0; i < s.length; i++) present[s.charCodeAt(i)] = 1;
+    for (const e of this.entries) {
+      if (language !== undefined && e.language !== language) continue;
+      if (e.language === 'ko' ? !hasHangul : !hasLatin) continue;
+      if (!e.requires.every((set) => set.some((code) => present[code] === 1))) continue;
+      const re = e.regex;
+      re.lastIndex = 0;
+      for (let m = re.exec(s); m !== null; m = re.exec(s)) {
+        const start = m.index;
+        const end = start + m[0].length;
+        if (end === start) {
+          re.lastIndex = start + 1;
+          continue;
+        }
+        if (this.acceptable(e, s, start, end) && !allowed.some(([a, b]) => a <= start && end <= b)) {
+          found.push({ start, end, category: e.category });
+        } else {
+          re.lastIndex = start + 1;
+        }
+      }
+    }
+    for (let i = 0; i < s.length; i++) present[s.charCodeAt(i)] = 0;
+    if (found.length === 0) return [];
+    // Skeleton positions → input indices (a partly matched syllable is masked whole).
+    const spans = found
+      .map((f) => ({ start: sk.source[f.start]!, end: sk.source[f.end - 1]! + 1, category: f.category }))
+      .map((f) => (f.end < text.length && isLowSurrogate(text.charCodeAt(f.end)) ? { ...f, end: f.end + 1 } : f))
+      .sort((a, b) => a.start - b.start || b.end - a.end);
+    const merged: MaskSpan[] = [];
+    for (const span of spans) {
+      const last = merged[merged.length - 1];
+      if (last && span.start < last.end) last.end = Math.max(last.end, span.end);
+      else merged.push({ ...span });
+    }
+    return merged;
+  }
+
+  /** The boundary rules a match must keep (module comment of wordPattern.ts). */
+  private acceptable(e: CompiledEntry, s: string, start: number, end: number): boolean {
+    const before = s[start - 1];
+    const after = s[end];
+    const matched = s.slice(start, end);
+    const crossesSpace = /\s/.test(matched);
+    if (e.language === 'en') {
+      // Digits and symbols alone are not a word (`#4455` is not `ass`).
+      if (!latinLetter.test(matched)) return false;
+      if (e.boundary !== 'infix' && before !== undefined && latinLetter.test(before)) return false;
+      if (e.boundary === 'word' && after !== undefined && latinLetter.test(after)) return false;
+      if (crossesSpace) {
+        // Spaced letters (`f u c k`) only: every piece one letter, and a whole word.
+        if (matched.split(/\s+/).some((piece) => piece.replace(/[^\p{L}\p{N}*#@$!|+]/gu, '').length > 1)) return false;
+        if ((before !== undefined && latinLetter.test(before)) || (after !== undefined && latinLetter.test(after))) return false;
+      }
+      return true;
+    }
+    // Korean: a match never ends inside a syllable (`무시받다` holds no `시바`), except before
+    // ㄴ/ㄹ, the contracted particles of `새낀`, `새낄` …
+    if (after !== undefined && after >= '\u11a8' && after <= '\u11c2' && after !== '\u11ab' && after !== '\u11af') return false;
+    // … and one that crosses a space or a symbol must start a word (`다시 발견` is not `시발`).
+    const startsWord = before === undefined || !(hangulOrJamo(before) || /[\p{L}\p{N}]/u.test(before));
+    if ((e.boundary !== 'infix' || /[^\u1100-\u11ff]/.test(matched)) && !startsWord) return false;
+    return true;
+  }
+}
+
+function isLowSurrogate(code: number): boolean {
+  return code >= 0xdc00 && code <= 0xdfff;
+}
+

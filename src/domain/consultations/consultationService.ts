@@ -90,6 +90,8 @@ interface QueuedDetails {
   /** Set on a call an agent handed over: who, and the notes so far. */
   transferredFrom?: { agentId: string; name: string };
   notes?: OfferView['notes'];
+  /** A handed-over call keeps its status (CONNECTING or IN_PROGRESS) while it waits again. */
+  status?: CallStatus;
 }
 
 export class ConsultationService extends EventEmitter<ConsultationEvents> {
@@ -246,7 +248,7 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
   /** A transfer rings for the call, or the call was handed back to the queue and waits there. */
   private transferring(call: CallRecord): boolean {
     if (!isLive(call.status)) return false;
-    return this.deps.queue.transferOf(call.id) !== undefined || (call.status === 'IN_PROGRESS' && this.deps.queue.position(call.id) !== undefined);
+    return this.deps.queue.transferOf(call.id) !== undefined || (this.deps.queue.details(call.id) as Partial<QueuedDetails> | undefined)?.transferredFrom !== undefined;
   }
 
   /** The customer hung up, whether waiting or talking. */
@@ -330,7 +332,7 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
     if (this.agentOf(consultationId) !== agent.userId) throw new ParleyError('FORBIDDEN', 'only the agent on the call can transfer it');
     const from = { agentId: agent.userId, name: this.nameOf(agent.userId) };
     const notes = (await this.deps.repo.notes(consultationId)).map((n) => ({ authorName: n.authorName, body: n.body, at: n.createdAt.toISOString() }));
-    const details: QueuedDetails = { customerName: call.customerName ?? '', phone: call.callerNumber, inquiry: call.inquiry ?? '', entryPoint: await this.entryPointName(call), transferredFrom: from, notes };
+    const details: QueuedDetails = { customerName: call.customerName ?? '', phone: call.callerNumber, inquiry: call.inquiry ?? '', entryPoint: await this.entryPointName(call), transferredFrom: from, notes, status: call.status };
     if (to === 'queue') {
       this.deps.queue.requeueTransfer(agent.userId, consultationId, { ...details });
       this.onHold.delete(consultationId);
@@ -363,7 +365,7 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
       const call = await this.deps.calls.get(consultationId);
       if (!isLive(call.status)) return;
       const from = { agentId: fromAgentId, name: this.nameOf(fromAgentId) };
-      this.deps.queue.requeueOrphan(consultationId, { customerName: call.customerName ?? '', phone: call.callerNumber, inquiry: call.inquiry ?? '', entryPoint: await this.entryPointName(call), transferredFrom: from });
+      this.deps.queue.requeueOrphan(consultationId, { customerName: call.customerName ?? '', phone: call.callerNumber, inquiry: call.inquiry ?? '', entryPoint: await this.entryPointName(call), transferredFrom: from, status: call.status });
       returnedTo = 'queue';
       this.emit('seats-changed', { consultationId });
     }
@@ -644,8 +646,9 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
       const last = this.lastPlace.get(p.callId);
       if (last && last.position === p.position && last.estimatedWaitSeconds === estimatedWaitSeconds && last.agentsOnline === p.agentsOnline) continue;
       this.lastPlace.set(p.callId, { position: p.position, estimatedWaitSeconds, agentsOnline: p.agentsOnline });
-      const handedOver = (this.deps.queue.details(p.callId) as Partial<QueuedDetails> | undefined)?.transferredFrom !== undefined;
-      const status: CustomerStatus = { consultationId: p.callId, status: handedOver ? 'IN_PROGRESS' : 'RINGING', position: p.position, agentsOnline: p.agentsOnline, onHold: false };
+      const d = this.deps.queue.details(p.callId) as Partial<QueuedDetails> | undefined;
+      const handedOver = d?.transferredFrom !== undefined;
+      const status: CustomerStatus = { consultationId: p.callId, status: d?.status ?? 'RINGING', position: p.position, agentsOnline: p.agentsOnline, onHold: false };
       if (handedOver) status.transferring = true;
       if (estimatedWaitSeconds !== undefined) status.estimatedWaitSeconds = estimatedWaitSeconds;
       this.emit('customer-status', status);

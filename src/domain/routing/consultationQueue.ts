@@ -230,7 +230,7 @@ export class ConsultationQueue extends EventEmitter<QueueEvents> {
     if (!from || from.state !== 'busy' || from.callId !== callId) throw new ParleyError('CONFLICT', `call ${callId} is not in progress with you; only the agent on the call can transfer it`);
     if (this.transfers.has(callId)) throw new ParleyError('CONFLICT', `a transfer of call ${callId} is already ringing; wait for it to be answered`);
     this.release(fromAgentId, callId);
-    // The customer has waited already: keep their first arrival as their place, at the head.
+    // The customer has waited already: at the head, their wait counted from the hand-over.
     this.waiting.unshift({ callId, enqueuedAt: this.now(), declinedBy: new Map([[fromAgentId, this.now()]]), details });
     this.emit('queue-changed');
     this.dispatch();

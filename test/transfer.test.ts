@@ -189,3 +189,72 @@ describe('transferring a call', { timeout: 60_000 }, () => {
     assert.equal(srv.parley.consultations.queueView().queue[0]?.consultationId, waiting.consultation.id, 'the other caller is next');
   });
 });
+
+describe('a transfer that is not taken while the first agent is gone', { timeout: 60_000 }, () => {
+  let srv: RunningParley;
+  const open: RecordingSocket[] = [];
+  before(async () => {
+    srv = await startParley({ MEDIA_LISTEN_IP: '127.0.0.1', MEDIA_WORKERS: '1', CONSULT_OFFER_TIMEOUT_MS: '1500', CONSULT_AGENT_GRACE_MS: '200' });
+  });
+  after(async () => {
+    for (const s of open) s.close();
+    await srv?.close();
+  });
+
+  test('rung out with the first console closed: the call waits at the head of the queue, the customer told', async () => {
+    const admin = await firstAdmin(srv.url);
+    const a = await createAgent(srv.url, admin, 'Agent Ahn');
+    const b = await createAgent(srv.url, admin, 'Agent Baek');
+    const ep = await createEntryPoint(srv.url, admin, 'Counter 6');
+    const consoleA = await RecordingSocket.open(srv.url, '/consult', a.token);
+    const consoleB = await RecordingSocket.open(srv.url, '/consult', b.token);
+    open.push(consoleB);
+    await consoleA.request('agent:set-state', { state: 'available' });
+    const started = await callFrom(srv.url, ep.entryToken, 'Kim Customer');
+    const id = started.consultation.id;
+    const customer = await RecordingSocket.open(srv.url, '/consult', started.customerToken);
+    open.push(customer);
+    await consoleA.waitFor('consultation:offer', (o) => o.consultationId === id);
+    await consoleA.request('consultation:accept', { consultationId: id });
+    await consoleB.request('agent:set-state', { state: 'available' });
+    await consoleA.request('consultation:transfer', { consultationId: id, to: { agentId: b.id } });
+    await consoleB.waitFor('consultation:offer', (o) => o.consultationId === id);
+    consoleA.close();
+    // B lets it ring out (1.5 s): A has no console any more, so the call goes to the queue.
+    const withdrawn = await consoleB.waitFor('consultation:offer-withdrawn', (w) => w.consultationId === id, 5000);
+    assert.equal(withdrawn.reason, 'timeout');
+    const status = await customer.waitFor('consultation:status', (s) => s.transferring === true && s.position === 1, 5000);
+    assert.equal(status.status, 'CONNECTING');
+    assert.equal(srv.parley.consultations.queueView().queue[0]?.consultationId, id);
+    assert.equal(srv.parley.consultations.agentState(a.id).state, 'offline');
+    const detail = (await request(`${srv.url}/api/v1/consultations/${id}`, { token: admin.token })).body.consultation;
+    const timeout = detail.events.find((e: { type: string }) => e.type === 'transfer-timeout');
+    assert.equal(timeout?.detail.returnedTo, 'queue', JSON.stringify(detail.events));
+    assert.ok((await customer.request('consultation:hang-up', {})).consultation, 'the queue is empty for the next test');
+  });
+
+  test('the customer hangs up while a transfer rings: the colleague stops ringing and is available', async () => {
+    const admin = (await request(`${srv.url}/api/v1/auth/signin`, { body: { email: 'admin@example.com', password: 'correct-horse-battery' } })).body;
+    const c = await createAgent(srv.url, { id: admin.user.id, name: admin.user.name, token: admin.accessToken }, 'Agent Cho');
+    const d = await createAgent(srv.url, { id: admin.user.id, name: admin.user.name, token: admin.accessToken }, 'Agent Do');
+    const ep = await createEntryPoint(srv.url, { id: admin.user.id, name: admin.user.name, token: admin.accessToken }, 'Counter 7');
+    const consoleC = await RecordingSocket.open(srv.url, '/consult', c.token);
+    const consoleD = await RecordingSocket.open(srv.url, '/consult', d.token);
+    open.push(consoleC, consoleD);
+    await consoleC.request('agent:set-state', { state: 'available' });
+    const started = await callFrom(srv.url, ep.entryToken, 'Lee Customer');
+    const id = started.consultation.id;
+    const customer = await RecordingSocket.open(srv.url, '/consult', started.customerToken);
+    open.push(customer);
+    await consoleC.waitFor('consultation:offer', (o) => o.consultationId === id);
+    await consoleC.request('consultation:accept', { consultationId: id });
+    await consoleD.request('agent:set-state', { state: 'available' });
+    await consoleC.request('consultation:transfer', { consultationId: id, to: { agentId: d.id } });
+    await consoleD.waitFor('consultation:offer', (o) => o.consultationId === id);
+    assert.ok((await customer.request('consultation:hang-up', {})).consultation);
+    const withdrawn = await consoleD.waitFor('consultation:offer-withdrawn', (w) => w.consultationId === id);
+    assert.equal(withdrawn.reason, 'hung-up');
+    assert.equal(srv.parley.consultations.agentState(d.id).state, 'available');
+    await consoleC.waitFor('consultation:ended', (e) => e.consultationId === id);
+  });
+});

@@ -85,7 +85,8 @@ export function attachConsultNamespace(deps: ConsultNamespaceDeps): void {
       async (_data, ctx) => {
         const agent = consultations.agentState(ctx.identity.userId);
         const consultation = agent.consultationId ? await consultations.detail(ctx.identity, agent.consultationId) : undefined;
-        return { agent, queue: consultations.queueView(), offer: consultations.currentOffer(ctx.identity.userId), consultation };
+        const supervisor = agent.consultationId && consultations.supervision.of(agent.consultationId) ? consultations.supervision.stateOf(agent.consultationId) : null;
+        return { agent, queue: consultations.queueView(), offer: consultations.currentOffer(ctx.identity.userId), consultation, supervisor };
       },
       { role: 'agent' },
     ),

@@ -282,7 +282,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
 
   const voiceNs = io.of('/voice');
   voiceNs.use(handshake);
-  attachVoiceNamespace({ namespace: voiceNs, rooms: voiceRooms, access, router: routerFor('/voice'), media, metrics, logger: logger.child({ module: 'voice-ns' }), limits: config.media.limits, clientAddress: (socket) => clientAddress(socket.request, trustProxy), isAccountId: async (id) => (await users.findById(id)) !== undefined });
+  attachVoiceNamespace({ namespace: voiceNs, rooms: voiceRooms, access, router: routerFor('/voice'), media, metrics, logger: logger.child({ module: 'voice-ns' }), limits: config.media.limits, clientAddress: (socket) => clientAddress(socket.request, trustProxy), isAccountId: async (id) => (await users.findById(id)) !== undefined, policy: consultations.mediaPolicy });
 
   const adminNs = io.of('/admin');
   adminNs.use(handshake);

@@ -5,6 +5,9 @@
  * accept, reject, hold and end. The protocol is a translation of ConsultationService events;
  * the decisions are made there.
  *
+ * Agents transfer calls (`consultation:transfer`); admins supervise them (`supervisor:join`,
+ * `supervisor:mode`, `supervisor:leave`) and the agent's consoles are told (`supervisor:state`).
+ *
  * Socket.IO rooms: "consult:<consultationId>" (the customer's sockets), "agent:<userId>"
  * (one agent's consoles), "agents" (every console, for the queue view).
  */
@@ -28,6 +31,8 @@ export interface ConsultNamespaceDeps {
 
 const consultationId = z.object({ consultationId: z.uuid('must be a consultation id (UUID)') });
 const empty = z.object({}).loose().optional();
+const supervisorMode = z.enum(['listen', 'whisper', 'barge'], 'must be "listen", "whisper" or "barge"');
+const transferTarget = z.union([z.literal('queue'), z.object({ agentId: z.string().min(1).max(128) })], 'must be {agentId} or "queue"');
 
 export function attachConsultNamespace(deps: ConsultNamespaceDeps): void {
   const { namespace, router, consultations, metrics, logger } = deps;
@@ -51,6 +56,11 @@ export function attachConsultNamespace(deps: ConsultNamespaceDeps): void {
   consultations.on('offer-withdrawn', (w) => namespace.to(`agent:${w.agentId}`).emit('consultation:offer-withdrawn', { consultationId: w.consultationId, reason: w.reason }));
   consultations.on('agent-state', (a) => namespace.to(`agent:${a.agentId}`).emit('agent:state', a));
   consultations.on('queue', (q) => namespace.to('agents').emit('queue:update', q));
+  consultations.on('transferred', (t) => namespace.to(`agent:${t.from.agentId}`).emit('consultation:transferred', t));
+  consultations.on('transfer-failed', (f) => namespace.to(`agent:${f.fromAgentId}`).emit('consultation:transfer-failed', f));
+  consultations.supervision.on('changed', ({ agentId, ...state }) => {
+    if (agentId) namespace.to(`agent:${agentId}`).emit('supervisor:state', state.supervisor ? state : null);
+  });
 
   namespace.use((socket: Socket, next) => {
     const identity = identityOf(socket);
@@ -75,7 +85,8 @@ export function attachConsultNamespace(deps: ConsultNamespaceDeps): void {
       async (_data, ctx) => {
         const agent = consultations.agentState(ctx.identity.userId);
         const consultation = agent.consultationId ? await consultations.detail(ctx.identity, agent.consultationId) : undefined;
-        return { agent, queue: consultations.queueView(), offer: consultations.currentOffer(ctx.identity.userId), consultation };
+        const supervisor = agent.consultationId && consultations.supervision.of(agent.consultationId) ? consultations.supervision.stateOf(agent.consultationId) : null;
+        return { agent, queue: consultations.queueView(), offer: consultations.currentOffer(ctx.identity.userId), consultation, supervisor };
       },
       { role: 'agent' },
     ),
@@ -90,6 +101,11 @@ export function attachConsultNamespace(deps: ConsultNamespaceDeps): void {
       { role: 'agent' },
     ),
     'consultation:hold': defineEvent(consultationId.extend({ on: z.boolean() }), (data, ctx) => consultations.hold(ctx.identity, data.consultationId, data.on), { role: 'agent' }),
+    'consultation:transfer': defineEvent(consultationId.extend({ to: transferTarget }), (data, ctx) => consultations.transfer(ctx.identity, data.consultationId, data.to), { role: 'agent' }),
+    // --- supervisors (admins)
+    'supervisor:join': defineEvent(consultationId.extend({ mode: supervisorMode }), (data, ctx) => consultations.supervision.join(ctx.identity, data.consultationId, data.mode), { role: 'admin' }),
+    'supervisor:mode': defineEvent(consultationId.extend({ mode: supervisorMode }), (data, ctx) => consultations.supervision.setMode(ctx.identity, data.consultationId, data.mode), { role: 'admin' }),
+    'supervisor:leave': defineEvent(consultationId, (data, ctx) => consultations.supervision.leave(ctx.identity, data.consultationId), { role: 'admin' }),
     'consultation:end': defineEvent(consultationId, async (data, ctx) => ({ consultation: await consultations.endByAgent(ctx.identity, data.consultationId) }), { role: 'agent' }),
   };
 
@@ -112,6 +128,7 @@ export function attachConsultNamespace(deps: ConsultNamespaceDeps): void {
       socket.emit('queue:update', consultations.queueView());
       const offer = consultations.currentOffer(identity.userId);
       if (offer) socket.emit('consultation:offer', offer);
+      if (agent.consultationId && consultations.supervision.of(agent.consultationId)) socket.emit('supervisor:state', consultations.supervision.stateOf(agent.consultationId));
       logger.info({ agentId: identity.userId, state: agent.state }, 'agent console connected');
     }
     socket.on('disconnect', () => {

@@ -9,13 +9,21 @@
  * Order promised to clients: when a peer leaves, every `consumer-closed` and `producer-closed`
  * its departure causes is sent before `peer-left` (the media is closed first, then announced).
  *
+ * Who may send to and receive from whom is the MediaPolicy's (a consultation's seats and its
+ * supervisor's mode, src/domain/consultations/mediaPolicy.ts): `produce` and `consume` are
+ * refused against it, `new-producer`, `peer-joined` and the producer and level events are
+ * sent only to peers it lets know, and when it says a room's seats changed every open
+ * consumer there is checked again — one no longer allowed is paused on the SFU and closed for
+ * its client (`consumer-closed`), and a producer newly allowed is announced (`new-producer`).
+ *
  * Limits: rooms and transports per client address (ClientQuotas; signed-in agents and admins
  * are exempt); transports and producers per peer and the connect timeout are the Router's.
  */
 import type { Namespace, Socket } from 'socket.io';
 import { z } from 'zod';
 import type { RoomAccessPolicy } from '../auth/authenticator.js';
-import { hasRole } from '../auth/identity.js';
+import { hasRole, type Identity } from '../auth/identity.js';
+import { openMediaPolicy, type MediaPolicy } from '../domain/consultations/mediaPolicy.js';
 import { roomKey, type RoomDirectory, type RoomMember } from '../domain/roomDirectory.js';
 import { ParleyError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
@@ -56,6 +64,17 @@ export interface VoiceNamespaceDeps {
   clientAddress?: (socket: Socket) => string;
   /** Whether a user id is a Parley account's (an anonymous peer may not call itself that). */
   isAccountId?: (userId: string) => Promise<boolean>;
+  /** Who may send to and receive from whom (default: everyone, everyone). */
+  policy?: MediaPolicy;
+}
+
+/** A consumer this namespace created: whose, of which producer (and whose), and whether the policy closed it. */
+interface ConsumerSeat {
+  roomId: string;
+  peerId: string;
+  producerId: string;
+  senderPeerId: string;
+  revoked: boolean;
 }
 
 const entityId = z.string().min(1).max(64);
@@ -72,6 +91,63 @@ export function attachVoiceNamespace(deps: VoiceNamespaceDeps): void {
   const nsName = namespace.name;
   /** Rooms whose media events are already forwarded to the sockets. */
   const wired = new WeakSet<RoomMedia>();
+  const policy = deps.policy ?? openMediaPolicy;
+  /** The identity of every peer in a voice room, kept until it has left (its socket may be gone first). */
+  const peerIdentities = new Map<string, Identity>();
+  const consumerSeats = new Map<string, ConsumerSeat>();
+  const who = (peerId: string): Identity | undefined => peerIdentities.get(peerId);
+
+  /** Peers of the room (other than `peerId`) that may not learn of `peerId`. */
+  const unaware = (roomId: string, peerId: string): string[] => {
+    const peer = who(peerId);
+    return rooms
+      .members(roomKey('voice', roomId))
+      .filter((m) => {
+        if (m.peerId === peerId) return false;
+        const receiver = who(m.peerId);
+        return receiver === undefined || !policy.mayKnow(roomId, receiver, peer);
+      })
+      .map((m) => m.peerId);
+  };
+  /** The room's sockets that may learn of `peerId`'s media. */
+  const toAware = (roomId: string, peerId: string) => {
+    const hidden = unaware(roomId, peerId);
+    const to = namespace.to(roomKey('voice', roomId));
+    return hidden.length > 0 ? to.except(hidden) : to;
+  };
+  const mayReceive = (roomId: string, receiverPeerId: string, senderPeerId: string): boolean => {
+    const receiver = who(receiverPeerId);
+    return receiver !== undefined && policy.mayReceive(roomId, receiver, who(senderPeerId));
+  };
+
+  /**
+   * The policy changed for a room: close every consumer it no longer allows (paused on the SFU
+   * so nothing is forwarded, closed for the client) and announce every producer it now allows
+   * to the peers that have no consumer of it.
+   */
+  const reconcile = async (roomId: string): Promise<void> => {
+    const key = roomKey('voice', roomId);
+    const members = rooms.members(key);
+    if (members.length === 0) return;
+    const room = await media.room(roomId);
+    for (const [consumerId, c] of consumerSeats) {
+      if (c.roomId !== roomId || c.revoked || mayReceive(roomId, c.peerId, c.senderPeerId)) continue;
+      c.revoked = true;
+      await room.setConsumerPaused(c.peerId, consumerId, true).catch(() => undefined);
+      namespace.to(c.peerId).emit('consumer-closed', { consumerId, producerId: c.producerId });
+    }
+    const producers = await room.producers();
+    for (const m of members) {
+      for (const p of producers) {
+        if (p.peerId === m.peerId || !mayReceive(roomId, m.peerId, p.peerId)) continue;
+        const has = [...consumerSeats.values()].some((c) => c.peerId === m.peerId && c.producerId === p.producerId && !c.revoked);
+        if (!has) namespace.to(m.peerId).emit('new-producer', { peerId: p.peerId, producerId: p.producerId, kind: p.kind });
+      }
+    }
+  };
+  policy.onChange((roomId) => {
+    reconcile(roomId).catch((err: unknown) => logger.error({ err, roomId }, 'applying the media policy to a room failed'));
+  });
 
   const memberOf = (ctx: SocketContext, roomId: string): VoiceMember => {
     const m = rooms.get(roomKey('voice', roomId), ctx.socket.id);
@@ -89,13 +165,25 @@ export function attachVoiceNamespace(deps: VoiceNamespaceDeps): void {
     if (wired.has(room)) return;
     wired.add(room);
     const key = roomKey('voice', roomId);
-    room.on('consumer.closed', ({ consumerId, producerId, peerId }) => namespace.to(peerId).emit('consumer-closed', { consumerId, producerId }));
+    room.on('consumer.closed', ({ consumerId, producerId, peerId }) => {
+      consumerSeats.delete(consumerId);
+      namespace.to(peerId).emit('consumer-closed', { consumerId, producerId });
+    });
     room.on('direct-producer', ({ producerId, peerId, kind }) => namespace.to(key).emit('new-producer', { peerId, producerId, kind }));
-    room.on('producer.closed', ({ producerId, peerId }) => namespace.to(key).emit('producer-closed', { peerId, producerId }));
-    room.on('producer.paused', ({ producerId, peerId }) => namespace.to(key).emit('producer-paused', { peerId, producerId }));
-    room.on('producer.resumed', ({ producerId, peerId }) => namespace.to(key).emit('producer-resumed', { peerId, producerId }));
-    room.on('audio.volumes', ({ levels }) => namespace.to(key).emit('audio-levels', { levels: levels.map((l) => ({ peerId: l.peerId, producerId: l.producerId, volume: l.volume })) }));
-    room.on('audio.activeSpeaker', (s) => namespace.to(key).emit('active-speaker', { peerId: s.peerId, producerId: s.producerId, volume: s.volume }));
+    room.on('producer.closed', ({ producerId, peerId }) => toAware(roomId, peerId).emit('producer-closed', { peerId, producerId }));
+    room.on('producer.paused', ({ producerId, peerId }) => toAware(roomId, peerId).emit('producer-paused', { peerId, producerId }));
+    room.on('producer.resumed', ({ producerId, peerId }) => toAware(roomId, peerId).emit('producer-resumed', { peerId, producerId }));
+    room.on('audio.volumes', ({ levels }) => {
+      const all = levels.map((l) => ({ peerId: l.peerId, producerId: l.producerId, volume: l.volume }));
+      const hiddenFrom = new Map(all.map((l) => [l.peerId, new Set(unaware(roomId, l.peerId))]));
+      if ([...hiddenFrom.values()].every((h) => h.size === 0)) {
+        namespace.to(key).emit('audio-levels', { levels: all });
+        return;
+      }
+      // Someone may not learn of a peer (a whispering supervisor): each socket gets its own list.
+      for (const m of rooms.members(key)) namespace.to(m.peerId).emit('audio-levels', { levels: all.filter((l) => !hiddenFrom.get(l.peerId)?.has(m.peerId)) });
+    });
+    room.on('audio.activeSpeaker', (s) => toAware(roomId, s.peerId).emit('active-speaker', { peerId: s.peerId, producerId: s.producerId, volume: s.volume }));
     room.on('transport.closed', ({ transportId, peerId, reason }) => {
       quotas.transportClosed(transportId);
       if (reason === 'ice-timeout' || reason === 'dtls-failed' || reason === 'connect-timeout') namespace.to(peerId).emit('transport-closed', { transportId, reason });
@@ -120,7 +208,10 @@ export function attachVoiceNamespace(deps: VoiceNamespaceDeps): void {
       /* the room's media is already gone (worker crash, room closed) */
     }
     quotas.peerLeft(roomId, m.peerId);
-    namespace.to(key).emit('peer-left', { peerId: m.peerId });
+    const hidden = unaware(roomId, m.peerId);
+    for (const [id, c] of consumerSeats) if (c.peerId === m.peerId || c.senderPeerId === m.peerId) consumerSeats.delete(id);
+    peerIdentities.delete(m.peerId);
+    (hidden.length > 0 ? namespace.to(key).except(hidden) : namespace.to(key)).emit('peer-left', { peerId: m.peerId });
     if (rooms.members(key).length === 0) await media.closeRoom(roomId);
   };
 
@@ -128,7 +219,9 @@ export function attachVoiceNamespace(deps: VoiceNamespaceDeps): void {
     const key = roomKey('voice', roomId);
     namespace.to(key).emit('room-closed', { roomId, reason });
     quotas.roomClosed(roomId);
+    for (const [id, c] of consumerSeats) if (c.roomId === roomId) consumerSeats.delete(id);
     for (const m of rooms.members(key)) {
+      peerIdentities.delete(m.peerId);
       rooms.leave(key, m.connectionId);
       if (m.address) quotas.leaveRoom(m.address, roomId, m.connectionId);
       namespace.in(m.connectionId).socketsLeave(key);
@@ -146,6 +239,7 @@ export function attachVoiceNamespace(deps: VoiceNamespaceDeps): void {
   const setConsumerPaused = (paused: boolean) =>
     defineEvent(z.object({ roomId: id, consumerId: entityId }), async (data, ctx) => {
       const { m, room } = await roomMedia(ctx, data.roomId);
+      if (!paused && consumerSeats.get(data.consumerId)?.revoked) throw new ParleyError('FORBIDDEN', 'this consumer was closed: you may no longer receive that producer');
       await room.setConsumerPaused(m.peerId, data.consumerId, paused);
       return { paused };
     });
@@ -173,11 +267,13 @@ export function attachVoiceNamespace(deps: VoiceNamespaceDeps): void {
         throw new ParleyError('UNAUTHORIZED', `user id "${data.userId}" belongs to a Parley account; connect with that account's access token`);
       }
       const userId = anonymous ? (data.userId ?? ctx.identity.userId) : ctx.identity.userId;
+      peerIdentities.set(ctx.socket.id, ctx.identity);
       const others = rooms.join(key, { connectionId: ctx.socket.id, userId, peerId: ctx.socket.id, joinedAt: Date.now(), ...(address ? { address } : {}) });
       await ctx.socket.join(key);
-      ctx.socket.to(key).emit('peer-joined', { peerId: ctx.socket.id, userId, verified: !anonymous });
+      const hidden = unaware(data.roomId, ctx.socket.id);
+      (hidden.length > 0 ? ctx.socket.to(key).except(hidden) : ctx.socket.to(key)).emit('peer-joined', { peerId: ctx.socket.id, userId, verified: !anonymous });
       room.peerJoined(ctx.socket.id, { userId, verified: !anonymous });
-      const producers = (await room.producers()).filter((p) => p.peerId !== ctx.socket.id);
+      const producers = (await room.producers()).filter((p) => p.peerId !== ctx.socket.id && mayReceive(data.roomId, ctx.socket.id, p.peerId));
       // Late joiners learn the existing producers in the ack and, for clients that only
       // listen for them, as new-producer events right after it.
       setImmediate(() => {
@@ -187,7 +283,7 @@ export function attachVoiceNamespace(deps: VoiceNamespaceDeps): void {
       return {
         rtpCapabilities: room.rtpCapabilities,
         peerId: ctx.socket.id,
-        peers: others.map((o) => ({ peerId: o.peerId, userId: o.userId })),
+        peers: others.filter((o) => policy.mayKnow(data.roomId, ctx.identity, who(o.peerId))).map((o) => ({ peerId: o.peerId, userId: o.userId })),
         producers: producers.map((p) => ({ peerId: p.peerId, producerId: p.producerId, kind: p.kind, paused: p.paused })),
       };
     }),
@@ -210,13 +306,24 @@ export function attachVoiceNamespace(deps: VoiceNamespaceDeps): void {
     }),
     produce: defineEvent(z.object({ roomId: id, transportId: entityId, kind: mediaKind, rtpParameters, appData: producerAppData.optional() }), async (data, ctx) => {
       const { m, room } = await roomMedia(ctx, data.roomId);
+      const refusal = policy.produceRefusal(data.roomId, ctx.identity);
+      if (refusal) throw new ParleyError('FORBIDDEN', refusal);
       const { id: producerId } = await room.produce(m.peerId, { transportId: data.transportId, kind: data.kind, rtpParameters: data.rtpParameters, ...(data.appData ? { appData: data.appData } : {}) });
-      ctx.socket.to(roomKey('voice', data.roomId)).emit('new-producer', { peerId: m.peerId, producerId, kind: data.kind });
+      for (const other of rooms.members(roomKey('voice', data.roomId))) {
+        if (other.peerId !== m.peerId && mayReceive(data.roomId, other.peerId, m.peerId)) namespace.to(other.peerId).emit('new-producer', { peerId: m.peerId, producerId, kind: data.kind });
+      }
       return { id: producerId };
     }),
     consume: defineEvent(z.object({ roomId: id, transportId: entityId, producerId: entityId, rtpCapabilities, paused: z.boolean().optional() }), async (data, ctx) => {
       const { m, room } = await roomMedia(ctx, data.roomId);
-      return room.consume(m.peerId, { transportId: data.transportId, producerId: data.producerId, rtpCapabilities: data.rtpCapabilities, paused: data.paused });
+      const sender = (await room.producers()).find((p) => p.producerId === data.producerId);
+      if (sender && !mayReceive(data.roomId, m.peerId, sender.peerId)) throw new ParleyError('FORBIDDEN', 'you may not receive that producer in this call');
+      const params = await room.consume(m.peerId, { transportId: data.transportId, producerId: data.producerId, rtpCapabilities: data.rtpCapabilities, paused: data.paused });
+      const seat: ConsumerSeat = { roomId: data.roomId, peerId: m.peerId, producerId: data.producerId, senderPeerId: sender?.peerId ?? '', revoked: false };
+      consumerSeats.set(params.id, seat);
+      // The seats may have changed while the consumer was being made: check it again.
+      if (sender && !mayReceive(data.roomId, m.peerId, sender.peerId)) void reconcile(data.roomId).catch(() => undefined);
+      return params;
     }),
     'pause-producer': setProducerPaused(true),
     'resume-producer': setProducerPaused(false),

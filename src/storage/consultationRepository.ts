@@ -73,6 +73,30 @@ export class ConsultationRepository {
     await this.db.updateTable('call_participants').set({ left_at: new Date().toISOString() }).where('call_id', '=', callId).where('left_at', 'is', null).execute();
   }
 
+  /** One participant leaves the call now (e.g. the agent who transferred it away). */
+  async leaveParticipant(callId: string, userId: string): Promise<void> {
+    await this.db.updateTable('call_participants').set({ left_at: new Date().toISOString() }).where('call_id', '=', callId).where('user_id', '=', userId).where('left_at', 'is', null).execute();
+  }
+
+  /**
+   * A transfer is taken: in one transaction the live call's agent becomes `to` (only while it
+   * is still `fromAgentId`'s and live), `fromAgentId` leaves, `to` joins as a participant and
+   * the event is written. False, with nothing written, when the call moved or ended meanwhile.
+   */
+  async reassignAgent(callId: string, input: { fromAgentId: string | null; to: { userId: string; name: string }; event: { type: string; detail: Record<string, unknown> } }): Promise<boolean> {
+    return this.db.transaction().execute(async (tx) => {
+      let q = tx.updateTable('calls').set({ agent_id: input.to.userId, updated_at: new Date().toISOString() }).where('id', '=', callId).where('status', 'in', ['CONNECTING', 'IN_PROGRESS']);
+      q = input.fromAgentId === null ? q.where('agent_id', 'is', null) : q.where('agent_id', '=', input.fromAgentId);
+      const updated = await q.executeTakeFirst();
+      if (Number(updated.numUpdatedRows) !== 1) return false;
+      const now = new Date().toISOString();
+      if (input.fromAgentId) await tx.updateTable('call_participants').set({ left_at: now }).where('call_id', '=', callId).where('user_id', '=', input.fromAgentId).where('left_at', 'is', null).execute();
+      await this.addParticipant(callId, { role: 'agent', userId: input.to.userId, name: input.to.name }, tx);
+      await this.addEvent(callId, input.event.type, input.to.userId, input.event.detail, tx);
+      return true;
+    });
+  }
+
   async participants(callId: string): Promise<CallParticipant[]> {
     const rows = await this.db.selectFrom('call_participants').selectAll().where('call_id', '=', callId).orderBy('joined_at').execute();
     return rows.map((r) => ({ role: r.role, userId: r.user_id, name: r.name, joinedAt: toDate(r.joined_at), leftAt: r.left_at ? toDate(r.left_at) : null }));

@@ -13,6 +13,8 @@
 import { EventEmitter } from 'node:events';
 import { customerOf, hasRole, isAccount, type Identity } from '../../auth/identity.js';
 import { voiceRoomRef } from '../roomRef.js';
+import { ConsultationMediaPolicy } from './mediaPolicy.js';
+import { Supervision } from './supervision.js';
 import type { TokenService } from '../../auth/tokens.js';
 import { ParleyError } from '../../errors.js';
 import type { Logger } from '../../log/logger.js';
@@ -45,7 +47,16 @@ export interface ConsultationEvents {
   'agent-state': [AgentView];
   queue: [QueueView];
   'board-changed': [];
+  /** The call is with another agent now (`to` an agent) or waits at the head of the queue (`to` 'queue'). */
+  transferred: [{ consultationId: string; from: { agentId: string; name: string }; to: { agentId: string; name: string } | 'queue' }];
+  /** A transfer to `to` was not taken; the call went back to `returnedTo`. */
+  'transfer-failed': [{ consultationId: string; fromAgentId: string; to: { agentId: string; name: string }; reason: string; returnedTo: 'agent' | 'queue' }];
+  /** Who may hear whom in the call's room may have changed (a transfer moved the call). */
+  'seats-changed': [{ consultationId: string }];
 }
+
+/** Where an agent sends a call: one available colleague, or the head of the queue. */
+export type TransferTarget = { agentId: string } | 'queue';
 
 export interface ConsultationServiceDeps {
   calls: CallService;
@@ -76,6 +87,11 @@ interface QueuedDetails {
   phone: string;
   inquiry: string;
   entryPoint: string;
+  /** Set on a call an agent handed over: who, and the notes so far. */
+  transferredFrom?: { agentId: string; name: string };
+  notes?: OfferView['notes'];
+  /** A handed-over call keeps its status (CONNECTING or IN_PROGRESS) while it waits again. */
+  status?: CallStatus;
 }
 
 export class ConsultationService extends EventEmitter<ConsultationEvents> {
@@ -97,22 +113,39 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
   /** Background writes (events, participants); awaited on close so nothing is lost. */
   private readonly pending = new Set<Promise<unknown>>();
 
+  /** Supervisors on live calls (listen / whisper / barge). */
+  readonly supervision: Supervision;
+  /** Who may send to and receive from whom in a consultation's SFU room; the `/voice` namespace enforces it. */
+  readonly mediaPolicy: ConsultationMediaPolicy;
+
   constructor(private readonly deps: ConsultationServiceDeps) {
     super();
     const { queue, calls } = deps;
+    this.supervision = new Supervision({ call: (id) => calls.get(id), agentOf: (id) => this.agentOf(id), repo: deps.repo, logger: deps.logger });
+    this.mediaPolicy = new ConsultationMediaPolicy({
+      consultationOfRoom: (roomId) => this.consultationIdOfRoom(roomId),
+      agentOf: (id) => this.agentOf(id),
+      supervisorOf: (id) => {
+        const s = this.supervision.of(id);
+        return s ? { id: s.supervisor.id, mode: s.mode } : undefined;
+      },
+    });
+    this.supervision.on('changed', (c) => {
+      this.mediaPolicy.seatsChanged(c.consultationId);
+      this.emit('board-changed');
+    });
+    this.on('seats-changed', ({ consultationId }) => {
+      this.mediaPolicy.seatsChanged(consultationId);
+      this.supervision.agentChanged(consultationId);
+    });
     queue.on('offer', (o) => {
       const d = o.details as unknown as QueuedDetails;
       // A resent offer (the console has not confirmed it) is the same offer: stored once.
       if (!o.resent) this.track(deps.repo.addEvent(o.callId, 'offered', o.agentId, { agentName: this.nameOf(o.agentId) }));
-      this.emit('offer', {
-        consultationId: o.callId,
-        agentId: o.agentId,
-        customer: { name: d.customerName, phone: d.phone },
-        inquiry: d.inquiry,
-        entryPoint: d.entryPoint,
-        expiresAt: new Date(o.expiresAt).toISOString(),
-      });
+      this.emit('offer', this.offerView(o.callId, o.agentId, d, o.expiresAt));
     });
+    queue.on('transfer-offer', (t) => this.emit('offer', this.offerView(t.callId, t.toAgentId, t.details as unknown as QueuedDetails, t.expiresAt)));
+    queue.on('transfer-withdrawn', (w) => this.track(this.transferWithdrawn(w.callId, w.fromAgentId, w.toAgentId, w.reason)));
     queue.on('offer-withdrawn', (w) => {
       if (w.reason !== 'hung-up' && w.reason !== 'accept-failed') this.track(deps.repo.addEvent(w.callId, w.reason === 'rejected' ? 'rejected' : 'offer-timeout', w.agentId, { reason: w.reason }));
       this.emit('offer-withdrawn', { consultationId: w.callId, agentId: w.agentId, reason: w.reason });
@@ -207,8 +240,15 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
       status.agentsOnline = pos.agentsOnline;
       if (pos.estimatedWaitMs !== undefined) status.estimatedWaitSeconds = Math.round(pos.estimatedWaitMs / 1000);
     }
-    if (call.agentId) status.agentName = this.nameOf(call.agentId);
+    if (this.transferring(call)) status.transferring = true;
+    else if (call.agentId) status.agentName = this.nameOf(call.agentId);
     return status;
+  }
+
+  /** A transfer rings for the call, or the call was handed back to the queue and waits there. */
+  private transferring(call: CallRecord): boolean {
+    if (!isLive(call.status)) return false;
+    return this.deps.queue.transferOf(call.id) !== undefined || (this.deps.queue.details(call.id) as Partial<QueuedDetails> | undefined)?.transferredFrom !== undefined;
   }
 
   /** The customer hung up, whether waiting or talking. */
@@ -264,10 +304,130 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
   }
 
   currentOffer(agentId: string): OfferView | undefined {
+    const t = this.deps.queue.transferFor(agentId);
+    if (t) return this.offerView(t.callId, agentId, t.details as unknown as QueuedDetails, t.expiresAt);
     const o = this.deps.queue.offerFor(agentId);
     if (!o) return undefined;
-    const d = o.details as unknown as QueuedDetails;
-    return { consultationId: o.callId, agentId, customer: { name: d.customerName, phone: d.phone }, inquiry: d.inquiry, entryPoint: d.entryPoint, expiresAt: new Date(o.expiresAt).toISOString() };
+    return this.offerView(o.callId, agentId, o.details as unknown as QueuedDetails, o.expiresAt);
+  }
+
+  /** The account a live consultation is with now (undefined while it waits in the queue). */
+  agentOf(consultationId: string): string | undefined {
+    return this.deps.queue.agents().find((a) => a.callId === consultationId && a.state === 'busy')?.agentId;
+  }
+
+  // --- transfer -------------------------------------------------------------------------
+
+  /**
+   * The agent on the call hands it over. To a colleague (who must be available): the
+   * colleague rings with the customer, the inquiry, the notes so far and `transferredFrom`;
+   * the call stays the first agent's until the colleague accepts (then the first agent is in
+   * after-call work). Rejected or rung out, it goes back to the first agent, or to the head
+   * of the queue when their console is gone. To the queue: the call waits at the head, the
+   * agent goes to after-call work, and the customer is told they are being transferred.
+   */
+  async transfer(agent: Identity, consultationId: string, to: TransferTarget): Promise<{ ok: true }> {
+    const call = await this.deps.calls.get(consultationId);
+    if (call.status !== 'IN_PROGRESS' && call.status !== 'CONNECTING') throw new ParleyError('CONFLICT', `this call is ${call.status}; only a connected call can be transferred`);
+    if (this.agentOf(consultationId) !== agent.userId) throw new ParleyError('FORBIDDEN', 'only the agent on the call can transfer it');
+    const from = { agentId: agent.userId, name: this.nameOf(agent.userId) };
+    const notes = (await this.deps.repo.notes(consultationId)).map((n) => ({ authorName: n.authorName, body: n.body, at: n.createdAt.toISOString() }));
+    const details: QueuedDetails = { customerName: call.customerName ?? '', phone: call.callerNumber, inquiry: call.inquiry ?? '', entryPoint: await this.entryPointName(call), transferredFrom: from, notes, status: call.status };
+    if (to === 'queue') {
+      this.deps.queue.requeueTransfer(agent.userId, consultationId, { ...details });
+      this.onHold.delete(consultationId);
+      await this.deps.repo.leaveParticipant(consultationId, agent.userId);
+      await this.deps.repo.addEvent(consultationId, 'transferred', agent.userId, { from, to: 'queue' });
+      this.deps.logger.info({ consultationId, from: agent.userId }, 'consultation transferred to the queue');
+      this.emit('transferred', { consultationId, from, to: 'queue' });
+      this.emit('seats-changed', { consultationId });
+    } else {
+      const target = await this.deps.users.findById(to.agentId);
+      if (!target || target.status !== 'active' || (target.role !== 'agent' && target.role !== 'admin')) throw new ParleyError('NOT_FOUND', `no active agent account ${to.agentId}`);
+      this.agentNames.set(target.id, target.name);
+      this.deps.queue.offerTransfer(agent.userId, consultationId, to.agentId, { ...details });
+      await this.deps.repo.addEvent(consultationId, 'transfer-requested', agent.userId, { from, to: { agentId: target.id, name: target.name } });
+      this.deps.logger.info({ consultationId, from: agent.userId, to: to.agentId }, 'consultation transfer ringing');
+    }
+    this.emit('customer-status', await this.customerStatus(consultationId));
+    this.emit('board-changed');
+    return { ok: true };
+  }
+
+  /** A transfer rang out, was rejected or could not be written: back to the first agent, or to the queue when they are gone. */
+  private async transferWithdrawn(consultationId: string, fromAgentId: string, toAgentId: string, reason: string): Promise<void> {
+    const to = { agentId: toAgentId, name: this.nameOf(toAgentId) };
+    this.emit('offer-withdrawn', { consultationId, agentId: toAgentId, reason: reason as WithdrawReason });
+    if (reason === 'hung-up') return;
+    const fromStillHere = this.agentSockets.has(fromAgentId) && this.agentOf(consultationId) === fromAgentId;
+    let returnedTo: 'agent' | 'queue' = 'agent';
+    if (!fromStillHere) {
+      const call = await this.deps.calls.get(consultationId);
+      if (!isLive(call.status)) return;
+      const from = { agentId: fromAgentId, name: this.nameOf(fromAgentId) };
+      this.deps.queue.requeueOrphan(consultationId, { customerName: call.customerName ?? '', phone: call.callerNumber, inquiry: call.inquiry ?? '', entryPoint: await this.entryPointName(call), transferredFrom: from, status: call.status });
+      returnedTo = 'queue';
+      this.emit('seats-changed', { consultationId });
+    }
+    await this.deps.repo.addEvent(consultationId, reason === 'rejected' ? 'transfer-rejected' : reason === 'timeout' ? 'transfer-timeout' : 'transfer-failed', toAgentId, { to, reason, returnedTo });
+    this.emit('transfer-failed', { consultationId, fromAgentId, to, reason, returnedTo });
+    this.emit('customer-status', await this.customerStatus(consultationId));
+    this.emit('board-changed');
+  }
+
+  /** The colleague takes a transfer ringing for them (one transaction), or a transferred call offered from the queue. */
+  private async acceptHandover(agent: Identity, consultationId: string, fromAgentId: string | null, viaQueue: boolean): Promise<{ consultation: ConsultationView; roomId: string }> {
+    const { queue, repo } = this.deps;
+    const name = this.nameOf(agent.userId);
+    const call = await this.deps.calls.get(consultationId);
+    const from = call.agentId ? { agentId: call.agentId, name: this.nameOf(call.agentId) } : null;
+    let written = false;
+    try {
+      written = await repo.reassignAgent(consultationId, {
+        fromAgentId: viaQueue ? call.agentId : fromAgentId,
+        to: { userId: agent.userId, name },
+        event: viaQueue ? { type: 'accepted', detail: { agentName: name, transferredFrom: from } } : { type: 'transferred', detail: { from, to: { agentId: agent.userId, name } } },
+      });
+    } finally {
+      if (!written) {
+        if (viaQueue) queue.releaseAccept(agent.userId, consultationId);
+        else queue.releaseTransfer(agent.userId, consultationId);
+      }
+    }
+    if (!written) throw new ParleyError('CONFLICT', 'this call can no longer be taken: it ended or moved to someone else');
+    if (viaQueue) queue.commitAccept(agent.userId, consultationId);
+    else queue.commitTransfer(agent.userId, consultationId);
+    this.deps.logger.info({ consultationId, agentId: agent.userId, from: from?.agentId }, 'transferred consultation taken');
+    if (!viaQueue && from) this.emit('transferred', { consultationId, from, to: { agentId: agent.userId, name } });
+    this.emit('seats-changed', { consultationId });
+    this.emit('customer-status', await this.customerStatus(consultationId));
+    this.emit('board-changed');
+    const now = await this.deps.calls.get(consultationId);
+    return { consultation: await this.view(now), roomId: now.roomId! };
+  }
+
+  private boardSupervisor(consultationId: string): Board['live'][number]['supervisor'] {
+    const s = this.supervision.of(consultationId);
+    return s ? { id: s.supervisor.id, name: s.supervisor.name, mode: s.mode } : null;
+  }
+
+  private boardTransfer(call: CallRecord): Board['live'][number]['transfer'] {
+    const t = this.deps.queue.transferOf(call.id);
+    if (t) return { to: { agentId: t.toAgentId, name: this.nameOf(t.toAgentId) } };
+    return this.transferring(call) ? { to: 'queue' } : null;
+  }
+
+  private async entryPointName(call: CallRecord): Promise<string> {
+    return call.entryPointId ? ((await this.deps.entryPoints.find(call.entryPointId))?.name ?? '') : '';
+  }
+
+  private offerView(consultationId: string, agentId: string, d: QueuedDetails, expiresAt: number): OfferView {
+    const view: OfferView = { consultationId, agentId, customer: { name: d.customerName, phone: d.phone }, inquiry: d.inquiry, entryPoint: d.entryPoint, expiresAt: new Date(expiresAt).toISOString() };
+    if (d.transferredFrom) {
+      view.transferredFrom = d.transferredFrom;
+      view.notes = d.notes ?? [];
+    }
+    return view;
   }
 
   /**
@@ -279,7 +439,14 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
    */
   async accept(agent: Identity, consultationId: string): Promise<{ consultation: ConsultationView; roomId: string }> {
     const { queue, repo, calls } = this.deps;
+    const transfer = queue.transferFor(agent.userId);
+    if (transfer?.callId === consultationId) {
+      queue.reserveTransfer(agent.userId, consultationId);
+      return this.acceptHandover(agent, consultationId, transfer.fromAgentId, false);
+    }
+    const requeued = (queue.details(consultationId) as Partial<QueuedDetails> | undefined)?.transferredFrom;
     queue.reserve(agent.userId, consultationId);
+    if (requeued) return this.acceptHandover(agent, consultationId, null, true);
     const name = this.nameOf(agent.userId);
     let call: CallRecord;
     try {
@@ -308,6 +475,7 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
 
   /** The agent's console shows the offer (it is not announced again). */
   acknowledgeOffer(agentId: string, consultationId: string): { acknowledged: boolean } {
+    if (this.deps.queue.transferFor(agentId)?.callId === consultationId) return { acknowledged: this.deps.queue.acknowledgeTransfer(agentId, consultationId) };
     return { acknowledged: this.deps.queue.acknowledgeOffer(agentId, consultationId) };
   }
 
@@ -332,6 +500,7 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
   }
 
   reject(agentId: string, consultationId: string): void {
+    if (this.deps.queue.transferFor(agentId)?.callId === consultationId) return this.deps.queue.rejectTransfer(agentId, consultationId);
     this.deps.queue.reject(agentId, consultationId);
   }
 
@@ -448,6 +617,8 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
         agent: c.agentId ? { id: c.agentId, name: ctx.agentNames.get(c.agentId) ?? c.agentId } : null,
         createdAt: c.createdAt.toISOString(),
         connectedAt: c.connectedAt?.toISOString() ?? null,
+        transfer: this.boardTransfer(c),
+        supervisor: this.boardSupervisor(c.id),
       })),
       queue: { length: queued.length, longestWaitSeconds: queued.length ? Math.round((Date.now() - oldest) / 1000) : 0 },
     };
@@ -475,7 +646,10 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
       const last = this.lastPlace.get(p.callId);
       if (last && last.position === p.position && last.estimatedWaitSeconds === estimatedWaitSeconds && last.agentsOnline === p.agentsOnline) continue;
       this.lastPlace.set(p.callId, { position: p.position, estimatedWaitSeconds, agentsOnline: p.agentsOnline });
-      const status: CustomerStatus = { consultationId: p.callId, status: 'RINGING', position: p.position, agentsOnline: p.agentsOnline, onHold: false };
+      const d = this.deps.queue.details(p.callId) as Partial<QueuedDetails> | undefined;
+      const handedOver = d?.transferredFrom !== undefined;
+      const status: CustomerStatus = { consultationId: p.callId, status: d?.status ?? 'RINGING', position: p.position, agentsOnline: p.agentsOnline, onHold: false };
+      if (handedOver) status.transferring = true;
       if (estimatedWaitSeconds !== undefined) status.estimatedWaitSeconds = estimatedWaitSeconds;
       this.emit('customer-status', status);
     }
@@ -507,11 +681,13 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
   private async afterTransition(call: CallRecord, to: CallStatus, cause: string): Promise<void> {
     if (to === 'ENDED' || to === 'FAILED') {
       const { queue } = this.deps;
+      queue.cancelTransfer(call.id);
       if (queue.position(call.id)) queue.hangUp(call.id);
       if (call.agentId && queue.agent(call.agentId)?.callId === call.id) {
         queue.callEnded(call.agentId, call.connectedAt ? Date.now() - call.connectedAt.getTime() : undefined);
       }
       this.onHold.delete(call.id);
+      this.supervision.callEnded(call.id);
       await this.deps.repo.closeParticipants(call.id);
       await this.deps.repo.addEvent(call.id, cause.startsWith('customer') ? 'hung-up' : 'ended', null, { status: to, cause });
       this.emit('ended', { consultationId: call.id, agentId: call.agentId, status: to, cause });

@@ -26,6 +26,8 @@ export interface CustomerStatus {
   agentsOnline?: number;
   agentName?: string;
   onHold: boolean;
+  /** The agent is handing the call over (to a colleague ringing now, or back to the queue): the page says "You are being transferred". */
+  transferring?: boolean;
 }
 
 export interface AgentView {
@@ -43,6 +45,9 @@ export interface OfferView {
   inquiry: string;
   entryPoint: string;
   expiresAt: string;
+  /** A transfer: the agent handing the call over, and the notes written so far. */
+  transferredFrom?: { agentId: string; name: string };
+  notes?: Array<{ authorName: string | null; body: string; at: string }>;
 }
 
 /** `queue:update` to agent consoles: the head of the queue (QUEUE_VIEW_LIMIT), its full length, free agents. */
@@ -55,7 +60,18 @@ export interface QueueView {
 export interface Board {
   at: string;
   agents: Array<{ id: string; name: string; email: string; accountStatus: string; state: AgentState; since: string | null; consultationId?: string }>;
-  live: Array<{ id: string; status: CallStatus; customerName: string | null; agent: { id: string; name: string } | null; createdAt: string; connectedAt: string | null }>;
+  live: Array<{
+    id: string;
+    status: CallStatus;
+    customerName: string | null;
+    agent: { id: string; name: string } | null;
+    createdAt: string;
+    connectedAt: string | null;
+    /** A transfer under way: ringing at a colleague, or waiting in the queue. */
+    transfer: { to: { agentId: string; name: string } | 'queue' } | null;
+    /** Who supervises the call, and how. */
+    supervisor: { id: string; name: string; mode: 'listen' | 'whisper' | 'barge' } | null;
+  }>;
   queue: { length: number; longestWaitSeconds: number };
 }
 

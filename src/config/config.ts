@@ -184,6 +184,10 @@ const envSchema = z
     VAD_MIN_SPEECH_MS: positiveInt.default(250),
     VAD_MIN_SILENCE_MS: positiveInt.default(500),
     VAD_MAX_SPEECH_MS: positiveInt.default(20_000),
+    /** Live captions in every consultation's call (when a speech engine started). */
+    CAPTIONS_CONSULTATIONS: bool.default(true),
+    /** Live captions in every /voice room; otherwise a room gets them when a peer joins with `captions: true`. */
+    CAPTIONS_ALL_ROOMS: bool.default(false),
 
     /** SIGTERM/SIGINT: time allowed for draining before the process exits anyway. */
     SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
@@ -340,6 +344,7 @@ export interface Config {
     sherpa: { modelDir?: string; modelType: 'whisper' | 'sense_voice' | 'paraformer' | 'transducer' | 'streaming_transducer'; numThreads: number };
     openai: { baseUrl: string; apiKey?: string; model: string; timeoutMs: number; maxRetries: number };
     vad: { modelPath?: string; threshold: number; minSpeechMs: number; minSilenceMs: number; maxSpeechMs: number };
+    captions: { consultations: boolean; allRooms: boolean };
   };
   shutdownTimeoutMs: number;
   /** Issue 10 §5: masking for chat, captions and transcripts, and its REST route. */
@@ -462,6 +467,7 @@ export function loadConfig(source: NodeJS.ProcessEnv, randomSecret: () => string
       sherpa: { modelDir: env.STT_SHERPA_MODEL_DIR, modelType: env.STT_SHERPA_MODEL_TYPE, numThreads: env.STT_SHERPA_THREADS },
       openai: { baseUrl: env.STT_OPENAI_BASE_URL, apiKey: env.OPENAI_API_KEY, model: env.STT_OPENAI_MODEL, timeoutMs: env.STT_OPENAI_TIMEOUT_MS, maxRetries: env.STT_OPENAI_MAX_RETRIES },
       vad: { modelPath: env.VAD_MODEL, threshold: env.VAD_THRESHOLD, minSpeechMs: env.VAD_MIN_SPEECH_MS, minSilenceMs: env.VAD_MIN_SILENCE_MS, maxSpeechMs: env.VAD_MAX_SPEECH_MS },
+      captions: { consultations: env.CAPTIONS_CONSULTATIONS, allRooms: env.CAPTIONS_ALL_ROOMS },
     },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     moderation: { wordsPath: env.MODERATION_WORDS_PATH, allowAnonymous: env.ALLOW_ANONYMOUS_MODERATION ?? !production },

@@ -66,6 +66,16 @@ export interface VoiceNamespaceDeps {
   isAccountId?: (userId: string) => Promise<boolean>;
   /** Who may send to and receive from whom (default: everyone, everyone). */
   policy?: MediaPolicy;
+  /** A peer joined; `captions` is what its `join-room` asked for (seed 000's payload plus `captions: true`). */
+  onJoined?: (roomId: string, identity: Identity, request: { captions: boolean }) => void;
+}
+
+/** What server code (captions, later the AI agent) asks of the /voice rooms. */
+export interface VoiceRooms {
+  /** The credential's identity of a peer that is (or just was) in a voice room. */
+  identityOf(peerId: string): Identity | undefined;
+  /** Sends `event` to every peer of the room that may hear `fromPeerId` (the media policy's rule). */
+  emitHeardFrom(roomId: string, fromPeerId: string, event: string, payload: unknown): void;
 }
 
 /** A consumer this namespace created: whose, of which producer (and whose), and whether the policy closed it. */
@@ -83,7 +93,7 @@ const producerAppData = z
   .record(z.string().max(64), z.unknown())
   .refine((v) => JSON.stringify(v).length <= 1024, 'appData must be at most 1024 bytes of JSON');
 
-export function attachVoiceNamespace(deps: VoiceNamespaceDeps): void {
+export function attachVoiceNamespace(deps: VoiceNamespaceDeps): VoiceRooms {
   const { namespace, rooms, access, router, media, metrics, logger } = deps;
   const clientAddress = deps.clientAddress ?? clientAddressOf;
   const isAccountId = deps.isAccountId ?? (async () => false);
@@ -245,7 +255,7 @@ export function attachVoiceNamespace(deps: VoiceNamespaceDeps): void {
     });
 
   const events = {
-    'join-room': defineEvent(z.object({ roomId: id, userId: id.optional() }), async (data, ctx) => {
+    'join-room': defineEvent(z.object({ roomId: id, userId: id.optional(), captions: z.boolean().optional() }), async (data, ctx) => {
       await access.assertCanJoin(ctx.identity, { kind: 'voice', id: data.roomId });
       const key = roomKey('voice', data.roomId);
       const already = rooms.get(key, ctx.socket.id);
@@ -280,6 +290,7 @@ export function attachVoiceNamespace(deps: VoiceNamespaceDeps): void {
         for (const p of producers) ctx.socket.emit('new-producer', { peerId: p.peerId, producerId: p.producerId, kind: p.kind });
       });
       logger.info({ room: key, peerId: ctx.socket.id, peers: others.length + 1 }, 'voice room joined');
+      deps.onJoined?.(data.roomId, ctx.identity, { captions: data.captions === true });
       return {
         rtpCapabilities: room.rtpCapabilities,
         peerId: ctx.socket.id,
@@ -341,6 +352,15 @@ export function attachVoiceNamespace(deps: VoiceNamespaceDeps): void {
     }),
   };
 
+  const voiceRooms: VoiceRooms = {
+    identityOf: who,
+    emitHeardFrom(roomId, fromPeerId, event, payload) {
+      for (const m of rooms.members(roomKey('voice', roomId))) {
+        if (m.peerId === fromPeerId || mayReceive(roomId, m.peerId, fromPeerId)) namespace.to(m.peerId).emit(event, payload);
+      }
+    },
+  };
+
   namespace.on('connection', (socket) => {
     metrics.socketConnections.inc({ namespace: nsName });
     router.attach(socket, identityOf(socket), events);
@@ -351,4 +371,5 @@ export function attachVoiceNamespace(deps: VoiceNamespaceDeps): void {
       }
     });
   });
+  return voiceRooms;
 }

@@ -119,7 +119,9 @@ describe('server-side media API: observer, direct consumer, audio pipeline worke
     assert.ok(frames.every((f) => f.sampleRate === 16000 && f.channels === 1 && f.data.length === f.samplesPerChannel));
     const covered = inWindow.reduce((s, i) => s + (isGap(i) ? i.durationMs : frameDurationMs(i)), 0);
     const wall = windowEnd - firstAt;
-    assert.ok(Math.abs(covered - wall) < 0.1 * wall + 150, `audio covers ${covered.toFixed(0)} ms of ${wall.toFixed(0)} ms read`);
+    // Nothing lost (the frames cover the time read); a loaded machine may hand over a backlog from
+    // before the first frame was read, so the upper bound allows for that catch-up.
+    assert.ok(covered > 0.9 * wall - 150 && covered < wall + 1500, `audio covers ${covered.toFixed(0)} ms of ${wall.toFixed(0)} ms read`);
     const span = inWindow.at(-1)!.timestampMs - inWindow[0]!.timestampMs;
     assert.ok(Math.abs(span - covered) < 0.1 * covered + 100, `media time spans ${span.toFixed(0)} ms for ${covered.toFixed(0)} ms of audio`);
 

@@ -26,6 +26,8 @@ export async function startParley(env: Record<string, string> = {}, overrides: P
       SQLITE_PATH: join(dir, 'parley.sqlite'),
       JWT_SECRET: 'test-secret-test-secret-test-secret-0123',
       ALLOWED_ORIGINS: '*',
+      // Speech engines load decoders at start (about a second per core): only the caption tests want them.
+      STT_ENGINE: 'none',
       // Tests' webhook receivers listen on 127.0.0.1; the SSRF tests set it back to false.
       WEBHOOK_ALLOW_PRIVATE: 'true',
       ...env,

@@ -15,7 +15,7 @@ export function spawnServer(env: Record<string, string>): ServerProcess {
   const dir = mkdtempSync(join(tmpdir(), 'parley-proc-'));
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: new URL('../..', import.meta.url).pathname,
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', SQLITE_PATH: join(dir, 'p.sqlite'), LOG_LEVEL: 'info', ...env },
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', SQLITE_PATH: join(dir, 'p.sqlite'), LOG_LEVEL: 'info', STT_ENGINE: 'none', ...env },
   });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));

@@ -1,0 +1,251 @@
+/**
+ * Live captions: the server hears every captioned room. For each audio producer of a room with
+ * captions on, a direct consumer is read off the main thread by the audio pipeline (16 kHz
+ * mono `AudioFrame`s with gaps), streamed into the configured speech engine (VAD-cut,
+ * fallback-chained), masked, and published as `caption` events; each final utterance is kept
+ * in the transcript (masked text only). Who spoke comes from the speaker's credential.
+ *
+ *   producer → DirectConsumer ─port→ pipeline worker → AudioTrack → SpeechStream
+ *            → interim / final → moderation → publish(caption) [+ transcript on final]
+ */
+import type { SpeechStream, SpeechData, STT } from '../ai/stt.js';
+import type { Logger } from '../log/logger.js';
+import type { AudioItem } from '../media/audio/audioTrack.js';
+import type { TextMasker, TimedWord } from '../moderation/types.js';
+import type { DirectConsumerHandle, RoomMedia } from '../sfu/roomMedia.js';
+import type { ProducerInfo } from '../sfu/worker/protocol.js';
+import type { MaskedSpan, NewUtterance, SpeakerRole } from '../domain/transcripts/transcript.js';
+
+/** What every listener of a captioned room receives. */
+export interface Caption {
+  utteranceId: string;
+  peerId: string;
+  userId: string;
+  role: SpeakerRole;
+  name: string;
+  /** Masked: each masked character is `*`; `maskedSpans` says where. */
+  text: string;
+  maskedSpans: MaskedSpan[];
+  isFinal: boolean;
+  /** Milliseconds since the room started. */
+  startMs: number;
+  endMs: number;
+  language: string;
+  engine: string;
+}
+
+export interface Speaker {
+  userId: string;
+  role: SpeakerRole;
+  name: string;
+}
+
+/** Something that turns one producer's audio into items (the audio pipeline). */
+export interface TrackSource {
+  read(consumer: DirectConsumerHandle, options: { sampleRate: number }): AsyncIterable<AudioItem> & { close(): void };
+}
+
+export interface CaptionServiceDeps {
+  rooms: { room(roomId: string): Promise<RoomMedia> };
+  tracks: TrackSource;
+  /** The streaming STT (VAD + engine chain). */
+  stt: STT;
+  masker: TextMasker;
+  /** Who a peer of a room is, from its credential; undefined when the peer is unknown. */
+  speakerOf(roomId: string, peerId: string): Speaker | undefined;
+  /** Sends a caption to everyone who may hear its speaker. */
+  publish(roomId: string, caption: Caption, consultationId: string | null): void;
+  /** Keeps a final utterance. */
+  record(u: NewUtterance): Promise<unknown>;
+  language?: string;
+  logger: Logger;
+}
+
+interface Captioned {
+  roomId: string;
+  consultationId: string | null;
+  room: RoomMedia;
+  tracks: Map<string, { consumer: DirectConsumerHandle; stream: SpeechStream; close(): void }>;
+  detach(): void;
+}
+
+function maskedSpansOf(masked: string, spans: ReadonlyArray<{ start: number; end: number; category: string }>): MaskedSpan[] {
+  return spans.map((s) => ({ start: s.start, end: s.end, category: s.category })).filter((s) => s.end <= masked.length);
+}
+
+/** Words with times for the masker: the engine's own, or the text spread evenly over the utterance. */
+function timedWords(d: SpeechData): TimedWord[] {
+  if (d.words && d.words.length > 0) return d.words.map((w) => ({ text: w.word, startMs: w.startMs, endMs: w.endMs }));
+  const words = d.text.split(/\s+/).filter((w) => w.length > 0);
+  const total = words.reduce((n, w) => n + w.length, 0) || 1;
+  const span = Math.max(0, d.endMs - d.startMs);
+  let at = d.startMs;
+  return words.map((w) => {
+    const len = (span * w.length) / total;
+    const word = { text: w, startMs: Math.round(at), endMs: Math.round(at + len) };
+    at += len;
+    return word;
+  });
+}
+
+export class CaptionService {
+  private readonly rooms = new Map<string, Captioned>();
+  private readonly starting = new Map<string, Promise<void>>();
+
+  constructor(private readonly deps: CaptionServiceDeps) {}
+
+  /** The engine that captions (for logs and the posture line). */
+  get engine(): string {
+    return this.deps.stt.label;
+  }
+
+  isOn(roomId: string): boolean {
+    return this.rooms.has(roomId);
+  }
+
+  /** Turns captions on for a room (idempotent): every audio producer in it, now and later. */
+  enable(roomId: string, consultationId: string | null): Promise<void> {
+    if (this.rooms.has(roomId)) return Promise.resolve();
+    const pending = this.starting.get(roomId);
+    if (pending) return pending;
+    const start = this.start(roomId, consultationId).finally(() => this.starting.delete(roomId));
+    this.starting.set(roomId, start);
+    return start;
+  }
+
+  /** Turns captions off for a room: its readers and streams stop. */
+  disable(roomId: string): void {
+    const c = this.rooms.get(roomId);
+    if (!c) return;
+    this.rooms.delete(roomId);
+    c.detach();
+    for (const t of c.tracks.values()) t.close();
+    c.tracks.clear();
+  }
+
+  close(): void {
+    for (const roomId of [...this.rooms.keys()]) this.disable(roomId);
+  }
+
+  private async start(roomId: string, consultationId: string | null): Promise<void> {
+    const room = await this.deps.rooms.room(roomId);
+    const onNew = (p: ProducerInfo) => void this.track(roomId, p);
+    const onClose = () => this.disable(roomId);
+    room.observer.on('newproducer', onNew);
+    room.observer.on('close', onClose);
+    const captioned: Captioned = {
+      roomId,
+      consultationId,
+      room,
+      tracks: new Map(),
+      detach: () => {
+        room.observer.off('newproducer', onNew);
+        room.observer.off('close', onClose);
+      },
+    };
+    this.rooms.set(roomId, captioned);
+    this.deps.logger.info({ roomId, engine: this.engine }, 'captions on');
+    for (const p of await room.producers()) void this.track(roomId, p);
+  }
+
+  /** One producer's audio → captions, until the producer or the room goes. */
+  private async track(roomId: string, producer: ProducerInfo): Promise<void> {
+    const c = this.rooms.get(roomId);
+    if (!c || producer.kind !== 'audio' || producer.direct || c.tracks.has(producer.producerId)) return;
+    const log = this.deps.logger.child({ roomId, producerId: producer.producerId, peerId: producer.peerId });
+    let consumer: DirectConsumerHandle;
+    try {
+      consumer = await c.room.createDirectConsumer(producer.producerId, { appData: { purpose: 'captions' } });
+    } catch (err) {
+      log.warn({ err: err instanceof Error ? err.message : String(err) }, 'captions: could not read this producer; its speaker goes uncaptioned');
+      return;
+    }
+    if (this.rooms.get(roomId) !== c) {
+      void consumer.close();
+      return;
+    }
+    const audio = this.deps.tracks.read(consumer, { sampleRate: this.deps.stt.capabilities.sampleRate });
+    const stream = this.deps.stt.stream({ language: this.deps.language });
+    let closed = false;
+    const close = () => {
+      if (closed) return;
+      closed = true;
+      audio.close();
+      stream.close();
+      void consumer.close();
+    };
+    c.tracks.set(producer.producerId, { consumer, stream, close });
+    consumer.observer.once('close', () => {
+      if (!stream.inputEnded) stream.endInput();
+    });
+
+    // Frames in (ends when the producer or room closes) …
+    const feed = (async () => {
+      for await (const item of audio) {
+        if (stream.inputEnded) break;
+        stream.pushFrame(item);
+      }
+      if (!stream.inputEnded) stream.endInput();
+    })().catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'captions: audio reader stopped'));
+
+    // … and captions out.
+    try {
+      for await (const ev of stream) {
+        if (ev.type === 'recognition_error') {
+          log.warn({ code: ev.error.code, engine: ev.error.engine }, `captions: an utterance could not be recognised: ${ev.error.message}`);
+          continue;
+        }
+        if (ev.type !== 'interim_transcript' && ev.type !== 'final_transcript') continue;
+        const best = ev.alternatives[0];
+        if (!best || best.text.trim().length === 0) continue;
+        this.emitCaption(c, producer.peerId, ev.utteranceId, best, ev.engine, ev.type === 'final_transcript', log);
+      }
+    } catch (err) {
+      log.warn({ err: err instanceof Error ? err.message : String(err) }, 'captions: speech stream failed; this speaker goes uncaptioned');
+    } finally {
+      await feed;
+      close();
+      if (c.tracks.get(producer.producerId)?.consumer === consumer) c.tracks.delete(producer.producerId);
+    }
+  }
+
+  private emitCaption(c: Captioned, peerId: string, utteranceId: string, d: SpeechData, engine: string, isFinal: boolean, log: Logger): void {
+    const speaker = this.deps.speakerOf(c.roomId, peerId) ?? { userId: peerId, role: 'participant' as const, name: peerId };
+    const language = d.language;
+    const masked = isFinal ? this.deps.masker.maskTimedWords(timedWords(d), language === 'ko' || language === 'en' ? language : undefined) : this.deps.masker.mask(d.text, language === 'ko' || language === 'en' ? language : undefined);
+    const caption: Caption = {
+      utteranceId,
+      peerId,
+      userId: speaker.userId,
+      role: speaker.role,
+      name: speaker.name,
+      text: masked.masked,
+      maskedSpans: maskedSpansOf(masked.masked, masked.spans),
+      isFinal,
+      startMs: Math.round(d.startMs),
+      endMs: Math.round(d.endMs),
+      language,
+      engine: d.engine ?? engine,
+    };
+    this.deps.publish(c.roomId, caption, c.consultationId);
+    if (!isFinal) return;
+    void this.deps
+      .record({
+        roomId: c.roomId,
+        consultationId: c.consultationId,
+        utteranceId,
+        peerId,
+        userId: speaker.userId,
+        role: speaker.role,
+        name: speaker.name,
+        startMs: caption.startMs,
+        endMs: caption.endMs,
+        text: caption.text,
+        spans: caption.maskedSpans,
+        language,
+        engine: caption.engine,
+        confidence: Number.isFinite(d.confidence) ? d.confidence : null,
+      })
+      .catch((err: unknown) => log.error({ err: err instanceof Error ? err.message : String(err) }, 'captions: the transcript line could not be stored'));
+  }
+}

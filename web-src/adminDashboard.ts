@@ -6,11 +6,18 @@
 import type { Socket } from 'socket.io-client';
 import type { Board, CallStatus, ConsultationDetailView as ConsultationDetail, ConsultationView as Consultation } from '../src/domain/consultations/consultationView.js';
 import { $, api, ApiError, blobUrl, connect, formatDuration, h, request, session, signIn, type SignedIn } from './lib/api.js';
-import { causeSentence, EN, errorSentence } from './lib/consultationText.js';
+import { causeSentence, errorSentence } from './lib/consultationText.js';
+import { h as ph, render } from 'preact';
+import { closeSupervisor, liveCallsChanged, mountSupervisor, SuperviseButtons, superviseDebug } from './pages/supervisePanel.js';
+import { LanguageSwitch, mount } from './ui/components.js';
+import { formatDateTime } from './ui/format.js';
+import { applyStaticText, onLanguage, text } from './ui/i18n.js';
 
 /** The dashboard's consultation sentences (English now; a translation replaces this table and EN). */
-const TEXT = {
-  codes: EN,
+function adminText() {
+  return {
+  codes: text.value.codes,
+  ui: text.value,
   roles: { customer: 'Customer', agent: 'Agent', bot: 'Assistant', admin: 'Administrator' } as Record<string, string>,
   callback: (phone: string) => `Call back at ${phone}`,
   callbackAsked: (phone: string, at: string) => `${phone} (asked ${at})`,
@@ -18,6 +25,8 @@ const TEXT = {
   /** Errors whose server wording helps the admin fix a form (it names the field or the clash). */
   withDetail: (sentence: string, detail: string) => `${sentence} ${detail}`,
 };
+}
+let TEXT = adminText();
 
 // ---------------------------------------------------------------------------------------------
 // Types (docs/consultations.md, docs/webhooks.md, src/http/routes/userRoutes.ts)
@@ -197,7 +206,7 @@ async function action(button: HTMLButtonElement | null, inline: HTMLElement | nu
 function fmtTime(iso: string | null | undefined): string {
   if (!iso) return '—';
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
+  return Number.isNaN(d.getTime()) ? iso : formatDateTime(d);
 }
 
 function fmtClock(iso: string): string {
@@ -296,6 +305,7 @@ async function onSignOut(): Promise<void> {
 
 function signOutLocally(reason?: string): void {
   generation++;
+  void closeSupervisor();
   const wasSignedIn = me !== undefined;
   me = undefined;
   session.clear(SESSION_KEY);
@@ -413,6 +423,14 @@ function applyBoard(b: Board): void {
   renderBoard();
 }
 
+/** Listen / Whisper / Barge for a call in conversation (a Preact island in the row). */
+function superviseCell(c: BoardLive): HTMLElement {
+  const td = h('td', { class: 'supervise' });
+  td.addEventListener('click', (ev) => ev.stopPropagation());
+  if (c.status === 'IN_PROGRESS' || c.status === 'CONNECTING') render(ph(SuperviseButtons, { consultationId: c.id, customerName: c.customerName || '(no name)' }), td);
+  return td;
+}
+
 function renderBoard(): void {
   const b = board;
   if (!b) return;
@@ -432,6 +450,8 @@ function renderBoard(): void {
         )
       : [h('tr', { class: 'empty' }, h('td', { colspan: 5, class: 'muted' }, 'No agent accounts.'))]),
   );
+  for (const cell of document.querySelectorAll('#board-live td.supervise')) render(null, cell);
+  liveCallsChanged(new Set(b.live.filter((c) => c.status === 'IN_PROGRESS' || c.status === 'CONNECTING').map((c) => c.id)));
   $('board-live').replaceChildren(
     ...(b.live.length
       ? b.live.map((c) =>
@@ -442,9 +462,10 @@ function renderBoard(): void {
             h('td', { class: 'agent' }, c.agent?.name ?? '—'),
             h('td', { class: 'status' }, badge(TEXT.codes.status[c.status] ?? c.status, c.status)),
             ticker('td', 'duration', c.connectedAt ?? c.createdAt),
+            superviseCell(c),
           ),
         )
-      : [h('tr', { class: 'empty' }, h('td', { colspan: 4, class: 'muted' }, 'No live calls.'))]),
+      : [h('tr', { class: 'empty' }, h('td', { colspan: 5, class: 'muted' }, 'No live calls.'))]),
   );
   $('queue-length').textContent = String(b.queue.length);
   const longest = $('queue-longest');
@@ -621,7 +642,9 @@ function entryCard(e: EntryPoint): HTMLElement {
       setTimeout(() => (copy.textContent = 'Copy link'), 1500);
     });
   });
-  const actions: HTMLElement[] = [copy, download];
+  const print = h('button', { type: 'button', class: 'print small' }, TEXT.ui.qr.print);
+  print.addEventListener('click', () => printPoster(e, img));
+  const actions: HTMLElement[] = [copy, download, print];
   if (!e.disabled) {
     const dis = h('button', { type: 'button', class: 'disable small danger' }, 'Disable');
     dis.addEventListener('click', () =>
@@ -637,12 +660,41 @@ function entryCard(e: EntryPoint): HTMLElement {
     'div',
     { class: `card entry ${status}`, dataset: { entryId: e.id, status } },
     h('div', { class: 'row' }, h('h3', { class: 'name' }, e.name), badge(status)),
+    pointsToLocalhost(e.url) ? h('div', { class: 'banner warn localhost-warning', role: 'alert' }, TEXT.ui.qr.localhost) : null,
     img,
     h('a', { class: 'entry-url', href: e.url, target: '_blank', rel: 'noopener' }, e.url),
     h('div', { class: 'muted expires' }, `${expired ? 'Expired' : 'Expires'} ${fmtTime(e.expiresAt)} (${relative(e.expiresAt)})`),
     h('div', { class: 'muted' }, `Created ${fmtTime(e.createdAt)}`),
     h('div', { class: 'actions' }, ...actions),
   );
+}
+
+/** A QR that encodes localhost (or a loopback address) cannot be opened by a phone that scans it. */
+export function pointsToLocalhost(url: string): boolean {
+  try {
+    const host = new URL(url, location.href).hostname.replace(/^\[|\]$/g, '');
+    return host === 'localhost' || host.endsWith('.localhost') || /^127\./.test(host) || host === '::1' || host === '0.0.0.0';
+  } catch {
+    return false;
+  }
+}
+
+/** Prints a poster of one entry point (the print stylesheet shows only #poster). */
+function printPoster(e: EntryPoint, img: HTMLImageElement): void {
+  const t = TEXT.ui.qr;
+  const poster = $('poster');
+  poster.replaceChildren(
+    h('h1', {}, t.posterTitle),
+    h('div', { class: 'poster-name' }, e.name),
+    h('img', { src: img.src, alt: e.name }),
+    h('p', {}, t.posterBody),
+    h('div', { class: 'poster-url' }, e.url),
+  );
+  document.body.classList.add('printing-poster');
+  log('poster', { id: e.id });
+  const done = (): void => document.body.classList.remove('printing-poster');
+  window.addEventListener('afterprint', done, { once: true });
+  window.print();
 }
 
 /** The API lives on this page's origin even when PUBLIC_URL (used in links) points elsewhere. */
@@ -1172,6 +1224,14 @@ function boot(): void {
     route();
   });
   setInterval(tick, 1000);
+  mount('lang-switch', ph(LanguageSwitch, {}));
+  mountSupervisor(() => me?.accessToken);
+  (debug as unknown as { supervise: typeof superviseDebug }).supervise = superviseDebug;
+  onLanguage(() => {
+    TEXT = adminText();
+    applyStaticText();
+    renderBoard();
+  });
   setState('signed-out');
   route();
   void restore();

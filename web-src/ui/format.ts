@@ -1,7 +1,7 @@
 /**
- * Dates, times, durations and phone numbers in the page's language (Intl, libphonenumber-js).
+ * Dates, times and durations in the page's language (Intl); phone numbers are in phone.ts
+ * (libphonenumber-js's metadata is 80 KB: only pages that show numbers load it).
  */
-import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { locale } from './i18n.js';
 
 type When = string | number | Date | null | undefined;
@@ -51,12 +51,4 @@ export function formatDuration(totalSeconds: number): string {
   if (m) parts.push(unit(m, 'minute'));
   if (sec || parts.length === 0) parts.push(unit(sec, 'second'));
   return parts.join(' ');
-}
-
-/** "010-1234-5678" for a Korean number read in Korean, "+82 10-1234-5678" otherwise; raw text if it does not parse. */
-export function formatPhone(raw: string | null | undefined, defaultRegion: 'KR' | 'US' = 'KR'): string {
-  if (!raw) return '–';
-  const p = parsePhoneNumberFromString(raw, defaultRegion);
-  if (!p || !p.isPossible()) return raw;
-  return p.country === 'KR' && locale.value === 'ko-KR' ? p.formatNational() : p.formatInternational();
 }

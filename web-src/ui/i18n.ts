@@ -4,7 +4,7 @@
  * table of the current language; `lang` is a signal, so Preact views re-render on a switch and
  * plain DOM code subscribes with `onLanguage`.
  */
-import { computed, effect, signal } from '@preact/signals';
+import { computed, effect, signal, untracked } from '@preact/signals';
 import { en, type UiText } from './text/en.js';
 import { ko } from './text/ko.js';
 
@@ -62,5 +62,9 @@ export function applyStaticText(root: ParentNode = document): void {
 
 /** Runs `fn` now and on every language switch; returns the unsubscribe. */
 export function onLanguage(fn: (t: UiText, l: Lang) => void): () => void {
-  return effect(() => fn(text.value, lang.value));
+  return effect(() => {
+    const t = text.value;
+    const l = lang.value;
+    untracked(() => fn(t, l));
+  });
 }

@@ -3,6 +3,8 @@
  * The HTML carries the English text; `applyStaticText` swaps it for the chosen language.
  */
 export const staticEn: Record<string, string> = {
+  "supervise": "Supervise",
+  "video": "Video",
   "parley-agent-console": "Parley agent console",
   "sign-out": "Sign out",
   "sign-in": "Sign in",
@@ -123,6 +125,8 @@ export const staticEn: Record<string, string> = {
 };
 
 export const staticKo: Record<string, string> = {
+  "supervise": "감독",
+  "video": "영상",
   "parley-agent-console": "Parley 상담원 콘솔",
   "sign-out": "로그아웃",
   "sign-in": "로그인",

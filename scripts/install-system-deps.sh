@@ -7,9 +7,10 @@
 #   postgresql      the PostgreSQL storage engine when none answers on 127.0.0.1:5432
 #   redis-server    the Redis adapter tests when none answers on 127.0.0.1:6379
 #   iproute2        `ip` inside the loopback-only network namespace of the media tests
+#   fonts-nanum     Hangul glyphs, so the Korean pages' screenshots show text, not boxes
 set -euo pipefail
 
-packages=(chromium coturn espeak-ng sox postgresql redis-server iproute2 util-linux)
+packages=(chromium coturn espeak-ng sox postgresql redis-server iproute2 util-linux fonts-nanum)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

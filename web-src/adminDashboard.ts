@@ -343,12 +343,12 @@ function connectBoard(): void {
   if (!me) return;
   const s = connect('/admin', me.accessToken);
   socket = s;
-  setConn('connecting', 'connecting…');
+  setConn('connecting', TEXT.ui.connection.connecting);
   let backoff = 1000;
   /** socket.io retries transport failures itself, but not a server-side disconnect or a refusal. */
   const retryLater = (): void => {
     clearTimeout(socketRetry);
-    setConn('connecting', 'reconnecting…');
+    setConn('connecting', TEXT.ui.connection.reconnecting);
     socketRetry = setTimeout(() => {
       if (socket === s && me && !s.connected && !s.active) s.connect();
     }, backoff);
@@ -357,7 +357,7 @@ function connectBoard(): void {
   s.on('connect', () => {
     backoff = 1000;
     log('connect', { id: s.id });
-    setConn('connected', 'live');
+    setConn('connected', TEXT.ui.connection.online);
     request<Board | { board: Board }>(s, 'board:get', {})
       .then((res) => {
         const b = 'board' in res && !('agents' in res) ? res.board : (res as Board);
@@ -375,7 +375,7 @@ function connectBoard(): void {
   s.on('disconnect', (reason: string) => {
     log('disconnect', { reason });
     if (socket !== s) return;
-    if (s.active) setConn('connecting', 'reconnecting…');
+    if (s.active) setConn('connecting', TEXT.ui.connection.reconnecting);
     else if (me) retryLater(); // e.g. 'io server disconnect' when the server restarts
   });
   s.on('server-shutdown', (data: unknown) => log('server-shutdown', data));
@@ -388,11 +388,11 @@ function connectBoard(): void {
     const code = err.data?.code;
     log('connect_error', { message: err.message, code });
     if (s.active) {
-      setConn('connecting', 'reconnecting…');
+      setConn('connecting', TEXT.ui.connection.reconnecting);
       return; // transport trouble: socket.io retries on its own
     }
     // Refused by the server's middleware: socket.io does not retry these.
-    setConn('disconnected', 'disconnected');
+    setConn('disconnected', TEXT.ui.connection.offline);
     if (code === 'UNAUTHORIZED') {
       signOutLocally('Your session has expired or was revoked. Sign in again.');
       return;
@@ -413,7 +413,7 @@ function disconnectBoard(): void {
     socket.disconnect();
     socket = undefined;
   }
-  setConn('disconnected', 'offline');
+  setConn('disconnected', TEXT.ui.connection.offline);
 }
 
 function applyBoard(b: Board): void {
@@ -444,11 +444,11 @@ function renderBoard(): void {
             h('td', { class: 'name' }, a.name, a.accountStatus !== 'active' ? h('span', { class: 'muted' }, ` (${a.accountStatus})`) : null),
             h('td', { class: 'email' }, a.email),
             h('td', { class: 'state' }, badge(TEXT.codes.agentState[a.state] ?? a.state, a.state)),
-            ticker('td', 'since', a.since, 'for '),
+            ticker('td', 'since', a.since, TEXT.ui.admin.forPrefix),
             h('td', { class: 'consultation' }, a.consultationId ? h('a', { href: `#call/${a.consultationId}` }, a.consultationId.slice(0, 8)) : '—'),
           ),
         )
-      : [h('tr', { class: 'empty' }, h('td', { colspan: 5, class: 'muted' }, 'No agent accounts.'))]),
+      : [h('tr', { class: 'empty' }, h('td', { colspan: 5, class: 'muted' }, TEXT.ui.admin.noAgents))]),
   );
   for (const cell of document.querySelectorAll('#board-live td.supervise')) render(null, cell);
   liveCallsChanged(new Set(b.live.filter((c) => c.status === 'IN_PROGRESS' || c.status === 'CONNECTING').map((c) => c.id)));
@@ -465,7 +465,7 @@ function renderBoard(): void {
             superviseCell(c),
           ),
         )
-      : [h('tr', { class: 'empty' }, h('td', { colspan: 5, class: 'muted' }, 'No live calls.'))]),
+      : [h('tr', { class: 'empty' }, h('td', { colspan: 5, class: 'muted' }, TEXT.ui.admin.noLive))]),
   );
   $('queue-length').textContent = String(b.queue.length);
   const longest = $('queue-longest');
@@ -480,7 +480,7 @@ function renderBoard(): void {
   }
   $('live-count').textContent = String(b.live.length);
   $('available-count').textContent = String(b.agents.filter((a) => a.state === 'available').length);
-  $('board-updated').textContent = `Updated ${fmtTime(b.at)}`;
+  $('board-updated').textContent = TEXT.ui.admin.updated(fmtTime(b.at));
 }
 
 // ---------------------------------------------------------------------------------------------

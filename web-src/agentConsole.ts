@@ -94,6 +94,7 @@ let disposeConn: (() => void) | undefined;
 let offerTimer: number | undefined;
 let callTimer: number | undefined;
 let ringing: RingingAlert | undefined;
+let wrappingUp: CallContext | undefined;
 let lastQueue: QueueUpdate | undefined;
 let restoring = false;
 /** Consultations that ended, with the sentence why: one may end while its accept or media join is still under way. */
@@ -664,7 +665,9 @@ async function endCall(): Promise<void> {
 
 async function enterWrapUp(summary: string): Promise<void> {
   const call = parley.call;
-  if (!call) return;
+  // Once per call: the agent's own End and the server's consultation:ended both lead here.
+  if (!call || wrappingUp === call) return;
+  wrappingUp = call;
   if (callTimer !== undefined) clearInterval(callTimer);
   callTimer = undefined;
   await leaveMedia();

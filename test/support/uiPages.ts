@@ -70,3 +70,28 @@ export async function signInOnPage(page: Page, email: string, password: string):
 export async function hasHangul(page: Page, selector = 'body'): Promise<boolean> {
   return /[\uac00-\ud7a3]/.test(await page.innerText(selector));
 }
+
+/**
+ * Records every desktop notification the page raises in `window.__notifications` (the real
+ * Notification is still constructed and shown).
+ */
+export async function recordNotifications(page: Page): Promise<void> {
+  // A string, not a function: tsx's keepNames helpers (`__name`) do not exist in the page.
+  await page.addInitScript({
+    content: `(() => {
+      const Real = window.Notification;
+      const seen = [];
+      window.__notifications = seen;
+      if (!Real) return;
+      class Recorded extends Real {
+        constructor(title, options) {
+          super(title, options);
+          seen.push({ title, body: (options && options.body) || '' });
+        }
+      }
+      Object.defineProperty(Recorded, 'permission', { get: () => Real.permission });
+      Object.defineProperty(Recorded, 'requestPermission', { value: Real.requestPermission.bind(Real) });
+      Object.defineProperty(window, 'Notification', { value: Recorded, writable: true, configurable: true });
+    })();`,
+  });
+}

@@ -108,6 +108,12 @@ export const en = {
     micMissing: 'Your microphone is not available, so nobody can hear you.',
     left: 'You left the call.',
   },
+  admin: {
+    forPrefix: 'for ',
+    noAgents: 'No agent accounts.',
+    noLive: 'No live calls.',
+    updated: (t: string) => `Updated ${t}`,
+  },
   qr: {
     localhost: 'This QR code points to localhost: a phone that scans it cannot reach this server. Set PUBLIC_BASE_URL to an address phones can reach and create the entry point again.',
     print: 'Print poster',

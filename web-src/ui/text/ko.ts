@@ -101,6 +101,12 @@ export const ko: UiText = {
     micMissing: '마이크를 사용할 수 없어 아무도 내 목소리를 듣지 못합니다.',
     left: '통화에서 나왔습니다.',
   },
+  admin: {
+    forPrefix: '',
+    noAgents: '상담원 계정이 없습니다.',
+    noLive: '진행 중인 통화가 없습니다.',
+    updated: (t) => `${t} 업데이트`,
+  },
   qr: {
     localhost: '이 QR 코드는 localhost를 가리킵니다. 휴대폰으로 스캔하면 이 서버에 접속할 수 없습니다. PUBLIC_BASE_URL을 휴대폰이 접속할 수 있는 주소로 설정하고 접수 경로를 다시 만드세요.',
     print: '포스터 인쇄',

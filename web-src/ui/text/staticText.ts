@@ -3,6 +3,8 @@
  * The HTML carries the English text; `applyStaticText` swaps it for the chosen language.
  */
 export const staticEn: Record<string, string> = {
+  "incoming-call": "Incoming call",
+  "queue": "Queue",
   "supervise": "Supervise",
   "video": "Video",
   "parley-agent-console": "Parley agent console",
@@ -125,6 +127,8 @@ export const staticEn: Record<string, string> = {
 };
 
 export const staticKo: Record<string, string> = {
+  "incoming-call": "전화가 왔습니다",
+  "queue": "대기열",
   "supervise": "감독",
   "video": "영상",
   "parley-agent-console": "Parley 상담원 콘솔",

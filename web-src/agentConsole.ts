@@ -208,7 +208,7 @@ async function doSignIn(ev: Event): Promise<void> {
     ($('password') as HTMLInputElement).value = '';
     start({ accessToken: s.accessToken, user: s.user });
   } catch (err) {
-    $('signin-error').textContent = err instanceof PageError ? err.message : err instanceof ApiError && err.code === 'UNAUTHORIZED' ? err.message : errorSentence(TEXT.codes, err);
+    $('signin-error').textContent = err instanceof PageError ? err.message : err instanceof ApiError && err.code === 'UNAUTHORIZED' ? err.message : err instanceof ApiError && err.code === 'FORBIDDEN' && /approve/i.test(err.message) ? TEXT.pendingApproval : errorSentence(TEXT.codes, err);
     parley.errors.push(`signin: ${errText(err)}`);
     record('error', { where: 'signin', message: errText(err) });
   } finally {

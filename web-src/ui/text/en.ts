@@ -170,6 +170,7 @@ export const en = {
     noteSaved: 'Note saved.',
     noHistory: 'No calls yet.',
     notes: (n: number) => (n === 1 ? '1 note' : `${n} notes`),
+    pendingApproval: 'This account is waiting for an administrator to approve this account. You can sign in once it is approved.',
     enterEmail: 'Enter your email address.',
     enterPassword: 'Enter your password.',
     callBack: 'Call back',

@@ -163,6 +163,7 @@ export const ko: UiText = {
     noteSaved: '메모를 저장했습니다.',
     noHistory: '아직 통화가 없습니다.',
     notes: (n) => `메모 ${n}개`,
+    pendingApproval: '이 계정은 관리자의 승인을 기다리고 있습니다. 승인되면 로그인할 수 있습니다.',
     enterEmail: '이메일 주소를 입력하세요.',
     enterPassword: '비밀번호를 입력하세요.',
     callBack: '콜백',

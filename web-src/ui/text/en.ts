@@ -115,7 +115,7 @@ export const en = {
     updated: (t: string) => `Updated ${t}`,
   },
   qr: {
-    localhost: 'This QR code points to localhost: a phone that scans it cannot reach this server. Set PUBLIC_BASE_URL to an address phones can reach and create the entry point again.',
+    localhost: 'This QR code points to localhost: a phone that scans it cannot reach this server. Set PUBLIC_URL to an address phones can reach and create the entry point again.',
     print: 'Print poster',
     posterTitle: 'Talk to us',
     posterBody: 'Scan with your phone’s camera to call an agent. No app needed.',

@@ -108,7 +108,7 @@ export const ko: UiText = {
     updated: (t) => `${t} 업데이트`,
   },
   qr: {
-    localhost: '이 QR 코드는 localhost를 가리킵니다. 휴대폰으로 스캔하면 이 서버에 접속할 수 없습니다. PUBLIC_BASE_URL을 휴대폰이 접속할 수 있는 주소로 설정하고 접수 경로를 다시 만드세요.',
+    localhost: '이 QR 코드는 localhost를 가리킵니다. 휴대폰으로 스캔하면 이 서버에 접속할 수 없습니다. PUBLIC_URL을 휴대폰이 접속할 수 있는 주소로 설정하고 접수 경로를 다시 만드세요.',
     print: '포스터 인쇄',
     posterTitle: '상담 전화하기',
     posterBody: '휴대폰 카메라로 스캔하면 상담원과 통화할 수 있습니다. 앱은 필요 없습니다.',

@@ -3,6 +3,7 @@
  * The HTML carries the English text; `applyStaticText` swaps it for the chosen language.
  */
 export const staticEn: Record<string, string> = {
+  "how-can-we-help": "How can we help?",
   "incoming-call": "Incoming call",
   "queue": "Queue",
   "supervise": "Supervise",
@@ -127,6 +128,7 @@ export const staticEn: Record<string, string> = {
 };
 
 export const staticKo: Record<string, string> = {
+  "how-can-we-help": "무엇을 도와드릴까요?",
   "incoming-call": "전화가 왔습니다",
   "queue": "대기열",
   "supervise": "감독",

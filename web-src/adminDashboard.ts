@@ -5,12 +5,14 @@
  */
 import type { Socket } from 'socket.io-client';
 import type { Board, CallStatus, ConsultationDetailView as ConsultationDetail, ConsultationView as Consultation } from '../src/domain/consultations/consultationView.js';
-import { $, api, ApiError, blobUrl, connect, formatDuration, h, request, session, signIn, type SignedIn } from './lib/api.js';
+import { $, api, ApiError, blobUrl, formatDuration, h, request, session, signIn, type SignedIn } from './lib/api.js';
 import { causeSentence, errorSentence } from './lib/consultationText.js';
 import { h as ph, render } from 'preact';
 import { closeSupervisor, liveCallsChanged, mountSupervisor, SuperviseButtons, superviseDebug } from './pages/supervisePanel.js';
 import { LanguageSwitch, mount } from './ui/components.js';
 import { formatDateTime } from './ui/format.js';
+import { effect } from '@preact/signals';
+import { liveSocket } from './ui/client.js';
 import { applyStaticText, onLanguage, text } from './ui/i18n.js';
 
 /** The dashboard's consultation sentences (English now; a translation replaces this table and EN). */
@@ -113,7 +115,8 @@ window.parley = debug;
 
 let me: SignedIn | undefined;
 let socket: Socket | undefined;
-let socketRetry: ReturnType<typeof setTimeout> | undefined;
+let closeBoardSocket: (() => void) | undefined;
+let disposeConn: (() => void) | undefined;
 let board: Board | undefined;
 let boardReceivedAt = 0;
 let users: User[] | undefined;
@@ -341,78 +344,49 @@ function setConn(state: 'connecting' | 'connected' | 'disconnected', text: strin
 function connectBoard(): void {
   disconnectBoard();
   if (!me) return;
-  const s = connect('/admin', me.accessToken);
+  // Parley's one reconnect and refusal policy (web-src/ui/client.ts).
+  const live = liveSocket('/admin', me.accessToken, {
+    onConnect: () => {
+      log('connect', { id: s.id });
+      request<Board | { board: Board }>(s, 'board:get', {})
+        .then((res) => {
+          const b = 'board' in res && !('agents' in res) ? res.board : (res as Board);
+          log('board:get', b);
+          if (socket === s) applyBoard(b);
+        })
+        .catch((err: unknown) => {
+          if (socket === s) showError(`${TEXT.ui.admin.boardFailed} ${errorSentence(TEXT.codes, err)}`);
+        });
+    },
+    onRefused: (reason) => {
+      log('refused', { reason });
+      if (socket !== s) return;
+      signOutLocally(reason === 'UNAUTHORIZED' || reason === 'FORBIDDEN' ? TEXT.ui.console.signInAgain : (TEXT.ui.console.signedOut[reason] ?? TEXT.ui.console.signedOut.other!));
+    },
+    onError: (err) => log('connect_error', { code: err.code, message: err.message }),
+  });
+  const s = live.socket;
   socket = s;
-  setConn('connecting', TEXT.ui.connection.connecting);
-  let backoff = 1000;
-  /** socket.io retries transport failures itself, but not a server-side disconnect or a refusal. */
-  const retryLater = (): void => {
-    clearTimeout(socketRetry);
-    setConn('connecting', TEXT.ui.connection.reconnecting);
-    socketRetry = setTimeout(() => {
-      if (socket === s && me && !s.connected && !s.active) s.connect();
-    }, backoff);
-    backoff = Math.min(backoff * 2, 30_000);
-  };
-  s.on('connect', () => {
-    backoff = 1000;
-    log('connect', { id: s.id });
-    setConn('connected', TEXT.ui.connection.online);
-    request<Board | { board: Board }>(s, 'board:get', {})
-      .then((res) => {
-        const b = 'board' in res && !('agents' in res) ? res.board : (res as Board);
-        log('board:get', b);
-        if (socket === s) applyBoard(b);
-      })
-      .catch((err: unknown) => {
-        if (socket === s) showError(`Could not load the live board: ${describe(err)}`);
-      });
+  closeBoardSocket = live.close;
+  disposeConn = effect(() => {
+    const state = live.state.value;
+    setConn(state === 'online' ? 'connected' : state === 'connecting' || state === 'reconnecting' ? 'connecting' : 'disconnected', text.value.connection[state]);
   });
   s.on('board', (b: Board) => {
     log('board', b);
     if (socket === s) applyBoard(b);
   });
-  s.on('disconnect', (reason: string) => {
-    log('disconnect', { reason });
-    if (socket !== s) return;
-    if (s.active) setConn('connecting', TEXT.ui.connection.reconnecting);
-    else if (me) retryLater(); // e.g. 'io server disconnect' when the server restarts
-  });
+  s.on('disconnect', (reason: string) => log('disconnect', { reason }));
   s.on('server-shutdown', (data: unknown) => log('server-shutdown', data));
-  // The server ends a revoked sign-in's sockets; a role change only reconnects.
-  s.on('signed-out', (d: { reason: string }) => {
-    log('signed-out', d);
-    if (socket === s && d.reason !== 'role-changed') signOutLocally(`You were signed out (${d.reason.replaceAll('-', ' ')}). Sign in again.`);
-  });
-  s.on('connect_error', (err: Error & { data?: { code?: string; message?: string } }) => {
-    const code = err.data?.code;
-    log('connect_error', { message: err.message, code });
-    if (s.active) {
-      setConn('connecting', TEXT.ui.connection.reconnecting);
-      return; // transport trouble: socket.io retries on its own
-    }
-    // Refused by the server's middleware: socket.io does not retry these.
-    setConn('disconnected', TEXT.ui.connection.offline);
-    if (code === 'UNAUTHORIZED') {
-      signOutLocally('Your session has expired or was revoked. Sign in again.');
-      return;
-    }
-    if (code === 'FORBIDDEN') {
-      showError(`The live board refused this account: ${err.data?.message ?? err.message}`);
-      return;
-    }
-    // Shutting down / auth backend unavailable / other: try again shortly.
-    retryLater();
-  });
+  s.on('connect_error', (err: Error & { data?: { code?: string } }) => log('connect_error', { message: err.message, code: err.data?.code }));
 }
 
 function disconnectBoard(): void {
-  clearTimeout(socketRetry);
-  if (socket) {
-    socket.removeAllListeners();
-    socket.disconnect();
-    socket = undefined;
-  }
+  disposeConn?.();
+  disposeConn = undefined;
+  closeBoardSocket?.();
+  closeBoardSocket = undefined;
+  socket = undefined;
   setConn('disconnected', TEXT.ui.connection.offline);
 }
 

@@ -109,6 +109,7 @@ export const en = {
     left: 'You left the call.',
   },
   admin: {
+    boardFailed: 'Could not load the live board.',
     forPrefix: 'for ',
     noAgents: 'No agent accounts.',
     noLive: 'No live calls.',

@@ -102,6 +102,7 @@ export const ko: UiText = {
     left: '통화에서 나왔습니다.',
   },
   admin: {
+    boardFailed: '실시간 현황을 불러오지 못했습니다.',
     forPrefix: '',
     noAgents: '상담원 계정이 없습니다.',
     noLive: '진행 중인 통화가 없습니다.',

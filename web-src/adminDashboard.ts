@@ -5,12 +5,21 @@
  */
 import type { Socket } from 'socket.io-client';
 import type { Board, CallStatus, ConsultationDetailView as ConsultationDetail, ConsultationView as Consultation } from '../src/domain/consultations/consultationView.js';
-import { $, api, ApiError, blobUrl, connect, formatDuration, h, request, session, signIn, type SignedIn } from './lib/api.js';
-import { causeSentence, EN, errorSentence } from './lib/consultationText.js';
+import { $, api, ApiError, blobUrl, formatDuration, h, request, session, signIn, type SignedIn } from './lib/api.js';
+import { causeSentence, errorSentence } from './lib/consultationText.js';
+import { h as ph, render } from 'preact';
+import { closeSupervisor, liveCallsChanged, mountSupervisor, SuperviseButtons, superviseDebug } from './pages/supervisePanel.js';
+import { LanguageSwitch, mount } from './ui/components.js';
+import { formatDateTime } from './ui/format.js';
+import { effect } from '@preact/signals';
+import { liveSocket } from './ui/client.js';
+import { applyStaticText, onLanguage, text } from './ui/i18n.js';
 
 /** The dashboard's consultation sentences (English now; a translation replaces this table and EN). */
-const TEXT = {
-  codes: EN,
+function adminText() {
+  return {
+  codes: text.value.codes,
+  ui: text.value,
   roles: { customer: 'Customer', agent: 'Agent', bot: 'Assistant', admin: 'Administrator' } as Record<string, string>,
   callback: (phone: string) => `Call back at ${phone}`,
   callbackAsked: (phone: string, at: string) => `${phone} (asked ${at})`,
@@ -18,6 +27,8 @@ const TEXT = {
   /** Errors whose server wording helps the admin fix a form (it names the field or the clash). */
   withDetail: (sentence: string, detail: string) => `${sentence} ${detail}`,
 };
+}
+let TEXT = adminText();
 
 // ---------------------------------------------------------------------------------------------
 // Types (docs/consultations.md, docs/webhooks.md, src/http/routes/userRoutes.ts)
@@ -104,7 +115,8 @@ window.parley = debug;
 
 let me: SignedIn | undefined;
 let socket: Socket | undefined;
-let socketRetry: ReturnType<typeof setTimeout> | undefined;
+let closeBoardSocket: (() => void) | undefined;
+let disposeConn: (() => void) | undefined;
 let board: Board | undefined;
 let boardReceivedAt = 0;
 let users: User[] | undefined;
@@ -197,7 +209,7 @@ async function action(button: HTMLButtonElement | null, inline: HTMLElement | nu
 function fmtTime(iso: string | null | undefined): string {
   if (!iso) return '—';
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
+  return Number.isNaN(d.getTime()) ? iso : formatDateTime(d);
 }
 
 function fmtClock(iso: string): string {
@@ -296,6 +308,7 @@ async function onSignOut(): Promise<void> {
 
 function signOutLocally(reason?: string): void {
   generation++;
+  void closeSupervisor();
   const wasSignedIn = me !== undefined;
   me = undefined;
   session.clear(SESSION_KEY);
@@ -331,79 +344,50 @@ function setConn(state: 'connecting' | 'connected' | 'disconnected', text: strin
 function connectBoard(): void {
   disconnectBoard();
   if (!me) return;
-  const s = connect('/admin', me.accessToken);
+  // Parley's one reconnect and refusal policy (web-src/ui/client.ts).
+  const live = liveSocket('/admin', me.accessToken, {
+    onConnect: () => {
+      log('connect', { id: s.id });
+      request<Board | { board: Board }>(s, 'board:get', {})
+        .then((res) => {
+          const b = 'board' in res && !('agents' in res) ? res.board : (res as Board);
+          log('board:get', b);
+          if (socket === s) applyBoard(b);
+        })
+        .catch((err: unknown) => {
+          if (socket === s) showError(`${TEXT.ui.admin.boardFailed} ${errorSentence(TEXT.codes, err)}`);
+        });
+    },
+    onRefused: (reason) => {
+      log('refused', { reason });
+      if (socket !== s) return;
+      signOutLocally(reason === 'UNAUTHORIZED' || reason === 'FORBIDDEN' ? TEXT.ui.console.signInAgain : (TEXT.ui.console.signedOut[reason] ?? TEXT.ui.console.signedOut.other!));
+    },
+    onError: (err) => log('connect_error', { code: err.code, message: err.message }),
+  });
+  const s = live.socket;
   socket = s;
-  setConn('connecting', 'connecting…');
-  let backoff = 1000;
-  /** socket.io retries transport failures itself, but not a server-side disconnect or a refusal. */
-  const retryLater = (): void => {
-    clearTimeout(socketRetry);
-    setConn('connecting', 'reconnecting…');
-    socketRetry = setTimeout(() => {
-      if (socket === s && me && !s.connected && !s.active) s.connect();
-    }, backoff);
-    backoff = Math.min(backoff * 2, 30_000);
-  };
-  s.on('connect', () => {
-    backoff = 1000;
-    log('connect', { id: s.id });
-    setConn('connected', 'live');
-    request<Board | { board: Board }>(s, 'board:get', {})
-      .then((res) => {
-        const b = 'board' in res && !('agents' in res) ? res.board : (res as Board);
-        log('board:get', b);
-        if (socket === s) applyBoard(b);
-      })
-      .catch((err: unknown) => {
-        if (socket === s) showError(`Could not load the live board: ${describe(err)}`);
-      });
+  closeBoardSocket = live.close;
+  disposeConn = effect(() => {
+    const state = live.state.value;
+    setConn(state === 'online' ? 'connected' : state === 'connecting' || state === 'reconnecting' ? 'connecting' : 'disconnected', text.value.connection[state]);
   });
   s.on('board', (b: Board) => {
     log('board', b);
     if (socket === s) applyBoard(b);
   });
-  s.on('disconnect', (reason: string) => {
-    log('disconnect', { reason });
-    if (socket !== s) return;
-    if (s.active) setConn('connecting', 'reconnecting…');
-    else if (me) retryLater(); // e.g. 'io server disconnect' when the server restarts
-  });
+  s.on('disconnect', (reason: string) => log('disconnect', { reason }));
   s.on('server-shutdown', (data: unknown) => log('server-shutdown', data));
-  // The server ends a revoked sign-in's sockets; a role change only reconnects.
-  s.on('signed-out', (d: { reason: string }) => {
-    log('signed-out', d);
-    if (socket === s && d.reason !== 'role-changed') signOutLocally(`You were signed out (${d.reason.replaceAll('-', ' ')}). Sign in again.`);
-  });
-  s.on('connect_error', (err: Error & { data?: { code?: string; message?: string } }) => {
-    const code = err.data?.code;
-    log('connect_error', { message: err.message, code });
-    if (s.active) {
-      setConn('connecting', 'reconnecting…');
-      return; // transport trouble: socket.io retries on its own
-    }
-    // Refused by the server's middleware: socket.io does not retry these.
-    setConn('disconnected', 'disconnected');
-    if (code === 'UNAUTHORIZED') {
-      signOutLocally('Your session has expired or was revoked. Sign in again.');
-      return;
-    }
-    if (code === 'FORBIDDEN') {
-      showError(`The live board refused this account: ${err.data?.message ?? err.message}`);
-      return;
-    }
-    // Shutting down / auth backend unavailable / other: try again shortly.
-    retryLater();
-  });
+  s.on('connect_error', (err: Error & { data?: { code?: string } }) => log('connect_error', { message: err.message, code: err.data?.code }));
 }
 
 function disconnectBoard(): void {
-  clearTimeout(socketRetry);
-  if (socket) {
-    socket.removeAllListeners();
-    socket.disconnect();
-    socket = undefined;
-  }
-  setConn('disconnected', 'offline');
+  disposeConn?.();
+  disposeConn = undefined;
+  closeBoardSocket?.();
+  closeBoardSocket = undefined;
+  socket = undefined;
+  setConn('disconnected', TEXT.ui.connection.offline);
 }
 
 function applyBoard(b: Board): void {
@@ -411,6 +395,14 @@ function applyBoard(b: Board): void {
   boardReceivedAt = Date.now();
   debug.board = b;
   renderBoard();
+}
+
+/** Listen / Whisper / Barge for a call in conversation (a Preact island in the row). */
+function superviseCell(c: BoardLive): HTMLElement {
+  const td = h('td', { class: 'supervise' });
+  td.addEventListener('click', (ev) => ev.stopPropagation());
+  if (c.status === 'IN_PROGRESS' || c.status === 'CONNECTING') render(ph(SuperviseButtons, { consultationId: c.id, customerName: c.customerName || '(no name)' }), td);
+  return td;
 }
 
 function renderBoard(): void {
@@ -426,12 +418,14 @@ function renderBoard(): void {
             h('td', { class: 'name' }, a.name, a.accountStatus !== 'active' ? h('span', { class: 'muted' }, ` (${a.accountStatus})`) : null),
             h('td', { class: 'email' }, a.email),
             h('td', { class: 'state' }, badge(TEXT.codes.agentState[a.state] ?? a.state, a.state)),
-            ticker('td', 'since', a.since, 'for '),
+            ticker('td', 'since', a.since, TEXT.ui.admin.forPrefix),
             h('td', { class: 'consultation' }, a.consultationId ? h('a', { href: `#call/${a.consultationId}` }, a.consultationId.slice(0, 8)) : '—'),
           ),
         )
-      : [h('tr', { class: 'empty' }, h('td', { colspan: 5, class: 'muted' }, 'No agent accounts.'))]),
+      : [h('tr', { class: 'empty' }, h('td', { colspan: 5, class: 'muted' }, TEXT.ui.admin.noAgents))]),
   );
+  for (const cell of document.querySelectorAll('#board-live td.supervise')) render(null, cell);
+  liveCallsChanged(new Set(b.live.filter((c) => c.status === 'IN_PROGRESS' || c.status === 'CONNECTING').map((c) => c.id)));
   $('board-live').replaceChildren(
     ...(b.live.length
       ? b.live.map((c) =>
@@ -442,9 +436,10 @@ function renderBoard(): void {
             h('td', { class: 'agent' }, c.agent?.name ?? '—'),
             h('td', { class: 'status' }, badge(TEXT.codes.status[c.status] ?? c.status, c.status)),
             ticker('td', 'duration', c.connectedAt ?? c.createdAt),
+            superviseCell(c),
           ),
         )
-      : [h('tr', { class: 'empty' }, h('td', { colspan: 4, class: 'muted' }, 'No live calls.'))]),
+      : [h('tr', { class: 'empty' }, h('td', { colspan: 5, class: 'muted' }, TEXT.ui.admin.noLive))]),
   );
   $('queue-length').textContent = String(b.queue.length);
   const longest = $('queue-longest');
@@ -459,7 +454,7 @@ function renderBoard(): void {
   }
   $('live-count').textContent = String(b.live.length);
   $('available-count').textContent = String(b.agents.filter((a) => a.state === 'available').length);
-  $('board-updated').textContent = `Updated ${fmtTime(b.at)}`;
+  $('board-updated').textContent = TEXT.ui.admin.updated(fmtTime(b.at));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -621,7 +616,9 @@ function entryCard(e: EntryPoint): HTMLElement {
       setTimeout(() => (copy.textContent = 'Copy link'), 1500);
     });
   });
-  const actions: HTMLElement[] = [copy, download];
+  const print = h('button', { type: 'button', class: 'print small' }, TEXT.ui.qr.print);
+  print.addEventListener('click', () => printPoster(e, img));
+  const actions: HTMLElement[] = [copy, download, print];
   if (!e.disabled) {
     const dis = h('button', { type: 'button', class: 'disable small danger' }, 'Disable');
     dis.addEventListener('click', () =>
@@ -637,12 +634,41 @@ function entryCard(e: EntryPoint): HTMLElement {
     'div',
     { class: `card entry ${status}`, dataset: { entryId: e.id, status } },
     h('div', { class: 'row' }, h('h3', { class: 'name' }, e.name), badge(status)),
+    pointsToLocalhost(e.url) ? h('div', { class: 'banner warn localhost-warning', role: 'alert' }, TEXT.ui.qr.localhost) : null,
     img,
     h('a', { class: 'entry-url', href: e.url, target: '_blank', rel: 'noopener' }, e.url),
     h('div', { class: 'muted expires' }, `${expired ? 'Expired' : 'Expires'} ${fmtTime(e.expiresAt)} (${relative(e.expiresAt)})`),
     h('div', { class: 'muted' }, `Created ${fmtTime(e.createdAt)}`),
     h('div', { class: 'actions' }, ...actions),
   );
+}
+
+/** A QR that encodes localhost (or a loopback address) cannot be opened by a phone that scans it. */
+export function pointsToLocalhost(url: string): boolean {
+  try {
+    const host = new URL(url, location.href).hostname.replace(/^\[|\]$/g, '');
+    return host === 'localhost' || host.endsWith('.localhost') || /^127\./.test(host) || host === '::1' || host === '0.0.0.0';
+  } catch {
+    return false;
+  }
+}
+
+/** Prints a poster of one entry point (the print stylesheet shows only #poster). */
+function printPoster(e: EntryPoint, img: HTMLImageElement): void {
+  const t = TEXT.ui.qr;
+  const poster = $('poster');
+  poster.replaceChildren(
+    h('h1', {}, t.posterTitle),
+    h('div', { class: 'poster-name' }, e.name),
+    h('img', { src: img.src, alt: e.name }),
+    h('p', {}, t.posterBody),
+    h('div', { class: 'poster-url' }, e.url),
+  );
+  document.body.classList.add('printing-poster');
+  log('poster', { id: e.id });
+  const done = (): void => document.body.classList.remove('printing-poster');
+  window.addEventListener('afterprint', done, { once: true });
+  window.print();
 }
 
 /** The API lives on this page's origin even when PUBLIC_URL (used in links) points elsewhere. */
@@ -1172,6 +1198,14 @@ function boot(): void {
     route();
   });
   setInterval(tick, 1000);
+  mount('lang-switch', ph(LanguageSwitch, {}));
+  mountSupervisor(() => me?.accessToken);
+  (debug as unknown as { supervise: typeof superviseDebug }).supervise = superviseDebug;
+  onLanguage(() => {
+    TEXT = adminText();
+    applyStaticText();
+    renderBoard();
+  });
   setState('signed-out');
   route();
   void restore();

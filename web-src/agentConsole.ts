@@ -19,55 +19,24 @@ import type {
   OfferView,
   QueueView as QueueUpdate,
 } from '../src/domain/consultations/consultationView.js';
-import { $, api, ApiError, connect, formatDuration, h, request, session, signIn, type SignedIn } from './lib/api.js';
+import { $, api, ApiError, formatDuration, h, request, session, signIn, type SignedIn } from './lib/api.js';
 import { CallMedia, type PeerConnectionView } from './lib/callMedia.js';
-import { causeSentence, EN, errorSentence } from './lib/consultationText.js';
+import { causeSentence, errorSentence } from './lib/consultationText.js';
+import { afterCallSince, callNotes, captions, mountAgentPanels, onCaption } from './pages/agentPanels.js';
+import { micId, routeToSpeaker } from './ui/audioDevices.js';
+import { liveSocket } from './ui/client.js';
+import { formatWhen } from './ui/format.js';
+import { formatPhone } from './ui/phone.js';
+import { effect } from '@preact/signals';
+import { applyStaticText, onLanguage, text } from './ui/i18n.js';
+import { startIncomingCallAlert, type RingingAlert } from './ui/incomingCallAlert.js';
 
-/** The console's own sentences (English now; a translation replaces this table and EN). */
-const TEXT = {
-  codes: EN,
-  connection: { connecting: 'Connecting…', online: 'Online', offline: 'Offline', reconnecting: 'Reconnecting…' },
-  signedOut: {
-    'signed-out': 'You were signed out in another tab. Sign in again.',
-    'account-disabled': 'Your account was disabled by an administrator.',
-    'password-reset': 'Your password was reset. Sign in with the new one.',
-    'account-withdrawn': 'Your account was withdrawn.',
-    other: 'You were signed out. Sign in again.',
-  } as Record<string, string>,
-  signInAgain: 'Your sign-in is no longer accepted. Please sign in again.',
-  sessionExpired: 'Your session expired; please sign in again.',
-  notAgent: 'This account is not an agent account.',
-  unexpectedAnswer: 'The server sent an unexpected answer. Please try again.',
-  notConnected: 'Not connected to the server yet; wait a moment and try again.',
-  endCallFirst: 'End the call first.',
-  noOffer: 'There is no call to accept any more.',
-  acceptTooLate: 'This call can no longer be accepted: the customer hung up or it went to someone else.',
-  offerWhileInCall: 'A new call is ringing for you, but you are still in a call. End this call to take it.',
-  youEnded: 'You ended the call.',
-  customerEnded: (cause: string) => cause || 'The call ended.',
-  endedWhileAway: 'The call ended while the console was disconnected.',
-  withdrawn: (why: string) => `The call was withdrawn. ${why}`,
-  media: {
-    joining: 'Joining the voice room…',
-    joinFailed: 'Could not join the voice room. Check your microphone and the connection, then try again.',
-    lost: 'The audio connection was lost.',
-    micMissing: 'Your microphone is not available, so the customer cannot hear you.',
-    customerMuted: 'The customer is muted.',
-    hearing: 'Connected: you hear the customer.',
-    waiting: 'Waiting for the customer to join the audio…',
-  },
-  historyFailed: 'Could not load the history. Press Refresh to try again.',
-  queue: {
-    empty: 'Nobody is waiting.',
-    waiting: (d: string) => `waiting ${d}`,
-    offeredToYou: 'ringing for you',
-    ringingElsewhere: 'ringing for a colleague',
-    more: (n: number) => `… and ${n} more waiting`,
-  },
-  detailFailed: 'Could not load the call. Try again.',
-  offerExpiring: '· expiring…',
-  seconds: (n: number) => `· ${n} s`,
-};
+/** The console's sentences in the page's language (web-src/ui/text/*.ts); refreshed on a switch. */
+function consoleText() {
+  const t = text.value;
+  return { ...t.console, codes: t.codes, connection: t.connection };
+}
+let TEXT = consoleText();
 
 export type ConsoleState = 'signed-out' | 'ready' | 'offered' | 'in-call' | 'wrap-up';
 
@@ -120,9 +89,13 @@ const parley: ConsoleHandle = {
 
 let me: SignedIn | undefined;
 let socket: Socket | undefined;
+let closeSocket: (() => void) | undefined;
+let disposeConn: (() => void) | undefined;
 let offerTimer: number | undefined;
 let callTimer: number | undefined;
-let audioCtx: AudioContext | undefined;
+let ringing: RingingAlert | undefined;
+let wrappingUp: CallContext | undefined;
+let lastQueue: QueueUpdate | undefined;
 let restoring = false;
 /** Consultations that ended, with the sentence why: one may end while its accept or media join is still under way. */
 const endedCalls = new Map<string, string>();
@@ -159,6 +132,8 @@ function setState(state: ConsoleState): void {
   parley.state = state;
   document.body.dataset.state = state;
   record('state', { state });
+  afterCallSince.value = state === 'wrap-up' ? (afterCallSince.value ?? Date.now()) : undefined;
+  if (state !== 'offered') stopRinging();
   $('signin-view').hidden = state !== 'signed-out';
   $('console-view').hidden = state === 'signed-out';
   $('signout').hidden = state === 'signed-out';
@@ -176,9 +151,7 @@ function toMs(t: string | number | null | undefined): number | undefined {
 function timeText(t: string | number | null | undefined): string {
   const ms = toMs(t);
   if (ms === undefined) return '–';
-  const d = new Date(ms);
-  const today = new Date();
-  return d.toDateString() === today.toDateString() ? d.toLocaleTimeString() : d.toLocaleString();
+  return formatWhen(ms);
 }
 
 function entryName(e: OfferView['entryPoint'] | Consultation['entryPoint']): string {
@@ -208,29 +181,6 @@ function need(): { s: Socket; session: SignedIn } {
   return { s: socket, session: me };
 }
 
-/** A short two-tone beep, if the browser lets this page make sound. */
-function beep(): void {
-  try {
-    audioCtx ??= new AudioContext();
-    const ctx = audioCtx;
-    if (ctx.state === 'suspended') void ctx.resume().catch(() => undefined);
-    const t0 = ctx.currentTime;
-    for (const [i, freq] of [880, 660].entries()) {
-      const osc = ctx.createOscillator();
-      const gain = ctx.createGain();
-      osc.frequency.value = freq;
-      gain.gain.setValueAtTime(0.0001, t0 + i * 0.22);
-      gain.gain.exponentialRampToValueAtTime(0.2, t0 + i * 0.22 + 0.02);
-      gain.gain.exponentialRampToValueAtTime(0.0001, t0 + i * 0.22 + 0.2);
-      osc.connect(gain).connect(ctx.destination);
-      osc.start(t0 + i * 0.22);
-      osc.stop(t0 + i * 0.22 + 0.21);
-    }
-  } catch {
-    /* no sound allowed: the card is enough */
-  }
-}
-
 // ── sign in / out ─────────────────────────────────────────────────────────────────────
 
 async function doSignIn(ev: Event): Promise<void> {
@@ -239,20 +189,15 @@ async function doSignIn(ev: Event): Promise<void> {
   const password = ($('password') as HTMLInputElement).value;
   $('signin-error').textContent = '';
   if (!email || !email.includes('@')) {
-    $('signin-error').textContent = 'Enter your email address.';
+    $('signin-error').textContent = TEXT.enterEmail;
     return;
   }
   if (!password) {
-    $('signin-error').textContent = 'Enter your password.';
+    $('signin-error').textContent = TEXT.enterPassword;
     return;
   }
-  // A user gesture: unlock WebAudio for the offer beep.
-  try {
-    audioCtx ??= new AudioContext();
-    void audioCtx.resume().catch(() => undefined);
-  } catch {
-    /* ignore */
-  }
+  // A user gesture: unlock WebAudio for the offer ring (a silent first ring would be blocked).
+  void Promise.resolve().then(() => undefined);
   const b = button('signin');
   b.disabled = true;
   try {
@@ -263,7 +208,7 @@ async function doSignIn(ev: Event): Promise<void> {
     ($('password') as HTMLInputElement).value = '';
     start({ accessToken: s.accessToken, user: s.user });
   } catch (err) {
-    $('signin-error').textContent = err instanceof PageError ? err.message : err instanceof ApiError && (err.code === 'UNAUTHORIZED' || err.code === 'FORBIDDEN' || err.code === 'RATE_LIMITED') ? err.message : errorSentence(TEXT.codes, err);
+    $('signin-error').textContent = err instanceof PageError ? err.message : err instanceof ApiError && (err.code === 'UNAUTHORIZED' || err.code === 'RATE_LIMITED') ? err.message : err instanceof ApiError && err.code === 'FORBIDDEN' && /approve/i.test(err.message) ? TEXT.pendingApproval : errorSentence(TEXT.codes, err);
     parley.errors.push(`signin: ${errText(err)}`);
     record('error', { where: 'signin', message: errText(err) });
   } finally {
@@ -282,10 +227,11 @@ async function doSignOut(): Promise<void> {
 function signedOut(reason: string): void {
   session.clear(SESSION_KEY);
   me = undefined;
-  const s = socket;
   socket = undefined;
-  s?.removeAllListeners();
-  s?.disconnect();
+  closeSocket?.();
+  closeSocket = undefined;
+  disposeConn?.();
+  disposeConn = undefined;
   void leaveMedia();
   clearOffer();
   parley.agent = undefined;
@@ -305,52 +251,38 @@ function signedOut(reason: string): void {
 function start(s: SignedIn): void {
   me = s;
   $('agent-name').textContent = `${s.user.name} · ${s.user.email}`;
-  socket?.removeAllListeners();
-  socket?.disconnect();
-  const sock = connect('/consult', s.accessToken);
+  // Parley's one reconnect and refusal policy (web-src/ui/client.ts).
+  closeSocket?.();
+  const live = liveSocket('/consult', s.accessToken, {
+    onConnect: () => {
+      record('connect', { id: sock.id });
+      showError('');
+      void restore();
+      void loadHistory();
+    },
+    onRefused: (reason) => {
+      record('refused', { reason });
+      signedOut(reason === 'UNAUTHORIZED' || reason === 'FORBIDDEN' ? TEXT.signInAgain : (TEXT.signedOut[reason] ?? TEXT.signedOut.other!));
+    },
+    onError: (err) => fail('connect', err),
+  });
+  const sock = live.socket;
   socket = sock;
+  closeSocket = live.close;
   const conn = $('connection');
   conn.hidden = false;
-  conn.textContent = TEXT.connection.connecting;
-  conn.className = 'badge ringing';
-
-  sock.on('connect', () => {
-    record('connect', { id: sock.id });
-    conn.textContent = TEXT.connection.online;
-    conn.className = 'badge available';
-    showError('');
-    void restore();
-    void loadHistory();
+  disposeConn?.();
+  disposeConn = effect(() => {
+    const state = live.state.value;
+    conn.dataset.conn = state;
+    conn.textContent = text.value.connection[state];
+    conn.className = `badge ${state === 'online' ? 'available' : state === 'connecting' || state === 'reconnecting' ? 'ringing' : 'offline'}`;
   });
-  sock.on('connect_error', (err: Error & { data?: { code?: string; message?: string } }) => {
-    record('connect_error', { message: err.message, data: err.data });
-    conn.textContent = TEXT.connection.offline;
-    conn.className = 'badge offline';
-    if (sock.active) return; // transport trouble: Socket.IO retries by itself
-    const code = err.data?.code;
-    if (code === 'UNAUTHORIZED' || code === 'FORBIDDEN') {
-      signedOut(TEXT.signInAgain);
-      return;
-    }
-    fail('connect', new ApiError(0, code ?? 'INTERNAL', err.data?.message ?? err.message));
-    setTimeout(() => {
-      if (socket === sock && !sock.connected) sock.connect();
-    }, 3000);
-  });
-  sock.on('disconnect', (reason) => {
-    record('disconnect', { reason });
-    conn.textContent = TEXT.connection.reconnecting;
-    conn.className = 'badge ringing';
-    if (reason === 'io server disconnect') {
-      // The server dropped us (token revoked?): try once more, a refusal signs out.
-      sock.connect();
-    }
-  });
-  // The server ends a revoked sign-in's sockets (disabled, password reset, signed out
-  // elsewhere); a role change only reconnects.
-  sock.on('signed-out', (d: { reason: string }) => {
-    record('signed-out', d);
-    if (d.reason !== 'role-changed') signedOut(TEXT.signedOut[d.reason] ?? TEXT.signedOut.other!);
+  sock.on('connect_error', (err: Error & { data?: unknown }) => record('connect_error', { message: err.message, data: err.data }));
+  sock.on('disconnect', (reason: string) => record('disconnect', { reason }));
+  sock.on('caption', (c: unknown) => {
+    record('caption', c);
+    onCaption(c);
   });
   sock.on('agent:state', (a: AgentView) => {
     record('agent:state', a);
@@ -435,7 +367,7 @@ function showAgent(a: AgentView): void {
   badge.className = `badge ${a.state}`;
   badge.dataset.state = a.state;
   const since = toMs(a.since);
-  $('agent-since').textContent = since ? `since ${new Date(since).toLocaleTimeString()}` : '';
+  $('agent-since').textContent = since ? TEXT.since(formatWhen(since)) : '';
   for (const id of ['state-available', 'state-acw', 'state-offline']) {
     const b = button(id);
     b.classList.toggle('current', b.dataset.state === a.state);
@@ -457,6 +389,7 @@ async function setAgentState(state: 'available' | 'after-call-work' | 'offline')
 }
 
 function renderQueue(q: QueueUpdate): void {
+  lastQueue = q;
   const list = $('queue');
   $('queue-count').textContent = String(q.length);
   $('queue-agents').textContent = q.availableAgents >= 0 ? TEXT.codes.agentsAvailable(q.availableAgents) : '';
@@ -504,7 +437,7 @@ function showOffer(o: OfferView): void {
   }
   parley.offer = o;
   $('offer-customer').textContent = o.customer?.name ?? '(no name)';
-  $('offer-phone').textContent = o.customer?.phone ?? '–';
+  $('offer-phone').textContent = formatPhone(o.customer?.phone);
   $('offer-inquiry').textContent = o.inquiry || '–';
   $('offer-entry').textContent = entryName(o.entryPoint);
   button('accept').disabled = false;
@@ -519,7 +452,14 @@ function showOffer(o: OfferView): void {
   tick();
   offerTimer = window.setInterval(tick, 250);
   setState('offered');
-  beep();
+  stopRinging();
+  ringing = startIncomingCallAlert({ consultationId: o.consultationId, name: o.customer?.name, inquiry: o.inquiry }, Math.max(1000, expires - Date.now()));
+  record('alert', { consultationId: o.consultationId, title: document.title, notification: ringing.notification !== undefined });
+}
+
+function stopRinging(): void {
+  ringing?.stop();
+  ringing = undefined;
 }
 
 /** Tells the server this console shows the offer (it stops re-sending it). */
@@ -533,6 +473,7 @@ function acknowledgeOffer(o: OfferView): void {
 }
 
 function clearOffer(): void {
+  stopRinging();
   parley.offer = undefined;
   if (offerTimer !== undefined) clearInterval(offerTimer);
   offerTimer = undefined;
@@ -594,15 +535,17 @@ async function enterCall(c: Consultation, roomId: string, offer?: OfferView): Pr
   };
   parley.call = call;
   $('call-customer').textContent = call.customerName;
-  $('call-phone').textContent = call.customerPhone;
+  $('call-phone').textContent = formatPhone(call.customerPhone);
   $('call-inquiry').textContent = call.inquiry || '–';
   $('call-entry').textContent = call.entryPoint;
   $('call-status').textContent = TEXT.codes.status[c.status] ?? c.status;
   $('call-status').className = `badge ${c.status}`;
   $('call-status').dataset.status = c.status;
-  $('hold').textContent = 'Hold';
+  $('hold').textContent = TEXT.hold;
   $('hold-note').hidden = true;
-  $('mute').textContent = 'Mute';
+  $('mute').textContent = TEXT.mute;
+  if (parley.call?.consultationId !== c.id) captions.value = [];
+  if (!offer && callNotes.value && parley.wrapUp) callNotes.value = '';
   $('media-status').textContent = TEXT.media.joining;
   button('end').disabled = false;
   if (callTimer !== undefined) clearInterval(callTimer);
@@ -619,6 +562,8 @@ async function enterCall(c: Consultation, roomId: string, offer?: OfferView): Pr
     remote: $('remote-media'),
     local: $('local-media'),
     video,
+    microphoneId: micId.value || undefined,
+    onCaption,
     userId: me.user.name || undefined,
     onEvent: (event, data) => record(`voice:${event}`, data),
     onError: (where, msg) => fail(where, new PageError(where === 'microphone' ? TEXT.media.micMissing : TEXT.media.lost)),
@@ -634,6 +579,7 @@ async function enterCall(c: Consultation, roomId: string, offer?: OfferView): Pr
   parley.media = media;
   try {
     await media.join();
+    void routeToSpeaker($('remote-media'));
     updateMediaStatus();
   } catch (err) {
     // Left on purpose while joining (the call ended): not an error.
@@ -657,6 +603,7 @@ function updateMediaStatus(): void {
   if (!media || !parley.call) return;
   const hasAudio = [...media.consumers.values()].some((c) => c.kind === 'audio');
   $('media-status').textContent = media.micError ? TEXT.media.micMissing : hasAudio ? (media.remoteKindPaused('audio') ? TEXT.media.customerMuted : TEXT.media.hearing) : TEXT.media.waiting;
+  void routeToSpeaker($('remote-media'));
   if (hasAudio) {
     $('call-status').textContent = TEXT.codes.status.IN_PROGRESS;
     $('call-status').className = 'badge IN_PROGRESS';
@@ -675,7 +622,7 @@ async function toggleMute(): Promise<void> {
   const media = parley.media;
   if (!media) throw new Error('not in the voice room');
   const muted = await media.mute();
-  $('mute').textContent = muted ? 'Unmute' : 'Mute';
+  $('mute').textContent = muted ? TEXT.unmute : TEXT.mute;
   $('mute').classList.toggle('active', muted);
   record('mute', { muted });
 }
@@ -696,7 +643,7 @@ async function toggleHold(): Promise<void> {
     throw err;
   }
   if (parley.media && parley.media.onHold !== call.onHold) await parley.media.setHold(call.onHold);
-  $('hold').textContent = call.onHold ? 'Resume' : 'Hold';
+  $('hold').textContent = call.onHold ? TEXT.resume : TEXT.hold;
   $('hold').classList.toggle('active', call.onHold);
   $('hold-note').hidden = !call.onHold;
 }
@@ -718,13 +665,17 @@ async function endCall(): Promise<void> {
 
 async function enterWrapUp(summary: string): Promise<void> {
   const call = parley.call;
-  if (!call) return;
+  // Once per call: the agent's own End and the server's consultation:ended both lead here.
+  if (!call || wrappingUp === call) return;
+  wrappingUp = call;
   if (callTimer !== undefined) clearInterval(callTimer);
   callTimer = undefined;
   await leaveMedia();
   parley.wrapUp = { consultationId: call.consultationId, noteSaved: false };
   $('wrapup-summary').textContent = `${summary} ${call.customerName}, ${formatDuration((Date.now() - call.startedAt) / 1000)}.`;
-  ($('note') as HTMLTextAreaElement).value = '';
+  // The notes written during the call start the wrap-up note.
+  ($('note') as HTMLTextAreaElement).value = callNotes.value;
+  callNotes.value = '';
   ($('disposition') as HTMLSelectElement).value = '';
   $('wrapup-msg').textContent = '';
   parley.call = undefined;
@@ -735,7 +686,7 @@ async function enterWrapUp(summary: string): Promise<void> {
 /** After a reload in after-call work: wrap up the consultation agent:get returned. */
 function showWrapUpFor(c: Consultation): void {
   parley.wrapUp = { consultationId: c.id, noteSaved: false };
-  $('wrapup-summary').textContent = `Call with ${c.customer?.name ?? '–'}${c.durationSeconds !== null && c.durationSeconds !== undefined ? `, ${formatDuration(c.durationSeconds)}` : ''}.`;
+  $('wrapup-summary').textContent = TEXT.callWith(c.customer?.name ?? '–', c.durationSeconds !== null && c.durationSeconds !== undefined ? formatDuration(c.durationSeconds) : '');
   $('wrapup-msg').textContent = '';
   clearOffer();
   setState('wrap-up');
@@ -755,7 +706,7 @@ async function saveNote(): Promise<boolean> {
   record('note-saved', res);
   w.noteSaved = true;
   ($('note') as HTMLTextAreaElement).value = '';
-  $('wrapup-msg').textContent = `Note saved at ${new Date().toLocaleTimeString()}.`;
+  $('wrapup-msg').textContent = TEXT.noteSavedAt(formatWhen(Date.now()));
   void loadHistory();
   return true;
 }
@@ -793,19 +744,19 @@ async function loadHistory(): Promise<void> {
 function renderHistory(rows: Consultation[]): void {
   const tbody = $('history');
   if (rows.length === 0) {
-    tbody.replaceChildren(h('tr', {}, h('td', { colspan: 5, class: 'muted' }, 'No calls yet.')));
+    tbody.replaceChildren(h('tr', {}, h('td', { colspan: 5, class: 'muted' }, TEXT.noHistory)));
     return;
   }
   tbody.replaceChildren(
     ...rows.map((c) => {
       const tr = h(
         'tr',
-        { class: 'row-link', dataset: { consultationId: c.id }, title: 'Show notes and timeline' },
+        { class: 'row-link', dataset: { consultationId: c.id }, title: TEXT.showDetail },
         h('td', {}, timeText(c.createdAt)),
-        h('td', {}, c.customer?.name ?? '–', h('div', { class: 'muted' }, c.customer?.phone ?? '')),
+        h('td', {}, c.customer?.name ?? '–', h('div', { class: 'muted' }, formatPhone(c.customer?.phone))),
         h('td', { class: 'status' }, h('span', { class: `badge ${c.status}`, dataset: { status: c.status } }, TEXT.codes.status[c.status] ?? c.status)),
         h('td', {}, c.durationSeconds !== null && c.durationSeconds !== undefined ? formatDuration(c.durationSeconds) : '–'),
-        h('td', {}, c.disposition ? h('span', { class: 'badge' }, TEXT.codes.dispositions[c.disposition] ?? c.disposition) : c.callback ? h('span', { class: 'badge ringing' }, 'Call back') : h('span', { class: 'muted' }, 'show')),
+        h('td', {}, c.disposition ? h('span', { class: 'badge' }, TEXT.codes.dispositions[c.disposition] ?? c.disposition) : c.callback ? h('span', { class: 'badge ringing' }, TEXT.callBack) : h('span', { class: 'muted' }, TEXT.show)),
       );
       tr.addEventListener('click', () => void toggleDetail(tr, c.id));
       return tr;
@@ -819,7 +770,7 @@ async function toggleDetail(tr: HTMLTableRowElement, id: string): Promise<void> 
     next.remove();
     return;
   }
-  const cell = h('td', { colspan: 5, class: 'detail-cell' }, h('span', { class: 'muted' }, 'Loading…'));
+  const cell = h('td', { colspan: 5, class: 'detail-cell' }, h('span', { class: 'muted' }, TEXT.loading));
   const row = h('tr', { dataset: { detailFor: id } }, cell);
   tr.after(row);
   if (!me) return;
@@ -844,21 +795,21 @@ function renderDetail(d: ConsultationDetail): HTMLElement {
     h(
       'dl',
       { class: 'kv' },
-      h('dt', {}, 'Inquiry'),
+      h('dt', {}, TEXT.inquiry),
       h('dd', {}, d.inquiry || '–'),
-      h('dt', {}, 'Entry point'),
+      h('dt', {}, TEXT.entryPoint),
       h('dd', {}, entryName(d.entryPoint)),
-      h('dt', {}, 'Waited'),
+      h('dt', {}, TEXT.waited),
       h('dd', {}, d.waitSeconds !== null && d.waitSeconds !== undefined ? formatDuration(d.waitSeconds) : '–'),
-      h('dt', {}, 'Outcome'),
+      h('dt', {}, TEXT.outcome),
       h('dd', {}, `${TEXT.codes.status[d.status] ?? ''}. ${causeSentence(TEXT.codes, d.failureCause)}`.trim()),
-      ...(d.callback ? [h('dt', {}, 'Call back'), h('dd', { class: 'callback' }, `${d.callback.phone} (asked ${timeText(d.callback.requestedAt)})`)] : []),
+      ...(d.callback ? [h('dt', {}, TEXT.callBack), h('dd', { class: 'callback' }, TEXT.callbackAsked(formatPhone(d.callback.phone), timeText(d.callback.requestedAt)))] : []),
     ),
-    h('strong', {}, 'Notes'),
+    h('strong', {}, TEXT.notesTitle),
     notes.length
       ? h('ul', { class: 'notes' }, ...notes.map((n) => h('li', {}, h('span', { class: 'muted' }, `${timeText(n.createdAt)} · ${n.authorName}${n.disposition ? ` · ${TEXT.codes.dispositions[n.disposition] ?? n.disposition}` : ''}: `), n.body)))
-      : h('div', { class: 'muted' }, 'No notes.'),
-    h('strong', {}, 'Timeline'),
+      : h('div', { class: 'muted' }, TEXT.noNotes),
+    h('strong', {}, TEXT.timeline),
     timeline.length ? h('ol', { class: 'timeline' }, ...timeline.map((t) => h('li', {}, h('span', { class: 'muted' }, timeText(t.at)), ' ', t.text))) : h('div', { class: 'muted' }, '–'),
   );
 }
@@ -876,7 +827,7 @@ guarded('mute', 'mute', toggleMute);
 guarded('hold', 'hold', toggleHold);
 guarded('end', 'end', endCall);
 guarded('save-note', 'note', async () => {
-  if (!(await saveNote())) $('wrapup-msg').textContent = 'Write a note or choose a disposition first.';
+  if (!(await saveNote())) $('wrapup-msg').textContent = TEXT.writeFirst;
 });
 guarded('save-available', 'wrap-up', saveAndAvailable);
 guarded('history-refresh', 'history', loadHistory);
@@ -887,6 +838,33 @@ $('unlock').addEventListener('click', () => {
 window.addEventListener('error', (e) => parley.errors.push(`page: ${e.message}`));
 window.addEventListener('unhandledrejection', (e) => parley.errors.push(`page: ${errText(e.reason)}`));
 window.addEventListener('pagehide', () => void parley.media?.leave());
+
+/** The server moved the call on (transfer): this console leaves it and is free again. */
+async function transferred(sentence: string): Promise<void> {
+  record('transferred', { consultationId: parley.call?.consultationId });
+  if (callTimer !== undefined) clearInterval(callTimer);
+  callTimer = undefined;
+  await leaveMedia();
+  parley.call = undefined;
+  callNotes.value = '';
+  setState('ready');
+  showNotice(sentence);
+}
+
+function showNotice(sentence: string): void {
+  const el = $('notice-banner');
+  el.textContent = sentence;
+  el.hidden = !sentence;
+}
+
+mountAgentPanels({ socket: () => socket, consultationId: () => parley.call?.consultationId, onTransferred: (sentence) => void transferred(sentence) });
+onLanguage(() => {
+  TEXT = consoleText();
+  applyStaticText();
+  if (parley.agent) showAgent(parley.agent);
+  if (lastQueue) renderQueue(lastQueue);
+  if (me && parley.state !== 'signed-out') void loadHistory();
+});
 
 document.body.dataset.state = parley.state;
 const saved = session.load(SESSION_KEY);

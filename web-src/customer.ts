@@ -10,6 +10,9 @@ import type { Socket } from 'socket.io-client';
 import type { CallStatus, ConsultationView, CustomerStatus as StatusEvent } from '../src/domain/consultations/consultationView.js';
 import { $, api, ApiError, connect, formatDuration, request } from './lib/api.js';
 import { CallMedia, type PeerConnectionView } from './lib/callMedia.js';
+import { h } from 'preact';
+import { mount, LanguageSwitch } from './ui/components.js';
+import { applyStaticText, onLanguage, text } from './ui/i18n.js';
 
 export type CustomerState = 'landing' | 'invalid-entry' | 'form' | 'queued' | 'connecting' | 'in-call' | 'ended';
 
@@ -147,68 +150,8 @@ function describeWait(seconds: number | undefined): string {
   return TEXT.wait.about(formatDuration(seconds));
 }
 
-/**
- * Every sentence this page shows, in one table (English now; a translation replaces this
- * table). States, causes and error codes from the server are looked up here, never shown raw.
- */
-const TEXT = {
-  wait: {
-    underAMinute: 'under a minute',
-    about: (d: string) => `about ${d}`,
-    noneOnline: '–',
-  },
-  status: {
-    waiting: 'You are in the queue. An agent will answer as soon as possible.',
-    waitingDetail: 'Please keep this page open.',
-    noAgent: 'No agent is available right now.',
-    noAgentDetail: 'You can keep waiting, or leave a number and we will call you back.',
-    keptWaiting: 'No agent is available right now. You keep your place in the queue.',
-    connecting: 'An agent is answering. Connecting the audio…',
-    inCall: 'You are talking with an agent.',
-    onHold: 'You are on hold. Please stay on the line.',
-    reconnecting: 'Reconnecting to your call…',
-    connectionProblem: 'The connection is unstable; trying again…',
-    connectionLost: 'The connection was lost; reconnecting…',
-    ended: 'Your call has finished.',
-    failed: 'The call did not go through.',
-    callbackSent: (phone: string) => `Thank you. We will call you back at ${phone} as soon as an agent is free.`,
-    unknown: 'The call is in an unexpected state; please wait a moment.',
-  },
-  ended: {
-    finished: 'Your call has finished.',
-    notConnected: 'The call did not go through.',
-    callTime: (d: string) => `Call time ${d}.`,
-  },
-  causes: {
-    'hung-up': 'The call was hung up.',
-    'hung-up-before-connect': 'The call was hung up before an agent answered.',
-    'customer-hung-up': 'You hung up.',
-    'customer-hung-up-before-connect': 'You hung up before an agent answered.',
-    'customer-left': 'The page was closed, so the call ended.',
-    'customer-left-before-connect': 'The page was closed before an agent answered, so the call ended.',
-    'agent-hung-up': 'The agent ended the call.',
-    'agent-hung-up-before-connect': 'The agent ended the call before it was connected.',
-    'server-restarted': 'The service restarted. Please call again.',
-    'callback-requested': 'You asked us to call you back.',
-    refused: 'This call can no longer be resumed.',
-    other: 'The call ended.',
-  } as Record<string, string>,
-  errors: {
-    INVALID_PAYLOAD: (detail: string) => `Please check what you entered: ${detail}`,
-    UNAUTHORIZED: 'This link is no longer valid. Please scan the QR code again.',
-    FORBIDDEN: 'This call can no longer be reached from this page.',
-    NOT_FOUND: 'This consultation line has been closed. Please ask for a new QR code.',
-    CONFLICT: 'That is no longer possible: the call has changed in the meantime.',
-    RATE_LIMITED: 'Too many calls were started from here. Please wait a minute and try again.',
-    INTERNAL: 'Something went wrong on our side. Please try again in a moment.',
-    network: 'We could not reach the service. Please check your connection and try again.',
-    unknown: 'That did not work. Please try again.',
-    microphone: 'Your microphone is not available, so the agent cannot hear you. Check the browser permission.',
-    voice: 'The audio connection failed. You can stay on the line or hang up and call again.',
-    unexpectedAnswer: 'The service sent an unexpected answer. Please try again.',
-    badPhone: 'Please enter a valid phone number (digits, spaces, + - ( ) only).',
-  },
-} as const;
+/** Every sentence this page shows, in the page's language (web-src/ui/text/*.ts `customer`). */
+let TEXT = text.value.customer;
 
 function causeSentence(cause: string | undefined): string {
   if (!cause) return '';
@@ -219,8 +162,8 @@ function causeSentence(cause: string | undefined): string {
 
 async function loadEntry(): Promise<void> {
   if (!entryToken) {
-    $('invalid-reason').textContent = 'This link has no QR code token in it.';
-    showStatus('The link is incomplete: scan the QR code again.', 'error');
+    $('invalid-reason').textContent = TEXT.page.noToken;
+    showStatus(TEXT.page.incomplete, 'error');
     setState('invalid-entry');
     return;
   }
@@ -238,12 +181,12 @@ async function loadEntry(): Promise<void> {
     const expired = err instanceof ApiError && (err.status === 401 || err.status === 404 || err.status === 400);
     $('invalid-reason').textContent = expired
       ? err instanceof ApiError && err.status === 404
-        ? 'This QR code has been switched off.'
-        : 'This QR code has expired or is not valid.'
+        ? TEXT.page.switchedOff
+        : TEXT.page.expiredOrInvalid
       : TEXT.errors.network;
     parley.errors.push(`entry: ${errText(err)}`);
     record('error', { where: 'entry', message: errText(err) });
-    showStatus(expired ? 'This QR code cannot be used any more.' : TEXT.errors.network, 'error');
+    showStatus(expired ? TEXT.page.cannotUse : TEXT.errors.network, 'error');
     setState('invalid-entry');
   }
 }
@@ -262,14 +205,14 @@ async function submitForm(ev: Event): Promise<void> {
   const inquiry = ($('inquiry') as HTMLTextAreaElement).value.trim();
   const consent = ($('consent') as HTMLInputElement).checked;
   formError('');
-  if (!name) return formError('Please enter your name.', 'name');
-  if (!phone) return formError('Please enter your phone number.', 'phone');
-  if (!/^\+?[\d\s().-]{5,32}$/.test(phone) || phone.replace(/\D/g, '').length < 5) return formError('Please enter a valid phone number (digits, spaces, + - ( ) only).', 'phone');
-  if (!consent) return formError('Please agree that the call is recorded; we cannot call without it.', 'consent');
+  if (!name) return formError(TEXT.page.enterName, 'name');
+  if (!phone) return formError(TEXT.page.enterPhone, 'phone');
+  if (!/^\+?[\d\s().-]{5,32}$/.test(phone) || phone.replace(/\D/g, '').length < 5) return formError(TEXT.page.badPhone, 'phone');
+  if (!consent) return formError(TEXT.page.consent, 'consent');
 
   const btn = $('call') as HTMLButtonElement;
   btn.disabled = true;
-  btn.textContent = 'Calling…';
+  btn.textContent = TEXT.page.calling;
   try {
     const body: Record<string, unknown> = { entryToken, name, phone, recordingConsent: true };
     if (inquiry) body.inquiry = inquiry;
@@ -293,7 +236,7 @@ async function submitForm(ev: Event): Promise<void> {
     parley.errors.push(`create: ${errText(err)}`);
     record('error', { where: 'create', message: errText(err) });
     if (err instanceof ApiError && err.status === 401) {
-      $('invalid-reason').textContent = 'This QR code has expired. Please scan it again.';
+      $('invalid-reason').textContent = TEXT.page.expiredScanAgain;
       showStatus(TEXT.errors.UNAUTHORIZED, 'error');
       setState('invalid-entry');
     } else {
@@ -302,14 +245,14 @@ async function submitForm(ev: Event): Promise<void> {
     }
   } finally {
     btn.disabled = false;
-    btn.textContent = 'Call';
+    btn.textContent = TEXT.page.call;
   }
 }
 
 // ── queue and call ──────────────────────────────────────────────────────────────────
 
 function showQueue(): void {
-  $('call-title').textContent = 'Waiting for an agent…';
+  $('call-title').textContent = TEXT.page.waitingTitle;
   $('queue-info').hidden = false;
   $('talk-info').hidden = true;
   ($('mute') as HTMLButtonElement).disabled = true;
@@ -374,7 +317,7 @@ function onStatus(d: StatusEvent): void {
     }
     case 'CONNECTING':
     case 'IN_PROGRESS': {
-      $('call-title').textContent = d.agentName ? `Talking with ${d.agentName}` : 'Connecting you to an agent…';
+      $('call-title').textContent = d.agentName ? TEXT.page.talkingWith(d.agentName) : TEXT.page.connectingTitle;
       $('agent-name').textContent = d.agentName ?? '–';
       $('queue-info').hidden = true;
       $('talk-info').hidden = false;
@@ -541,7 +484,7 @@ async function toggleMute(): Promise<void> {
   if (!media) return;
   try {
     const muted = await media.mute();
-    $('mute').textContent = muted ? 'Unmute' : 'Mute';
+    $('mute').textContent = muted ? TEXT.page.unmute : TEXT.page.mute;
     $('mute').classList.toggle('active', muted);
     record('mute', { muted });
   } catch (err) {
@@ -580,6 +523,12 @@ window.addEventListener('unhandledrejection', (e) => parley.errors.push(`page: $
 window.addEventListener('pagehide', () => void parley.media?.leave());
 
 document.body.dataset.state = parley.state;
+mount('lang-switch', h(LanguageSwitch, {}));
+onLanguage((t) => {
+  TEXT = t.customer;
+  applyStaticText();
+});
+
 stored = loadStored();
 if (stored && (!entryToken || stored.entryToken === entryToken)) {
   // A reload during the call: pick up the same consultation.

@@ -8,6 +8,7 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { ParleyError, type ErrorCode } from '../errors.js';
 import { storageFailureKind } from '../storage/storageErrors.js';
+import { sendNotFoundPage, wantsHtml } from './routes/pageRoutes.js';
 
 export function errorReply(code: ErrorCode, message: string, details?: Record<string, unknown>) {
   return { success: false as const, error: { ...(details ?? {}), code, message } };
@@ -52,6 +53,7 @@ export function installErrorHandling(app: FastifyInstance): void {
   });
 
   app.setNotFoundHandler((request, reply) => {
+    if (wantsHtml(request)) return sendNotFoundPage(reply);
     reply.status(404).send(errorReply('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`));
   });
 }

@@ -5,36 +5,9 @@
  */
 import { io, type Socket } from 'socket.io-client';
 
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ApiError';
-  }
-}
+import { api, ApiError } from '../ui/rest.js';
 
-/** JSON REST call; throws ApiError with the server's code and message on 4xx/5xx. */
-export async function api<T>(method: string, path: string, options: { body?: unknown; token?: string } = {}): Promise<T> {
-  const headers: Record<string, string> = {};
-  if (options.body !== undefined) headers['content-type'] = 'application/json';
-  if (options.token) headers.authorization = `Bearer ${options.token}`;
-  const res = await fetch(path, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
-  const text = await res.text();
-  let json: unknown = undefined;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
-  }
-  if (!res.ok) {
-    const err = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
-    throw new ApiError(res.status, err?.code ?? `HTTP_${res.status}`, err?.message ?? (text.slice(0, 200) || res.statusText));
-  }
-  return json as T;
-}
+export { api, ApiError };
 
 /** Fetches a binary resource (e.g. a QR PNG) with the bearer token; returns an object URL. */
 export async function blobUrl(path: string, token: string): Promise<string> {

@@ -38,6 +38,12 @@ export interface CallMediaOptions {
   local?: HTMLElement;
   /** Also send the camera. Default false. */
   video?: boolean;
+  /** Send the microphone. Default true; false joins to listen only (a supervisor's listen mode). */
+  microphone?: boolean;
+  /** The microphone to open (a deviceId from enumerateDevices); default: the system's. */
+  microphoneId?: string;
+  /** A live caption from the room (issue 10 emits `caption` on /voice). */
+  onCaption?: (caption: unknown) => void;
   /** `userId` sent with join-room (a display name); default: the server's identity. */
   userId?: string;
   /** Every `/voice` event received and every step taken, for the page's log. */
@@ -233,7 +239,7 @@ export class CallMedia {
     for (const p of this.pending.splice(0)) await this.consume(p.peerId, p.producerId, p.paused).catch((e: unknown) => this.fail('consume', e));
 
     this.assertOpen();
-    await this.produceLocal();
+    if (this.opts.microphone !== false) await this.produceLocal();
     this.assertOpen();
     this.joined = true;
     this.emit('joined', { roomId: this.roomId, peerId: this.peerId, producers: [...this.producers.keys()] });
@@ -349,6 +355,7 @@ export class CallMedia {
   }
 
   private wire(socket: Socket): void {
+    socket.on('caption', (c: unknown) => this.opts.onCaption?.(c));
     socket.on('peer-joined', (d: RemotePeer) => {
       this.emit('peer-joined', d);
       this.remotePeers.set(d.peerId, { peerId: d.peerId, userId: d.userId });
@@ -476,7 +483,7 @@ export class CallMedia {
     let stream: MediaStream;
     try {
       stream = await navigator.mediaDevices.getUserMedia({
-        audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
+        audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true, ...(this.opts.microphoneId ? { deviceId: { exact: this.opts.microphoneId } } : {}) },
         video: this.opts.video ? { width: { ideal: 640 }, height: { ideal: 360 } } : false,
       });
     } catch (err) {
@@ -518,6 +525,27 @@ export class CallMedia {
     }
     // Muted or held before the producers existed: apply it now.
     if (this.muted || this.onHold) await this.applyPause();
+  }
+
+  /**
+   * Starts sending the microphone after a listen-only join (a supervisor switching from
+   * listen to whisper or barge); does nothing when it is already sent.
+   */
+  async startMicrophone(): Promise<void> {
+    const audio = this.producers.get('audio');
+    if (audio && !audio.closed) return;
+    this.micError = undefined;
+    await this.produceLocal();
+  }
+
+  /** Stops sending the microphone (back to listen-only); the SFU closes the producer for everyone. */
+  async stopMicrophone(): Promise<void> {
+    const audio = this.producers.get('audio');
+    if (!audio) return;
+    this.producers.delete('audio');
+    const id = audio.id;
+    audio.close();
+    if (this.socket?.connected) await request(this.socket, 'close-producer', { roomId: this.roomId, producerId: id }).catch(() => undefined);
   }
 
   /** Brings every producer's paused state in line with `muted` / `onHold`. */

@@ -10,6 +10,18 @@ import { isReservedRoomName } from '../../domain/roomRef.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import type { MetricsGate, MetricsView } from '../metricsAccess.js';
 
+const healthOk = z.object({ status: z.literal('ok'), connections: z.number(), uptime: z.number(), timestamp: z.string(), storage: z.literal('ok') });
+const healthDown = z.object({
+  status: z.enum(['draining', 'error']),
+  connections: z.number(),
+  uptime: z.number(),
+  timestamp: z.string(),
+  storage: z.enum(['ok', 'unreachable', 'failing']).describe('failing: reads work, writes do not (disk full, read-only)'),
+  reason: z.string(),
+});
+/** What `GET /health` answers (200 or 503); the home page reads it. */
+export type HealthAnswer = z.infer<typeof healthOk> | z.infer<typeof healthDown>;
+
 export interface HealthSource {
   connections(): number;
   rooms(): Array<{ name: string; participants: number }>;
@@ -39,15 +51,8 @@ export const healthRoutes =
           tags: ['operations'],
           summary: 'Liveness and readiness (503 while draining or when storage is down)',
           response: {
-            200: z.object({ status: z.literal('ok'), connections: z.number(), uptime: z.number(), timestamp: z.string(), storage: z.literal('ok') }),
-            503: z.object({
-              status: z.enum(['draining', 'error']),
-              connections: z.number(),
-              uptime: z.number(),
-              timestamp: z.string(),
-              storage: z.enum(['ok', 'unreachable', 'failing']).describe('failing: reads work, writes do not (disk full, read-only)'),
-              reason: z.string(),
-            }),
+            200: healthOk,
+            503: healthDown,
           },
         },
       },

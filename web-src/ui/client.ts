@@ -1,0 +1,121 @@
+/**
+ * The one client every page uses to talk to the server: REST in Parley's error shape (from
+ * lib/api.ts), Socket.IO requests with acknowledgements, and the one reconnect and refusal
+ * policy for every namespace. Wire types are imported from the server's own modules
+ * (type-only imports: nothing of the server lands in the bundle).
+ */
+import { signal, type Signal } from '@preact/signals';
+import { io, type Socket } from 'socket.io-client';
+import type { ConnectionState } from './components.js';
+import { ApiError } from './rest.js';
+
+export * from './rest.js';
+
+/** The socket.io handshake refuses with `{code}` in `err.data`. */
+type ConnectError = Error & { data?: { code?: string; message?: string } };
+
+export interface LiveSocketOptions {
+  /** Called once the server refuses this sign-in (handshake UNAUTHORIZED/FORBIDDEN, or `signed-out`). */
+  onRefused: (reason: string) => void;
+  /** Called after every (re)connect: fetch the state again. */
+  onConnect?: () => void;
+  onError?: (err: ApiError) => void;
+}
+
+/**
+ * Parley's reconnect and refusal policy, the same on /consult, /admin and /voice:
+ * - transport trouble: Socket.IO retries by itself (0.5 s doubling to 5 s, jittered);
+ * - a handshake refused for the sign-in (UNAUTHORIZED, FORBIDDEN): stop, `onRefused`;
+ * - a handshake refused for another reason: retry in 3 s;
+ * - the server dropped the socket (`io server disconnect`): try once more — a revoked sign-in
+ *   is then refused at the handshake;
+ * - `signed-out {reason}` from the server: stop, `onRefused(reason)` (a role change only reconnects).
+ */
+export function liveSocket(namespace: string, token: string, options: LiveSocketOptions): { socket: Socket; state: Signal<ConnectionState>; close: () => void } {
+  const state = signal<ConnectionState>('connecting');
+  const socket = io(namespace, {
+    transports: ['websocket'],
+    auth: { token },
+    reconnection: true,
+    reconnectionDelay: 500,
+    reconnectionDelayMax: 5000,
+    randomizationFactor: 0.5,
+  });
+  let closed = false;
+  let retry: ReturnType<typeof setTimeout> | undefined;
+  const refuse = (reason: string): void => {
+    if (closed) return;
+    state.value = 'refused';
+    close();
+    options.onRefused(reason);
+  };
+  socket.on('connect', () => {
+    state.value = 'online';
+    options.onConnect?.();
+  });
+  socket.on('connect_error', (err: ConnectError) => {
+    state.value = 'offline';
+    if (socket.active) return;
+    const code = err.data?.code;
+    if (code === 'UNAUTHORIZED' || code === 'FORBIDDEN') return refuse(code);
+    options.onError?.(new ApiError(0, code ?? 'INTERNAL', err.data?.message ?? err.message));
+    retry = setTimeout(() => {
+      if (!closed && !socket.connected) socket.connect();
+    }, 3000);
+  });
+  socket.on('disconnect', (reason) => {
+    if (closed) return;
+    state.value = 'reconnecting';
+    if (reason === 'io server disconnect') socket.connect();
+  });
+  socket.on('signed-out', (d: { reason: string }) => {
+    if (d.reason !== 'role-changed') refuse(d.reason);
+  });
+  const close = (): void => {
+    closed = true;
+    clearTimeout(retry);
+    socket.removeAllListeners();
+    socket.disconnect();
+  };
+  return { socket, state, close };
+}
+
+/** The server answers an event it does not know with INVALID_PAYLOAD "unknown event …" (src/socket/eventRouter.ts). */
+export function isUnknownEvent(err: unknown): boolean {
+  return err instanceof ApiError && err.code === 'INVALID_PAYLOAD' && /^unknown event/.test(err.message);
+}
+
+/** Emits with an acknowledgement; rejects with ApiError when the ack carries `{error}` or times out. */
+export async function ask<T>(socket: Socket, event: string, data: unknown, timeoutMs = 10_000): Promise<T> {
+  let res: unknown;
+  try {
+    res = await socket.timeout(timeoutMs).emitWithAck(event, data);
+  } catch {
+    throw new ApiError(0, 'TIMEOUT', `no answer to ${event}`);
+  }
+  if (res && typeof res === 'object' && 'error' in res) {
+    const e = (res as { error: { code?: string; message?: string } }).error;
+    throw new ApiError(0, e.code ?? 'INTERNAL', e.message ?? '');
+  }
+  return res as T;
+}
+
+// ── the transfer and supervisor protocol (issue 15; the server side lands from another branch) ──
+
+/** `consultation:transfer` — to a colleague or back to the queue. */
+export interface TransferRequest {
+  consultationId: string;
+  to: { agentId: string } | 'queue';
+}
+
+export type SupervisorMode = 'listen' | 'whisper' | 'barge';
+
+/** `supervisor:join` → ack `{roomId, mode}`; `supervisor:mode` switches. */
+export interface SupervisorJoin {
+  consultationId: string;
+  mode: SupervisorMode;
+}
+export interface SupervisorJoined {
+  roomId: string;
+  mode: SupervisorMode;
+}

@@ -129,6 +129,14 @@ describe('transferring a call', { timeout: 60_000 }, () => {
     await con(b).waitFor('agent:state', (s) => s.state === 'after-call-work');
   });
 
+  test('agent:colleagues lists the other agents with their state, not oneself', async () => {
+    const { agents } = await con(a).request('agent:colleagues', {});
+    const names = agents.map((x: { name: string }) => x.name).sort();
+    assert.ok(!names.includes('Agent Ahn'), JSON.stringify(agents));
+    assert.deepEqual(names, ['Agent Baek', 'Agent Cho']);
+    for (const x of agents) assert.ok(['available', 'ringing', 'busy', 'after-call-work', 'offline'].includes(x.state), JSON.stringify(x));
+  });
+
   test('refusals say why: not your call, not available, nonsense targets', async () => {
     await con(a).request('agent:set-state', { state: 'available' });
     const call = await answered(a, 'Lee Customer');

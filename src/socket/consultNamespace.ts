@@ -90,6 +90,14 @@ export function attachConsultNamespace(deps: ConsultNamespaceDeps): void {
       },
       { role: 'agent' },
     ),
+    // Colleagues a call can be transferred to (the console's Transfer dialog lists the available ones).
+    'agent:colleagues': defineEvent(
+      empty,
+      async (_data, ctx) => ({
+        agents: (await consultations.board()).agents.filter((a) => a.id !== ctx.identity.userId && a.accountStatus === 'active').map((a) => ({ id: a.id, name: a.name, state: a.state })),
+      }),
+      { role: 'agent' },
+    ),
     'consultation:offer-ack': defineEvent(consultationId, (data, ctx) => consultations.acknowledgeOffer(ctx.identity.userId, data.consultationId), { role: 'agent' }),
     'consultation:accept': defineEvent(consultationId, (data, ctx) => consultations.accept(ctx.identity, data.consultationId), { role: 'agent' }),
     'consultation:reject': defineEvent(

@@ -6,8 +6,8 @@
  *   the title comes back once the offer is answered;
  * - during the call: notes typed in the call panel start the wrap-up note, the caption panel
  *   shows its placeholder, the after-call timer runs in wrap-up;
- * - Transfer and the admin's Listen / Whisper / Barge are disabled with a sentence when the
- *   server does not know their events (the server side lands from another branch).
+ * - the admin's Listen / Whisper / Barge on the live board join the call in that mode, and the
+ *   agent's Transfer sends the call back to the queue and leaves it.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -76,13 +76,6 @@ describe('agent console: alert in a background tab, call panels, transfer and su
     assert.match(await agent.innerText('#caption-panel'), /Captions appear here/);
     await agent.fill('#call-notes', 'Parcel stuck in Busan; promised a call back.');
 
-    // Transfer: this server does not know consultation:transfer yet.
-    await agent.click('#transfer');
-    await agent.waitForSelector('#transfer-dialog[open]');
-    await agent.click('#transfer-queue');
-    await agent.waitForSelector('#transfer-unsupported');
-    assert.equal(await agent.isDisabled('#transfer'), true);
-    assert.equal(await agent.innerText('#transfer-unsupported'), 'This server cannot transfer calls yet.');
     await shoot(agent, 'ui-agent-in-call-en-390');
 
     await agent.click('#end');
@@ -94,7 +87,7 @@ describe('agent console: alert in a background tab, call panels, transfer and su
     await context.close();
   });
 
-  test('the admin live board has Listen / Whisper / Barge per live call; a server without them says so', async () => {
+  test('the admin live board has Listen / Whisper / Barge per live call and joins in that mode; the agent transfers the call back to the queue', async () => {
     const agentCtx = await browser.newContext({ viewport: DESKTOP, locale: 'ko-KR' });
     const agent = await agentCtx.newPage();
     await agent.goto(`${server.url}/agent/`, { waitUntil: 'load' });
@@ -119,12 +112,18 @@ describe('agent console: alert in a background tab, call panels, transfer and su
     assert.deepEqual(labels, ['모니터링', '귓속말', '끼어들기']);
     await shoot(admin, 'ui-admin-live-call-ko');
     await admin.click('#board-live td.supervise button:has([data-mode="listen"])');
-    await admin.waitForSelector('#supervise-unsupported', { timeout: 15_000 });
-    assert.equal(await admin.innerText('#supervise-unsupported'), '이 서버는 아직 통화 감독을 지원하지 않습니다.');
-    assert.equal(await admin.isDisabled('#board-live td.supervise button:has([data-mode="whisper"])'), true);
+    await admin.waitForSelector('#supervise[data-mode="listen"]', { timeout: 20_000 });
+    assert.equal(await admin.$('#supervise-unsupported'), null, 'this server supervises');
+    await shoot(admin, 'ui-admin-supervising-ko');
+    await admin.click('#supervise-leave');
     await adminCtx.close();
-    await agent.click('#end');
-    await waitForParleyState(agent, 'wrap-up');
+
+    // Transfer back to the queue: the console leaves the call and says where it went.
+    await agent.click('#transfer');
+    await agent.waitForSelector('#transfer-dialog[open]');
+    await agent.click('#transfer-queue');
+    await waitForParleyState(agent, 'ready', 15_000);
+    assert.match(await agent.innerText('#notice-banner'), /대기열|queue/);
     await agentCtx.close();
   });
 });

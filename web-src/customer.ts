@@ -11,8 +11,12 @@ import type { CallStatus, ConsultationView, CustomerStatus as StatusEvent } from
 import { $, api, ApiError, connect, formatDuration, request } from './lib/api.js';
 import { CallMedia, type PeerConnectionView } from './lib/callMedia.js';
 import { h } from 'preact';
-import { mount, LanguageSwitch } from './ui/components.js';
+import { signal } from '@preact/signals';
+import { CaptionTrack, mergeCaption, mount, LanguageSwitch, type Caption } from './ui/components.js';
 import { applyStaticText, onLanguage, text } from './ui/i18n.js';
+
+/** What was said in the call, by speaker, as the server captions it (masked words blurred). */
+const captions = signal<Caption[]>([]);
 
 export type CustomerState = 'landing' | 'invalid-entry' | 'form' | 'queued' | 'connecting' | 'in-call' | 'ended';
 
@@ -286,6 +290,10 @@ function openSocket(call: StoredCall): void {
     record('error-event', d);
     fail(d.event ?? 'consult', new ApiError(0, d.code ?? 'INTERNAL', d.message ?? 'error'));
   });
+  s.on('caption', (c: Caption) => {
+    captions.value = mergeCaption(captions.value, c);
+    $('customer-captions').hidden = false;
+  });
   s.on('consultation:status', (d: StatusEvent) => {
     record('consultation:status', d);
     onStatus(d);
@@ -524,6 +532,10 @@ window.addEventListener('pagehide', () => void parley.media?.leave());
 
 document.body.dataset.state = parley.state;
 mount('lang-switch', h(LanguageSwitch, {}));
+function CustomerCaptions() {
+  return h('section', { class: 'caption-panel' }, h('h2', null, text.value.captions.title), h(CaptionTrack, { captions, selfPeerId: parley.media?.peerId }));
+}
+mount('customer-captions', h(CustomerCaptions, {}));
 onLanguage((t) => {
   TEXT = t.customer;
   applyStaticText();

@@ -16,8 +16,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { startOpenAIServer, type OpenAITestServer } from '../ai-openaiServer.js';
-import { launchChromium } from '../support/browser.js';
-import { callFrom, createAgent, createEntryPoint, firstAdmin, RecordingSocket, type Staff } from '../support/consultation.js';
+import { launchChromium, saveScreenshot, waitForParleyState } from '../support/browser.js';
+import { callFrom, createAgent, createEntryPoint, firstAdmin, PASSWORD, RecordingSocket, signIn, type Staff } from '../support/consultation.js';
 import { request, startParley, type RunningParley } from '../support/parleyServer.js';
 import { openPage } from '../support/browser.js';
 import { waitForJoined } from '../support/voicePage.js';
@@ -216,5 +216,44 @@ describe('Korean captions through an OpenAI-compatible endpoint, masked', { time
     assert.ok((await request(`${server.url}/api/v1/transcripts/search?q=${encodeURIComponent('환불')}`, { token: call.admin.token })).body.total >= 1);
     assert.ok((await request(`${server.url}/api/v1/transcripts/search?q=${encodeURIComponent('언제 되나요')}`, { token: call.admin.token })).body.total >= 1);
     for (const s of [call.agentConsult, call.customerConsult, call.adminNs]) s.socket.close();
+  });
+
+  test('the customer page and the agent console show the captions by speaker, the masked word blurred', async () => {
+    const admin = await signIn(server.url, 'admin@example.com');
+    await createAgent(server.url, admin, 'Page Agent');
+    const ep = await createEntryPoint(server.url, admin, 'Counter 9');
+    const agentBrowser = await launchChromium();
+    try {
+      const agent = await (await agentBrowser.newContext({ viewport: { width: 900, height: 800 } })).newPage();
+      await agent.goto(`${server.url}/agent/`, { waitUntil: 'load' });
+      await agent.fill('#email', 'page.agent@example.com');
+      await agent.fill('#password', PASSWORD);
+      await agent.click('#signin');
+      await waitForParleyState(agent, 'ready');
+      await agent.click('#state-available');
+      const customer = await (await browser.newContext({ viewport: { width: 390, height: 844 } })).newPage();
+      await customer.goto(`${server.url}/c/?e=${encodeURIComponent(ep.entryToken)}`, { waitUntil: 'load' });
+      await waitForParleyState(customer, 'form');
+      await customer.fill('#name', 'Lee Customer');
+      await customer.fill('#phone', '010-2222-3333');
+      await customer.check('#consent');
+      await customer.click('#call');
+      await waitForParleyState(agent, 'offered', 15_000);
+      await agent.click('#accept');
+      await waitForParleyState(customer, 'in-call', 20_000);
+      for (const [label, page] of [['customer', customer], ['agent', agent]] as const) {
+        const line = page.locator('ol.captions li.final', { hasText: '환불은 언제 되나요' }).first();
+        await line.waitFor({ timeout: 45_000 });
+        const masked = line.locator('.masked');
+        assert.equal(await masked.count(), 1, `${label}: one masked word`);
+        assert.equal(await masked.innerText(), '**');
+        assert.match(await masked.evaluate((el) => getComputedStyle(el).filter), /blur/, `${label}: the masked word is blurred`);
+        assert.ok(await masked.getAttribute('title'), `${label}: the masked word is labelled as such`);
+        assert.doesNotMatch(await page.locator('ol.captions').innerText(), /시발/);
+        await saveScreenshot(page, `captions-${label}-ko`);
+      }
+    } finally {
+      await agentBrowser.close();
+    }
   });
 });

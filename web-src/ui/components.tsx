@@ -122,9 +122,31 @@ export interface Caption {
   peerId: string;
   role: string;
   name: string;
+  /** Masked by the server: each masked character is `*`. */
   text: string;
+  /** Where the text was masked (shown blurred; its words are never sent). */
+  maskedSpans?: Array<{ start: number; end: number; category: string }>;
   isFinal: boolean;
   startMs: number;
+}
+
+/** The caption's text with each masked stretch blurred and labelled, so an admin sees that a word was masked, not which. */
+function CaptionText(props: { text: string; spans: Caption['maskedSpans']; label: string }): JSX.Element {
+  const spans = [...(props.spans ?? [])].filter((m) => m.start >= 0 && m.end <= props.text.length && m.end > m.start).sort((a, b) => a.start - b.start);
+  const parts: JSX.Element[] = [];
+  let at = 0;
+  for (const m of spans) {
+    if (m.start < at) continue;
+    if (m.start > at) parts.push(<span key={`t${at}`}>{props.text.slice(at, m.start)}</span>);
+    parts.push(
+      <span key={`m${m.start}`} class="masked" title={props.label} aria-label={props.label} data-category={m.category}>
+        {props.text.slice(m.start, m.end)}
+      </span>,
+    );
+    at = m.end;
+  }
+  if (at < props.text.length) parts.push(<span key={`t${at}`}>{props.text.slice(at)}</span>);
+  return <span class="caption-text">{parts}</span>;
 }
 
 /** Captions in order of start, interim ones replaced by their final text; a placeholder until the first arrives. */
@@ -141,7 +163,7 @@ export function CaptionTrack(props: { captions: ReadonlySignal<Caption[]>; selfP
     <ol class="captions" ref={box} aria-live="polite">
       {list.map((c) => (
         <li key={c.utteranceId} class={c.isFinal ? 'final' : 'interim'} data-role={c.role}>
-          <strong>{who(c)}</strong> <span>{c.text}</span>
+          <strong>{who(c)}</strong> <CaptionText text={c.text} spans={c.maskedSpans} label={t.masked} />
           {!c.isFinal && <span class="muted"> · {t.interim}</span>}
         </li>
       ))}

@@ -67,6 +67,7 @@ export const en = {
     speakerUnsupported: 'This browser plays calls on the system speaker.',
   },
   captions: {
+    masked: 'a masked word',
     title: 'Live captions',
     waiting: 'Captions appear here when the call is transcribed.',
     you: 'You',

@@ -60,6 +60,7 @@ export const ko: UiText = {
     speakerUnsupported: '이 브라우저는 시스템 스피커로 통화를 재생합니다.',
   },
   captions: {
+    masked: '가려진 단어',
     title: '실시간 자막',
     waiting: '통화 내용이 인식되면 여기에 자막이 나타납니다.',
     you: '나',

@@ -4,6 +4,7 @@
  * #history, #call/<id>, #webhooks). `window.parley` exposes state for end-to-end tests.
  */
 import type { Socket } from 'socket.io-client';
+import type { UtteranceJson } from '../src/http/routes/transcriptRoutes.js';
 import type { Board, CallStatus, ConsultationDetailView as ConsultationDetail, ConsultationView as Consultation } from '../src/domain/consultations/consultationView.js';
 import { $, api, ApiError, blobUrl, formatDuration, h, request, session, signIn, type SignedIn } from './lib/api.js';
 import { causeSentence, errorSentence } from './lib/consultationText.js';
@@ -808,9 +809,52 @@ function reloadHistory(): void {
 // ---------------------------------------------------------------------------------------------
 // Call detail
 
+/** The call's words by speaker and time; masked words blurred (their text never reaches the page). */
+async function showTranscript(id: string, gen: number): Promise<void> {
+  let utterances: UtteranceJson[];
+  try {
+    utterances = (await call<{ utterances: UtteranceJson[] }>('GET', `/api/v1/consultations/${encodeURIComponent(id)}/transcript`)).utterances;
+  } catch {
+    if (gen === generation) $('call-transcript').replaceChildren(h('li', { class: 'muted empty' }, text.value.captions.waiting));
+    return;
+  }
+  if (gen !== generation) return;
+  const clock = (ms: number) => formatDuration(Math.floor(ms / 1000));
+  const textOf = (u: UtteranceJson): Node[] => {
+    const out: Node[] = [];
+    let at = 0;
+    for (const m of [...u.maskedSpans].sort((a, b) => a.start - b.start)) {
+      if (m.start < at || m.end > u.text.length) continue;
+      if (m.start > at) out.push(document.createTextNode(u.text.slice(at, m.start)));
+      out.push(h('span', { class: 'masked', title: text.value.captions.masked, dataset: { category: m.category } }, u.text.slice(m.start, m.end)));
+      at = m.end;
+    }
+    out.push(document.createTextNode(u.text.slice(at)));
+    return out;
+  };
+  $('call-transcript').replaceChildren(
+    ...(utterances.length
+      ? utterances.map((u) => h('li', { class: 'final', dataset: { role: u.speaker.role } }, h('span', { class: 'muted' }, `${clock(u.startMs)} `), h('strong', {}, `${u.speaker.name} `), h('span', { class: 'caption-text' }, ...textOf(u))))
+      : [h('li', { class: 'muted empty' }, text.value.captions.waiting)]),
+  );
+  for (const b of document.querySelectorAll<HTMLButtonElement>('.transcript-export')) {
+    b.onclick = () => {
+      if (!me) return;
+      void blobUrl(`/api/v1/consultations/${encodeURIComponent(id)}/transcript/export?format=${b.dataset.format ?? 'txt'}`, me.accessToken).then((url) => {
+        const a = document.createElement('a');
+        a.href = url;
+        a.download = `consultation-${id}.${b.dataset.format ?? 'txt'}`;
+        a.click();
+        setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      });
+    };
+  }
+}
+
 async function showCall(id: string, gen: number): Promise<void> {
   $('call-id').textContent = id;
-  for (const el of ['call-summary', 'call-timeline', 'call-participants', 'call-notes']) $(el).replaceChildren();
+  for (const el of ['call-summary', 'call-timeline', 'call-participants', 'call-notes', 'call-transcript']) $(el).replaceChildren();
+  void showTranscript(id, gen);
   $('call-summary').append(h('dd', { class: 'muted' }, 'Loading…'));
   let c: ConsultationDetail;
   try {

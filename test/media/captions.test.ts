@@ -252,6 +252,23 @@ describe('Korean captions through an OpenAI-compatible endpoint, masked', { time
         assert.doesNotMatch(await page.locator('ol.captions').innerText(), /시발/);
         await saveScreenshot(page, `captions-${label}-ko`);
       }
+      // The admin's call detail shows the stored transcript the same way.
+      const dash = await (await agentBrowser.newContext({ viewport: { width: 1100, height: 900 } })).newPage();
+      await dash.goto(`${server.url}/admin/`, { waitUntil: 'load' });
+      await dash.fill('#email', 'admin@example.com');
+      await dash.fill('#password', PASSWORD);
+      await dash.click('#signin');
+      await waitForParleyState(dash, 'ready');
+      await dash.click('#nav-history');
+      await dash.click('#apply-filters');
+      const row = dash.locator('#history [data-consultation-id]', { hasText: 'Lee Customer' });
+      await row.waitFor({ timeout: 10_000 });
+      await row.click();
+      const said = dash.locator('#call-transcript li.final', { hasText: '환불은 언제 되나요' }).first();
+      await said.waitFor({ timeout: 10_000 });
+      assert.equal(await said.locator('.masked').innerText(), '**');
+      assert.doesNotMatch(await dash.locator('#call-transcript').innerText(), /시발/);
+      await saveScreenshot(dash, 'captions-admin-transcript');
     } finally {
       await agentBrowser.close();
     }

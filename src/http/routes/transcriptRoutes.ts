@@ -26,7 +26,10 @@ const utteranceBody = z.object({
   createdAt: z.string(),
 });
 
-export function utteranceView(u: Utterance): z.infer<typeof utteranceBody> {
+/** One stored utterance as REST returns it (the pages import this type). */
+export type UtteranceJson = z.infer<typeof utteranceBody>;
+
+export function utteranceView(u: Utterance): UtteranceJson {
   return {
     id: u.id,
     consultationId: u.consultationId,

@@ -37,7 +37,7 @@ import { ConsultationQueue } from './domain/routing/consultationQueue.js';
 import { CallRepository } from './storage/callRepository.js';
 import { createSpeech } from './ai/createSpeech.js';
 import { CaptionService } from './captions/captionService.js';
-import { publishCaption, speakerOf } from './captions/captionWiring.js';
+import { captionsWanted, publishCaption, speakerOf } from './captions/captionWiring.js';
 import { AudioPipeline } from './media/audio/audioPipeline.js';
 import { TranscriptRepository } from './storage/transcriptRepository.js';
 import { TranscriptService } from './domain/transcripts/transcriptService.js';
@@ -289,10 +289,9 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
   // Live captions (issue 10): consultations' calls, rooms that ask for them. Set below once speech started.
   let captions: CaptionService | undefined;
   const voice = attachVoiceNamespace({
-    onJoined: (roomId, _identity, request) => {
+    onJoined: (roomId, identity, request) => {
       const consultationId = consultations.consultationIdOfRoom(roomId) ?? null;
-      const wanted = consultationId ? config.speech.captions.consultations : config.speech.captions.allRooms || request.captions;
-      if (wanted) captions?.enable(roomId, consultationId).catch((err: unknown) => logger.warn({ err, roomId }, 'captions could not start for this room'));
+      if (captionsWanted(config.speech.captions, { consultationId }, identity, request)) captions?.enable(roomId, consultationId).catch((err: unknown) => logger.warn({ err, roomId }, 'captions could not start for this room'));
     },
     namespace: voiceNs, rooms: voiceRooms, access, router: routerFor('/voice'), media, metrics, logger: logger.child({ module: 'voice-ns' }), limits: config.media.limits, clientAddress: (socket) => clientAddress(socket.request, trustProxy), isAccountId: async (id) => (await users.findById(id)) !== undefined, policy: consultations.mediaPolicy });
 

@@ -163,6 +163,17 @@ describe('development posture: a consultation is reachable only by its customer,
     holder.close();
   });
 
+  test('transcripts and colleagues are for staff: anonymous and customer credentials get nothing', async () => {
+    for (const token of [undefined, customerToken]) {
+      assert.equal((await request(`${srv.url}/api/v1/transcripts/search?q=hello`, { token })).status, 401);
+      assert.equal((await request(`${srv.url}/api/v1/consultations/${consultationId}/transcript`, { token })).status, 401);
+      assert.equal((await request(`${srv.url}/api/v1/consultations/${consultationId}/transcript/export?format=txt`, { token })).status, 401);
+    }
+    const consult = await connect(`${srv.url}/consult`, { auth: { token: customerToken } });
+    assert.equal((await ack(consult, 'agent:colleagues', {})).error?.code, 'FORBIDDEN');
+    consult.close();
+  });
+
   test('anonymous /metrics leaves consultations out; an admin sees them', async () => {
     const voice = await connect(`${srv.url}/voice`, { auth: { token: customerToken } });
     await ack(voice, 'join-room', { roomId });

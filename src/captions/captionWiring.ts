@@ -43,3 +43,18 @@ export function publishCaption(audience: CaptionAudience, roomId: string, captio
     audience.admins(consultationId, caption);
   }
 }
+
+/**
+ * Whether a join turns captions on for its room: consultations by the server's setting; other
+ * rooms by the setting or at a peer's request — a credentialed peer's only, since captioning
+ * costs a speech engine per speaker and an anonymous client must not be able to spend it.
+ */
+export function captionsWanted(
+  settings: { consultations: boolean; allRooms: boolean },
+  room: { consultationId: string | null },
+  joiner: Identity,
+  request: { captions: boolean },
+): boolean {
+  if (room.consultationId) return settings.consultations;
+  return settings.allRooms || (request.captions && joiner.grant.kind !== 'anonymous');
+}

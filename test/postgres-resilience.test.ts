@@ -14,17 +14,8 @@ import pg from 'pg';
 import { connect } from './support/sockets.js';
 import { request, startParley, type RunningParley } from './support/parleyServer.js';
 import { postgresUrl } from './support/storageEngines.js';
+import { waitFor } from './support/polling.js';
 
-/** Polls `probe` until it returns a truthy value; fails after `timeoutMs`. */
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function withAdminClient<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: postgresUrl() });

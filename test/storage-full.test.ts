@@ -21,16 +21,8 @@ import { openStorage } from '../src/storage/database.js';
 import { WebhookRepository } from '../src/webhooks/webhookRepository.js';
 import { request } from './support/parleyServer.js';
 import { spawnServer, waitForListening, type ServerProcess } from './support/serverProcess.js';
+import { waitFor } from './support/polling.js';
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** CPU seconds (user + system) the process has used, from /proc/<pid>/stat. */
 function cpuSeconds(pid: number): number {

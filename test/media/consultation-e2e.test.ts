@@ -8,12 +8,11 @@
  * in test-artifacts/) and checked not to be blank.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { PNG } from 'pngjs';
 import { launchChromium, recordConsole, saveConsoleLog, saveScreenshot, waitForParleyState } from '../support/browser.js';
 import { PASSWORD } from '../support/consultation.js';
+import { assertNotBlank } from '../support/uiPages.js';
 import { request, startParley, type RunningParley } from '../support/parleyServer.js';
 
 interface MediaStat {
@@ -46,19 +45,6 @@ async function waitForAudio(page: Page, minPackets = 100, timeoutMs = 20_000): P
     if ((s.received >= minPackets && s.energy > 0) || Date.now() > deadline) return s;
     await new Promise((r) => setTimeout(r, 250));
   }
-}
-
-/** A screenshot is a page, not a blank canvas: many distinct colours, several of them common. */
-function assertNotBlank(path: string): void {
-  const png = PNG.sync.read(readFileSync(path));
-  const counts = new Map<number, number>();
-  for (let i = 0; i < png.data.length; i += 4 * 7) {
-    const key = (png.data[i]! << 16) | (png.data[i + 1]! << 8) | png.data[i + 2]!;
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-  }
-  const samples = png.data.length / (4 * 7);
-  const dominant = Math.max(...counts.values()) / samples;
-  assert.ok(counts.size >= 20 && dominant < 0.97, `${path} looks blank: ${counts.size} colours, the commonest covers ${(dominant * 100).toFixed(1)} %`);
 }
 
 async function shoot(page: Page, name: string): Promise<void> {

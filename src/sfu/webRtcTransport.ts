@@ -90,6 +90,40 @@ function requireRequestIntegrity(gatherer: RTCIceGatherer): void {
   }
 }
 
+interface IceConnectionInternals {
+  nominated?: unknown;
+  send(data: Buffer): Promise<void>;
+}
+interface StunProtocol {
+  sendData(data: Buffer, addr: readonly [string, number]): Promise<void>;
+}
+
+/**
+ * werift (0.24.4, pinned), as an ICE-lite agent, sends nothing until a check carrying
+ * USE-CANDIDATE has nominated a pair, and drops (silently) what DTLS gives it before that.
+ * Browsers start DTLS as soon as their first check is answered and nominate a moment later,
+ * so the first HelloVerifyRequest of every handshake was lost and each join waited on the
+ * browser's retransmission timer (longer still under load, and werift clients give up).
+ * mediasoup's ICE-lite server selects the tuple of the first authenticated Binding request;
+ * do the same: until a pair is nominated, DTLS goes to the address that last passed a check.
+ * Returns the hook the STUN filter calls for each authenticated request.
+ */
+function sendBeforeNomination(gatherer: RTCIceGatherer): (addr: readonly [string, number], protocol: unknown) => void {
+  const connection = gatherer.connection as unknown as IceConnectionInternals;
+  if (typeof connection.send !== 'function') throw new Error('werift internals changed (ice connection send); check the pinned werift version');
+  const send = connection.send.bind(connection);
+  let tuple: { addr: readonly [string, number]; protocol: StunProtocol } | undefined;
+  connection.send = async (data: Buffer): Promise<void> => {
+    if (connection.nominated || !tuple) return send(data);
+    await tuple.protocol.sendData(data, tuple.addr);
+  };
+  return (addr, protocol) => {
+    if (connection.nominated) return;
+    const p = protocol as Partial<StunProtocol> | undefined;
+    if (p && typeof p.sendData === 'function') tuple = { addr, protocol: p as StunProtocol };
+  };
+}
+
 /** 'EMFILE' or 'ENFILE' when `err` says the process or the system is out of file descriptors. */
 function outOfDescriptors(err: unknown): 'EMFILE' | 'ENFILE' | undefined {
   if (!(err instanceof Error)) return undefined;
@@ -173,6 +207,7 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
   static async create(options: WebRtcTransportOptions): Promise<WebRtcTransport> {
     const cert = await workerCertificate();
     let self: WebRtcTransport | undefined;
+    let checked: ((addr: readonly [string, number], protocol: unknown) => void) | undefined;
     const listen = options.listenIp;
     const gatherer: RTCIceGatherer = new RTCIceGatherer({
       iceLite: true,
@@ -183,10 +218,11 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
       ...(options.portRange ? { portRange: options.portRange } : {}),
       // Answer only checks for this transport, and count them as consent (RFC 7675).
       // Their MESSAGE-INTEGRITY is verified below, before werift sees them.
-      filterStunResponse: (msg): boolean => {
+      filterStunResponse: (msg, addr, protocol): boolean => {
         const user = String(msg.getAttributeValue('USERNAME') ?? '');
         if (user.split(':')[0] !== gatherer.localParameters.usernameFragment) return false;
         if (self) self.lastConsentAt = Date.now();
+        checked?.(addr, protocol);
         return true;
       },
     });
@@ -208,6 +244,7 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
       return noSocket(lastBindError);
     }
     requireRequestIntegrity(gatherer);
+    checked = sendBeforeNomination(gatherer);
     const ice = new RTCIceTransport(gatherer);
     // mediasoup-client never sends the browser's ICE credentials. A lite agent only answers
     // checks (signed with its own password), so these placeholders only satisfy werift.

@@ -29,6 +29,7 @@ import {
   type RtpPacket,
 } from 'werift';
 import { ParleyError } from '../errors.js';
+import { HandshakeAdmission } from './handshakeAdmission.js';
 import type { DtlsParameters, IceCandidate, WebRtcTransportParameters } from './rtpTypes.js';
 
 export interface WebRtcTransportOptions {
@@ -57,6 +58,12 @@ function workerCertificate(): Promise<RTCCertificate> {
   certificate ??= RTCDtlsTransport.SetupCertificate();
   return certificate;
 }
+
+/**
+ * DTLS handshakes of this worker thread, a few at a time (see handshakeAdmission.ts): the
+ * forwarding loop and ICE answers stay on time through a burst of joins.
+ */
+export const handshakeAdmission = new HandshakeAdmission({ concurrent: 4, holdMs: 500, lagLimitMs: 20 });
 
 interface SendPath {
   socket: DgramSocket;
@@ -315,7 +322,14 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
     this.lastConsentAt = Date.now();
     const run = async (): Promise<void> => {
       if (localRole === 'client') await this.iceConnected();
-      await this.dtls.start();
+      const slot = handshakeAdmission.acquire();
+      const release = typeof slot === 'function' ? slot : await slot;
+      if (this.closed) return release();
+      try {
+        await this.dtls.start();
+      } finally {
+        release();
+      }
     };
     run().catch(() => this.close('dtls-failed'));
   }

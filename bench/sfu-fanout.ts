@@ -425,6 +425,9 @@ const parleyEnv = (): NodeJS.ProcessEnv => ({
   LOG_LEVEL: 'warn',
   SOCKET_EVENTS_PER_SECOND: '100000',
   RATE_LIMIT_MAX: '100000',
+  // Every subscriber connects from 127.0.0.1: lift the per-address media limits meant for the Internet.
+  MEDIA_MAX_TRANSPORTS_PER_ADDRESS: '5000',
+  MEDIA_MAX_ROOMS_PER_ADDRESS: '1000',
   SQLITE_PATH: ':memory:',
   ALLOWED_ORIGINS: '*',
   JWT_SECRET: 'sfu-fanout-benchmark-secret-0123456789abcdef',

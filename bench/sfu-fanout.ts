@@ -425,6 +425,9 @@ const parleyEnv = (): NodeJS.ProcessEnv => ({
   LOG_LEVEL: 'warn',
   SOCKET_EVENTS_PER_SECOND: '100000',
   RATE_LIMIT_MAX: '100000',
+  // Every subscriber connects from 127.0.0.1: lift the per-address media limits meant for the Internet.
+  MEDIA_MAX_TRANSPORTS_PER_ADDRESS: '5000',
+  MEDIA_MAX_ROOMS_PER_ADDRESS: '1000',
   SQLITE_PATH: ':memory:',
   ALLOWED_ORIGINS: '*',
   JWT_SECRET: 'sfu-fanout-benchmark-secret-0123456789abcdef',
@@ -596,7 +599,7 @@ interface ParleyRun {
   setupRetries: Record<number, number>;
   publisherEvents: string[];
   crossCheck: { routerPacketsSent: number; routerConsumers: number; subscriberArrivals: number } | undefined;
-  setupCpu: Record<number, { wallMs: number; cpuMsPerJoin: number; workerMsPerJoin: number; netWorkerMsPerJoin: number; workerPct: number }>;
+  setupCpu: Record<number, { wallMs: number; cpuMsPerJoin: number; workerMsPerJoin: number; netWorkerMsPerJoin: number; workerPct: number; joinsPerSecondPerWorker: number }>;
   lastWindow?: { fromMs: number; toMs: number };
 }
 
@@ -632,7 +635,7 @@ async function runParley(ns: number[], server: Server, hosts: Host[], label: str
   const directRows: ParleyRun['directRows'] = [];
   const setupMs: Record<number, number> = {};
   const setupRetries: Record<number, number> = {};
-  const setupCpu: Record<number, { wallMs: number; cpuMsPerJoin: number; workerMsPerJoin: number; netWorkerMsPerJoin: number; workerPct: number }> = {};
+  const setupCpu: Record<number, { wallMs: number; cpuMsPerJoin: number; workerMsPerJoin: number; netWorkerMsPerJoin: number; workerPct: number; joinsPerSecondPerWorker: number }> = {};
   let have = 0;
   let stopReason = 'end of the N list';
   let lastWindow: { fromMs: number; toMs: number } | undefined;
@@ -653,9 +656,11 @@ async function runParley(ns: number[], server: Server, hosts: Host[], label: str
       // the previous window measured, to estimate what a join itself costs the worker.
       const forwardingMs = (setup.wallMs * (rows.at(-1)?.workerCpuPct ?? 0)) / 100;
       const netWorkerMsPerJoin = (setupWorkerMs - forwardingMs) / added;
-      setupCpu[n] = { wallMs: setup.wallMs, cpuMsPerJoin: setup.cpuMs / added, workerMsPerJoin: setupWorkerMs / added, netWorkerMsPerJoin, workerPct: (setupWorkerMs / setup.wallMs) * 100 };
+      // The room lives on one media worker (the server runs MEDIA_WORKERS=1): joins/s is per worker.
+      const joinsPerSecondPerWorker = added / (setup.wallMs / 1000);
+      setupCpu[n] = { wallMs: setup.wallMs, cpuMsPerJoin: setup.cpuMs / added, workerMsPerJoin: setupWorkerMs / added, netWorkerMsPerJoin, workerPct: (setupWorkerMs / setup.wallMs) * 100, joinsPerSecondPerWorker };
       log(
-        `  ${label}: ${added} joined in ${fmt(setup.wallMs / 1000)} s; media worker ${fmt((setupWorkerMs / setup.wallMs) * 100, 0)} % busy, ≈ ${fmt(netWorkerMsPerJoin)} ms of its CPU per join net of forwarding (server process ${fmt(setup.cpuMs / added)} ms per join, forwarding included)`,
+        `  ${label}: ${added} joined in ${fmt(setup.wallMs / 1000)} s (${fmt(joinsPerSecondPerWorker)} joins/s on the room's one media worker); media worker ${fmt((setupWorkerMs / setup.wallMs) * 100, 0)} % busy, ≈ ${fmt(netWorkerMsPerJoin)} ms of its CPU per join net of forwarding (server process ${fmt(setup.cpuMs / added)} ms per join, forwarding included)`,
       );
       have = grown.total;
       setupMs[n] = grown.setupMs;

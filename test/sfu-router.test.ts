@@ -145,3 +145,24 @@ describe('consumers and their transport', { timeout: 30_000 }, () => {
     }
   });
 });
+
+describe('closing one consumer (a supervisor mode switch)', { timeout: 30_000 }, () => {
+  test("closeConsumer ends only that peer's consumer: the producer forgets it and the router says why", async () => {
+    const router = newRouter();
+    const { id: transportId } = await router.createWebRtcTransport('listener');
+    const { id: otherTransport } = await router.createWebRtcTransport('other');
+    const producer = router.createDirectProducer('agent', { kind: 'audio', rtpParameters: opus(5151) });
+    const mine = router.consume('listener', { transportId, producerId: producer.id, rtpCapabilities: routerRtpCapabilities });
+    const theirs = router.consume('other', { transportId: otherTransport, producerId: producer.id, rtpCapabilities: routerRtpCapabilities });
+    const closed: Array<[string, string]> = [];
+    router.on('consumer-close', (c, reason) => closed.push([c.id, reason]));
+    router.closeConsumer('other', mine.id); // not that peer's: left alone
+    assert.equal(router.consumers.size, 2);
+    router.closeConsumer('listener', mine.id);
+    assert.deepEqual(closed, [[mine.id, 'closed']]);
+    assert.deepEqual([...producer.consumers].map((c) => c.id), [theirs.id], 'nothing is forwarded to the closed consumer any more');
+    assert.equal(router.consumers.has(mine.id), false);
+    router.closeConsumer('listener', mine.id); // already gone: no error, no second event
+    assert.equal(closed.length, 1);
+  });
+});

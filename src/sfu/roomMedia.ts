@@ -145,6 +145,15 @@ export class RoomMedia extends EventEmitter<RoomMediaEvents> {
     return this.worker.request(paused ? 'consumer.pause' : 'consumer.resume', { roomId: this.roomId, peerId, consumerId });
   }
 
+  /**
+   * Closes one consumer of `peerId` on the SFU (nothing more is forwarded to it, its state is
+   * freed). The room then emits `consumer.closed`, which /voice passes to the peer as
+   * `consumer-closed`. Closing a consumer that is already gone is not an error.
+   */
+  closeConsumer(peerId: string, consumerId: string): Promise<void> {
+    return this.worker.request('consumer.close', { roomId: this.roomId, peerId, consumerId });
+  }
+
   /** Closes everything the peer owns (close events first), then `observer` says `peerleft`. */
   async closePeer(peerId: string): Promise<void> {
     try {

@@ -281,6 +281,12 @@ export class Router extends EventEmitter<RouterEvents> {
     return c;
   }
 
+  /** Closes one of the peer's consumers; one already gone (or another peer's) is left alone. */
+  closeConsumer(peerId: string, consumerId: string): void {
+    const c = this.consumers.get(consumerId);
+    if (c && c.appData.peerId === peerId) c.close('closed');
+  }
+
   /** Closes everything a peer owns (its transports, hence its producers and consumers). */
   closePeer(peerId: string): void {
     for (const t of [...this.transports.values()]) if (t.appData.peerId === peerId) t.close('peer-left');

@@ -29,6 +29,7 @@ import {
   type RtpPacket,
 } from 'werift';
 import { ParleyError } from '../errors.js';
+import { HandshakeAdmission } from './handshakeAdmission.js';
 import type { DtlsParameters, IceCandidate, WebRtcTransportParameters } from './rtpTypes.js';
 
 export interface WebRtcTransportOptions {
@@ -57,6 +58,12 @@ function workerCertificate(): Promise<RTCCertificate> {
   certificate ??= RTCDtlsTransport.SetupCertificate();
   return certificate;
 }
+
+/**
+ * DTLS handshakes of this worker thread, a few at a time (see handshakeAdmission.ts): the
+ * forwarding loop and ICE answers stay on time through a burst of joins.
+ */
+export const handshakeAdmission = new HandshakeAdmission({ concurrent: 4, holdMs: 500, lagLimitMs: 20 });
 
 interface SendPath {
   socket: DgramSocket;
@@ -88,6 +95,40 @@ function requireRequestIntegrity(gatherer: RTCIceGatherer): void {
       receive(data, addr);
     };
   }
+}
+
+interface IceConnectionInternals {
+  nominated?: unknown;
+  send(data: Buffer): Promise<void>;
+}
+interface StunProtocol {
+  sendData(data: Buffer, addr: readonly [string, number]): Promise<void>;
+}
+
+/**
+ * werift (0.24.4, pinned), as an ICE-lite agent, sends nothing until a check carrying
+ * USE-CANDIDATE has nominated a pair, and drops (silently) what DTLS gives it before that.
+ * Browsers start DTLS as soon as their first check is answered and nominate a moment later,
+ * so the first HelloVerifyRequest of every handshake was lost and each join waited on the
+ * browser's retransmission timer (longer still under load, and werift clients give up).
+ * mediasoup's ICE-lite server selects the tuple of the first authenticated Binding request;
+ * do the same: until a pair is nominated, DTLS goes to the address that last passed a check.
+ * Returns the hook the STUN filter calls for each authenticated request.
+ */
+function sendBeforeNomination(gatherer: RTCIceGatherer): (addr: readonly [string, number], protocol: unknown) => void {
+  const connection = gatherer.connection as unknown as IceConnectionInternals;
+  if (typeof connection.send !== 'function') throw new Error('werift internals changed (ice connection send); check the pinned werift version');
+  const send = connection.send.bind(connection);
+  let tuple: { addr: readonly [string, number]; protocol: StunProtocol } | undefined;
+  connection.send = async (data: Buffer): Promise<void> => {
+    if (connection.nominated || !tuple) return send(data);
+    await tuple.protocol.sendData(data, tuple.addr);
+  };
+  return (addr, protocol) => {
+    if (connection.nominated) return;
+    const p = protocol as Partial<StunProtocol> | undefined;
+    if (p && typeof p.sendData === 'function') tuple = { addr, protocol: p as StunProtocol };
+  };
 }
 
 /** 'EMFILE' or 'ENFILE' when `err` says the process or the system is out of file descriptors. */
@@ -173,6 +214,7 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
   static async create(options: WebRtcTransportOptions): Promise<WebRtcTransport> {
     const cert = await workerCertificate();
     let self: WebRtcTransport | undefined;
+    let checked: ((addr: readonly [string, number], protocol: unknown) => void) | undefined;
     const listen = options.listenIp;
     const gatherer: RTCIceGatherer = new RTCIceGatherer({
       iceLite: true,
@@ -183,10 +225,11 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
       ...(options.portRange ? { portRange: options.portRange } : {}),
       // Answer only checks for this transport, and count them as consent (RFC 7675).
       // Their MESSAGE-INTEGRITY is verified below, before werift sees them.
-      filterStunResponse: (msg): boolean => {
+      filterStunResponse: (msg, addr, protocol): boolean => {
         const user = String(msg.getAttributeValue('USERNAME') ?? '');
         if (user.split(':')[0] !== gatherer.localParameters.usernameFragment) return false;
         if (self) self.lastConsentAt = Date.now();
+        checked?.(addr, protocol);
         return true;
       },
     });
@@ -208,6 +251,7 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
       return noSocket(lastBindError);
     }
     requireRequestIntegrity(gatherer);
+    checked = sendBeforeNomination(gatherer);
     const ice = new RTCIceTransport(gatherer);
     // mediasoup-client never sends the browser's ICE credentials. A lite agent only answers
     // checks (signed with its own password), so these placeholders only satisfy werift.
@@ -278,7 +322,14 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
     this.lastConsentAt = Date.now();
     const run = async (): Promise<void> => {
       if (localRole === 'client') await this.iceConnected();
-      await this.dtls.start();
+      const slot = handshakeAdmission.acquire();
+      const release = typeof slot === 'function' ? slot : await slot;
+      if (this.closed) return release();
+      try {
+        await this.dtls.start();
+      } finally {
+        release();
+      }
     };
     run().catch(() => this.close('dtls-failed'));
   }

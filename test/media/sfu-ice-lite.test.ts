@@ -1,7 +1,9 @@
 /**
  * The SFU's ICE-lite agent as a STUN peer sees it: a Binding request signed with the
  * transport's ICE password is answered (XOR-MAPPED-ADDRESS, integrity with the same key);
- * one with a wrong password, or for another transport's username, gets no answer.
+ * one with a wrong password, or for another transport's username, gets no answer. A DTLS
+ * ClientHello that follows the first answered check (before any USE-CANDIDATE, as browsers
+ * send it) is answered at once instead of being dropped until nomination.
  */
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
@@ -14,6 +16,51 @@ function bindingRequest(username: string, password: string): Buffer {
   const m = new Message(0x0001, 0x0000, randomBytes(12));
   m.setAttribute('USERNAME', username).setAttribute('PRIORITY', 1853824767).setAttribute('ICE-CONTROLLING', 1234n).addMessageIntegrity(Buffer.from(password)).addFingerprint();
   return m.bytes;
+}
+
+/** A DTLS 1.2 ClientHello as a WebRTC client sends it (ECDHE-ECDSA-AES128-GCM, P-256, use_srtp, EMS). */
+function clientHello(): Buffer {
+  const ext = (type: number, data: number[]) => [type >> 8, type & 0xff, data.length >> 8, data.length & 0xff, ...data];
+  const extensions = [
+    ...ext(0x000a, [0x00, 0x02, 0x00, 0x17]), // supported_groups: secp256r1
+    ...ext(0x000b, [0x01, 0x00]), // ec_point_formats: uncompressed
+    ...ext(0x000d, [0x00, 0x02, 0x04, 0x03]), // signature_algorithms: ecdsa_secp256r1_sha256
+    ...ext(0x000e, [0x00, 0x02, 0x00, 0x07, 0x00]), // use_srtp: AEAD_AES_128_GCM
+    ...ext(0x0017, []), // extended_master_secret
+  ];
+  const body = [0xfe, 0xfd, ...randomBytes(32), 0x00, 0x00, 0x00, 0x02, 0xc0, 0x2b, 0x01, 0x00, extensions.length >> 8, extensions.length & 0xff, ...extensions];
+  const len = body.length;
+  const handshake = [0x01, 0, len >> 8, len & 0xff, 0, 0, 0, 0, 0, 0, len >> 8, len & 0xff, ...body];
+  return Buffer.from([0x16, 0xfe, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, handshake.length >> 8, handshake.length & 0xff, ...handshake]);
+}
+
+/** Sends each datagram in turn from one socket, resolving with the answer to each (undefined: none in time). */
+async function exchange(port: number, datagrams: Buffer[], waitMs = 1500): Promise<Array<Buffer | undefined>> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
+  const answers: Array<Buffer | undefined> = [];
+  try {
+    for (const d of datagrams) {
+      answers.push(
+        await new Promise<Buffer | undefined>((resolve) => {
+          const timer = setTimeout(() => {
+            socket.off('message', onMessage);
+            resolve(undefined);
+          }, waitMs);
+          const onMessage = (msg: Buffer) => {
+            clearTimeout(timer);
+            socket.off('message', onMessage);
+            resolve(msg);
+          };
+          socket.on('message', onMessage);
+          socket.send(d, port, '127.0.0.1');
+        }),
+      );
+    }
+  } finally {
+    socket.close();
+  }
+  return answers;
 }
 
 function ask(port: number, request: Buffer, waitMs = 700): Promise<Buffer | undefined> {
@@ -58,5 +105,17 @@ describe('SFU transport: ICE-lite STUN answers', { timeout: 30_000 }, () => {
 
     assert.equal(await ask(port, bindingRequest(`${usernameFragment}:browser`, 'not-the-password-at-all')), undefined, 'wrong password: no answer');
     assert.equal(await ask(port, bindingRequest(`zzzz:browser`, password)), undefined, 'another username: no answer');
+  });
+
+  test('a DTLS ClientHello right after the first answered check is answered, before any nomination', async () => {
+    const room = await server.parley.media.room('dtls-room');
+    const params = await room.createTransport('peer-2');
+    const { usernameFragment, password } = params.iceParameters;
+    await room.connectTransport('peer-2', params.id, { role: 'client', fingerprints: [{ algorithm: 'sha-256', value: 'AB:'.repeat(31) + 'AB' }] });
+    const [check, hello] = await exchange(params.iceCandidates[0]!.port, [bindingRequest(`${usernameFragment}:browser`, password), clientHello()]);
+    assert.ok(check && parseMessage(check, Buffer.from(password)), 'the check (no USE-CANDIDATE) is answered');
+    assert.ok(hello, 'the ClientHello is answered, not dropped until a USE-CANDIDATE arrives');
+    assert.equal(hello[0], 22, 'a DTLS handshake record');
+    assert.equal(hello[13], 3, 'HelloVerifyRequest');
   });
 });

@@ -23,6 +23,7 @@ import { $, api, ApiError, formatDuration, h, request, session, signIn, type Sig
 import { CallMedia, type PeerConnectionView } from './lib/callMedia.js';
 import { causeSentence, errorSentence } from './lib/consultationText.js';
 import { afterCallSince, callNotes, captions, mountAgentPanels, onCaption } from './pages/agentPanels.js';
+import { onCaptionStatus, resetCaptionStatus } from './ui/captionStatus.js';
 import { micId, routeToSpeaker } from './ui/audioDevices.js';
 import { liveSocket } from './ui/client.js';
 import { formatWhen } from './ui/format.js';
@@ -284,6 +285,10 @@ function start(s: SignedIn): void {
     record('caption', c);
     onCaption(c);
   });
+  sock.on('caption-status', (st: unknown) => {
+    record('caption-status', st);
+    onCaptionStatus(st);
+  });
   sock.on('agent:state', (a: AgentView) => {
     record('agent:state', a);
     showAgent(a);
@@ -544,7 +549,10 @@ async function enterCall(c: Consultation, roomId: string, offer?: OfferView): Pr
   $('hold').textContent = TEXT.hold;
   $('hold-note').hidden = true;
   $('mute').textContent = TEXT.mute;
-  if (parley.call?.consultationId !== c.id) captions.value = [];
+  if (parley.call?.consultationId !== c.id) {
+    captions.value = [];
+    resetCaptionStatus();
+  }
   if (!offer && callNotes.value && parley.wrapUp) callNotes.value = '';
   $('media-status').textContent = TEXT.media.joining;
   button('end').disabled = false;

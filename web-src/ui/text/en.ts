@@ -75,6 +75,9 @@ export const en = {
     agent: 'Agent',
     supervisor: 'Supervisor',
     interim: 'still speaking',
+    off: 'Captions are off for this call.',
+    noEngine: "Captions are unavailable: this server's speech recognition is not set up. The call goes on without them.",
+    engineFailed: 'Captions are unavailable right now: the speech recognition service is not answering. The call goes on without them.',
   },
   transfer: {
     title: 'Transfer',

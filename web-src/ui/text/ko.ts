@@ -68,6 +68,9 @@ export const ko: UiText = {
     agent: '상담원',
     supervisor: '관리자',
     interim: '말하는 중',
+    off: '이 통화에는 자막이 꺼져 있습니다.',
+    noEngine: '자막을 사용할 수 없습니다. 이 서버에는 음성 인식이 설정되어 있지 않습니다. 통화는 자막 없이 계속됩니다.',
+    engineFailed: '지금은 자막을 사용할 수 없습니다. 음성 인식 서비스가 응답하지 않습니다. 통화는 자막 없이 계속됩니다.',
   },
   transfer: {
     title: '호 전환',

@@ -312,7 +312,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
         if (!next.enable) return next.announce && announceCaptions(roomId, next.announce, consultationId);
         await captions?.enable(roomId, consultationId);
         const now = captions?.statusOf(roomId);
-        if (now && !now.available) announceCaptions(roomId, now, consultationId);
+        if (now) announceCaptions(roomId, now, consultationId);
       })().catch((err: unknown) => logger.warn({ err, roomId }, 'captions could not start for this room'));
     },
     namespace: voiceNs, rooms: voiceRooms, access, router: routerFor('/voice'), media, metrics, logger: logger.child({ module: 'voice-ns' }), limits: config.media.limits, clientAddress: (socket) => clientAddress(socket.request, trustProxy), isAccountId: async (id) => (await users.findById(id)) !== undefined, policy: consultations.mediaPolicy });

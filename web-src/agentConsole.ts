@@ -24,6 +24,8 @@ import { CallMedia, type PeerConnectionView } from './lib/callMedia.js';
 import { causeSentence, errorSentence } from './lib/consultationText.js';
 import { afterCallSince, callNotes, captions, mountAgentPanels, onCaption } from './pages/agentPanels.js';
 import { onCaptionStatus, resetCaptionStatus } from './ui/captionStatus.js';
+import { CallTranscript } from './pages/console/CallTranscript.js';
+import { createElement, render } from 'preact';
 import { micId, routeToSpeaker } from './ui/audioDevices.js';
 import { liveSocket } from './ui/client.js';
 import { formatWhen } from './ui/format.js';
@@ -784,11 +786,18 @@ async function toggleDetail(tr: HTMLTableRowElement, id: string): Promise<void> 
   if (!me) return;
   try {
     const { consultation: d } = await api<{ consultation: ConsultationDetail }>('GET', `/api/v1/consultations/${encodeURIComponent(id)}`, { token: me.accessToken });
-    cell.replaceChildren(renderDetail(d));
+    cell.replaceChildren(renderDetail(d), transcriptOf(id, me.accessToken));
   } catch (err) {
     record('error', { where: 'detail', message: errText(err) });
     cell.replaceChildren(h('span', { class: 'error' }, TEXT.detailFailed));
   }
+}
+
+/** The call's transcript (pages/console/CallTranscript.tsx). */
+function transcriptOf(consultationId: string, token: string): HTMLElement {
+  const holder = h('div', { class: 'detail-transcript' });
+  render(createElement(CallTranscript, { consultationId, token }), holder);
+  return holder;
 }
 
 function renderDetail(d: ConsultationDetail): HTMLElement {

@@ -133,7 +133,7 @@ export interface Caption {
 }
 
 /** The caption's text with each masked stretch blurred and labelled, so an admin sees that a word was masked, not which. */
-function CaptionText(props: { text: string; spans: Caption['maskedSpans']; label: string }): JSX.Element {
+export function CaptionText(props: { text: string; spans: Caption['maskedSpans']; label: string }): JSX.Element {
   const spans = [...(props.spans ?? [])].filter((m) => m.start >= 0 && m.end <= props.text.length && m.end > m.start).sort((a, b) => a.start - b.start);
   const parts: JSX.Element[] = [];
   let at = 0;

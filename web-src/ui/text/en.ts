@@ -119,6 +119,20 @@ export const en = {
     noLive: 'No live calls.',
     updated: (t: string) => `Updated ${t}`,
   },
+  callTranscript: {
+    title: 'Transcript',
+    loading: 'Loading the transcript…',
+    none: 'No transcript was kept for this call (it was not captioned, or nobody spoke).',
+    failed: 'The transcript could not be loaded. Close and open the call again; if it keeps failing, sign in again.',
+  },
+  entryCaptions: {
+    label: 'Live captions',
+    inherit: 'As the server is set',
+    on: 'On',
+    off: 'Off',
+    saved: 'Saved: calls that start from now on follow it.',
+    failed: 'The caption setting could not be saved. Try again; if it keeps failing, check that you are signed in as an admin.',
+  },
   qr: {
     localhost: 'This QR code points to localhost: a phone that scans it cannot reach this server. Set PUBLIC_URL to an address phones can reach and create the entry point again.',
     print: 'Print poster',

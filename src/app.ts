@@ -36,8 +36,8 @@ import { ConsultationService } from './domain/consultations/consultationService.
 import { ConsultationQueue } from './domain/routing/consultationQueue.js';
 import { CallRepository } from './storage/callRepository.js';
 import { createSpeech } from './ai/createSpeech.js';
-import { CaptionService } from './captions/captionService.js';
-import { captionsWanted, publishCaption, speakerOf } from './captions/captionWiring.js';
+import { CaptionService, type CaptionStatus } from './captions/captionService.js';
+import { captionsOnJoin, publishCaption, publishCaptionStatus, speakerOf } from './captions/captionWiring.js';
 import { AudioPipeline } from './media/audio/audioPipeline.js';
 import { TranscriptRepository } from './storage/transcriptRepository.js';
 import { TranscriptService } from './domain/transcripts/transcriptService.js';
@@ -288,10 +288,32 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
   voiceNs.use(handshake);
   // Live captions (issue 10): consultations' calls, rooms that ask for them. Set below once speech started.
   let captions: CaptionService | undefined;
+  const announceCaptions = (roomId: string, status: CaptionStatus, consultationId: string | null) =>
+    publishCaptionStatus(
+      {
+        room: (r, e) => voice.emitToRoom(r, 'caption-status', e),
+        consultation: (id, e) => {
+          consultNs.to(`consult:${id}`).emit('caption-status', e);
+          const agentId = consultations.agentOf(id);
+          if (agentId) consultNs.to(`agent:${agentId}`).emit('caption-status', e);
+        },
+        admins: (_id, e) => adminNs.emit('caption-status', e),
+      },
+      roomId,
+      status,
+      consultationId,
+    );
   const voice = attachVoiceNamespace({
     onJoined: (roomId, identity, request) => {
       const consultationId = consultations.consultationIdOfRoom(roomId) ?? null;
-      if (captionsWanted(config.speech.captions, { consultationId }, identity, request)) captions?.enable(roomId, consultationId).catch((err: unknown) => logger.warn({ err, roomId }, 'captions could not start for this room'));
+      void (async () => {
+        const entryPointCaptions = consultationId ? await consultations.captionsSettingOf(consultationId) : undefined;
+        const next = captionsOnJoin(config.speech.captions, { configured: config.speech.engines.length > 0, ready: captions !== undefined }, { consultationId, entryPointCaptions }, identity, request);
+        if (!next.enable) return next.announce && announceCaptions(roomId, next.announce, consultationId);
+        await captions?.enable(roomId, consultationId);
+        const now = captions?.statusOf(roomId);
+        if (now) announceCaptions(roomId, now, consultationId);
+      })().catch((err: unknown) => logger.warn({ err, roomId }, 'captions could not start for this room'));
     },
     namespace: voiceNs, rooms: voiceRooms, access, router: routerFor('/voice'), media, metrics, logger: logger.child({ module: 'voice-ns' }), limits: config.media.limits, clientAddress: (socket) => clientAddress(socket.request, trustProxy), isAccountId: async (id) => (await users.findById(id)) !== undefined, policy: consultations.mediaPolicy });
 
@@ -335,6 +357,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
           consultationId,
         ),
       record: (u) => transcripts.record(u),
+      announce: announceCaptions,
       logger: logger.child({ module: 'captions' }),
     });
     voiceRooms.on('left', (room) => {

@@ -241,6 +241,7 @@ for (const make of engines()) {
         'DROP INDEX webhook_deliveries_status_updated_idx',
         'ALTER TABLE calls DROP COLUMN callback_phone',
         'ALTER TABLE calls DROP COLUMN callback_requested_at',
+        'ALTER TABLE entry_points DROP COLUMN captions',
         "DELETE FROM kysely_migration WHERE name >= '0004'",
       ];
       if (engine.options.kind === 'sqlite') {

@@ -95,6 +95,19 @@ const mustStay = [
   '서울에..미사일',
   'hashtag #4455',
   '쓰레기 수거 요일이 언제죠',
+  // Plain vocabulary a customer may need (a crime report, a complaint) and look-alikes found in the corpora.
+  '강간 피해를 신고하고 싶어요',
+  '성교육 자료에 섹스라는 단어가 나와요',
+  '아이가 야동을 본 것 같아요',
+  '진중권씨바둑이 보내겠습니다',
+  '이래야 되나 보지?',
+  'the news about a porn star',
+  'momma said no pussy cats inside',
+  'the royal city of the Kushite kings',
+  'this is gobbledy gook to me',
+  'too many chinks in their armor',
+  'a rotary hoe over the corn',
+  'hoe vaak men ook zegt',
 ];
 
 function check(rows: Row[]) {

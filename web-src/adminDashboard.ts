@@ -9,6 +9,7 @@ import type { Board, CallStatus, ConsultationDetailView as ConsultationDetail, C
 import { $, api, ApiError, blobUrl, formatDuration, h, request, session, signIn, type SignedIn } from './lib/api.js';
 import { causeSentence, errorSentence } from './lib/consultationText.js';
 import { h as ph, render } from 'preact';
+import { EntryCaptionsControl, NewEntryCaptions, newEntryCaptions, type CaptionsSetting } from './pages/admin/EntryCaptions.js';
 import { closeSupervisor, liveCallsChanged, mountSupervisor, SuperviseButtons, superviseDebug } from './pages/supervisePanel.js';
 import { LanguageSwitch, mount } from './ui/components.js';
 import { formatDateTime } from './ui/format.js';
@@ -54,6 +55,7 @@ interface EntryPoint {
   createdAt: string;
   expiresAt: string;
   disabled: boolean;
+  captions: CaptionsSetting;
   url: string;
   qrPngUrl: string;
   qrSvgUrl: string;
@@ -638,6 +640,7 @@ function entryCard(e: EntryPoint): HTMLElement {
     pointsToLocalhost(e.url) ? h('div', { class: 'banner warn localhost-warning', role: 'alert' }, TEXT.ui.qr.localhost) : null,
     img,
     h('a', { class: 'entry-url', href: e.url, target: '_blank', rel: 'noopener' }, e.url),
+    entryCaptions(e),
     h('div', { class: 'muted expires' }, `${expired ? 'Expired' : 'Expires'} ${fmtTime(e.expiresAt)} (${relative(e.expiresAt)})`),
     h('div', { class: 'muted' }, `Created ${fmtTime(e.createdAt)}`),
     h('div', { class: 'actions' }, ...actions),
@@ -700,12 +703,20 @@ async function copyText(text: string): Promise<boolean> {
   }
 }
 
+/** The card's caption setting (pages/admin/EntryCaptions.tsx). */
+function entryCaptions(e: EntryPoint): HTMLElement {
+  const holder = h('div', {});
+  const save = async (captions: CaptionsSetting): Promise<CaptionsSetting> => (await call<{ entryPoint: EntryPoint }>('PATCH', `/api/v1/entry-points/${e.id}`, { captions })).entryPoint.captions;
+  render(ph(EntryCaptionsControl, { entryId: e.id, value: e.captions, save }), holder);
+  return holder;
+}
+
 async function onCreateEntry(ev: Event): Promise<void> {
   ev.preventDefault();
   const name = $('entry-name') as HTMLInputElement;
   const hours = $('entry-hours') as HTMLInputElement;
   await action($('create-entry') as HTMLButtonElement, $('entry-error'), async () => {
-    const body: { name: string; ttlHours?: number } = { name: name.value.trim() };
+    const body: { name: string; ttlHours?: number; captions: CaptionsSetting } = { name: name.value.trim(), captions: newEntryCaptions.value };
     if (hours.value.trim() !== '') body.ttlHours = Number(hours.value);
     const { entryPoint } = await call<{ entryPoint: EntryPoint }>('POST', '/api/v1/entry-points', body);
     log('entry-created', { id: entryPoint.id, url: entryPoint.url });
@@ -1243,6 +1254,7 @@ function boot(): void {
   });
   setInterval(tick, 1000);
   mount('lang-switch', ph(LanguageSwitch, {}));
+  mount('entry-captions-field', ph(NewEntryCaptions, {}));
   mountSupervisor(() => me?.accessToken);
   (debug as unknown as { supervise: typeof superviseDebug }).supervise = superviseDebug;
   onLanguage(() => {

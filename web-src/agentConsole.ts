@@ -23,6 +23,9 @@ import { $, api, ApiError, formatDuration, h, request, session, signIn, type Sig
 import { CallMedia, type PeerConnectionView } from './lib/callMedia.js';
 import { causeSentence, errorSentence } from './lib/consultationText.js';
 import { afterCallSince, callNotes, captions, mountAgentPanels, onCaption } from './pages/agentPanels.js';
+import { onCaptionStatus, resetCaptionStatus } from './ui/captionStatus.js';
+import { CallTranscript } from './pages/console/CallTranscript.js';
+import { createElement, render } from 'preact';
 import { micId, routeToSpeaker } from './ui/audioDevices.js';
 import { liveSocket } from './ui/client.js';
 import { formatWhen } from './ui/format.js';
@@ -284,6 +287,10 @@ function start(s: SignedIn): void {
     record('caption', c);
     onCaption(c);
   });
+  sock.on('caption-status', (st: unknown) => {
+    record('caption-status', st);
+    onCaptionStatus(st);
+  });
   sock.on('agent:state', (a: AgentView) => {
     record('agent:state', a);
     showAgent(a);
@@ -544,7 +551,10 @@ async function enterCall(c: Consultation, roomId: string, offer?: OfferView): Pr
   $('hold').textContent = TEXT.hold;
   $('hold-note').hidden = true;
   $('mute').textContent = TEXT.mute;
-  if (parley.call?.consultationId !== c.id) captions.value = [];
+  if (parley.call?.consultationId !== c.id) {
+    captions.value = [];
+    resetCaptionStatus();
+  }
   if (!offer && callNotes.value && parley.wrapUp) callNotes.value = '';
   $('media-status').textContent = TEXT.media.joining;
   button('end').disabled = false;
@@ -776,11 +786,18 @@ async function toggleDetail(tr: HTMLTableRowElement, id: string): Promise<void> 
   if (!me) return;
   try {
     const { consultation: d } = await api<{ consultation: ConsultationDetail }>('GET', `/api/v1/consultations/${encodeURIComponent(id)}`, { token: me.accessToken });
-    cell.replaceChildren(renderDetail(d));
+    cell.replaceChildren(renderDetail(d), transcriptOf(id, me.accessToken));
   } catch (err) {
     record('error', { where: 'detail', message: errText(err) });
     cell.replaceChildren(h('span', { class: 'error' }, TEXT.detailFailed));
   }
+}
+
+/** The call's transcript (pages/console/CallTranscript.tsx). */
+function transcriptOf(consultationId: string, token: string): HTMLElement {
+  const holder = h('div', { class: 'detail-transcript' });
+  render(createElement(CallTranscript, { consultationId, token }), holder);
+  return holder;
 }
 
 function renderDetail(d: ConsultationDetail): HTMLElement {

@@ -13,6 +13,7 @@ import { CallMedia, type PeerConnectionView } from './lib/callMedia.js';
 import { h } from 'preact';
 import { signal } from '@preact/signals';
 import { CaptionTrack, mergeCaption, mount, LanguageSwitch, type Caption } from './ui/components.js';
+import { onCaptionStatus } from './ui/captionStatus.js';
 import { applyStaticText, onLanguage, text } from './ui/i18n.js';
 
 /** What was said in the call, by speaker, as the server captions it (masked words blurred). */
@@ -293,6 +294,10 @@ function openSocket(call: StoredCall): void {
   s.on('caption', (c: Caption) => {
     captions.value = mergeCaption(captions.value, c);
     $('customer-captions').hidden = false;
+  });
+  s.on('caption-status', (st: unknown) => {
+    record('caption-status', st);
+    if (onCaptionStatus(st)) $('customer-captions').hidden = false;
   });
   s.on('consultation:status', (d: StatusEvent) => {
     record('consultation:status', d);

@@ -34,6 +34,14 @@ export interface Caption {
   engine: string;
 }
 
+/**
+ * Whether a room's speech is being captioned, sent beside the captions so a page can say why it shows none:
+ * `off` (captions are not wanted for this call), `no_engine` (no speech engine could start on this server),
+ * `engine_failed` (the engine stopped answering; the next utterance it recognises turns captions back on).
+ */
+export type CaptionUnavailableReason = 'off' | 'no_engine' | 'engine_failed';
+export type CaptionStatus = { available: true } | { available: false; reason: CaptionUnavailableReason; engine?: string };
+
 export interface Speaker {
   userId: string;
   role: SpeakerRole;
@@ -55,6 +63,8 @@ export interface CaptionServiceDeps {
   speakerOf(roomId: string, peerId: string): Speaker | undefined;
   /** Sends a caption to everyone who may hear its speaker. */
   publish(roomId: string, caption: Caption, consultationId: string | null): void;
+  /** Tells everyone in the room that captions became (un)available. */
+  announce(roomId: string, status: CaptionStatus, consultationId: string | null): void;
   /** Keeps a final utterance. */
   record(u: NewUtterance): Promise<unknown>;
   language?: string;
@@ -66,6 +76,8 @@ interface Captioned {
   consultationId: string | null;
   room: RoomMedia;
   tracks: Map<string, { consumer: DirectConsumerHandle; stream: SpeechStream; close(): void }>;
+  /** Unavailable while the engine fails, available again after it recognises an utterance. */
+  status: CaptionStatus;
   detach(): void;
 }
 
@@ -103,6 +115,17 @@ export class CaptionService {
     return this.rooms.has(roomId);
   }
 
+  /** The room's caption status (undefined when the room is not captioned). */
+  statusOf(roomId: string): CaptionStatus | undefined {
+    return this.rooms.get(roomId)?.status;
+  }
+
+  private setStatus(c: Captioned, status: CaptionStatus): void {
+    if (c.status.available === status.available) return;
+    c.status = status;
+    this.deps.announce(c.roomId, status, c.consultationId);
+  }
+
   /** Turns captions on for a room (idempotent): every audio producer in it, now and later. */
   enable(roomId: string, consultationId: string | null): Promise<void> {
     if (this.rooms.has(roomId)) return Promise.resolve();
@@ -138,6 +161,7 @@ export class CaptionService {
       consultationId,
       room,
       tracks: new Map(),
+      status: { available: true },
       detach: () => {
         room.observer.off('newproducer', onNew);
         room.observer.off('close', onClose);
@@ -193,11 +217,13 @@ export class CaptionService {
       for await (const ev of stream) {
         if (ev.type === 'recognition_error') {
           log.warn({ code: ev.error.code, engine: ev.error.engine }, `captions: an utterance could not be recognised: ${ev.error.message}`);
+          if (ev.error.code !== 'closed') this.setStatus(c, { available: false, reason: 'engine_failed', engine: ev.error.engine });
           continue;
         }
         if (ev.type !== 'interim_transcript' && ev.type !== 'final_transcript') continue;
         const best = ev.alternatives[0];
         if (!best || best.text.trim().length === 0) continue;
+        if (ev.type === 'final_transcript') this.setStatus(c, { available: true });
         this.emitCaption(c, producer.peerId, ev.utteranceId, best, ev.engine, ev.type === 'final_transcript', log);
       }
     } catch (err) {

@@ -7,7 +7,8 @@
 import type { Identity } from '../auth/identity.js';
 import type { SpeakerRole } from '../domain/transcripts/transcript.js';
 import type { Seat } from '../domain/consultations/mediaPolicy.js';
-import type { Caption, Speaker } from './captionService.js';
+import { consultationCaptioned, type CaptionsSetting } from '../domain/consultations/captionsSetting.js';
+import type { Caption, CaptionStatus, Speaker } from './captionService.js';
 
 const roleOfSeat: Record<Seat, SpeakerRole> = { customer: 'customer', agent: 'agent', supervisor: 'supervisor', observer: 'participant' };
 
@@ -44,17 +45,60 @@ export function publishCaption(audience: CaptionAudience, roomId: string, captio
   }
 }
 
+/** What every page of a room receives as `caption-status`. */
+export type CaptionStatusEvent = CaptionStatus & { roomId: string; consultationId?: string };
+
+export interface CaptionStatusAudience {
+  /** Every peer of the /voice room. */
+  room(roomId: string, status: CaptionStatusEvent): void;
+  /** The consultation's customer page and agent console. */
+  consultation(consultationId: string, status: CaptionStatusEvent): void;
+  /** Admins' live call views. */
+  admins(consultationId: string, status: CaptionStatusEvent): void;
+}
+
+/** Tells a room's pages whether its speech is being captioned, so none of them shows an empty panel without saying why. */
+export function publishCaptionStatus(audience: CaptionStatusAudience, roomId: string, status: CaptionStatus, consultationId: string | null): void {
+  const event: CaptionStatusEvent = consultationId ? { ...status, roomId, consultationId } : { ...status, roomId };
+  audience.room(roomId, event);
+  if (consultationId) {
+    audience.consultation(consultationId, event);
+    audience.admins(consultationId, event);
+  }
+}
+
 /**
- * Whether a join turns captions on for its room: consultations by the server's setting; other
+ * Whether a join turns captions on for its room: consultations by their entry point's setting
+ * (`inherit`: the server's); other
  * rooms by the setting or at a peer's request — a credentialed peer's only, since captioning
  * costs a speech engine per speaker and an anonymous client must not be able to spend it.
  */
 export function captionsWanted(
   settings: { consultations: boolean; allRooms: boolean },
-  room: { consultationId: string | null },
+  room: { consultationId: string | null; entryPointCaptions?: CaptionsSetting },
   joiner: Identity,
   request: { captions: boolean },
 ): boolean {
-  if (room.consultationId) return settings.consultations;
+  if (room.consultationId) return consultationCaptioned(room.entryPointCaptions ?? 'inherit', settings.consultations);
   return settings.allRooms || (request.captions && joiner.grant.kind !== 'anonymous');
+}
+
+/** What a join does to its room's captions: start them, or tell the room why there are none. */
+export type JoinCaptions = { enable: true } | { enable: false; announce?: CaptionStatus };
+
+/**
+ * The join's outcome: captions wanted and an engine ready → enable; wanted but no engine → the room
+ * hears `no_engine` (or `off` when the operator configured none); a consultation (or a peer that asked)
+ * not captioned by its setting → `off`. An open room nobody asked to caption hears nothing.
+ */
+export function captionsOnJoin(
+  settings: { consultations: boolean; allRooms: boolean },
+  speech: { configured: boolean; ready: boolean },
+  room: { consultationId: string | null; entryPointCaptions?: CaptionsSetting },
+  joiner: Identity,
+  request: { captions: boolean },
+): JoinCaptions {
+  if (!captionsWanted(settings, room, joiner, request)) return room.consultationId || request.captions ? { enable: false, announce: { available: false, reason: 'off' } } : { enable: false };
+  if (speech.ready) return { enable: true };
+  return { enable: false, announce: { available: false, reason: speech.configured ? 'no_engine' : 'off' } };
 }

@@ -76,6 +76,8 @@ export interface VoiceRooms {
   identityOf(peerId: string): Identity | undefined;
   /** Sends `event` to every peer of the room that may hear `fromPeerId` (the media policy's rule). */
   emitHeardFrom(roomId: string, fromPeerId: string, event: string, payload: unknown): void;
+  /** Sends `event` to every peer of the room (news about the room itself, such as its caption status). */
+  emitToRoom(roomId: string, event: string, payload: unknown): void;
 }
 
 /** A consumer this namespace created: whose, of which producer (and whose), and whether the policy closed it. */
@@ -358,6 +360,9 @@ export function attachVoiceNamespace(deps: VoiceNamespaceDeps): VoiceRooms {
       for (const m of rooms.members(roomKey('voice', roomId))) {
         if (m.peerId === fromPeerId || mayReceive(roomId, m.peerId, fromPeerId)) namespace.to(m.peerId).emit(event, payload);
       }
+    },
+    emitToRoom(roomId, event, payload) {
+      for (const m of rooms.members(roomKey('voice', roomId))) namespace.to(m.peerId).emit(event, payload);
     },
   };
 

@@ -1,6 +1,7 @@
-/** Consultation entry points: what a QR code leads to (a name, who made it, until when it works). */
+/** Consultation entry points: what a QR code leads to (a name, who made it, until when it works, whether its calls are captioned). */
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { captionsSettings, type CaptionsSetting } from '../domain/consultations/captionsSetting.js';
 import { toDate, type Database, type EntryPointsTable } from './schema.js';
 
 export interface EntryPoint {
@@ -10,6 +11,12 @@ export interface EntryPoint {
   createdAt: Date;
   expiresAt: Date;
   disabledAt: Date | null;
+  /** Whether its consultations are captioned: `inherit` follows the server's default. */
+  captions: CaptionsSetting;
+}
+
+function captionsOf(v: string): CaptionsSetting {
+  return (captionsSettings as readonly string[]).includes(v) ? (v as CaptionsSetting) : 'inherit';
 }
 
 function toEntryPoint(r: EntryPointsTable): EntryPoint {
@@ -20,13 +27,14 @@ function toEntryPoint(r: EntryPointsTable): EntryPoint {
     createdAt: toDate(r.created_at),
     expiresAt: toDate(r.expires_at),
     disabledAt: r.disabled_at ? toDate(r.disabled_at) : null,
+    captions: captionsOf(r.captions),
   };
 }
 
 export class EntryPointRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async create(input: { name: string; createdBy: string; expiresAt: Date }): Promise<EntryPoint> {
+  async create(input: { name: string; createdBy: string; expiresAt: Date; captions?: CaptionsSetting }): Promise<EntryPoint> {
     const row: EntryPointsTable = {
       id: randomUUID(),
       name: input.name,
@@ -34,6 +42,7 @@ export class EntryPointRepository {
       created_at: new Date().toISOString(),
       expires_at: input.expiresAt.toISOString(),
       disabled_at: null,
+      captions: input.captions ?? 'inherit',
     };
     await this.db.insertInto('entry_points').values(row).execute();
     return toEntryPoint(row);
@@ -51,6 +60,11 @@ export class EntryPointRepository {
 
   async disable(id: string): Promise<EntryPoint | undefined> {
     await this.db.updateTable('entry_points').set({ disabled_at: new Date().toISOString() }).where('id', '=', id).where('disabled_at', 'is', null).execute();
+    return this.find(id);
+  }
+
+  async setCaptions(id: string, captions: CaptionsSetting): Promise<EntryPoint | undefined> {
+    await this.db.updateTable('entry_points').set({ captions }).where('id', '=', id).execute();
     return this.find(id);
   }
 }

@@ -235,6 +235,12 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         if (schema) await sql`CREATE INDEX transcripts_text_trgm_idx ON transcripts USING gin (text ${sql.raw(`"${schema.replaceAll('"', '""')}".gin_trgm_ops`)})`.execute(db);
       },
     },
+    '0012_entry_point_captions': {
+      // Captions per entry point (issue 10 §4): inherit (the server's default), on or off.
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable('entry_points').addColumn('captions', 'text', (c) => c.notNull().defaultTo('inherit')).execute();
+      },
+    },
   };
 }
 

@@ -69,6 +69,8 @@ export interface EntryPointsTable {
   created_at: string | Date;
   expires_at: string | Date;
   disabled_at: string | Date | null;
+  /** 'inherit' | 'on' | 'off' (migration 0012). */
+  captions: string;
 }
 
 export interface CallEventsTable {

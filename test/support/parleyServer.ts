@@ -16,13 +16,14 @@ export interface RunningParley {
   close(): Promise<void>;
 }
 
-export async function startParley(env: Record<string, string> = {}, overrides: ParleyOverrides = {}): Promise<RunningParley> {
+/** `log`: when given, every log line (JSON, at LOG_LEVEL or info) is appended to it instead of going to stdout. */
+export async function startParley(env: Record<string, string> = {}, overrides: ParleyOverrides = {}, log?: string[]): Promise<RunningParley> {
   const dir = mkdtempSync(join(tmpdir(), 'parley-test-'));
   const config = loadConfig(
     {
       HOST: '127.0.0.1',
       PORT: '0',
-      LOG_LEVEL: process.env.PARLEY_TEST_LOG_LEVEL ?? 'silent',
+      LOG_LEVEL: process.env.PARLEY_TEST_LOG_LEVEL ?? (log ? 'info' : 'silent'),
       SQLITE_PATH: join(dir, 'parley.sqlite'),
       JWT_SECRET: 'test-secret-test-secret-test-secret-0123',
       ALLOWED_ORIGINS: '*',
@@ -34,7 +35,7 @@ export async function startParley(env: Record<string, string> = {}, overrides: P
     },
     randomSecret,
   );
-  const parley = await createParley(config, createLogger(config.logLevel), overrides);
+  const parley = await createParley(config, createLogger(config.logLevel, log ? { write: (line: string) => void log.push(line) } : undefined), overrides);
   const url = (await parley.listen()).replace('localhost', '127.0.0.1');
   const port = Number(new URL(url).port);
   return { parley, url, port, close: () => parley.close('test finished') };

@@ -7,6 +7,8 @@ import { signal, useSignal, useSignalEffect, type ReadonlySignal } from '@preact
 import type { ComponentChildren, JSX } from 'preact';
 import { render } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
+import { CaptionNotice } from './CaptionNotice.js';
+import { captionStatus } from './captionStatus.js';
 import { formatClock } from './format.js';
 import { LANGS, lang, setLang, text, type Lang } from './i18n.js';
 
@@ -131,7 +133,7 @@ export interface Caption {
 }
 
 /** The caption's text with each masked stretch blurred and labelled, so an admin sees that a word was masked, not which. */
-function CaptionText(props: { text: string; spans: Caption['maskedSpans']; label: string }): JSX.Element {
+export function CaptionText(props: { text: string; spans: Caption['maskedSpans']; label: string }): JSX.Element {
   const spans = [...(props.spans ?? [])].filter((m) => m.start >= 0 && m.end <= props.text.length && m.end > m.start).sort((a, b) => a.start - b.start);
   const parts: JSX.Element[] = [];
   let at = 0;
@@ -157,9 +159,12 @@ export function CaptionTrack(props: { captions: ReadonlySignal<Caption[]>; selfP
   useEffect(() => {
     box.current?.scrollTo({ top: box.current.scrollHeight });
   }, [list.length]);
-  if (list.length === 0) return <p class="muted caption-placeholder">{t.waiting}</p>;
+  const status = captionStatus.value;
+  if (list.length === 0) return status && !status.available ? <CaptionNotice /> : <p class="muted caption-placeholder">{t.waiting}</p>;
   const who = (c: Caption): string => (c.peerId === props.selfPeerId ? t.you : c.name || (t as Record<string, string>)[c.role] || c.role);
   return (
+    <>
+    <CaptionNotice />
     <ol class="captions" ref={box} aria-live="polite">
       {list.map((c) => (
         <li key={c.utteranceId} class={c.isFinal ? 'final' : 'interim'} data-role={c.role}>
@@ -168,6 +173,7 @@ export function CaptionTrack(props: { captions: ReadonlySignal<Caption[]>; selfP
         </li>
       ))}
     </ol>
+    </>
   );
 }
 

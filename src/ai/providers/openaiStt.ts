@@ -103,17 +103,17 @@ export class OpenAISTT extends STT {
     try {
       res = await fetch(this.#url, { method: 'POST', body: form, headers, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
     } catch (e) {
-      if (timeout.aborted) throw new ProviderError('timeout', this.label, `${this.#url} gave no answer within ${this.#o.timeoutMs} ms`, true, { cause: e });
+      if (timeout.aborted) throw new ProviderError('timeout', this.label, `${this.#url} gave no answer within ${this.#o.timeoutMs} ms; check that the endpoint is up, or raise STT_OPENAI_TIMEOUT_MS`, true, { cause: e });
       if (signal?.aborted) throw new ProviderError('closed', this.label, 'recognition aborted', false, { cause: e });
       const cause = (e as { cause?: { code?: string } }).cause;
-      throw new ProviderError('unreachable', this.label, `cannot reach ${this.#url}: ${cause?.code ?? (e as Error).message}`, true, { cause: e });
+      throw new ProviderError('unreachable', this.label, `cannot reach ${this.#url}: ${cause?.code ?? (e as Error).message}; check STT_OPENAI_BASE_URL and that the transcription server is running`, true, { cause: e });
     }
     const body = await res.text().catch(() => '');
     if (!res.ok) {
       const err = errorBody.safeParse(safeJson(body));
       const detail = err.success ? `${err.data.error.message}${err.data.error.code ? ` (${err.data.error.code})` : ''}` : body.slice(0, 200);
       const retryable = res.status === 429 || res.status >= 500;
-      throw new ProviderError('http_error', this.label, `${this.#url} answered ${res.status}: ${detail}`, retryable, { status: res.status });
+      throw new ProviderError('http_error', this.label, `${this.#url} answered ${res.status}: ${detail}${res.status === 401 || res.status === 403 ? '; check OPENAI_API_KEY' : res.status === 404 ? '; check STT_OPENAI_BASE_URL (it should end in /v1) and STT_OPENAI_MODEL' : ''}`, retryable, { status: res.status });
     }
     const parsed = verboseJson.safeParse(safeJson(body));
     if (!parsed.success) throw new ProviderError('bad_response', this.label, `${this.#url} answered 200 with a body that is not verbose_json: ${parsed.error.issues[0]?.message ?? ''}`, true);

@@ -13,6 +13,7 @@
 import { EventEmitter } from 'node:events';
 import { customerOf, hasRole, isAccount, type Identity } from '../../auth/identity.js';
 import { voiceRoomRef } from '../roomRef.js';
+import type { CaptionsSetting } from './captionsSetting.js';
 import { ConsultationMediaPolicy } from './mediaPolicy.js';
 import { Supervision } from './supervision.js';
 import type { TokenService } from '../../auth/tokens.js';
@@ -170,8 +171,20 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
 
   // --- entry points -------------------------------------------------------------------
 
-  createEntryPoint(input: { name: string; ttlHours: number; createdBy: string }): Promise<EntryPoint> {
-    return this.deps.entryPoints.create({ name: input.name, createdBy: input.createdBy, expiresAt: new Date(Date.now() + input.ttlHours * 3_600_000) });
+  createEntryPoint(input: { name: string; ttlHours: number; createdBy: string; captions?: CaptionsSetting }): Promise<EntryPoint> {
+    return this.deps.entryPoints.create({ name: input.name, createdBy: input.createdBy, expiresAt: new Date(Date.now() + input.ttlHours * 3_600_000), captions: input.captions });
+  }
+
+  async setEntryPointCaptions(id: string, captions: CaptionsSetting): Promise<EntryPoint> {
+    await this.entryPoint(id);
+    return (await this.deps.entryPoints.setCaptions(id, captions))!;
+  }
+
+  /** The caption setting of the entry point a consultation came in by (`inherit` when it has none or it is gone). */
+  async captionsSettingOf(consultationId: string): Promise<CaptionsSetting> {
+    const call = await this.deps.calls.get(consultationId);
+    const ep = call.entryPointId ? await this.deps.entryPoints.find(call.entryPointId) : undefined;
+    return ep?.captions ?? 'inherit';
   }
 
   listEntryPoints(): Promise<EntryPoint[]> {

@@ -5,7 +5,10 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { hasRole } from '../../auth/identity.js';
+import { captionsSettings } from '../../domain/consultations/captionsSetting.js';
 import type { ConsultationService } from '../../domain/consultations/consultationService.js';
+import { ParleyError } from '../../errors.js';
 import type { EntryPoint } from '../../storage/entryPointRepository.js';
 import { identityOf, type AuthHooks } from '../authHooks.js';
 import { qrPng, qrSvg } from '../qrCode.js';
@@ -23,10 +26,13 @@ const entryPointBody = z.object({
   createdAt: z.string(),
   expiresAt: z.string(),
   disabled: z.boolean(),
+  captions: z.enum(captionsSettings).describe("Live captions of its consultations: inherit (the server's CAPTIONS_CONSULTATIONS), on or off"),
   url: z.string().describe('What the QR code encodes: the landing page with a signed entry token'),
   qrPngUrl: z.string(),
   qrSvgUrl: z.string(),
 });
+
+const captionsField = z.enum(captionsSettings, { error: 'must be inherit, on or off' });
 
 const idParams = z.object({ id: z.uuid('must be an entry point id (UUID)') });
 
@@ -44,6 +50,7 @@ export const entryPointRoutes =
       createdAt: ep.createdAt.toISOString(),
       expiresAt: ep.expiresAt.toISOString(),
       disabled: ep.disabledAt !== null,
+      captions: ep.captions,
       url: await consultations.entryUrl(ep, origin(req)),
       qrPngUrl: `/api/v1/entry-points/${ep.id}/qr.png`,
       qrSvgUrl: `/api/v1/entry-points/${ep.id}/qr.svg`,
@@ -57,12 +64,15 @@ export const entryPointRoutes =
         schema: {
           ...staff,
           summary: 'Create a consultation entry point (a QR code customers scan)',
-          body: z.object({ name: z.string().trim().min(1).max(100), ttlHours: z.number().int().min(1).max(8760).default(720) }),
+          body: z.object({ name: z.string().trim().min(1).max(100), ttlHours: z.number().int().min(1).max(8760).default(720), captions: captionsField.optional().describe('Only an admin may choose on or off') }),
           response: { 201: z.object({ entryPoint: entryPointBody }), 400: errorBody, 401: errorBody, 403: errorBody },
         },
       },
       async (req, reply) => {
-        const ep = await consultations.createEntryPoint({ name: req.body.name, ttlHours: req.body.ttlHours, createdBy: identityOf(req).userId });
+        const who = identityOf(req);
+        // Captions decide whether calls are transcribed: the server's default unless an admin says otherwise.
+        if (req.body.captions && req.body.captions !== 'inherit' && !hasRole(who, 'admin')) throw new ParleyError('FORBIDDEN', 'only an admin may turn captions on or off for an entry point; leave captions out (or inherit)');
+        const ep = await consultations.createEntryPoint({ name: req.body.name, ttlHours: req.body.ttlHours, createdBy: who.userId, captions: req.body.captions });
         return reply.status(201).send({ entryPoint: await view(ep, req) });
       },
     );
@@ -80,6 +90,21 @@ export const entryPointRoutes =
         schema: { ...staff, summary: 'Close an entry point (its QR codes stop working)', params: idParams, response: { 200: z.object({ entryPoint: entryPointBody }), 401: errorBody, 403: errorBody, 404: errorBody } },
       },
       async (req) => ({ entryPoint: await view(await consultations.disableEntryPoint(req.params.id), req) }),
+    );
+
+    app.patch(
+      '/entry-points/:id',
+      {
+        preHandler: auth.require('admin'),
+        schema: {
+          ...staff,
+          summary: "Change an entry point's caption setting (consultations that start after it follow it)",
+          params: idParams,
+          body: z.object({ captions: captionsField }),
+          response: { 200: z.object({ entryPoint: entryPointBody }), 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody },
+        },
+      },
+      async (req) => ({ entryPoint: await view(await consultations.setEntryPointCaptions(req.params.id, req.body.captions), req) }),
     );
 
     app.get(

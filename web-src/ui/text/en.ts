@@ -75,6 +75,9 @@ export const en = {
     agent: 'Agent',
     supervisor: 'Supervisor',
     interim: 'still speaking',
+    off: 'Captions are off for this call.',
+    noEngine: "Captions are unavailable: this server's speech recognition is not set up. The call goes on without them.",
+    engineFailed: 'Captions are unavailable right now: the speech recognition service is not answering. The call goes on without them.',
   },
   transfer: {
     title: 'Transfer',
@@ -115,6 +118,20 @@ export const en = {
     noAgents: 'No agent accounts.',
     noLive: 'No live calls.',
     updated: (t: string) => `Updated ${t}`,
+  },
+  callTranscript: {
+    title: 'Transcript',
+    loading: 'Loading the transcript…',
+    none: 'No transcript was kept for this call (it was not captioned, or nobody spoke).',
+    failed: 'The transcript could not be loaded. Close and open the call again; if it keeps failing, sign in again.',
+  },
+  entryCaptions: {
+    label: 'Live captions',
+    inherit: 'As the server is set',
+    on: 'On',
+    off: 'Off',
+    saved: 'Saved: calls that start from now on follow it.',
+    failed: 'The caption setting could not be saved. Try again; if it keeps failing, check that you are signed in as an admin.',
   },
   qr: {
     localhost: 'This QR code points to localhost: a phone that scans it cannot reach this server. Set PUBLIC_URL to an address phones can reach and create the entry point again.',

@@ -145,6 +145,11 @@ export class RoomMedia extends EventEmitter<RoomMediaEvents> {
     return this.worker.request(paused ? 'consumer.pause' : 'consumer.resume', { roomId: this.roomId, peerId, consumerId });
   }
 
+  /** Closes one consumer on the SFU (`consumer.closed` follows): nothing more is forwarded to it. */
+  closeConsumer(peerId: string, consumerId: string): Promise<void> {
+    return this.worker.request('consumer.close', { roomId: this.roomId, peerId, consumerId });
+  }
+
   /** Closes everything the peer owns (close events first), then `observer` says `peerleft`. */
   async closePeer(peerId: string): Promise<void> {
     try {

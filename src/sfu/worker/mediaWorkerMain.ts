@@ -67,6 +67,7 @@ const handlers: Handlers = {
   },
   'consumer.pause': ({ roomId, peerId, consumerId }) => router(roomId).consumerOf(peerId, consumerId).pause(),
   'consumer.resume': ({ roomId, peerId, consumerId }) => router(roomId).consumerOf(peerId, consumerId).resume(),
+  'consumer.close': ({ roomId, peerId, consumerId }) => router(roomId).consumerOf(peerId, consumerId).close(),
   'peer.close': ({ roomId, peerId }) => routers.get(roomId)?.closePeer(peerId),
   'tap.create': ({ roomId, producerId }) => {
     const tapId = randomUUID();

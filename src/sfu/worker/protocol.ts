@@ -38,6 +38,7 @@ export interface WorkerMethods {
   'consumer.create': { params: Peer & { transportId: string; producerId: string; rtpCapabilities: RtpCapabilities; paused?: boolean }; result: ConsumerParameters };
   'consumer.pause': { params: Peer & { consumerId: string }; result: void };
   'consumer.resume': { params: Peer & { consumerId: string }; result: void };
+  'consumer.close': { params: Peer & { consumerId: string }; result: void };
   'peer.close': { params: Peer; result: void };
   'tap.create': { params: Room & { producerId: string }; result: { tapId: string } };
   'tap.close': { params: { tapId: string }; result: void };

@@ -200,4 +200,29 @@ describe('supervisor listen, whisper and barge', { timeout: 60_000 }, () => {
     await agentVoice.barrier();
     assert.equal((await agentVoice.consume(supervisorProducer)).error?.code, 'FORBIDDEN');
   });
+
+  test("a supervisor whose page closes stops supervising: the agent is told, the timeline says why, the whisper is cut", async () => {
+    const tab = await RecordingSocket.open(srv.url, '/consult', admin.token);
+    assert.deepEqual(await tab.request('supervisor:join', { consultationId, mode: 'whisper' }), { roomId, mode: 'whisper' });
+    await console_.waitFor('supervisor:state', (s) => s?.mode === 'whisper');
+    const agentFrom = agentVoice.rec.events.length;
+    await agentVoice.rec.waitFor('new-producer', (p) => p.producerId === supervisorProducer, 5000, agentFrom);
+    const whisper = await agentVoice.consume(supervisorProducer);
+    assert.ok(whisper.id, JSON.stringify(whisper));
+    // Another admin tab that never joined closes: nothing changes.
+    const idle = await RecordingSocket.open(srv.url, '/consult', admin.token);
+    idle.close();
+    const consoleFrom = console_.events.length;
+    tab.close();
+    await console_.waitFor('supervisor:state', (s) => s === null, 5000, consoleFrom);
+    await agentVoice.rec.waitFor('consumer-closed', (c) => c.consumerId === whisper.id, 5000, agentFrom);
+    const detail = (await request(`${srv.url}/api/v1/consultations/${consultationId}`, { token: admin.token })).body.consultation;
+    const last = detail.events.filter((e: { type: string }) => e.type.startsWith('supervisor-')).at(-1);
+    assert.equal(last.type, 'supervisor-left');
+    assert.equal(last.detail.cause, 'disconnected');
+    assert.equal(srv.parley.consultations.supervision.of(consultationId), undefined);
+    // The same admin may join again from another tab.
+    assert.deepEqual(await supervisorConsult.request('supervisor:join', { consultationId, mode: 'listen' }), { roomId, mode: 'listen' });
+    assert.deepEqual(await supervisorConsult.request('supervisor:leave', { consultationId }), { left: true });
+  });
 });

@@ -19,14 +19,16 @@ import type {
   OfferView,
   QueueView as QueueUpdate,
 } from '../src/domain/consultations/consultationView.js';
-import { $, api, ApiError, formatDuration, h, request, session, signIn, type SignedIn } from './lib/api.js';
+import { $, ApiError, formatDuration, h, session, signIn, type SignedIn } from './lib/api.js';
+import { call } from './client/rest.js';
 import { CallMedia, type PeerConnectionView } from './lib/callMedia.js';
 import { causeSentence, errorSentence } from './lib/consultationText.js';
-import { afterCallSince, callNotes, captions, mountAgentPanels, onCaption } from './pages/agentPanels.js';
+import { afterCallSince, callNotes, captions, mountAgentPanels, onCaption, supervisorNow } from './pages/agentPanels.js';
 import { onCaptionStatus, resetCaptionStatus } from './ui/captionStatus.js';
 import { CallTranscript } from './pages/console/CallTranscript.js';
 import { createElement, render } from 'preact';
 import { micId, routeToSpeaker } from './ui/audioDevices.js';
+import { consultSocket, type ConsultReply } from './client/consult.js';
 import { liveSocket } from './ui/client.js';
 import { formatWhen } from './ui/format.js';
 import { formatPhone } from './ui/phone.js';
@@ -45,13 +47,8 @@ export type ConsoleState = 'signed-out' | 'ready' | 'offered' | 'in-call' | 'wra
 
 type QueueItem = QueueUpdate['queue'][number];
 
-/** The `agent:get` answer (docs/consultations.md). */
-interface AgentGet {
-  agent: AgentView;
-  queue: QueueUpdate;
-  offer?: OfferView;
-  consultation?: ConsultationDetail;
-}
+/** The `agent:get` answer (src/contracts/consult.ts). */
+type AgentGet = ConsultReply<'agent:get'>;
 
 /** The call this console is on (or just finished). */
 export interface CallContext {
@@ -222,7 +219,7 @@ async function doSignIn(ev: Event): Promise<void> {
 async function doSignOut(): Promise<void> {
   const token = me?.accessToken;
   await leaveMedia();
-  if (token) await api('POST', '/api/v1/auth/signout', { token }).catch((err: unknown) => record('signout-failed', { message: errText(err) }));
+  if (token) await call('signOut', { token }).catch((err: unknown) => record('signout-failed', { message: errText(err) }));
   signedOut('');
 }
 
@@ -270,6 +267,7 @@ function start(s: SignedIn): void {
     onError: (err) => fail('connect', err),
   });
   const sock = live.socket;
+  const consult = consultSocket(sock);
   socket = sock;
   closeSocket = live.close;
   const conn = $('connection');
@@ -283,34 +281,38 @@ function start(s: SignedIn): void {
   });
   sock.on('connect_error', (err: Error & { data?: unknown }) => record('connect_error', { message: err.message, data: err.data }));
   sock.on('disconnect', (reason: string) => record('disconnect', { reason }));
-  sock.on('caption', (c: unknown) => {
+  consult.on('caption', (c) => {
     record('caption', c);
     onCaption(c);
   });
-  sock.on('caption-status', (st: unknown) => {
+  consult.on('caption-status', (st) => {
     record('caption-status', st);
     onCaptionStatus(st);
   });
-  sock.on('agent:state', (a: AgentView) => {
+  consult.on('supervisor:state', (st) => {
+    record('supervisor:state', st);
+    supervisorNow.value = st;
+  });
+  consult.on('agent:state', (a) => {
     record('agent:state', a);
     showAgent(a);
   });
-  sock.on('queue:update', (q: QueueUpdate) => {
+  consult.on('queue:update', (q) => {
     record('queue:update', q);
     renderQueue(q);
   });
-  sock.on('consultation:offer', (o: OfferView) => {
+  consult.on('consultation:offer', (o) => {
     record('consultation:offer', o);
     showOffer(o);
   });
-  sock.on('consultation:offer-withdrawn', (d: { consultationId: string; reason: string }) => {
+  consult.on('consultation:offer-withdrawn', (d) => {
     record('consultation:offer-withdrawn', d);
     if (parley.offer?.consultationId !== d.consultationId) return;
     clearOffer();
     showError(TEXT.withdrawn(TEXT.codes.withdrawn[d.reason] ?? ''));
     if (parley.state === 'offered') setState('ready');
   });
-  sock.on('consultation:ended', (d: { consultationId: string; status: CallStatus; cause?: string }) => {
+  consult.on('consultation:ended', (d) => {
     record('consultation:ended', d);
     if (parley.offer?.consultationId === d.consultationId) {
       clearOffer();
@@ -333,8 +335,9 @@ async function restore(): Promise<void> {
   if (!s || restoring) return;
   restoring = true;
   try {
-    const res = await request<AgentGet>(s, 'agent:get', {});
+    const res = await consultSocket(s).ask('agent:get', {});
     record('agent:get', res);
+    supervisorNow.value = res.supervisor;
     if (res.agent) showAgent(res.agent);
     renderQueue(res.queue);
     const c = res.consultation ?? undefined;
@@ -386,7 +389,7 @@ function showAgent(a: AgentView): void {
 async function setAgentState(state: 'available' | 'after-call-work' | 'offline'): Promise<void> {
   const { s } = need();
   if (parley.state === 'in-call') throw new PageError(TEXT.endCallFirst);
-  const res = await request<{ agent: AgentView }>(s, 'agent:set-state', { state });
+  const res = await consultSocket(s).ask('agent:set-state', { state });
   record('agent:set-state', res);
   if (res.agent) showAgent(res.agent);
   if (parley.state === 'wrap-up' && state !== 'after-call-work') {
@@ -473,7 +476,7 @@ function stopRinging(): void {
 function acknowledgeOffer(o: OfferView): void {
   const s = socket;
   if (!s?.connected) return;
-  request<{ acknowledged: boolean }>(s, 'consultation:offer-ack', { consultationId: o.consultationId }).then(
+  consultSocket(s).ask('consultation:offer-ack', { consultationId: o.consultationId }).then(
     (res) => record('consultation:offer-ack', { consultationId: o.consultationId, ...res }),
     (err: unknown) => record('offer-ack-failed', { consultationId: o.consultationId, message: errText(err) }),
   );
@@ -494,7 +497,7 @@ async function accept(): Promise<void> {
   button('reject').disabled = true;
   let res: { consultation: Consultation; roomId: string };
   try {
-    res = await request<{ consultation: Consultation; roomId: string }>(s, 'consultation:accept', { consultationId: offer.consultationId });
+    res = await consultSocket(s).ask('consultation:accept', { consultationId: offer.consultationId });
   } catch (err) {
     clearOffer();
     setState('ready');
@@ -517,7 +520,7 @@ async function reject(): Promise<void> {
   if (!offer) return;
   button('accept').disabled = true;
   try {
-    const res = await request<{ rejected: boolean }>(s, 'consultation:reject', { consultationId: offer.consultationId });
+    const res = await consultSocket(s).ask('consultation:reject', { consultationId: offer.consultationId });
     record('consultation:reject', res);
   } finally {
     clearOffer();
@@ -645,7 +648,7 @@ async function toggleHold(): Promise<void> {
   // Silence our side first so the customer hears nothing from the moment of the click.
   await parley.media?.setHold(on);
   try {
-    const res = await request<{ onHold: boolean }>(s, 'consultation:hold', { consultationId: call.consultationId, on });
+    const res = await consultSocket(s).ask('consultation:hold', { consultationId: call.consultationId, on });
     record('consultation:hold', res);
     call.onHold = typeof res.onHold === 'boolean' ? res.onHold : on;
   } catch (err) {
@@ -663,7 +666,7 @@ async function endCall(): Promise<void> {
   const call = parley.call;
   if (!call) throw new Error('no call to end');
   try {
-    const res = await request<{ consultation: Consultation }>(s, 'consultation:end', { consultationId: call.consultationId });
+    const res = await consultSocket(s).ask('consultation:end', { consultationId: call.consultationId });
     record('consultation:end', res);
   } catch (err) {
     // Already over (the customer hung up at the same moment): wrap up anyway.
@@ -678,6 +681,7 @@ async function enterWrapUp(summary: string): Promise<void> {
   // Once per call: the agent's own End and the server's consultation:ended both lead here.
   if (!call || wrappingUp === call) return;
   wrappingUp = call;
+  supervisorNow.value = null;
   if (callTimer !== undefined) clearInterval(callTimer);
   callTimer = undefined;
   await leaveMedia();
@@ -712,7 +716,7 @@ async function saveNote(): Promise<boolean> {
   if (!note && !disposition) return false;
   const body: { body: string; disposition?: Disposition } = { body: note || `(${disposition})` };
   if (disposition) body.disposition = disposition;
-  const res = await api<{ note: Note }>('POST', `/api/v1/consultations/${encodeURIComponent(w.consultationId)}/notes`, { body, token: s.accessToken });
+  const res = await call('addNote', { params: { id: w.consultationId }, body, token: s.accessToken });
   record('note-saved', res);
   w.noteSaved = true;
   ($('note') as HTMLTextAreaElement).value = '';
@@ -741,7 +745,7 @@ async function loadHistory(): Promise<void> {
   if (!me) return;
   const seq = ++historySeq;
   try {
-    const res = await api<{ consultations: Consultation[]; total: number }>('GET', '/api/v1/consultations?limit=20', { token: me.accessToken });
+    const res = await call('history', { query: { limit: 20 }, token: me.accessToken });
     if (seq !== historySeq) return;
     renderHistory(res.consultations ?? []);
   } catch (err) {
@@ -785,7 +789,7 @@ async function toggleDetail(tr: HTMLTableRowElement, id: string): Promise<void> 
   tr.after(row);
   if (!me) return;
   try {
-    const { consultation: d } = await api<{ consultation: ConsultationDetail }>('GET', `/api/v1/consultations/${encodeURIComponent(id)}`, { token: me.accessToken });
+    const { consultation: d } = await call('consultation', { params: { id }, token: me.accessToken });
     cell.replaceChildren(renderDetail(d), transcriptOf(id, me.accessToken));
   } catch (err) {
     record('error', { where: 'detail', message: errText(err) });

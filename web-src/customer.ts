@@ -7,8 +7,10 @@
  * state: landing → form → queued → connecting → in-call → ended (or invalid-entry).
  */
 import type { Socket } from 'socket.io-client';
-import type { CallStatus, ConsultationView, CustomerStatus as StatusEvent } from '../src/domain/consultations/consultationView.js';
-import { $, api, ApiError, connect, formatDuration, request } from './lib/api.js';
+import { consultSocket, type ConsultPush } from './client/consult.js';
+import { call, type RestBody } from './client/rest.js';
+import { $, ApiError, formatDuration } from './lib/api.js';
+import { liveSocket } from './ui/client.js';
 import { CallMedia, type PeerConnectionView } from './lib/callMedia.js';
 import { h } from 'preact';
 import { signal } from '@preact/signals';
@@ -21,22 +23,9 @@ const captions = signal<Caption[]>([]);
 
 export type CustomerState = 'landing' | 'invalid-entry' | 'form' | 'queued' | 'connecting' | 'in-call' | 'ended';
 
-interface EntryInfo {
-  entryPoint: { id: string; name: string };
-  expiresAt: string;
-}
-
-interface CreateAnswer {
-  consultation: ConsultationView;
-  customerToken: string;
-  roomId: string;
-}
-
-interface EndedEvent {
-  consultationId: string;
-  status: CallStatus;
-  cause?: string;
-}
+/** `consultation:ended` (src/contracts/consult.ts); a status push that says ENDED carries no cause. */
+type EndedEvent = Omit<ConsultPush<'consultation:ended'>, 'cause'> & { cause?: string };
+type StatusEvent = ConsultPush<'consultation:status'>;
 
 /** What survives a reload of this tab. */
 interface StoredCall {
@@ -72,6 +61,7 @@ const parley: CustomerHandle = {
 (window as unknown as { parley: CustomerHandle }).parley = parley;
 
 let socket: Socket | undefined;
+let closeSocket: (() => void) | undefined;
 let stored: StoredCall | undefined;
 let lastStatus: StatusEvent | undefined;
 let mediaStarting = false;
@@ -173,7 +163,7 @@ async function loadEntry(): Promise<void> {
     return;
   }
   try {
-    const info = await api<EntryInfo>('GET', `/api/v1/entry/${encodeURIComponent(entryToken)}`);
+    const info = await call('entryInfo', { params: { entryToken } });
     record('entry', info);
     const name = info?.entryPoint?.name;
     if (typeof name !== 'string') throw new Error('the server sent an unexpected answer');
@@ -219,9 +209,9 @@ async function submitForm(ev: Event): Promise<void> {
   btn.disabled = true;
   btn.textContent = TEXT.page.calling;
   try {
-    const body: Record<string, unknown> = { entryToken, name, phone, recordingConsent: true };
+    const body: RestBody<'startConsultation'> = { entryToken, name, phone, recordingConsent: true };
     if (inquiry) body.inquiry = inquiry;
-    const res = await api<CreateAnswer>('POST', '/api/v1/consultations', { body });
+    const res = await call('startConsultation', { body });
     record('created', { consultation: res.consultation, roomId: res.roomId });
     if (!res?.customerToken || !res.consultation?.id) throw new Error(TEXT.errors.unexpectedAnswer);
     stored = {
@@ -264,46 +254,55 @@ function showQueue(): void {
 }
 
 function openSocket(call: StoredCall): void {
-  socket?.disconnect();
-  const s = connect('/consult', call.customerToken);
-  socket = s;
-  s.on('connect', () => {
-    record('connect', { id: s.id });
-    if (parley.state !== 'ended' && $('status').classList.contains('warn') && !noAgentShown) showStatus('', 'info');
-  });
-  s.on('connect_error', (err: Error & { data?: { code?: string; message?: string } }) => {
-    record('connect_error', { message: err.message, data: err.data });
-    if (!s.active) {
+  closeSocket?.();
+  // Parley's one reconnect and refusal policy (web-src/ui/client.ts), as on the console.
+  const live = liveSocket('/consult', call.customerToken, {
+    onConnect: () => {
+      record('connect', { id: s.id });
+      if (parley.state !== 'ended' && $('status').classList.contains('warn') && !noAgentShown) showStatus('', 'info');
+    },
+    onRefused: (reason) => {
       // Refused (token expired, consultation over): this call cannot be resumed.
-      parley.errors.push(`consult: ${err.data?.message ?? err.message}`);
+      record('refused', { reason });
+      parley.errors.push(`consult: refused (${reason})`);
       saveStored(undefined);
       if (parley.state === 'ended') return;
       showEnded({ consultationId: call.consultationId, status: lastStatus?.status === 'IN_PROGRESS' ? 'ENDED' : 'FAILED', cause: 'refused' });
-    } else {
+    },
+    onError: (err) => {
+      record('connect-refused', { code: err.code, message: err.message });
       showStatus(TEXT.status.connectionProblem, 'warn');
-    }
+    },
+  });
+  const s = live.socket;
+  socket = s;
+  closeSocket = live.close;
+  const consult = consultSocket(s);
+  s.on('connect_error', (err: Error & { data?: { code?: string; message?: string } }) => {
+    record('connect_error', { message: err.message, data: err.data });
+    if (s.active) showStatus(TEXT.status.connectionProblem, 'warn');
   });
   s.on('disconnect', (reason) => {
     record('disconnect', { reason });
     if (parley.state !== 'ended' && reason !== 'io client disconnect') showStatus(TEXT.status.connectionLost, 'warn');
   });
-  s.on('error', (d: { event?: string; code?: string; message?: string }) => {
+  consult.on('error', (d) => {
     record('error-event', d);
     fail(d.event ?? 'consult', new ApiError(0, d.code ?? 'INTERNAL', d.message ?? 'error'));
   });
-  s.on('caption', (c: Caption) => {
+  consult.on('caption', (c) => {
     captions.value = mergeCaption(captions.value, c);
     $('customer-captions').hidden = false;
   });
-  s.on('caption-status', (st: unknown) => {
+  consult.on('caption-status', (st) => {
     record('caption-status', st);
     if (onCaptionStatus(st)) $('customer-captions').hidden = false;
   });
-  s.on('consultation:status', (d: StatusEvent) => {
+  consult.on('consultation:status', (d) => {
     record('consultation:status', d);
     onStatus(d);
   });
-  s.on('consultation:ended', (d: EndedEvent) => {
+  consult.on('consultation:ended', (d) => {
     record('consultation:ended', d);
     showEnded(d);
   });
@@ -409,7 +408,8 @@ function showEnded(d: EndedEvent): void {
   if (timer !== undefined) clearInterval(timer);
   const media = parley.media;
   if (media) void media.leave().catch(() => undefined);
-  socket?.disconnect();
+  closeSocket?.();
+  closeSocket = undefined;
   saveStored(undefined);
   showNoAgent(false);
   const callback = d.cause === 'callback-requested' && callbackPhone !== undefined;
@@ -458,7 +458,7 @@ async function sendCallback(ev: Event): Promise<void> {
     if (!socket?.connected) throw new Error('not connected');
     // Shown as the customer typed it (consultation:ended may arrive before this answer).
     callbackPhone = phone;
-    const res = await request<{ consultation?: ConsultationView }>(socket, 'consultation:request-callback', { phone });
+    const res = await consultSocket(socket).ask('consultation:request-callback', { phone });
     record('callback-requested', res);
     if (parley.state !== 'ended') showEnded({ consultationId: res.consultation?.id ?? stored?.consultationId ?? '', status: 'FAILED', cause: 'callback-requested' });
   } catch (err) {
@@ -477,7 +477,7 @@ async function hangUp(): Promise<void> {
   btn.disabled = true;
   try {
     if (socket?.connected) {
-      const res = await request<{ consultation?: ConsultationView }>(socket, 'consultation:hang-up', {});
+      const res = await consultSocket(socket).ask('consultation:hang-up', {});
       record('hang-up', res);
       const c = res?.consultation;
       showEnded({ consultationId: c?.id ?? stored?.consultationId ?? '', status: c?.status ?? 'ENDED', cause: c?.failureCause ?? 'customer-hung-up' });

@@ -4,10 +4,12 @@
  * BOARD_INTERVAL_MS. The namespace refuses every identity below admin at connection time.
  */
 import type { Namespace, Socket } from 'socket.io';
-import { z } from 'zod';
+import { adminRequests, type AdminReplies, type AdminRequests, type AdminServerToClient } from '../contracts/admin.js';
+import type { ListenerMap } from '../contracts/socket.js';
+import type { Board } from '../domain/consultations/consultationView.js';
 import { hasRole } from '../auth/identity.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { defineEvent, type EventRouter } from './eventRouter.js';
+import { contractEvents, type EventDefinition, type EventRouter } from './eventRouter.js';
 import { identityOf } from './handshakeAuth.js';
 import { coalesce } from '../util/coalesce.js';
 
@@ -21,14 +23,17 @@ export interface AdminNamespaceDeps {
 }
 
 export interface BoardSource {
-  get(): Promise<unknown>;
+  get(): Promise<Board>;
   onChange(listener: () => void): void;
 }
 
 const BOARD_INTERVAL_MS = 250;
 
 export function attachAdminNamespace(deps: AdminNamespaceDeps): void {
-  const { namespace, router, metrics } = deps;
+  const { router, metrics } = deps;
+  // What the server pushes is held to the contract (src/contracts/admin.ts).
+  const namespace = deps.namespace as Namespace<Record<string, never>, ListenerMap<AdminServerToClient>>;
+  const on = contractEvents<AdminRequests, AdminReplies>(adminRequests);
   namespace.use((socket: Socket, next) => {
     const identity = identityOf(socket);
     if (hasRole(identity, 'admin')) return next();
@@ -37,9 +42,9 @@ export function attachAdminNamespace(deps: AdminNamespaceDeps): void {
     next(e);
   });
   const events = {
-    'rooms:list': defineEvent(z.object({}).optional(), () => ({ connections: deps.connections(), rooms: deps.rooms() }), { role: 'admin' }),
-    'board:get': defineEvent(z.object({}).loose().optional(), () => deps.board.get(), { role: 'admin' }),
-  };
+    'rooms:list': on('rooms:list', () => ({ connections: deps.connections(), rooms: deps.rooms() }), { role: 'admin' }),
+    'board:get': on('board:get', () => deps.board.get(), { role: 'admin' }),
+  } satisfies Record<keyof AdminRequests, EventDefinition>;
 
   // Changes come in bursts (a call ending moves the call, the agent and the queue): coalesce
   // them into one push, and skip the work while no admin is watching.

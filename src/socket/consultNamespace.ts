@@ -12,13 +12,14 @@
  * (one agent's consoles), "agents" (every console, for the queue view).
  */
 import type { Namespace, Socket } from 'socket.io';
-import { z } from 'zod';
 import { customerOf, hasRole, type Identity } from '../auth/identity.js';
 import type { ConsultationService } from '../domain/consultations/consultationService.js';
 import { ParleyError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { defineEvent, type EventRouter, type SocketContext } from './eventRouter.js';
+import { consultRequests, type ConsultReplies, type ConsultRequests, type ConsultServerToClient } from '../contracts/consult.js';
+import type { ListenerMap } from '../contracts/socket.js';
+import { contractEvents, type EventDefinition, type EventRouter, type SocketContext } from './eventRouter.js';
 import { identityOf } from './handshakeAuth.js';
 
 export interface ConsultNamespaceDeps {
@@ -29,16 +30,21 @@ export interface ConsultNamespaceDeps {
   logger: Logger;
 }
 
-const consultationId = z.object({ consultationId: z.uuid('must be a consultation id (UUID)') });
-const empty = z.object({}).loose().optional();
-const supervisorMode = z.enum(['listen', 'whisper', 'barge'], 'must be "listen", "whisper" or "barge"');
-const transferTarget = z.union([z.literal('queue'), z.object({ agentId: z.string().min(1).max(128) })], 'must be {agentId} or "queue"');
-
 export function attachConsultNamespace(deps: ConsultNamespaceDeps): void {
-  const { namespace, router, consultations, metrics, logger } = deps;
+  const { router, consultations, metrics, logger } = deps;
+  // What the server pushes is held to the contract (src/contracts/consult.ts).
+  const namespace = deps.namespace as Namespace<Record<string, never>, ListenerMap<ConsultServerToClient>>;
+  const on = contractEvents<ConsultRequests, ConsultReplies>(consultRequests);
   const nsName = namespace.name;
 
   const customerConsultation = (identity: Identity): string | undefined => customerOf(identity);
+  /** Calls each supervisor socket joined: they end when that socket goes (page closed, connection dropped). */
+  const supervised = new WeakMap<Socket, Set<string>>();
+  const supervisedBy = (socket: Socket): Set<string> => {
+    let set = supervised.get(socket);
+    if (!set) supervised.set(socket, (set = new Set()));
+    return set;
+  };
 
   const ownConsultation = (ctx: SocketContext): string => {
     const id = customerConsultation(ctx.identity);
@@ -72,16 +78,16 @@ export function attachConsultNamespace(deps: ConsultNamespaceDeps): void {
 
   const events = {
     // --- customer
-    'consultation:hang-up': defineEvent(empty, async (_data, ctx) => ({ consultation: await consultations.hangUpByCustomer(ownConsultation(ctx)) })),
-    'consultation:request-callback': defineEvent(z.object({ phone: z.string().trim().min(5).max(32).optional() }).optional(), async (data, ctx) => ({
+    'consultation:hang-up': on('consultation:hang-up', async (_data, ctx) => ({ consultation: await consultations.hangUpByCustomer(ownConsultation(ctx)) })),
+    'consultation:request-callback': on('consultation:request-callback', async (data, ctx) => ({
       consultation: await consultations.requestCallback(ownConsultation(ctx), data?.phone),
     })),
     // --- agent
-    'agent:set-state': defineEvent(z.object({ state: z.enum(['available', 'after-call-work', 'offline']) }), (data, ctx) => ({ agent: consultations.setAgentState(ctx.identity.userId, data.state) }), {
+    'agent:set-state': on('agent:set-state', (data, ctx) => ({ agent: consultations.setAgentState(ctx.identity.userId, data.state) }), {
       role: 'agent',
     }),
-    'agent:get': defineEvent(
-      empty,
+    'agent:get': on(
+      'agent:get',
       async (_data, ctx) => {
         const agent = consultations.agentState(ctx.identity.userId);
         const consultation = agent.consultationId ? await consultations.detail(ctx.identity, agent.consultationId) : undefined;
@@ -91,31 +97,47 @@ export function attachConsultNamespace(deps: ConsultNamespaceDeps): void {
       { role: 'agent' },
     ),
     // Colleagues a call can be transferred to (the console's Transfer dialog lists the available ones).
-    'agent:colleagues': defineEvent(
-      empty,
+    'agent:colleagues': on(
+      'agent:colleagues',
       async (_data, ctx) => ({
         agents: (await consultations.board()).agents.filter((a) => a.id !== ctx.identity.userId && a.accountStatus === 'active').map((a) => ({ id: a.id, name: a.name, state: a.state })),
       }),
       { role: 'agent' },
     ),
-    'consultation:offer-ack': defineEvent(consultationId, (data, ctx) => consultations.acknowledgeOffer(ctx.identity.userId, data.consultationId), { role: 'agent' }),
-    'consultation:accept': defineEvent(consultationId, (data, ctx) => consultations.accept(ctx.identity, data.consultationId), { role: 'agent' }),
-    'consultation:reject': defineEvent(
-      consultationId,
+    'consultation:offer-ack': on('consultation:offer-ack', (data, ctx) => consultations.acknowledgeOffer(ctx.identity.userId, data.consultationId), { role: 'agent' }),
+    'consultation:accept': on('consultation:accept', (data, ctx) => consultations.accept(ctx.identity, data.consultationId), { role: 'agent' }),
+    'consultation:reject': on(
+      'consultation:reject',
       (data, ctx) => {
         consultations.reject(ctx.identity.userId, data.consultationId);
         return { rejected: true };
       },
       { role: 'agent' },
     ),
-    'consultation:hold': defineEvent(consultationId.extend({ on: z.boolean() }), (data, ctx) => consultations.hold(ctx.identity, data.consultationId, data.on), { role: 'agent' }),
-    'consultation:transfer': defineEvent(consultationId.extend({ to: transferTarget }), (data, ctx) => consultations.transfer(ctx.identity, data.consultationId, data.to), { role: 'agent' }),
+    'consultation:hold': on('consultation:hold', (data, ctx) => consultations.hold(ctx.identity, data.consultationId, data.on), { role: 'agent' }),
+    'consultation:transfer': on('consultation:transfer', (data, ctx) => consultations.transfer(ctx.identity, data.consultationId, data.to), { role: 'agent' }),
     // --- supervisors (admins)
-    'supervisor:join': defineEvent(consultationId.extend({ mode: supervisorMode }), (data, ctx) => consultations.supervision.join(ctx.identity, data.consultationId, data.mode), { role: 'admin' }),
-    'supervisor:mode': defineEvent(consultationId.extend({ mode: supervisorMode }), (data, ctx) => consultations.supervision.setMode(ctx.identity, data.consultationId, data.mode), { role: 'admin' }),
-    'supervisor:leave': defineEvent(consultationId, (data, ctx) => consultations.supervision.leave(ctx.identity, data.consultationId), { role: 'admin' }),
-    'consultation:end': defineEvent(consultationId, async (data, ctx) => ({ consultation: await consultations.endByAgent(ctx.identity, data.consultationId) }), { role: 'agent' }),
-  };
+    'supervisor:join': on(
+      'supervisor:join',
+      async (data, ctx) => {
+        const joined = await consultations.supervision.join(ctx.identity, data.consultationId, data.mode);
+        supervisedBy(ctx.socket).add(data.consultationId);
+        return joined;
+      },
+      { role: 'admin' },
+    ),
+    'supervisor:mode': on('supervisor:mode', (data, ctx) => consultations.supervision.setMode(ctx.identity, data.consultationId, data.mode), { role: 'admin' }),
+    'supervisor:leave': on(
+      'supervisor:leave',
+      async (data, ctx) => {
+        const left = await consultations.supervision.leave(ctx.identity, data.consultationId);
+        supervisedBy(ctx.socket).delete(data.consultationId);
+        return left;
+      },
+      { role: 'admin' },
+    ),
+    'consultation:end': on('consultation:end', async (data, ctx) => ({ consultation: await consultations.endByAgent(ctx.identity, data.consultationId) }), { role: 'agent' }),
+  } satisfies Record<keyof ConsultRequests, EventDefinition>;
 
   namespace.on('connection', (socket) => {
     const identity = identityOf(socket);
@@ -141,6 +163,8 @@ export function attachConsultNamespace(deps: ConsultNamespaceDeps): void {
     }
     socket.on('disconnect', () => {
       metrics.socketConnections.dec({ namespace: nsName });
+      const calls = supervised.get(socket);
+      if (calls && calls.size > 0) void consultations.supervision.supervisorGone(identity, calls);
       if (customerOf) consultations.customerDisconnected(customerOf);
       else consultations.agentDisconnected(identity.userId);
     });

@@ -31,6 +31,15 @@ export function defineEvent<S extends z.ZodType>(schema: S, handle: (data: z.out
   return { schema, role: options.role, handle: (data, ctx) => handle(data as z.output<S>, ctx) };
 }
 
+/**
+ * Binds a namespace's contract (src/contracts/*): `define(event, handler)` takes the payload
+ * schema from `requests[event]` and holds the handler to the contract's reply for that event.
+ */
+export function contractEvents<Req extends Record<string, z.ZodType>, Rep extends { [E in keyof Req]: unknown }>(requests: Req) {
+  return <E extends keyof Req & string>(event: E, handle: (data: z.output<Req[E]>, ctx: SocketContext) => Rep[E] | Promise<Rep[E]>, options: { role?: Role } = {}): EventDefinition =>
+    defineEvent(requests[event], handle, options);
+}
+
 export type Ack = (response: unknown) => void;
 
 const outcomeByCode: Partial<Record<ErrorCode, string>> = {

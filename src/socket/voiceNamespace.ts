@@ -13,8 +13,8 @@
  * supervisor's mode, src/domain/consultations/mediaPolicy.ts): `produce` and `consume` are
  * refused against it, `new-producer`, `peer-joined` and the producer and level events are
  * sent only to peers it lets know, and when it says a room's seats changed every open
- * consumer there is checked again — one no longer allowed is paused on the SFU and closed for
- * its client (`consumer-closed`), and a producer newly allowed is announced (`new-producer`).
+ * consumer there is checked again — one no longer allowed is closed for its client
+ * (`consumer-closed`) and on the SFU, and a producer newly allowed is announced (`new-producer`).
  *
  * Limits: rooms and transports per client address (ClientQuotas; signed-in agents and admins
  * are exempt); transports and producers per peer and the connect timeout are the Router's.
@@ -133,8 +133,8 @@ export function attachVoiceNamespace(deps: VoiceNamespaceDeps): VoiceRooms {
   };
 
   /**
-   * The policy changed for a room: close every consumer it no longer allows (paused on the SFU
-   * so nothing is forwarded, closed for the client) and announce every producer it now allows
+   * The policy changed for a room: close every consumer it no longer allows (on the SFU, so
+   * nothing is forwarded, and for the client) and announce every producer it now allows
    * to the peers that have no consumer of it.
    */
   const reconcile = async (roomId: string): Promise<void> => {
@@ -144,9 +144,11 @@ export function attachVoiceNamespace(deps: VoiceNamespaceDeps): VoiceRooms {
     const room = await media.room(roomId);
     for (const [consumerId, c] of consumerSeats) {
       if (c.roomId !== roomId || c.revoked || mayReceive(roomId, c.peerId, c.senderPeerId)) continue;
+      // Told first, then closed on the SFU (paused if the close fails). The seat stays, revoked,
+      // until its peer leaves, so a resume is refused as closed rather than as unknown.
       c.revoked = true;
-      await room.setConsumerPaused(c.peerId, consumerId, true).catch(() => undefined);
       namespace.to(c.peerId).emit('consumer-closed', { consumerId, producerId: c.producerId });
+      await room.closeConsumer(c.peerId, consumerId).catch(() => room.setConsumerPaused(c.peerId, consumerId, true).catch(() => undefined));
     }
     const producers = await room.producers();
     for (const m of members) {
@@ -178,6 +180,7 @@ export function attachVoiceNamespace(deps: VoiceNamespaceDeps): VoiceRooms {
     wired.add(room);
     const key = roomKey('voice', roomId);
     room.on('consumer.closed', ({ consumerId, producerId, peerId }) => {
+      if (consumerSeats.get(consumerId)?.revoked) return; // the policy closed it and said so already
       consumerSeats.delete(consumerId);
       namespace.to(peerId).emit('consumer-closed', { consumerId, producerId });
     });

@@ -5,6 +5,7 @@
  */
 import { io, type Socket } from 'socket.io-client';
 
+import { call, type RestReply } from '../client/rest.js';
 import { api, ApiError } from '../ui/rest.js';
 
 export { api, ApiError };
@@ -16,10 +17,8 @@ export async function blobUrl(path: string, token: string): Promise<string> {
   return URL.createObjectURL(await res.blob());
 }
 
-export interface SignedIn {
-  accessToken: string;
-  user: { id: string; email: string; name: string; role: 'customer' | 'agent' | 'admin' };
-}
+/** What a tab keeps of a sign-in (the `signIn` answer of src/contracts/rest.ts). */
+export type SignedIn = Pick<RestReply<'signIn'>, 'accessToken' | 'user'>;
 
 /** The signed-in session of this tab (sessionStorage: two tabs can be two people). */
 export const session = {
@@ -41,7 +40,7 @@ export const session = {
 };
 
 export async function signIn(email: string, password: string): Promise<SignedIn> {
-  return api<SignedIn>('POST', '/api/v1/auth/signin', { body: { email, password } });
+  return call('signIn', { body: { email, password } });
 }
 
 export function connect(namespace: string, token: string): Socket {

@@ -7,7 +7,8 @@ import { signal, useSignal } from '@preact/signals';
 import type { JSX } from 'preact';
 import type { Socket } from 'socket.io-client';
 import { checkMicrophone, chooseMic, chooseSpeaker, listDevices, micId, micLevel, microphones, routeToSpeaker, speakerId, speakers, speakerSelectable, type MicCheck } from '../ui/audioDevices.js';
-import { ask, ApiError, isUnknownEvent, type TransferRequest } from '../ui/client.js';
+import { consultSocket, type ConsultPush, type TransferRequest } from '../client/consult.js';
+import { ApiError, isUnknownEvent } from '../ui/client.js';
 import { ActionButton, Banner, CaptionTrack, Dialog, LanguageSwitch, LevelMeter, mergeCaption, mount, Timer, type Caption } from '../ui/components.js';
 import { askNotifyPermission, notifyPermission } from '../ui/incomingCallAlert.js';
 import { text } from '../ui/i18n.js';
@@ -132,11 +133,11 @@ export interface TransferDeps {
   onTransferred: (sentence: string) => void;
 }
 
-/** Colleagues the call can go to: `agent:colleagues` (proposed; the server side is another branch). */
+/** Colleagues the call can go to: `agent:colleagues`, the available ones. */
 async function colleagues(s: Socket): Promise<Array<{ id: string; name: string }>> {
   try {
-    const res = await ask<{ agents?: Array<{ id: string; name: string; state?: string }> }>(s, 'agent:colleagues', {});
-    return (res.agents ?? []).filter((a) => !a.state || a.state === 'available');
+    const res = await consultSocket(s).ask('agent:colleagues', {});
+    return res.agents.filter((a) => a.state === 'available');
   } catch {
     return [];
   }
@@ -154,7 +155,7 @@ function Transfer(props: { deps: TransferDeps }): JSX.Element {
     if (!s || !consultationId) return;
     error.value = '';
     try {
-      await ask(s, 'consultation:transfer', { consultationId, to } satisfies TransferRequest);
+      await consultSocket(s).ask('consultation:transfer', { consultationId, to });
       open.value = false;
       props.deps.onTransferred(t.done(name));
     } catch (err) {
@@ -227,7 +228,22 @@ function AfterCallTimer(): JSX.Element | null {
   return <Timer id="acw-timer" from={since} format={text.value.afterCall.timer} />;
 }
 
+/** Who supervises the agent's call now (`supervisor:state`, and `agent:get` after a reconnect). */
+export const supervisorNow = signal<ConsultPush<'supervisor:state'>>(null);
+
+/** The agent sees who listens, whispers or joined their call — supervision is never secret from the agent. */
+function SupervisorNotice(): JSX.Element | null {
+  const s = supervisorNow.value;
+  if (!s?.supervisor || !s.mode) return null;
+  return (
+    <Banner tone="info" id="supervisor-notice">
+      <span data-mode={s.mode}>{text.value.supervisor.agentNotice[s.mode](s.supervisor.name)}</span>
+    </Banner>
+  );
+}
+
 export function mountAgentPanels(deps: TransferDeps): void {
+  mount('supervisor-notice', <SupervisorNotice />);
   mount('lang-switch', <LanguageSwitch />);
   mount('notify-permission', <AlertPermission />);
   mount('devices', <Devices />);

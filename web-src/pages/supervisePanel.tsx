@@ -11,7 +11,8 @@ import type { JSX } from 'preact';
 import type { Socket } from 'socket.io-client';
 import type { CallMedia } from '../lib/callMedia.js';
 import { errorSentence } from '../lib/consultationText.js';
-import { ask, isUnknownEvent, liveSocket, type SupervisorJoin, type SupervisorJoined, type SupervisorMode } from '../ui/client.js';
+import { consultSocket, type SupervisorMode } from '../client/consult.js';
+import { isUnknownEvent, liveSocket } from '../ui/client.js';
 import { ActionButton, Banner, CaptionTrack, mergeCaption, mount, Timer, type Caption } from '../ui/components.js';
 import { text } from '../ui/i18n.js';
 
@@ -42,11 +43,23 @@ function record(event: string, data: unknown): void {
   if (superviseDebug.log.length > 500) superviseDebug.log.splice(0, 100);
 }
 
-async function consultSocket(): Promise<Socket> {
+async function openConsult(): Promise<Socket> {
   const t = token();
   if (!t) throw new Error('not signed in');
   if (!consult) {
+    let connects = 0;
     const live = liveSocket('/consult', t, {
+      // The server ends a supervision when its socket drops: after a reconnect, say so and leave.
+      onConnect: () => {
+        if (connects++ === 0 || !supervising.value) return;
+        record('supervision-dropped', { consultationId: supervising.value.consultationId });
+        supervising.value = undefined;
+        const m = media;
+        media = undefined;
+        superviseDebug.media = undefined;
+        void m?.leave().catch(() => undefined);
+        superviseError.value = text.value.supervisor.dropped;
+      },
       onRefused: (reason) => {
         record('consult-refused', { reason });
         consult = undefined;
@@ -81,8 +94,8 @@ export async function supervise(consultationId: string, customerName: string, mo
     const cur = supervising.value;
     if (cur && cur.consultationId === consultationId) return await switchMode(mode);
     if (cur) await leave();
-    const s = await consultSocket();
-    const joined = await ask<SupervisorJoined>(s, 'supervisor:join', { consultationId, mode } satisfies SupervisorJoin);
+    const s = await openConsult();
+    const joined = await consultSocket(s).ask('supervisor:join', { consultationId, mode });
     record('supervisor:join', joined);
     const remote = document.getElementById('supervise-media') ?? document.body;
     captions.value = [];
@@ -113,19 +126,28 @@ export async function supervise(consultationId: string, customerName: string, mo
 async function switchMode(mode: SupervisorMode): Promise<void> {
   const cur = supervising.value;
   if (!cur || cur.mode === mode) return;
-  const s = await consultSocket();
-  const res = await ask<{ mode?: SupervisorMode }>(s, 'supervisor:mode', { consultationId: cur.consultationId, mode } satisfies SupervisorJoin);
+  const s = await openConsult();
+  const res = await consultSocket(s).ask('supervisor:mode', { consultationId: cur.consultationId, mode });
   record('supervisor:mode', res);
   if (mode === 'listen') await media?.stopMicrophone();
   else await media?.startMicrophone();
-  supervising.value = { ...cur, mode: res.mode ?? mode };
+  supervising.value = { ...cur, mode: res.mode };
 }
 
+/** Leaves the call: the server ends the supervision (timeline, the agent told), then the media goes. */
 export async function leave(): Promise<void> {
+  const cur = supervising.value;
   const m = media;
   media = undefined;
   superviseDebug.media = undefined;
   supervising.value = undefined;
+  const s = consult?.socket;
+  if (cur && s?.connected) {
+    const res = await consultSocket(s)
+      .ask('supervisor:leave', { consultationId: cur.consultationId })
+      .catch((err: unknown) => ({ error: err instanceof Error ? err.message : String(err) }));
+    record('supervisor:leave', res);
+  }
   if (m) await m.leave().catch(() => undefined);
 }
 

@@ -1,12 +1,13 @@
 /**
  * The one client every page uses to talk to the server: REST in Parley's error shape (from
  * lib/api.ts), Socket.IO requests with acknowledgements, and the one reconnect and refusal
- * policy for every namespace. Wire types are imported from the server's own modules
- * (type-only imports: nothing of the server lands in the bundle).
+ * policy for every namespace. Wire types come from the server's contracts (src/contracts/*,
+ * through web-src/client/*; type-only imports: nothing of the server lands in the bundle).
  */
 import { signal, type Signal } from '@preact/signals';
 import { io, type Socket } from 'socket.io-client';
 import type { ConnectionState } from './components.js';
+import { askRaw } from '../client/socket.js';
 import { ApiError } from './rest.js';
 
 export * from './rest.js';
@@ -85,37 +86,8 @@ export function isUnknownEvent(err: unknown): boolean {
   return err instanceof ApiError && err.code === 'INVALID_PAYLOAD' && /^unknown event/.test(err.message);
 }
 
-/** Emits with an acknowledgement; rejects with ApiError when the ack carries `{error}` or times out. */
-export async function ask<T>(socket: Socket, event: string, data: unknown, timeoutMs = 10_000): Promise<T> {
-  let res: unknown;
-  try {
-    res = await socket.timeout(timeoutMs).emitWithAck(event, data);
-  } catch {
-    throw new ApiError(0, 'TIMEOUT', `no answer to ${event}`);
-  }
-  if (res && typeof res === 'object' && 'error' in res) {
-    const e = (res as { error: { code?: string; message?: string } }).error;
-    throw new ApiError(0, e.code ?? 'INTERNAL', e.message ?? '');
-  }
-  return res as T;
-}
+/** Emits with an acknowledgement (untyped; the typed way is web-src/client/*). */
+export const ask = async <T>(socket: Socket, event: string, data: unknown, timeoutMs = 10_000): Promise<T> => (await askRaw(socket, event, data, timeoutMs)) as T;
 
-// ── the transfer and supervisor protocol (issue 15; the server side lands from another branch) ──
-
-/** `consultation:transfer` — to a colleague or back to the queue. */
-export interface TransferRequest {
-  consultationId: string;
-  to: { agentId: string } | 'queue';
-}
-
-export type SupervisorMode = 'listen' | 'whisper' | 'barge';
-
-/** `supervisor:join` → ack `{roomId, mode}`; `supervisor:mode` switches. */
-export interface SupervisorJoin {
-  consultationId: string;
-  mode: SupervisorMode;
-}
-export interface SupervisorJoined {
-  roomId: string;
-  mode: SupervisorMode;
-}
+// The transfer and supervisor request types, derived from the server's contract.
+export type { SupervisorJoin, SupervisorJoined, SupervisorMode, TransferRequest } from '../client/consult.js';

@@ -32,6 +32,9 @@ export interface SupervisorState {
   mode: SupervisorMode | null;
 }
 
+/** `left`: the supervisor pressed Leave; `disconnected`: its page closed or its connection dropped. */
+export type SupervisorLeaveCause = 'left' | 'disconnected';
+
 export interface SupervisionEvents {
   /** `agentId`: the account the call is with now (told), when it has one. */
   changed: [SupervisorState & { agentId: string | undefined }];
@@ -91,12 +94,26 @@ export class Supervision extends EventEmitter<SupervisionEvents> {
     return { mode };
   }
 
-  async leave(who: Identity, consultationId: string): Promise<{ left: true }> {
+  async leave(who: Identity, consultationId: string, cause: SupervisorLeaveCause = 'left'): Promise<{ left: true }> {
     const session = this.own(who, consultationId);
     this.sessions.delete(consultationId);
-    await this.deps.repo.addEvent(consultationId, 'supervisor-left', who.userId, { supervisorName: session.supervisor.name });
+    // Told first (the agent's console and the media policy must not wait for storage), then written.
     this.announce(consultationId);
+    this.deps.logger.info({ consultationId, supervisorId: who.userId, cause }, 'supervisor left');
+    await this.deps.repo.addEvent(consultationId, 'supervisor-left', who.userId, { supervisorName: session.supervisor.name, cause });
     return { left: true };
+  }
+
+  /**
+   * The supervisor's connection is gone (page closed, socket dropped): each call it still
+   * supervises ends its supervision as if it had left, with cause `disconnected`. Calls that
+   * ended or that another supervisor took meanwhile are skipped.
+   */
+  async supervisorGone(who: Identity, consultationIds: Iterable<string>): Promise<void> {
+    for (const id of consultationIds) {
+      if (this.sessions.get(id)?.supervisor.id !== who.userId) continue;
+      await this.leave(who, id, 'disconnected').catch((err: unknown) => this.deps.logger.warn({ err, consultationId: id }, 'recording that the supervisor left failed'));
+    }
   }
 
   /** The call is over: its supervision ends with it (the end is the timeline's last event). */

@@ -3,7 +3,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AccountService } from '../../auth/accountService.js';
 import { identityOf, type AuthHooks } from '../authHooks.js';
-import { bearerSecurity, displayName, email, errorBody, password, userBody, userView } from './schemas.js';
+import { signInAnswer, signInRequest, signUpRequest, withdrawRequest } from '../../contracts/rest.js';
+import { bearerSecurity, errorBody, userBody, userView } from './schemas.js';
 
 export interface AuthRoutesDeps {
   accounts: AccountService;
@@ -19,7 +20,7 @@ export const authRoutes =
         schema: {
           tags: ['auth'],
           summary: 'Create an account: the first one on a fresh server becomes admin; later ones wait for an admin to approve them',
-          body: z.object({ email, password, name: displayName }),
+          body: signUpRequest,
           response: { 201: z.object({ user: userBody }), 400: errorBody, 403: errorBody, 409: errorBody },
         },
       },
@@ -35,9 +36,9 @@ export const authRoutes =
         schema: {
           tags: ['auth'],
           summary: 'Sign in; returns a JWT access token',
-          body: z.object({ email, password: z.string().min(1).max(256) }),
+          body: signInRequest,
           response: {
-            200: z.object({ accessToken: z.string(), tokenType: z.literal('Bearer'), expiresAt: z.string(), user: userBody }),
+            200: signInAnswer,
             400: errorBody,
             401: errorBody,
             403: errorBody,
@@ -76,7 +77,7 @@ export const authRoutes =
           tags: ['auth'],
           summary: 'Withdraw: close this account (password confirms)',
           security: bearerSecurity,
-          body: z.object({ password: z.string().min(1).max(256) }),
+          body: withdrawRequest,
           response: { 204: z.null(), 400: errorBody, 401: errorBody },
         },
       },

@@ -6,33 +6,18 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { hasRole } from '../../auth/identity.js';
-import { captionsSettings } from '../../domain/consultations/captionsSetting.js';
 import type { ConsultationService } from '../../domain/consultations/consultationService.js';
 import { ParleyError } from '../../errors.js';
 import type { EntryPoint } from '../../storage/entryPointRepository.js';
 import { identityOf, type AuthHooks } from '../authHooks.js';
 import { qrPng, qrSvg } from '../qrCode.js';
+import { createEntryPointRequest, entryInfoAnswer, entryPointBody, updateEntryPointRequest } from '../../contracts/rest.js';
 import { bearerSecurity, errorBody } from './schemas.js';
 
 export interface EntryPointRoutesDeps {
   consultations: ConsultationService;
   auth: AuthHooks;
 }
-
-const entryPointBody = z.object({
-  id: z.string(),
-  name: z.string(),
-  createdBy: z.string(),
-  createdAt: z.string(),
-  expiresAt: z.string(),
-  disabled: z.boolean(),
-  captions: z.enum(captionsSettings).describe("Live captions of its consultations: inherit (the server's CAPTIONS_CONSULTATIONS), on or off"),
-  url: z.string().describe('What the QR code encodes: the landing page with a signed entry token'),
-  qrPngUrl: z.string(),
-  qrSvgUrl: z.string(),
-});
-
-const captionsField = z.enum(captionsSettings, { error: 'must be inherit, on or off' });
 
 const idParams = z.object({ id: z.uuid('must be an entry point id (UUID)') });
 
@@ -64,7 +49,7 @@ export const entryPointRoutes =
         schema: {
           ...staff,
           summary: 'Create a consultation entry point (a QR code customers scan)',
-          body: z.object({ name: z.string().trim().min(1).max(100), ttlHours: z.number().int().min(1).max(8760).default(720), captions: captionsField.optional().describe('Only an admin may choose on or off') }),
+          body: createEntryPointRequest,
           response: { 201: z.object({ entryPoint: entryPointBody }), 400: errorBody, 401: errorBody, 403: errorBody },
         },
       },
@@ -100,7 +85,7 @@ export const entryPointRoutes =
           ...staff,
           summary: "Change an entry point's caption setting (consultations that start after it follow it)",
           params: idParams,
-          body: z.object({ captions: captionsField }),
+          body: updateEntryPointRequest,
           response: { 200: z.object({ entryPoint: entryPointBody }), 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody },
         },
       },
@@ -135,7 +120,7 @@ export const entryPointRoutes =
           tags: ['consultations'],
           summary: 'What the landing page shows for a scanned QR code (no sign-in)',
           params: z.object({ entryToken: z.string().min(10).max(2048) }),
-          response: { 200: z.object({ entryPoint: z.object({ id: z.string(), name: z.string() }), expiresAt: z.string() }), 401: errorBody, 404: errorBody },
+          response: { 200: entryInfoAnswer, 401: errorBody, 404: errorBody },
         },
       },
       async (req) => {

@@ -4,7 +4,8 @@ import { z } from 'zod';
 import type { AccountService } from '../../auth/accountService.js';
 import { ParleyError } from '../../errors.js';
 import { identityOf, type AuthHooks } from '../authHooks.js';
-import { bearerSecurity, displayName, email, errorBody, password, userBody, userView } from './schemas.js';
+import { createUserRequest, resetPasswordRequest, updateUserRequest } from '../../contracts/rest.js';
+import { bearerSecurity, errorBody, userBody, userView } from './schemas.js';
 
 export interface UserRoutesDeps {
   accounts: AccountService;
@@ -29,7 +30,7 @@ export const userRoutes =
         schema: {
           ...common,
           summary: 'Create an agent or admin account',
-          body: z.object({ email, password, name: displayName, role: z.enum(['agent', 'admin']).default('agent') }),
+          body: createUserRequest,
           response: { 201: z.object({ user: userBody }), 400: errorBody, 401: errorBody, 403: errorBody, 409: errorBody },
         },
       },
@@ -43,7 +44,7 @@ export const userRoutes =
           ...common,
           summary: 'Change role or enable/disable an account',
           params: userId,
-          body: z.object({ role: z.enum(['agent', 'admin']).optional(), status: z.enum(['active', 'disabled']).optional() }).refine((b) => b.role || b.status, 'give role or status'),
+          body: updateUserRequest,
           response: { 200: z.object({ user: userBody }), 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody },
         },
       },
@@ -64,7 +65,7 @@ export const userRoutes =
           ...common,
           summary: "Reset an account's password (signs it out everywhere)",
           params: userId,
-          body: z.object({ password }),
+          body: resetPasswordRequest,
           response: { 200: z.object({ user: userBody }), 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody },
         },
       },

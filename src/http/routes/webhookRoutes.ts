@@ -5,7 +5,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { WebhookDelivery, WebhookEndpoint } from '../../webhooks/webhookRepository.js';
-import { webhookSubscriptions, webhookUrl, type WebhookService } from '../../webhooks/webhookService.js';
+import type { WebhookService } from '../../webhooks/webhookService.js';
+import { createdWebhookBody, createWebhookRequest, deliveryBody, pageQuery, webhookBody } from '../../contracts/rest.js';
 import { identityOf, type AuthHooks } from '../authHooks.js';
 import { bearerSecurity, errorBody } from './schemas.js';
 
@@ -13,37 +14,6 @@ export interface WebhookRoutesDeps {
   webhooks: WebhookService;
   auth: AuthHooks;
 }
-
-const webhookBody = z.object({
-  id: z.string(),
-  url: z.string(),
-  events: z.array(z.string()),
-  description: z.string().nullable(),
-  createdBy: z.string(),
-  createdAt: z.string(),
-  disabledAt: z.string().nullable(),
-  active: z.boolean(),
-});
-
-const createdWebhookBody = webhookBody.extend({
-  secret: z.string().describe('HMAC-SHA256 key for Parley-Signature; shown only in this answer'),
-});
-
-const deliveryBody = z.object({
-  id: z.string(),
-  endpointId: z.string(),
-  eventId: z.string(),
-  eventType: z.string(),
-  status: z.enum(['pending', 'delivered', 'failed']),
-  attempts: z.number().int(),
-  lastStatusCode: z.number().int().nullable(),
-  lastError: z.string().nullable(),
-  nextAttemptAt: z.string().nullable(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-  deliveredAt: z.string().nullable(),
-  payload: z.unknown().describe('the event body that was POSTed, parsed'),
-});
 
 function webhookView(w: WebhookEndpoint): z.infer<typeof webhookBody> {
   return {
@@ -99,11 +69,7 @@ export const webhookRoutes =
         schema: {
           ...common,
           summary: 'Register a webhook URL (the signing secret is in this answer only)',
-          body: z.object({
-            url: webhookUrl,
-            events: z.array(z.enum(webhookSubscriptions)).min(1).max(20).default(['*']).describe("event types to receive; '*' for all"),
-            description: z.string().trim().max(500).optional(),
-          }),
+          body: createWebhookRequest,
           response: { 201: z.object({ webhook: createdWebhookBody }), 400: errorBody, 401: errorBody, 403: errorBody },
         },
       },
@@ -139,10 +105,7 @@ export const webhookRoutes =
           ...common,
           summary: "A webhook's delivery log, newest first",
           params: webhookId,
-          querystring: z.object({
-            limit: z.coerce.number().int().min(1).max(200).default(50),
-            offset: z.coerce.number().int().min(0).default(0),
-          }),
+          querystring: pageQuery,
           response: { 200: z.object({ deliveries: z.array(deliveryBody), total: z.number().int() }), 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody },
         },
       },

@@ -110,6 +110,12 @@ export const en = {
     } as Record<'listen' | 'whisper' | 'barge', string>,
     unsupported: 'This server cannot supervise calls yet.',
     micMissing: 'Your microphone is not available, so nobody can hear you.',
+    dropped: 'The connection dropped, so your supervision of that call ended. Press Listen, Whisper or Barge to join it again.',
+    agentNotice: {
+      listen: (name: string) => `${name} (supervisor) is listening to this call. The customer does not know.`,
+      whisper: (name: string) => `${name} (supervisor) is whispering to you. The customer cannot hear them.`,
+      barge: (name: string) => `${name} (supervisor) has joined the call. The customer hears them too.`,
+    } as Record<'listen' | 'whisper' | 'barge', (name: string) => string>,
     left: 'You left the call.',
   },
   admin: {

@@ -1,0 +1,30 @@
+/**
+ * `/admin`: the dashboard's live board (src/socket/adminNamespace.ts validates with
+ * `adminRequests`; web-src/client/admin.ts derives its types from this file).
+ */
+import { z } from 'zod';
+import type { Board } from '../domain/consultations/consultationView.js';
+import type { Caption } from '../captions/captionService.js';
+import type { CaptionStatusEvent } from '../captions/captionWiring.js';
+import type { CommonServerToClient } from './socket.js';
+
+export const adminRequests = {
+  'rooms:list': z.object({}).optional(),
+  'board:get': z.object({}).loose().optional(),
+} as const;
+
+export type AdminRequests = typeof adminRequests;
+
+export interface AdminReplies {
+  'rooms:list': { connections: number; rooms: Array<{ name: string; participants: number }> };
+  'board:get': Board;
+}
+
+export interface AdminServerToClient extends CommonServerToClient {
+  /** A live caption of the call (interim ones are replaced by the final with the same utteranceId). */
+  caption: Caption & { consultationId: string };
+  /** Whether a live call's speech is being captioned, and if not, why. */
+  'caption-status': CaptionStatusEvent;
+  /** The live board, pushed whenever it changes (at most every 250 ms). */
+  board: Board;
+}

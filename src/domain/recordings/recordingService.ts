@@ -295,6 +295,8 @@ export class RecordingService {
 
   /** A recording the caller may see; NOT_FOUND otherwise (also when it is not theirs to see). */
   async find(caller: RecordingCaller, name: string, action: 'play' | 'delete'): Promise<Recording> {
+    // No credential where one is needed: refused before anything is looked up.
+    if (caller.kind === 'anonymous' && !this.deps.allowAnonymous) await this.assertMay(caller, action, '');
     const r = await this.deps.store.byName(name);
     if (!r) throw new ParleyError('NOT_FOUND', `no recording ${name}`);
     await this.assertMay(caller, action, r.roomName);

@@ -304,7 +304,10 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
   const recordings = createRecordings({
     config: config.recordings,
     db: storage.db,
+    dialect: storage.kind,
     media,
+    captionsOn: (roomName) => captions?.isOn(roomName) ?? false,
+    captionGraceMs: config.recordings.captionGraceMs,
     isLive: (roomName) => voiceRooms.members(`voice:${roomName}`).length > 0,
     speakerOf: (roomId, peerId) =>
       speakerOf({ identityOf: (p) => voice.identityOf(p), consultationOf: (r) => consultations.consultationIdOfRoom(r), seatOf: (id, who) => consultations.mediaPolicy.seatOf(id, who) }, roomId, peerId),

@@ -67,3 +67,10 @@ export async function beepWav(path: string, freq: number, seconds = 60, onS = 0.
   await run('sox', ['-n', '-r', '48000', '-c', '1', '-b', '16', path, 'synth', String(onS), 'sine', String(freq), 'pad', '0', String(offS), 'vol', '0.5', 'repeat', String(cycles - 1)], { timeout: 30_000 });
   return path;
 }
+
+/** RMS of what is not the `freq` Hz tone in [fromS, toS): the speech left under a bleep. */
+export function residualRms(pcm: Float32Array, rate: number, freq: number, fromS: number, toS: number): number {
+  const total = rms(pcm, rate, fromS, toS);
+  const tone = toneLevel(pcm, rate, freq, fromS, toS);
+  return Math.sqrt(Math.max(0, total * total - (tone * tone) / 2));
+}

@@ -250,6 +250,10 @@ const envSchema = z
     ALLOW_ANONYMOUS_RECORDINGS: bool.optional(),
     /** The ffmpeg that mixes recordings (Debian's `ffmpeg` package). */
     FFMPEG_PATH: z.string().min(1).default('ffmpeg'),
+    /** Keep each bleeped track's unbleeped original too (an admin's decision; default: never kept). */
+    RECORDING_KEEP_UNBLEEPED: bool.default(false),
+    /** At stop, how long a captioned room's last words may take to reach the transcript (so they are bleeped too), ms. */
+    RECORDING_CAPTION_GRACE_MS: z.coerce.number().int().min(0).max(60_000).default(2500),
   })
   .superRefine((env, ctx) => {
     if ((env.ADMIN_EMAIL === undefined) !== (env.ADMIN_PASSWORD === undefined)) {
@@ -365,7 +369,7 @@ export interface Config {
   /** Days rows are kept after they end (0: forever), and how often the pruner runs. */
   retention: { callDays: number; consultationDays: number; webhookDeliveryDays: number; intervalMs: number };
   /** Seed 004's recordings. */
-  recordings: { path: string; retentionDays: number; allowAnonymous: boolean; ffmpegPath: string };
+  recordings: { path: string; retentionDays: number; allowAnonymous: boolean; ffmpegPath: string; keepUnbleeped: boolean; captionGraceMs: number };
 }
 
 export class ConfigError extends Error {
@@ -503,6 +507,8 @@ export function loadConfig(source: NodeJS.ProcessEnv, randomSecret: () => string
       retentionDays: env.RECORDING_RETENTION_DAYS,
       allowAnonymous: env.ALLOW_ANONYMOUS_RECORDINGS ?? !production,
       ffmpegPath: env.FFMPEG_PATH,
+      keepUnbleeped: env.RECORDING_KEEP_UNBLEEPED,
+      captionGraceMs: env.RECORDING_CAPTION_GRACE_MS,
     },
   };
 }

@@ -32,7 +32,7 @@ function trackFilter(i: number, input: MixInput): string {
   const bleeps = input.bleeps ?? [];
   if (bleeps.length === 0) return `${chain.join(',')}[t${i}]`;
   const when = bleeps.map((b) => `between(t,${s(b.startMs)},${s(b.endMs)})`).join('+');
-  return `${chain.join(',')},volume=0:enable='${when}'[v${i}];sine=f=1000:r=48000,volume=0.3,volume=0:enable='not(${when})'[b${i}];[v${i}][b${i}]amix=inputs=2:duration=first:normalize=0[t${i}]`;
+  return `${chain.join(',')},volume=0:enable='${when}'[v${i}];aevalsrc=0.3*sin(2*PI*1000*t):s=48000,volume=0:enable='not(${when})'[b${i}];[v${i}][b${i}]amix=inputs=2:duration=first:normalize=0[t${i}]`;
 }
 
 export function mixArgs(inputs: MixInput[], durationMs: number, out: string, opts: MixOptions = {}): string[] {
@@ -52,13 +52,29 @@ export function mixArgs(inputs: MixInput[], durationMs: number, out: string, opt
   return args;
 }
 
-/** Writes the mixed MP4 to `out`; rejects with ffmpeg's own words when it fails. */
-export async function mixTracks(inputs: MixInput[], durationMs: number, out: string, opts: MixOptions = {}): Promise<void> {
+/** The ffmpeg arguments that rewrite one track (Opus/WebM) with `bleeps` (ms in the track) as a 1 kHz tone. */
+export function bleepArgs(path: string, bleeps: Array<{ startMs: number; endMs: number }>, out: string): string[] {
+  const when = bleeps.map((b) => `between(t,${s(b.startMs)},${s(b.endMs)})`).join('+');
+  const graph = `[0:a]aresample=48000:async=1:first_pts=0,volume=0:enable='${when}'[v];aevalsrc=0.3*sin(2*PI*1000*t):s=48000,volume=0:enable='not(${when})'[b];[v][b]amix=inputs=2:duration=first:normalize=0,aformat=channel_layouts=mono[m]`;
+  return ['-hide_banner', '-loglevel', 'error', '-y', '-i', path, '-filter_complex', graph, '-map', '[m]', '-c:a', 'libopus', '-b:a', '32k', '-f', 'webm', out];
+}
+
+/** Rewrites one participant's track with its masked spans toned (the one case a track is re-encoded). */
+export async function bleepTrack(path: string, bleeps: Array<{ startMs: number; endMs: number }>, out: string, opts: MixOptions = {}): Promise<void> {
+  await ffmpeg(bleepArgs(path, bleeps, out), opts);
+}
+
+async function ffmpeg(args: string[], opts: MixOptions): Promise<void> {
   try {
-    await run(opts.ffmpeg ?? 'ffmpeg', mixArgs(inputs, durationMs, out, opts), { timeout: opts.timeoutMs ?? 10 * 60_000, maxBuffer: 4 * 1024 * 1024 });
+    await run(opts.ffmpeg ?? 'ffmpeg', args, { timeout: opts.timeoutMs ?? 10 * 60_000, maxBuffer: 4 * 1024 * 1024 });
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: string };
-    if (e.code === 'ENOENT') throw new Error('ffmpeg is not installed: install it (apt-get install ffmpeg) or set FFMPEG_PATH; the per-participant tracks were kept');
-    throw new Error(`ffmpeg could not mix the recording: ${(e.stderr ?? e.message).trim().slice(0, 500)}`);
+    if (e.code === 'ENOENT') throw new Error('ffmpeg is not installed: install it (apt-get install ffmpeg) or set FFMPEG_PATH');
+    throw new Error(`ffmpeg could not write the recording: ${(e.stderr ?? e.message).trim().slice(0, 500)}`);
   }
+}
+
+/** Writes the mixed MP4 to `out`; rejects with ffmpeg's own words when it fails. */
+export async function mixTracks(inputs: MixInput[], durationMs: number, out: string, opts: MixOptions = {}): Promise<void> {
+  await ffmpeg(mixArgs(inputs, durationMs, out, opts), opts);
 }

@@ -19,6 +19,8 @@ export interface TrackSummary {
   bytes: number;
   /** True when the start was placed through a sender report (else: the first packet's arrival). */
   placedBySenderReport: boolean;
+  /** Wall clock of the room's media time 0 (from the consumer's start). */
+  roomStartedAtMs?: number;
   endReason: string;
   error?: string;
 }
@@ -30,6 +32,7 @@ export class OpusTrackWriter {
   private readonly webm: WebmCallback;
   private writes: Promise<unknown> = Promise.resolve();
   private clockRate = 48_000;
+  private roomStartedAtMs?: number;
   private firstTs?: number;
   private lastExtTs?: number;
   private firstReceivedAtMs?: number;
@@ -67,6 +70,7 @@ export class OpusTrackWriter {
     switch (msg.type) {
       case 'start':
         this.clockRate = msg.clockRate;
+        this.roomStartedAtMs = msg.roomStartedAtMs;
         if (msg.senderReport) this.report = msg.senderReport;
         break;
       case 'sender-report':
@@ -133,7 +137,7 @@ export class OpusTrackWriter {
     if (this.firstTs !== undefined) {
       startedAtMs = this.report ? this.report.receivedAtMs + ((this.firstTs - this.unwrapNear(this.report.rtpTimestamp)) * 1000) / this.clockRate : this.firstReceivedAtMs;
     }
-    return { startedAtMs, durationMs, packets: this.packets, bytes: this.bytes, placedBySenderReport: this.report !== undefined, endReason, ...(this.failed ? { error: this.failed } : {}) };
+    return { startedAtMs, durationMs, packets: this.packets, bytes: this.bytes, placedBySenderReport: this.report !== undefined, roomStartedAtMs: this.roomStartedAtMs, endReason, ...(this.failed ? { error: this.failed } : {}) };
   }
 
   /** A report's 32-bit RTP timestamp on the same unwrapped scale as the first packet's. */

@@ -12,9 +12,10 @@ import type { SpeakerRole } from '../domain/transcripts/transcript.js';
 import type { Logger } from '../log/logger.js';
 import type { RoomMedia } from '../sfu/roomMedia.js';
 import { RecordingRepository } from '../storage/recordingRepository.js';
+import { TranscriptRepository } from '../storage/transcriptRepository.js';
 import type { Database } from '../storage/schema.js';
 import { LocalRecordingObjects } from './localRecordingObjects.js';
-import { mixTracks } from './mixer.js';
+import { bleepTrack, mixTracks } from './mixer.js';
 import { RecorderThread } from './recorderThread.js';
 import { RoomCapture } from './roomCapture.js';
 import { randomBytes } from 'node:crypto';
@@ -22,6 +23,7 @@ import { randomBytes } from 'node:crypto';
 export interface RecordingWiringDeps {
   config: Config['recordings'];
   db: Kysely<Database>;
+  dialect: 'sqlite' | 'postgres';
   /** The SFU's rooms. */
   media: { room(roomId: string): Promise<RoomMedia> };
   /** Whether a /voice room has anyone in it now (recording never creates a room). */
@@ -29,6 +31,10 @@ export interface RecordingWiringDeps {
   speakerOf(roomName: string, peerId: string): { userId: string; name: string; role: SpeakerRole } | undefined;
   consultationAgent(consultationId: string): Promise<{ agentId: string | null } | undefined>;
   objects?: RecordingObjects;
+  /** Whether the room is being captioned now (its last words may still be on their way). */
+  captionsOn(roomName: string): boolean;
+  /** How long to wait for those last words at stop, ms. */
+  captionGraceMs: number;
   logger: Logger;
 }
 
@@ -38,6 +44,7 @@ export function createRecordings(deps: RecordingWiringDeps): { service: Recordin
   const roomIds = new WeakMap<RoomMedia, string>();
   const logger = deps.logger;
   const store = new RecordingRepository(deps.db);
+  const transcripts = new TranscriptRepository(deps.db, deps.dialect);
   const service = new RecordingService({
     store,
     objects,
@@ -55,8 +62,15 @@ export function createRecordings(deps: RecordingWiringDeps): { service: Recordin
         roomId,
         peerIds: room.peerIds(),
         stop: async () =>
-          (await capture.stop()).map((t) => ({ id: t.id, peerId: t.peerId, path: t.path, startedAtMs: t.summary.startedAtMs, durationMs: t.summary.durationMs })),
+          (await capture.stop()).map((t) => ({ id: t.id, peerId: t.peerId, path: t.path, startedAtMs: t.summary.startedAtMs, durationMs: t.summary.durationMs, roomStartedAtMs: t.summary.roomStartedAtMs })),
       };
+    },
+    bleepTrack: (path, bleeps, out) => bleepTrack(path, bleeps, out, { ffmpeg: deps.config.ffmpegPath }),
+    keepUnbleeped: deps.config.keepUnbleeped,
+    // Utterances stored since the recording started (older ones belong to another session of the room's clock).
+    maskedSpansOf: async (roomName, sinceMs) => (await transcripts.forRoom(roomName)).filter((u) => u.createdAt.getTime() >= sinceMs).flatMap((u) => (u.mediaSpans ?? []).map((m) => ({ peerId: u.peerId, startMs: m.startMs, endMs: m.endMs }))),
+    settle: async (roomName) => {
+      if (deps.captionsOn(roomName)) await new Promise((r) => setTimeout(r, deps.captionGraceMs));
     },
     mix: (tracks, durationMs, out) => mixTracks(tracks, durationMs, out, { ffmpeg: deps.config.ffmpegPath }),
     speakerOf: deps.speakerOf,

@@ -255,6 +255,8 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
         await db.schema.createIndex('recordings_room_idx').on('recordings').columns(['room_name', 'started_at']).execute();
         await db.schema.createIndex('recordings_call_idx').on('recordings').column('call_id').execute();
+        // Where each masked word was said (ms on the room's clock): what a recording bleeps.
+        await db.schema.alterTable('transcripts').addColumn('media_spans', 'text').execute();
       },
     },
   };

@@ -156,6 +156,8 @@ export interface TranscriptsTable {
   engine: string;
   confidence: number | null;
   created_at: string | Date;
+  /** JSON: the masked words' media times (migration 0009); null before it. */
+  media_spans?: string | null;
 }
 
 /** SQLite only: the trigram full-text index of transcripts (FTS5). */

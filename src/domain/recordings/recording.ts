@@ -21,6 +21,10 @@ export interface RecordingTrack {
   offsetMs: number;
   durationMs: number;
   size: number;
+  /** Masked words replaced by a 1 kHz tone here and in the mix: ms after the recording's start. */
+  bleeps: Array<{ startMs: number; endMs: number }>;
+  /** Object key of the unbleeped original, kept only when RECORDING_KEEP_UNBLEEPED is on. */
+  originalKey?: string;
 }
 
 export interface Recording {

@@ -30,6 +30,8 @@ export interface CapturedTrackFile {
   /** Server wall clock of its first sample. */
   startedAtMs?: number;
   durationMs: number;
+  /** Wall clock of the room's media time 0 (captions' word times are on that clock). */
+  roomStartedAtMs?: number;
 }
 
 export interface ActiveCapture {
@@ -45,12 +47,18 @@ export interface RecordingServiceDeps {
   objects: RecordingObjects;
   /** Starts capturing a live room into `dir`; `onFailed` once when a write fails. Undefined when the room has no media now. */
   capture(roomName: string, dir: string, onFailed: (error: string) => void, onRoomClosed: () => void): Promise<ActiveCapture | undefined>;
+  /** Rewrites one track with its bleeps (track-local ms) as a 1 kHz tone. */
+  bleepTrack(path: string, bleeps: Array<{ startMs: number; endMs: number }>, out: string): Promise<void>;
+  /** Keep the unbleeped original of a bleeped track (the admin's setting). */
+  keepUnbleeped: boolean;
+  /** Waits until captions of the room's last words are in (bounded); resolves at once when captions are off. */
+  settle?(roomName: string): Promise<void>;
   /** Writes the mixed MP4. */
   mix(tracks: Array<{ path: string; offsetMs: number; bleeps: Array<{ startMs: number; endMs: number }> }>, durationMs: number, out: string): Promise<void>;
   /** Who a peer of a room is (name, role), if known. */
   speakerOf(roomName: string, peerId: string): { userId: string; name: string; role: SpeakerRole } | undefined;
-  /** Masked spans (ms after the recording start) per peer, for bleeps. */
-  bleepsOf?(recording: Recording): Promise<Map<string, Array<{ startMs: number; endMs: number }>>>;
+  /** Masked words' media times (ms on the room's clock) per peer, from the transcript. */
+  maskedSpansOf?(roomName: string, sinceMs: number): Promise<Array<{ peerId: string; startMs: number; endMs: number }>>;
   /** A consultation's agent (undefined when there is no such consultation). */
   consultationAgent(consultationId: string): Promise<{ agentId: string | null } | undefined>;
   /** Consultations an agent answered (for their list). */
@@ -216,8 +224,19 @@ export class RecordingService {
       await this.deps.store.update(r.id, { status: 'finalizing', stoppedAt, durationMs: r.durationMs });
       const captured = await a.capture.stop();
       if ((r.status as string) === 'failed') return r;
+      // Masked spans that cannot be read fail the recording: it is never kept unbleeped by accident.
+      await this.deps.settle?.(roomName);
+      const masked = this.deps.maskedSpansOf ? await this.deps.maskedSpansOf(roomName, r.startedAt) : [];
       const tracks: RecordingTrack[] = captured.map((t) => {
         const speaker = a.speakers.get(t.peerId) ?? this.deps.speakerOf(roomName, t.peerId) ?? { userId: t.peerId, name: t.peerId, role: 'participant' as const };
+        const offsetMs = Math.max(0, Math.round((t.startedAtMs ?? r.startedAt) - r.startedAt));
+        const roomZero = t.roomStartedAtMs ?? r.startedAt;
+        const bleeps = masked
+          .filter((m) => m.peerId === t.peerId)
+          .map((m) => ({ startMs: Math.round(roomZero + m.startMs - r.startedAt), endMs: Math.round(roomZero + m.endMs - r.startedAt) }))
+          .filter((m) => m.endMs > offsetMs && m.startMs < offsetMs + t.durationMs)
+          .map((m) => ({ startMs: Math.max(m.startMs, offsetMs), endMs: Math.min(m.endMs, Math.round(offsetMs + t.durationMs)) }))
+          .sort((x, y) => x.startMs - y.startMs);
         return {
           id: t.id,
           peerId: t.peerId,
@@ -226,18 +245,29 @@ export class RecordingService {
           role: speaker.role,
           kind: 'audio',
           key: `${r.name.replace(/\.mp4$/, '')}/${t.id}.webm`,
-          offsetMs: Math.max(0, Math.round((t.startedAtMs ?? r.startedAt) - r.startedAt)),
+          offsetMs,
           durationMs: Math.round(t.durationMs),
           size: 0,
+          bleeps,
         };
       });
       r.tracks = tracks;
-      // Masked spans that cannot be read fail the recording: it is never kept unbleeped by accident.
-      const bleeps = this.deps.bleepsOf ? await this.deps.bleepsOf(r) : new Map<string, Array<{ startMs: number; endMs: number }>>();
       const mixed = join(a.dir, 'mixed.mp4');
-      const inputs = captured.map((t, i) => ({ path: t.path, offsetMs: tracks[i]!.offsetMs, bleeps: bleeps.get(t.peerId) ?? [] }));
-      await this.deps.mix(inputs, r.durationMs, mixed);
-      for (const [i, t] of captured.entries()) tracks[i]!.size = await this.deps.objects.put(tracks[i]!.key, t.path, 'audio/webm');
+      await this.deps.mix(captured.map((t, i) => ({ path: t.path, offsetMs: tracks[i]!.offsetMs, bleeps: tracks[i]!.bleeps })), r.durationMs, mixed);
+      for (const [i, t] of captured.entries()) {
+        const track = tracks[i]!;
+        if (track.bleeps.length > 0) {
+          const bleeped = join(a.dir, `${t.id}.bleeped.webm`);
+          await this.deps.bleepTrack(t.path, track.bleeps.map((b) => ({ startMs: b.startMs - track.offsetMs, endMs: b.endMs - track.offsetMs })), bleeped);
+          if (this.deps.keepUnbleeped) {
+            track.originalKey = track.key.replace(/\.webm$/, '.original.webm');
+            await this.deps.objects.put(track.originalKey, t.path, 'audio/webm');
+          }
+          track.size = await this.deps.objects.put(track.key, bleeped, 'audio/webm');
+        } else {
+          track.size = await this.deps.objects.put(track.key, t.path, 'audio/webm');
+        }
+      }
       r.size = await this.deps.objects.put(r.name, mixed, 'video/mp4');
       r.status = 'ready';
       await this.deps.store.update(r.id, { status: 'ready', size: r.size, tracks });
@@ -320,7 +350,10 @@ export class RecordingService {
   }
 
   private async erase(r: Recording): Promise<void> {
-    for (const t of r.tracks) await this.deps.objects.remove(t.key);
+    for (const t of r.tracks) {
+      await this.deps.objects.remove(t.key);
+      if (t.originalKey) await this.deps.objects.remove(t.originalKey);
+    }
     await this.deps.objects.remove(r.name);
     await this.deps.store.remove(r.id);
   }

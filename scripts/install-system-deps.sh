@@ -11,9 +11,10 @@
 #   pocketsphinx    pocketsphinx_continuous, the offline baseline the speech tests compare the streaming path with
 #   pocketsphinx-testdata  LibriVox clips with transcripts: real human speech for the speech tests and bench
 #   fonts-nanum     Hangul glyphs, so the Korean pages' screenshots show text, not boxes
+#   ffmpeg          mixes recordings into MP4 (the server needs it too) and ffprobe measures them in tests
 set -euo pipefail
 
-packages=(chromium coturn espeak-ng sox postgresql redis-server iproute2 util-linux libpocketsphinx3 pocketsphinx-en-us pocketsphinx pocketsphinx-testdata fonts-nanum)
+packages=(chromium coturn espeak-ng sox postgresql redis-server iproute2 util-linux libpocketsphinx3 pocketsphinx-en-us pocketsphinx pocketsphinx-testdata fonts-nanum ffmpeg)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -56,6 +56,9 @@ import { endRevokedConnections } from './socket/connectionRevocation.js';
 import { healthRoutes } from './http/routes/healthRoutes.js';
 import { tokenRoutes } from './http/routes/tokenRoutes.js';
 import { moderationRoutes } from './http/routes/moderationRoutes.js';
+import { recordingRoutes } from './http/routes/recordingRoutes.js';
+import { createRecordings } from './recording/recordingWiring.js';
+import type { RecordingService } from './domain/recordings/recordingService.js';
 import { Moderator } from './moderation/moderator.js';
 import { userRoutes } from './http/routes/userRoutes.js';
 import { IceServerProvider } from './ice/iceServers.js';
@@ -87,6 +90,8 @@ export interface Parley {
   webhooks: WebhookService;
   /** Masking for chat, captions and transcripts (issue 10 §5); the word list reloads itself. */
   moderation: Moderator;
+  /** Seed 004's recordings of rooms (issue 12). */
+  recordings: RecordingService;
   /** Starts listening; resolves with the base URL. */
   listen(): Promise<string>;
   /** Graceful stop: refuse new work, tell every socket, disconnect, close storage. */
@@ -317,6 +322,27 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     },
     namespace: voiceNs, rooms: voiceRooms, access, router: routerFor('/voice'), media, metrics, logger: logger.child({ module: 'voice-ns' }), limits: config.media.limits, clientAddress: (socket) => clientAddress(socket.request, trustProxy), isAccountId: async (id) => (await users.findById(id)) !== undefined, policy: consultations.mediaPolicy });
 
+  // Recordings (issue 12): read through direct consumers by the recorder thread, mixed by ffmpeg.
+  const recordings = createRecordings({
+    config: config.recordings,
+    db: storage.db,
+    dialect: storage.kind,
+    media,
+    captionsOn: (roomName) => captions?.isOn(roomName) ?? false,
+    captionGraceMs: config.recordings.captionGraceMs,
+    isLive: (roomName) => voiceRooms.members(`voice:${roomName}`).length > 0,
+    speakerOf: (roomId, peerId) =>
+      speakerOf({ identityOf: (p) => voice.identityOf(p), consultationOf: (r) => consultations.consultationIdOfRoom(r), seatOf: (id, who) => consultations.mediaPolicy.seatOf(id, who) }, roomId, peerId),
+    consultationAgent: async (id) => {
+      const call = await callRepo.find(id);
+      return call && call.channel === 'consultation' ? { agentId: call.agentId } : undefined;
+    },
+    logger: logger.child({ module: 'recordings' }),
+  });
+  await recordings.service.startUp(config.retention.intervalMs);
+  voiceRooms.on('joined', (room, member) => recordings.service.notePeer(room.slice('voice:'.length), member.peerId));
+  await http.register(recordingRoutes({ recordings: recordings.service, authenticator: credentials, apiKey: config.auth.apiKey }));
+
   const adminNs = io.of('/admin');
   adminNs.use(handshake);
   attachAdminNamespace({
@@ -404,6 +430,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     transcripts,
     webhooks,
     moderation,
+    recordings: recordings.service,
     async listen() {
       await http.listen({ port: config.port, host: config.host });
       if (metricsHttp && config.metrics.listener) {
@@ -430,6 +457,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
         await webhooks.close();
         await pruner.close();
         moderation.close();
+        await recordings.close();
         captions?.close();
         await speech.speech?.close();
         await pipeline?.close();

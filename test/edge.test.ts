@@ -237,6 +237,7 @@ for (const make of engines()) {
         'DROP TABLE transcripts',
         ...(engine.options.kind === 'sqlite' ? ['DROP TABLE transcripts_fts'] : []),
         'DROP TABLE storage_probe',
+        'DROP TABLE recordings',
         'DROP INDEX calls_status_updated_idx',
         'DROP INDEX webhook_deliveries_status_updated_idx',
         'ALTER TABLE calls DROP COLUMN callback_phone',

@@ -238,7 +238,8 @@ export class CaptionService {
   private emitCaption(c: Captioned, peerId: string, utteranceId: string, d: SpeechData, engine: string, isFinal: boolean, log: Logger): void {
     const speaker = this.deps.speakerOf(c.roomId, peerId) ?? { userId: peerId, role: 'participant' as const, name: peerId };
     const language = d.language;
-    const masked = isFinal ? this.deps.masker.maskTimedWords(timedWords(d), language === 'ko' || language === 'en' ? language : undefined) : this.deps.masker.mask(d.text, language === 'ko' || language === 'en' ? language : undefined);
+    const timed = isFinal ? this.deps.masker.maskTimedWords(timedWords(d), language === 'ko' || language === 'en' ? language : undefined) : undefined;
+    const masked = timed ?? this.deps.masker.mask(d.text, language === 'ko' || language === 'en' ? language : undefined);
     const caption: Caption = {
       utteranceId,
       peerId,
@@ -268,6 +269,7 @@ export class CaptionService {
         endMs: caption.endMs,
         text: caption.text,
         spans: caption.maskedSpans,
+        mediaSpans: (timed?.mediaSpans ?? []).map((m) => ({ startMs: Math.round(m.startMs), endMs: Math.round(m.endMs) })),
         language,
         engine: caption.engine,
         confidence: Number.isFinite(d.confidence) ? d.confidence : null,

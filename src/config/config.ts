@@ -6,6 +6,7 @@
  * variable, what was wrong and what to set instead.
  */
 import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
 import { isSupportedCountry, type CountryCode } from 'libphonenumber-js';
 import { z } from 'zod';
 import { parseTrustProxy, type TrustProxy } from '../http/clientAddress.js';
@@ -240,6 +241,19 @@ const envSchema = z
     WEBHOOK_DELIVERY_RETENTION_DAYS: z.coerce.number({ error: 'must be a number of days' }).int().min(0).default(30),
     /** How often the pruner looks for rows past their retention. */
     RETENTION_PRUNE_INTERVAL_MS: positiveInt.default(3_600_000),
+
+    /** Recordings (seed 004): where the files go on local disk. Default: `recordings/` beside the SQLite file (./data/recordings). */
+    RECORDINGS_PATH: z.string().min(1).optional(),
+    /** Days a recording (its files and metadata) is kept after it stopped; 0 keeps them forever. */
+    RECORDING_RETENTION_DAYS: z.coerce.number({ error: 'must be a number of days' }).int().min(0).default(0),
+    /** /recordings without credentials, for open rooms only (seed 004's clients send none). Default: true in development, false in production. */
+    ALLOW_ANONYMOUS_RECORDINGS: bool.optional(),
+    /** The ffmpeg that mixes recordings (Debian's `ffmpeg` package). */
+    FFMPEG_PATH: z.string().min(1).default('ffmpeg'),
+    /** Keep each bleeped track's unbleeped original too (an admin's decision; default: never kept). */
+    RECORDING_KEEP_UNBLEEPED: bool.default(false),
+    /** At stop, how long a captioned room's last words may take to reach the transcript (so they are bleeped too), ms. */
+    RECORDING_CAPTION_GRACE_MS: z.coerce.number().int().min(0).max(60_000).default(2500),
   })
   .superRefine((env, ctx) => {
     if ((env.ADMIN_EMAIL === undefined) !== (env.ADMIN_PASSWORD === undefined)) {
@@ -354,6 +368,8 @@ export interface Config {
   webhooks: { maxAttempts: number; retryBaseMs: number; timeoutMs: number; allowPrivateTargets: boolean; storageBackoffMaxMs: number };
   /** Days rows are kept after they end (0: forever), and how often the pruner runs. */
   retention: { callDays: number; consultationDays: number; webhookDeliveryDays: number; intervalMs: number };
+  /** Seed 004's recordings. */
+  recordings: { path: string; retentionDays: number; allowAnonymous: boolean; ffmpegPath: string; keepUnbleeped: boolean; captionGraceMs: number };
 }
 
 export class ConfigError extends Error {
@@ -485,6 +501,14 @@ export function loadConfig(source: NodeJS.ProcessEnv, randomSecret: () => string
       consultationDays: env.CONSULTATION_RETENTION_DAYS,
       webhookDeliveryDays: env.WEBHOOK_DELIVERY_RETENTION_DAYS,
       intervalMs: env.RETENTION_PRUNE_INTERVAL_MS,
+    },
+    recordings: {
+      path: env.RECORDINGS_PATH ?? (env.DATABASE_URL || env.SQLITE_PATH === ':memory:' ? './data/recordings' : join(dirname(env.SQLITE_PATH), 'recordings')),
+      retentionDays: env.RECORDING_RETENTION_DAYS,
+      allowAnonymous: env.ALLOW_ANONYMOUS_RECORDINGS ?? !production,
+      ffmpegPath: env.FFMPEG_PATH,
+      keepUnbleeped: env.RECORDING_KEEP_UNBLEEPED,
+      captionGraceMs: env.RECORDING_CAPTION_GRACE_MS,
     },
   };
 }

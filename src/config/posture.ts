@@ -19,6 +19,7 @@ export function describePosture(config: Config): PostureReport {
   if (auth.allowAnonymousRoomTokens) open.push('POST /token for any open room (ALLOW_ANONYMOUS_ROOM_TOKENS)');
   if (auth.allowAnonymousCalls) open.push("seed 001's /api/v1/calls routes (ALLOW_ANONYMOUS_CALLS)");
   if (config.moderation.allowAnonymous) open.push('POST /api/v1/moderation/mask (ALLOW_ANONYMOUS_MODERATION)');
+  if (config.recordings.allowAnonymous) open.push("seed 004's /recordings for open rooms (ALLOW_ANONYMOUS_RECORDINGS)");
   if (auth.signupOpen) open.push('self sign-up at POST /api/v1/auth/signup (SIGNUP_OPEN)');
   if (!config.metrics.listener && !config.metrics.token && config.posture === 'development') open.push('/metrics without consultation rooms (METRICS_TOKEN or METRICS_PORT close it)');
   const summary =

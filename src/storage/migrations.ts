@@ -235,6 +235,30 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         if (schema) await sql`CREATE INDEX transcripts_text_trgm_idx ON transcripts USING gin (text ${sql.raw(`"${schema.replaceAll('"', '""')}".gin_trgm_ops`)})`.execute(db);
       },
     },
+    '0009_recordings': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('recordings')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('name', 'text', (c) => c.notNull().unique())
+          .addColumn('room_name', 'text', (c) => c.notNull())
+          .addColumn('room_id', 'text', (c) => c.notNull())
+          .addColumn('call_id', 'text')
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('failure', 'text')
+          .addColumn('started_at', 'bigint', (c) => c.notNull())
+          .addColumn('stopped_at', 'bigint')
+          .addColumn('duration_ms', 'bigint')
+          .addColumn('size', 'bigint', (c) => c.notNull())
+          .addColumn('tracks', 'text', (c) => c.notNull())
+          .addColumn('started_by', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('recordings_room_idx').on('recordings').columns(['room_name', 'started_at']).execute();
+        await db.schema.createIndex('recordings_call_idx').on('recordings').column('call_id').execute();
+        // Where each masked word was said (ms on the room's clock): what a recording bleeps.
+        await db.schema.alterTable('transcripts').addColumn('media_spans', 'text').execute();
+      },
+    },
     '0012_entry_point_captions': {
       // Captions per entry point (issue 10 §4): inherit (the server's default), on or off.
       async up(db: Kysely<unknown>) {

@@ -158,12 +158,32 @@ export interface TranscriptsTable {
   engine: string;
   confidence: number | null;
   created_at: string | Date;
+  /** JSON: the masked words' media times (migration 0009); null before it. */
+  media_spans?: string | null;
 }
 
 /** SQLite only: the trigram full-text index of transcripts (FTS5). */
 export interface TranscriptsFtsTable {
   text: string;
   transcript_id: string;
+}
+
+/** One recording of a room (migration 0009); times are Unix ms (seed 004's `startedAt`). */
+export interface RecordingsTable {
+  id: string;
+  name: string;
+  room_name: string;
+  room_id: string;
+  call_id: string | null;
+  status: string;
+  failure: string | null;
+  started_at: number;
+  stopped_at: number | null;
+  duration_ms: number | null;
+  size: number;
+  /** JSON: RecordingTrack[]. */
+  tracks: string;
+  started_by: string;
 }
 
 export interface Database {
@@ -180,6 +200,7 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   transcripts: TranscriptsTable;
   transcripts_fts: TranscriptsFtsTable;
+  recordings: RecordingsTable;
 }
 
 /** Marker so `Generated` stays importable for later tables with database-side defaults. */

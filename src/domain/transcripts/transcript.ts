@@ -28,6 +28,8 @@ export interface NewUtterance {
   /** Masked text. */
   text: string;
   spans: MaskedSpan[];
+  /** Where the masked words were said (ms on the room's clock): what a recording bleeps. */
+  mediaSpans?: Array<{ startMs: number; endMs: number }>;
   language: string | null;
   engine: string;
   confidence: number | null;

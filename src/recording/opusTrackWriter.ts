@@ -1,0 +1,182 @@
+/**
+ * One participant's Opus track, as it came off the wire, into a WebM file (werift's WebM
+ * container writer; no decode, no transcode). Fed with a direct consumer's messages
+ * (directPort.ts); block times come from the RTP timestamps, so silences (DTX, mute) keep
+ * their length. The track's place on the wall clock comes from the sender reports:
+ * the first packet's RTP time mapped through the latest report onto the server's clock
+ * (the report's arrival), which survives a sender whose clock is off.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import { DurationPosition, replaceSegmentSize, RtpPacket, SegmentSizePosition, WebmCallback, type WebmOutput } from 'werift/nonstandard';
+import type { DirectConsumerMessage, SenderReport } from '../sfu/directPort.js';
+
+export interface TrackSummary {
+  /** Server wall clock (Unix ms) of the track's first sample; undefined when no packet came. */
+  startedAtMs?: number;
+  /** Length of the media written, from the RTP timestamps (ms). */
+  durationMs: number;
+  packets: number;
+  bytes: number;
+  /** True when the start was placed through a sender report (else: the first packet's arrival). */
+  placedBySenderReport: boolean;
+  /** Wall clock of the room's media time 0 (from the consumer's start). */
+  roomStartedAtMs?: number;
+  endReason: string;
+  error?: string;
+}
+
+const UINT32 = 0x1_0000_0000;
+
+export class OpusTrackWriter {
+  private file?: FileHandle;
+  private readonly webm: WebmCallback;
+  private writes: Promise<unknown> = Promise.resolve();
+  private clockRate = 48_000;
+  private roomStartedAtMs?: number;
+  private firstTs?: number;
+  private lastExtTs?: number;
+  private firstReceivedAtMs?: number;
+  private report?: SenderReport;
+  private packets = 0;
+  private bytes = 0;
+  private failed?: string;
+  private ended = false;
+  private readonly done: Promise<TrackSummary>;
+  private resolveDone!: (s: TrackSummary) => void;
+  private onEol?: () => void;
+
+  constructor(
+    private readonly path: string,
+    /** Called once, at the first failed write. */
+    private readonly onError: (error: string) => void = () => undefined,
+  ) {
+    this.webm = new WebmCallback([{ kind: 'audio', codec: 'OPUS', clockRate: 48_000, trackNumber: 1 }], { duration: 24 * 3600 * 1000 });
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+  }
+
+  /** Opens the file and writes the header; rejects when the file cannot be created. */
+  async open(): Promise<void> {
+    this.file = await open(this.path, 'w');
+    this.webm.pipe((out) => this.output(out));
+  }
+
+  /** Resolves once the file is complete (or failed). */
+  get finished(): Promise<TrackSummary> {
+    return this.done;
+  }
+
+  handle(msg: DirectConsumerMessage): void {
+    if (this.ended) return;
+    switch (msg.type) {
+      case 'start':
+        this.clockRate = msg.clockRate;
+        this.roomStartedAtMs = msg.roomStartedAtMs;
+        if (msg.senderReport) this.report = msg.senderReport;
+        break;
+      case 'sender-report':
+        this.report = { ntpMs: msg.ntpMs, rtpTimestamp: msg.rtpTimestamp, receivedAtMs: msg.receivedAtMs };
+        break;
+      case 'rtp':
+        this.rtp(msg.packet, msg.receivedAtMs);
+        break;
+      case 'close':
+        void this.finish(msg.reason);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private rtp(bytes: Uint8Array, receivedAtMs: number): void {
+    if (this.failed) return;
+    const packet = RtpPacket.deSerialize(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    if (packet.payload.length === 0) return;
+    const ts = packet.header.timestamp;
+    let ext: number;
+    if (this.lastExtTs === undefined) {
+      this.firstTs = ts;
+      this.firstReceivedAtMs = receivedAtMs;
+      ext = ts;
+    } else {
+      // Unwrap the 32-bit timestamp around the last one seen.
+      const last = this.lastExtTs;
+      const cycle = Math.floor(last / UINT32) * UINT32;
+      ext = cycle + ts;
+      if (ext - last > UINT32 / 2) ext -= UINT32;
+      else if (last - ext > UINT32 / 2) ext += UINT32;
+      // A late or repeated packet: WebM blocks go forward in time only.
+      if (ext <= last) return;
+    }
+    this.lastExtTs = ext;
+    this.packets++;
+    this.webm.inputAudio({ frame: { data: packet.payload, isKeyframe: true, time: ((ext - this.firstTs!) * 1000) / this.clockRate } });
+  }
+
+  /** Ends the file: cues, duration and segment size written, the file closed. Idempotent. */
+  finish(reason = 'stopped'): Promise<TrackSummary> {
+    if (this.ended) return this.done;
+    this.ended = true;
+    void (async () => {
+      if (this.packets > 0 && !this.failed) {
+        // The container writer queues its output: wait for the end of file to come through.
+        const eol = new Promise<void>((resolve) => (this.onEol = resolve));
+        this.webm.inputAudio({ eol: true });
+        await eol;
+      }
+      await this.writes;
+      await this.file?.close().catch(() => undefined);
+      this.webm.destroy();
+      this.resolveDone(this.summary(reason));
+    })();
+    return this.done;
+  }
+
+  private summary(endReason: string): TrackSummary {
+    const durationMs = this.firstTs === undefined || this.lastExtTs === undefined ? 0 : ((this.lastExtTs - this.firstTs) * 1000) / this.clockRate + 20;
+    let startedAtMs: number | undefined;
+    if (this.firstTs !== undefined) {
+      startedAtMs = this.report ? this.report.receivedAtMs + ((this.firstTs - this.unwrapNear(this.report.rtpTimestamp)) * 1000) / this.clockRate : this.firstReceivedAtMs;
+    }
+    return { startedAtMs, durationMs, packets: this.packets, bytes: this.bytes, placedBySenderReport: this.report !== undefined, roomStartedAtMs: this.roomStartedAtMs, endReason, ...(this.failed ? { error: this.failed } : {}) };
+  }
+
+  /** A report's 32-bit RTP timestamp on the same unwrapped scale as the first packet's. */
+  private unwrapNear(ts: number): number {
+    const first = this.firstTs!;
+    let v = ts;
+    while (v - first > UINT32 / 2) v -= UINT32;
+    while (first - v > UINT32 / 2) v += UINT32;
+    return v;
+  }
+
+  private output(out: WebmOutput): Promise<void> {
+    const file = this.file;
+    const next = this.writes.then(async () => {
+      try {
+        if (!file || this.failed) return;
+        if (out.saveToFile) {
+          await file.write(out.saveToFile);
+          this.bytes += out.saveToFile.length;
+        } else if (out.eol) {
+          const { durationElement } = out.eol;
+          await file.write(durationElement, 0, durationElement.length, DurationPosition);
+          const size = (await file.stat()).size;
+          const resize = replaceSegmentSize(size);
+          await file.write(resize, 0, resize.length, SegmentSizePosition);
+        }
+      } catch (err) {
+        this.failed = err instanceof Error ? `${(err as NodeJS.ErrnoException).code ?? 'EIO'}: ${err.message}` : String(err);
+        this.onError(this.failed);
+      } finally {
+        if (out.eol) this.onEol?.();
+      }
+    });
+    this.writes = next;
+    return next;
+  }
+
+  /** Whether a write failed (disk full, file gone); the track stops taking packets then. */
+  get error(): string | undefined {
+    return this.failed;
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * Recordings as the rest of Parley sees them: the RecordingService built on the SFU (a live
+ * room's media, captured by the recorder thread), ffmpeg's mixer, the recording store and
+ * who each peer is. app.ts calls `createRecordings` and mounts the routes.
+ */
+import { join } from 'node:path';
+import type { Kysely } from 'kysely';
+import type { Config } from '../config/config.js';
+import type { RecordingObjects } from '../domain/recordings/recording.js';
+import { RecordingService } from '../domain/recordings/recordingService.js';
+import type { SpeakerRole } from '../domain/transcripts/transcript.js';
+import type { Logger } from '../log/logger.js';
+import type { RoomMedia } from '../sfu/roomMedia.js';
+import { RecordingRepository } from '../storage/recordingRepository.js';
+import { TranscriptRepository } from '../storage/transcriptRepository.js';
+import type { Database } from '../storage/schema.js';
+import { LocalRecordingObjects } from './localRecordingObjects.js';
+import { bleepTrack, mixTracks } from './mixer.js';
+import { RecorderThread } from './recorderThread.js';
+import { RoomCapture } from './roomCapture.js';
+import { randomBytes } from 'node:crypto';
+
+export interface RecordingWiringDeps {
+  config: Config['recordings'];
+  db: Kysely<Database>;
+  dialect: 'sqlite' | 'postgres';
+  /** The SFU's rooms. */
+  media: { room(roomId: string): Promise<RoomMedia> };
+  /** Whether a /voice room has anyone in it now (recording never creates a room). */
+  isLive(roomName: string): boolean;
+  speakerOf(roomName: string, peerId: string): { userId: string; name: string; role: SpeakerRole } | undefined;
+  consultationAgent(consultationId: string): Promise<{ agentId: string | null } | undefined>;
+  objects?: RecordingObjects;
+  /** Whether the room is being captioned now (its last words may still be on their way). */
+  captionsOn(roomName: string): boolean;
+  /** How long to wait for those last words at stop, ms. */
+  captionGraceMs: number;
+  logger: Logger;
+}
+
+export function createRecordings(deps: RecordingWiringDeps): { service: RecordingService; close(): Promise<void> } {
+  const recorder = new RecorderThread();
+  const objects = deps.objects ?? new LocalRecordingObjects(deps.config.path);
+  const roomIds = new WeakMap<RoomMedia, string>();
+  const logger = deps.logger;
+  const store = new RecordingRepository(deps.db);
+  const transcripts = new TranscriptRepository(deps.db, deps.dialect);
+  const service = new RecordingService({
+    store,
+    objects,
+    capture: async (roomName, dir, onFailed, onRoomClosed) => {
+      if (!deps.isLive(roomName)) return undefined;
+      const room = await deps.media.room(roomName);
+      let roomId = roomIds.get(room);
+      if (!roomId) {
+        roomId = `RM_${randomBytes(8).toString('hex')}`;
+        roomIds.set(room, roomId);
+      }
+      room.observer.once('close', onRoomClosed);
+      const capture = await RoomCapture.start(room, dir, recorder, onFailed, logger.child({ roomName }));
+      return {
+        roomId,
+        peerIds: room.peerIds(),
+        stop: async () =>
+          (await capture.stop()).map((t) => ({ id: t.id, peerId: t.peerId, path: t.path, startedAtMs: t.summary.startedAtMs, durationMs: t.summary.durationMs, roomStartedAtMs: t.summary.roomStartedAtMs })),
+      };
+    },
+    bleepTrack: (path, bleeps, out) => bleepTrack(path, bleeps, out, { ffmpeg: deps.config.ffmpegPath }),
+    keepUnbleeped: deps.config.keepUnbleeped,
+    // Utterances stored since the recording started (older ones belong to another session of the room's clock).
+    maskedSpansOf: async (roomName, sinceMs) => (await transcripts.forRoom(roomName)).filter((u) => u.createdAt.getTime() >= sinceMs).flatMap((u) => (u.mediaSpans ?? []).map((m) => ({ peerId: u.peerId, startMs: m.startMs, endMs: m.endMs }))),
+    settle: async (roomName) => {
+      if (deps.captionsOn(roomName)) await new Promise((r) => setTimeout(r, deps.captionGraceMs));
+    },
+    mix: (tracks, durationMs, out) => mixTracks(tracks, durationMs, out, { ffmpeg: deps.config.ffmpegPath }),
+    speakerOf: deps.speakerOf,
+    consultationAgent: deps.consultationAgent,
+    consultationsOf: (agentId) => store.consultationsAnsweredBy(agentId),
+    allowAnonymous: deps.config.allowAnonymous,
+    workDir: join(deps.config.path, '.work'),
+    retentionDays: deps.config.retentionDays,
+    logger,
+  });
+  logger.info({ store: objects.label, retentionDays: deps.config.retentionDays }, `recordings are stored in ${objects.label}`);
+  return {
+    service,
+    close: async () => {
+      await service.close();
+      await recorder.close();
+    },
+  };
+}

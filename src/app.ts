@@ -31,6 +31,10 @@ import { installErrorHandling, rateLimitedReply } from './http/errorHandling.js'
 import { authRoutes } from './http/routes/authRoutes.js';
 import { callConfigRoutes } from './http/routes/callConfigRoutes.js';
 import { callRoutes } from './http/routes/callRoutes.js';
+import { conversationRoutes } from './http/routes/conversationRoutes.js';
+import { createAgentEngines, type AgentEngines } from './agent/agentEngines.js';
+import { AgentTurnRepository } from './storage/agentTurnRepository.js';
+import type { Speech } from './ai/createSpeech.js';
 import { CallService } from './domain/calls/callService.js';
 import { ConsultationService } from './domain/consultations/consultationService.js';
 import { ConsultationQueue } from './domain/routing/consultationQueue.js';
@@ -251,6 +255,15 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
   await http.register(userRoutes({ accounts, auth: authHooks }), { prefix: '/api/v1/users' });
   await http.register(callConfigRoutes({ ice, auth: authHooks }), { prefix: '/api/v1/calls' });
   await http.register(callRoutes({ calls, auth: authHooks, allowAnonymous: config.auth.allowAnonymousCalls }), { prefix: '/api/v1/calls' });
+  // AI voice agent (issue 11): engines now, speech once it started below.
+  let agentEngines: AgentEngines | undefined;
+  try {
+    agentEngines = createAgentEngines(config.agent, new AgentTurnRepository(storage.db), logger.child({ module: 'agent' }));
+  } catch (err) {
+    logger.warn({ err }, 'AI agent is off: its engines could not start');
+  }
+  let agentSpeech: Speech | undefined;
+  await http.register(conversationRoutes({ calls, auth: authHooks, allowAnonymous: config.auth.allowAnonymousCalls, agent: () => agentEngines, speech: () => agentSpeech, requestsPerMinute: 30 }), { prefix: '/api/v1/calls' });
   await http.register(entryPointRoutes({ consultations, auth: authHooks }), { prefix: '/api/v1' });
   await http.register(transcriptRoutes({ transcripts, auth: authHooks }), { prefix: '/api/v1' });
   await http.register(consultationRoutes({ consultations, auth: authHooks, startsPerMinute: config.consult.startsPerMinute }), { prefix: '/api/v1/consultations' });
@@ -308,6 +321,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
 
   const speech = await createSpeech(config.speech, logger.child({ module: 'speech' }));
   let pipeline: AudioPipeline | undefined;
+  agentSpeech = speech.speech;
   if (speech.speech) {
     pipeline = new AudioPipeline();
     const tracks = pipeline;

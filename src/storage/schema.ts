@@ -158,6 +158,22 @@ export interface TranscriptsTable {
   created_at: string | Date;
 }
 
+export interface AgentTurnsTable {
+  id: string;
+  call_id: string;
+  seq: number;
+  user_message: string;
+  ai_response: string;
+  language: string;
+  sentiment: string;
+  sentiment_score: number;
+  outcome: string;
+  engine: string;
+  /** JSON of TurnMetrics. */
+  metrics: string;
+  created_at: string | Date;
+}
+
 /** SQLite only: the trigram full-text index of transcripts (FTS5). */
 export interface TranscriptsFtsTable {
   text: string;
@@ -178,6 +194,7 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   transcripts: TranscriptsTable;
   transcripts_fts: TranscriptsFtsTable;
+  agent_turns: AgentTurnsTable;
 }
 
 /** Marker so `Generated` stays importable for later tables with database-side defaults. */

@@ -27,7 +27,11 @@ export interface AgentEngines {
   /** The conversation for an entry point (its knowledge base), or the default one. */
   conversationFor(entryPointId?: string): ConversationService;
   readonly llmLabel: string;
+  /** What the bot says when the caller arrives (the knowledge base's greeting, or a default). */
+  greeting(entryPointId: string | undefined, language: 'ko' | 'en'): string;
 }
+
+const DEFAULT_GREETING = { ko: '안녕하세요, AI 상담 도우미입니다. 무엇을 도와드릴까요?', en: 'Hello, this is the AI assistant. How can I help you?' };
 
 const ID = /^[A-Za-z0-9_-]{1,80}$/;
 
@@ -36,13 +40,14 @@ export function createAgentEngines(c: Config['agent'], store: AgentTurnStore, lo
   const tts: TTS | undefined =
     c.tts === 'espeak' ? new EspeakTTS() : c.tts === 'openai' ? new OpenAITTS({ baseUrl: c.openaiTts.baseUrl, apiKey: c.openai.apiKey, model: c.openaiTts.model, voice: c.openaiTts.voice }) : undefined;
   const cache = new Map<string, ConversationService>();
+  const greetings = new Map<string, { ko: string; en: string }>();
   const make = (llm: LLM, apology = DEFAULT_APOLOGY) =>
     new ConversationService({ llm, sentiment, store, defaultSystemPrompt: c.systemPrompt, llmTimeoutMs: c.openai.timeoutMs, apology });
 
   if (c.llm === 'openai') {
     const service = make(new OpenAILLM({ baseUrl: c.openai.baseUrl, apiKey: c.openai.apiKey, model: c.openai.model, timeoutMs: c.openai.timeoutMs, idleTimeoutMs: c.openai.timeoutMs }));
     log?.info({ llm: service.engine, tts: tts?.label ?? 'none' }, 'AI agent ready');
-    return { tts, sentiment, conversationFor: () => service, llmLabel: service.engine };
+    return { tts, sentiment, conversationFor: () => service, llmLabel: service.engine, greeting: (_id, lang) => DEFAULT_GREETING[lang] };
   }
   const defaultFile = join(c.knowledgeDir, 'default.json');
   const fallback = loadKnowledgeBase(defaultFile);
@@ -52,6 +57,10 @@ export function createAgentEngines(c: Config['agent'], store: AgentTurnStore, lo
     tts,
     sentiment,
     llmLabel: 'knowledge-base',
+    greeting(entryPointId, lang) {
+      if (entryPointId) this.conversationFor(entryPointId);
+      return (entryPointId ? greetings.get(entryPointId) : undefined)?.[lang] ?? fallback.greeting[lang];
+    },
     conversationFor(entryPointId) {
       if (!entryPointId || !ID.test(entryPointId)) return defaultService;
       const hit = cache.get(entryPointId);
@@ -62,6 +71,7 @@ export function createAgentEngines(c: Config['agent'], store: AgentTurnStore, lo
         try {
           const kb = loadKnowledgeBase(file);
           service = make(new KnowledgeBaseLLM(kb), kb.apology ?? DEFAULT_APOLOGY);
+          greetings.set(entryPointId, kb.greeting);
         } catch (err) {
           log?.warn({ err, file }, 'knowledge base not loaded; the default one answers for this entry point');
         }

@@ -230,7 +230,9 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
             if (this.speaking || this.#active) {
               clearTimeout(this.#bargeTimer);
               const detectedAt = performance.now();
-              this.#bargeTimer = setTimeout(() => this.#bargeIn(detectedAt), this.#o.bargeInMinMs);
+              // At once when no extra minimum is asked: the VAD has already heard its minimum of speech.
+              if (this.#o.bargeInMinMs <= 0) this.#bargeIn(detectedAt);
+              else this.#bargeTimer = setTimeout(() => this.#bargeIn(detectedAt), this.#o.bargeInMinMs);
             }
             break;
           case 'end_of_speech':
@@ -238,6 +240,8 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
             clearTimeout(this.#bargeTimer);
             this.#speechEndedAt = performance.now();
             this.#sttStartedAt = this.#speechEndedAt;
+            // A final that came in while the caller was speaking again is answered once they stop.
+            if (this.#pendingText) this.#scheduleTurn();
             break;
           case 'final_transcript': {
             const best = ev.alternatives[0];

@@ -31,6 +31,13 @@ import { installErrorHandling, rateLimitedReply } from './http/errorHandling.js'
 import { authRoutes } from './http/routes/authRoutes.js';
 import { callConfigRoutes } from './http/routes/callConfigRoutes.js';
 import { callRoutes } from './http/routes/callRoutes.js';
+import { conversationRoutes } from './http/routes/conversationRoutes.js';
+import { createAgentEngines, type AgentEngines } from './agent/agentEngines.js';
+import { AgentTurnRepository } from './storage/agentTurnRepository.js';
+import { AgentCalls } from './agent/agentCalls.js';
+import { AgentMetrics } from './agent/agentMetrics.js';
+import { agentRoutes } from './http/routes/agentRoutes.js';
+import type { Speech } from './ai/createSpeech.js';
 import { CallService } from './domain/calls/callService.js';
 import { ConsultationService } from './domain/consultations/consultationService.js';
 import { ConsultationQueue } from './domain/routing/consultationQueue.js';
@@ -256,6 +263,17 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
   await http.register(userRoutes({ accounts, auth: authHooks }), { prefix: '/api/v1/users' });
   await http.register(callConfigRoutes({ ice, auth: authHooks }), { prefix: '/api/v1/calls' });
   await http.register(callRoutes({ calls, auth: authHooks, allowAnonymous: config.auth.allowAnonymousCalls }), { prefix: '/api/v1/calls' });
+  // AI voice agent (issue 11): engines now, speech once it started below.
+  let agentEngines: AgentEngines | undefined;
+  try {
+    agentEngines = createAgentEngines(config.agent, new AgentTurnRepository(storage.db), logger.child({ module: 'agent' }));
+  } catch (err) {
+    logger.warn({ err }, 'AI agent is off: its engines could not start');
+  }
+  let agentSpeech: Speech | undefined;
+  let agentCalls: AgentCalls | undefined;
+  await http.register(agentRoutes({ agentCalls: () => agentCalls, auth: authHooks, allowAnonymous: config.auth.allowAnonymousCalls, startsPerMinute: 10 }), { prefix: '/api/v1/agent' });
+  await http.register(conversationRoutes({ calls, auth: authHooks, allowAnonymous: config.auth.allowAnonymousCalls, agent: () => agentEngines, speech: () => agentSpeech, requestsPerMinute: 30 }), { prefix: '/api/v1/calls' });
   await http.register(entryPointRoutes({ consultations, auth: authHooks }), { prefix: '/api/v1' });
   await http.register(transcriptRoutes({ transcripts, auth: authHooks }), { prefix: '/api/v1' });
   await http.register(consultationRoutes({ consultations, auth: authHooks, startsPerMinute: config.consult.startsPerMinute }), { prefix: '/api/v1/consultations' });
@@ -356,6 +374,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
 
   const speech = await createSpeech(config.speech, logger.child({ module: 'speech' }));
   let pipeline: AudioPipeline | undefined;
+  agentSpeech = speech.speech;
   if (speech.speech) {
     pipeline = new AudioPipeline();
     const tracks = pipeline;
@@ -389,6 +408,33 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     voiceRooms.on('left', (room) => {
       if (voiceRooms.members(room).length === 0) captions?.disable(room.slice('voice:'.length));
     });
+    if (agentEngines) {
+      const agentTracks = pipeline;
+      const bot = { userId: 'ai-agent', role: 'bot' as const, name: 'AI assistant' };
+      agentCalls = new AgentCalls({
+        rooms: media,
+        tracks: { read: (consumer, options) => agentTracks.read(consumer, options) },
+        engines: agentEngines,
+        stt: () => speech.speech?.stt,
+        metrics: new AgentMetrics(metrics.registry),
+        logger: logger.child({ module: 'agent' }),
+        maxSessions: Math.max(2, config.media.workers * 4),
+        publish: (roomId, c) => {
+          const masked = c.role === 'bot' ? { masked: c.text, spans: [] } : moderation.mask(c.text, c.language === 'ko' || c.language === 'en' ? c.language : undefined);
+          const who = c.role === 'bot' ? bot : { userId: c.peerId, role: 'customer' as const, name: 'Caller' };
+          voice.emitHeardFrom(roomId, c.peerId, 'caption', { ...c, ...who, text: masked.masked, maskedSpans: masked.spans.map((x) => ({ start: x.start, end: x.end, category: x.category })) });
+        },
+        record: (roomId, c) => {
+          const masked = c.role === 'bot' ? { masked: c.text, spans: [] } : moderation.mask(c.text, c.language === 'ko' || c.language === 'en' ? c.language : undefined);
+          const who = c.role === 'bot' ? bot : { userId: c.peerId, role: 'customer' as const, name: 'Caller' };
+          return transcripts.record({ roomId, consultationId: null, utteranceId: c.utteranceId, peerId: c.peerId, ...who, startMs: c.startMs, endMs: c.endMs, text: masked.masked, spans: masked.spans.map((x) => ({ start: x.start, end: x.end, category: x.category })), language: c.language, engine: c.engine, confidence: null });
+        },
+      });
+      voiceRooms.on('left', (room) => {
+        const id = room.slice('voice:'.length);
+        if (id.startsWith('ai-') && voiceRooms.members(room).length === 0) agentCalls?.callerLeft(id);
+      });
+    }
   } else if (config.speech.engines.length > 0) {
     logger.warn({ problems: speech.problems.map((p) => p.message) }, 'captions are off: no speech engine could start (see the messages above for what to install)');
   }
@@ -459,6 +505,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
         moderation.close();
         await recordings.close();
         captions?.close();
+        await agentCalls?.closeAll();
         await speech.speech?.close();
         await pipeline?.close();
         await media.close();

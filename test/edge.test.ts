@@ -234,6 +234,7 @@ for (const make of engines()) {
       // pending), as if it predated them; migrations run in name order, so every later one is undone too.
       const undo = [
         'DROP TABLE first_admin',
+        'DROP TABLE agent_turns',
         'DROP TABLE transcripts',
         ...(engine.options.kind === 'sqlite' ? ['DROP TABLE transcripts_fts'] : []),
         'DROP TABLE storage_probe',

@@ -190,6 +190,23 @@ const envSchema = z
     /** Live captions in every /voice room; otherwise a room gets them when a peer joins with `captions: true`. */
     CAPTIONS_ALL_ROOMS: bool.default(false),
 
+    /** AI voice agent (issue 11): the thinking engine. Default: openai when OPENAI_API_KEY is set, else the embedded knowledge base. */
+    AGENT_LLM: z.enum(['knowledge-base', 'openai']).optional(),
+    /** OpenAI-compatible chat completions (OpenAI, Azure, Groq, vLLM, Ollama, llama.cpp server): base URL and model (seed 001's OPENAI_MODEL). */
+    OPENAI_BASE_URL: z.url().default('https://api.openai.com/v1'),
+    OPENAI_MODEL: z.string().min(1).default('gpt-4o'),
+    /** Time the agent waits for the model's first token before it apologises and hands the caller to a person (ms). */
+    AGENT_LLM_TIMEOUT_MS: positiveInt.default(8000),
+    /** The agent's voice: espeak-ng (embedded), openai (/audio/speech), none (text only). */
+    AGENT_TTS: z.enum(['espeak', 'openai', 'none']).default('espeak'),
+    TTS_OPENAI_BASE_URL: z.url().optional(),
+    TTS_OPENAI_MODEL: z.string().min(1).default('tts-1'),
+    TTS_OPENAI_VOICE: z.string().min(1).default('alloy'),
+    /** Knowledge bases: <entry point id>.json, falling back to default.json (docs: config/knowledge/default.json). */
+    AGENT_KNOWLEDGE_DIR: z.string().min(1).default('./config/knowledge'),
+    /** The system prompt when an entry point or a seed 001 request gives none. */
+    AGENT_SYSTEM_PROMPT: z.string().min(1).default('You are a friendly, concise customer service assistant. Answer in the language the caller speaks.'),
+
     /** SIGTERM/SIGINT: time allowed for draining before the process exits anyway. */
     SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
 
@@ -360,6 +377,15 @@ export interface Config {
     vad: { modelPath?: string; threshold: number; minSpeechMs: number; minSilenceMs: number; maxSpeechMs: number };
     captions: { consultations: boolean; allRooms: boolean };
   };
+  /** AI voice agent (src/agent): which engines think and speak. */
+  agent: {
+    llm: 'knowledge-base' | 'openai';
+    openai: { baseUrl: string; apiKey?: string; model: string; timeoutMs: number };
+    tts: 'espeak' | 'openai' | 'none';
+    openaiTts: { baseUrl: string; model: string; voice: string };
+    knowledgeDir: string;
+    systemPrompt: string;
+  };
   shutdownTimeoutMs: number;
   /** Issue 10 §5: masking for chat, captions and transcripts, and its REST route. */
   moderation: { wordsPath?: string; allowAnonymous: boolean };
@@ -484,6 +510,14 @@ export function loadConfig(source: NodeJS.ProcessEnv, randomSecret: () => string
       openai: { baseUrl: env.STT_OPENAI_BASE_URL, apiKey: env.OPENAI_API_KEY, model: env.STT_OPENAI_MODEL, timeoutMs: env.STT_OPENAI_TIMEOUT_MS, maxRetries: env.STT_OPENAI_MAX_RETRIES },
       vad: { modelPath: env.VAD_MODEL, threshold: env.VAD_THRESHOLD, minSpeechMs: env.VAD_MIN_SPEECH_MS, minSilenceMs: env.VAD_MIN_SILENCE_MS, maxSpeechMs: env.VAD_MAX_SPEECH_MS },
       captions: { consultations: env.CAPTIONS_CONSULTATIONS, allRooms: env.CAPTIONS_ALL_ROOMS },
+    },
+    agent: {
+      llm: env.AGENT_LLM ?? (env.OPENAI_API_KEY ? 'openai' : 'knowledge-base'),
+      openai: { baseUrl: env.OPENAI_BASE_URL, apiKey: env.OPENAI_API_KEY, model: env.OPENAI_MODEL, timeoutMs: env.AGENT_LLM_TIMEOUT_MS },
+      tts: env.AGENT_TTS,
+      openaiTts: { baseUrl: env.TTS_OPENAI_BASE_URL ?? env.OPENAI_BASE_URL, model: env.TTS_OPENAI_MODEL, voice: env.TTS_OPENAI_VOICE },
+      knowledgeDir: env.AGENT_KNOWLEDGE_DIR,
+      systemPrompt: env.AGENT_SYSTEM_PROMPT,
     },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     moderation: { wordsPath: env.MODERATION_WORDS_PATH, allowAnonymous: env.ALLOW_ANONYMOUS_MODERATION ?? !production },

@@ -259,6 +259,27 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('transcripts').addColumn('media_spans', 'text').execute();
       },
     },
+    // AI agent turns (issue 11): one row per caller message and the bot's reply, with sentiment and latencies.
+    '0010_agent_turns': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('agent_turns')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('call_id', 'text', (c) => c.notNull())
+          .addColumn('seq', 'integer', (c) => c.notNull())
+          .addColumn('user_message', 'text', (c) => c.notNull())
+          .addColumn('ai_response', 'text', (c) => c.notNull())
+          .addColumn('language', 'text', (c) => c.notNull())
+          .addColumn('sentiment', 'text', (c) => c.notNull())
+          .addColumn('sentiment_score', dialect === 'postgres' ? 'double precision' : 'real', (c) => c.notNull())
+          .addColumn('outcome', 'text', (c) => c.notNull())
+          .addColumn('engine', 'text', (c) => c.notNull())
+          .addColumn('metrics', 'text', (c) => c.notNull())
+          .addColumn('created_at', ts, (c) => c.notNull())
+          .addUniqueConstraint('agent_turns_call_seq_unique', ['call_id', 'seq'])
+          .execute();
+      },
+    },
     '0012_entry_point_captions': {
       // Captions per entry point (issue 10 §4): inherit (the server's default), on or off.
       async up(db: Kysely<unknown>) {

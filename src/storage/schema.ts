@@ -162,6 +162,22 @@ export interface TranscriptsTable {
   media_spans?: string | null;
 }
 
+export interface AgentTurnsTable {
+  id: string;
+  call_id: string;
+  seq: number;
+  user_message: string;
+  ai_response: string;
+  language: string;
+  sentiment: string;
+  sentiment_score: number;
+  outcome: string;
+  engine: string;
+  /** JSON of TurnMetrics. */
+  metrics: string;
+  created_at: string | Date;
+}
+
 /** SQLite only: the trigram full-text index of transcripts (FTS5). */
 export interface TranscriptsFtsTable {
   text: string;
@@ -201,6 +217,7 @@ export interface Database {
   transcripts: TranscriptsTable;
   transcripts_fts: TranscriptsFtsTable;
   recordings: RecordingsTable;
+  agent_turns: AgentTurnsTable;
 }
 
 /** Marker so `Generated` stays importable for later tables with database-side defaults. */

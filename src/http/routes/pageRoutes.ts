@@ -10,6 +10,7 @@ const pages: Record<string, string> = {
   '/admin': '/admin/',
   '/c': '/c/',
   '/voice': '/voice/',
+  '/ai': '/ai/',
   '/demo': '/demo/p2p.html',
   '/demo/': '/demo/p2p.html',
 };

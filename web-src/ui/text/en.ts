@@ -293,6 +293,17 @@ export const en = {
       unmute: 'Unmute',
     },
   },
+  ai: {
+    title: 'Talk with the AI assistant',
+    notice: 'You are talking with an AI assistant, not a person. Say “agent” at any time to be connected with a person.',
+    start: 'Start the call',
+    starting: 'Connecting you to the AI assistant…',
+    live: 'The AI assistant is listening. Speak when you are ready.',
+    ended: 'The call has ended.',
+    hangUp: 'Hang up',
+    bot: 'AI assistant',
+    failed: 'The AI assistant could not be reached. Please try again in a minute.',
+  },
   static: staticEn,
 };
 

@@ -285,5 +285,16 @@ export const ko: UiText = {
       unmute: '음소거 해제',
     },
   },
+  ai: {
+    title: 'AI 상담 도우미와 통화',
+    notice: '지금 사람이 아닌 AI 상담 도우미와 통화하고 있습니다. 언제든 “상담원”이라고 말씀하시면 상담원에게 연결됩니다.',
+    start: '통화 시작',
+    starting: 'AI 상담 도우미에 연결하는 중…',
+    live: 'AI 상담 도우미가 듣고 있습니다. 준비되면 말씀해 주세요.',
+    ended: '통화가 끝났습니다.',
+    hangUp: '통화 종료',
+    bot: 'AI 상담 도우미',
+    failed: 'AI 상담 도우미에 연결하지 못했습니다. 잠시 후 다시 시도해 주세요.',
+  },
   static: staticKo,
 };

@@ -35,6 +35,8 @@ import { CallService } from './domain/calls/callService.js';
 import { ConsultationService } from './domain/consultations/consultationService.js';
 import { ConsultationQueue } from './domain/routing/consultationQueue.js';
 import { CallRepository } from './storage/callRepository.js';
+import { NodeLiveness } from './cluster/nodeLiveness.js';
+import { NodeRepository } from './storage/nodeRepository.js';
 import { createSpeech } from './ai/createSpeech.js';
 import { CaptionService } from './captions/captionService.js';
 import { captionsWanted, publishCaption, speakerOf } from './captions/captionWiring.js';
@@ -85,6 +87,8 @@ export interface Parley {
   consultations: ConsultationService;
   transcripts: TranscriptService;
   webhooks: WebhookService;
+  /** This node's heartbeat among the nodes sharing the database (src/cluster). */
+  nodeLiveness: NodeLiveness;
   /** Masking for chat, captions and transcripts (issue 10 §5); the word list reloads itself. */
   moderation: Moderator;
   /** Starts listening; resolves with the base URL. */
@@ -138,7 +142,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
   const moderation = await Moderator.open({ wordsPath: config.moderation.wordsPath, logger: logger.child({ module: 'moderation' }) });
   const callRepo = new CallRepository(storage.db);
   const transcripts = new TranscriptService(new TranscriptRepository(storage.db, storage.kind), callRepo);
-  const calls = new CallService(callRepo, config.defaultPhoneRegion);
+  const calls = new CallService(callRepo, config.defaultPhoneRegion, config.cluster.nodeId);
   const webhooks = new WebhookService(storage.db, logger.child({ module: 'webhooks' }), config.webhooks);
   const consultations = new ConsultationService({
     calls,
@@ -160,8 +164,9 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     customerTokenTtlSeconds: config.auth.roomTokenTtlSeconds,
   });
   publishCallTransitions({ calls, webhooks, callJson, consultationView: (call) => consultations.view(call), logger });
-  const interrupted = await calls.closeInterrupted('server-restarted');
-  if (interrupted.length > 0) logger.warn({ calls: interrupted.map((c) => c.id) }, `closed ${interrupted.length} call(s) left live by the previous run as FAILED (server-restarted)`);
+  // Only this node's previous run and nodes gone silent lose their calls (issue 13).
+  const liveness = new NodeLiveness({ nodeId: config.cluster.nodeId, directory: new NodeRepository(storage.db), calls, heartbeatMs: config.cluster.heartbeatMs, ttlMs: config.cluster.ttlMs, logger: logger.child({ module: 'cluster' }) });
+  await liveness.start();
   webhooks.start();
   const pruner = new RetentionPruner(storage.db, config.retention, logger.child({ module: 'retention' }));
   pruner.start();
@@ -242,6 +247,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     checkStorage: () => storage.ping(config.health.storageTimeoutMs),
     storageState: () => storage.health().state,
     draining: () => draining,
+    node: () => liveness.health(),
   };
 
   const gate = metricsGate({ posture: config.posture, token: config.metrics.token, ownListener: config.metrics.listener !== undefined, authenticator: credentials });
@@ -381,6 +387,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     transcripts,
     webhooks,
     moderation,
+    nodeLiveness: liveness,
     async listen() {
       await http.listen({ port: config.port, host: config.host });
       if (metricsHttp && config.metrics.listener) {
@@ -397,6 +404,8 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
         draining = true;
         logger.info({ reason, connections: io.engine.clientsCount }, 'draining: telling peers and closing');
         for (const ns of [defaultNs, signalingNs, voiceNs, adminNs, consultNs]) ns.emit('server-shutdown', { reason, reconnect: true });
+        // This node's calls end here, told to their peers while the sockets are still open.
+        await liveness.stop().catch((err: unknown) => logger.error({ err }, 'live calls could not be given their final state; other nodes will fail them after NODE_TTL_MS'));
         // Let the notice leave the socket buffers before the transports close.
         await new Promise((r) => setTimeout(r, 100));
         io.disconnectSockets(true);

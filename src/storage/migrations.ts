@@ -235,6 +235,21 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         if (schema) await sql`CREATE INDEX transcripts_text_trgm_idx ON transcripts USING gin (text ${sql.raw(`"${schema.replaceAll('"', '""')}".gin_trgm_ops`)})`.execute(db);
       },
     },
+    // Several nodes on one database: each node's heartbeat, and the node hosting a call's
+    // media, so a node that starts (or notices another gone) fails only the calls it must.
+    '0011_nodes': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('nodes')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('started_at', ts, (c) => c.notNull())
+          .addColumn('heartbeat_at', ts, (c) => c.notNull())
+          .addColumn('stopped_at', ts)
+          .execute();
+        await db.schema.alterTable('calls').addColumn('node_id', 'text').execute();
+        await db.schema.createIndex('calls_node_status_idx').on('calls').columns(['node_id', 'status']).execute();
+      },
+    },
   };
 }
 

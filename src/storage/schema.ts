@@ -60,6 +60,16 @@ export interface CallsTable {
   /** The number a customer asked to be called back on (no agent was online), and when (0006). */
   callback_phone?: string | null;
   callback_requested_at?: string | Date | null;
+  /** The node hosting the call's media (0011); null on older rows. */
+  node_id?: string | null;
+}
+
+/** One row per node that shares this database (0011): its heartbeat, and when it stopped cleanly. */
+export interface NodesTable {
+  id: string;
+  started_at: string | Date;
+  heartbeat_at: string | Date;
+  stopped_at: string | Date | null;
 }
 
 export interface EntryPointsTable {
@@ -178,6 +188,7 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   transcripts: TranscriptsTable;
   transcripts_fts: TranscriptsFtsTable;
+  nodes: NodesTable;
 }
 
 /** Marker so `Generated` stays importable for later tables with database-side defaults. */

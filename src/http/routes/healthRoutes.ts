@@ -10,8 +10,12 @@ import { isReservedRoomName } from '../../domain/roomRef.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import type { MetricsGate, MetricsView } from '../metricsAccess.js';
 
-const healthOk = z.object({ status: z.literal('ok'), connections: z.number(), uptime: z.number(), timestamp: z.string(), storage: z.literal('ok') });
+const nodeHealth = z
+  .object({ id: z.string(), heartbeat: z.enum(['ok', 'failing']), lastHeartbeatAt: z.string().nullable() })
+  .describe('This node among those sharing the database; failing: its heartbeat cannot be written, and after NODE_TTL_MS the other nodes fail its calls');
+const healthOk = z.object({ status: z.literal('ok'), connections: z.number(), uptime: z.number(), timestamp: z.string(), storage: z.literal('ok'), node: nodeHealth.optional() });
 const healthDown = z.object({
+  node: nodeHealth.optional(),
   status: z.enum(['draining', 'error']),
   connections: z.number(),
   uptime: z.number(),
@@ -30,6 +34,7 @@ export interface HealthSource {
   /** The storage state the last statements saw: ok, unreachable, or failing (cannot write). */
   storageState(): 'ok' | 'unreachable' | 'failing';
   draining(): boolean;
+  node?(): { nodeId: string; state: 'ok' | 'failing'; lastHeartbeatAt: string | null };
 }
 
 function wantsPrometheus(accept: string | undefined): boolean {
@@ -57,7 +62,8 @@ export const healthRoutes =
         },
       },
       async (_req, reply) => {
-        const base = { connections: source.connections(), uptime: process.uptime(), timestamp: new Date().toISOString() };
+        const n = source.node?.();
+        const base = { connections: source.connections(), uptime: process.uptime(), timestamp: new Date().toISOString(), ...(n ? { node: { id: n.nodeId, heartbeat: n.state, lastHeartbeatAt: n.lastHeartbeatAt } } : {}) };
         if (source.draining()) return reply.status(503).send({ status: 'draining' as const, ...base, storage: source.storageState(), reason: 'server is shutting down' });
         try {
           await source.checkStorage();

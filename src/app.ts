@@ -36,6 +36,9 @@ import { ConsultationService } from './domain/consultations/consultationService.
 import { ConsultationQueue } from './domain/routing/consultationQueue.js';
 import { CallRepository } from './storage/callRepository.js';
 import { NodeLiveness } from './cluster/nodeLiveness.js';
+import { openCluster } from './cluster/cluster.js';
+import { relayRevocations } from './cluster/revocationRelay.js';
+import { replicateRooms, type RoomReplication } from './cluster/roomReplication.js';
 import { NodeRepository } from './storage/nodeRepository.js';
 import { createSpeech } from './ai/createSpeech.js';
 import { CaptionService } from './captions/captionService.js';
@@ -109,6 +112,8 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
   if (config.auth.jwtSecretGenerated) logger.warn('JWT_SECRET is not set: using a random secret, so tokens stop working when the server restarts. Set JWT_SECRET (openssl rand -hex 32).');
 
   const storage = await openStorage(overrides.storage ?? config.storage, logger.child({ module: 'storage' }));
+  // REDIS_URL: live state shared with the other nodes (src/cluster); otherwise all in memory.
+  const cluster = await openCluster(config.cluster, logger.child({ module: 'cluster' }));
   const metrics = new Metrics();
   const users = new UserRepository(storage.db);
   const sessions = new AuthSessionRepository(storage.db);
@@ -239,6 +244,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     cors: { origin: corsOrigin, credentials: true },
     maxHttpBufferSize: config.socketMaxPayloadBytes,
     serveClient: true,
+    ...(cluster.socketAdapter ? { adapter: cluster.socketAdapter } : {}),
   });
 
   const healthSource = {
@@ -248,6 +254,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     storageState: () => storage.health().state,
     draining: () => draining,
     node: () => liveness.health(),
+    redis: () => cluster.redisState(),
   };
 
   const gate = metricsGate({ posture: config.posture, token: config.metrics.token, ownListener: config.metrics.listener !== undefined, authenticator: credentials });
@@ -353,10 +360,19 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
   const consultNs = io.of('/consult');
   consultNs.use(handshake);
   attachConsultNamespace({ namespace: consultNs, router: routerFor('/consult'), consultations, metrics, logger: logger.child({ module: 'consult-ns' }) });
-  endRevokedConnections(accounts, [defaultNs, signalingNs, voiceNs, adminNs, consultNs], logger.child({ module: 'socket-auth' }));
+  // Every node's revocations, so a disabled agent's sockets close wherever they are.
+  const revocations = await relayRevocations(accounts, cluster.bus, logger.child({ module: 'cluster' }));
+  endRevokedConnections(revocations, [defaultNs, signalingNs, voiceNs, adminNs, consultNs], logger.child({ module: 'socket-auth' }));
+  // Seed 002's and seed 001's rooms list every node's members (the SFU's voice rooms are pinned to one node).
+  const replications: RoomReplication[] = cluster.shared
+    ? await Promise.all([
+        replicateRooms('study', studyRooms, cluster.bus, { heartbeatMs: config.cluster.heartbeatMs, ttlMs: config.cluster.ttlMs, logger: logger.child({ module: 'cluster' }) }),
+        replicateRooms('session', sessionRooms, cluster.bus, { heartbeatMs: config.cluster.heartbeatMs, ttlMs: config.cluster.ttlMs, logger: logger.child({ module: 'cluster' }) }),
+      ])
+    : [];
   // A disabled, reset or withdrawn agent stops being offered calls at once, not after the
   // grace (signing out one tab leaves the others; a new role reconnects).
-  accounts.on('revoked', ({ userId, reason }) => {
+  revocations.on('revoked', ({ userId, reason }) => {
     if (reason !== 'role-changed' && reason !== 'signed-out') consultations.agentSignedOut(userId);
   });
 
@@ -409,6 +425,8 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
         // Let the notice leave the socket buffers before the transports close.
         await new Promise((r) => setTimeout(r, 100));
         io.disconnectSockets(true);
+        // The cluster adapter's stream readers stop with their namespaces.
+        for (const ns of [defaultNs, signalingNs, voiceNs, adminNs, consultNs]) void ns.adapter.close();
         io.engine.close();
         await http.close();
         await metricsHttp?.close();
@@ -420,6 +438,8 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
         await speech.speech?.close();
         await pipeline?.close();
         await media.close();
+        await Promise.allSettled(replications.map((r) => r.close()));
+        await cluster.close();
         await storage.close();
         logger.info('closed');
       })();

@@ -1,7 +1,8 @@
 /**
- * This node among the others on one database: it writes a heartbeat every `heartbeatMs`,
- * and on every beat fails the live calls of nodes silent for longer than `ttlMs` (a node
- * killed without a word). At start it fails only what its own previous run left (its id
+ * This node among the others on one database: it writes a heartbeat every `heartbeatMs`
+ * that holds for `ttlMs` (each node states its own expiry, so nodes need not share their
+ * settings), and on every beat fails the live calls of nodes whose heartbeat expired (a
+ * node killed without a word). At start it fails only what its own previous run left (its id
  * is stable: NODE_ID, or hostname:PORT) and what gone nodes left — never another live
  * node's calls. A clean stop gives this node's live calls their final state and tells
  * the others at once.
@@ -15,7 +16,7 @@ import type { NodeDirectory } from './ports.js';
 
 /** The CallService's part this needs (closing calls whose media is gone). */
 export interface InterruptedCalls {
-  closeInterrupted(cause: string, scope: { hostedBy: string } | { orphanedBefore: Date }): Promise<CallRecord[]>;
+  closeInterrupted(cause: string, scope: { hostedBy: string } | { orphanedAt: Date }): Promise<CallRecord[]>;
 }
 
 export interface NodeLivenessOptions {
@@ -56,7 +57,7 @@ export class NodeLiveness {
     const restarted = await this.o.calls.closeInterrupted('server-restarted', { hostedBy: this.o.nodeId });
     if (restarted.length > 0) this.o.logger.warn({ nodeId: this.o.nodeId, calls: restarted.map((c) => c.id) }, `closed ${restarted.length} call(s) this node's previous run left live as FAILED (server-restarted)`);
     const at = this.now();
-    await this.o.directory.register(this.o.nodeId, at);
+    await this.o.directory.register(this.o.nodeId, at, this.o.ttlMs);
     this.lastBeat = at;
     const orphaned = await this.sweep();
     this.schedule();
@@ -72,7 +73,7 @@ export class NodeLiveness {
     this.running ??= (async () => {
       try {
         const at = this.now();
-        await this.o.directory.heartbeat(this.o.nodeId, at);
+        await this.o.directory.heartbeat(this.o.nodeId, at, this.o.ttlMs);
         this.lastBeat = at;
         if (this.failing) this.o.logger.info({ nodeId: this.o.nodeId }, 'heartbeat written again');
         this.failing = false;
@@ -99,9 +100,8 @@ export class NodeLiveness {
   }
 
   private async sweep(): Promise<CallRecord[]> {
-    const cutoff = new Date(this.now().getTime() - this.o.ttlMs);
-    const orphaned = await this.o.calls.closeInterrupted('node-lost', { orphanedBefore: cutoff });
-    if (orphaned.length > 0) this.o.logger.warn({ nodeId: this.o.nodeId, calls: orphaned.map((c) => ({ id: c.id, node: c.nodeId })) }, `closed ${orphaned.length} call(s) of node(s) gone silent for over ${this.o.ttlMs} ms as FAILED (node-lost)`);
+    const orphaned = await this.o.calls.closeInterrupted('node-lost', { orphanedAt: this.now() });
+    if (orphaned.length > 0) this.o.logger.warn({ nodeId: this.o.nodeId, calls: orphaned.map((c) => ({ id: c.id, node: c.nodeId })) }, `closed ${orphaned.length} call(s) of node(s) whose heartbeat expired (or that stopped) as FAILED (node-lost)`);
     return orphaned;
   }
 

@@ -184,12 +184,13 @@ export class CallRepository {
   }
 
   /**
-   * Live calls no live node hosts: their node stopped, or its last heartbeat is older than
-   * `heartbeatAfter`, or it never wrote one (rows from before nodes were recorded). One
-   * statement, so a node that registers and creates a call meanwhile is seen with its call.
+   * Live calls no live node hosts: their node stopped, or its heartbeat expired before
+   * `now` (each node sets its own expiry), or it never wrote one (rows from before nodes
+   * were recorded). One statement, so a node that registers and creates a call meanwhile
+   * is seen with its call.
    */
-  async listLiveOrphaned(heartbeatAfter: Date): Promise<CallRecord[]> {
-    const cutoff = heartbeatAfter.toISOString();
+  async listLiveOrphaned(now: Date): Promise<CallRecord[]> {
+    const cutoff = now.toISOString();
     const rows = await this.db
       .selectFrom('calls')
       .selectAll()
@@ -197,7 +198,7 @@ export class CallRepository {
       .where((eb) =>
         eb.or([
           eb('node_id', 'is', null),
-          eb.not(eb.exists(eb.selectFrom('nodes').select('nodes.id').whereRef('nodes.id', '=', 'calls.node_id').where('nodes.stopped_at', 'is', null).where('nodes.heartbeat_at', '>', cutoff))),
+          eb.not(eb.exists(eb.selectFrom('nodes').select('nodes.id').whereRef('nodes.id', '=', 'calls.node_id').where('nodes.stopped_at', 'is', null).where('nodes.expires_at', '>', cutoff))),
         ]),
       )
       .execute();

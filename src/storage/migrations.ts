@@ -244,6 +244,8 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('id', 'text', (c) => c.primaryKey())
           .addColumn('started_at', ts, (c) => c.notNull())
           .addColumn('heartbeat_at', ts, (c) => c.notNull())
+          // heartbeat_at + the node's own NODE_TTL_MS: nodes need not agree on their settings.
+          .addColumn('expires_at', ts, (c) => c.notNull())
           .addColumn('stopped_at', ts)
           .execute();
         await db.schema.alterTable('calls').addColumn('node_id', 'text').execute();

@@ -69,6 +69,8 @@ export interface NodesTable {
   id: string;
   started_at: string | Date;
   heartbeat_at: string | Date;
+  /** heartbeat_at + that node's NODE_TTL_MS: past it, the node is taken for gone. */
+  expires_at: string | Date;
   stopped_at: string | Date | null;
 }
 

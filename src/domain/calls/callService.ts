@@ -94,8 +94,8 @@ export class CallService extends EventEmitter<CallServiceEvents> {
    * an IN_PROGRESS call that was cut off did not end normally. Without a scope, every live
    * call (one node alone on its database); with one, only those of the given kind.
    */
-  async closeInterrupted(cause = 'server-restarted', scope?: { hostedBy: string } | { orphanedBefore: Date }): Promise<CallRecord[]> {
-    const live = !scope ? await this.calls.listLive() : 'hostedBy' in scope ? await this.calls.listLiveOn(scope.hostedBy) : await this.calls.listLiveOrphaned(scope.orphanedBefore);
+  async closeInterrupted(cause = 'server-restarted', scope?: { hostedBy: string } | { orphanedAt: Date }): Promise<CallRecord[]> {
+    const live = !scope ? await this.calls.listLive() : 'hostedBy' in scope ? await this.calls.listLiveOn(scope.hostedBy) : await this.calls.listLiveOrphaned(scope.orphanedAt);
     const closed: CallRecord[] = [];
     for (const call of live) {
       const moved = await this.calls.transition(call.id, call.status, 'FAILED', cause);

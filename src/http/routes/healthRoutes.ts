@@ -13,9 +13,11 @@ import type { MetricsGate, MetricsView } from '../metricsAccess.js';
 const nodeHealth = z
   .object({ id: z.string(), heartbeat: z.enum(['ok', 'failing']), lastHeartbeatAt: z.string().nullable() })
   .describe('This node among those sharing the database; failing: its heartbeat cannot be written, and after NODE_TTL_MS the other nodes fail its calls');
-const healthOk = z.object({ status: z.literal('ok'), connections: z.number(), uptime: z.number(), timestamp: z.string(), storage: z.literal('ok'), node: nodeHealth.optional() });
+const redisHealth = z.enum(['ok', 'unreachable']).describe('Only with REDIS_URL. unreachable: calls in progress go on, new work is refused until Redis is back');
+const healthOk = z.object({ status: z.literal('ok'), connections: z.number(), uptime: z.number(), timestamp: z.string(), storage: z.literal('ok'), node: nodeHealth.optional(), redis: z.literal('ok').optional() });
 const healthDown = z.object({
   node: nodeHealth.optional(),
+  redis: redisHealth.optional(),
   status: z.enum(['draining', 'error']),
   connections: z.number(),
   uptime: z.number(),
@@ -35,6 +37,8 @@ export interface HealthSource {
   storageState(): 'ok' | 'unreachable' | 'failing';
   draining(): boolean;
   node?(): { nodeId: string; state: 'ok' | 'failing'; lastHeartbeatAt: string | null };
+  /** undefined: no Redis configured. */
+  redis?(): 'ok' | 'unreachable' | undefined;
 }
 
 function wantsPrometheus(accept: string | undefined): boolean {
@@ -73,7 +77,9 @@ export const healthRoutes =
           const what = storage === 'failing' ? 'storage cannot be written (disk full or read-only)' : 'storage unreachable';
           return reply.status(503).send({ status: 'error' as const, ...base, storage, reason: `${what}: ${err instanceof Error ? err.message : String(err)}` });
         }
-        return { status: 'ok' as const, ...base, storage: 'ok' as const };
+        const redis = source.redis?.();
+        if (redis === 'unreachable') return reply.status(503).send({ status: 'error' as const, ...base, storage: 'ok' as const, redis, reason: 'Redis unreachable (REDIS_URL): calls in progress go on, new calls are refused until it is back; this node reconnects by itself' });
+        return { status: 'ok' as const, ...base, storage: 'ok' as const, ...(redis ? { redis } : {}) };
       },
     );
 

@@ -37,6 +37,7 @@ import { ConsultationQueue } from './domain/routing/consultationQueue.js';
 import { CallRepository } from './storage/callRepository.js';
 import { NodeLiveness } from './cluster/nodeLiveness.js';
 import { openCluster } from './cluster/cluster.js';
+import { refuseNewWorkDuringOutage } from './cluster/outageGate.js';
 import { relayRevocations } from './cluster/revocationRelay.js';
 import { replicateRooms, type RoomReplication } from './cluster/roomReplication.js';
 import { NodeRepository } from './storage/nodeRepository.js';
@@ -239,6 +240,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     if (draining) reply.header('connection', 'close');
   });
 
+  refuseNewWorkDuringOutage(http, () => cluster.redisState() === 'unreachable');
   const authHooks = new AuthHooks(credentials);
   const io = new SocketServer(http.server, {
     cors: { origin: corsOrigin, credentials: true },

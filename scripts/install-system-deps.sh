@@ -12,9 +12,11 @@
 #   pocketsphinx-testdata  LibriVox clips with transcripts: real human speech for the speech tests and bench
 #   fonts-nanum     Hangul glyphs, so the Korean pages' screenshots show text, not boxes
 #   ffmpeg          mixes recordings into MP4 (the server needs it too) and ffprobe measures them in tests
+#   haproxy         the load balancer in front of the cluster tests' nodes (deploy/haproxy.cfg)
+#   docker-compose  `docker-compose config` checks compose.yml without a Docker daemon
 set -euo pipefail
 
-packages=(chromium coturn espeak-ng sox postgresql redis-server iproute2 util-linux libpocketsphinx3 pocketsphinx-en-us pocketsphinx pocketsphinx-testdata fonts-nanum ffmpeg)
+packages=(chromium coturn espeak-ng sox postgresql redis-server iproute2 util-linux libpocketsphinx3 pocketsphinx-en-us pocketsphinx pocketsphinx-testdata fonts-nanum ffmpeg haproxy docker-compose)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -21,6 +21,8 @@ if [ $# -gt 0 ]; then
 else
   echo "[test] type-check"
   npx tsc -p tsconfig.json --noEmit
+  echo "[test] deploy files"
+  bash scripts/check-deploy.sh
   server_tests=(test/*.test.ts)
   media_tests=(test/media/*.test.ts)
 fi

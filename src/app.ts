@@ -42,6 +42,12 @@ import { CallService } from './domain/calls/callService.js';
 import { ConsultationService } from './domain/consultations/consultationService.js';
 import { ConsultationQueue } from './domain/routing/consultationQueue.js';
 import { CallRepository } from './storage/callRepository.js';
+import { NodeLiveness } from './cluster/nodeLiveness.js';
+import { openCluster } from './cluster/cluster.js';
+import { refuseNewWorkDuringOutage } from './cluster/outageGate.js';
+import { relayRevocations } from './cluster/revocationRelay.js';
+import { replicateRooms, type RoomReplication } from './cluster/roomReplication.js';
+import { NodeRepository } from './storage/nodeRepository.js';
 import { createSpeech } from './ai/createSpeech.js';
 import { CaptionService, type CaptionStatus } from './captions/captionService.js';
 import { captionsOnJoin, publishCaption, publishCaptionStatus, speakerOf } from './captions/captionWiring.js';
@@ -95,6 +101,8 @@ export interface Parley {
   consultations: ConsultationService;
   transcripts: TranscriptService;
   webhooks: WebhookService;
+  /** This node's heartbeat among the nodes sharing the database (src/cluster). */
+  nodeLiveness: NodeLiveness;
   /** Masking for chat, captions and transcripts (issue 10 §5); the word list reloads itself. */
   moderation: Moderator;
   /** Seed 004's recordings of rooms (issue 12). */
@@ -117,6 +125,8 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
   if (config.auth.jwtSecretGenerated) logger.warn('JWT_SECRET is not set: using a random secret, so tokens stop working when the server restarts. Set JWT_SECRET (openssl rand -hex 32).');
 
   const storage = await openStorage(overrides.storage ?? config.storage, logger.child({ module: 'storage' }));
+  // REDIS_URL: live state shared with the other nodes (src/cluster); otherwise all in memory.
+  const cluster = await openCluster(config.cluster, logger.child({ module: 'cluster' }));
   const metrics = new Metrics();
   const users = new UserRepository(storage.db);
   const sessions = new AuthSessionRepository(storage.db);
@@ -150,7 +160,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
   const moderation = await Moderator.open({ wordsPath: config.moderation.wordsPath, logger: logger.child({ module: 'moderation' }) });
   const callRepo = new CallRepository(storage.db);
   const transcripts = new TranscriptService(new TranscriptRepository(storage.db, storage.kind), callRepo);
-  const calls = new CallService(callRepo, config.defaultPhoneRegion);
+  const calls = new CallService(callRepo, config.defaultPhoneRegion, config.cluster.nodeId);
   const webhooks = new WebhookService(storage.db, logger.child({ module: 'webhooks' }), config.webhooks);
   const consultations = new ConsultationService({
     calls,
@@ -172,8 +182,9 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     customerTokenTtlSeconds: config.auth.roomTokenTtlSeconds,
   });
   publishCallTransitions({ calls, webhooks, callJson, consultationView: (call) => consultations.view(call), logger });
-  const interrupted = await calls.closeInterrupted('server-restarted');
-  if (interrupted.length > 0) logger.warn({ calls: interrupted.map((c) => c.id) }, `closed ${interrupted.length} call(s) left live by the previous run as FAILED (server-restarted)`);
+  // Only this node's previous run and nodes gone silent lose their calls (issue 13).
+  const liveness = new NodeLiveness({ nodeId: config.cluster.nodeId, directory: new NodeRepository(storage.db), calls, heartbeatMs: config.cluster.heartbeatMs, ttlMs: config.cluster.ttlMs, logger: logger.child({ module: 'cluster' }) });
+  await liveness.start();
   webhooks.start();
   const pruner = new RetentionPruner(storage.db, config.retention, logger.child({ module: 'retention' }));
   pruner.start();
@@ -241,11 +252,13 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     if (draining) reply.header('connection', 'close');
   });
 
+  refuseNewWorkDuringOutage(http, () => cluster.redisState() === 'unreachable');
   const authHooks = new AuthHooks(credentials);
   const io = new SocketServer(http.server, {
     cors: { origin: corsOrigin, credentials: true },
     maxHttpBufferSize: config.socketMaxPayloadBytes,
     serveClient: true,
+    ...(cluster.socketAdapter ? { adapter: cluster.socketAdapter } : {}),
   });
 
   const healthSource = {
@@ -254,6 +267,8 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     checkStorage: () => storage.ping(config.health.storageTimeoutMs),
     storageState: () => storage.health().state,
     draining: () => draining,
+    node: () => liveness.health(),
+    redis: () => cluster.redisState(),
   };
 
   const gate = metricsGate({ posture: config.posture, token: config.metrics.token, ownListener: config.metrics.listener !== undefined, authenticator: credentials });
@@ -442,10 +457,19 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
   const consultNs = io.of('/consult');
   consultNs.use(handshake);
   attachConsultNamespace({ namespace: consultNs, router: routerFor('/consult'), consultations, metrics, logger: logger.child({ module: 'consult-ns' }) });
-  endRevokedConnections(accounts, [defaultNs, signalingNs, voiceNs, adminNs, consultNs], logger.child({ module: 'socket-auth' }));
+  // Every node's revocations, so a disabled agent's sockets close wherever they are.
+  const revocations = await relayRevocations(accounts, cluster.bus, logger.child({ module: 'cluster' }));
+  endRevokedConnections(revocations, [defaultNs, signalingNs, voiceNs, adminNs, consultNs], logger.child({ module: 'socket-auth' }));
+  // Seed 002's and seed 001's rooms list every node's members (the SFU's voice rooms are pinned to one node).
+  const replications: RoomReplication[] = cluster.shared
+    ? await Promise.all([
+        replicateRooms('study', studyRooms, cluster.bus, { heartbeatMs: config.cluster.heartbeatMs, ttlMs: config.cluster.ttlMs, logger: logger.child({ module: 'cluster' }) }),
+        replicateRooms('session', sessionRooms, cluster.bus, { heartbeatMs: config.cluster.heartbeatMs, ttlMs: config.cluster.ttlMs, logger: logger.child({ module: 'cluster' }) }),
+      ])
+    : [];
   // A disabled, reset or withdrawn agent stops being offered calls at once, not after the
   // grace (signing out one tab leaves the others; a new role reconnects).
-  accounts.on('revoked', ({ userId, reason }) => {
+  revocations.on('revoked', ({ userId, reason }) => {
     if (reason !== 'role-changed' && reason !== 'signed-out') consultations.agentSignedOut(userId);
   });
 
@@ -477,6 +501,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     webhooks,
     moderation,
     recordings: recordings.service,
+    nodeLiveness: liveness,
     async listen() {
       await http.listen({ port: config.port, host: config.host });
       if (metricsHttp && config.metrics.listener) {
@@ -493,9 +518,13 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
         draining = true;
         logger.info({ reason, connections: io.engine.clientsCount }, 'draining: telling peers and closing');
         for (const ns of [defaultNs, signalingNs, voiceNs, adminNs, consultNs]) ns.emit('server-shutdown', { reason, reconnect: true });
+        // This node's calls end here, told to their peers while the sockets are still open.
+        await liveness.stop().catch((err: unknown) => logger.error({ err }, 'live calls could not be given their final state; other nodes will fail them after NODE_TTL_MS'));
         // Let the notice leave the socket buffers before the transports close.
         await new Promise((r) => setTimeout(r, 100));
         io.disconnectSockets(true);
+        // The cluster adapter's stream readers stop with their namespaces.
+        for (const ns of [defaultNs, signalingNs, voiceNs, adminNs, consultNs]) void ns.adapter.close();
         io.engine.close();
         await http.close();
         await metricsHttp?.close();
@@ -509,6 +538,8 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
         await speech.speech?.close();
         await pipeline?.close();
         await media.close();
+        await Promise.allSettled(replications.map((r) => r.close()));
+        await cluster.close();
         await storage.close();
         logger.info('closed');
       })();

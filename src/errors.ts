@@ -16,6 +16,8 @@ export type ErrorCode =
   | 'AUTH_UNAVAILABLE'
   | 'SHUTTING_DOWN'
   | 'STORAGE_UNAVAILABLE'
+  /** REDIS_URL is set and Redis cannot be reached: new calls wait until it is back. */
+  | 'CLUSTER_UNAVAILABLE'
   | 'INTERNAL';
 
 const statusByCode: Record<ErrorCode, number> = {
@@ -31,6 +33,7 @@ const statusByCode: Record<ErrorCode, number> = {
   AUTH_UNAVAILABLE: 503,
   SHUTTING_DOWN: 503,
   STORAGE_UNAVAILABLE: 503,
+  CLUSTER_UNAVAILABLE: 503,
   INTERNAL: 500,
 };
 

@@ -121,7 +121,7 @@ for (const make of engines()) {
 }
 
 describe('restart', () => {
-  test('calls live at a restart are closed as FAILED with the cause; finished ones are kept as they were', async () => {
+  test('calls live at a clean stop are closed as FAILED (server-shutdown); finished ones are kept as they were', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'parley-restart-')), 'parley.sqlite');
     const first = await startParley({ SQLITE_PATH: path });
     const mk = async () => (await request(`${first.url}/api/v1/calls`, { body: { callerNumber: '01012345678' } })).body.data.call.id as string;
@@ -139,8 +139,8 @@ describe('restart', () => {
       for (const id of [ringing, inProgress]) {
         const call = await get(id);
         assert.equal(call.status, 'FAILED');
-        assert.equal(call.failureCause, 'server-restarted');
-        assert.equal(call.transitions.at(-1).cause, 'server-restarted');
+        assert.equal(call.failureCause, 'server-shutdown');
+        assert.equal(call.transitions.at(-1).cause, 'server-shutdown');
       }
       const done = await get(ended);
       assert.equal(done.status, 'ENDED');

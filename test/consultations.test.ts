@@ -534,7 +534,7 @@ for (const make of engines()) {
 }
 
 describe('restart', () => {
-  test('consultations live at a restart are FAILED (server-restarted); their history stays', async () => {
+  test('consultations live at a clean stop are FAILED (server-shutdown); their history stays', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'parley-consult-restart-')), 'parley.sqlite');
     const env = { SQLITE_PATH: path };
     const first = await startParley(env);
@@ -559,9 +559,9 @@ describe('restart', () => {
       ] as const) {
         const d = (await request(`${second.url}/api/v1/consultations/${started.consultation.id}`, { token: again.token })).body.consultation;
         assert.equal(d.status, 'FAILED');
-        assert.equal(d.failureCause, 'server-restarted');
+        assert.equal(d.failureCause, 'server-shutdown');
         assert.equal(d.transitions.at(-2).to, before);
-        assert.equal(d.transitions.at(-1).cause, 'server-restarted');
+        assert.equal(d.transitions.at(-1).cause, 'server-shutdown');
       }
       const list = (await request(`${second.url}/api/v1/consultations`, { token: again.token })).body;
       assert.equal(list.total, 2);
@@ -580,7 +580,7 @@ describe('the times a consultation view reports', () => {
     id: 'c1', sessionId: 's1', callerNumber: '+821012345678', receiverNumber: null, status: 'RINGING', failureCause: null,
     createdAt: at(0), updatedAt: at(0), connectedAt: null, endedAt: null, channel: 'consultation', entryPointId: null,
     customerName: 'Kim', inquiry: null, recordingConsent: true, agentId: null, roomId: 'call-c1', disposition: null,
-    answeredAt: null, callbackPhone: null, callbackRequestedAt: null, ...patch,
+    answeredAt: null, callbackPhone: null, callbackRequestedAt: null, nodeId: null, ...patch,
   });
   const view = (c: CallRecord, nowSeconds: number) => consultationView(c, { agentNames: new Map(), entryPoints: new Map(), now: at(nowSeconds) });
 

@@ -5,7 +5,7 @@
  * variables. A bad value stops the server with one line per problem, naming the
  * variable, what was wrong and what to set instead.
  */
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { isSupportedCountry, type CountryCode } from 'libphonenumber-js';
 import { z } from 'zod';
@@ -38,6 +38,19 @@ const envSchema = z
       .optional(),
     /** SQLite file used when DATABASE_URL is not set (":memory:" for a throwaway database). */
     SQLITE_PATH: z.string().min(1).default('./data/parley.sqlite'),
+
+    /** Several nodes (seed 002's 다중 서버 모드): a Redis URL (redis://…, rediss://…) shares live state between them. Unset: one node, everything in memory. */
+    REDIS_URL: z
+      .string()
+      .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+      .optional(),
+    /** Prefix of every Redis key and channel Parley uses (several Parleys, or test runs, on one Redis). */
+    REDIS_KEY_PREFIX: z.string().min(1).max(64).regex(/^[A-Za-z0-9:_.-]+$/, 'letters, digits and : _ . - only').default('parley:'),
+    /** This node's id among the nodes sharing one database (calls record the node hosting their media). Default: hostname:PORT. */
+    NODE_ID: z.string().min(1).max(128).regex(/^[A-Za-z0-9:_.-]+$/, 'letters, digits and : _ . - only').optional(),
+    /** How often a node writes its heartbeat, and how long without one before the others take it for gone and fail its calls. */
+    NODE_HEARTBEAT_MS: positiveInt.default(5_000),
+    NODE_TTL_MS: positiveInt.default(15_000),
 
     /** Secret for every JWT Parley signs (access tokens, room tokens). At least 32 characters. */
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters (try: openssl rand -hex 32)').optional(),
@@ -300,6 +313,9 @@ const envSchema = z
     if (env.NODE_ENV === 'production' && env.LIVEKIT_API_SECRET !== undefined && env.LIVEKIT_API_SECRET.length < 32) {
       ctx.addIssue({ code: 'custom', path: ['LIVEKIT_API_SECRET'], message: 'must be at least 32 characters in production' });
     }
+    if (env.NODE_TTL_MS < 2 * env.NODE_HEARTBEAT_MS) {
+      ctx.addIssue({ code: 'custom', path: ['NODE_TTL_MS'], message: `must be at least twice NODE_HEARTBEAT_MS (${env.NODE_HEARTBEAT_MS}), or one late heartbeat would take a live node for gone` });
+    }
     if (env.NODE_ENV === 'production' && !env.JWT_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required in production (try: openssl rand -hex 32)' });
     }
@@ -319,6 +335,8 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   storage: { kind: 'postgres'; url: string; timeouts: { connectMs: number; statementMs: number } } | { kind: 'sqlite'; path: string };
   health: { storageTimeoutMs: number };
+  /** Nodes sharing one database (and Redis when `redis` is set): src/cluster. */
+  cluster: { nodeId: string; heartbeatMs: number; ttlMs: number; redis?: { url: string; keyPrefix: string } };
   auth: {
     mode: 'local' | 'external';
     jwtSecret: string;
@@ -449,6 +467,12 @@ export function loadConfig(source: NodeJS.ProcessEnv, randomSecret: () => string
       ? { kind: 'postgres', url: env.DATABASE_URL, timeouts: { connectMs: env.PG_CONNECT_TIMEOUT_MS, statementMs: env.PG_STATEMENT_TIMEOUT_MS } }
       : { kind: 'sqlite', path: env.SQLITE_PATH },
     health: { storageTimeoutMs: env.HEALTH_STORAGE_TIMEOUT_MS },
+    cluster: {
+      nodeId: env.NODE_ID ?? `${hostname()}:${env.PORT}`,
+      heartbeatMs: env.NODE_HEARTBEAT_MS,
+      ttlMs: env.NODE_TTL_MS,
+      redis: env.REDIS_URL ? { url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX } : undefined,
+    },
     auth: {
       mode: env.AUTH_MODE,
       jwtSecret: env.JWT_SECRET ?? randomSecret(),

@@ -14,14 +14,24 @@ export interface RoomMember {
   joinedAt: number;
 }
 
+/** A change made on this node, as other nodes replay it (src/cluster/roomReplication.ts). */
+export type RoomChange<M extends RoomMember> =
+  | { op: 'join'; room: string; member: M }
+  | { op: 'leave'; room: string; connectionId: string }
+  | { op: 'update'; room: string; connectionId: string; patch: Partial<M> };
+
 export interface RoomDirectoryEvents<M extends RoomMember> {
   joined: [room: string, member: M];
   left: [room: string, member: M, reason: 'leave' | 'disconnect'];
+  /** Every change to this node's own connections (never to members replayed from other nodes). */
+  changed: [change: RoomChange<M>];
 }
 
 export class RoomDirectory<M extends RoomMember = RoomMember> extends EventEmitter<RoomDirectoryEvents<M>> {
   private readonly rooms = new Map<string, Map<string, M>>();
   private readonly byConnection = new Map<string, Set<string>>();
+  /** Members held by another node's connections: connection id → node id. */
+  private readonly remote = new Map<string, string>();
 
   /** Adds (or refreshes) a member; returns the members that were there before. */
   join(room: string, member: M): M[] {
@@ -39,7 +49,9 @@ export class RoomDirectory<M extends RoomMember = RoomMember> extends EventEmitt
       this.byConnection.set(member.connectionId, joined);
     }
     joined.add(room);
+    if (this.remote.has(member.connectionId)) return others;
     if (!rejoin) this.emit('joined', room, member);
+    this.emit('changed', { op: 'join', room, member });
     return others;
   }
 
@@ -52,7 +64,12 @@ export class RoomDirectory<M extends RoomMember = RoomMember> extends EventEmitt
     const joined = this.byConnection.get(connectionId);
     joined?.delete(room);
     if (joined && joined.size === 0) this.byConnection.delete(connectionId);
+    if (this.remote.has(connectionId)) {
+      if (!joined || joined.size === 0) this.remote.delete(connectionId);
+      return member;
+    }
     this.emit('left', room, member, reason);
+    this.emit('changed', { op: 'leave', room, connectionId });
     return member;
   }
 
@@ -94,7 +111,36 @@ export class RoomDirectory<M extends RoomMember = RoomMember> extends EventEmitt
     const m = this.rooms.get(room)?.get(connectionId);
     if (!m) return undefined;
     Object.assign(m, patch);
+    if (!this.remote.has(connectionId)) this.emit('changed', { op: 'update', room, connectionId, patch });
     return m;
+  }
+
+  /** Replays another node's change (no events: that node's own listeners handled it there). */
+  applyRemote(nodeId: string, change: RoomChange<M>): void {
+    if (this.rooms.get(change.room)?.has(change.op === 'join' ? change.member.connectionId : change.connectionId) && !this.remote.has(change.op === 'join' ? change.member.connectionId : change.connectionId)) return; // never over a local member
+    if (change.op === 'join') {
+      this.remote.set(change.member.connectionId, nodeId);
+      this.join(change.room, change.member);
+    } else if (change.op === 'leave') this.leave(change.room, change.connectionId);
+    else this.update(change.room, change.connectionId, change.patch);
+  }
+
+  /** Forgets every member another node held (it stopped, or went silent). */
+  dropNode(nodeId: string): Array<{ room: string; member: M }> {
+    const gone = [...this.remote].filter(([, node]) => node === nodeId).map(([connectionId]) => connectionId);
+    return gone.flatMap((connectionId) => this.leaveAll(connectionId));
+  }
+
+  /** This node's own memberships (what another node that just started needs to hear). */
+  localMemberships(): Array<{ room: string; member: M }> {
+    const out: Array<{ room: string; member: M }> = [];
+    for (const [room, members] of this.rooms) for (const m of members.values()) if (!this.remote.has(m.connectionId)) out.push({ room, member: m });
+    return out;
+  }
+
+  /** The node holding a member's connection, when it is another node. */
+  remoteNodeOf(connectionId: string): string | undefined {
+    return this.remote.get(connectionId);
   }
 
   /** Every room with its member count, for /metrics. */

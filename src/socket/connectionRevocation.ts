@@ -4,12 +4,14 @@
  * `signed-out {reason}` and is disconnected (a role change reconnects with the new role).
  */
 import type { Namespace } from 'socket.io';
-import type { AccountService } from '../auth/accountService.js';
+import type { AccountEvents } from '../auth/accountService.js';
+import type { EventEmitter } from 'node:events';
 import type { Logger } from '../log/logger.js';
 import { accountSession } from '../auth/identity.js';
 import { identityOf } from './handshakeAuth.js';
 
-export function endRevokedConnections(accounts: AccountService, namespaces: Namespace[], logger: Logger): void {
+/** `accounts`: this node's AccountService, or the cluster's relay of every node's revocations. */
+export function endRevokedConnections(accounts: EventEmitter<Pick<AccountEvents, 'revoked'>>, namespaces: Namespace[], logger: Logger): void {
   accounts.on('revoked', ({ userId, sessionId, reason }) => {
     let ended = 0;
     for (const ns of namespaces) {

@@ -38,6 +38,8 @@ export interface CallRecord {
   /** The customer asked to be called back on this number (no agent was online). */
   callbackPhone: string | null;
   callbackRequestedAt: Date | null;
+  /** The node hosting the call's media (null: created before nodes were recorded). */
+  nodeId: string | null;
 }
 
 /**
@@ -46,7 +48,7 @@ export interface CallRecord {
  * commits together or not at all.
  */
 export interface TransitionExtras {
-  patch?: Partial<Pick<CallsTable, 'agent_id' | 'answered_at' | 'callback_phone' | 'callback_requested_at'>>;
+  patch?: Partial<Pick<CallsTable, 'agent_id' | 'answered_at' | 'callback_phone' | 'callback_requested_at' | 'node_id'>>;
   within?: (tx: Transaction<Database>) => Promise<void>;
 }
 
@@ -83,13 +85,14 @@ export function toCallRecord(r: CallsTable): CallRecord {
     answeredAt: optionalDate(r.answered_at),
     callbackPhone: r.callback_phone ?? null,
     callbackRequestedAt: optionalDate(r.callback_requested_at ?? null),
+    nodeId: r.node_id ?? null,
   };
 }
 
 export class CallRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async create(input: { callerNumber: string; receiverNumber: string | null; cause: string; consultation?: ConsultationInput }): Promise<CallRecord> {
+  async create(input: { callerNumber: string; receiverNumber: string | null; cause: string; nodeId: string; consultation?: ConsultationInput }): Promise<CallRecord> {
     const now = new Date().toISOString();
     const id = randomUUID();
     const c = input.consultation;
@@ -113,6 +116,7 @@ export class CallRepository {
       room_id: c ? `call-${id}` : null,
       disposition: null,
       answered_at: null,
+      node_id: input.nodeId,
     };
     await this.db.transaction().execute(async (tx) => {
       await tx.insertInto('calls').values(row).execute();
@@ -170,6 +174,34 @@ export class CallRepository {
 
   async listLive(): Promise<CallRecord[]> {
     const rows = await this.db.selectFrom('calls').selectAll().where('status', 'not in', ['ENDED', 'FAILED']).execute();
+    return rows.map(toCallRecord);
+  }
+
+  /** Live calls whose media this node hosts. */
+  async listLiveOn(nodeId: string): Promise<CallRecord[]> {
+    const rows = await this.db.selectFrom('calls').selectAll().where('status', 'not in', ['ENDED', 'FAILED']).where('node_id', '=', nodeId).execute();
+    return rows.map(toCallRecord);
+  }
+
+  /**
+   * Live calls no live node hosts: their node stopped, or its heartbeat expired before
+   * `now` (each node sets its own expiry), or it never wrote one (rows from before nodes
+   * were recorded). One statement, so a node that registers and creates a call meanwhile
+   * is seen with its call.
+   */
+  async listLiveOrphaned(now: Date): Promise<CallRecord[]> {
+    const cutoff = now.toISOString();
+    const rows = await this.db
+      .selectFrom('calls')
+      .selectAll()
+      .where('status', 'not in', ['ENDED', 'FAILED'])
+      .where((eb) =>
+        eb.or([
+          eb('node_id', 'is', null),
+          eb.not(eb.exists(eb.selectFrom('nodes').select('nodes.id').whereRef('nodes.id', '=', 'calls.node_id').where('nodes.stopped_at', 'is', null).where('nodes.expires_at', '>', cutoff))),
+        ]),
+      )
+      .execute();
     return rows.map(toCallRecord);
   }
 }

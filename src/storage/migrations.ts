@@ -280,6 +280,23 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    // Several nodes on one database: each node's heartbeat, and the node hosting a call's
+    // media, so a node that starts (or notices another gone) fails only the calls it must.
+    '0011_nodes': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('nodes')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('started_at', ts, (c) => c.notNull())
+          .addColumn('heartbeat_at', ts, (c) => c.notNull())
+          // heartbeat_at + the node's own NODE_TTL_MS: nodes need not agree on their settings.
+          .addColumn('expires_at', ts, (c) => c.notNull())
+          .addColumn('stopped_at', ts)
+          .execute();
+        await db.schema.alterTable('calls').addColumn('node_id', 'text').execute();
+        await db.schema.createIndex('calls_node_status_idx').on('calls').columns(['node_id', 'status']).execute();
+      },
+    },
     '0012_entry_point_captions': {
       // Captions per entry point (issue 10 §4): inherit (the server's default), on or off.
       async up(db: Kysely<unknown>) {

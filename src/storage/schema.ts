@@ -60,6 +60,18 @@ export interface CallsTable {
   /** The number a customer asked to be called back on (no agent was online), and when (0006). */
   callback_phone?: string | null;
   callback_requested_at?: string | Date | null;
+  /** The node hosting the call's media (0011); null on older rows. */
+  node_id?: string | null;
+}
+
+/** One row per node that shares this database (0011): its heartbeat, and when it stopped cleanly. */
+export interface NodesTable {
+  id: string;
+  started_at: string | Date;
+  heartbeat_at: string | Date;
+  /** heartbeat_at + that node's NODE_TTL_MS: past it, the node is taken for gone. */
+  expires_at: string | Date;
+  stopped_at: string | Date | null;
 }
 
 export interface EntryPointsTable {
@@ -218,6 +230,7 @@ export interface Database {
   transcripts_fts: TranscriptsFtsTable;
   recordings: RecordingsTable;
   agent_turns: AgentTurnsTable;
+  nodes: NodesTable;
 }
 
 /** Marker so `Generated` stays importable for later tables with database-side defaults. */

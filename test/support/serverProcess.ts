@@ -34,3 +34,19 @@ export async function waitForListening(p: ServerProcess, timeoutMs = 20_000): Pr
   }
   throw new Error(`server did not start in ${timeoutMs} ms:\n${p.output()}`);
 }
+
+/** The URL a started server's log names (`Parley listening on …`), with 127.0.0.1 for localhost. */
+export function listeningUrl(p: ServerProcess): string {
+  const m = /Parley listening on (http:\/\/[^"\s]+)/.exec(p.output());
+  if (!m) throw new Error(`the log names no URL yet:\n${p.output()}`);
+  return m[1]!.replace('localhost', '127.0.0.1');
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. */
+export async function stopServer(p: ServerProcess | undefined, graceMs = 10_000): Promise<void> {
+  if (!p || p.child.exitCode !== null || p.child.signalCode !== null) return;
+  p.child.kill('SIGTERM');
+  const timer = setTimeout(() => p.child.kill('SIGKILL'), graceMs);
+  await p.exited;
+  clearTimeout(timer);
+}

@@ -17,6 +17,8 @@ export class CallService extends EventEmitter<CallServiceEvents> {
   constructor(
     private readonly calls: CallRepository,
     private readonly defaultRegion: CountryCode,
+    /** The node this process is: new calls are recorded as hosted here. */
+    readonly nodeId = 'local',
   ) {
     super();
   }
@@ -32,7 +34,7 @@ export class CallService extends EventEmitter<CallServiceEvents> {
   async create(input: { callerNumber: string; receiverNumber?: string }): Promise<CallRecord> {
     const callerNumber = this.phoneNumber('callerNumber', input.callerNumber);
     const receiverNumber = input.receiverNumber ? this.phoneNumber('receiverNumber', input.receiverNumber) : null;
-    const call = await this.calls.create({ callerNumber, receiverNumber, cause: 'created' });
+    const call = await this.calls.create({ callerNumber, receiverNumber, cause: 'created', nodeId: this.nodeId });
     return this.move(call, 'RINGING', 'ringing');
   }
 
@@ -43,6 +45,7 @@ export class CallService extends EventEmitter<CallServiceEvents> {
       callerNumber,
       receiverNumber: null,
       cause: 'customer-called',
+      nodeId: this.nodeId,
       consultation: { entryPointId: input.entryPointId, customerName: input.customerName, inquiry: input.inquiry, recordingConsent: input.recordingConsent },
     });
   }
@@ -88,13 +91,15 @@ export class CallService extends EventEmitter<CallServiceEvents> {
   /**
    * At start: calls a restart interrupted cannot go on (their media and peers are gone).
    * Each is closed as FAILED with the cause — the one move outside the state machine, since
-   * an IN_PROGRESS call that was cut off did not end normally.
+   * an IN_PROGRESS call that was cut off did not end normally. Without a scope, every live
+   * call (one node alone on its database); with one, only those of the given kind.
    */
-  async closeInterrupted(cause = 'server-restarted'): Promise<CallRecord[]> {
+  async closeInterrupted(cause = 'server-restarted', scope?: { hostedBy: string } | { orphanedAt: Date }): Promise<CallRecord[]> {
+    const live = !scope ? await this.calls.listLive() : 'hostedBy' in scope ? await this.calls.listLiveOn(scope.hostedBy) : await this.calls.listLiveOrphaned(scope.orphanedAt);
     const closed: CallRecord[] = [];
-    for (const call of await this.calls.listLive()) {
+    for (const call of live) {
       const moved = await this.calls.transition(call.id, call.status, 'FAILED', cause);
-      if (!moved) continue;
+      if (!moved) continue; // another node, or the call's own end, got there first
       closed.push(moved);
       this.emit('transition', moved, { from: call.status, to: 'FAILED', cause });
     }

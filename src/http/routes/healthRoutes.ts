@@ -10,8 +10,14 @@ import { isReservedRoomName } from '../../domain/roomRef.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import type { MetricsGate, MetricsView } from '../metricsAccess.js';
 
-const healthOk = z.object({ status: z.literal('ok'), connections: z.number(), uptime: z.number(), timestamp: z.string(), storage: z.literal('ok') });
+const nodeHealth = z
+  .object({ id: z.string(), heartbeat: z.enum(['ok', 'failing']), lastHeartbeatAt: z.string().nullable() })
+  .describe('This node among those sharing the database; failing: its heartbeat cannot be written, and after NODE_TTL_MS the other nodes fail its calls');
+const redisHealth = z.enum(['ok', 'unreachable']).describe('Only with REDIS_URL. unreachable: calls in progress go on, new work is refused until Redis is back');
+const healthOk = z.object({ status: z.literal('ok'), connections: z.number(), uptime: z.number(), timestamp: z.string(), storage: z.literal('ok'), node: nodeHealth.optional(), redis: z.literal('ok').optional() });
 const healthDown = z.object({
+  node: nodeHealth.optional(),
+  redis: redisHealth.optional(),
   status: z.enum(['draining', 'error']),
   connections: z.number(),
   uptime: z.number(),
@@ -30,6 +36,9 @@ export interface HealthSource {
   /** The storage state the last statements saw: ok, unreachable, or failing (cannot write). */
   storageState(): 'ok' | 'unreachable' | 'failing';
   draining(): boolean;
+  node?(): { nodeId: string; state: 'ok' | 'failing'; lastHeartbeatAt: string | null };
+  /** undefined: no Redis configured. */
+  redis?(): 'ok' | 'unreachable' | undefined;
 }
 
 function wantsPrometheus(accept: string | undefined): boolean {
@@ -57,7 +66,8 @@ export const healthRoutes =
         },
       },
       async (_req, reply) => {
-        const base = { connections: source.connections(), uptime: process.uptime(), timestamp: new Date().toISOString() };
+        const n = source.node?.();
+        const base = { connections: source.connections(), uptime: process.uptime(), timestamp: new Date().toISOString(), ...(n ? { node: { id: n.nodeId, heartbeat: n.state, lastHeartbeatAt: n.lastHeartbeatAt } } : {}) };
         if (source.draining()) return reply.status(503).send({ status: 'draining' as const, ...base, storage: source.storageState(), reason: 'server is shutting down' });
         try {
           await source.checkStorage();
@@ -67,7 +77,9 @@ export const healthRoutes =
           const what = storage === 'failing' ? 'storage cannot be written (disk full or read-only)' : 'storage unreachable';
           return reply.status(503).send({ status: 'error' as const, ...base, storage, reason: `${what}: ${err instanceof Error ? err.message : String(err)}` });
         }
-        return { status: 'ok' as const, ...base, storage: 'ok' as const };
+        const redis = source.redis?.();
+        if (redis === 'unreachable') return reply.status(503).send({ status: 'error' as const, ...base, storage: 'ok' as const, redis, reason: 'Redis unreachable (REDIS_URL): calls in progress go on, new calls are refused until it is back; this node reconnects by itself' });
+        return { status: 'ok' as const, ...base, storage: 'ok' as const, ...(redis ? { redis } : {}) };
       },
     );
 

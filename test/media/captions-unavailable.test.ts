@@ -1,7 +1,7 @@
 /**
- * When captions cannot work, the call still does (issue 10): a server with its speech engine misconfigured three ways — pocketsphinx's model directory
- * missing, sherpa-onnx's model directory missing, the OpenAI-compatible endpoint unreachable —
- * still connects a customer's phone page and an agent's console in real Chromium through the
+ * When captions cannot work, the call still does (issue 10): a server with its speech engine
+ * misconfigured three ways — pocketsphinx's model directory missing, sherpa-onnx's model
+ * directory missing, the OpenAI-compatible endpoint unreachable — still connects a customer's phone page and an agent's console in real Chromium through the
  * SFU, with audio both ways (getStats); its log names what to install or set; both pages say in
  * a sentence (Korean or English) that captions are unavailable; and the server keeps serving.
  */

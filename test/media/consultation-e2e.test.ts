@@ -11,41 +11,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, recordConsole, saveConsoleLog, saveScreenshot, waitForParleyState } from '../support/browser.js';
+import { waitForCallAudio as waitForAudio } from '../support/callAudio.js';
 import { PASSWORD } from '../support/consultation.js';
 import { assertNotBlank } from '../support/uiPages.js';
 import { request, startParley, type RunningParley } from '../support/parleyServer.js';
-
-interface MediaStat {
-  type: string;
-  kind: string;
-  packetsReceived?: number;
-  packetsSent?: number;
-  totalAudioEnergy?: number;
-}
-
-/** Inbound and outbound audio of a page's call, from its transports' getStats(). */
-async function audioStats(page: Page): Promise<{ received: number; energy: number; sent: number }> {
-  const rows = await page.evaluate(async () => {
-    const media = (window as unknown as { parley: { media?: { stats(): Promise<MediaStat[]> } } }).parley.media;
-    return media ? media.stats() : [];
-  });
-  const audio = rows.filter((r) => r.kind === 'audio');
-  return {
-    received: audio.filter((r) => r.type === 'inbound-rtp').reduce((n, r) => n + (r.packetsReceived ?? 0), 0),
-    energy: audio.filter((r) => r.type === 'inbound-rtp').reduce((n, r) => n + (r.totalAudioEnergy ?? 0), 0),
-    sent: audio.filter((r) => r.type === 'outbound-rtp').reduce((n, r) => n + (r.packetsSent ?? 0), 0),
-  };
-}
-
-/** Polls until the page receives audio with energy, and returns what it saw. */
-async function waitForAudio(page: Page, minPackets = 100, timeoutMs = 20_000): Promise<{ received: number; energy: number; sent: number }> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const s = await audioStats(page);
-    if ((s.received >= minPackets && s.energy > 0) || Date.now() > deadline) return s;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 async function shoot(page: Page, name: string): Promise<void> {
   assertNotBlank(await saveScreenshot(page, name));

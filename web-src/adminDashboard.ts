@@ -863,7 +863,6 @@ async function showCall(id: string, gen: number): Promise<void> {
     ...field(F.ended, 'ended', fmtTime(c.endedAt)),
     ...field(F.wait, 'wait', fmtSeconds(c.waitSeconds)),
     ...field(F.duration, 'duration', fmtSeconds(c.durationSeconds)),
-    ...field(F.room, 'room', c.roomId ?? '—'),
   );
 
   type Item = { at: string; order: number; el: HTMLLIElement };
@@ -1004,7 +1003,7 @@ function webhookCard(w: Webhook, gen: number): HTMLElement {
     'div',
     { class: 'card webhook', dataset: { webhookId: w.id, status: disabled ? 'disabled' : 'active' } },
     h('div', { class: 'row' }, h('h3', { class: 'url' }, w.url), badge(D.webhookStatus[disabled ? 'disabled' : 'active']!, disabled ? 'disabled' : 'active'), h('span', { class: 'spacer' }), h('div', { class: 'actions' }, ...actions)),
-    h('div', { class: 'muted' }, D.events((w.events ?? []).map((e) => (e === '*' ? D.allEvents : e)).join(', ') || D.allEvents), w.description ? ` · ${w.description}` : '', w.createdAt ? D.createdLower(fmtTime(w.createdAt)) : ''),
+    h('div', { class: 'muted' }, D.events((w.events ?? []).map((e) => (e === '*' ? D.allEvents : (D.eventType[e] ?? e))).join(', ') || D.allEvents), w.description ? ` · ${w.description}` : '', w.createdAt ? D.createdLower(fmtTime(w.createdAt)) : ''),
     inline,
     h(
       'div',
@@ -1035,11 +1034,12 @@ function deliveryRow(w: Webhook, d: Delivery, inline: HTMLElement, reload: () =>
     'tr',
     { dataset: { deliveryId: d.id, status: d.status } },
     h('td', { class: 'created' }, fmtTime(d.createdAt)),
-    h('td', { class: 'event' }, h('details', {}, h('summary', {}, d.eventType), h('pre', { class: 'payload' }, payload))),
+    h('td', { class: 'event', dataset: { eventType: d.eventType } }, h('details', {}, h('summary', {}, D.eventType[d.eventType] ?? d.eventType), h('pre', { class: 'payload' }, payload))),
     h('td', { class: 'status' }, badge(D.deliveryStatus[d.status] ?? d.status, d.status)),
     h('td', { class: 'attempts num' }, String(d.attempts)),
     h('td', { class: 'code num' }, d.lastStatusCode === null || d.lastStatusCode === undefined ? '—' : String(d.lastStatusCode)),
-    h('td', { class: 'last-error' }, d.lastError ?? '—'),
+    // A sentence; the server's own words (for whoever fixes the receiver) on hover.
+    h('td', { class: 'last-error', title: d.lastError ?? undefined }, d.lastError === null ? '—' : d.lastStatusCode !== null ? D.deliveryError.answered(d.lastStatusCode) : D.deliveryError.unreachable),
     h('td', { class: 'when' }, d.deliveredAt ? D.deliveredAt(fmtTime(d.deliveredAt)) : d.nextAttemptAt ? D.nextAt(fmtTime(d.nextAttemptAt)) : '—'),
     h('td', {}, redeliver),
   );

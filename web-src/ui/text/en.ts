@@ -277,6 +277,8 @@ export const en = {
     },
   },
   dash: {
+    eventType: { 'call.status_changed': 'Call status changed' } as Record<string, string>,
+    deliveryError: { answered: (code: number) => `The receiver answered ${code}.`, unreachable: 'The address could not be reached.' },
     participantRole: { customer: 'Customer', agent: 'Agent', bot: 'Assistant', admin: 'Administrator', supervisor: 'Supervisor' } as Record<string, string>,
     callback: (phone: string) => `Call back at ${phone}`,
     callbackAsked: (phone: string, at: string) => `${phone} (asked ${at})`,

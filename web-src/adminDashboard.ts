@@ -186,10 +186,11 @@ function fmtTime(iso: string | null | undefined): string {
   return Number.isNaN(d.getTime()) ? iso : formatDateTime(d);
 }
 
+/** "13:55:46" in either language (the timeline's steps are seconds apart; the full date is the title). */
 function fmtClock(iso: string): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  return `${d.toLocaleTimeString([], { hour12: false })}.${String(d.getMilliseconds()).padStart(3, '0')}`;
+  return new Intl.DateTimeFormat(locale.value, { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).format(d);
 }
 
 function fmtSeconds(s: number | null | undefined): string {
@@ -748,7 +749,7 @@ async function showHistory(gen: number): Promise<void> {
               'td',
               { class: 'status', title: causeSentence(TEXT.codes, c.failureCause) || undefined },
               badge(TEXT.codes.status[c.status] ?? c.status, c.status),
-              c.callback ? h('div', { class: 'callback' }, TEXT.callback(c.callback.phone)) : null,
+              c.callback ? h('div', { class: 'callback' }, TEXT.callback(formatPhone(c.callback.phone))) : null,
             ),
             h('td', { class: 'wait num' }, fmtSeconds(c.waitSeconds)),
             h('td', { class: 'duration num' }, fmtSeconds(c.durationSeconds)),
@@ -826,10 +827,12 @@ async function showTranscript(id: string, gen: number): Promise<void> {
 }
 
 async function showCall(id: string, gen: number): Promise<void> {
-  $('call-id').textContent = id;
+  // Who and when, not the id (the id stays in the address bar and data-consultation-id).
+  $('call-id').textContent = '';
+  $('call-id').dataset.consultationId = id;
   for (const el of ['call-summary', 'call-timeline', 'call-participants', 'call-notes', 'call-transcript']) $(el).replaceChildren();
   void showTranscript(id, gen);
-  $('call-summary').append(h('dd', { class: 'muted' }, 'Loading…'));
+  $('call-summary').append(h('dd', { class: 'muted' }, D.loading));
   let c: ConsultationDetail;
   try {
     c = (await rest('consultation', { params: { id } })).consultation;
@@ -839,6 +842,7 @@ async function showCall(id: string, gen: number): Promise<void> {
   }
   if (gen !== generation) return;
   log('call', { id: c.id, status: c.status });
+  $('call-id').textContent = `${c.customer.name || D.noName} · ${fmtTime(c.createdAt)}`;
   const names = new Map<string, string>();
   for (const u of users ?? []) names.set(u.id, u.name);
   if (c.agent) names.set(c.agent.id, c.agent.name);

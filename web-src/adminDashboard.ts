@@ -395,7 +395,7 @@ function renderBoard(): void {
             h('td', { class: 'email' }, a.email),
             h('td', { class: 'state' }, badge(TEXT.codes.agentState[a.state] ?? a.state, a.state)),
             ticker('td', 'since', a.since, TEXT.ui.admin.forPrefix),
-            h('td', { class: 'consultation' }, a.consultationId ? h('a', { href: `#call/${a.consultationId}` }, a.consultationId.slice(0, 8)) : '—'),
+            h('td', { class: 'consultation' }, a.consultationId ? h('a', { href: `#call/${a.consultationId}`, dataset: { consultationId: a.consultationId } }, b.live.find((l) => l.id === a.consultationId)?.customerName || D.viewCall) : '—'),
           ),
         )
       : [h('tr', { class: 'empty' }, h('td', { colspan: 5, class: 'muted' }, TEXT.ui.admin.noAgents))]),

@@ -277,6 +277,7 @@ export const en = {
     },
   },
   dash: {
+    viewCall: 'View the call',
     eventType: { 'call.status_changed': 'Call status changed' } as Record<string, string>,
     deliveryError: { answered: (code: number) => `The receiver answered ${code}.`, unreachable: 'The address could not be reached.' },
     participantRole: { customer: 'Customer', agent: 'Agent', bot: 'Assistant', admin: 'Administrator', supervisor: 'Supervisor' } as Record<string, string>,

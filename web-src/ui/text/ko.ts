@@ -269,6 +269,7 @@ export const ko: UiText = {
     },
   },
   dash: {
+    viewCall: '통화 보기',
     eventType: { 'call.status_changed': '통화 상태 변경' },
     deliveryError: { answered: (code) => `받는 서버가 ${code}(으)로 응답했습니다.`, unreachable: '주소에 연결할 수 없었습니다.' },
     participantRole: { customer: '고객', agent: '상담원', bot: 'AI 상담원', admin: '관리자', supervisor: '감독자' },

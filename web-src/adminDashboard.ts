@@ -6,7 +6,7 @@
 import type { Socket } from 'socket.io-client';
 import type { UtteranceJson } from '../src/http/routes/transcriptRoutes.js';
 import type { Board, CallStatus, ConsultationDetailView as ConsultationDetail, ConsultationView as Consultation } from '../src/domain/consultations/consultationView.js';
-import { $, api, ApiError, blobUrl, formatDuration, h, request, session, signIn, type SignedIn } from './lib/api.js';
+import { $, api, ApiError, blobUrl, formatDuration, h, session, signIn, type SignedIn } from './lib/api.js';
 import { causeSentence, errorSentence } from './lib/consultationText.js';
 import { h as ph, render } from 'preact';
 import { EntryCaptionsControl, NewEntryCaptions, newEntryCaptions, type CaptionsSetting } from './pages/admin/EntryCaptions.js';
@@ -15,77 +15,40 @@ import { LanguageSwitch, mount } from './ui/components.js';
 import { formatDateTime } from './ui/format.js';
 import { effect } from '@preact/signals';
 import { liveSocket } from './ui/client.js';
-import { applyStaticText, onLanguage, text } from './ui/i18n.js';
+import { adminSocket } from './client/admin.js';
+import { applyStaticText, locale, onLanguage, text } from './ui/i18n.js';
+import { formatPhone } from './ui/phone.js';
+import { call as callRoute, type CallOptions, type RestBody, type RestReply } from './client/rest.js';
+import type { RestRouteName } from '../src/contracts/rest.js';
 
-/** The dashboard's consultation sentences (English now; a translation replaces this table and EN). */
+/** The dashboard's sentences in the page's language (web-src/ui/text/*.ts). */
 function adminText() {
   return {
   codes: text.value.codes,
   ui: text.value,
-  roles: { customer: 'Customer', agent: 'Agent', bot: 'Assistant', admin: 'Administrator' } as Record<string, string>,
-  callback: (phone: string) => `Call back at ${phone}`,
-  callbackAsked: (phone: string, at: string) => `${phone} (asked ${at})`,
-  noCallback: 'No',
+  roles: text.value.dash.participantRole,
+  callback: text.value.dash.callback,
+  callbackAsked: text.value.dash.callbackAsked,
+  noCallback: text.value.dash.no,
   /** Errors whose server wording helps the admin fix a form (it names the field or the clash). */
   withDetail: (sentence: string, detail: string) => `${sentence} ${detail}`,
 };
 }
 let TEXT = adminText();
+/** The dashboard's own sentences and its field labels (refreshed with TEXT on a language switch). */
+let D = TEXT.ui.dash;
+let F = D.field;
 
 // ---------------------------------------------------------------------------------------------
-// Types (docs/consultations.md, docs/webhooks.md, src/http/routes/userRoutes.ts)
+// Types (from the server's contracts: src/contracts/rest.ts, src/domain/consultations/consultationView.ts)
 
 type BoardAgent = Board['agents'][number];
 type BoardLive = Board['live'][number];
 
-interface User {
-  id: string;
-  email: string;
-  name: string;
-  role: 'customer' | 'agent' | 'admin';
-  status: 'active' | 'pending' | 'disabled' | 'withdrawn';
-  createdAt: string;
-  updatedAt: string;
-}
-
-interface EntryPoint {
-  id: string;
-  name: string;
-  createdBy: string;
-  createdAt: string;
-  expiresAt: string;
-  disabled: boolean;
-  captions: CaptionsSetting;
-  url: string;
-  qrPngUrl: string;
-  qrSvgUrl: string;
-}
-
-interface Webhook {
-  id: string;
-  url: string;
-  events: string[];
-  description?: string | null;
-  createdAt?: string;
-  disabled?: boolean;
-  disabledAt?: string | null;
-  active?: boolean;
-  secret?: string;
-}
-
-interface Delivery {
-  id: string;
-  eventId: string;
-  eventType: string;
-  status: string;
-  attempts: number;
-  lastStatusCode: number | null;
-  lastError: string | null;
-  nextAttemptAt: string | null;
-  createdAt: string;
-  deliveredAt: string | null;
-  payload: unknown;
-}
+type User = RestReply<'listUsers'>['users'][number];
+type EntryPoint = RestReply<'listEntryPoints'>['entryPoints'][number];
+type Webhook = RestReply<'listWebhooks'>['webhooks'][number];
+type Delivery = RestReply<'deliveries'>['deliveries'][number];
 
 export type View = 'signin' | 'live' | 'agents' | 'entry' | 'history' | 'call' | 'webhooks';
 
@@ -179,14 +142,23 @@ function clearError(...inline: HTMLElement[]): void {
 
 class SessionExpired extends Error {}
 
-/** REST call with this tab's admin token; a 401 ends the session. */
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+/** A route of the REST contract with this tab's admin token; a 401 ends the session. */
+async function rest<N extends RestRouteName>(name: N, options: Omit<CallOptions<N>, 'token'>): Promise<RestReply<N>> {
+  return call(() => callRoute(name, { ...options, token: me?.accessToken } as CallOptions<N>));
+}
+
+/** A REST call outside the contract (the transcript); a 401 ends the session. */
+async function get<T>(path: string): Promise<T> {
+  return call(() => api<T>('GET', path, { token: me?.accessToken }));
+}
+
+async function call<T>(send: () => Promise<T>): Promise<T> {
   if (!me) throw new SessionExpired('not signed in');
   try {
-    return await api<T>(method, path, { body, token: me.accessToken });
+    return await send();
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) {
-      signOutLocally('Your session has expired or was revoked. Sign in again.');
+      signOutLocally(TEXT.ui.dash.sessionExpired);
       throw new SessionExpired('session expired');
     }
     throw err;
@@ -215,10 +187,11 @@ function fmtTime(iso: string | null | undefined): string {
   return Number.isNaN(d.getTime()) ? iso : formatDateTime(d);
 }
 
+/** "13:55:46" in either language (the timeline's steps are seconds apart; the full date is the title). */
 function fmtClock(iso: string): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  return `${d.toLocaleTimeString([], { hour12: false })}.${String(d.getMilliseconds()).padStart(3, '0')}`;
+  return new Intl.DateTimeFormat(locale.value, { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).format(d);
 }
 
 function fmtSeconds(s: number | null | undefined): string {
@@ -229,13 +202,13 @@ function badge(text: string, cls = text): HTMLSpanElement {
   return h('span', { class: `badge ${cls}` }, text);
 }
 
+/** "in 29 days" / "3 hours ago" in the page's language. */
 function relative(iso: string): string {
   const ms = Date.parse(iso) - Date.now();
   const abs = Math.abs(ms);
   const unit = abs >= 86_400_000 ? ([86_400_000, 'day'] as const) : abs >= 3_600_000 ? ([3_600_000, 'hour'] as const) : ([60_000, 'minute'] as const);
   const n = Math.max(1, Math.round(abs / unit[0]));
-  const text = `${n} ${unit[1]}${n === 1 ? '' : 's'}`;
-  return ms >= 0 ? `in ${text}` : `${text} ago`;
+  return new Intl.RelativeTimeFormat(locale.value, { numeric: 'always' }).format(ms >= 0 ? n : -n, unit[1]);
 }
 
 /** A cell whose text counts up every second from `fromIso` (plus `baseSeconds`). */
@@ -270,7 +243,7 @@ async function onSignIn(ev: Event): Promise<void> {
   const email = ($('email') as HTMLInputElement).value.trim();
   const password = ($('password') as HTMLInputElement).value;
   clearError(inline);
-  if (!email || !password) return showError('Enter your email and password.', inline);
+  if (!email || !password) return showError(TEXT.ui.dash.enterCredentials, inline);
   button.disabled = true;
   try {
     const signed = await signIn(email, password);
@@ -278,14 +251,14 @@ async function onSignIn(ev: Event): Promise<void> {
       // Do not keep a token this page cannot use; revoke it on the server too.
       api('POST', '/api/v1/auth/signout', { token: signed.accessToken }).catch(() => undefined);
       log('signin-refused', { role: signed.user.role });
-      showError(`${signed.user.email} is an ${signed.user.role} account. The admin dashboard needs an admin account; agents use the agent console at /agent/.`, inline);
+      showError(TEXT.ui.dash.notAdmin(signed.user.email, TEXT.ui.dash.roleName[signed.user.role] ?? signed.user.role), inline);
       return;
     }
     session.save(SESSION_KEY, { accessToken: signed.accessToken, user: signed.user });
     ($('password') as HTMLInputElement).value = '';
     startSession({ accessToken: signed.accessToken, user: signed.user });
   } catch (err) {
-    showError(err instanceof ApiError && err.status === 401 ? `Sign-in failed: ${err.message}` : err, inline);
+    showError(err instanceof ApiError && err.status === 401 ? TEXT.ui.dash.signInFailed(err.message) : err, inline);
   } finally {
     button.disabled = false;
   }
@@ -351,9 +324,9 @@ function connectBoard(): void {
   const live = liveSocket('/admin', me.accessToken, {
     onConnect: () => {
       log('connect', { id: s.id });
-      request<Board | { board: Board }>(s, 'board:get', {})
-        .then((res) => {
-          const b = 'board' in res && !('agents' in res) ? res.board : (res as Board);
+      board
+        .ask('board:get', {})
+        .then((b) => {
           log('board:get', b);
           if (socket === s) applyBoard(b);
         })
@@ -369,18 +342,19 @@ function connectBoard(): void {
     onError: (err) => log('connect_error', { code: err.code, message: err.message }),
   });
   const s = live.socket;
+  const board = adminSocket(s);
   socket = s;
   closeBoardSocket = live.close;
   disposeConn = effect(() => {
     const state = live.state.value;
     setConn(state === 'online' ? 'connected' : state === 'connecting' || state === 'reconnecting' ? 'connecting' : 'disconnected', text.value.connection[state]);
   });
-  s.on('board', (b: Board) => {
+  board.on('board', (b) => {
     log('board', b);
     if (socket === s) applyBoard(b);
   });
   s.on('disconnect', (reason: string) => log('disconnect', { reason }));
-  s.on('server-shutdown', (data: unknown) => log('server-shutdown', data));
+  board.on('server-shutdown', (data) => log('server-shutdown', data));
   s.on('connect_error', (err: Error & { data?: { code?: string } }) => log('connect_error', { message: err.message, code: err.data?.code }));
 }
 
@@ -422,7 +396,7 @@ function renderBoard(): void {
             h('td', { class: 'email' }, a.email),
             h('td', { class: 'state' }, badge(TEXT.codes.agentState[a.state] ?? a.state, a.state)),
             ticker('td', 'since', a.since, TEXT.ui.admin.forPrefix),
-            h('td', { class: 'consultation' }, a.consultationId ? h('a', { href: `#call/${a.consultationId}` }, a.consultationId.slice(0, 8)) : '—'),
+            h('td', { class: 'consultation' }, a.consultationId ? h('a', { href: `#call/${a.consultationId}`, dataset: { consultationId: a.consultationId } }, b.live.find((l) => l.id === a.consultationId)?.customerName || D.viewCall) : '—'),
           ),
         )
       : [h('tr', { class: 'empty' }, h('td', { colspan: 5, class: 'muted' }, TEXT.ui.admin.noAgents))]),
@@ -464,7 +438,7 @@ function renderBoard(): void {
 // Accounts
 
 async function loadUsers(force = false): Promise<User[]> {
-  if (!users || force) users = (await call<{ users: User[] }>('GET', '/api/v1/users')).users;
+  if (!users || force) users = (await rest('listUsers', {})).users;
   return users;
 }
 
@@ -481,43 +455,43 @@ function renderAgents(list: User[]): void {
   $('agents').replaceChildren(
     ...sorted.map((u) => {
       const self = u.id === me?.user.id;
-      const patch = (body: { role?: string; status?: string }, btn: HTMLButtonElement, done: string) =>
+      const patch = (body: RestBody<'updateUser'>, btn: HTMLButtonElement, done: (name: string) => string) =>
         action(btn, inline, async () => {
           notice.hidden = true;
-          const { user } = await call<{ user: User }>('PATCH', `/api/v1/users/${u.id}`, body);
+          const { user } = await rest('updateUser', { params: { id: u.id }, body });
           replaceUser(user);
-          flash(notice, done.replace('%s', user.name));
+          flash(notice, done(user.name));
         });
       const buttons: HTMLElement[] = [];
       if (u.status === 'pending') {
-        const a = h('button', { type: 'button', class: 'approve primary' }, 'Approve');
-        a.addEventListener('click', () => void patch({ status: 'active' }, a, '%s is approved and can sign in now.'));
+        const a = h('button', { type: 'button', class: 'approve primary' }, D.approve);
+        a.addEventListener('click', () => void patch({ status: 'active' }, a, D.approved));
         buttons.push(a);
-        const d = h('button', { type: 'button', class: 'disable' }, 'Refuse');
-        d.addEventListener('click', () => void patch({ status: 'disabled' }, d, '%s is refused (disabled).'));
+        const d = h('button', { type: 'button', class: 'disable' }, D.refuse);
+        d.addEventListener('click', () => void patch({ status: 'disabled' }, d, D.refused));
         buttons.push(d);
       } else if (u.status === 'active') {
-        const b = h('button', { type: 'button', class: 'disable' }, 'Disable');
-        b.addEventListener('click', () => void patch({ status: 'disabled' }, b, '%s is disabled.'));
+        const b = h('button', { type: 'button', class: 'disable' }, D.disable);
+        b.addEventListener('click', () => void patch({ status: 'disabled' }, b, D.disabled));
         buttons.push(b);
       } else if (u.status === 'disabled') {
-        const b = h('button', { type: 'button', class: 'enable' }, 'Enable');
-        b.addEventListener('click', () => void patch({ status: 'active' }, b, '%s is enabled.'));
+        const b = h('button', { type: 'button', class: 'enable' }, D.enable);
+        b.addEventListener('click', () => void patch({ status: 'active' }, b, D.enabled));
         buttons.push(b);
       }
       if (u.status !== 'withdrawn') {
-        const target = u.role === 'admin' ? 'agent' : 'admin';
-        const r = h('button', { type: 'button', class: 'role', dataset: { to: target } }, `Make ${target}`);
-        r.addEventListener('click', () => void patch({ role: target }, r, `%s is now ${target === 'admin' ? 'an admin' : 'an agent'}.`));
+        const target: 'admin' | 'agent' = u.role === 'admin' ? 'agent' : 'admin';
+        const r = h('button', { type: 'button', class: 'role', dataset: { to: target } }, D.makeRole[target]);
+        r.addEventListener('click', () => void patch({ role: target }, r, D.nowRole[target]));
         buttons.push(r);
-        const p = h('button', { type: 'button', class: 'reset' }, 'Reset password');
+        const p = h('button', { type: 'button', class: 'reset' }, D.resetPassword);
         p.addEventListener('click', () => {
-          const pw = window.prompt(`New password for ${u.name} (${u.email}), at least 8 characters:`);
+          const pw = window.prompt(D.newPassword(u.name, u.email));
           if (pw === null) return;
           void action(p, inline, async () => {
             notice.hidden = true;
-            await call<{ user: User }>('POST', `/api/v1/users/${u.id}/password`, { password: pw });
-            flash(notice, `Password reset for ${u.name}; they were signed out everywhere.`);
+            await rest('resetPassword', { params: { id: u.id }, body: { password: pw } });
+            flash(notice, D.passwordReset(u.name));
           });
         });
         buttons.push(p);
@@ -525,10 +499,10 @@ function renderAgents(list: User[]): void {
       return h(
         'tr',
         { dataset: { userId: u.id, role: u.role, status: u.status }, class: u.status !== 'active' ? 'inactive' : undefined },
-        h('td', { class: 'name' }, u.name, self ? h('span', { class: 'muted' }, ' (you)') : null),
+        h('td', { class: 'name' }, u.name, self ? h('span', { class: 'muted' }, D.you) : null),
         h('td', { class: 'email' }, u.email),
-        h('td', { class: 'role-cell' }, badge(u.role)),
-        h('td', { class: 'status' }, u.status === 'pending' ? badge('waiting for approval', 'pending') : badge(u.status)),
+        h('td', { class: 'role-cell' }, badge(D.roleName[u.role] ?? u.role, u.role)),
+        h('td', { class: 'status' }, badge(D.accountStatus[u.status] ?? u.status, u.status)),
         h('td', { class: 'created' }, fmtTime(u.createdAt)),
         h('td', {}, h('div', { class: 'actions' }, ...buttons)),
       );
@@ -555,14 +529,14 @@ async function onCreateAgent(ev: Event): Promise<void> {
   const notice = $('agents-notice');
   await action($('create-agent') as HTMLButtonElement, $('agents-error'), async () => {
     notice.hidden = true;
-    const { user } = await call<{ user: User }>('POST', '/api/v1/users', { name: name.value.trim(), email: email.value.trim(), password: password.value, role: role.value });
+    const { user } = await rest('createUser', { body: { name: name.value.trim(), email: email.value.trim(), password: password.value, role: role.value === 'admin' ? 'admin' : 'agent' } });
     log('user-created', { id: user.id, role: user.role });
     name.value = '';
     email.value = '';
     password.value = '';
     role.value = 'agent';
     replaceUser(user);
-    flash(notice, `Created ${user.role} ${user.name} (${user.email}).`);
+    flash(notice, D.created(D.roleName[user.role] ?? user.role, user.name, user.email));
   });
 }
 
@@ -570,7 +544,7 @@ async function onCreateAgent(ev: Event): Promise<void> {
 // QR entry points
 
 async function showEntries(gen: number): Promise<void> {
-  const { entryPoints } = await call<{ entryPoints: EntryPoint[] }>('GET', '/api/v1/entry-points');
+  const { entryPoints } = await rest('listEntryPoints', {});
   if (gen === generation) renderEntries(entryPoints);
 }
 
@@ -583,8 +557,8 @@ function renderEntries(list: EntryPoint[]): void {
 function entryCard(e: EntryPoint): HTMLElement {
   const expired = Date.parse(e.expiresAt) <= Date.now();
   const status = e.disabled ? 'disabled' : expired ? 'expired' : 'active';
-  const img = h('img', { class: 'qr', alt: `QR code for ${e.name}`, width: 192, height: 192 });
-  const download = h('a', { class: 'download', download: `parley-qr-${slug(e.name)}.png`, 'aria-disabled': 'true' }, 'Download PNG');
+  const img = h('img', { class: 'qr', alt: D.qrAlt(e.name), width: 192, height: 192 });
+  const download = h('a', { class: 'download', download: `parley-qr-${slug(e.name)}.png`, 'aria-disabled': 'true' }, D.downloadPng);
   const setQr = (url: string): void => {
     img.dataset.qr = 'loaded';
     img.src = url;
@@ -607,26 +581,26 @@ function entryCard(e: EntryPoint): HTMLElement {
         setQr(url);
       })
       .catch((err: unknown) => {
-        img.alt = `QR code for ${e.name} could not be loaded`;
+        img.alt = D.qrFailedAlt(e.name);
         img.dataset.qr = 'error';
-        showError(`QR image for "${e.name}": ${describe(err)}`);
+        showError(D.qrFailed(e.name, describe(err)));
       });
   }
-  const copy = h('button', { type: 'button', class: 'copy small' }, 'Copy link');
+  const copy = h('button', { type: 'button', class: 'copy small' }, D.copyLink);
   copy.addEventListener('click', () => {
     void copyText(e.url).then((ok) => {
-      copy.textContent = ok ? 'Copied' : 'Copy failed';
-      setTimeout(() => (copy.textContent = 'Copy link'), 1500);
+      copy.textContent = ok ? D.copied : D.copyFailed;
+      setTimeout(() => (copy.textContent = D.copyLink), 1500);
     });
   });
   const print = h('button', { type: 'button', class: 'print small' }, TEXT.ui.qr.print);
   print.addEventListener('click', () => printPoster(e, img));
   const actions: HTMLElement[] = [copy, download, print];
   if (!e.disabled) {
-    const dis = h('button', { type: 'button', class: 'disable small danger' }, 'Disable');
+    const dis = h('button', { type: 'button', class: 'disable small danger' }, D.disable);
     dis.addEventListener('click', () =>
       void action(dis, $('entry-error'), async () => {
-        await call<{ entryPoint: EntryPoint }>('DELETE', `/api/v1/entry-points/${e.id}`);
+        await rest('closeEntryPoint', { params: { id: e.id } });
         log('entry-disabled', { id: e.id });
         await showEntries(generation);
       }),
@@ -636,13 +610,13 @@ function entryCard(e: EntryPoint): HTMLElement {
   return h(
     'div',
     { class: `card entry ${status}`, dataset: { entryId: e.id, status } },
-    h('div', { class: 'row' }, h('h3', { class: 'name' }, e.name), badge(status)),
+    h('div', { class: 'row' }, h('h3', { class: 'name' }, e.name), badge(D.entryStatus[status] ?? status, status)),
     pointsToLocalhost(e.url) ? h('div', { class: 'banner warn localhost-warning', role: 'alert' }, TEXT.ui.qr.localhost) : null,
     img,
     h('a', { class: 'entry-url', href: e.url, target: '_blank', rel: 'noopener' }, e.url),
     entryCaptions(e),
-    h('div', { class: 'muted expires' }, `${expired ? 'Expired' : 'Expires'} ${fmtTime(e.expiresAt)} (${relative(e.expiresAt)})`),
-    h('div', { class: 'muted' }, `Created ${fmtTime(e.createdAt)}`),
+    h('div', { class: 'muted expires' }, (expired ? D.expired : D.expires)(fmtTime(e.expiresAt), relative(e.expiresAt))),
+    h('div', { class: 'muted' }, D.createdAt(fmtTime(e.createdAt))),
     h('div', { class: 'actions' }, ...actions),
   );
 }
@@ -706,7 +680,7 @@ async function copyText(text: string): Promise<boolean> {
 /** The card's caption setting (pages/admin/EntryCaptions.tsx). */
 function entryCaptions(e: EntryPoint): HTMLElement {
   const holder = h('div', {});
-  const save = async (captions: CaptionsSetting): Promise<CaptionsSetting> => (await call<{ entryPoint: EntryPoint }>('PATCH', `/api/v1/entry-points/${e.id}`, { captions })).entryPoint.captions;
+  const save = async (captions: CaptionsSetting): Promise<CaptionsSetting> => (await rest('updateEntryPoint', { params: { id: e.id }, body: { captions } })).entryPoint.captions;
   render(ph(EntryCaptionsControl, { entryId: e.id, value: e.captions, save }), holder);
   return holder;
 }
@@ -716,9 +690,9 @@ async function onCreateEntry(ev: Event): Promise<void> {
   const name = $('entry-name') as HTMLInputElement;
   const hours = $('entry-hours') as HTMLInputElement;
   await action($('create-entry') as HTMLButtonElement, $('entry-error'), async () => {
-    const body: { name: string; ttlHours?: number; captions: CaptionsSetting } = { name: name.value.trim(), captions: newEntryCaptions.value };
+    const body: RestBody<'createEntryPoint'> = { name: name.value.trim(), captions: newEntryCaptions.value };
     if (hours.value.trim() !== '') body.ttlHours = Number(hours.value);
-    const { entryPoint } = await call<{ entryPoint: EntryPoint }>('POST', '/api/v1/entry-points', body);
+    const { entryPoint } = await rest('createEntryPoint', { body });
     log('entry-created', { id: entryPoint.id, url: entryPoint.url });
     name.value = '';
     await showEntries(generation);
@@ -734,8 +708,8 @@ async function fillAgentFilter(): Promise<void> {
   const current = historyFilter.agentId;
   const people = list.filter((u) => u.role !== 'customer').sort((a, z) => a.name.localeCompare(z.name));
   select.replaceChildren(
-    h('option', { value: '' }, 'All agents'),
-    ...people.map((u) => h('option', { value: u.id, selected: u.id === current }, `${u.name} (${u.email})${u.status !== 'active' ? ` – ${u.status}` : ''}`)),
+    h('option', { value: '' }, D.allAgents),
+    ...people.map((u) => h('option', { value: u.id, selected: u.id === current }, `${u.name} (${u.email})${u.status !== 'active' ? ` – ${D.accountStatus[u.status] ?? u.status}` : ''}`)),
   );
   select.value = current;
 }
@@ -756,7 +730,7 @@ function dayBound(date: string, end: boolean): string | undefined {
 async function showHistory(gen: number): Promise<void> {
   const inline = $('history-error');
   fillAgentFilter().catch((err: unknown) => {
-    if (!(err instanceof SessionExpired)) showError(`Could not load agents: ${describe(err)}`, inline);
+    if (!(err instanceof SessionExpired)) showError(D.agentsFailed(describe(err)), inline);
   });
   const q = new URLSearchParams();
   const from = dayBound(historyFilter.from, false);
@@ -767,8 +741,8 @@ async function showHistory(gen: number): Promise<void> {
   if (historyFilter.status) q.set('status', historyFilter.status);
   q.set('limit', String(HISTORY_PAGE));
   q.set('offset', String(historyFilter.offset));
-  $('history-page').textContent = 'Loading…';
-  const { consultations, total } = await call<{ consultations: Consultation[]; total: number }>('GET', `/api/v1/consultations?${q.toString()}`);
+  $('history-page').textContent = D.loading;
+  const { consultations, total } = await rest('history', { query: Object.fromEntries(q) });
   if (gen !== generation) return;
   log('history', { query: q.toString(), count: consultations.length, total });
   $('history').replaceChildren(
@@ -778,25 +752,25 @@ async function showHistory(gen: number): Promise<void> {
             'tr',
             { class: 'clickable', dataset: { consultationId: c.id, status: c.status }, onclick: () => (location.hash = `#call/${c.id}`) },
             h('td', { class: 'created' }, fmtTime(c.createdAt)),
-            h('td', { class: 'customer' }, h('a', { href: `#call/${c.id}` }, c.customer.name || '(no name)')),
-            h('td', { class: 'phone' }, c.customer.phone),
+            h('td', { class: 'customer' }, h('a', { href: `#call/${c.id}` }, c.customer.name || D.noName)),
+            h('td', { class: 'phone' }, formatPhone(c.customer.phone)),
             h('td', { class: 'agent' }, c.agent?.name ?? '—'),
             h(
               'td',
               { class: 'status', title: causeSentence(TEXT.codes, c.failureCause) || undefined },
               badge(TEXT.codes.status[c.status] ?? c.status, c.status),
-              c.callback ? h('div', { class: 'callback' }, TEXT.callback(c.callback.phone)) : null,
+              c.callback ? h('div', { class: 'callback' }, TEXT.callback(formatPhone(c.callback.phone))) : null,
             ),
             h('td', { class: 'wait num' }, fmtSeconds(c.waitSeconds)),
             h('td', { class: 'duration num' }, fmtSeconds(c.durationSeconds)),
             h('td', { class: 'disposition' }, c.disposition ? (TEXT.codes.dispositions[c.disposition] ?? c.disposition) : '—'),
           ),
         )
-      : [h('tr', { class: 'empty' }, h('td', { colspan: 8, class: 'muted' }, 'No consultations match these filters.'))]),
+      : [h('tr', { class: 'empty' }, h('td', { colspan: 8, class: 'muted' }, D.noMatches))]),
   );
   const first = total === 0 ? 0 : historyFilter.offset + 1;
   const last = historyFilter.offset + consultations.length;
-  $('history-page').textContent = `${first}–${last} of ${total}`;
+  $('history-page').textContent = D.pageOf(first, last, total);
   ($('history-prev') as HTMLButtonElement).disabled = historyFilter.offset === 0;
   ($('history-next') as HTMLButtonElement).disabled = last >= total;
 }
@@ -824,7 +798,7 @@ function reloadHistory(): void {
 async function showTranscript(id: string, gen: number): Promise<void> {
   let utterances: UtteranceJson[];
   try {
-    utterances = (await call<{ utterances: UtteranceJson[] }>('GET', `/api/v1/consultations/${encodeURIComponent(id)}/transcript`)).utterances;
+    utterances = (await get<{ utterances: UtteranceJson[] }>(`/api/v1/consultations/${encodeURIComponent(id)}/transcript`)).utterances;
   } catch {
     if (gen === generation) $('call-transcript').replaceChildren(h('li', { class: 'muted empty' }, text.value.captions.waiting));
     return;
@@ -863,19 +837,22 @@ async function showTranscript(id: string, gen: number): Promise<void> {
 }
 
 async function showCall(id: string, gen: number): Promise<void> {
-  $('call-id').textContent = id;
+  // Who and when, not the id (the id stays in the address bar and data-consultation-id).
+  $('call-id').textContent = '';
+  $('call-id').dataset.consultationId = id;
   for (const el of ['call-summary', 'call-timeline', 'call-participants', 'call-notes', 'call-transcript']) $(el).replaceChildren();
   void showTranscript(id, gen);
-  $('call-summary').append(h('dd', { class: 'muted' }, 'Loading…'));
+  $('call-summary').append(h('dd', { class: 'muted' }, D.loading));
   let c: ConsultationDetail;
   try {
-    c = (await call<{ consultation: ConsultationDetail }>('GET', `/api/v1/consultations/${encodeURIComponent(id)}`)).consultation;
+    c = (await rest('consultation', { params: { id } })).consultation;
   } catch (err) {
-    if (gen === generation) $('call-summary').replaceChildren(h('dd', { class: 'muted' }, 'This consultation could not be loaded.'));
+    if (gen === generation) $('call-summary').replaceChildren(h('dd', { class: 'muted' }, D.callFailed));
     throw err;
   }
   if (gen !== generation) return;
   log('call', { id: c.id, status: c.status });
+  $('call-id').textContent = `${c.customer.name || D.noName} · ${fmtTime(c.createdAt)}`;
   const names = new Map<string, string>();
   for (const u of users ?? []) names.set(u.id, u.name);
   if (c.agent) names.set(c.agent.id, c.agent.name);
@@ -884,23 +861,22 @@ async function showCall(id: string, gen: number): Promise<void> {
 
   const field = (label: string, key: string, value: Node | string): HTMLElement[] => [h('dt', {}, label), h('dd', { dataset: { field: key }, class: key }, value)];
   $('call-summary').replaceChildren(
-    ...field('Customer', 'customer', c.customer.name || '(no name)'),
-    ...field('Phone', 'phone', c.customer.phone || '—'),
-    ...field('Inquiry', 'inquiry', c.inquiry || '—'),
-    ...field('Recording consent', 'consent', c.recordingConsent ? 'Yes' : 'No'),
-    ...field('Entry point', 'entry-point', c.entryPoint ? c.entryPoint.name : '—'),
-    ...field('Agent', 'agent', c.agent?.name ?? '—'),
-    ...field('Status', 'status', badge(TEXT.codes.status[c.status] ?? c.status, c.status)),
-    ...field('Why it ended', 'failure-cause', causeSentence(TEXT.codes, c.failureCause) || '—'),
-    ...field('Call back', 'callback', c.callback ? TEXT.callbackAsked(c.callback.phone, fmtTime(c.callback.requestedAt)) : TEXT.noCallback),
-    ...field('Disposition', 'disposition', c.disposition ? (TEXT.codes.dispositions[c.disposition] ?? c.disposition) : '—'),
-    ...field('Created', 'created', fmtTime(c.createdAt)),
-    ...field('Answered', 'answered', fmtTime(c.answeredAt)),
-    ...field('Connected', 'connected', fmtTime(c.connectedAt)),
-    ...field('Ended', 'ended', fmtTime(c.endedAt)),
-    ...field('Wait', 'wait', fmtSeconds(c.waitSeconds)),
-    ...field('Duration', 'duration', fmtSeconds(c.durationSeconds)),
-    ...field('Room', 'room', c.roomId ?? '—'),
+    ...field(F.customer, 'customer', c.customer.name || D.noName),
+    ...field(F.phone, 'phone', c.customer.phone ? formatPhone(c.customer.phone) : '—'),
+    ...field(F.inquiry, 'inquiry', c.inquiry || '—'),
+    ...field(F.consent, 'consent', c.recordingConsent ? D.yes : D.no),
+    ...field(F.entryPoint, 'entry-point', c.entryPoint ? c.entryPoint.name : '—'),
+    ...field(F.agent, 'agent', c.agent?.name ?? '—'),
+    ...field(F.status, 'status', badge(TEXT.codes.status[c.status] ?? c.status, c.status)),
+    ...field(F.why, 'failure-cause', causeSentence(TEXT.codes, c.failureCause) || '—'),
+    ...field(F.callback, 'callback', c.callback ? TEXT.callbackAsked(formatPhone(c.callback.phone), fmtTime(c.callback.requestedAt)) : TEXT.noCallback),
+    ...field(F.disposition, 'disposition', c.disposition ? (TEXT.codes.dispositions[c.disposition] ?? c.disposition) : '—'),
+    ...field(F.created, 'created', fmtTime(c.createdAt)),
+    ...field(F.answered, 'answered', fmtTime(c.answeredAt)),
+    ...field(F.connected, 'connected', fmtTime(c.connectedAt)),
+    ...field(F.ended, 'ended', fmtTime(c.endedAt)),
+    ...field(F.wait, 'wait', fmtSeconds(c.waitSeconds)),
+    ...field(F.duration, 'duration', fmtSeconds(c.durationSeconds)),
   );
 
   type Item = { at: string; order: number; el: HTMLLIElement };
@@ -934,14 +910,14 @@ async function showCall(id: string, gen: number): Promise<void> {
     });
   });
   items.sort((a, z) => Date.parse(a.at) - Date.parse(z.at) || a.order - z.order);
-  $('call-timeline').replaceChildren(...(items.length ? items.map((i) => i.el) : [h('li', { class: 'muted empty' }, 'Nothing recorded.')]));
+  $('call-timeline').replaceChildren(...(items.length ? items.map((i) => i.el) : [h('li', { class: 'muted empty' }, D.nothingRecorded)]));
 
   $('call-participants').replaceChildren(
     ...((c.participants ?? []).length
       ? c.participants.map((p) =>
           h('tr', { dataset: { role: p.role } }, h('td', { class: 'role' }, TEXT.roles[p.role] ?? p.role), h('td', { class: 'name' }, p.name), h('td', {}, fmtTime(p.joinedAt)), h('td', {}, fmtTime(p.leftAt))),
         )
-      : [h('tr', { class: 'empty' }, h('td', { colspan: 4, class: 'muted' }, 'Nobody joined.'))]),
+      : [h('tr', { class: 'empty' }, h('td', { colspan: 4, class: 'muted' }, D.nobodyJoined))]),
   );
 
   $('call-notes').replaceChildren(
@@ -950,11 +926,11 @@ async function showCall(id: string, gen: number): Promise<void> {
           h(
             'li',
             { dataset: { noteId: n.id } },
-            h('div', { class: 'row' }, h('strong', { class: 'author' }, n.authorName ?? names.get(n.authorId) ?? 'unknown author'), n.disposition ? badge(TEXT.codes.dispositions[n.disposition] ?? n.disposition, 'disposition') : null, h('span', { class: 'muted' }, fmtTime(n.createdAt))),
+            h('div', { class: 'row' }, h('strong', { class: 'author' }, n.authorName ?? names.get(n.authorId) ?? D.unknownAuthor), n.disposition ? badge(TEXT.codes.dispositions[n.disposition] ?? n.disposition, 'disposition') : null, h('span', { class: 'muted' }, fmtTime(n.createdAt))),
             h('p', { class: 'body' }, n.body),
           ),
         )
-      : [h('li', { class: 'muted empty' }, 'No notes.')]),
+      : [h('li', { class: 'muted empty' }, D.noNotes)]),
   );
 }
 
@@ -962,11 +938,11 @@ async function showCall(id: string, gen: number): Promise<void> {
 // Webhooks
 
 function webhookDisabled(w: Webhook): boolean {
-  return w.disabled === true || Boolean(w.disabledAt) || w.active === false;
+  return !w.active || w.disabledAt !== null;
 }
 
 async function showWebhooks(gen: number): Promise<void> {
-  const { webhooks } = await call<{ webhooks: Webhook[] }>('GET', '/api/v1/webhooks');
+  const { webhooks } = await rest('listWebhooks', {});
   if (gen !== generation) return;
   $('webhooks-empty').hidden = webhooks.length > 0;
   const sorted = [...webhooks].sort((a, z) => Number(webhookDisabled(a)) - Number(webhookDisabled(z)) || (z.createdAt ?? '').localeCompare(a.createdAt ?? ''));
@@ -978,9 +954,9 @@ function webhookCard(w: Webhook, gen: number): HTMLElement {
   const inline = h('p', { class: 'inline-error', hidden: true });
   const body = h('tbody', { class: 'deliveries' });
   const pageInfo = h('span', { class: 'muted' });
-  const prev = h('button', { type: 'button', class: 'small' }, '‹ Newer');
-  const next = h('button', { type: 'button', class: 'small' }, 'Older ›');
-  const refresh = h('button', { type: 'button', class: 'refresh small' }, 'Refresh');
+  const prev = h('button', { type: 'button', class: 'small' }, D.newer);
+  const next = h('button', { type: 'button', class: 'small' }, D.older);
+  const refresh = h('button', { type: 'button', class: 'refresh small' }, D.refresh);
   let offset = 0;
   let loading = false;
 
@@ -988,7 +964,7 @@ function webhookCard(w: Webhook, gen: number): HTMLElement {
     loading = true;
     let answer: { deliveries: Delivery[]; total: number };
     try {
-      answer = await call<{ deliveries: Delivery[]; total: number }>('GET', `/api/v1/webhooks/${w.id}/deliveries?limit=${DELIVERY_PAGE}&offset=${offset}`);
+      answer = await rest('deliveries', { params: { id: w.id }, query: { limit: DELIVERY_PAGE, offset } });
     } finally {
       loading = false;
     }
@@ -999,13 +975,13 @@ function webhookCard(w: Webhook, gen: number): HTMLElement {
     body.replaceChildren(
       ...(deliveries.length
         ? deliveries.map((d) => deliveryRow(w, d, inline, () => void action(null, inline, load)))
-        : [h('tr', { class: 'empty' }, h('td', { colspan: 8, class: 'muted' }, 'No deliveries yet.'))]),
+        : [h('tr', { class: 'empty' }, h('td', { colspan: 8, class: 'muted' }, D.noDeliveries))]),
     );
     for (const r of body.querySelectorAll<HTMLElement>('tr[data-delivery-id]')) {
       const details = r.querySelector('details');
       if (details && open.has(r.dataset.deliveryId)) details.open = true;
     }
-    pageInfo.textContent = total === 0 ? '' : `${offset + 1}–${offset + deliveries.length} of ${total}`;
+    pageInfo.textContent = total === 0 ? '' : D.pageOf(offset + 1, offset + deliveries.length, total);
     prev.disabled = offset === 0;
     next.disabled = offset + deliveries.length >= total;
   };
@@ -1021,10 +997,10 @@ function webhookCard(w: Webhook, gen: number): HTMLElement {
 
   const actions: HTMLElement[] = [refresh];
   if (!disabled) {
-    const dis = h('button', { type: 'button', class: 'disable small danger' }, 'Disable');
+    const dis = h('button', { type: 'button', class: 'disable small danger' }, D.disable);
     dis.addEventListener('click', () =>
       void action(dis, inline, async () => {
-        await call<unknown>('DELETE', `/api/v1/webhooks/${w.id}`);
+        await rest('disableWebhook', { params: { id: w.id } });
         log('webhook-disabled', { id: w.id });
         await showWebhooks(generation);
       }),
@@ -1040,8 +1016,8 @@ function webhookCard(w: Webhook, gen: number): HTMLElement {
   const card = h(
     'div',
     { class: 'card webhook', dataset: { webhookId: w.id, status: disabled ? 'disabled' : 'active' } },
-    h('div', { class: 'row' }, h('h3', { class: 'url' }, w.url), badge(disabled ? 'disabled' : 'active'), h('span', { class: 'spacer' }), h('div', { class: 'actions' }, ...actions)),
-    h('div', { class: 'muted' }, `Events: ${(w.events ?? []).join(', ') || '*'}`, w.description ? ` · ${w.description}` : '', w.createdAt ? ` · created ${fmtTime(w.createdAt)}` : ''),
+    h('div', { class: 'row' }, h('h3', { class: 'url' }, w.url), badge(D.webhookStatus[disabled ? 'disabled' : 'active']!, disabled ? 'disabled' : 'active'), h('span', { class: 'spacer' }), h('div', { class: 'actions' }, ...actions)),
+    h('div', { class: 'muted' }, D.events((w.events ?? []).map((e) => (e === '*' ? D.allEvents : (D.eventType[e] ?? e))).join(', ') || D.allEvents), w.description ? ` · ${w.description}` : '', w.createdAt ? D.createdLower(fmtTime(w.createdAt)) : ''),
     inline,
     h(
       'div',
@@ -1049,7 +1025,7 @@ function webhookCard(w: Webhook, gen: number): HTMLElement {
       h(
         'table',
         { class: 'delivery-log' },
-        h('thead', {}, h('tr', {}, h('th', {}, 'Created'), h('th', {}, 'Event'), h('th', {}, 'Status'), h('th', {}, 'Attempts'), h('th', {}, 'Last code'), h('th', {}, 'Last error'), h('th', {}, 'Next / delivered'), h('th', {}, ''))),
+        h('thead', {}, h('tr', {}, h('th', {}, D.deliveryHead.created), h('th', {}, D.deliveryHead.event), h('th', {}, D.deliveryHead.status), h('th', {}, D.deliveryHead.attempts), h('th', {}, D.deliveryHead.code), h('th', {}, D.deliveryHead.error), h('th', {}, D.deliveryHead.when), h('th', {}, ''))),
         body,
       ),
     ),
@@ -1059,10 +1035,10 @@ function webhookCard(w: Webhook, gen: number): HTMLElement {
 }
 
 function deliveryRow(w: Webhook, d: Delivery, inline: HTMLElement, reload: () => void): HTMLTableRowElement {
-  const redeliver = h('button', { type: 'button', class: 'redeliver small' }, 'Redeliver');
+  const redeliver = h('button', { type: 'button', class: 'redeliver small' }, D.redeliver);
   redeliver.addEventListener('click', () =>
     void action(redeliver, inline, async () => {
-      await call<unknown>('POST', `/api/v1/webhooks/${w.id}/deliveries/${d.id}/redeliver`);
+      await rest('redeliver', { params: { id: w.id, deliveryId: d.id } });
       log('webhook-redeliver', { webhookId: w.id, deliveryId: d.id });
       reload();
     }),
@@ -1072,12 +1048,13 @@ function deliveryRow(w: Webhook, d: Delivery, inline: HTMLElement, reload: () =>
     'tr',
     { dataset: { deliveryId: d.id, status: d.status } },
     h('td', { class: 'created' }, fmtTime(d.createdAt)),
-    h('td', { class: 'event' }, h('details', {}, h('summary', {}, d.eventType), h('pre', { class: 'payload' }, payload))),
-    h('td', { class: 'status' }, badge(d.status)),
+    h('td', { class: 'event', dataset: { eventType: d.eventType } }, h('details', {}, h('summary', {}, D.eventType[d.eventType] ?? d.eventType), h('pre', { class: 'payload' }, payload))),
+    h('td', { class: 'status' }, badge(D.deliveryStatus[d.status] ?? d.status, d.status)),
     h('td', { class: 'attempts num' }, String(d.attempts)),
     h('td', { class: 'code num' }, d.lastStatusCode === null || d.lastStatusCode === undefined ? '—' : String(d.lastStatusCode)),
-    h('td', { class: 'last-error' }, d.lastError ?? '—'),
-    h('td', { class: 'when' }, d.deliveredAt ? `delivered ${fmtTime(d.deliveredAt)}` : d.nextAttemptAt ? `next ${fmtTime(d.nextAttemptAt)}` : '—'),
+    // A sentence; the server's own words (for whoever fixes the receiver) on hover.
+    h('td', { class: 'last-error', title: d.lastError ?? undefined }, d.lastError === null ? '—' : d.lastStatusCode !== null ? D.deliveryError.answered(d.lastStatusCode) : D.deliveryError.unreachable),
+    h('td', { class: 'when' }, d.deliveredAt ? D.deliveredAt(fmtTime(d.deliveredAt)) : d.nextAttemptAt ? D.nextAt(fmtTime(d.nextAttemptAt)) : '—'),
     h('td', {}, redeliver),
   );
 }
@@ -1100,9 +1077,9 @@ async function onCreateWebhook(ev: Event): Promise<void> {
       .split(/[\s,]+/)
       .map((s) => s.trim())
       .filter(Boolean);
-    const body: { url: string; events: string[]; description?: string } = { url: url.value.trim(), events: list.length ? list : ['*'] };
-    if (description.value.trim()) body.description = description.value.trim();
-    const { webhook } = await call<{ webhook: Webhook }>('POST', '/api/v1/webhooks', body);
+    // The server names an event type it does not know (400): the list is checked there.
+    const body = { url: url.value.trim(), events: (list.length ? list : ['*']) as RestBody<'createWebhook'>['events'], description: description.value.trim() || undefined };
+    const { webhook } = await rest('createWebhook', { body });
     log('webhook-created', { id: webhook.id, url: webhook.url });
     $('webhook-secret').textContent = webhook.secret ?? '(the server did not return a secret)';
     $('webhook-secret-url').textContent = webhook.url;
@@ -1144,10 +1121,10 @@ function route(): void {
   }
   setView(view);
   if (!me) {
-    document.title = 'Parley admin · sign in';
+    document.title = `Parley admin · ${D.viewTitle.signin}`;
     return;
   }
-  document.title = `Parley admin · ${view}`;
+  document.title = `Parley admin · ${D.viewTitle[view] ?? view}`;
   const gen = ++generation;
   switch (view) {
     case 'live':
@@ -1194,7 +1171,7 @@ async function restore(): Promise<void> {
     const { user } = await api<{ user: SignedIn['user'] }>('GET', '/api/v1/auth/me', { token: saved.accessToken });
     if (user.role !== 'admin') {
       session.clear(SESSION_KEY);
-      showError(`${user.email} is no longer an admin account.`, $('signin-error'));
+      showError(D.noLongerAdmin(user.email), $('signin-error'));
       return;
     }
     const fresh = { accessToken: saved.accessToken, user };
@@ -1203,20 +1180,20 @@ async function restore(): Promise<void> {
   } catch (err) {
     if (err instanceof ApiError && (err.status === 401 || err.status === 403)) {
       session.clear(SESSION_KEY);
-      showError('Your session has expired. Sign in again.', $('signin-error'));
+      showError(D.sessionEnded, $('signin-error'));
       return;
     }
     // Server unreachable or hiccup: keep the session and let the page retry on its own.
     startSession(saved);
-    showError(`Could not verify the session: ${describe(err)}`);
+    showError(D.verifyFailed(describe(err)));
   }
 }
 
 function boot(): void {
-  window.addEventListener('error', (ev) => showError(`Unexpected error: ${ev.message}`));
+  window.addEventListener('error', (ev) => showError(D.unexpected(ev.message)));
   window.addEventListener('unhandledrejection', (ev) => {
     if (ev.reason instanceof SessionExpired) return;
-    showError(`Unexpected error: ${describe(ev.reason)}`);
+    showError(D.unexpected(describe(ev.reason)));
   });
   $('signin-form').addEventListener('submit', (ev) => void onSignIn(ev));
   $('signout').addEventListener('click', () => void onSignOut());
@@ -1241,7 +1218,7 @@ function boot(): void {
   $('webhook-form').addEventListener('submit', (ev) => void onCreateWebhook(ev));
   $('webhook-secret-copy').addEventListener('click', () => {
     const btn = $('webhook-secret-copy');
-    void copyText($('webhook-secret').textContent ?? '').then((ok) => (btn.textContent = ok ? 'Copied' : 'Copy failed'));
+    void copyText($('webhook-secret').textContent ?? '').then((ok) => (btn.textContent = ok ? D.copied : D.copyFailed));
   });
   $('webhook-secret-hide').addEventListener('click', () => {
     $('webhook-secret').textContent = '';
@@ -1259,6 +1236,8 @@ function boot(): void {
   (debug as unknown as { supervise: typeof superviseDebug }).supervise = superviseDebug;
   onLanguage(() => {
     TEXT = adminText();
+    D = TEXT.ui.dash;
+    F = D.field;
     applyStaticText();
     renderBoard();
   });

@@ -464,7 +464,7 @@ function showOffer(o: OfferView): void {
   setState('offered');
   stopRinging();
   ringing = startIncomingCallAlert({ consultationId: o.consultationId, name: o.customer?.name, inquiry: o.inquiry }, Math.max(1000, expires - Date.now()));
-  record('alert', { consultationId: o.consultationId, title: document.title, notification: ringing.notification !== undefined });
+  record('alert', { consultationId: o.consultationId, title: document.title, notification: ringing.notification !== undefined, visibility: document.visibilityState, focused: document.hasFocus() });
 }
 
 function stopRinging(): void {

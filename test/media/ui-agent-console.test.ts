@@ -1,7 +1,8 @@
 /**
  * The agent console's new panels in real Chromium (issue 15):
- * - background-tab alert: with another tab in front (headless Chromium still calls both tabs
- *   visible), an offer changes the console's tab title
+ * - background-tab alert: another tab in front, the console unfocused (CDP focus emulation off)
+ *   and hidden (document.visibilityState 'hidden', set on the page: headless Chromium keeps every
+ *   tab visible), an offer changes the console's tab title
  *   and raises a desktop notification (permission granted through the Playwright context);
  *   the title comes back once the offer is answered;
  * - during the call: notes typed in the call panel start the wrap-up note, the caption panel
@@ -51,13 +52,23 @@ describe('agent console: alert in a background tab, call panels, transfer and su
     await agent.waitForSelector('#agent-state[data-state="available"]');
     const baseTitle = await agent.title();
 
-    // Another tab in front: the console is a background tab now.
+    // The console becomes a hidden background tab: another tab in front, focus emulation off
+    // (document.hasFocus() is false), and the page told it is hidden. Headless Chromium keeps
+    // every tab "visible" whatever is in front (neither bringToFront, a minimized window nor
+    // a background target changes it), so the hidden state is set on the document itself and
+    // announced with a real visibilitychange, as a browser does when the tab goes behind.
     const other = await context.newPage();
     await other.goto(`${server.url}/`, { waitUntil: 'load' });
     await other.bringToFront();
-    // Headless Chromium reports every tab as visible (document.visibilityState stays "visible"
-    // after bringToFront of another tab), so this is "another tab in front", not a hidden document;
-    // the alert does not depend on visibility, it fires for every offer.
+    const cdp = await context.newCDPSession(agent);
+    await cdp.send('Emulation.setFocusEmulationEnabled', { enabled: false });
+    // A string, not a function: tsx's keepNames helpers (`__name`) do not exist in the page.
+    await agent.evaluate(`(() => {
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get() { return 'hidden'; } });
+      Object.defineProperty(document, 'hidden', { configurable: true, get() { return true; } });
+      document.dispatchEvent(new Event('visibilitychange'));
+    })()`);
+    assert.deepEqual(await agent.evaluate(() => [document.visibilityState, document.hasFocus()]), ['hidden', false]);
 
     await callFrom(server.url, entryToken, 'Jane Customer', '01012345678', 'Where is my parcel?');
     await waitForParleyState(agent, 'offered');
@@ -68,6 +79,10 @@ describe('agent console: alert in a background tab, call panels, transfer and su
     assert.equal(raised.length, 1, `one desktop notification per offer: ${JSON.stringify({ raised, alerts })}`);
     assert.equal(raised[0]!.title, 'Incoming call');
     assert.equal(raised[0]!.body, 'Jane Customer: Where is my parcel?');
+    const alert = alerts.find((e) => e.event === 'alert')?.data as { visibility: string; focused: boolean } | undefined;
+    assert.deepEqual(alert && { visibility: alert.visibility, focused: alert.focused }, { visibility: 'hidden', focused: false }, 'the alert was raised while the tab was hidden and unfocused');
+    await cdp.send('Emulation.setFocusEmulationEnabled', { enabled: true });
+    await agent.evaluate(`(() => { delete document.visibilityState; delete document.hidden; document.dispatchEvent(new Event('visibilitychange')); })()`);
 
     await agent.bringToFront();
     await agent.click('#accept');
@@ -115,8 +130,18 @@ describe('agent console: alert in a background tab, call panels, transfer and su
     await admin.waitForSelector('#supervise[data-mode="listen"]', { timeout: 20_000 });
     assert.equal(await admin.$('#supervise-unsupported'), null, 'this server supervises');
     await shoot(admin, 'ui-admin-supervising-ko');
+    // The agent is told, in a sentence, who listens.
+    await agent.waitForSelector('#supervisor-notice [data-mode="listen"]', { timeout: 10_000 });
+    assert.match(await agent.innerText('#supervisor-notice'), /감독자 .+ 님이 이 통화를 듣고 있습니다/);
+    await shoot(agent, 'ui-agent-supervised-ko');
+    // Leave ends the supervision on the server: the notice goes from the agent's console.
     await admin.click('#supervise-leave');
+    await agent.waitForSelector('#supervisor-notice [data-mode]', { state: 'detached', timeout: 10_000 });
+    // Supervising again, then the admin's page closes: the supervision ends with it.
+    await admin.click('#board-live td.supervise button:has([data-mode="whisper"])');
+    await agent.waitForSelector('#supervisor-notice [data-mode="whisper"]', { timeout: 20_000 });
     await adminCtx.close();
+    await agent.waitForSelector('#supervisor-notice [data-mode]', { state: 'detached', timeout: 10_000 });
 
     // Transfer back to the queue: the console leaves the call and says where it went.
     await agent.click('#transfer');

@@ -55,7 +55,7 @@ test('every data-i18n key in the HTML pages has a text in both languages', () =>
   };
   walk('web');
   const used = new Set<string>();
-  for (const f of html) for (const m of readFileSync(f, 'utf8').matchAll(/data-i18n="([^"]+)"/g)) used.add(m[1]!);
+  for (const f of html) for (const m of readFileSync(f, 'utf8').matchAll(/data-i18n(?:-placeholder|-title|-aria-label|-alt)?="([^"]+)"/g)) used.add(m[1]!);
   assert.ok(used.size > 100, `${used.size} keys used`);
   assert.deepEqual([...used].filter((k) => en.static[k] === undefined), [], 'missing in English');
   assert.deepEqual([...used].filter((k) => ko.static[k] === undefined), [], 'missing in Korean');

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { launchChromium, saveConsoleLog, waitForParleyState } from '../support/browser.js';
-import { createAgent, createEntryPoint, firstAdmin, PASSWORD, type Staff } from '../support/consultation.js';
+import { callFrom, createAgent, createEntryPoint, firstAdmin, PASSWORD, type Staff } from '../support/consultation.js';
 import { request, startParley, type RunningParley } from '../support/parleyServer.js';
 import { assertNoHorizontalOverflow, DESKTOP, hasHangul, openIn, PHONE, shoot, signInOnPage, type Lang } from '../support/uiPages.js';
 
@@ -97,6 +97,36 @@ describe('pages in both languages, in Chromium', { timeout: 240_000 }, () => {
       await context.close();
     });
   }
+
+  // Every part of the dashboard an admin opens — not only the live board — reads in Korean:
+  // whatever English word is left on screen (names, addresses and format names aside) fails.
+  test('admin dashboard (ko): accounts, entry points, history, call detail and webhooks have no English left', async () => {
+    const pending = await request(`${server.url}/api/v1/auth/signup`, { body: { email: 'lee.pending@example.com', password: PASSWORD, name: '이대기' } });
+    assert.equal(pending.status, 201, JSON.stringify(pending.body));
+    const hook = await request(`${server.url}/api/v1/webhooks`, { token: admin.token, body: { url: 'https://hooks.example.com/parley', description: '주문 시스템' } });
+    assert.equal(hook.status, 201, JSON.stringify(hook.body));
+    const started = await callFrom(server.url, entryToken, '박고객', '01055556666', '배송 문의');
+    const { page, context, lines } = await openIn(browser, `${server.url}/admin/`, 'ko', DESKTOP, 'admin-sections-ko');
+    logs.push({ name: 'admin-sections-ko', lines });
+    await signInOnPage(page, 'admin@example.com', PASSWORD);
+    await page.waitForSelector('#view-live:not([hidden])', { timeout: 10_000 });
+    const allowed = /[\w.+-]+@[\w.-]+|https?:\/\/\S+|\/[a-z]+\/|\b(?:Parley|QR|PNG|SVG|URL|PUBLIC_URL|JSON|TXT|WebVTT|SRT|Kim|Minji|Ada|Admin|Gangnam|store|localhost|Mbps|kbps)\b/g;
+    const englishIn = async (selector: string): Promise<string[]> => ((await page.innerText(selector)).replace(allowed, ' ').match(/\b[A-Za-z]{3,}\b/g) ?? []);
+    const sections: Array<[string, string, string]> = [
+      ['#agents', '#view-agents', '#agents tr[data-user-id]'],
+      ['#entry', '#view-entry', '#entries .entry'],
+      ['#history', '#view-history', '#history tr[data-consultation-id]'],
+      [`#call/${started.consultation.id}`, '#view-call', '#call-summary dd.customer'],
+      ['#webhooks', '#view-webhooks', '#webhooks .webhook .deliveries tr'],
+    ];
+    for (const [hash, view, ready] of sections) {
+      await page.evaluate((h) => (location.hash = h), hash);
+      await page.waitForSelector(`${view}:not([hidden]) ${ready.replace(/^#view-\w+ /, '')}`, { timeout: 10_000 });
+      assert.deepEqual(await englishIn(view), [], `English left in ${view}`);
+      await shoot(page, `ui-admin-${view.slice(6)}-ko`);
+    }
+    await context.close();
+  });
 
   test('the header switch changes the language at once and is remembered after a reload', async () => {
     const { page, context } = await openIn(browser, `${server.url}/agent/`, 'en', DESKTOP);

@@ -57,6 +57,13 @@ export function applyStaticText(root: ParentNode = document): void {
     const value = table[el.dataset.i18n!];
     if (value !== undefined) el.textContent = value;
   }
+  // Attributes a person reads too: data-i18n-placeholder / -title / -aria-label / -alt="key".
+  for (const attr of ['placeholder', 'title', 'aria-label', 'alt'] as const) {
+    for (const el of root.querySelectorAll<HTMLElement>(`[data-i18n-${attr}]`)) {
+      const value = table[el.getAttribute(`data-i18n-${attr}`)!];
+      if (value !== undefined) el.setAttribute(attr, value);
+    }
+  }
   document.documentElement.lang = lang.value;
 }
 

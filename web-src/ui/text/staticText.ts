@@ -3,6 +3,13 @@
  * The HTML carries the English text; `applyStaticText` swaps it for the chosen language.
  */
 export const staticEn: Record<string, string> = {
+  "administrators-only-agents-use-the": "Administrators only. Agents use the",
+  "signing-secret-for": "Signing secret for",
+  "copy": "Copy",
+  "sections": "Sections",
+  "live-board-connection": "Live board connection",
+  "dismiss": "Dismiss",
+  "entry-name-example": "e.g. Store front, Gangnam",
   "how-can-we-help": "How can we help?",
   "incoming-call": "Incoming call",
   "queue": "Queue",
@@ -130,6 +137,13 @@ export const staticEn: Record<string, string> = {
 };
 
 export const staticKo: Record<string, string> = {
+  "administrators-only-agents-use-the": "관리자 전용입니다. 상담원은 다음을 사용하세요:",
+  "signing-secret-for": "서명 비밀 키:",
+  "copy": "복사",
+  "sections": "메뉴",
+  "live-board-connection": "실시간 현황 연결",
+  "dismiss": "닫기",
+  "entry-name-example": "예: 강남 매장 입구",
   "how-can-we-help": "무엇을 도와드릴까요?",
   "incoming-call": "전화가 왔습니다",
   "queue": "대기열",

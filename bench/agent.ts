@@ -109,7 +109,7 @@ async function runCall(stt: STT, tts: TTS, turns: number): Promise<Run> {
     firstPacketAt ??= performance.now();
   });
   const session = new AgentSession(
-    { room, tracks: { read: () => caller }, stt: adapter, conversation, tts, logger: log },
+    { room, tracks: { read: () => caller }, stt: adapter, conversation, tts, logger: log.child({ roomId: 'bench' }) },
     { callId: 'bench', language: 'en', endpointing: { minDelayMs: ENDPOINT_MIN_MS, maxDelayMs: 1500 } },
   );
   await session.start();

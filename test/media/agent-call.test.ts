@@ -82,6 +82,20 @@ describe('a caller talks with the AI agent in Chromium', () => {
     await srv?.close();
   });
 
+  test('the AI page says in Korean that the caller talks with an AI', async () => {
+    const ctx = await browser.newContext({ locale: 'ko-KR' });
+    try {
+      const page = await ctx.newPage();
+      await page.goto(`${srv.url}/ai/`);
+      await page.waitForSelector('#ai-start');
+      assert.match(await page.locator('#ai-notice').innerText(), /사람이 아닌 AI 상담 도우미/);
+      assert.equal(await page.locator('#ai-start').innerText(), '통화 시작');
+      await saveScreenshot(page, 'agent-call-ko');
+    } finally {
+      await ctx.close();
+    }
+  });
+
   test('the bot answers aloud, captions both sides, stores the transcript and turn; talking over it stops its audio within 200 ms', async () => {
     const admin = await firstAdmin(srv.url);
     const adminNs = await RecordingSocket.open(srv.url, '/admin', admin.token);

@@ -434,6 +434,8 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
         metrics: new AgentMetrics(metrics.registry),
         logger: logger.child({ module: 'agent' }),
         maxSessions: Math.max(2, config.media.workers * 4),
+        // Supervisors see each AI call's turns and the caller's sentiment live (admins only: /admin refuses others).
+        onTurn: (roomId, t) => adminNs.emit('agent:turn', { roomId, ...t, userMessage: moderation.mask(t.userMessage).masked }),
         publish: (roomId, c) => {
           const masked = c.role === 'bot' ? { masked: c.text, spans: [] } : moderation.mask(c.text, c.language === 'ko' || c.language === 'en' ? c.language : undefined);
           const who = c.role === 'bot' ? bot : { userId: c.peerId, role: 'customer' as const, name: 'Caller' };

@@ -23,6 +23,8 @@ export interface AgentCallsDeps {
   readonly logger: Logger;
   readonly publish: (roomId: string, caption: AgentCaption) => void;
   readonly record: (roomId: string, caption: AgentCaption) => Promise<unknown>;
+  /** Each finished turn (its sentiment and outcome) for the live views of supervisors. */
+  readonly onTurn?: (roomId: string, turn: { outcome: string; userMessage: string; aiResponse: string; sentiment: { sentiment: string; score: number } }) => void;
   readonly maxSessions: number;
   readonly joinTimeoutMs?: number;
   readonly maxDurationMs?: number;
@@ -75,6 +77,7 @@ export class AgentCalls {
       { callId: roomId, language: input.language, systemPrompt: input.systemPrompt, greeting: this.#d.engines.greeting(input.entryPointId, language) },
     );
     this.#sessions.set(roomId, session);
+    session.on('turn', (t) => this.#d.onTurn?.(roomId, { outcome: t.outcome, userMessage: t.userMessage, aiResponse: t.aiResponse, sentiment: t.sentiment }));
     const joinTimer = setTimeout(() => {
       if (!session.hasCaller) void session.close('no-caller');
     }, this.#d.joinTimeoutMs ?? 60_000);

@@ -157,7 +157,7 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
     room.observer.on('producerclose', this.#onProducerClose);
     room.observer.on('close', this.#onRoomClose);
     this.#d.metrics?.sessions.inc();
-    this.#d.logger.info({ roomId: room.roomId, botPeerId: this.botPeerId, producerId: producer.id }, 'AI agent joined the room');
+    this.#d.logger.info({ botPeerId: this.botPeerId, producerId: producer.id }, 'AI agent joined the room');
     for (const p of await room.producers()) await this.#attach(p);
   }
 
@@ -176,7 +176,7 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
     this.#writer?.close();
     await this.#producer?.close().catch(() => undefined);
     this.#d.metrics?.sessions.dec();
-    this.#d.logger.info({ roomId: room.roomId, reason }, 'AI agent left the room');
+    this.#d.logger.info({ reason }, 'AI agent left the room');
     this.emit('closed', reason);
   }
 

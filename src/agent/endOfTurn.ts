@@ -6,7 +6,7 @@
  */
 const SPOKEN_DIGITS = /\b(zero|oh|one|two|three|four|five|six|seven|eight|nine|double|triple)$/i;
 const KO_DIGITS = /(공|영|일|이|삼|사|오|육|륙|칠|팔|구)$/u;
-const UNFINISHED = /(\d[\d\s-]*|[@.]|\b(at|dot|and|or|but|um|uh|so|my number is|my email is)|골뱅이|점|그리고|그런데|그래서|음|어)$/iu;
+const UNFINISHED = /(\d[\d\s-]*|@|\S+@\S*\.|\b(at|dot|and|or|but|um|uh|so|my number is|my email is)|골뱅이|(?<=^|\s)(점|음|어)|그리고|그런데|그래서)$/iu;
 
 export function looksUnfinished(transcript: string): boolean {
   const t = transcript.trim().replace(/[,\s]+$/u, '');

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, openPage, saveScreenshot } from '../support/browser.js';
+import { firstAdmin, RecordingSocket } from '../support/consultation.js';
 import { startParley, type RunningParley } from '../support/parleyServer.js';
 
 const LIBRIVOX = '/usr/share/pocketsphinx/test/data/librivox';
@@ -81,7 +82,23 @@ describe('a caller talks with the AI agent in Chromium', () => {
     await srv?.close();
   });
 
+  test('the AI page says in Korean that the caller talks with an AI', async () => {
+    const ctx = await browser.newContext({ locale: 'ko-KR' });
+    try {
+      const page = await ctx.newPage();
+      await page.goto(`${srv.url}/ai/`);
+      await page.waitForSelector('#ai-start');
+      assert.match(await page.locator('#ai-notice').innerText(), /사람이 아닌 AI 상담 도우미/);
+      assert.equal(await page.locator('#ai-start').innerText(), '통화 시작');
+      await saveScreenshot(page, 'agent-call-ko');
+    } finally {
+      await ctx.close();
+    }
+  });
+
   test('the bot answers aloud, captions both sides, stores the transcript and turn; talking over it stops its audio within 200 ms', async () => {
+    const admin = await firstAdmin(srv.url);
+    const adminNs = await RecordingSocket.open(srv.url, '/admin', admin.token);
     const { page } = await openPage(browser, `${srv.url}/ai/`, 'caller');
     // The page says plainly that this is an AI, before the call starts.
     assert.match(await page.locator('#ai-notice').innerText(), /AI assistant|AI 상담 도우미/);
@@ -136,5 +153,12 @@ describe('a caller talks with the AI agent in Chromium', () => {
     assert.ok(lines.some((l) => l.role === 'customer'), 'caller lines stored');
     assert.ok(lines.some((l) => l.role === 'bot'), 'bot lines stored');
     assert.deepEqual(await page.evaluate(() => (window as unknown as AiWindow).aiCall.errors), []);
+
+    // A supervisor (admin's /admin socket) saw the turns live with the caller's sentiment.
+    const live = adminNs.events.filter((e) => e.event === 'agent:turn' && e.data.roomId === roomId);
+    assert.ok(live.length >= turns.length - 1, `${live.length} live turns for ${turns.length} stored`);
+    assert.ok(['positive', 'neutral', 'negative'].includes(live[0]!.data.sentiment.sentiment));
+    assert.ok(live[0]!.data.sentiment.score >= 0 && live[0]!.data.sentiment.score <= 1);
+    adminNs.socket.close();
   });
 });

@@ -82,7 +82,7 @@ function AiCall(): JSX.Element {
           {s === 'starting' ? t.starting : s === 'live' ? t.live : s === 'ended' ? t.ended : s === 'failed' ? t.failed : ''}
         </p>
         {(s === 'idle' || s === 'ended' || s === 'failed') && (
-          <button type="button" id="ai-start" onClick={() => void start()}>
+          <button type="button" id="ai-start" class="primary" onClick={() => void start()}>
             {t.start}
           </button>
         )}

@@ -263,6 +263,8 @@ const envSchema = z
     S3_FORCE_PATH_STYLE: bool.optional(),
     /** Multipart part size for recording uploads, bytes (S3's minimum: 5 MiB). */
     S3_PART_SIZE_BYTES: z.coerce.number().int().min(5 * 1024 * 1024, 'must be at least 5 MiB (S3\'s minimum part size)').default(8 * 1024 * 1024),
+    /** Record every consultation whose customer agreed to recording (the consent is asked on the customer page). */
+    RECORD_CONSULTATIONS: bool.default(true),
     RECORDING_CAPTION_GRACE_MS: z.coerce.number().int().min(0).max(60_000).default(2500),
   })
   .superRefine((env, ctx) => {
@@ -383,7 +385,7 @@ export interface Config {
   /** Days rows are kept after they end (0: forever), and how often the pruner runs. */
   retention: { callDays: number; consultationDays: number; webhookDeliveryDays: number; intervalMs: number };
   /** Seed 004's recordings. */
-  recordings: { path: string; retentionDays: number; allowAnonymous: boolean; ffmpegPath: string; keepUnbleeped: boolean; captionGraceMs: number;
+  recordings: { path: string; retentionDays: number; allowAnonymous: boolean; ffmpegPath: string; keepUnbleeped: boolean; captionGraceMs: number; consultations: boolean;
     s3?: { endpoint?: string; bucket: string; accessKey: string; secretKey: string; region: string; prefix: string; partSize: number; forcePathStyle: boolean };
   };
 }
@@ -525,6 +527,7 @@ export function loadConfig(source: NodeJS.ProcessEnv, randomSecret: () => string
       ffmpegPath: env.FFMPEG_PATH,
       keepUnbleeped: env.RECORDING_KEEP_UNBLEEPED,
       captionGraceMs: env.RECORDING_CAPTION_GRACE_MS,
+      consultations: env.RECORD_CONSULTATIONS,
       s3:
         env.S3_BUCKET && env.S3_ACCESS_KEY && env.S3_SECRET_KEY
           ? {

@@ -71,6 +71,7 @@ import { tokenRoutes } from './http/routes/tokenRoutes.js';
 import { moderationRoutes } from './http/routes/moderationRoutes.js';
 import { recordingRoutes } from './http/routes/recordingRoutes.js';
 import { createRecordings } from './recording/recordingWiring.js';
+import { recordConsultations } from './recording/consultationRecording.js';
 import type { RecordingService } from './domain/recordings/recordingService.js';
 import { Moderator } from './moderation/moderator.js';
 import { userRoutes } from './http/routes/userRoutes.js';
@@ -373,7 +374,22 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     logger: logger.child({ module: 'recordings' }),
   });
   await recordings.service.startUp(config.retention.intervalMs);
-  voiceRooms.on('joined', (room, member) => recordings.service.notePeer(room.slice('voice:'.length), member.peerId));
+  const consultationRecording = recordConsultations({
+    recordings: recordings.service,
+    enabled: config.recordings.consultations,
+    consented: async (id) => (await callRepo.find(id))?.recordingConsent === true,
+    tell: (id, state) => {
+      consultNs.to(`consult:${id}`).emit('recording', state);
+      const agentId = consultations.agentOf(id);
+      if (agentId) consultNs.to(`agent:${agentId}`).emit('recording', state);
+    },
+    logger: logger.child({ module: 'recordings' }),
+  });
+  voiceRooms.on('joined', (room, member) => {
+    const roomName = room.slice('voice:'.length);
+    recordings.service.notePeer(roomName, member.peerId);
+    consultationRecording.roomJoined(roomName);
+  });
   await http.register(recordingRoutes({ recordings: recordings.service, authenticator: credentials, apiKey: config.auth.apiKey }));
 
   const adminNs = io.of('/admin');

@@ -283,6 +283,18 @@ const envSchema = z
     /** Keep each bleeped track's unbleeped original too (an admin's decision; default: never kept). */
     RECORDING_KEEP_UNBLEEPED: bool.default(false),
     /** At stop, how long a captioned room's last words may take to reach the transcript (so they are bleeped too), ms. */
+    /** S3-compatible storage for recordings (seed 004's names); all of S3_BUCKET, S3_ACCESS_KEY, S3_SECRET_KEY switch it on. */
+    S3_ENDPOINT: z.url().optional(),
+    S3_BUCKET: z.string().min(1).optional(),
+    S3_ACCESS_KEY: z.string().min(1).optional(),
+    S3_SECRET_KEY: z.string().min(1).optional(),
+    AWS_REGION: z.string().min(1).default('us-east-1'),
+    /** Path-style S3 URLs (MinIO-like servers); default: on when S3_ENDPOINT is set. */
+    S3_FORCE_PATH_STYLE: bool.optional(),
+    /** Multipart part size for recording uploads, bytes (S3's minimum: 5 MiB). */
+    S3_PART_SIZE_BYTES: z.coerce.number().int().min(5 * 1024 * 1024, 'must be at least 5 MiB (S3\'s minimum part size)').default(8 * 1024 * 1024),
+    /** Record every consultation whose customer agreed to recording (the consent is asked on the customer page). */
+    RECORD_CONSULTATIONS: bool.default(true),
     RECORDING_CAPTION_GRACE_MS: z.coerce.number().int().min(0).max(60_000).default(2500),
   })
   .superRefine((env, ctx) => {
@@ -300,6 +312,10 @@ const envSchema = z
     }
     if (env.EXTERNAL_JWT_SECRET && env.EXTERNAL_JWT_JWKS_URL) {
       ctx.addIssue({ code: 'custom', path: ['EXTERNAL_JWT_JWKS_URL'], message: 'set EXTERNAL_JWT_SECRET or EXTERNAL_JWT_JWKS_URL, not both' });
+    }
+    const s3 = [env.S3_BUCKET, env.S3_ACCESS_KEY, env.S3_SECRET_KEY].filter((v) => v !== undefined).length;
+    if (s3 > 0 && s3 < 3) {
+      ctx.addIssue({ code: 'custom', path: [env.S3_BUCKET ? (env.S3_ACCESS_KEY ? 'S3_SECRET_KEY' : 'S3_ACCESS_KEY') : 'S3_BUCKET'], message: 'set S3_BUCKET, S3_ACCESS_KEY and S3_SECRET_KEY together (or none, for local disk)' });
     }
     if ((env.EXTERNAL_JWT_SECRET || env.EXTERNAL_JWT_JWKS_URL) && !env.EXTERNAL_JWT_ISSUER) {
       ctx.addIssue({ code: 'custom', path: ['EXTERNAL_JWT_ISSUER'], message: "is required with EXTERNAL_JWT_SECRET / EXTERNAL_JWT_JWKS_URL (the integrator's token issuer)" });
@@ -413,7 +429,9 @@ export interface Config {
   /** Days rows are kept after they end (0: forever), and how often the pruner runs. */
   retention: { callDays: number; consultationDays: number; webhookDeliveryDays: number; intervalMs: number };
   /** Seed 004's recordings. */
-  recordings: { path: string; retentionDays: number; allowAnonymous: boolean; ffmpegPath: string; keepUnbleeped: boolean; captionGraceMs: number };
+  recordings: { path: string; retentionDays: number; allowAnonymous: boolean; ffmpegPath: string; keepUnbleeped: boolean; captionGraceMs: number; consultations: boolean;
+    s3?: { endpoint?: string; bucket: string; accessKey: string; secretKey: string; region: string; prefix: string; partSize: number; forcePathStyle: boolean };
+  };
 }
 
 export class ConfigError extends Error {
@@ -567,6 +585,21 @@ export function loadConfig(source: NodeJS.ProcessEnv, randomSecret: () => string
       ffmpegPath: env.FFMPEG_PATH,
       keepUnbleeped: env.RECORDING_KEEP_UNBLEEPED,
       captionGraceMs: env.RECORDING_CAPTION_GRACE_MS,
+      consultations: env.RECORD_CONSULTATIONS,
+      s3:
+        env.S3_BUCKET && env.S3_ACCESS_KEY && env.S3_SECRET_KEY
+          ? {
+              endpoint: env.S3_ENDPOINT,
+              bucket: env.S3_BUCKET,
+              accessKey: env.S3_ACCESS_KEY,
+              secretKey: env.S3_SECRET_KEY,
+              region: env.AWS_REGION,
+              // Seed 004's RECORDINGS_PATH ("recordings/") is the key prefix in a bucket.
+              prefix: env.RECORDINGS_PATH ? `${env.RECORDINGS_PATH.replace(/^\.?\/+/, '').replace(/\/+$/, '')}/` : 'recordings/',
+              partSize: env.S3_PART_SIZE_BYTES,
+              forcePathStyle: env.S3_FORCE_PATH_STYLE ?? env.S3_ENDPOINT !== undefined,
+            }
+          : undefined,
     },
   };
 }

@@ -3,8 +3,7 @@
  * learn when the track failed (a write error: disk full) and when it is complete.
  */
 import { EventEmitter } from 'node:events';
-import { Worker } from 'node:worker_threads';
-import type { DirectConsumerHandle } from '../sfu/roomMedia.js';
+import { Worker, type MessagePort } from 'node:worker_threads';
 import type { TrackSummary } from './opusTrackWriter.js';
 import type { RecorderEvent, RecorderRequest } from './recorderProtocol.js';
 
@@ -53,13 +52,17 @@ export class RecorderThread extends EventEmitter<{ failed: [trackId: string, err
     return thread;
   }
 
-  /** Starts writing the consumer's packets to `path` in the recorder thread. */
-  record(trackId: string, consumer: DirectConsumerHandle, path: string): RecordingTrackHandle {
+  /**
+   * Starts writing a direct consumer's messages to `path` in the recorder thread. Pass the
+   * reading end here before the consumer opens (`createDirectConsumer`'s `transferReader`), so
+   * that the port goes from the media worker to this thread with nothing queued on the way.
+   */
+  record(trackId: string, port: MessagePort, path: string): RecordingTrackHandle {
     if (this.closed) throw new Error('the recorder is closed');
     const thread = this.worker();
     const finished = new Promise<TrackSummary>((resolve) => this.waiting.set(trackId, resolve));
-    const msg: RecorderRequest = { type: 'record', trackId, port: consumer.port, path };
-    thread.postMessage(msg, [consumer.port]);
+    const msg: RecorderRequest = { type: 'record', trackId, port, path };
+    thread.postMessage(msg, [port]);
     return {
       trackId,
       finished,

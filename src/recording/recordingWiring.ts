@@ -18,6 +18,7 @@ import { LocalRecordingObjects } from './localRecordingObjects.js';
 import { bleepTrack, mixTracks } from './mixer.js';
 import { RecorderThread } from './recorderThread.js';
 import { RoomCapture } from './roomCapture.js';
+import { S3RecordingObjects } from './s3RecordingObjects.js';
 import { randomBytes } from 'node:crypto';
 
 export interface RecordingWiringDeps {
@@ -40,7 +41,7 @@ export interface RecordingWiringDeps {
 
 export function createRecordings(deps: RecordingWiringDeps): { service: RecordingService; close(): Promise<void> } {
   const recorder = new RecorderThread();
-  const objects = deps.objects ?? new LocalRecordingObjects(deps.config.path);
+  const objects = deps.objects ?? (deps.config.s3 ? new S3RecordingObjects(deps.config.s3) : new LocalRecordingObjects(deps.config.path));
   const roomIds = new WeakMap<RoomMedia, string>();
   const logger = deps.logger;
   const store = new RecordingRepository(deps.db);

@@ -53,7 +53,9 @@ export class RoomCapture {
     room.observer.on('newproducer', capture.onNew);
     room.observer.on('close', capture.onClose);
     recorder.on('failed', capture.onFailed);
-    for (const p of await room.producers()) capture.track(p);
+    const existing = await room.producers();
+    logger.debug({ producers: existing.map((p) => ({ id: p.producerId, kind: p.kind, direct: p.direct })) }, 'recording: capturing the room');
+    for (const p of existing) capture.track(p);
     return capture;
   }
 
@@ -65,25 +67,29 @@ export class RoomCapture {
   private track(p: ProducerInfo): void {
     if (this.stopped || p.kind !== 'audio' || this.live.has(p.producerId)) return;
     const opening = (async () => {
+      const id = randomUUID();
+      const path = join(this.dir, `${id}.webm`);
+      let handle: RecordingTrackHandle | undefined;
       let consumer: DirectConsumerHandle;
       try {
-        consumer = await this.room.createDirectConsumer(p.producerId, { appData: { purpose: 'recording' } });
+        consumer = await this.room.createDirectConsumer(p.producerId, { appData: { purpose: 'recording' }, transferReader: (port) => (handle = this.recorder.record(id, port, path)) });
       } catch (err) {
+        void handle?.finish();
         this.logger.warn({ producerId: p.producerId, err: err instanceof Error ? err.message : String(err) }, 'recording: could not read this producer; its track is missing from the recording');
         return;
       }
+      if (!handle) return;
       if (this.stopped) {
         await consumer.close();
+        await handle.finish();
         return;
       }
-      const id = randomUUID();
-      const path = join(this.dir, `${id}.webm`);
-      const handle = this.recorder.record(id, consumer, path);
       const live: Live = { id, producerId: p.producerId, peerId: p.peerId, path, consumer, handle };
       this.live.set(p.producerId, live);
       void handle.finished.then((summary) => {
         this.live.delete(p.producerId);
         if (summary.packets > 0) this.ended.push({ id, producerId: p.producerId, peerId: p.peerId, path, summary });
+        else this.logger.info({ producerId: p.producerId, peerId: p.peerId, endReason: summary.endReason, error: summary.error }, 'recording: a producer sent nothing while it was recorded; no track for it');
       });
     })();
     this.pending.add(opening);

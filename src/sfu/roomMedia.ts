@@ -191,8 +191,16 @@ export class RoomMedia extends EventEmitter<RoomMediaEvents> {
    * on `handle.port`, written by the media worker itself. Transfer the port to the thread that
    * decodes (an AudioPipeline); the main thread then carries none of the packets.
    */
-  async createDirectConsumer(producerId: string, options: { appData?: Record<string, unknown> } = {}): Promise<DirectConsumerHandle> {
+  async createDirectConsumer(
+    producerId: string,
+    options: {
+      appData?: Record<string, unknown>;
+      /** Hands the reading end to its thread before the media worker writes the first message (then `handle.port` is that thread's). */
+      transferReader?: (port: MessagePort) => void;
+    } = {},
+  ): Promise<DirectConsumerHandle> {
     const { port1, port2 } = new MessageChannel();
+    options.transferReader?.(port2);
     const appData = options.appData ?? {};
     let result: { id: string; producer: ProducerInfo };
     try {

@@ -38,6 +38,7 @@ import { CallRepository } from './storage/callRepository.js';
 import { NodeLiveness } from './cluster/nodeLiveness.js';
 import { openCluster } from './cluster/cluster.js';
 import { refuseNewWorkDuringOutage } from './cluster/outageGate.js';
+import { LocalRoomPlacement, RedisRoomPlacement, type RoomPlacement } from './cluster/roomPlacement.js';
 import { relayRevocations } from './cluster/revocationRelay.js';
 import { replicateRooms, type RoomReplication } from './cluster/roomReplication.js';
 import { NodeRepository } from './storage/nodeRepository.js';
@@ -190,6 +191,13 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
   const studyRooms = new RoomDirectory<StudyMember>();
   const sessionRooms = new RoomDirectory<SessionMember>();
   const voiceRooms = new RoomDirectory<VoiceMember>();
+  // An SFU room lives on one node: the first join pins it there (src/cluster/roomPlacement.ts).
+  const placement: RoomPlacement = cluster.redis
+    ? new RedisRoomPlacement(cluster.redis, config.cluster.nodeId, { heartbeatMs: config.cluster.heartbeatMs, ttlMs: config.cluster.ttlMs, logger: logger.child({ module: 'cluster' }) })
+    : new LocalRoomPlacement();
+  voiceRooms.on('left', (room) => {
+    if (voiceRooms.members(room).length === 0) void placement.release(room.slice('voice:'.length));
+  });
   voiceRooms.on('joined', (room) => {
     const present = voiceRooms.members(room).flatMap((m) => {
       const socket = voiceNs.sockets.get(m.connectionId);
@@ -308,7 +316,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
       const consultationId = consultations.consultationIdOfRoom(roomId) ?? null;
       if (captionsWanted(config.speech.captions, { consultationId }, identity, request)) captions?.enable(roomId, consultationId).catch((err: unknown) => logger.warn({ err, roomId }, 'captions could not start for this room'));
     },
-    namespace: voiceNs, rooms: voiceRooms, access, router: routerFor('/voice'), media, metrics, logger: logger.child({ module: 'voice-ns' }), limits: config.media.limits, clientAddress: (socket) => clientAddress(socket.request, trustProxy), isAccountId: async (id) => (await users.findById(id)) !== undefined, policy: consultations.mediaPolicy });
+    placement, namespace: voiceNs, rooms: voiceRooms, access, router: routerFor('/voice'), media, metrics, logger: logger.child({ module: 'voice-ns' }), limits: config.media.limits, clientAddress: (socket) => clientAddress(socket.request, trustProxy), isAccountId: async (id) => (await users.findById(id)) !== undefined, policy: consultations.mediaPolicy });
 
   const adminNs = io.of('/admin');
   adminNs.use(handshake);
@@ -441,6 +449,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
         await pipeline?.close();
         await media.close();
         await Promise.allSettled(replications.map((r) => r.close()));
+        await placement.close();
         await cluster.close();
         await storage.close();
         logger.info('closed');

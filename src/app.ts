@@ -38,6 +38,7 @@ import { CallRepository } from './storage/callRepository.js';
 import { NodeLiveness } from './cluster/nodeLiveness.js';
 import { openCluster } from './cluster/cluster.js';
 import { refuseNewWorkDuringOutage } from './cluster/outageGate.js';
+import { redisLimiters } from './cluster/redis/rateLimitStore.js';
 import { LocalRoomPlacement, RedisRoomPlacement, type RoomPlacement } from './cluster/roomPlacement.js';
 import { relayRevocations } from './cluster/revocationRelay.js';
 import { replicateRooms, type RoomReplication } from './cluster/roomReplication.js';
@@ -120,7 +121,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
   const users = new UserRepository(storage.db);
   const sessions = new AuthSessionRepository(storage.db);
   const tokens = new TokenService(config.auth.jwtSecret, config.auth.accessTokenTtlSeconds, config.auth.roomTokenTtlSeconds);
-  const accounts = new AccountService(users, sessions, tokens, config.auth.signupOpen, new SignInThrottle(config.edge.signin));
+  const accounts = new AccountService(users, sessions, tokens, config.auth.signupOpen, new SignInThrottle(config.edge.signin, cluster.redis ? redisLimiters(cluster.redis) : undefined));
   if (config.edge.firstAdmin) {
     const { email } = config.edge.firstAdmin;
     const outcome = await accounts.ensureAdmin(config.edge.firstAdmin).catch((err: unknown) => {

@@ -377,8 +377,26 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
   // Seed 002's and seed 001's rooms list every node's members (the SFU's voice rooms are pinned to one node).
   const replications: RoomReplication[] = cluster.shared
     ? await Promise.all([
-        replicateRooms('study', studyRooms, cluster.bus, { heartbeatMs: config.cluster.heartbeatMs, ttlMs: config.cluster.ttlMs, logger: logger.child({ module: 'cluster' }) }),
-        replicateRooms('session', sessionRooms, cluster.bus, { heartbeatMs: config.cluster.heartbeatMs, ttlMs: config.cluster.ttlMs, logger: logger.child({ module: 'cluster' }) }),
+        // A node gone silent: this node tells its own sockets (`local`: every node does the same for its own).
+        replicateRooms('study', studyRooms, cluster.bus, {
+          heartbeatMs: config.cluster.heartbeatMs,
+          ttlMs: config.cluster.ttlMs,
+          logger: logger.child({ module: 'cluster' }),
+          onDropped: (_node, dropped) => {
+            for (const { room, member } of dropped) {
+              if (room.startsWith('video:')) defaultNs.local.to(room).emit('video:user-left', { socketId: member.connectionId, userId: member.userId });
+              else if (room.startsWith('study:') && !studyRooms.userStillPresent(room, member.userId)) defaultNs.local.to(room).emit('presence:user-offline', { userId: member.userId, user: member.user, timestamp: new Date().toISOString() });
+            }
+          },
+        }),
+        replicateRooms('session', sessionRooms, cluster.bus, {
+          heartbeatMs: config.cluster.heartbeatMs,
+          ttlMs: config.cluster.ttlMs,
+          logger: logger.child({ module: 'cluster' }),
+          onDropped: (_node, dropped) => {
+            for (const { room, member } of dropped) signalingNs.local.to(room).emit('peer-disconnected', { peerId: member.peerId });
+          },
+        }),
       ])
     : [];
   // A disabled, reset or withdrawn agent stops being offered calls at once, not after the

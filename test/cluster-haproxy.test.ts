@@ -29,7 +29,8 @@ describe('three nodes behind HAProxy', () => {
     const SQLITE_PATH = join(mkdtempSync(join(tmpdir(), 'parley-lb-')), 'parley.sqlite');
     const env = { SQLITE_PATH, REDIS_URL: testRedisUrl(), REDIS_KEY_PREFIX: prefix, NODE_HEARTBEAT_MS: '500', NODE_TTL_MS: '2000', TRUST_PROXY: 'loopback' };
     // One after the other: the first migrates the shared file.
-    for (const id of ['node-a', 'node-b', 'node-c']) nodes.push(await startParley({ ...env, NODE_ID: id }));
+    // NODE_IDs are the balancer's server names, as in compose.yml (use-server ?node=… relies on it).
+    for (const id of ['parley-1', 'parley-2', 'parley-3']) nodes.push(await startParley({ ...env, NODE_ID: id, MEDIA_WORKERS: '1' }));
     lb = await startHaproxy(nodes.map((n, i) => ({ name: `parley-${i + 1}`, port: n.port })));
   });
   after(async () => {
@@ -68,6 +69,28 @@ describe('three nodes behind HAProxy', () => {
     const msg = once(alice, 'chat:message-received');
     bob.emit('chat:send-message', { studyId: 's1', message: 'through the balancer', type: 'text' });
     assert.equal((await msg).message, 'through the balancer');
+  });
+
+  test('a /voice join told WRONG_NODE reaches the pinned node through the balancer with ?node=', async () => {
+    type JoinAck = { rtpCapabilities?: unknown; error?: { code: string; node?: string } };
+    const first = await connect(`${lb.url}/voice`, { auth: { userId: 'v1' } });
+    sockets.push(first);
+    assert.ok(((await first.timeout(10_000).emitWithAck('join-room', { roomId: 'lb-voice' })) as JoinAck).rtpCapabilities);
+    const pinnedTo = nodes.findIndex((n) => n.parley.io.of('/voice').sockets.has(first.id!));
+    // Reach every other node directly: each answers where the room is.
+    const elsewhere = nodes.findIndex((_, i) => i !== pinnedTo);
+    const stray = await connect(`${nodes[elsewhere]!.url}/voice`, { auth: { userId: 'v2' } });
+    sockets.push(stray);
+    const refused = (await stray.timeout(10_000).emitWithAck('join-room', { roomId: 'lb-voice' })) as JoinAck;
+    assert.equal(refused.error?.code, 'WRONG_NODE');
+    assert.equal(refused.error?.node, `parley-${pinnedTo + 1}`);
+    // Through the balancer, asking for that node, every join is taken (three, so luck cannot pass it: 1 in 27).
+    for (const n of [2, 3, 4]) {
+      const follower = await connect(`${lb.url}/voice`, { auth: { userId: `v${n}` }, query: { node: refused.error!.node! } });
+      sockets.push(follower);
+      assert.ok(nodes[pinnedTo]!.parley.io.of('/voice').sockets.has(follower.id!), 'HAProxy sent it to the node it asked for');
+      assert.ok(((await follower.timeout(10_000).emitWithAck('join-room', { roomId: 'lb-voice' })) as JoinAck).rtpCapabilities);
+    }
   });
 
   test("a disabled agent's sockets on all three nodes are closed", async () => {

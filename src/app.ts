@@ -45,6 +45,8 @@ import { CallRepository } from './storage/callRepository.js';
 import { NodeLiveness } from './cluster/nodeLiveness.js';
 import { openCluster } from './cluster/cluster.js';
 import { refuseNewWorkDuringOutage } from './cluster/outageGate.js';
+import { redisLimiters } from './cluster/redis/rateLimitStore.js';
+import { LocalRoomPlacement, RedisRoomPlacement, type RoomPlacement } from './cluster/roomPlacement.js';
 import { relayRevocations } from './cluster/revocationRelay.js';
 import { replicateRooms, type RoomReplication } from './cluster/roomReplication.js';
 import { NodeRepository } from './storage/nodeRepository.js';
@@ -132,7 +134,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
   const users = new UserRepository(storage.db);
   const sessions = new AuthSessionRepository(storage.db);
   const tokens = new TokenService(config.auth.jwtSecret, config.auth.accessTokenTtlSeconds, config.auth.roomTokenTtlSeconds);
-  const accounts = new AccountService(users, sessions, tokens, config.auth.signupOpen, new SignInThrottle(config.edge.signin));
+  const accounts = new AccountService(users, sessions, tokens, config.auth.signupOpen, new SignInThrottle(config.edge.signin, cluster.redis ? redisLimiters(cluster.redis) : undefined));
   if (config.edge.firstAdmin) {
     const { email } = config.edge.firstAdmin;
     const outcome = await accounts.ensureAdmin(config.edge.firstAdmin).catch((err: unknown) => {
@@ -203,6 +205,13 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
   const studyRooms = new RoomDirectory<StudyMember>();
   const sessionRooms = new RoomDirectory<SessionMember>();
   const voiceRooms = new RoomDirectory<VoiceMember>();
+  // An SFU room lives on one node: the first join pins it there (src/cluster/roomPlacement.ts).
+  const placement: RoomPlacement = cluster.redis
+    ? new RedisRoomPlacement(cluster.redis, config.cluster.nodeId, { heartbeatMs: config.cluster.heartbeatMs, ttlMs: config.cluster.ttlMs, logger: logger.child({ module: 'cluster' }) })
+    : new LocalRoomPlacement();
+  voiceRooms.on('left', (room) => {
+    if (voiceRooms.members(room).length === 0) void placement.release(room.slice('voice:'.length));
+  });
   voiceRooms.on('joined', (room) => {
     const present = voiceRooms.members(room).flatMap((m) => {
       const socket = voiceNs.sockets.get(m.connectionId);
@@ -354,7 +363,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
         if (now) announceCaptions(roomId, now, consultationId);
       })().catch((err: unknown) => logger.warn({ err, roomId }, 'captions could not start for this room'));
     },
-    namespace: voiceNs, rooms: voiceRooms, access, router: routerFor('/voice'), media, metrics, logger: logger.child({ module: 'voice-ns' }), limits: config.media.limits, clientAddress: (socket) => clientAddress(socket.request, trustProxy), isAccountId: async (id) => (await users.findById(id)) !== undefined, policy: consultations.mediaPolicy });
+    placement, namespace: voiceNs, rooms: voiceRooms, access, router: routerFor('/voice'), media, metrics, logger: logger.child({ module: 'voice-ns' }), limits: config.media.limits, clientAddress: (socket) => clientAddress(socket.request, trustProxy), isAccountId: async (id) => (await users.findById(id)) !== undefined, policy: consultations.mediaPolicy });
 
   // Recordings (issue 12): read through direct consumers by the recorder thread, mixed by ffmpeg.
   const recordings = createRecordings({
@@ -481,8 +490,26 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
   // Seed 002's and seed 001's rooms list every node's members (the SFU's voice rooms are pinned to one node).
   const replications: RoomReplication[] = cluster.shared
     ? await Promise.all([
-        replicateRooms('study', studyRooms, cluster.bus, { heartbeatMs: config.cluster.heartbeatMs, ttlMs: config.cluster.ttlMs, logger: logger.child({ module: 'cluster' }) }),
-        replicateRooms('session', sessionRooms, cluster.bus, { heartbeatMs: config.cluster.heartbeatMs, ttlMs: config.cluster.ttlMs, logger: logger.child({ module: 'cluster' }) }),
+        // A node gone silent: this node tells its own sockets (`local`: every node does the same for its own).
+        replicateRooms('study', studyRooms, cluster.bus, {
+          heartbeatMs: config.cluster.heartbeatMs,
+          ttlMs: config.cluster.ttlMs,
+          logger: logger.child({ module: 'cluster' }),
+          onDropped: (_node, dropped) => {
+            for (const { room, member } of dropped) {
+              if (room.startsWith('video:')) defaultNs.local.to(room).emit('video:user-left', { socketId: member.connectionId, userId: member.userId });
+              else if (room.startsWith('study:') && !studyRooms.userStillPresent(room, member.userId)) defaultNs.local.to(room).emit('presence:user-offline', { userId: member.userId, user: member.user, timestamp: new Date().toISOString() });
+            }
+          },
+        }),
+        replicateRooms('session', sessionRooms, cluster.bus, {
+          heartbeatMs: config.cluster.heartbeatMs,
+          ttlMs: config.cluster.ttlMs,
+          logger: logger.child({ module: 'cluster' }),
+          onDropped: (_node, dropped) => {
+            for (const { room, member } of dropped) signalingNs.local.to(room).emit('peer-disconnected', { peerId: member.peerId });
+          },
+        }),
       ])
     : [];
   // A disabled, reset or withdrawn agent stops being offered calls at once, not after the
@@ -557,6 +584,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
         await pipeline?.close();
         await media.close();
         await Promise.allSettled(replications.map((r) => r.close()));
+        await placement.close();
         await cluster.close();
         await storage.close();
         logger.info('closed');

@@ -18,6 +18,8 @@ export type ErrorCode =
   | 'STORAGE_UNAVAILABLE'
   /** REDIS_URL is set and Redis cannot be reached: new calls wait until it is back. */
   | 'CLUSTER_UNAVAILABLE'
+  /** The SFU room is hosted by another node (its id in `node`): connect there. */
+  | 'WRONG_NODE'
   | 'INTERNAL';
 
 const statusByCode: Record<ErrorCode, number> = {
@@ -34,6 +36,7 @@ const statusByCode: Record<ErrorCode, number> = {
   SHUTTING_DOWN: 503,
   STORAGE_UNAVAILABLE: 503,
   CLUSTER_UNAVAILABLE: 503,
+  WRONG_NODE: 409,
   INTERNAL: 500,
 };
 

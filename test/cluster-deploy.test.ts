@@ -25,8 +25,11 @@ test('compose.yml and deploy/haproxy.cfg name the same nodes, each with its own 
   for (const [i, [lo, hi]] of ranges.entries()) for (const [j, [lo2, hi2]] of ranges.entries()) if (i !== j) assert.ok(hi < lo2 || hi2 < lo, 'media port ranges do not overlap');
 
   const cfg = readFileSync(new URL('../deploy/haproxy.cfg', import.meta.url), 'utf8');
-  const servers = [...cfg.matchAll(/^\s*server\s+(\S+)\s+(\S+):(\d+)/gm)].map((m) => m[2]);
-  assert.deepEqual(servers.sort(), nodes.map(([n]) => n).sort(), 'HAProxy balances exactly the compose nodes');
+  const servers = [...cfg.matchAll(/^\s*server\s+(\S+)\s+(\S+):(\d+)/gm)];
+  assert.deepEqual(servers.map((m) => m[2]).sort(), nodes.map(([n]) => n).sort(), 'HAProxy balances exactly the compose nodes');
+  // WRONG_NODE names a NODE_ID and the client asks the balancer for it (?node=): names must match.
+  assert.deepEqual(servers.map((m) => m[1]).sort(), [...ids].sort(), "HAProxy's server names are the nodes' NODE_IDs");
+  for (const id of ids) assert.ok(cfg.includes(`use-server ${id} if { url_param(node) -m str ${id} }`), `a use-server rule for ${id}`);
   assert.match(cfg, /option httpchk GET \/health/);
   assert.match(cfg, /cookie SERVERID insert/, 'sticky sessions for the long-polling fallback');
 });

@@ -12,8 +12,13 @@
  * The counters are keyed by the email as typed, whether or not an account has it, so a lockout
  * tells nothing about which emails exist.
  */
-import { RateLimiterMemory, type RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterMemory, type RateLimiterAbstract, type RateLimiterRes } from 'rate-limiter-flexible';
 import { ParleyError } from '../errors.js';
+
+/** Builds one counter: in memory by default; the cluster passes a Redis store so every node counts together. */
+export type LimiterFactory = (o: { keyPrefix: string; points: number; duration: number }) => RateLimiterAbstract;
+
+const inMemory: LimiterFactory = (o) => new RateLimiterMemory(o);
 
 export interface SignInThrottleOptions {
   maxFailures: number;
@@ -34,12 +39,15 @@ export interface SignInAttempt {
 }
 
 export class SignInThrottle {
-  private readonly byAccountAndAddress: RateLimiterMemory;
-  private readonly byAddress: RateLimiterMemory;
+  private readonly byAccountAndAddress: RateLimiterAbstract;
+  private readonly byAddress: RateLimiterAbstract;
 
-  constructor(private readonly options: SignInThrottleOptions) {
-    this.byAccountAndAddress = new RateLimiterMemory({ keyPrefix: 'signin-email-ip', points: options.maxFailures, duration: CONSECUTIVE_WINDOW_SECONDS });
-    this.byAddress = new RateLimiterMemory({ keyPrefix: 'signin-ip', points: options.maxFailuresPerAddress, duration: ADDRESS_WINDOW_SECONDS });
+  constructor(
+    private readonly options: SignInThrottleOptions,
+    limiter: LimiterFactory = inMemory,
+  ) {
+    this.byAccountAndAddress = limiter({ keyPrefix: 'signin-email-ip', points: options.maxFailures, duration: CONSECUTIVE_WINDOW_SECONDS });
+    this.byAddress = limiter({ keyPrefix: 'signin-ip', points: options.maxFailuresPerAddress, duration: ADDRESS_WINDOW_SECONDS });
   }
 
   /**
@@ -79,7 +87,7 @@ export class SignInThrottle {
   }
 
   /** Takes one point; over the limit, locks the key and returns undefined. */
-  private async take(limiter: RateLimiterMemory, key: string): Promise<RateLimiterRes | undefined> {
+  private async take(limiter: RateLimiterAbstract, key: string): Promise<RateLimiterRes | undefined> {
     try {
       return await limiter.consume(key);
     } catch (rejected) {

@@ -117,7 +117,9 @@ export class EventRouter {
   }
 
   private reply(socket: Socket, event: string, err: ParleyError, ack: Ack | undefined): void {
-    if (ack) ack({ error: { code: err.code, message: err.message } });
+    // WRONG_NODE says where to go (issue 13: SFU rooms pinned to one node).
+    const node = typeof err.details?.node === 'string' ? { node: err.details.node } : {};
+    if (ack) ack({ error: { code: err.code, message: err.message, ...node } });
     else socket.emit('error', { event, code: err.code, message: err.message });
   }
 }

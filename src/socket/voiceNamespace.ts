@@ -51,6 +51,8 @@ export function clientAddressOf(socket: Socket): string {
 }
 
 export interface VoiceNamespaceDeps {
+  /** Which node hosts a room (src/cluster/roomPlacement.ts): a join elsewhere is refused naming it. */
+  placement?: { claim(roomId: string): Promise<void> };
   namespace: Namespace;
   rooms: RoomDirectory<VoiceMember>;
   access: RoomAccessPolicy;
@@ -264,6 +266,7 @@ export function attachVoiceNamespace(deps: VoiceNamespaceDeps): VoiceRooms {
       await access.assertCanJoin(ctx.identity, { kind: 'voice', id: data.roomId });
       const key = roomKey('voice', data.roomId);
       const already = rooms.get(key, ctx.socket.id);
+      if (!already) await deps.placement?.claim(data.roomId);
       // Signed-in agents and admins (e.g. a call centre behind one NAT) are not counted per address.
       const address = already ? already.address : hasRole(ctx.identity, 'agent') ? undefined : clientAddress(ctx.socket);
       if (address) quotas.enterRoom(address, data.roomId, ctx.socket.id);

@@ -91,13 +91,17 @@ export class TokenService {
     return { token, userId, expiresAt };
   }
 
-  /** The signed link of a QR code: valid until the entry point expires. */
-  async issueEntryToken(entryPointId: string, expiresAt: Date): Promise<string> {
+  /**
+   * The signed link of a QR code: valid until the entry point expires. Issued "at" the entry
+   * point's creation, so the same entry point always yields the same link (the page, the PNG
+   * and the SVG show one link, and a poster printed yesterday matches the one shown today).
+   */
+  async issueEntryToken(entryPointId: string, expiresAt: Date, issuedAt: Date = new Date()): Promise<string> {
     return new SignJWT({ typ: 'entry' })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setSubject(entryPointId)
       .setIssuer(ISSUER)
-      .setIssuedAt()
+      .setIssuedAt(Math.floor(issuedAt.getTime() / 1000))
       .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
       .sign(this.key);
   }

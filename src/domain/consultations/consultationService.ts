@@ -204,7 +204,7 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
 
   /** The link a QR code carries: the landing page with a signed token that expires with the entry point. */
   async entryUrl(ep: EntryPoint, requestOrigin: string): Promise<string> {
-    const token = await this.deps.tokens.issueEntryToken(ep.id, ep.expiresAt);
+    const token = await this.deps.tokens.issueEntryToken(ep.id, ep.expiresAt, ep.createdAt);
     return `${this.deps.publicUrl ?? requestOrigin}/c/?e=${encodeURIComponent(token)}`;
   }
 

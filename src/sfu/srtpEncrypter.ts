@@ -7,14 +7,14 @@
  * with a new IV, so here one AES-128-ECB cipher object per context makes the counter-mode
  * keystream (both profiles are AES of counter blocks XORed with the payload) in a single
  * `update` per packet, and GCM's GHASH runs in JavaScript on a table of multiples of H built
- * once per context (Shoup's 8-bit method). For AES-CM the HMAC's inner and outer SHA-1 states
- * are keyed once and copied per packet (`Hash.copy`). The packet is written into one buffer.
+ * once per context (Shoup's 8-bit method). AES-CM's HMAC-SHA1 stays one `createHmac` per
+ * packet (copying pre-keyed SHA-1 states measured dearer). The packet is written into one buffer.
  *
  * Only the encryption of outgoing RTP is replaced: rollover counting stays in werift's
  * context (which calls `encryptRtp(header, payload, rolloverCounter)`), as do SRTCP and
  * decryption. test/sfu-srtp-encrypter.test.ts checks the bytes against werift's ciphers.
  */
-import { createCipheriv, createHash, type Cipher, type Hash } from 'node:crypto';
+import { createCipheriv, createHmac, type Cipher } from 'node:crypto';
 import { ProtectionProfileAeadAes128Gcm, ProtectionProfileAes128CmHmacSha1_80, type RtpHeader } from 'werift';
 
 const AUTH_TAG_LENGTH = 10;
@@ -22,34 +22,9 @@ const BLOCK = 16;
 /** Counter blocks for up to 1,536 payload bytes are built in one scratch buffer. */
 const MAX_SCRATCH_BLOCKS = 96;
 
-/** Keyed SHA-1 states for HMAC (RFC 2104), copied per message instead of re-keyed. */
-class ReusableHmacSha1 {
-  private readonly inner: Hash;
-  private readonly outer: Hash;
-
-  constructor(key: Buffer) {
-    const block = Buffer.alloc(64);
-    (key.length > 64 ? createHash('sha1').update(key).digest() : key).copy(block);
-    const ipad = Buffer.allocUnsafe(64);
-    const opad = Buffer.allocUnsafe(64);
-    for (let i = 0; i < 64; i++) {
-      ipad[i] = block[i]! ^ 0x36;
-      opad[i] = block[i]! ^ 0x5c;
-    }
-    this.inner = createHash('sha1').update(ipad);
-    this.outer = createHash('sha1').update(opad);
-  }
-
-  /** HMAC-SHA1 of `data || roc` (the SRTP authenticated portion), 20 bytes. */
-  digest(data: Buffer, roc: Buffer): Buffer {
-    const innerDigest = this.inner.copy().update(data).update(roc).digest();
-    return this.outer.copy().update(innerDigest).digest();
-  }
-}
-
 export class AesCmRtpEncrypter {
   private readonly ecb: Cipher;
-  private readonly hmac: ReusableHmacSha1;
+  private readonly authKey: Buffer;
   private readonly salt: Buffer;
   private readonly counters = Buffer.alloc(MAX_SCRATCH_BLOCKS * BLOCK);
   private readonly roc = Buffer.alloc(4);
@@ -59,7 +34,7 @@ export class AesCmRtpEncrypter {
     this.ecb = createCipheriv('aes-128-ecb', sessionKey, null);
     this.ecb.setAutoPadding(false);
     this.salt = Buffer.from(sessionSalt.subarray(0, 14));
-    this.hmac = new ReusableHmacSha1(authKey);
+    this.authKey = Buffer.from(authKey);
   }
 
   /** The SRTP packet for this header and payload: header ‖ AES-CM(payload) ‖ tag. */
@@ -70,7 +45,8 @@ export class AesCmRtpEncrypter {
     header.serialize(headerSize).copy(out, 0);
     this.xorKeystream(out, headerSize, payload, header.ssrc, rolloverCounter, header.sequenceNumber);
     this.roc.writeUInt32BE(rolloverCounter >>> 0, 0);
-    const tag = this.hmac.digest(out.subarray(0, authEnd), this.roc);
+    // createHmac per packet: measured cheaper in Node 20 than copying pre-keyed SHA-1 states.
+    const tag = createHmac('sha1', this.authKey).update(out.subarray(0, authEnd)).update(this.roc).digest();
     tag.copy(out, authEnd, 0, AUTH_TAG_LENGTH);
     return out;
   }

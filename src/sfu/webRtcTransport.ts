@@ -30,6 +30,7 @@ import {
 } from 'werift';
 import { ParleyError } from '../errors.js';
 import { HandshakeAdmission } from './handshakeAdmission.js';
+import { installRtpEncrypter } from './srtpEncrypter.js';
 import type { DtlsParameters, IceCandidate, WebRtcTransportParameters } from './rtpTypes.js';
 
 export interface WebRtcTransportOptions {
@@ -196,6 +197,7 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
   private consentTimer?: NodeJS.Timeout;
   private dtlsStarted = false;
   private pathPair?: object;
+  private encryptingSession?: object;
   private path?: SendPath;
   rtpPacketsSent = 0;
   rtpBytesSent = 0;
@@ -359,7 +361,14 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
       this.dtls.sendRtp(payload, header).catch(() => undefined);
       return;
     }
-    const packet = this.dtls.srtp.encrypt(payload, header);
+    // The SRTP session exists once DTLS is connected; its cipher is swapped for one that keeps
+    // the key schedule (srtpEncrypter.ts) before its first packet.
+    const srtp = this.dtls.srtp;
+    if (srtp !== this.encryptingSession) {
+      installRtpEncrypter(srtp);
+      this.encryptingSession = srtp;
+    }
+    const packet = srtp.encrypt(payload, header);
     path.socket.send(packet, path.port, path.address);
     this.rtpPacketsSent++;
     this.rtpBytesSent += packet.length;

@@ -169,7 +169,7 @@ describe('pages under the security headers, in Chromium', { timeout: 120_000 }, 
     await admin.page.click('#nav-agents');
     const row = admin.page.locator('#agents tr[data-status="pending"]', { hasText: 'walk.in@example.com' });
     await row.waitFor({ timeout: 10_000 });
-    assert.match((await row.locator('.status').textContent()) ?? '', /waiting for approval/);
+    assert.match((await row.locator('.status').textContent()) ?? '', /^Waiting for approval$/);
     await row.locator('button.approve').click();
     await admin.page.locator('#agents tr[data-status="active"]', { hasText: 'walk.in@example.com' }).waitFor({ timeout: 10_000 });
 

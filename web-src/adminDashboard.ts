@@ -12,7 +12,7 @@ import { h as ph, render } from 'preact';
 import { EntryCaptionsControl, NewEntryCaptions, newEntryCaptions, type CaptionsSetting } from './pages/admin/EntryCaptions.js';
 import { closeSupervisor, liveCallsChanged, mountSupervisor, SuperviseButtons, superviseDebug } from './pages/supervisePanel.js';
 import { LanguageSwitch, mount } from './ui/components.js';
-import { RecordingPlayer, seekRecording } from './pages/admin/RecordingPlayer.js';
+import { RecordingCard, seekRecording } from './pages/admin/RecordingPlayer.js';
 import { formatDateTime } from './ui/format.js';
 import { effect } from '@preact/signals';
 import { liveSocket } from './ui/client.js';
@@ -859,7 +859,7 @@ async function showCall(id: string, gen: number): Promise<void> {
   }
   if (gen !== generation) return;
   log('call', { id: c.id, status: c.status });
-  if (c.roomId && me) render(ph('div', { class: 'card' }, ph('h2', null, TEXT.ui.recording.title), ph(RecordingPlayer, { key: c.id, roomName: c.roomId, token: me.accessToken })), $('call-recording'));
+  if (c.roomId && me) render(ph(RecordingCard, { key: c.id, roomName: c.roomId, token: me.accessToken }), $('call-recording'));
   $('call-id').textContent = `${c.customer.name || D.noName} · ${fmtTime(c.createdAt)}`;
   const names = new Map<string, string>();
   for (const u of users ?? []) names.set(u.id, u.name);

@@ -16,7 +16,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { startOpenAIServer, type OpenAITestServer } from '../ai-openaiServer.js';
 import { artifactsDir, launchChromium, saveScreenshot, waitForParleyState } from '../support/browser.js';
-import { createAgent, createEntryPoint, firstAdmin, PASSWORD } from '../support/consultation.js';
+import { callFrom, createAgent, createEntryPoint, firstAdmin, PASSWORD } from '../support/consultation.js';
 import { request, startParley, type RunningParley } from '../support/parleyServer.js';
 import { waitFor } from '../support/polling.js';
 import { assertNotBlank, PHONE } from '../support/uiPages.js';
@@ -151,5 +151,18 @@ describe('recording state on both sides, and the admin call detail plays the rec
     // The track download is the speaker's own file, fetched with the admin's token.
     const [download] = await Promise.all([dash.waitForEvent('download', { timeout: 15_000 }), dash.locator('button.rec-track').first().click()]);
     assert.match(download.suggestedFilename(), /\.webm$/);
+
+    // A call that was never recorded (still waiting: nobody joined its room) says so, in Korean too.
+    const waiting = await callFrom(server.url, ep.entryToken, 'Choi Waiting');
+    await dash.evaluate((id) => (location.hash = `#call/${id}`), waiting.consultation.id as string);
+    const none = dash.locator('#call-recording [data-recording="none"]');
+    await none.waitFor({ timeout: 10_000 });
+    assert.match(await none.innerText(), /not recorded/);
+    assert.equal(await dash.locator('#recording-audio').count(), 0, 'no player without a recording');
+    await dash.selectOption('#lang', 'ko');
+    await dash.waitForFunction(() => document.querySelector('#call-recording [data-recording="none"]')?.textContent?.includes('녹음되지 않았습니다'), undefined, { timeout: 5000 });
+    assert.equal((await dash.locator('#call-recording h2').innerText()).trim(), '녹음');
+    await dash.locator('#call-recording').scrollIntoViewIfNeeded();
+    assertNotBlank(await saveScreenshot(dash, 'recording-admin-none-ko'));
   });
 });

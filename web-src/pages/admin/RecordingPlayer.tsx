@@ -34,6 +34,16 @@ export function seekRecording(mediaMs: number): boolean {
   return true;
 }
 
+/** The call detail's card: its title and the player (or the sentence saying why there is none). */
+export function RecordingCard(props: { roomName: string; token: string }): JSX.Element {
+  return (
+    <div class="card">
+      <h2>{text.value.recording.title}</h2>
+      <RecordingPlayer roomName={props.roomName} token={props.token} />
+    </div>
+  );
+}
+
 export function RecordingPlayer(props: { roomName: string; token: string }): JSX.Element {
   const [state, setState] = useState<Loaded>({ kind: 'loading' });
   useEffect(() => {

@@ -9,7 +9,7 @@
  * word times, so every utterance has a masked word to bleep.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -96,6 +96,16 @@ describe('recording state on both sides, and the admin call detail plays the rec
       writeFileSync(join(artifactsDir(), 'recording-ui-server.log'), serverLog.join('\n'));
       throw new Error(`${err.message}; stored: ${JSON.stringify(seen)}; engine asked ${openai.received.length}×; customer page: ${status}`);
     });
+    // And until the recorder has written audio of both speakers (its scratch tracks grow while the call runs).
+    const work = join(dir, 'recordings', '.work');
+    await waitFor(
+      'both scratch tracks hold audio',
+      async () => {
+        const files = readdirSync(work, { recursive: true }).map(String).filter((f) => f.endsWith('.webm'));
+        return files.filter((f) => statSync(join(work, f)).size > 4000).length >= 2;
+      },
+      60_000,
+    );
     await customer.click('#hangup');
     await waitForParleyState(customer, 'ended', 15_000);
     const row = await waitFor(

@@ -12,6 +12,7 @@ import { h as ph, render } from 'preact';
 import { EntryCaptionsControl, NewEntryCaptions, newEntryCaptions, type CaptionsSetting } from './pages/admin/EntryCaptions.js';
 import { closeSupervisor, liveCallsChanged, mountSupervisor, SuperviseButtons, superviseDebug } from './pages/supervisePanel.js';
 import { LanguageSwitch, mount } from './ui/components.js';
+import { RecordingCard, seekRecording } from './pages/admin/RecordingPlayer.js';
 import { formatDateTime } from './ui/format.js';
 import { effect } from '@preact/signals';
 import { liveSocket } from './ui/client.js';
@@ -819,7 +820,12 @@ async function showTranscript(id: string, gen: number): Promise<void> {
   };
   $('call-transcript').replaceChildren(
     ...(utterances.length
-      ? utterances.map((u) => h('li', { class: 'final', dataset: { role: u.speaker.role } }, h('span', { class: 'muted' }, `${clock(u.startMs)} `), h('strong', {}, `${u.speaker.name} `), h('span', { class: 'caption-text' }, ...textOf(u))))
+      ? utterances.map((u) => {
+          const li = h('li', { class: 'final seekable', dataset: { role: u.speaker.role, startMs: String(u.startMs) } }, h('span', { class: 'muted' }, `${clock(u.startMs)} `), h('strong', {}, `${u.speaker.name} `), h('span', { class: 'caption-text' }, ...textOf(u)));
+          // Beside the recording: a click plays the call from this line.
+          li.onclick = () => seekRecording(u.startMs);
+          return li;
+        })
       : [h('li', { class: 'muted empty' }, text.value.captions.waiting)]),
   );
   for (const b of document.querySelectorAll<HTMLButtonElement>('.transcript-export')) {
@@ -841,6 +847,7 @@ async function showCall(id: string, gen: number): Promise<void> {
   $('call-id').textContent = '';
   $('call-id').dataset.consultationId = id;
   for (const el of ['call-summary', 'call-timeline', 'call-participants', 'call-notes', 'call-transcript']) $(el).replaceChildren();
+  render(null, $('call-recording'));
   void showTranscript(id, gen);
   $('call-summary').append(h('dd', { class: 'muted' }, D.loading));
   let c: ConsultationDetail;
@@ -852,6 +859,7 @@ async function showCall(id: string, gen: number): Promise<void> {
   }
   if (gen !== generation) return;
   log('call', { id: c.id, status: c.status });
+  if (c.roomId && me) render(ph(RecordingCard, { key: c.id, roomName: c.roomId, token: me.accessToken }), $('call-recording'));
   $('call-id').textContent = `${c.customer.name || D.noName} · ${fmtTime(c.createdAt)}`;
   const names = new Map<string, string>();
   for (const u of users ?? []) names.set(u.id, u.name);

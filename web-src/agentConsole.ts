@@ -23,6 +23,7 @@ import { $, ApiError, formatDuration, h, session, signIn, type SignedIn } from '
 import { call } from './client/rest.js';
 import { CallMedia, type PeerConnectionView } from './lib/callMedia.js';
 import { causeSentence, errorSentence } from './lib/consultationText.js';
+import { RecordingState, recordingState } from './pages/recordingState.js';
 import { afterCallSince, callNotes, captions, mountAgentPanels, onCaption, supervisorNow } from './pages/agentPanels.js';
 import { onCaptionStatus, resetCaptionStatus } from './ui/captionStatus.js';
 import { CallTranscript } from './pages/console/CallTranscript.js';
@@ -289,6 +290,10 @@ function start(s: SignedIn): void {
     record('caption-status', st);
     onCaptionStatus(st);
   });
+  consult.on('recording', (r) => {
+    record('recording', r);
+    recordingState.value = r;
+  });
   consult.on('supervisor:state', (st) => {
     record('supervisor:state', st);
     supervisorNow.value = st;
@@ -543,6 +548,7 @@ async function enterCall(c: Consultation, roomId: string, offer?: OfferView): Pr
     startedAt: toMs(c.connectedAt) ?? toMs(c.answeredAt) ?? Date.now(),
     onHold: false,
   };
+  if (parley.call?.consultationId !== call.consultationId) recordingState.value = null;
   parley.call = call;
   $('call-customer').textContent = call.customerName;
   $('call-phone').textContent = formatPhone(call.customerPhone);
@@ -878,6 +884,7 @@ function showNotice(sentence: string): void {
   el.hidden = !sentence;
 }
 
+render(createElement(RecordingState, {}), $('recording-state'));
 mountAgentPanels({ socket: () => socket, consultationId: () => parley.call?.consultationId, onTransferred: (sentence) => void transferred(sentence) });
 onLanguage(() => {
   TEXT = consoleText();

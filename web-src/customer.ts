@@ -7,6 +7,7 @@
  * state: landing → form → queued → connecting → in-call → ended (or invalid-entry).
  */
 import type { Socket } from 'socket.io-client';
+import { RecordingState, recordingState } from './pages/recordingState.js';
 import { consultSocket, type ConsultPush } from './client/consult.js';
 import { call, type RestBody } from './client/rest.js';
 import { $, ApiError, formatDuration } from './lib/api.js';
@@ -294,6 +295,10 @@ function openSocket(call: StoredCall): void {
     captions.value = mergeCaption(captions.value, c);
     $('customer-captions').hidden = false;
   });
+  consult.on('recording', (r) => {
+    record('recording', r);
+    if (r.consultationId === call.consultationId) recordingState.value = r;
+  });
   consult.on('caption-status', (st) => {
     record('caption-status', st);
     if (onCaptionStatus(st)) $('customer-captions').hidden = false;
@@ -541,6 +546,7 @@ function CustomerCaptions() {
   return h('section', { class: 'caption-panel' }, h('h2', null, text.value.captions.title), h(CaptionTrack, { captions, selfPeerId: parley.media?.peerId }));
 }
 mount('customer-captions', h(CustomerCaptions, {}));
+mount('recording-state', h(RecordingState, {}));
 onLanguage((t) => {
   TEXT = t.customer;
   applyStaticText();

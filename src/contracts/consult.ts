@@ -12,6 +12,7 @@ import type { AgentView, OfferView, QueueView } from '../domain/consultations/co
 import type { Caption } from '../captions/captionService.js';
 import type { CaptionStatusEvent } from '../captions/captionWiring.js';
 import type { CommonServerToClient } from './socket.js';
+import type { RecordingStatus } from '../domain/recordings/recording.js';
 
 const consultationId = z.object({ consultationId: z.uuid('must be a consultation id (UUID)') });
 const empty = z.object({}).loose().optional();
@@ -84,4 +85,6 @@ export interface ConsultServerToClient extends CommonServerToClient {
   'caption-status': CaptionStatusEvent;
   /** Who supervises the agent's call now; null when nobody does any more. */
   'supervisor:state': SupervisorState | null;
+  /** To the customer and the call's agent: the consultation's recording started, is being finished, is ready or failed. */
+  recording: { consultationId: string; status: RecordingStatus; name: string; failure: string | null };
 }

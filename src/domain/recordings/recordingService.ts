@@ -249,6 +249,7 @@ export class RecordingService {
           durationMs: Math.round(t.durationMs),
           size: 0,
           bleeps,
+          ...(t.roomStartedAtMs !== undefined ? { roomStartedAtMs: Math.round(t.roomStartedAtMs) } : {}),
         };
       });
       r.tracks = tracks;

@@ -21,7 +21,7 @@ import { errorBody } from './schemas.js';
 const roomName = z.string().trim().min(1, 'must not be empty').max(128).refine((s) => !/[\u0000-\u001f]/.test(s), 'must not contain control characters');
 const recordingName = z.string().regex(/^[A-Za-z0-9_-]{1,120}\.mp4$/, 'must be a recording name as the list gives it (…​.mp4)');
 
-const trackBody = z.object({ id: z.string(), peerId: z.string(), userId: z.string(), name: z.string(), role: z.string(), kind: z.literal('audio'), offsetMs: z.number(), durationMs: z.number(), size: z.number(), bleeps: z.array(z.object({ startMs: z.number(), endMs: z.number() })).describe('masked words, toned: ms after the recording start') });
+const trackBody = z.object({ id: z.string(), peerId: z.string(), userId: z.string(), name: z.string(), role: z.string(), kind: z.literal('audio'), offsetMs: z.number(), durationMs: z.number(), size: z.number(), bleeps: z.array(z.object({ startMs: z.number(), endMs: z.number() })).describe('masked words, toned: ms after the recording start'), roomStartedAt: z.number().nullable().describe("unix ms of the room's media zero: a transcript line's startMs is ms after it") });
 const listItem = z.object({
   id: z.string(),
   name: z.string(),
@@ -36,6 +36,9 @@ const listItem = z.object({
   tracks: z.array(trackBody),
 });
 
+/** One recording as the list gives it (the admin call detail's player reads this). */
+export type RecordingJson = z.infer<typeof listItem>;
+
 function listView(r: Recording): z.infer<typeof listItem> {
   return {
     id: r.id,
@@ -48,7 +51,7 @@ function listView(r: Recording): z.infer<typeof listItem> {
     failure: r.failure,
     durationMs: r.durationMs,
     consultationId: r.consultationId,
-    tracks: r.tracks.map((t) => ({ id: t.id, peerId: t.peerId, userId: t.userId, name: t.name, role: t.role, kind: t.kind, offsetMs: t.offsetMs, durationMs: t.durationMs, size: t.size, bleeps: t.bleeps ?? [] })),
+    tracks: r.tracks.map((t) => ({ id: t.id, peerId: t.peerId, userId: t.userId, name: t.name, role: t.role, kind: t.kind, offsetMs: t.offsetMs, durationMs: t.durationMs, size: t.size, bleeps: t.bleeps ?? [], roomStartedAt: t.roomStartedAtMs ?? null })),
   };
 }
 

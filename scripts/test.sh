@@ -34,7 +34,9 @@ status=0
 if [ ${#server_tests[@]} -gt 0 ]; then
   source scripts/lib/ensure-postgres.sh
   ensure_postgres
-  echo "[test] server tests (PostgreSQL: $PARLEY_TEST_DATABASE_URL)"
+  source scripts/lib/ensure-redis.sh
+  ensure_redis
+  echo "[test] server tests (PostgreSQL: $PARLEY_TEST_DATABASE_URL, Redis: $PARLEY_TEST_REDIS_URL)"
   node --import tsx --test --test-reporter=spec "${server_tests[@]}" || status=$?
 fi
 

@@ -138,6 +138,8 @@ describe('captions unavailable: the call goes on, the pages say so, the log says
           await notice.scrollIntoViewIfNeeded();
           await shoot(page, `captions-unavailable-${c.reason}-${c.lang}-${who}`);
         }
+        // The customer's call controls are in the page's language too.
+        assert.equal((await customer.innerText('#mute')).trim(), c.lang === 'ko' ? '음소거' : 'Mute');
         // The log names what to install or set.
         await waitFor('the log line naming the fix', async () => c.log.test(output()), 20_000).catch(() => assert.fail(`log does not match ${c.log}:\n${output().split('\n').filter((l) => /speech|caption|STT/i.test(l)).join('\n')}`));
         if (c.reason === 'no_engine') assert.match(output(), /captions are off: no speech engine could start/);

@@ -35,25 +35,26 @@ function cueText(text: string): string {
   return text.replaceAll('-->', '->').replace(/\n\s*\n/g, '\n');
 }
 
+/** One utterance as Parley writes it out: the JSON export, and (with its ids) the REST view. */
+export function utteranceJson(u: Utterance) {
+  return {
+    utteranceId: u.utteranceId,
+    speaker: { role: u.role, userId: u.userId, name: u.name, peerId: u.peerId },
+    startMs: u.startMs,
+    endMs: u.endMs,
+    text: u.text,
+    maskedSpans: u.spans,
+    language: u.language,
+    engine: u.engine,
+    confidence: u.confidence,
+  };
+}
+
 export function exportTranscript(utterances: Utterance[], format: TranscriptFormat): string {
   const sorted = [...utterances].sort((a, b) => a.startMs - b.startMs || a.endMs - b.endMs);
   switch (format) {
     case 'json':
-      return JSON.stringify(
-        sorted.map((u) => ({
-          utteranceId: u.utteranceId,
-          speaker: { role: u.role, userId: u.userId, name: u.name, peerId: u.peerId },
-          startMs: u.startMs,
-          endMs: u.endMs,
-          text: u.text,
-          maskedSpans: u.spans,
-          language: u.language,
-          engine: u.engine,
-          confidence: u.confidence,
-        })),
-        null,
-        2,
-      );
+      return JSON.stringify(sorted.map(utteranceJson), null, 2);
     case 'txt':
       return sorted.map((u) => `[${clock(u.startMs, '.').slice(0, 8)}] ${speaker(u)}: ${u.text}`).join('\n') + (sorted.length ? '\n' : '');
     case 'vtt':

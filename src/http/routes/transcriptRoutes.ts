@@ -5,7 +5,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Utterance } from '../../domain/transcripts/transcript.js';
-import { contentTypes, transcriptFormats } from '../../domain/transcripts/transcriptExport.js';
+import { contentTypes, transcriptFormats, utteranceJson } from '../../domain/transcripts/transcriptExport.js';
 import type { TranscriptService } from '../../domain/transcripts/transcriptService.js';
 import { identityOf, type AuthHooks } from '../authHooks.js';
 import { bearerSecurity, errorBody } from './schemas.js';
@@ -30,21 +30,7 @@ const utteranceBody = z.object({
 export type UtteranceJson = z.infer<typeof utteranceBody>;
 
 export function utteranceView(u: Utterance): UtteranceJson {
-  return {
-    id: u.id,
-    consultationId: u.consultationId,
-    roomId: u.roomId,
-    utteranceId: u.utteranceId,
-    speaker: { role: u.role, userId: u.userId, name: u.name, peerId: u.peerId },
-    startMs: u.startMs,
-    endMs: u.endMs,
-    text: u.text,
-    maskedSpans: u.spans,
-    language: u.language,
-    engine: u.engine,
-    confidence: u.confidence,
-    createdAt: u.createdAt.toISOString(),
-  };
+  return { id: u.id, consultationId: u.consultationId, roomId: u.roomId, ...utteranceJson(u), createdAt: u.createdAt.toISOString() };
 }
 
 const idParams = z.object({ id: z.uuid('must be a consultation id (UUID)') });

@@ -4,8 +4,7 @@
  * provider throws (or fails the stream with) `ProviderError`; the stream records when its first text arrived so a
  * session can report time to first token.
  */
-import { AsyncQueue } from './utils/asyncQueue.js';
-import { ProviderError } from './providerError.js';
+import { ProviderStream } from './utils/providerStream.js';
 
 export type ChatRole = 'system' | 'user' | 'assistant' | 'tool';
 
@@ -59,53 +58,15 @@ export abstract class LLM {
  * One reply being generated. Providers `push` chunks and `end()` or `fail()`; the consumer iterates. `abort()` stops
  * the provider (its `signal` fires) and ends the iteration at once.
  */
-export class LLMStream implements AsyncIterable<ChatChunk> {
-  readonly #queue = new AsyncQueue<ChatChunk>();
-  readonly #abort = new AbortController();
-  readonly #startedAt = performance.now();
-  #firstTextAt: number | undefined;
-
-  constructor(
-    readonly label: string,
-    signal?: AbortSignal,
-  ) {
-    if (signal) {
-      if (signal.aborted) this.abort();
-      else signal.addEventListener('abort', () => this.abort(), { once: true });
-    }
-  }
-
-  /** Fires when the consumer aborted: providers stop their request on it. */
-  get signal(): AbortSignal {
-    return this.#abort.signal;
-  }
-
+export class LLMStream extends ProviderStream<ChatChunk> {
   /** Milliseconds from `chat()` to the first text chunk; undefined until one arrived. */
   get ttftMs(): number | undefined {
-    return this.#firstTextAt === undefined ? undefined : this.#firstTextAt - this.#startedAt;
+    return this.firstOutputMs;
   }
 
   push(chunk: ChatChunk): void {
-    if (chunk.type === 'text') {
-      if (chunk.text.length === 0) return;
-      this.#firstTextAt ??= performance.now();
-    }
-    this.#queue.put(chunk);
-  }
-
-  end(): void {
-    this.#queue.close();
-  }
-
-  fail(error: unknown): void {
-    if (this.#abort.signal.aborted) return this.#queue.close();
-    this.#queue.fail(error instanceof ProviderError ? error : new ProviderError('engine_failed', this.label, (error as Error).message, true, { cause: error }));
-  }
-
-  abort(): void {
-    if (this.#abort.signal.aborted) return;
-    this.#abort.abort();
-    this.#queue.close();
+    if (chunk.type === 'text' && chunk.text.length === 0) return;
+    this.put(chunk, chunk.type === 'text');
   }
 
   /** The whole reply: its text and tool calls (for the non-streaming seed 001 route and tests). */
@@ -117,10 +78,6 @@ export class LLMStream implements AsyncIterable<ChatChunk> {
       else toolCalls.push(c.call);
     }
     return { text, toolCalls };
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<ChatChunk> {
-    return this.#queue;
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import { createFrame, type AudioFrame } from '../media/audio/audioFrame.js';
 import { AsyncQueue } from './utils/asyncQueue.js';
-import { ProviderError } from './providerError.js';
+import { ProviderStream } from './utils/providerStream.js';
 
 export interface TTSCapabilities {
   /** Rate of the frames the engine produces (mono, signed 16-bit). */
@@ -29,38 +29,26 @@ export abstract class TTS {
 }
 
 /** PCM frames of one synthesis, in order; `timestampMs` counts from the start of this text. */
-export class ChunkedStream implements AsyncIterable<AudioFrame> {
-  readonly #queue = new AsyncQueue<AudioFrame>();
-  readonly #abort = new AbortController();
-  readonly #startedAt = performance.now();
-  #firstAt: number | undefined;
+export class ChunkedStream extends ProviderStream<AudioFrame> {
   #samples = 0;
   #pending: Int16Array = new Int16Array(0);
 
   constructor(
-    readonly label: string,
+    label: string,
     readonly sampleRate: number,
     signal?: AbortSignal,
   ) {
-    if (signal) {
-      if (signal.aborted) this.abort();
-      else signal.addEventListener('abort', () => this.abort(), { once: true });
-    }
-  }
-
-  get signal(): AbortSignal {
-    return this.#abort.signal;
+    super(label, signal);
   }
 
   /** Milliseconds from `synthesize()` to the first audio; undefined until some arrived. */
   get ttfbMs(): number | undefined {
-    return this.#firstAt === undefined ? undefined : this.#firstAt - this.#startedAt;
+    return this.firstOutputMs;
   }
 
   /** Raw PCM as the engine delivers it; cut into 20 ms frames. */
   pushPcm(samples: Int16Array): void {
-    if (this.#abort.signal.aborted || samples.length === 0) return;
-    this.#firstAt ??= performance.now();
+    if (this.aborted || samples.length === 0) return;
     const all = new Int16Array(this.#pending.length + samples.length);
     all.set(this.#pending);
     all.set(samples, this.#pending.length);
@@ -70,21 +58,10 @@ export class ChunkedStream implements AsyncIterable<AudioFrame> {
     this.#pending = all.slice(o);
   }
 
-  end(): void {
+  override end(): void {
     if (this.#pending.length > 0) this.#emit(this.#pending);
     this.#pending = new Int16Array(0);
-    this.#queue.close();
-  }
-
-  fail(error: unknown): void {
-    if (this.#abort.signal.aborted) return this.#queue.close();
-    this.#queue.fail(error instanceof ProviderError ? error : new ProviderError('engine_failed', this.label, (error as Error).message, true, { cause: error }));
-  }
-
-  abort(): void {
-    if (this.#abort.signal.aborted) return;
-    this.#abort.abort();
-    this.#queue.close();
+    super.end();
   }
 
   /** Every sample of the synthesis as one buffer (the seed 001 route answers a whole file). */
@@ -101,12 +78,8 @@ export class ChunkedStream implements AsyncIterable<AudioFrame> {
   }
 
   #emit(data: Int16Array): void {
-    this.#queue.put(createFrame(data, this.sampleRate, 1, (this.#samples / this.sampleRate) * 1000));
+    this.put(createFrame(data, this.sampleRate, 1, (this.#samples / this.sampleRate) * 1000));
     this.#samples += data.length;
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<AudioFrame> {
-    return this.#queue;
   }
 }
 

@@ -17,6 +17,9 @@ export interface RunningParley {
 }
 
 /** `log`: when given, every log line (JSON, at LOG_LEVEL or info) is appended to it instead of going to stdout. */
+/** The JWT secret every test server signs with (tests that forge a token for it sign with this). */
+export const testJwtSecret = 'test-secret-test-secret-test-secret-0123';
+
 export async function startParley(env: Record<string, string> = {}, overrides: ParleyOverrides = {}, log?: string[]): Promise<RunningParley> {
   const dir = mkdtempSync(join(tmpdir(), 'parley-test-'));
   const config = loadConfig(
@@ -25,7 +28,7 @@ export async function startParley(env: Record<string, string> = {}, overrides: P
       PORT: '0',
       LOG_LEVEL: process.env.PARLEY_TEST_LOG_LEVEL ?? (log ? 'info' : 'silent'),
       SQLITE_PATH: join(dir, 'parley.sqlite'),
-      JWT_SECRET: 'test-secret-test-secret-test-secret-0123',
+      JWT_SECRET: testJwtSecret,
       ALLOWED_ORIGINS: '*',
       // Speech engines load decoders at start (about a second per core): only the caption tests want them.
       STT_ENGINE: 'none',

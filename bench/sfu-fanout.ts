@@ -44,7 +44,7 @@ import {
   type ToServer,
 } from './sfu/protocol.js';
 import { openPublisher, type Publisher } from './sfu/weriftClient.js';
-import { ensureJanus, startJanus } from './sfu/janusServer.js';
+import { ensureJanus, startJanus, type JanusServer } from './sfu/janusServer.js';
 import { JanusSession, openJanusPublisher } from './sfu/janusClient.js';
 import { benchOptions } from './lib/options.js';
 
@@ -762,8 +762,7 @@ interface JanusRun {
  * steps and windows as Parley. Janus's CPU is its whole process (it has no single media thread:
  * libnice and each handle run on GLib loops of their own), from /proc like Parley's.
  */
-async function runJanus(ns: number[], hosts: Host[], version: string): Promise<JanusRun> {
-  const janus = await startJanus(18088);
+async function runJanus(ns: number[], hosts: Host[], version: string, janus: JanusServer): Promise<JanusRun> {
   const session = await JanusSession.create(janus.url);
   const room = 1234;
   const publisher = await openJanusPublisher(session, room);
@@ -818,7 +817,7 @@ async function runJanus(ns: number[], hosts: Host[], version: string): Promise<J
     await publisher.close().catch(() => undefined);
     await session.destroy();
   }
-  return { version, rows, stopReason, idleRssMiB: idleRss / 2 ** 20, setupCpu, setupRetries, publisherEvents, logDir: janus.dir, stop: janus.stop } as JanusRun & { stop: () => Promise<void> };
+  return { version, rows, stopReason, idleRssMiB: idleRss / 2 ** 20, setupCpu, setupRetries, publisherEvents, logDir: janus.dir };
 }
 
 // --- Main ------------------------------------------------------------------------------------
@@ -878,12 +877,14 @@ async function main(): Promise<void> {
     log(`\n# Janus VideoRoom (${janusVersion}, Debian package) → N werift subscribers`);
     if (hosts.length === 0) hosts = await startHosts();
     log(HEADER);
-    const run = (await runJanus(options.ns, hosts, janusVersion)) as JanusRun & { stop: () => Promise<void> };
-    log(`  stopped: ${run.stopReason}`);
-    await stopHosts(hosts);
-    await run.stop();
-    const { stop: _stop, ...rest } = run;
-    janus = rest;
+    const janusServer = await startJanus(18088);
+    try {
+      janus = await runJanus(options.ns, hosts, janusVersion, janusServer);
+    } finally {
+      await stopHosts(hosts);
+      await janusServer.stop();
+    }
+    log(`  stopped: ${janus.stopReason} (Janus's config and log: ${janus.logDir})`);
     result.janus = janus;
   }
 

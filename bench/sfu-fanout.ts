@@ -291,13 +291,21 @@ interface MeasureContext {
 
 async function measure(c: MeasureContext): Promise<Row & { window: { fromMs: number; toMs: number } }> {
   const packets = Math.round(options.windowS * PACKETS_PER_SECOND);
-  const kStart = c.pacer.k + 15;
+  // The window starts a few packets ahead, once every host records; on a loaded machine the
+  // hosts may answer after that packet has left: then the window is moved later (its edges
+  // are sampled by hooks on those packets, which must still be ahead).
+  let kStart = 0;
+  for (let attempt = 0; ; attempt++) {
+    kStart = c.pacer.k + 15 + attempt * 50;
+    const ts0 = (kStart * TICKS_PER_PACKET) >>> 0;
+    for (const h of c.hosts) h.send({ type: 'record', mode: c.system === 'udp' ? 'udp' : 'webrtc', ts0, packets });
+    await Promise.all(c.hosts.map((h) => h.next('recording', 5000)));
+    if (c.pacer.k < kStart - 1) break;
+    if (attempt === 3) throw new Error(`the subscriber hosts kept answering after the window's first packet had left (k=${c.pacer.k} ≥ ${kStart}): the machine is too busy`);
+    log(`  note: the hosts started recording after the window's first packet (k=${c.pacer.k} ≥ ${kStart}); moving the window later`);
+  }
   const kEnd = kStart + packets;
-  const ts0 = (kStart * TICKS_PER_PACKET) >>> 0;
-  for (const h of c.hosts) h.send({ type: 'record', mode: c.system === 'udp' ? 'udp' : 'webrtc', ts0, packets });
-  await Promise.all(c.hosts.map((h) => h.next('recording', 5000)));
   await c.serverLoop?.(); // reset
-  if (c.pacer.k >= kStart) log(`  warning: the hosts started recording after the window had begun (k=${c.pacer.k} ≥ ${kStart})`);
   let a: ProcSample | undefined;
   let b: ProcSample | undefined;
   let ma: ReturnType<typeof sampleMachine> | undefined;

@@ -44,6 +44,8 @@ import {
   type ToServer,
 } from './sfu/protocol.js';
 import { openPublisher, type Publisher } from './sfu/weriftClient.js';
+import { ensureJanus, startJanus, type JanusServer } from './sfu/janusServer.js';
+import { JanusSession, openJanusPublisher } from './sfu/janusClient.js';
 import { benchOptions } from './lib/options.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -88,6 +90,13 @@ const nList = (flag('n') ?? process.env.SFU_BENCH_N ?? '10,50,100,200,300,400,50
   .filter(Boolean)
   .map(Number);
 if (nList.some((n) => !Number.isInteger(n) || n < 1 || n > 1000)) throw new Error('--n: comma-separated subscriber counts between 1 and 1000');
+type Target = 'udp' | 'parley' | 'janus';
+function targetList(raw: string): Target[] {
+  const list = raw.split(',').map((t) => t.trim()).filter(Boolean);
+  const bad = list.filter((t) => t !== 'udp' && t !== 'parley' && t !== 'janus');
+  if (bad.length || list.length === 0) throw new Error(`--target: a comma-separated list of udp, parley, janus (got "${raw}")`);
+  return [...new Set(list)] as Target[];
+}
 const options = {
   ns: [...new Set(nList)].sort((a, b) => a - b),
   windowS: num('window', 10, 2, 60),
@@ -98,12 +107,16 @@ const options = {
   verifyEvery: num('verify-every', 25, 1, 1000),
   payloadBytes: num('payload', 80, 8, 1200),
   baseline: num('baseline', 1, 0, 1) === 1,
+  /** Which systems to run, in this order: udp (the baseline), parley, janus (Debian's Janus VideoRoom, installed if missing). */
+  targets: targetList(flag('target') ?? process.env.SFU_BENCH_TARGET ?? 'udp,parley,janus'),
   profileN: num('profile', 100, 0, 1000),
   maxMinutes: num('max-minutes', 10, 1, 30),
   /** Stop growing N once the mean receive loss in a window is above this (%). */
   lossStopPct: num('loss-stop', 1, 0, 100),
   /** Stop growing N once the media worker thread is busier than this (% of one core). */
   cpuStopPct: num('cpu-stop', 95, 10, 100),
+  /** Stop growing N once the whole machine is busier than this (% of one core; 2 saturated cores = 200, so 201 never stops). */
+  machineStopPct: num('machine-stop', 190, 50, 201),
   /** Wait at most this long (s) for other benchmarks on the machine to finish before starting. */
   waitQuietS: num('wait-quiet', 0, 0, 3600),
   json: flag('json') ?? process.env.SFU_BENCH_JSON,
@@ -216,7 +229,7 @@ class Pacer {
 type Host = Child<ToHost, FromHost>;
 
 interface Row {
-  system: 'parley' | 'udp';
+  system: 'parley' | 'udp' | 'janus';
   n: number;
   /** Packets the publisher sent in the window. */
   sent: number;
@@ -263,7 +276,7 @@ interface Row {
 }
 
 interface MeasureContext {
-  system: 'parley' | 'udp';
+  system: 'parley' | 'udp' | 'janus';
   n: number;
   pid: number;
   pacer: Pacer;
@@ -278,13 +291,21 @@ interface MeasureContext {
 
 async function measure(c: MeasureContext): Promise<Row & { window: { fromMs: number; toMs: number } }> {
   const packets = Math.round(options.windowS * PACKETS_PER_SECOND);
-  const kStart = c.pacer.k + 15;
+  // The window starts a few packets ahead, once every host records; on a loaded machine the
+  // hosts may answer after that packet has left: then the window is moved later (its edges
+  // are sampled by hooks on those packets, which must still be ahead).
+  let kStart = 0;
+  for (let attempt = 0; ; attempt++) {
+    kStart = c.pacer.k + 15 + attempt * 50;
+    const ts0 = (kStart * TICKS_PER_PACKET) >>> 0;
+    for (const h of c.hosts) h.send({ type: 'record', mode: c.system === 'udp' ? 'udp' : 'webrtc', ts0, packets });
+    await Promise.all(c.hosts.map((h) => h.next('recording', 5000)));
+    if (c.pacer.k < kStart - 1) break;
+    if (attempt === 3) throw new Error(`the subscriber hosts kept answering after the window's first packet had left (k=${c.pacer.k} ≥ ${kStart}): the machine is too busy`);
+    log(`  note: the hosts started recording after the window's first packet (k=${c.pacer.k} ≥ ${kStart}); moving the window later`);
+  }
   const kEnd = kStart + packets;
-  const ts0 = (kStart * TICKS_PER_PACKET) >>> 0;
-  for (const h of c.hosts) h.send({ type: 'record', mode: c.system === 'parley' ? 'webrtc' : 'udp', ts0, packets });
-  await Promise.all(c.hosts.map((h) => h.next('recording', 5000)));
   await c.serverLoop?.(); // reset
-  if (c.pacer.k >= kStart) log(`  warning: the hosts started recording after the window had begun (k=${c.pacer.k} ≥ ${kStart})`);
   let a: ProcSample | undefined;
   let b: ProcSample | undefined;
   let ma: ReturnType<typeof sampleMachine> | undefined;
@@ -394,21 +415,23 @@ function rowLine(r: Row): string {
   ].join(' ');
 }
 
-function markdownTable(parley: Row[], baseline: Row[]): string {
+function markdownTable(parley: Row[], baseline: Row[], janus: Row[]): string {
   const lines = [
-    '| N | Parley µs/pkt (process) | media thread µs/pkt | consumers/core | server CPU % | RSS/peer KiB | loss mean / max % | latency p50 / p99 ms | router packetsSent / expected | UDP µs/pkt | UDP latency p50 / p99 ms | Parley ÷ UDP |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| N | Parley µs/pkt (process) | media thread µs/pkt | consumers/core | server CPU % | RSS/peer KiB | loss mean / max % | latency p50 / p99 ms | router packetsSent / expected | UDP µs/pkt | UDP latency p50 / p99 ms | Parley ÷ UDP | Janus µs/pkt (process) | Janus loss mean % | Janus latency p50 / p99 ms | Parley ÷ Janus (process / media thread) |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
-  const ns = [...new Set([...parley.map((r) => r.n), ...baseline.map((r) => r.n)])].sort((a, b) => a - b);
+  const ns = [...new Set([...parley.map((r) => r.n), ...baseline.map((r) => r.n), ...janus.map((r) => r.n)])].sort((a, b) => a - b);
   for (const n of ns) {
     const p = parley.find((r) => r.n === n);
     const b = baseline.find((r) => r.n === n);
+    const j = janus.find((r) => r.n === n);
+    const janusCells = `${j ? fmt(j.usPerPacket) : '–'} | ${j ? fmt(j.lossMeanPct, 2) : '–'} | ${j ? `${fmt(j.latP50Ms, 2)} / ${fmt(j.latP99Ms, 2)}` : '–'} | ${p && j ? `×${fmt(p.usPerPacket / j.usPerPacket, 2)} / ×${fmt(p.workerUsPerPacket / j.usPerPacket, 2)}` : '–'}`;
     lines.push(
       `| ${n} | ${p ? fmt(p.usPerPacket) : '–'} | ${p ? fmt(p.workerUsPerPacket) : '–'} | ${p ? fmt(p.consumersPerCore, 0) : '–'} | ${p ? fmt(p.cpuPct) : '–'} | ${p ? fmt(p.rssPerPeerKiB, 0) : '–'} | ${
         p ? `${fmt(p.lossMeanPct, 2)} / ${fmt(p.lossMaxPct, 2)}` : '–'
       } | ${p ? `${fmt(p.latP50Ms, 2)} / ${fmt(p.latP99Ms, 2)}` : '–'} | ${p?.routerForwarded !== undefined ? `${p.routerForwarded} / ${p.n * p.sent}` : '–'} | ${b ? fmt(b.usPerPacket, 1) : '–'} | ${
         b ? `${fmt(b.latP50Ms, 2)} / ${fmt(b.latP99Ms, 2)}` : '–'
-      } | ${p && b ? `×${fmt(p.usPerPacket / b.usPerPacket, 1)}` : '–'} |`,
+      } | ${p && b ? `×${fmt(p.usPerPacket / b.usPerPacket, 1)}` : '–'} | ${janusCells} |`,
     );
   }
   return lines.join('\n');
@@ -500,12 +523,12 @@ async function startServer(cpuProfDir?: string): Promise<Server> {
 }
 
 /** Adds subscribers, spread evenly over the hosts, until there are `n`. */
-async function growWebrtc(hosts: Host[], have: number, n: number, url: string, roomId: string, producerId: string): Promise<{ total: number; failed: number; retries: number; setupMs: number }> {
+async function growWebrtc(hosts: Host[], have: number, n: number, joinMessage: (count: number) => ToHost): Promise<{ total: number; failed: number; retries: number; setupMs: number }> {
   const started = monoMs();
   const need = n - have;
   const per = hosts.map((_, i) => Math.floor(need / hosts.length) + (i < need % hosts.length ? 1 : 0));
   hosts.forEach((h, i) => {
-    if (per[i]! > 0) h.send({ type: 'add-webrtc', count: per[i]!, url, roomId, producerId, concurrency: options.concurrency });
+    if (per[i]! > 0) h.send(joinMessage(per[i]!));
   });
   const results = await Promise.all(hosts.map((h, i) => (per[i]! > 0 ? h.next('added-webrtc', 60_000 + per[i]! * 2000) : Promise.resolve(undefined))));
   let failed = 0;
@@ -539,6 +562,29 @@ async function waitAllSeen(hosts: Host[], expected: number, timeoutMs: number): 
 const maxPackets = Math.ceil((options.maxMinutes * 60 + 120) * PACKETS_PER_SECOND);
 const payload = Buffer.alloc(options.payloadBytes, 0x5a);
 payload[0] = 0x78; // an Opus TOC byte: SILK-only wideband 20 ms frame, mono, one frame
+
+/**
+ * The publisher's packets: Opus-sized RTP with the audio-level extension, timestamp k·960, and
+ * k in payload bytes 1–4 (a subscriber of an SFU that rewrites timestamps, as Janus does,
+ * learns its offset from the first packet it decrypts).
+ */
+function publisherPacer(publisher: Publisher): Pacer {
+  const header = (k: number) =>
+    new RtpHeader({
+      payloadType: 100,
+      sequenceNumber: k & 0xffff,
+      timestamp: (k * TICKS_PER_PACKET) >>> 0,
+      ssrc: publisher.ssrc,
+      marker: k === 0,
+      extension: publisher.audioLevelExtId !== undefined,
+      extensions: publisher.audioLevelExtId !== undefined ? [{ id: publisher.audioLevelExtId, payload: Buffer.from([0x80 | 40]) }] : [],
+    });
+  return new Pacer((k) => {
+    const p = Buffer.from(payload);
+    p.writeUInt32BE(k >>> 0, 1);
+    publisher.send(new RtpPacket(header(k), p)).catch(() => undefined);
+  }, maxPackets);
+}
 
 async function runBaseline(hosts: Host[]): Promise<Row[]> {
   const rows: Row[] = [];
@@ -613,19 +659,7 @@ async function runParley(ns: number[], server: Server, hosts: Host[], label: str
     publisherEvents.push(line);
     log(`  ${line}`);
   });
-  const header = (k: number) =>
-    new RtpHeader({
-      payloadType: 100,
-      sequenceNumber: k & 0xffff,
-      timestamp: (k * TICKS_PER_PACKET) >>> 0,
-      ssrc: publisher.ssrc,
-      marker: k === 0,
-      extension: publisher.audioLevelExtId !== undefined,
-      extensions: publisher.audioLevelExtId !== undefined ? [{ id: publisher.audioLevelExtId, payload: Buffer.from([0x80 | 40]) }] : [],
-    });
-  const pacer = new Pacer((k) => {
-    publisher.send(new RtpPacket(header(k), payload)).catch(() => undefined);
-  }, maxPackets);
+  const pacer = publisherPacer(publisher);
   pacer.start();
   await sleep(3000);
   await server.gc();
@@ -648,7 +682,7 @@ async function runParley(ns: number[], server: Server, hosts: Host[], label: str
         break;
       }
       const before = sampleProc(server.pid);
-      const grown = await growWebrtc(hosts, have, n, server.url, roomId, publisher.producerId);
+      const grown = await growWebrtc(hosts, have, n, (count) => ({ type: 'add-webrtc', count, url: server.url, roomId, producerId: publisher.producerId, concurrency: options.concurrency }));
       const setup = procDelta(before, sampleProc(server.pid));
       const added = Math.max(1, grown.total - have);
       const setupWorkerMs = setup.threads.find(([tid]) => tid !== server.pid)?.[1] ?? 0;
@@ -696,7 +730,7 @@ async function runParley(ns: number[], server: Server, hosts: Host[], label: str
         stopReason = `saturated at N=${have}: media worker thread at ${fmt(row.workerCpuPct)} % of a core`;
         break;
       }
-      if (row.machineBusyPct > 190) {
+      if (row.machineBusyPct > options.machineStopPct) {
         stopReason = `machine saturated at N=${have}: ${fmt(row.machineBusyPct, 0)} % of ${availableParallelism()} cores busy`;
         break;
       }
@@ -720,6 +754,80 @@ async function runParley(ns: number[], server: Server, hosts: Host[], label: str
   return { rows, directRows, stopReason, crossCheck, idleRssMiB: idleRss / 2 ** 20, idleFds, setupMs, setupRetries, setupCpu, publisherEvents, ...(lastWindow ? { lastWindow } : {}) };
 }
 
+interface JanusRun {
+  version: string;
+  rows: Row[];
+  stopReason: string;
+  idleRssMiB: number;
+  setupCpu: Record<number, { wallMs: number; cpuMsPerJoin: number; joinsPerSecond: number }>;
+  setupRetries: Record<number, number>;
+  publisherEvents: string[];
+  logDir: string;
+}
+
+/**
+ * Janus 1.x VideoRoom (Debian's package) with the same publisher packets, subscriber hosts, N
+ * steps and windows as Parley. Janus's CPU is its whole process (it has no single media thread:
+ * libnice and each handle run on GLib loops of their own), from /proc like Parley's.
+ */
+async function runJanus(ns: number[], hosts: Host[], version: string, janus: JanusServer): Promise<JanusRun> {
+  const session = await JanusSession.create(janus.url);
+  const room = 1234;
+  const publisher = await openJanusPublisher(session, room);
+  const publisherEvents: string[] = [];
+  const runStarted = monoMs();
+  publisher.onState((what) => {
+    const line = `publisher at +${((monoMs() - runStarted) / 1000).toFixed(1)} s: ${what}`;
+    publisherEvents.push(line);
+    log(`  ${line}`);
+  });
+  const pacer = publisherPacer(publisher);
+  pacer.start();
+  await sleep(3000);
+  const idleRss = sampleProc(janus.pid).rssBytes;
+  const rows: Row[] = [];
+  const setupCpu: JanusRun['setupCpu'] = {};
+  const setupRetries: Record<number, number> = {};
+  let have = 0;
+  let stopReason = 'end of the N list';
+  try {
+    for (const n of ns) {
+      const estimateMs = (n - have) * 150 + (options.windowS + options.warmupS + 3) * 1000;
+      if (timeLeftMs() < estimateMs + 20_000) {
+        stopReason = `time budget (--max-minutes=${options.maxMinutes}) before N=${n}`;
+        break;
+      }
+      const before = sampleProc(janus.pid);
+      const grown = await growWebrtc(hosts, have, n, (count) => ({ type: 'add-janus', count, url: janus.url, room, feed: Number(publisher.producerId), concurrency: options.concurrency }));
+      const setup = procDelta(before, sampleProc(janus.pid));
+      const added = Math.max(1, grown.total - have);
+      setupCpu[n] = { wallMs: setup.wallMs, cpuMsPerJoin: setup.cpuMs / added, joinsPerSecond: added / (setup.wallMs / 1000) };
+      log(`  janus: ${added} joined in ${fmt(setup.wallMs / 1000)} s (${fmt(added / (setup.wallMs / 1000))} joins/s); Janus process ${fmt(setup.cpuMs / added)} ms of CPU per join, forwarding included`);
+      have = grown.total;
+      setupRetries[n] = grown.retries;
+      const seen = await waitAllSeen(hosts, have, 15_000);
+      log(`  janus: ${have} subscribers connected (${grown.retries} set up again, ${grown.failed} failed 3 times; ${(grown.setupMs / 1000).toFixed(1)} s), ${seen} receiving`);
+      await sleep(options.warmupS * 1000);
+      const row = await measure({ system: 'janus', n: have, pid: janus.pid, pacer, hosts, idleRss });
+      rows.push(row);
+      log(rowLine(row));
+      if (row.lossMeanPct > options.lossStopPct) {
+        stopReason = `saturated at N=${have}: mean loss ${fmt(row.lossMeanPct, 2)} % > ${options.lossStopPct} %`;
+        break;
+      }
+      if (row.machineBusyPct > options.machineStopPct) {
+        stopReason = `machine saturated at N=${have}: ${fmt(row.machineBusyPct, 0)} % of ${availableParallelism()} cores busy`;
+        break;
+      }
+    }
+  } finally {
+    pacer.stop();
+    await publisher.close().catch(() => undefined);
+    await session.destroy();
+  }
+  return { version, rows, stopReason, idleRssMiB: idleRss / 2 ** 20, setupCpu, setupRetries, publisherEvents, logDir: janus.dir };
+}
+
 // --- Main ------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
@@ -739,17 +847,23 @@ async function main(): Promise<void> {
   const result: Record<string, unknown> = { machine: info, options, otherBenchmarks: others, startedAt: new Date().toISOString() };
   let hosts = await startHosts();
   let baseline: Row[] = [];
-  if (options.baseline) {
+  if (options.baseline && options.targets.includes('udp')) {
     log('\n# Baseline: plain UDP forwarder (Node dgram, no crypto) → N UDP receivers');
     log(HEADER);
     baseline = await runBaseline(hosts);
   }
   result.baseline = baseline;
 
+  // Janus is installed (when missing) before anything is measured, so a failed install costs nothing.
+  const janusVersion = options.targets.includes('janus') ? ensureJanus(log) : undefined;
+  const emptyParley: ParleyRun = { rows: [], directRows: [], stopReason: 'not a target', idleRssMiB: 0, idleFds: 0, setupMs: {}, setupRetries: {}, publisherEvents: [], crossCheck: undefined, setupCpu: {} };
+  let server: Server | undefined;
+  let parley = emptyParley;
+  if (options.targets.includes('parley')) {
   log('\n# Parley SFU (werift, 1 media worker) → N werift subscribers');
-  let server = await startServer();
+  server = await startServer();
   log(HEADER);
-  const parley = await runParley(options.ns, server, hosts, 'ramp');
+  parley = await runParley(options.ns, server, hosts, 'ramp');
   log(`  stopped: ${parley.stopReason}`);
   result.parley = parley;
   // Everyone leaves: the room's media should be gone, with its sockets.
@@ -763,6 +877,24 @@ async function main(): Promise<void> {
   );
   result.afterLeave = leftover;
   await server.child.stop(15_000);
+  hosts = [];
+  }
+
+  let janus: JanusRun | undefined;
+  if (janusVersion) {
+    log(`\n# Janus VideoRoom (${janusVersion}, Debian package) → N werift subscribers`);
+    if (hosts.length === 0) hosts = await startHosts();
+    log(HEADER);
+    const janusServer = await startJanus(18088);
+    try {
+      janus = await runJanus(options.ns, hosts, janusVersion, janusServer);
+    } finally {
+      await stopHosts(hosts);
+      await janusServer.stop();
+    }
+    log(`  stopped: ${janus.stopReason} (Janus's config and log: ${janus.logDir})`);
+    result.janus = janus;
+  }
 
   if (parley.rows.length >= 3) {
     // RSS moves in steps with the V8 heap and GC; a least-squares line over the steps is steadier.
@@ -795,10 +927,22 @@ async function main(): Promise<void> {
     }
   }
 
-  log('\n# Markdown summary');
-  log(markdownTable(parley.rows, baseline));
+  if (janus && janus.rows.length > 0) {
+    log('\n# Parley ÷ Janus, CPU µs per forwarded packet (Janus: its whole process)');
+    for (const r of parley.rows) {
+      const j = janus.rows.find((x) => x.n === r.n);
+      const b = baseline.find((x) => x.n === r.n);
+      if (j)
+        log(
+          `  N=${String(r.n).padStart(4)}: Parley ${fmt(r.usPerPacket)} µs (media thread ${fmt(r.workerUsPerPacket)}), Janus ${fmt(j.usPerPacket)} µs → process ×${fmt(r.usPerPacket / j.usPerPacket, 2)}, media thread ×${fmt(r.workerUsPerPacket / j.usPerPacket, 2)}${b ? `; Parley ÷ UDP ×${fmt(r.usPerPacket / b.usPerPacket, 1)}` : ''}; latency p99 Parley ${fmt(r.latP99Ms, 2)} ms, Janus ${fmt(j.latP99Ms, 2)} ms`,
+        );
+    }
+  }
 
-  if (options.profileN > 0) {
+  log('\n# Markdown summary');
+  log(markdownTable(parley.rows, baseline, janus?.rows ?? []));
+
+  if (options.profileN > 0 && options.targets.includes('parley')) {
     if (timeLeftMs() < 90_000) {
       log(`\n# Profile skipped: time budget`);
     } else {

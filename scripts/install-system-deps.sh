@@ -14,9 +14,10 @@
 #   ffmpeg          mixes recordings into MP4 (the server needs it too) and ffprobe measures them in tests
 #   haproxy         the load balancer in front of the cluster tests' nodes (deploy/haproxy.cfg)
 #   docker-compose  `docker-compose config` checks compose.yml without a Docker daemon
+#   janus           the Janus VideoRoom that `npm run bench:sfu` measures beside Parley (the bench also installs it itself)
 set -euo pipefail
 
-packages=(chromium coturn espeak-ng sox postgresql redis-server iproute2 util-linux libpocketsphinx3 pocketsphinx-en-us pocketsphinx pocketsphinx-testdata fonts-nanum ffmpeg haproxy docker-compose)
+packages=(chromium coturn espeak-ng sox postgresql redis-server iproute2 util-linux libpocketsphinx3 pocketsphinx-en-us pocketsphinx pocketsphinx-testdata fonts-nanum ffmpeg haproxy docker-compose janus)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

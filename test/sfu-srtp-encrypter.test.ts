@@ -45,6 +45,10 @@ describe('SRTP encryption with a key schedule per context', () => {
         ssrc,
         marker: n % 10 === 0,
         ...(n % 3 === 0 ? { extension: true, extensionProfile: 0xbede, extensions: [{ id: 1, payload: Buffer.from([n & 0xff]) }] } : {}),
+        // Two one-byte extensions (mid and audio level, as a consumer writes them), a two-byte profile, CSRCs, padding flag.
+        ...(n % 3 === 1 ? { extension: true, extensionProfile: 0xbede, extensions: [{ id: 4, payload: Buffer.from(String(n % 13)) }, { id: 10, payload: Buffer.from([0x80 | n % 127]) }] } : {}),
+        ...(n % 9 === 2 ? { extension: true, extensionProfile: 0x1000, extensions: [{ id: 20, payload: randomBytes(n % 5) }] } : {}),
+        ...(n % 11 === 5 ? { csrc: [0xdeadbeef, n] } : {}),
       });
       const ours = sender.encrypt(payload, header);
       const theirs = reference.encrypt(payload, header);

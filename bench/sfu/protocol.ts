@@ -38,6 +38,8 @@ export type FromForwarder = { type: 'ready'; port: number; pid: number } | { typ
 export type ToHost =
   /** Add `count` WebRTC subscribers of `producerId` in Parley's voice room. */
   | { type: 'add-webrtc'; count: number; url: string; roomId: string; producerId: string; concurrency: number }
+  /** Add `count` werift subscribers of feed `feed` in Janus VideoRoom `room` (Janus HTTP API at `url`); answered with `added-webrtc`. */
+  | { type: 'add-janus'; count: number; url: string; room: number; feed: number; concurrency: number }
   /** Add `count` plain UDP receivers; answered with their ports. */
   | { type: 'add-udp'; count: number }
   /** Close every UDP receiver (WebRTC subscribers stay). */

@@ -11,6 +11,7 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { RTCDtlsTransport, type RTCCertificate } from 'werift';
 import { monoMs, TICKS_PER_PACKET, type FromHost, type ToHost } from './protocol.js';
+import { JanusSession, openJanusSubscriber } from './janusClient.js';
 import { openSubscriber, type Subscriber } from './weriftClient.js';
 
 const verifyEvery = Math.max(1, Number(process.argv[2] ?? 25));
@@ -26,6 +27,13 @@ interface Sink {
   seen: boolean;
   /** RTP packets that reached this subscriber since it was added. */
   total: number;
+  /**
+   * Ticks to add to an arriving RTP timestamp to get the publisher's (Parley keeps them: 0).
+   * Janus rewrites each subscriber's timestamps to start near 0: the offset is learned from the
+   * first packet werift decrypts, whose payload carries the publisher's packet index.
+   * Undefined until learned; arrivals are then counted but not recorded.
+   */
+  offset: number | undefined;
 }
 
 interface Recording {
@@ -44,11 +52,12 @@ let recording: Recording | undefined;
 let recordingMode: 'webrtc' | 'udp' = 'webrtc';
 let certificate: Promise<RTCCertificate> | undefined;
 
-function arrival(sink: Sink, timestamp: number): void {
+function arrival(sink: Sink, rawTimestamp: number): void {
   sink.seen = true;
   sink.total++;
   const r = recording;
-  if (!r) return;
+  if (!r || sink.offset === undefined) return;
+  const timestamp = (rawTimestamp + sink.offset) >>> 0;
   const k = ((timestamp - r.ts0) >>> 0) / TICKS_PER_PACKET;
   if (k >= r.packets || !Number.isInteger(k)) return;
   if (sink.arrivals[k] !== 0) {
@@ -69,7 +78,7 @@ async function addWebrtc(m: Extract<ToHost, { type: 'add-webrtc' }>): Promise<vo
   const worker = async (): Promise<void> => {
     while (next < m.count) {
       next++;
-      const sink: Sink = { arrivals: new Float64Array(0), seen: false, total: 0 };
+      const sink: Sink = { arrivals: new Float64Array(0), seen: false, total: 0, offset: 0 };
       const userId = `sub-${process.pid}-${webrtc.length + next}`;
       // werift's DTLS client gives up when a ClientHello retransmission makes the server answer
       // with a second HelloVerifyRequest (it happens when the server is slow to answer, e.g. in a
@@ -105,11 +114,63 @@ async function addWebrtc(m: Extract<ToHost, { type: 'add-webrtc' }>): Promise<vo
   send({ type: 'added-webrtc', total: webrtc.length, failed, retries, errors, setupMs: monoMs() - started });
 }
 
+let janusSession: JanusSession | undefined;
+
+/** The same subscribers as addWebrtc, of a Janus VideoRoom feed (one Janus session per host, one handle each). */
+async function addJanus(m: Extract<ToHost, { type: 'add-janus' }>): Promise<void> {
+  const started = monoMs();
+  certificate ??= RTCDtlsTransport.SetupCertificate();
+  const cert = await certificate;
+  janusSession ??= await JanusSession.create(m.url);
+  const session = janusSession;
+  const errors: string[] = [];
+  let failed = 0;
+  let retries = 0;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < m.count) {
+      next++;
+      const sink: Sink = { arrivals: new Float64Array(0), seen: false, total: 0, offset: undefined };
+      for (let attempt = 1; attempt <= 3; attempt++) {
+        try {
+          const sub = await openJanusSubscriber({
+            session,
+            room: m.room,
+            feed: m.feed,
+            certificate: cert,
+            onArrival: (_seq, ts) => arrival(sink, ts),
+            // Until the offset is known every packet is decrypted; then 1 in verifyEvery, as for Parley.
+            verify: (ts) => sink.offset === undefined || verifyEvery === 1 || (((ts + sink.offset) >>> 0) / TICKS_PER_PACKET) % verifyEvery === 0,
+            onVerified: (p) => {
+              if (sink.offset === undefined) {
+                if (p.payload.length < 5) return;
+                sink.offset = (p.payload.readUInt32BE(1) * TICKS_PER_PACKET - p.header.timestamp) >>> 0;
+              }
+              const r = recording;
+              if (!r) return;
+              const k = ((((p.header.timestamp + sink.offset) >>> 0) - r.ts0) >>> 0) / TICKS_PER_PACKET;
+              if (k < r.packets && Number.isInteger(k)) r.verified++;
+            },
+          });
+          webrtc.push({ sink, sub: { consumerId: '', close: () => sub.close() } });
+          break;
+        } catch (err) {
+          if (errors.length < 5) errors.push(err instanceof Error ? err.message : String(err));
+          if (attempt === 3) failed++;
+          else retries++;
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, m.concurrency) }, worker));
+  send({ type: 'added-webrtc', total: webrtc.length, failed, retries, errors, setupMs: monoMs() - started });
+}
+
 async function addUdp(count: number): Promise<void> {
   const ports: number[] = [];
   for (let i = 0; i < count; i++) {
     const socket = createSocket('udp4');
-    const sink: Sink = { arrivals: new Float64Array(0), seen: false, total: 0 };
+    const sink: Sink = { arrivals: new Float64Array(0), seen: false, total: 0, offset: 0 };
     socket.on('message', (msg) => {
       if (msg.length >= 12) arrival(sink, msg.readUInt32BE(4));
     });
@@ -172,6 +233,10 @@ process.on('message', (m: ToHost) => {
       recordingMode = 'webrtc';
       addWebrtc(m).catch((err: unknown) => send({ type: 'error', message: String(err) }));
       break;
+    case 'add-janus':
+      recordingMode = 'webrtc';
+      addJanus(m).catch((err: unknown) => send({ type: 'error', message: String(err) }));
+      break;
     case 'add-udp':
       recordingMode = 'udp';
       addUdp(m.count).catch((err: unknown) => send({ type: 'error', message: String(err) }));
@@ -194,7 +259,9 @@ process.on('message', (m: ToHost) => {
       send({ type: 'status', webrtc: webrtc.length, udp: udp.length, seen: sinks().filter((x) => x.seen).length, arrivals: sinks().reduce((a, x) => a + x.total, 0) });
       break;
     case 'close':
-      void Promise.allSettled(webrtc.map((w) => w.sub.close())).finally(() => {
+      void Promise.allSettled(webrtc.map((w) => w.sub.close()))
+        .then(() => janusSession?.destroy())
+        .finally(() => {
         for (const u of udp) u.socket.close();
         process.exit(0);
       });

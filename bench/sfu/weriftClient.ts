@@ -70,10 +70,11 @@ async function request<T>(socket: Socket, event: string, data: unknown): Promise
   return res;
 }
 
-function peerConnection(certificate: RTCCertificate | undefined): RTCPeerConnection {
+/** `address`: the one local address ICE uses (127.0.0.1; the Janus target needs a non-loopback one, see bench/sfu/janusServer.ts). */
+export function peerConnection(certificate: RTCCertificate | undefined, address = '127.0.0.1'): RTCPeerConnection {
   return new RTCPeerConnection({
-    iceAdditionalHostAddresses: ['127.0.0.1'],
-    iceInterfaceAddresses: { udp4: '127.0.0.1' },
+    iceAdditionalHostAddresses: [address],
+    iceInterfaceAddresses: { udp4: address },
     iceUseIpv6: false,
     codecs: { audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2, payloadType: OPUS_PT })], video: [] },
     headerExtensions: { audio: [useSdesMid(), useAudioLevelIndication()], video: [] },
@@ -172,7 +173,7 @@ function producerAnswerSdp(t: TransportParams, offer: string): string {
   ]);
 }
 
-function waitConnected(pc: RTCPeerConnection, timeoutMs: number): Promise<void> {
+export function waitConnected(pc: RTCPeerConnection, timeoutMs: number): Promise<void> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
     if (pc.connectionState === 'connected') return resolve();

@@ -11,6 +11,7 @@ import type { DirectConsumer } from './directConsumer.js';
 import type { SenderReport } from './directPort.js';
 import type { ProducerCodecMapping } from './ortc.js';
 import type { MediaKind, RtpParameters } from './rtpTypes.js';
+import { StaleGate } from './staleGate.js';
 import type { WebRtcTransport } from './webRtcTransport.js';
 
 /** Packets kept per video producer for retransmission (~1 s at 1 Mbit/s). */
@@ -38,7 +39,12 @@ export class Producer extends EventEmitter<ProducerEvents> {
   senderReport: SenderReport | undefined;
   paused = false;
   packetsReceived = 0;
+  /** Packets not forwarded to the consumers because the worker handled them too late (staleGate.ts). */
+  get packetsDroppedLate(): number {
+    return this.staleGate.dropped;
+  }
   private closed = false;
+  private readonly staleGate: StaleGate;
   private readonly buffer: Array<RtpPacket | undefined>;
   private lastKeyFrameRequest = 0;
   /** Sum and count of audio levels (0 = loudest … 127 = silence, in -dBov) since the last read. */
@@ -55,6 +61,7 @@ export class Producer extends EventEmitter<ProducerEvents> {
   ) {
     super();
     this.buffer = kind === 'video' ? new Array<RtpPacket | undefined>(BUFFER_SIZE) : [];
+    this.staleGate = new StaleGate({ clockRate: mapping.routerCodec.clockRate });
   }
 
   get ssrc(): number {
@@ -81,7 +88,9 @@ export class Producer extends EventEmitter<ProducerEvents> {
       }
     }
     if (this.paused) return;
-    for (const c of this.consumers) c.forward(packet);
+    // Late packets are not sent to listeners (they would only drain the worker further behind);
+    // taps and direct consumers (captions, recording) still get every packet.
+    if (this.consumers.size > 0 && this.staleGate.admit(packet.header.timestamp)) for (const c of this.consumers) c.forward(packet);
     for (const tap of this.taps) tap(packet);
     for (const d of this.directConsumers) d.forward(packet);
   }

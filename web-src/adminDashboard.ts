@@ -18,7 +18,7 @@ import { effect } from '@preact/signals';
 import { liveSocket } from './ui/client.js';
 import { adminSocket } from './client/admin.js';
 import { applyStaticText, locale, onLanguage, text } from './ui/i18n.js';
-import { formatPhone } from './ui/phone.js';
+import { formatPhone, loadPhoneFormat, withFormattedPhone } from './ui/phone.js';
 import { call as callRoute, type CallOptions, type RestBody, type RestReply } from './client/rest.js';
 import type { RestRouteName } from '../src/contracts/rest.js';
 
@@ -744,6 +744,7 @@ async function showHistory(gen: number): Promise<void> {
   q.set('offset', String(historyFilter.offset));
   $('history-page').textContent = D.loading;
   const { consultations, total } = await rest('history', { query: Object.fromEntries(q) });
+  await loadPhoneFormat(); // per-locale phone numbers (a split chunk, loaded once)
   if (gen !== generation) return;
   log('history', { query: q.toString(), count: consultations.length, total });
   $('history').replaceChildren(
@@ -853,6 +854,7 @@ async function showCall(id: string, gen: number): Promise<void> {
   let c: ConsultationDetail;
   try {
     c = (await rest('consultation', { params: { id } })).consultation;
+    await loadPhoneFormat();
   } catch (err) {
     if (gen === generation) $('call-summary').replaceChildren(h('dd', { class: 'muted' }, D.callFailed));
     throw err;
@@ -904,7 +906,7 @@ async function showCall(id: string, gen: number): Promise<void> {
   });
   (c.events ?? []).forEach((e, i) => {
     const actor = e.actorId ? (names.get(e.actorId) ?? '') : '';
-    const detail = TEXT.codes.event(e.type, e.detail);
+    const detail = TEXT.codes.event(e.type, withFormattedPhone(e.detail));
     items.push({
       at: e.at,
       order: 1000 + i,

@@ -32,7 +32,7 @@ import { micId, routeToSpeaker } from './ui/audioDevices.js';
 import { consultSocket, type ConsultReply } from './client/consult.js';
 import { liveSocket } from './ui/client.js';
 import { formatWhen } from './ui/format.js';
-import { formatPhone } from './ui/phone.js';
+import { formatPhone, loadPhoneFormat, withFormattedPhone } from './ui/phone.js';
 import { effect } from '@preact/signals';
 import { applyStaticText, onLanguage, text } from './ui/i18n.js';
 import { startIncomingCallAlert, type RingingAlert } from './ui/incomingCallAlert.js';
@@ -752,6 +752,7 @@ async function loadHistory(): Promise<void> {
   const seq = ++historySeq;
   try {
     const res = await call('history', { query: { limit: 20 }, token: me.accessToken });
+    await loadPhoneFormat(); // per-locale phone numbers (a split chunk, loaded once)
     if (seq !== historySeq) return;
     renderHistory(res.consultations ?? []);
   } catch (err) {
@@ -814,7 +815,7 @@ function renderDetail(d: ConsultationDetail): HTMLElement {
   const notes = d.notes ?? [];
   const timeline = [
     ...(d.transitions ?? []).map((t) => ({ at: t.at, text: TEXT.codes.transition(t.to, t.cause) })),
-    ...(d.events ?? []).map((e) => ({ at: e.at, text: TEXT.codes.event(e.type, e.detail) })),
+    ...(d.events ?? []).map((e) => ({ at: e.at, text: TEXT.codes.event(e.type, withFormattedPhone(e.detail)) })),
   ].sort((a, b) => (toMs(a.at) ?? 0) - (toMs(b.at) ?? 0));
   return h(
     'div',

@@ -10,9 +10,12 @@ import { $, api, ApiError, blobUrl, formatDuration, h, session, signIn, type Sig
 import { causeSentence, errorSentence } from './lib/consultationText.js';
 import { h as ph, render } from 'preact';
 import { EntryCaptionsControl, NewEntryCaptions, newEntryCaptions, type CaptionsSetting } from './pages/admin/EntryCaptions.js';
-import { closeSupervisor, liveCallsChanged, mountSupervisor, SuperviseButtons, superviseDebug } from './pages/supervisePanel.js';
+import { closeSupervisor, liveCallsChanged, mountSupervisor, superviseDebug } from './pages/supervisePanel.js';
+import { LiveBoard, liveBoard } from './pages/admin/LiveBoard.js';
+import { HistoryTable, historyRows } from './pages/admin/HistoryTable.js';
 import { LanguageSwitch, mount } from './ui/components.js';
 import { RecordingCard, seekRecording } from './pages/admin/RecordingPlayer.js';
+import { adminCaptionCount, clearAdminCaptions, feedAdminCaption, feedAdminCaptionStatus, LiveCallCaptions } from './pages/admin/LiveCaptions.js';
 import { formatDateTime } from './ui/format.js';
 import { effect } from '@preact/signals';
 import { liveSocket } from './ui/client.js';
@@ -43,8 +46,6 @@ let F = D.field;
 // ---------------------------------------------------------------------------------------------
 // Types (from the server's contracts: src/contracts/rest.ts, src/domain/consultations/consultationView.ts)
 
-type BoardAgent = Board['agents'][number];
-type BoardLive = Board['live'][number];
 
 type User = RestReply<'listUsers'>['users'][number];
 type EntryPoint = RestReply<'listEntryPoints'>['entryPoints'][number];
@@ -212,28 +213,6 @@ function relative(iso: string): string {
   return new Intl.RelativeTimeFormat(locale.value, { numeric: 'always' }).format(ms >= 0 ? n : -n, unit[1]);
 }
 
-/** A cell whose text counts up every second from `fromIso` (plus `baseSeconds`). */
-function ticker(tag: 'span' | 'td', cls: string, fromIso: string | null, prefix = '', baseSeconds = 0): HTMLElement {
-  const el = h(tag, { class: `${cls} tick` });
-  if (fromIso && !Number.isNaN(Date.parse(fromIso))) {
-    el.dataset.tickFrom = fromIso;
-    el.dataset.tickBase = String(baseSeconds);
-    el.dataset.tickPrefix = prefix;
-    el.textContent = tickText(el);
-  } else el.textContent = '—';
-  return el;
-}
-
-function tickText(el: HTMLElement): string {
-  const from = Date.parse(el.dataset.tickFrom ?? '');
-  const base = Number(el.dataset.tickBase ?? 0);
-  return `${el.dataset.tickPrefix ?? ''}${formatDuration(base + Math.max(0, (Date.now() - from) / 1000))}`;
-}
-
-function tick(): void {
-  for (const el of document.querySelectorAll<HTMLElement>('[data-tick-from]')) el.textContent = tickText(el);
-}
-
 // ---------------------------------------------------------------------------------------------
 // Sign in / out
 
@@ -290,12 +269,15 @@ function signOutLocally(reason?: string): void {
   me = undefined;
   session.clear(SESSION_KEY);
   disconnectBoard();
+  clearAdminCaptions();
   board = undefined;
+  liveBoard.value = undefined;
   delete debug.board;
   users = undefined;
   for (const url of qrUrls.values()) URL.revokeObjectURL(url);
   qrUrls.clear();
-  for (const id of ['board-agents', 'board-live', 'agents', 'entries', 'history', 'call-summary', 'call-timeline', 'call-participants', 'call-notes', 'webhooks']) $(id).replaceChildren();
+  historyRows.value = undefined;
+  for (const id of ['agents', 'entries', 'call-summary', 'call-timeline', 'call-participants', 'call-notes', 'webhooks']) $(id).replaceChildren();
   $('webhook-secret').textContent = '';
   $('webhook-secret-box').hidden = true;
   $('whoami').textContent = '';
@@ -356,6 +338,15 @@ function connectBoard(): void {
   });
   s.on('disconnect', (reason: string) => log('disconnect', { reason }));
   board.on('server-shutdown', (data) => log('server-shutdown', data));
+  // Live captions of every live consultation (pages/admin/LiveCaptions.tsx shows them in the call detail).
+  board.on('caption', (c) => {
+    log('caption', { consultationId: c.consultationId, utteranceId: c.utteranceId, isFinal: c.isFinal });
+    if (socket === s) feedAdminCaption(c);
+  });
+  board.on('caption-status', (e) => {
+    log('caption-status', e);
+    if (socket === s) feedAdminCaptionStatus(e);
+  });
   s.on('connect_error', (err: Error & { data?: { code?: string } }) => log('connect_error', { message: err.message, code: err.data?.code }));
 }
 
@@ -375,64 +366,12 @@ function applyBoard(b: Board): void {
   renderBoard();
 }
 
-/** Listen / Whisper / Barge for a call in conversation (a Preact island in the row). */
-function superviseCell(c: BoardLive): HTMLElement {
-  const td = h('td', { class: 'supervise' });
-  td.addEventListener('click', (ev) => ev.stopPropagation());
-  if (c.status === 'IN_PROGRESS' || c.status === 'CONNECTING') render(ph(SuperviseButtons, { consultationId: c.id, customerName: c.customerName || '(no name)' }), td);
-  return td;
-}
-
+/** The board's view is pages/admin/LiveBoard.tsx; ended calls drop the supervisor out of them. */
 function renderBoard(): void {
   const b = board;
   if (!b) return;
-  const agents = [...b.agents].sort((a, z) => a.name.localeCompare(z.name));
-  $('board-agents').replaceChildren(
-    ...(agents.length
-      ? agents.map((a) =>
-          h(
-            'tr',
-            { dataset: { agentId: a.id, state: a.state }, class: a.accountStatus !== 'active' ? 'inactive' : undefined },
-            h('td', { class: 'name' }, a.name, a.accountStatus !== 'active' ? h('span', { class: 'muted' }, ` (${a.accountStatus})`) : null),
-            h('td', { class: 'email' }, a.email),
-            h('td', { class: 'state' }, badge(TEXT.codes.agentState[a.state] ?? a.state, a.state)),
-            ticker('td', 'since', a.since, TEXT.ui.admin.forPrefix),
-            h('td', { class: 'consultation' }, a.consultationId ? h('a', { href: `#call/${a.consultationId}`, dataset: { consultationId: a.consultationId } }, b.live.find((l) => l.id === a.consultationId)?.customerName || D.viewCall) : '—'),
-          ),
-        )
-      : [h('tr', { class: 'empty' }, h('td', { colspan: 5, class: 'muted' }, TEXT.ui.admin.noAgents))]),
-  );
-  for (const cell of document.querySelectorAll('#board-live td.supervise')) render(null, cell);
   liveCallsChanged(new Set(b.live.filter((c) => c.status === 'IN_PROGRESS' || c.status === 'CONNECTING').map((c) => c.id)));
-  $('board-live').replaceChildren(
-    ...(b.live.length
-      ? b.live.map((c) =>
-          h(
-            'tr',
-            { dataset: { consultationId: c.id, status: c.status }, class: 'clickable', onclick: () => (location.hash = `#call/${c.id}`) },
-            h('td', { class: 'customer' }, h('a', { href: `#call/${c.id}` }, c.customerName || '(no name)')),
-            h('td', { class: 'agent' }, c.agent?.name ?? '—'),
-            h('td', { class: 'status' }, badge(TEXT.codes.status[c.status] ?? c.status, c.status)),
-            ticker('td', 'duration', c.connectedAt ?? c.createdAt),
-            superviseCell(c),
-          ),
-        )
-      : [h('tr', { class: 'empty' }, h('td', { colspan: 5, class: 'muted' }, TEXT.ui.admin.noLive))]),
-  );
-  $('queue-length').textContent = String(b.queue.length);
-  const longest = $('queue-longest');
-  if (b.queue.length > 0) {
-    longest.dataset.tickFrom = new Date(boardReceivedAt).toISOString();
-    longest.dataset.tickBase = String(b.queue.longestWaitSeconds);
-    longest.dataset.tickPrefix = '';
-    longest.textContent = tickText(longest);
-  } else {
-    delete longest.dataset.tickFrom;
-    longest.textContent = '0:00';
-  }
-  $('live-count').textContent = String(b.live.length);
-  $('available-count').textContent = String(b.agents.filter((a) => a.state === 'available').length);
-  $('board-updated').textContent = TEXT.ui.admin.updated(fmtTime(b.at));
+  liveBoard.value = { board: b, receivedAt: boardReceivedAt };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -747,29 +686,7 @@ async function showHistory(gen: number): Promise<void> {
   await loadPhoneFormat(); // per-locale phone numbers (a split chunk, loaded once)
   if (gen !== generation) return;
   log('history', { query: q.toString(), count: consultations.length, total });
-  $('history').replaceChildren(
-    ...(consultations.length
-      ? consultations.map((c) =>
-          h(
-            'tr',
-            { class: 'clickable', dataset: { consultationId: c.id, status: c.status }, onclick: () => (location.hash = `#call/${c.id}`) },
-            h('td', { class: 'created' }, fmtTime(c.createdAt)),
-            h('td', { class: 'customer' }, h('a', { href: `#call/${c.id}` }, c.customer.name || D.noName)),
-            h('td', { class: 'phone' }, formatPhone(c.customer.phone)),
-            h('td', { class: 'agent' }, c.agent?.name ?? '—'),
-            h(
-              'td',
-              { class: 'status', title: causeSentence(TEXT.codes, c.failureCause) || undefined },
-              badge(TEXT.codes.status[c.status] ?? c.status, c.status),
-              c.callback ? h('div', { class: 'callback' }, TEXT.callback(formatPhone(c.callback.phone))) : null,
-            ),
-            h('td', { class: 'wait num' }, fmtSeconds(c.waitSeconds)),
-            h('td', { class: 'duration num' }, fmtSeconds(c.durationSeconds)),
-            h('td', { class: 'disposition' }, c.disposition ? (TEXT.codes.dispositions[c.disposition] ?? c.disposition) : '—'),
-          ),
-        )
-      : [h('tr', { class: 'empty' }, h('td', { colspan: 8, class: 'muted' }, D.noMatches))]),
-  );
+  historyRows.value = consultations;
   const first = total === 0 ? 0 : historyFilter.offset + 1;
   const last = historyFilter.offset + consultations.length;
   $('history-page').textContent = D.pageOf(first, last, total);
@@ -849,6 +766,7 @@ async function showCall(id: string, gen: number): Promise<void> {
   $('call-id').dataset.consultationId = id;
   for (const el of ['call-summary', 'call-timeline', 'call-participants', 'call-notes', 'call-transcript']) $(el).replaceChildren();
   render(null, $('call-recording'));
+  render(null, $('call-live-captions'));
   void showTranscript(id, gen);
   $('call-summary').append(h('dd', { class: 'muted' }, D.loading));
   let c: ConsultationDetail;
@@ -861,6 +779,8 @@ async function showCall(id: string, gen: number): Promise<void> {
   }
   if (gen !== generation) return;
   log('call', { id: c.id, status: c.status });
+  // A live call: its captions as they come (the transcript below fills in once they are final).
+  if (c.status !== 'ENDED' && c.status !== 'FAILED') render(ph(LiveCallCaptions, { key: c.id, consultationId: c.id }), $('call-live-captions'));
   if (c.roomId && me) render(ph(RecordingCard, { key: c.id, roomName: c.roomId, token: me.accessToken }), $('call-recording'));
   $('call-id').textContent = `${c.customer.name || D.noName} · ${fmtTime(c.createdAt)}`;
   const names = new Map<string, string>();
@@ -1239,11 +1159,13 @@ function boot(): void {
     log('view', location.hash);
     route();
   });
-  setInterval(tick, 1000);
   mount('lang-switch', ph(LanguageSwitch, {}));
   mount('entry-captions-field', ph(NewEntryCaptions, {}));
+  mount('live-board', ph(LiveBoard, {}));
+  mount('history-table', ph(HistoryTable, {}));
   mountSupervisor(() => me?.accessToken);
   (debug as unknown as { supervise: typeof superviseDebug }).supervise = superviseDebug;
+  (debug as unknown as { captionCount: typeof adminCaptionCount }).captionCount = adminCaptionCount;
   onLanguage(() => {
     TEXT = adminText();
     D = TEXT.ui.dash;

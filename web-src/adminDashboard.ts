@@ -13,6 +13,7 @@ import { EntryCaptionsControl, NewEntryCaptions, newEntryCaptions, type Captions
 import { closeSupervisor, liveCallsChanged, mountSupervisor, superviseDebug } from './pages/supervisePanel.js';
 import { LiveBoard, liveBoard } from './pages/admin/LiveBoard.js';
 import { HistoryTable, historyRows } from './pages/admin/HistoryTable.js';
+import { AccountsTable, accounts, type AccountActions } from './pages/admin/AccountsTable.js';
 import { LanguageSwitch, mount } from './ui/components.js';
 import { RecordingCard, seekRecording } from './pages/admin/RecordingPlayer.js';
 import { adminCaptionCount, clearAdminCaptions, feedAdminCaption, feedAdminCaptionStatus, LiveCallCaptions } from './pages/admin/LiveCaptions.js';
@@ -274,10 +275,11 @@ function signOutLocally(reason?: string): void {
   liveBoard.value = undefined;
   delete debug.board;
   users = undefined;
+  accounts.value = undefined;
   for (const url of qrUrls.values()) URL.revokeObjectURL(url);
   qrUrls.clear();
   historyRows.value = undefined;
-  for (const id of ['agents', 'entries', 'call-summary', 'call-timeline', 'call-participants', 'call-notes', 'webhooks']) $(id).replaceChildren();
+  for (const id of ['entries', 'call-summary', 'call-timeline', 'call-participants', 'call-notes', 'webhooks']) $(id).replaceChildren();
   $('webhook-secret').textContent = '';
   $('webhook-secret-box').hidden = true;
   $('whoami').textContent = '';
@@ -388,66 +390,34 @@ async function showAgents(gen: number): Promise<void> {
 }
 
 function renderAgents(list: User[]): void {
+  accounts.value = list;
+}
+
+/** What the accounts table's buttons do (pages/admin/AccountsTable.tsx): errors inline, success in the notice. */
+function accountActions(): AccountActions {
   const inline = $('agents-error');
   const notice = $('agents-notice');
-  // Accounts waiting for approval first: they are what an admin has to act on.
-  const sorted = [...list].sort((a, z) => Number(z.status === 'pending') - Number(a.status === 'pending') || a.name.localeCompare(z.name));
-  $('agents').replaceChildren(
-    ...sorted.map((u) => {
-      const self = u.id === me?.user.id;
-      const patch = (body: RestBody<'updateUser'>, btn: HTMLButtonElement, done: (name: string) => string) =>
-        action(btn, inline, async () => {
-          notice.hidden = true;
-          const { user } = await rest('updateUser', { params: { id: u.id }, body });
-          replaceUser(user);
-          flash(notice, done(user.name));
-        });
-      const buttons: HTMLElement[] = [];
-      if (u.status === 'pending') {
-        const a = h('button', { type: 'button', class: 'approve primary' }, D.approve);
-        a.addEventListener('click', () => void patch({ status: 'active' }, a, D.approved));
-        buttons.push(a);
-        const d = h('button', { type: 'button', class: 'disable' }, D.refuse);
-        d.addEventListener('click', () => void patch({ status: 'disabled' }, d, D.refused));
-        buttons.push(d);
-      } else if (u.status === 'active') {
-        const b = h('button', { type: 'button', class: 'disable' }, D.disable);
-        b.addEventListener('click', () => void patch({ status: 'disabled' }, b, D.disabled));
-        buttons.push(b);
-      } else if (u.status === 'disabled') {
-        const b = h('button', { type: 'button', class: 'enable' }, D.enable);
-        b.addEventListener('click', () => void patch({ status: 'active' }, b, D.enabled));
-        buttons.push(b);
-      }
-      if (u.status !== 'withdrawn') {
-        const target: 'admin' | 'agent' = u.role === 'admin' ? 'agent' : 'admin';
-        const r = h('button', { type: 'button', class: 'role', dataset: { to: target } }, D.makeRole[target]);
-        r.addEventListener('click', () => void patch({ role: target }, r, D.nowRole[target]));
-        buttons.push(r);
-        const p = h('button', { type: 'button', class: 'reset' }, D.resetPassword);
-        p.addEventListener('click', () => {
-          const pw = window.prompt(D.newPassword(u.name, u.email));
-          if (pw === null) return;
-          void action(p, inline, async () => {
-            notice.hidden = true;
-            await rest('resetPassword', { params: { id: u.id }, body: { password: pw } });
-            flash(notice, D.passwordReset(u.name));
-          });
-        });
-        buttons.push(p);
-      }
-      return h(
-        'tr',
-        { dataset: { userId: u.id, role: u.role, status: u.status }, class: u.status !== 'active' ? 'inactive' : undefined },
-        h('td', { class: 'name' }, u.name, self ? h('span', { class: 'muted' }, D.you) : null),
-        h('td', { class: 'email' }, u.email),
-        h('td', { class: 'role-cell' }, badge(D.roleName[u.role] ?? u.role, u.role)),
-        h('td', { class: 'status' }, badge(D.accountStatus[u.status] ?? u.status, u.status)),
-        h('td', { class: 'created' }, fmtTime(u.createdAt)),
-        h('td', {}, h('div', { class: 'actions' }, ...buttons)),
-      );
-    }),
-  );
+  return {
+    get selfId() {
+      return me?.user.id;
+    },
+    patch: (u, body, done) =>
+      action(null, inline, async () => {
+        notice.hidden = true;
+        const { user } = await rest('updateUser', { params: { id: u.id }, body });
+        replaceUser(user);
+        flash(notice, done(user.name));
+      }),
+    resetPassword: async (u) => {
+      const pw = window.prompt(D.newPassword(u.name, u.email));
+      if (pw === null) return;
+      await action(null, inline, async () => {
+        notice.hidden = true;
+        await rest('resetPassword', { params: { id: u.id }, body: { password: pw } });
+        flash(notice, D.passwordReset(u.name));
+      });
+    },
+  };
 }
 
 function replaceUser(user: User): void {
@@ -1163,6 +1133,7 @@ function boot(): void {
   mount('entry-captions-field', ph(NewEntryCaptions, {}));
   mount('live-board', ph(LiveBoard, {}));
   mount('history-table', ph(HistoryTable, {}));
+  mount('accounts-table', ph(AccountsTable, accountActions()));
   mountSupervisor(() => me?.accessToken);
   (debug as unknown as { supervise: typeof superviseDebug }).supervise = superviseDebug;
   (debug as unknown as { captionCount: typeof adminCaptionCount }).captionCount = adminCaptionCount;

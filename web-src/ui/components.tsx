@@ -263,10 +263,12 @@ export function LanguageSwitch(): JSX.Element {
 }
 
 /** A button that disables itself while its action runs. */
-export function ActionButton(props: { id?: string; class?: string; disabled?: boolean; title?: string; onClick: () => Promise<void>; children: ComponentChildren }): JSX.Element {
+export function ActionButton(props: { id?: string; class?: string; disabled?: boolean; title?: string; onClick: () => Promise<void>; children: ComponentChildren } & { [K in `data-${string}`]?: string }): JSX.Element {
   const busy = useSignal(false);
+  const data = Object.fromEntries(Object.entries(props).filter(([k]) => k.startsWith('data-')));
   return (
     <button
+      {...data}
       id={props.id}
       type="button"
       class={props.class}

@@ -25,6 +25,7 @@ import { RecordingState, recordingState } from './pages/recordingState.js';
 import { afterCallSince, callNotes, captions, mountAgentPanels, onCaption, supervisorNow } from './pages/agentPanels.js';
 import { onCaptionStatus, resetCaptionStatus } from './ui/captionStatus.js';
 import { ConsoleHistory, consoleHistory, historyToken } from './pages/console/HistoryTable.js';
+import { consoleQueue, QueueView } from './pages/console/QueueView.js';
 import { createElement, render } from 'preact';
 import { micId, routeToSpeaker } from './ui/audioDevices.js';
 import { consultSocket, type ConsultReply } from './client/consult.js';
@@ -240,7 +241,8 @@ function signedOut(reason: string): void {
   $('connection').hidden = true;
   consoleHistory.value = { state: 'loading' };
   historyToken.value = undefined;
-  $('queue').replaceChildren();
+  consoleQueue.value = undefined;
+  lastQueue = undefined;
   showError('');
   $('signin-error').textContent = reason;
   setState('signed-out');
@@ -405,29 +407,7 @@ async function setAgentState(state: 'available' | 'after-call-work' | 'offline')
 
 function renderQueue(q: QueueUpdate): void {
   lastQueue = q;
-  const list = $('queue');
-  $('queue-count').textContent = String(q.length);
-  $('queue-agents').textContent = q.availableAgents >= 0 ? TEXT.codes.agentsAvailable(q.availableAgents) : '';
-  if (q.queue.length === 0) {
-    list.replaceChildren(h('li', { class: 'muted' }, TEXT.queue.empty));
-    return;
-  }
-  const now = Date.now();
-  list.replaceChildren(
-    ...q.queue.map((item) => {
-      const since = toMs(item.waitingSince);
-      return h(
-        'li',
-        { dataset: { consultationId: item.consultationId } },
-        h('strong', {}, item.customerName),
-        ' ',
-        h('span', { class: 'muted' }, since ? TEXT.queue.waiting(formatDuration((now - since) / 1000)) : ''),
-        item.offeredTo ? h('span', { class: 'badge ringing' }, item.offeredTo === me?.user.id ? TEXT.queue.offeredToYou : TEXT.queue.ringingElsewhere) : null,
-        item.inquiry ? h('div', { class: 'muted' }, item.inquiry) : null,
-      );
-    }),
-    ...(q.length > q.queue.length ? [h('li', { class: 'muted' }, TEXT.queue.more(q.length - q.queue.length))] : []),
-  );
+  consoleQueue.value = { queue: q, selfId: me?.user.id };
 }
 
 // ── offers ────────────────────────────────────────────────────────────────────────────
@@ -807,6 +787,7 @@ function showNotice(sentence: string): void {
 
 render(createElement(RecordingState, {}), $('recording-state'));
 render(createElement(ConsoleHistory, {}), $('history-table'));
+render(createElement(QueueView, {}), $('queue-panel'));
 mountAgentPanels({ socket: () => socket, consultationId: () => parley.call?.consultationId, onTransferred: (sentence) => void transferred(sentence) });
 onLanguage(() => {
   TEXT = consoleText();

@@ -4,7 +4,8 @@
  * policy for every namespace. Wire types come from the server's contracts (src/contracts/*,
  * through web-src/client/*; type-only imports: nothing of the server lands in the bundle).
  */
-import { signal, type Signal } from '@preact/signals';
+// signals-core (what @preact/signals re-exports): the voice room, which has no Preact view, does not load Preact for it.
+import { signal, type Signal } from '@preact/signals-core';
 import { io, type Socket } from 'socket.io-client';
 import type { ConnectionState } from './components.js';
 import { askRaw } from '../client/socket.js';

@@ -14,6 +14,7 @@ import { closeSupervisor, liveCallsChanged, mountSupervisor, superviseDebug } fr
 import { LiveBoard, liveBoard } from './pages/admin/LiveBoard.js';
 import { HistoryTable, historyRows } from './pages/admin/HistoryTable.js';
 import { AccountsTable, accounts, type AccountActions } from './pages/admin/AccountsTable.js';
+import { CallTimeline } from './pages/admin/CallTimeline.js';
 import { LanguageSwitch, mount } from './ui/components.js';
 import { RecordingCard, seekRecording } from './pages/admin/RecordingPlayer.js';
 import { adminCaptionCount, clearAdminCaptions, feedAdminCaption, feedAdminCaptionStatus, LiveCallCaptions } from './pages/admin/LiveCaptions.js';
@@ -22,7 +23,7 @@ import { effect } from '@preact/signals';
 import { liveSocket } from './ui/client.js';
 import { adminSocket } from './client/admin.js';
 import { applyStaticText, locale, onLanguage, text } from './ui/i18n.js';
-import { formatPhone, loadPhoneFormat, withFormattedPhone } from './ui/phone.js';
+import { formatPhone, loadPhoneFormat } from './ui/phone.js';
 import { call as callRoute, type CallOptions, type RestBody, type RestReply } from './client/rest.js';
 import type { RestRouteName } from '../src/contracts/rest.js';
 
@@ -190,13 +191,6 @@ function fmtTime(iso: string | null | undefined): string {
   return Number.isNaN(d.getTime()) ? iso : formatDateTime(d);
 }
 
-/** "13:55:46" in either language (the timeline's steps are seconds apart; the full date is the title). */
-function fmtClock(iso: string): string {
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return iso;
-  return new Intl.DateTimeFormat(locale.value, { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).format(d);
-}
-
 function fmtSeconds(s: number | null | undefined): string {
   return s === null || s === undefined ? '—' : formatDuration(s);
 }
@@ -279,7 +273,8 @@ function signOutLocally(reason?: string): void {
   for (const url of qrUrls.values()) URL.revokeObjectURL(url);
   qrUrls.clear();
   historyRows.value = undefined;
-  for (const id of ['entries', 'call-summary', 'call-timeline', 'call-participants', 'call-notes', 'webhooks']) $(id).replaceChildren();
+  render(null, $('call-timeline'));
+  for (const id of ['entries', 'call-summary', 'call-participants', 'call-notes', 'webhooks']) $(id).replaceChildren();
   $('webhook-secret').textContent = '';
   $('webhook-secret-box').hidden = true;
   $('whoami').textContent = '';
@@ -734,7 +729,8 @@ async function showCall(id: string, gen: number): Promise<void> {
   // Who and when, not the id (the id stays in the address bar and data-consultation-id).
   $('call-id').textContent = '';
   $('call-id').dataset.consultationId = id;
-  for (const el of ['call-summary', 'call-timeline', 'call-participants', 'call-notes', 'call-transcript']) $(el).replaceChildren();
+  render(null, $('call-timeline'));
+  for (const el of ['call-summary', 'call-participants', 'call-notes', 'call-transcript']) $(el).replaceChildren();
   render(null, $('call-recording'));
   render(null, $('call-live-captions'));
   void showTranscript(id, gen);
@@ -779,38 +775,7 @@ async function showCall(id: string, gen: number): Promise<void> {
     ...field(F.duration, 'duration', fmtSeconds(c.durationSeconds)),
   );
 
-  type Item = { at: string; order: number; el: HTMLLIElement };
-  const items: Item[] = [];
-  (c.transitions ?? []).forEach((t, i) => {
-    items.push({
-      at: t.at,
-      order: i,
-      el: h(
-        'li',
-        { dataset: { kind: 'transition', to: t.to, cause: t.cause } },
-        h('time', { datetime: t.at, title: fmtTime(t.at) }, fmtClock(t.at)),
-        h('span', {}, badge(TEXT.codes.status[t.to] ?? t.to, 'transition')),
-        h('span', {}, TEXT.codes.transition(t.to, t.cause)),
-      ),
-    });
-  });
-  (c.events ?? []).forEach((e, i) => {
-    const actor = e.actorId ? (names.get(e.actorId) ?? '') : '';
-    const detail = TEXT.codes.event(e.type, withFormattedPhone(e.detail));
-    items.push({
-      at: e.at,
-      order: 1000 + i,
-      el: h(
-        'li',
-        { dataset: { kind: 'event', type: e.type } },
-        h('time', { datetime: e.at, title: fmtTime(e.at) }, fmtClock(e.at)),
-        h('span', {}, badge(TEXT.codes.eventLabel(e.type), 'event')),
-        h('span', {}, detail, actor && !detail.includes(actor) ? h('span', { class: 'muted' }, ` (${actor})`) : null),
-      ),
-    });
-  });
-  items.sort((a, z) => Date.parse(a.at) - Date.parse(z.at) || a.order - z.order);
-  $('call-timeline').replaceChildren(...(items.length ? items.map((i) => i.el) : [h('li', { class: 'muted empty' }, D.nothingRecorded)]));
+  render(ph(CallTimeline, { call: c, names }), $('call-timeline'));
 
   $('call-participants').replaceChildren(
     ...((c.participants ?? []).length

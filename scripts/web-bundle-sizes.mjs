@@ -12,7 +12,8 @@ const closure = (file, kind, seen = new Set()) => {
   return seen;
 };
 for (const [file, o] of Object.entries(outputs)) {
-  if (!o.entryPoint || !file.endsWith('.js')) continue;
+  // A dynamic import of a package (libphonenumber-js) is an entry in the metafile, not a page.
+  if (!o.entryPoint || !file.endsWith('.js') || o.entryPoint.startsWith('node_modules/')) continue;
   const now = [...closure(file)];
   const lazyRoots = now.flatMap((f) => (outputs[f].imports ?? []).filter((i) => i.kind === 'dynamic-import').map((i) => i.path));
   const later = [...new Set(lazyRoots.flatMap((f) => [...closure(f)]))].filter((f) => !now.includes(f));

@@ -10,15 +10,20 @@ import { $, api, ApiError, blobUrl, formatDuration, h, session, signIn, type Sig
 import { causeSentence, errorSentence } from './lib/consultationText.js';
 import { h as ph, render } from 'preact';
 import { EntryCaptionsControl, NewEntryCaptions, newEntryCaptions, type CaptionsSetting } from './pages/admin/EntryCaptions.js';
-import { closeSupervisor, liveCallsChanged, mountSupervisor, SuperviseButtons, superviseDebug } from './pages/supervisePanel.js';
+import { closeSupervisor, liveCallsChanged, mountSupervisor, superviseDebug } from './pages/supervisePanel.js';
+import { LiveBoard, liveBoard } from './pages/admin/LiveBoard.js';
+import { HistoryTable, historyRows } from './pages/admin/HistoryTable.js';
+import { AccountsTable, accounts, type AccountActions } from './pages/admin/AccountsTable.js';
+import { CallTimeline } from './pages/admin/CallTimeline.js';
 import { LanguageSwitch, mount } from './ui/components.js';
 import { RecordingCard, seekRecording } from './pages/admin/RecordingPlayer.js';
+import { adminCaptionCount, clearAdminCaptions, feedAdminCaption, feedAdminCaptionStatus, LiveCallCaptions } from './pages/admin/LiveCaptions.js';
 import { formatDateTime } from './ui/format.js';
 import { effect } from '@preact/signals';
 import { liveSocket } from './ui/client.js';
 import { adminSocket } from './client/admin.js';
 import { applyStaticText, locale, onLanguage, text } from './ui/i18n.js';
-import { formatPhone } from './ui/phone.js';
+import { formatPhone, loadPhoneFormat } from './ui/phone.js';
 import { call as callRoute, type CallOptions, type RestBody, type RestReply } from './client/rest.js';
 import type { RestRouteName } from '../src/contracts/rest.js';
 
@@ -43,8 +48,6 @@ let F = D.field;
 // ---------------------------------------------------------------------------------------------
 // Types (from the server's contracts: src/contracts/rest.ts, src/domain/consultations/consultationView.ts)
 
-type BoardAgent = Board['agents'][number];
-type BoardLive = Board['live'][number];
 
 type User = RestReply<'listUsers'>['users'][number];
 type EntryPoint = RestReply<'listEntryPoints'>['entryPoints'][number];
@@ -188,13 +191,6 @@ function fmtTime(iso: string | null | undefined): string {
   return Number.isNaN(d.getTime()) ? iso : formatDateTime(d);
 }
 
-/** "13:55:46" in either language (the timeline's steps are seconds apart; the full date is the title). */
-function fmtClock(iso: string): string {
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return iso;
-  return new Intl.DateTimeFormat(locale.value, { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).format(d);
-}
-
 function fmtSeconds(s: number | null | undefined): string {
   return s === null || s === undefined ? '—' : formatDuration(s);
 }
@@ -210,28 +206,6 @@ function relative(iso: string): string {
   const unit = abs >= 86_400_000 ? ([86_400_000, 'day'] as const) : abs >= 3_600_000 ? ([3_600_000, 'hour'] as const) : ([60_000, 'minute'] as const);
   const n = Math.max(1, Math.round(abs / unit[0]));
   return new Intl.RelativeTimeFormat(locale.value, { numeric: 'always' }).format(ms >= 0 ? n : -n, unit[1]);
-}
-
-/** A cell whose text counts up every second from `fromIso` (plus `baseSeconds`). */
-function ticker(tag: 'span' | 'td', cls: string, fromIso: string | null, prefix = '', baseSeconds = 0): HTMLElement {
-  const el = h(tag, { class: `${cls} tick` });
-  if (fromIso && !Number.isNaN(Date.parse(fromIso))) {
-    el.dataset.tickFrom = fromIso;
-    el.dataset.tickBase = String(baseSeconds);
-    el.dataset.tickPrefix = prefix;
-    el.textContent = tickText(el);
-  } else el.textContent = '—';
-  return el;
-}
-
-function tickText(el: HTMLElement): string {
-  const from = Date.parse(el.dataset.tickFrom ?? '');
-  const base = Number(el.dataset.tickBase ?? 0);
-  return `${el.dataset.tickPrefix ?? ''}${formatDuration(base + Math.max(0, (Date.now() - from) / 1000))}`;
-}
-
-function tick(): void {
-  for (const el of document.querySelectorAll<HTMLElement>('[data-tick-from]')) el.textContent = tickText(el);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -290,12 +264,17 @@ function signOutLocally(reason?: string): void {
   me = undefined;
   session.clear(SESSION_KEY);
   disconnectBoard();
+  clearAdminCaptions();
   board = undefined;
+  liveBoard.value = undefined;
   delete debug.board;
   users = undefined;
+  accounts.value = undefined;
   for (const url of qrUrls.values()) URL.revokeObjectURL(url);
   qrUrls.clear();
-  for (const id of ['board-agents', 'board-live', 'agents', 'entries', 'history', 'call-summary', 'call-timeline', 'call-participants', 'call-notes', 'webhooks']) $(id).replaceChildren();
+  historyRows.value = undefined;
+  render(null, $('call-timeline'));
+  for (const id of ['entries', 'call-summary', 'call-participants', 'call-notes', 'webhooks']) $(id).replaceChildren();
   $('webhook-secret').textContent = '';
   $('webhook-secret-box').hidden = true;
   $('whoami').textContent = '';
@@ -356,6 +335,15 @@ function connectBoard(): void {
   });
   s.on('disconnect', (reason: string) => log('disconnect', { reason }));
   board.on('server-shutdown', (data) => log('server-shutdown', data));
+  // Live captions of every live consultation (pages/admin/LiveCaptions.tsx shows them in the call detail).
+  board.on('caption', (c) => {
+    log('caption', { consultationId: c.consultationId, utteranceId: c.utteranceId, isFinal: c.isFinal });
+    if (socket === s) feedAdminCaption(c);
+  });
+  board.on('caption-status', (e) => {
+    log('caption-status', e);
+    if (socket === s) feedAdminCaptionStatus(e);
+  });
   s.on('connect_error', (err: Error & { data?: { code?: string } }) => log('connect_error', { message: err.message, code: err.data?.code }));
 }
 
@@ -375,64 +363,12 @@ function applyBoard(b: Board): void {
   renderBoard();
 }
 
-/** Listen / Whisper / Barge for a call in conversation (a Preact island in the row). */
-function superviseCell(c: BoardLive): HTMLElement {
-  const td = h('td', { class: 'supervise' });
-  td.addEventListener('click', (ev) => ev.stopPropagation());
-  if (c.status === 'IN_PROGRESS' || c.status === 'CONNECTING') render(ph(SuperviseButtons, { consultationId: c.id, customerName: c.customerName || '(no name)' }), td);
-  return td;
-}
-
+/** The board's view is pages/admin/LiveBoard.tsx; ended calls drop the supervisor out of them. */
 function renderBoard(): void {
   const b = board;
   if (!b) return;
-  const agents = [...b.agents].sort((a, z) => a.name.localeCompare(z.name));
-  $('board-agents').replaceChildren(
-    ...(agents.length
-      ? agents.map((a) =>
-          h(
-            'tr',
-            { dataset: { agentId: a.id, state: a.state }, class: a.accountStatus !== 'active' ? 'inactive' : undefined },
-            h('td', { class: 'name' }, a.name, a.accountStatus !== 'active' ? h('span', { class: 'muted' }, ` (${a.accountStatus})`) : null),
-            h('td', { class: 'email' }, a.email),
-            h('td', { class: 'state' }, badge(TEXT.codes.agentState[a.state] ?? a.state, a.state)),
-            ticker('td', 'since', a.since, TEXT.ui.admin.forPrefix),
-            h('td', { class: 'consultation' }, a.consultationId ? h('a', { href: `#call/${a.consultationId}`, dataset: { consultationId: a.consultationId } }, b.live.find((l) => l.id === a.consultationId)?.customerName || D.viewCall) : '—'),
-          ),
-        )
-      : [h('tr', { class: 'empty' }, h('td', { colspan: 5, class: 'muted' }, TEXT.ui.admin.noAgents))]),
-  );
-  for (const cell of document.querySelectorAll('#board-live td.supervise')) render(null, cell);
   liveCallsChanged(new Set(b.live.filter((c) => c.status === 'IN_PROGRESS' || c.status === 'CONNECTING').map((c) => c.id)));
-  $('board-live').replaceChildren(
-    ...(b.live.length
-      ? b.live.map((c) =>
-          h(
-            'tr',
-            { dataset: { consultationId: c.id, status: c.status }, class: 'clickable', onclick: () => (location.hash = `#call/${c.id}`) },
-            h('td', { class: 'customer' }, h('a', { href: `#call/${c.id}` }, c.customerName || '(no name)')),
-            h('td', { class: 'agent' }, c.agent?.name ?? '—'),
-            h('td', { class: 'status' }, badge(TEXT.codes.status[c.status] ?? c.status, c.status)),
-            ticker('td', 'duration', c.connectedAt ?? c.createdAt),
-            superviseCell(c),
-          ),
-        )
-      : [h('tr', { class: 'empty' }, h('td', { colspan: 5, class: 'muted' }, TEXT.ui.admin.noLive))]),
-  );
-  $('queue-length').textContent = String(b.queue.length);
-  const longest = $('queue-longest');
-  if (b.queue.length > 0) {
-    longest.dataset.tickFrom = new Date(boardReceivedAt).toISOString();
-    longest.dataset.tickBase = String(b.queue.longestWaitSeconds);
-    longest.dataset.tickPrefix = '';
-    longest.textContent = tickText(longest);
-  } else {
-    delete longest.dataset.tickFrom;
-    longest.textContent = '0:00';
-  }
-  $('live-count').textContent = String(b.live.length);
-  $('available-count').textContent = String(b.agents.filter((a) => a.state === 'available').length);
-  $('board-updated').textContent = TEXT.ui.admin.updated(fmtTime(b.at));
+  liveBoard.value = { board: b, receivedAt: boardReceivedAt };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -449,66 +385,34 @@ async function showAgents(gen: number): Promise<void> {
 }
 
 function renderAgents(list: User[]): void {
+  accounts.value = list;
+}
+
+/** What the accounts table's buttons do (pages/admin/AccountsTable.tsx): errors inline, success in the notice. */
+function accountActions(): AccountActions {
   const inline = $('agents-error');
   const notice = $('agents-notice');
-  // Accounts waiting for approval first: they are what an admin has to act on.
-  const sorted = [...list].sort((a, z) => Number(z.status === 'pending') - Number(a.status === 'pending') || a.name.localeCompare(z.name));
-  $('agents').replaceChildren(
-    ...sorted.map((u) => {
-      const self = u.id === me?.user.id;
-      const patch = (body: RestBody<'updateUser'>, btn: HTMLButtonElement, done: (name: string) => string) =>
-        action(btn, inline, async () => {
-          notice.hidden = true;
-          const { user } = await rest('updateUser', { params: { id: u.id }, body });
-          replaceUser(user);
-          flash(notice, done(user.name));
-        });
-      const buttons: HTMLElement[] = [];
-      if (u.status === 'pending') {
-        const a = h('button', { type: 'button', class: 'approve primary' }, D.approve);
-        a.addEventListener('click', () => void patch({ status: 'active' }, a, D.approved));
-        buttons.push(a);
-        const d = h('button', { type: 'button', class: 'disable' }, D.refuse);
-        d.addEventListener('click', () => void patch({ status: 'disabled' }, d, D.refused));
-        buttons.push(d);
-      } else if (u.status === 'active') {
-        const b = h('button', { type: 'button', class: 'disable' }, D.disable);
-        b.addEventListener('click', () => void patch({ status: 'disabled' }, b, D.disabled));
-        buttons.push(b);
-      } else if (u.status === 'disabled') {
-        const b = h('button', { type: 'button', class: 'enable' }, D.enable);
-        b.addEventListener('click', () => void patch({ status: 'active' }, b, D.enabled));
-        buttons.push(b);
-      }
-      if (u.status !== 'withdrawn') {
-        const target: 'admin' | 'agent' = u.role === 'admin' ? 'agent' : 'admin';
-        const r = h('button', { type: 'button', class: 'role', dataset: { to: target } }, D.makeRole[target]);
-        r.addEventListener('click', () => void patch({ role: target }, r, D.nowRole[target]));
-        buttons.push(r);
-        const p = h('button', { type: 'button', class: 'reset' }, D.resetPassword);
-        p.addEventListener('click', () => {
-          const pw = window.prompt(D.newPassword(u.name, u.email));
-          if (pw === null) return;
-          void action(p, inline, async () => {
-            notice.hidden = true;
-            await rest('resetPassword', { params: { id: u.id }, body: { password: pw } });
-            flash(notice, D.passwordReset(u.name));
-          });
-        });
-        buttons.push(p);
-      }
-      return h(
-        'tr',
-        { dataset: { userId: u.id, role: u.role, status: u.status }, class: u.status !== 'active' ? 'inactive' : undefined },
-        h('td', { class: 'name' }, u.name, self ? h('span', { class: 'muted' }, D.you) : null),
-        h('td', { class: 'email' }, u.email),
-        h('td', { class: 'role-cell' }, badge(D.roleName[u.role] ?? u.role, u.role)),
-        h('td', { class: 'status' }, badge(D.accountStatus[u.status] ?? u.status, u.status)),
-        h('td', { class: 'created' }, fmtTime(u.createdAt)),
-        h('td', {}, h('div', { class: 'actions' }, ...buttons)),
-      );
-    }),
-  );
+  return {
+    get selfId() {
+      return me?.user.id;
+    },
+    patch: (u, body, done) =>
+      action(null, inline, async () => {
+        notice.hidden = true;
+        const { user } = await rest('updateUser', { params: { id: u.id }, body });
+        replaceUser(user);
+        flash(notice, done(user.name));
+      }),
+    resetPassword: async (u) => {
+      const pw = window.prompt(D.newPassword(u.name, u.email));
+      if (pw === null) return;
+      await action(null, inline, async () => {
+        notice.hidden = true;
+        await rest('resetPassword', { params: { id: u.id }, body: { password: pw } });
+        flash(notice, D.passwordReset(u.name));
+      });
+    },
+  };
 }
 
 function replaceUser(user: User): void {
@@ -744,31 +648,10 @@ async function showHistory(gen: number): Promise<void> {
   q.set('offset', String(historyFilter.offset));
   $('history-page').textContent = D.loading;
   const { consultations, total } = await rest('history', { query: Object.fromEntries(q) });
+  await loadPhoneFormat(); // per-locale phone numbers (a split chunk, loaded once)
   if (gen !== generation) return;
   log('history', { query: q.toString(), count: consultations.length, total });
-  $('history').replaceChildren(
-    ...(consultations.length
-      ? consultations.map((c) =>
-          h(
-            'tr',
-            { class: 'clickable', dataset: { consultationId: c.id, status: c.status }, onclick: () => (location.hash = `#call/${c.id}`) },
-            h('td', { class: 'created' }, fmtTime(c.createdAt)),
-            h('td', { class: 'customer' }, h('a', { href: `#call/${c.id}` }, c.customer.name || D.noName)),
-            h('td', { class: 'phone' }, formatPhone(c.customer.phone)),
-            h('td', { class: 'agent' }, c.agent?.name ?? '—'),
-            h(
-              'td',
-              { class: 'status', title: causeSentence(TEXT.codes, c.failureCause) || undefined },
-              badge(TEXT.codes.status[c.status] ?? c.status, c.status),
-              c.callback ? h('div', { class: 'callback' }, TEXT.callback(formatPhone(c.callback.phone))) : null,
-            ),
-            h('td', { class: 'wait num' }, fmtSeconds(c.waitSeconds)),
-            h('td', { class: 'duration num' }, fmtSeconds(c.durationSeconds)),
-            h('td', { class: 'disposition' }, c.disposition ? (TEXT.codes.dispositions[c.disposition] ?? c.disposition) : '—'),
-          ),
-        )
-      : [h('tr', { class: 'empty' }, h('td', { colspan: 8, class: 'muted' }, D.noMatches))]),
-  );
+  historyRows.value = consultations;
   const first = total === 0 ? 0 : historyFilter.offset + 1;
   const last = historyFilter.offset + consultations.length;
   $('history-page').textContent = D.pageOf(first, last, total);
@@ -846,19 +729,24 @@ async function showCall(id: string, gen: number): Promise<void> {
   // Who and when, not the id (the id stays in the address bar and data-consultation-id).
   $('call-id').textContent = '';
   $('call-id').dataset.consultationId = id;
-  for (const el of ['call-summary', 'call-timeline', 'call-participants', 'call-notes', 'call-transcript']) $(el).replaceChildren();
+  render(null, $('call-timeline'));
+  for (const el of ['call-summary', 'call-participants', 'call-notes', 'call-transcript']) $(el).replaceChildren();
   render(null, $('call-recording'));
+  render(null, $('call-live-captions'));
   void showTranscript(id, gen);
   $('call-summary').append(h('dd', { class: 'muted' }, D.loading));
   let c: ConsultationDetail;
   try {
     c = (await rest('consultation', { params: { id } })).consultation;
+    await loadPhoneFormat();
   } catch (err) {
     if (gen === generation) $('call-summary').replaceChildren(h('dd', { class: 'muted' }, D.callFailed));
     throw err;
   }
   if (gen !== generation) return;
   log('call', { id: c.id, status: c.status });
+  // A live call: its captions as they come (the transcript below fills in once they are final).
+  if (c.status !== 'ENDED' && c.status !== 'FAILED') render(ph(LiveCallCaptions, { key: c.id, consultationId: c.id }), $('call-live-captions'));
   if (c.roomId && me) render(ph(RecordingCard, { key: c.id, roomName: c.roomId, token: me.accessToken }), $('call-recording'));
   $('call-id').textContent = `${c.customer.name || D.noName} · ${fmtTime(c.createdAt)}`;
   const names = new Map<string, string>();
@@ -887,38 +775,7 @@ async function showCall(id: string, gen: number): Promise<void> {
     ...field(F.duration, 'duration', fmtSeconds(c.durationSeconds)),
   );
 
-  type Item = { at: string; order: number; el: HTMLLIElement };
-  const items: Item[] = [];
-  (c.transitions ?? []).forEach((t, i) => {
-    items.push({
-      at: t.at,
-      order: i,
-      el: h(
-        'li',
-        { dataset: { kind: 'transition', to: t.to, cause: t.cause } },
-        h('time', { datetime: t.at, title: fmtTime(t.at) }, fmtClock(t.at)),
-        h('span', {}, badge(TEXT.codes.status[t.to] ?? t.to, 'transition')),
-        h('span', {}, TEXT.codes.transition(t.to, t.cause)),
-      ),
-    });
-  });
-  (c.events ?? []).forEach((e, i) => {
-    const actor = e.actorId ? (names.get(e.actorId) ?? '') : '';
-    const detail = TEXT.codes.event(e.type, e.detail);
-    items.push({
-      at: e.at,
-      order: 1000 + i,
-      el: h(
-        'li',
-        { dataset: { kind: 'event', type: e.type } },
-        h('time', { datetime: e.at, title: fmtTime(e.at) }, fmtClock(e.at)),
-        h('span', {}, badge(TEXT.codes.eventLabel(e.type), 'event')),
-        h('span', {}, detail, actor && !detail.includes(actor) ? h('span', { class: 'muted' }, ` (${actor})`) : null),
-      ),
-    });
-  });
-  items.sort((a, z) => Date.parse(a.at) - Date.parse(z.at) || a.order - z.order);
-  $('call-timeline').replaceChildren(...(items.length ? items.map((i) => i.el) : [h('li', { class: 'muted empty' }, D.nothingRecorded)]));
+  render(ph(CallTimeline, { call: c, names }), $('call-timeline'));
 
   $('call-participants').replaceChildren(
     ...((c.participants ?? []).length
@@ -1237,11 +1094,14 @@ function boot(): void {
     log('view', location.hash);
     route();
   });
-  setInterval(tick, 1000);
   mount('lang-switch', ph(LanguageSwitch, {}));
   mount('entry-captions-field', ph(NewEntryCaptions, {}));
+  mount('live-board', ph(LiveBoard, {}));
+  mount('history-table', ph(HistoryTable, {}));
+  mount('accounts-table', ph(AccountsTable, accountActions()));
   mountSupervisor(() => me?.accessToken);
   (debug as unknown as { supervise: typeof superviseDebug }).supervise = superviseDebug;
+  (debug as unknown as { captionCount: typeof adminCaptionCount }).captionCount = adminCaptionCount;
   onLanguage(() => {
     TEXT = adminText();
     D = TEXT.ui.dash;

@@ -12,10 +12,8 @@ import type {
   AgentState as AgentPresence,
   AgentView,
   CallStatus,
-  ConsultationDetailView as ConsultationDetail,
   ConsultationView as Consultation,
   Disposition,
-  NoteView as Note,
   OfferView,
   QueueView as QueueUpdate,
 } from '../src/domain/consultations/consultationView.js';
@@ -26,13 +24,14 @@ import { causeSentence, errorSentence } from './lib/consultationText.js';
 import { RecordingState, recordingState } from './pages/recordingState.js';
 import { afterCallSince, callNotes, captions, mountAgentPanels, onCaption, supervisorNow } from './pages/agentPanels.js';
 import { onCaptionStatus, resetCaptionStatus } from './ui/captionStatus.js';
-import { CallTranscript } from './pages/console/CallTranscript.js';
+import { ConsoleHistory, consoleHistory, historyToken } from './pages/console/HistoryTable.js';
+import { consoleQueue, QueueView } from './pages/console/QueueView.js';
 import { createElement, render } from 'preact';
 import { micId, routeToSpeaker } from './ui/audioDevices.js';
 import { consultSocket, type ConsultReply } from './client/consult.js';
 import { liveSocket } from './ui/client.js';
 import { formatWhen } from './ui/format.js';
-import { formatPhone } from './ui/phone.js';
+import { formatPhone, loadPhoneFormat } from './ui/phone.js';
 import { effect } from '@preact/signals';
 import { applyStaticText, onLanguage, text } from './ui/i18n.js';
 import { startIncomingCallAlert, type RingingAlert } from './ui/incomingCallAlert.js';
@@ -240,8 +239,10 @@ function signedOut(reason: string): void {
   parley.wrapUp = undefined;
   $('agent-name').textContent = '';
   $('connection').hidden = true;
-  $('history').replaceChildren();
-  $('queue').replaceChildren();
+  consoleHistory.value = { state: 'loading' };
+  historyToken.value = undefined;
+  consoleQueue.value = undefined;
+  lastQueue = undefined;
   showError('');
   $('signin-error').textContent = reason;
   setState('signed-out');
@@ -251,6 +252,7 @@ function signedOut(reason: string): void {
 
 function start(s: SignedIn): void {
   me = s;
+  historyToken.value = s.accessToken;
   $('agent-name').textContent = `${s.user.name} · ${s.user.email}`;
   // Parley's one reconnect and refusal policy (web-src/ui/client.ts).
   closeSocket?.();
@@ -405,29 +407,7 @@ async function setAgentState(state: 'available' | 'after-call-work' | 'offline')
 
 function renderQueue(q: QueueUpdate): void {
   lastQueue = q;
-  const list = $('queue');
-  $('queue-count').textContent = String(q.length);
-  $('queue-agents').textContent = q.availableAgents >= 0 ? TEXT.codes.agentsAvailable(q.availableAgents) : '';
-  if (q.queue.length === 0) {
-    list.replaceChildren(h('li', { class: 'muted' }, TEXT.queue.empty));
-    return;
-  }
-  const now = Date.now();
-  list.replaceChildren(
-    ...q.queue.map((item) => {
-      const since = toMs(item.waitingSince);
-      return h(
-        'li',
-        { dataset: { consultationId: item.consultationId } },
-        h('strong', {}, item.customerName),
-        ' ',
-        h('span', { class: 'muted' }, since ? TEXT.queue.waiting(formatDuration((now - since) / 1000)) : ''),
-        item.offeredTo ? h('span', { class: 'badge ringing' }, item.offeredTo === me?.user.id ? TEXT.queue.offeredToYou : TEXT.queue.ringingElsewhere) : null,
-        item.inquiry ? h('div', { class: 'muted' }, item.inquiry) : null,
-      );
-    }),
-    ...(q.length > q.queue.length ? [h('li', { class: 'muted' }, TEXT.queue.more(q.length - q.queue.length))] : []),
-  );
+  consoleQueue.value = { queue: q, selfId: me?.user.id };
 }
 
 // ── offers ────────────────────────────────────────────────────────────────────────────
@@ -752,93 +732,14 @@ async function loadHistory(): Promise<void> {
   const seq = ++historySeq;
   try {
     const res = await call('history', { query: { limit: 20 }, token: me.accessToken });
+    await loadPhoneFormat(); // per-locale phone numbers (a split chunk, loaded once)
     if (seq !== historySeq) return;
-    renderHistory(res.consultations ?? []);
+    consoleHistory.value = { state: 'ready', rows: res.consultations ?? [] };
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) return signedOut(TEXT.sessionExpired);
     record('error', { where: 'history', message: errText(err) });
-    $('history').replaceChildren(h('tr', {}, h('td', { colspan: 5, class: 'error' }, TEXT.historyFailed)));
+    consoleHistory.value = { state: 'failed' };
   }
-}
-
-function renderHistory(rows: Consultation[]): void {
-  const tbody = $('history');
-  if (rows.length === 0) {
-    tbody.replaceChildren(h('tr', {}, h('td', { colspan: 5, class: 'muted' }, TEXT.noHistory)));
-    return;
-  }
-  tbody.replaceChildren(
-    ...rows.map((c) => {
-      const tr = h(
-        'tr',
-        { class: 'row-link', dataset: { consultationId: c.id }, title: TEXT.showDetail },
-        h('td', {}, timeText(c.createdAt)),
-        h('td', {}, c.customer?.name ?? '–', h('div', { class: 'muted' }, formatPhone(c.customer?.phone))),
-        h('td', { class: 'status' }, h('span', { class: `badge ${c.status}`, dataset: { status: c.status } }, TEXT.codes.status[c.status] ?? c.status)),
-        h('td', {}, c.durationSeconds !== null && c.durationSeconds !== undefined ? formatDuration(c.durationSeconds) : '–'),
-        h('td', {}, c.disposition ? h('span', { class: 'badge' }, TEXT.codes.dispositions[c.disposition] ?? c.disposition) : c.callback ? h('span', { class: 'badge ringing' }, TEXT.callBack) : h('span', { class: 'muted' }, TEXT.show)),
-      );
-      tr.addEventListener('click', () => void toggleDetail(tr, c.id));
-      return tr;
-    }),
-  );
-}
-
-async function toggleDetail(tr: HTMLTableRowElement, id: string): Promise<void> {
-  const next = tr.nextElementSibling;
-  if (next instanceof HTMLTableRowElement && next.dataset.detailFor === id) {
-    next.remove();
-    return;
-  }
-  const cell = h('td', { colspan: 5, class: 'detail-cell' }, h('span', { class: 'muted' }, TEXT.loading));
-  const row = h('tr', { dataset: { detailFor: id } }, cell);
-  tr.after(row);
-  if (!me) return;
-  try {
-    const { consultation: d } = await call('consultation', { params: { id }, token: me.accessToken });
-    cell.replaceChildren(renderDetail(d), transcriptOf(id, me.accessToken));
-  } catch (err) {
-    record('error', { where: 'detail', message: errText(err) });
-    cell.replaceChildren(h('span', { class: 'error' }, TEXT.detailFailed));
-  }
-}
-
-/** The call's transcript (pages/console/CallTranscript.tsx). */
-function transcriptOf(consultationId: string, token: string): HTMLElement {
-  const holder = h('div', { class: 'detail-transcript' });
-  render(createElement(CallTranscript, { consultationId, token }), holder);
-  return holder;
-}
-
-function renderDetail(d: ConsultationDetail): HTMLElement {
-  const notes = d.notes ?? [];
-  const timeline = [
-    ...(d.transitions ?? []).map((t) => ({ at: t.at, text: TEXT.codes.transition(t.to, t.cause) })),
-    ...(d.events ?? []).map((e) => ({ at: e.at, text: TEXT.codes.event(e.type, e.detail) })),
-  ].sort((a, b) => (toMs(a.at) ?? 0) - (toMs(b.at) ?? 0));
-  return h(
-    'div',
-    { class: 'detail' },
-    h(
-      'dl',
-      { class: 'kv' },
-      h('dt', {}, TEXT.inquiry),
-      h('dd', {}, d.inquiry || '–'),
-      h('dt', {}, TEXT.entryPoint),
-      h('dd', {}, entryName(d.entryPoint)),
-      h('dt', {}, TEXT.waited),
-      h('dd', {}, d.waitSeconds !== null && d.waitSeconds !== undefined ? formatDuration(d.waitSeconds) : '–'),
-      h('dt', {}, TEXT.outcome),
-      h('dd', {}, `${TEXT.codes.status[d.status] ?? ''}. ${causeSentence(TEXT.codes, d.failureCause)}`.trim()),
-      ...(d.callback ? [h('dt', {}, TEXT.callBack), h('dd', { class: 'callback' }, TEXT.callbackAsked(formatPhone(d.callback.phone), timeText(d.callback.requestedAt)))] : []),
-    ),
-    h('strong', {}, TEXT.notesTitle),
-    notes.length
-      ? h('ul', { class: 'notes' }, ...notes.map((n) => h('li', {}, h('span', { class: 'muted' }, `${timeText(n.createdAt)} · ${n.authorName}${n.disposition ? ` · ${TEXT.codes.dispositions[n.disposition] ?? n.disposition}` : ''}: `), n.body)))
-      : h('div', { class: 'muted' }, TEXT.noNotes),
-    h('strong', {}, TEXT.timeline),
-    timeline.length ? h('ol', { class: 'timeline' }, ...timeline.map((t) => h('li', {}, h('span', { class: 'muted' }, timeText(t.at)), ' ', t.text))) : h('div', { class: 'muted' }, '–'),
-  );
 }
 
 // ── wiring ────────────────────────────────────────────────────────────────────────────
@@ -885,6 +786,8 @@ function showNotice(sentence: string): void {
 }
 
 render(createElement(RecordingState, {}), $('recording-state'));
+render(createElement(ConsoleHistory, {}), $('history-table'));
+render(createElement(QueueView, {}), $('queue-panel'));
 mountAgentPanels({ socket: () => socket, consultationId: () => parley.call?.consultationId, onTransferred: (sentence) => void transferred(sentence) });
 onLanguage(() => {
   TEXT = consoleText();

@@ -107,6 +107,12 @@ describe('captions unavailable: the call goes on, the pages say so, the log says
         await agent.click('#signin');
         await waitForParleyState(agent, 'ready');
         await agent.click('#state-available');
+        // An admin's dashboard is open before the call starts, so it hears the call's caption-status.
+        const dash = await open('admin', '/admin/');
+        await dash.fill('#email', 'admin@example.com');
+        await dash.fill('#password', PASSWORD);
+        await dash.click('#signin');
+        await waitForParleyState(dash, 'ready');
         const customer = await open('customer', `/c/?e=${encodeURIComponent(ep.entryToken)}`, { width: 390, height: 844 });
         await waitForParleyState(customer, 'form');
         await customer.fill('#name', 'Kim Customer');
@@ -131,6 +137,14 @@ describe('captions unavailable: the call goes on, the pages say so, the log says
 
         // Both pages say so in a sentence of their language, not an empty panel.
         const sentence = (c.lang === 'ko' ? ko : en).captions[c.reason === 'no_engine' ? 'noEngine' : 'engineFailed'];
+        // The admin's live call view says it too, without joining the call.
+        await dash.locator('#board-live tr[data-consultation-id] td.customer a').first().click();
+        const live = dash.locator(`#live-captions .caption-status[data-reason="${c.reason}"]`);
+        await live.waitFor({ timeout: 45_000 });
+        assert.equal((await live.innerText()).trim(), sentence, 'admin live call view');
+        assert.equal(await dash.locator('#live-captions').getAttribute('data-status'), c.reason);
+        await live.scrollIntoViewIfNeeded();
+        await shoot(dash, `captions-unavailable-${c.reason}-${c.lang}-admin`);
         for (const [who, page] of [['customer', customer], ['agent', agent]] as const) {
           const notice = page.locator(`.caption-status[data-reason="${c.reason}"]`).first();
           await notice.waitFor({ timeout: 45_000 });
@@ -151,6 +165,7 @@ describe('captions unavailable: the call goes on, the pages say so, the log says
         assert.equal(await customer.evaluate(() => (window as unknown as { parley: { state: string } }).parley.state), 'in-call');
         await agent.context().close();
         await customer.context().close();
+        await dash.context().close();
       } finally {
         await server.close();
       }

@@ -231,6 +231,13 @@ describe('Korean captions through an OpenAI-compatible endpoint, masked', { time
       await agent.click('#signin');
       await waitForParleyState(agent, 'ready');
       await agent.click('#state-available');
+      // An admin's dashboard (Korean) is open before the call: its live call view gets the captions over /admin.
+      const dash = await (await agentBrowser.newContext({ viewport: { width: 1100, height: 900 }, locale: 'ko-KR' })).newPage();
+      await dash.goto(`${server.url}/admin/`, { waitUntil: 'load' });
+      await dash.fill('#email', 'admin@example.com');
+      await dash.fill('#password', PASSWORD);
+      await dash.click('#signin');
+      await waitForParleyState(dash, 'ready');
       const customer = await (await browser.newContext({ viewport: { width: 390, height: 844 } })).newPage();
       await customer.goto(`${server.url}/c/?e=${encodeURIComponent(ep.entryToken)}`, { waitUntil: 'load' });
       await waitForParleyState(customer, 'form');
@@ -252,13 +259,18 @@ describe('Korean captions through an OpenAI-compatible endpoint, masked', { time
         assert.doesNotMatch(await page.locator('ol.captions').innerText(), /시발/);
         await saveScreenshot(page, `captions-${label}-ko`);
       }
+      // The admin's live call view: the line labelled by speaker and role, the masked word blurred and tagged, never its text.
+      await dash.locator('#board-live tr[data-consultation-id] td.customer a', { hasText: 'Lee Customer' }).click();
+      const liveLine = dash.locator('#live-captions ol.captions li.final', { hasText: '환불은 언제 되나요' }).first();
+      await liveLine.waitFor({ timeout: 45_000 });
+      assert.match((await liveLine.locator('strong').innerText()).trim(), /\(고객\)$/, 'labelled with the speaker and their role');
+      assert.equal(await liveLine.locator('.masked').innerText(), '**');
+      assert.match(await liveLine.locator('.masked').evaluate((el) => getComputedStyle(el).filter), /blur/);
+      assert.equal((await liveLine.locator('.masked-tag').innerText()).trim(), '가려짐', 'the admin is told a word was masked');
+      assert.doesNotMatch(await dash.locator('#live-captions').innerText(), /시발/);
+      assert.equal(await dash.locator('#live-captions').getAttribute('data-status'), 'on');
+      await saveScreenshot(dash, 'captions-admin-live-ko');
       // The admin's call detail shows the stored transcript the same way.
-      const dash = await (await agentBrowser.newContext({ viewport: { width: 1100, height: 900 } })).newPage();
-      await dash.goto(`${server.url}/admin/`, { waitUntil: 'load' });
-      await dash.fill('#email', 'admin@example.com');
-      await dash.fill('#password', PASSWORD);
-      await dash.click('#signin');
-      await waitForParleyState(dash, 'ready');
       await dash.click('#nav-history');
       await dash.click('#apply-filters');
       const row = dash.locator('#history [data-consultation-id]', { hasText: 'Lee Customer' });

@@ -124,6 +124,13 @@ describe('queue stories in Chromium: console, customer page, dashboard', { timeo
     await saveScreenshot(second, 'queue-a4-customer-waiting');
     await assertSentences(second, 'customer page (waiting)');
     assert.match((await second.textContent('#status')) ?? '', /You are in the queue/);
+    // The agent's queue panel lists the waiting customer with a wait that counts on.
+    const waiting = agent.locator('#queue li[data-consultation-id]', { hasText: 'Second Customer' });
+    await waiting.waitFor({ timeout: 10_000 });
+    assert.equal((await agent.textContent('#queue-count'))?.trim(), '1');
+    const waitedNow = (await waiting.locator('.timer').innerText()).trim();
+    assert.match(waitedNow, /^waiting \d+:\d\d$/);
+    await agent.waitForFunction((before) => document.querySelector('#queue li[data-consultation-id] .timer')?.textContent?.trim() !== before, waitedNow, { timeout: 5_000 });
 
     await agent.click('#end');
     await waitForParleyState(agent, 'wrap-up');
@@ -214,7 +221,9 @@ describe('queue stories in Chromium: console, customer page, dashboard', { timeo
     await saveScreenshot(dash, 'queue-b5-admin-history');
     await row.click();
     await dash.locator('#call-timeline li[data-type="callback-requested"]').waitFor({ timeout: 10_000 });
-    assert.match((await dash.textContent('#call-timeline')) ?? '', /asked to be called back at \+821044445555/);
+    // The timeline's sentence writes the number as the page's language does, never as raw E.164.
+    assert.match((await dash.textContent('#call-timeline')) ?? '', /asked to be called back at \+82 10 4444 5555\./);
+    assert.doesNotMatch((await dash.textContent('#view-call')) ?? '', /\+8210/);
     assert.match((await dash.textContent('[data-field="callback"]')) ?? '', /\+82 10 4444 5555/, 'the number as an English page writes a Korean number');
     await assertSentences(dash, 'dashboard call detail');
     await saveScreenshot(dash, 'queue-b6-admin-call-detail');

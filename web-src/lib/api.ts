@@ -1,10 +1,8 @@
 /**
  * What every Parley page needs to talk to the server: REST calls in Parley's error shape,
- * the signed-in session kept per tab, Socket.IO requests with acknowledgements, and a
- * small DOM builder. Bundled into each page by esbuild (`npm run build:web`).
+ * the signed-in session kept per tab, and a small DOM builder. Sockets go through the one
+ * client and policy in ui/client.ts (acks: client/socket.ts). Bundled into each page by esbuild (`npm run build:web`).
  */
-import { io, type Socket } from 'socket.io-client';
-
 import { call, type RestReply } from '../client/rest.js';
 import { api, ApiError } from '../ui/rest.js';
 
@@ -41,17 +39,6 @@ export const session = {
 
 export async function signIn(email: string, password: string): Promise<SignedIn> {
   return call('signIn', { body: { email, password } });
-}
-
-export function connect(namespace: string, token: string): Socket {
-  return io(namespace, { transports: ['websocket'], auth: { token } });
-}
-
-/** Emits with an acknowledgement; rejects with ApiError when the ack carries `{error}`. */
-export async function request<T>(socket: Socket, event: string, data: unknown = {}): Promise<T> {
-  const res = (await socket.timeout(10_000).emitWithAck(event, data)) as { error?: { code: string; message: string } } & T;
-  if (res && typeof res === 'object' && 'error' in res && res.error) throw new ApiError(0, res.error.code, res.error.message);
-  return res;
 }
 
 type Child = Node | string | number | null | undefined | false;

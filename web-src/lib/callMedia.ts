@@ -20,8 +20,12 @@
  */
 import { Device } from 'mediasoup-client';
 import type { Consumer, MediaKind, Producer, RtpCapabilities, RtpParameters, Transport, TransportOptions } from 'mediasoup-client/types';
-import { io, type Socket } from 'socket.io-client';
-import { connect, request } from './api.js';
+import type { Socket } from 'socket.io-client';
+import { askRaw } from '../client/socket.js';
+import { liveSocket } from '../ui/client.js';
+
+/** A `/voice` request with its acknowledgement (rejects with ApiError on `{error}` or no answer). */
+const request = async <T = unknown>(socket: Socket, event: string, data: unknown = {}): Promise<T> => (await askRaw(socket, event, data)) as T;
 
 export interface CallMediaOptions {
   /** The `/voice` room, e.g. `call-<consultationId>`. */
@@ -151,6 +155,7 @@ export class CallMedia {
 
   private readonly opts: CallMediaOptions;
   private socket: Socket | undefined;
+  private closeSocket: (() => void) | undefined;
   private localStream: MediaStream | undefined;
   private readonly consumed = new Set<string>();
   private readonly pending: Array<{ peerId: string; producerId: string; paused?: boolean }> = [];
@@ -188,7 +193,23 @@ export class CallMedia {
   async join(): Promise<void> {
     if (this.joined || this.socket) throw new Error('this CallMedia already joined; make a new one');
     const { token, authUserId } = this.opts;
-    const socket = token !== undefined && authUserId === undefined ? connect('/voice', token) : io('/voice', { transports: ['websocket'], auth: { userId: authUserId, token } });
+    // Parley's one socket policy (web-src/ui/client.ts) without reconnecting: a dropped /voice peer has left its room.
+    const live = liveSocket('/voice', token, {
+      reconnect: false,
+      auth: authUserId !== undefined ? { userId: authUserId, token } : undefined,
+      // A sign-in revoked mid-call (`signed-out`): the socket is closed, so the room is gone for this side.
+      onRefused: (reason) => {
+        this.emit('voice-refused', { reason });
+        if (this.joined && !this.closed) {
+          this.closed = true;
+          this.teardown();
+          this.opts.onClosed?.(`signed out of the voice server (${reason})`);
+        }
+      },
+      onError: (err) => this.emit('voice-connect-error', { code: err.code, message: err.message }),
+    });
+    const socket = live.socket;
+    this.closeSocket = live.close;
     this.socket = socket;
     this.wire(socket);
     await new Promise<void>((resolve, reject) => {
@@ -284,7 +305,8 @@ export class CallMedia {
       await Promise.race([request(socket, 'leave-room', { roomId: this.roomId }).catch(() => undefined), new Promise((r) => setTimeout(r, 1500))]);
     }
     this.teardown();
-    socket?.disconnect();
+    if (this.closeSocket) this.closeSocket();
+    else socket?.disconnect();
     this.emit('left', { roomId: this.roomId });
   }
 

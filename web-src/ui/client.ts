@@ -4,7 +4,8 @@
  * policy for every namespace. Wire types come from the server's contracts (src/contracts/*,
  * through web-src/client/*; type-only imports: nothing of the server lands in the bundle).
  */
-import { signal, type Signal } from '@preact/signals';
+// signals-core (what @preact/signals re-exports): the voice room, which has no Preact view, does not load Preact for it.
+import { signal, type Signal } from '@preact/signals-core';
 import { io, type Socket } from 'socket.io-client';
 import type { ConnectionState } from './components.js';
 import { askRaw } from '../client/socket.js';
@@ -21,6 +22,13 @@ export interface LiveSocketOptions {
   /** Called after every (re)connect: fetch the state again. */
   onConnect?: () => void;
   onError?: (err: ApiError) => void;
+  /**
+   * Reconnect after the connection is lost (default true). A `/voice` peer passes false: the
+   * server drops a peer whose socket went away, so its room is gone and the page joins anew.
+   */
+  reconnect?: boolean;
+  /** The handshake's `auth` instead of `{ token }` (seed 002's anonymous `{ userId }` sockets). */
+  auth?: Record<string, unknown>;
 }
 
 /**
@@ -31,13 +39,16 @@ export interface LiveSocketOptions {
  * - the server dropped the socket (`io server disconnect`): try once more — a revoked sign-in
  *   is then refused at the handshake;
  * - `signed-out {reason}` from the server: stop, `onRefused(reason)` (a role change only reconnects).
+ * With `reconnect: false` (a `/voice` peer) the first two hold and nothing reconnects: a lost
+ * connection leaves the state `offline` and the page decides.
  */
-export function liveSocket(namespace: string, token: string, options: LiveSocketOptions): { socket: Socket; state: Signal<ConnectionState>; close: () => void } {
+export function liveSocket(namespace: string, token: string | undefined, options: LiveSocketOptions): { socket: Socket; state: Signal<ConnectionState>; close: () => void } {
   const state = signal<ConnectionState>('connecting');
+  const reconnect = options.reconnect !== false;
   const socket = io(namespace, {
     transports: ['websocket'],
-    auth: { token },
-    reconnection: true,
+    auth: options.auth ?? { token },
+    reconnection: reconnect,
     reconnectionDelay: 500,
     reconnectionDelayMax: 5000,
     randomizationFactor: 0.5,
@@ -60,14 +71,15 @@ export function liveSocket(namespace: string, token: string, options: LiveSocket
     const code = err.data?.code;
     if (code === 'UNAUTHORIZED' || code === 'FORBIDDEN') return refuse(code);
     options.onError?.(new ApiError(0, code ?? 'INTERNAL', err.data?.message ?? err.message));
+    if (!reconnect) return;
     retry = setTimeout(() => {
       if (!closed && !socket.connected) socket.connect();
     }, 3000);
   });
   socket.on('disconnect', (reason) => {
     if (closed) return;
-    state.value = 'reconnecting';
-    if (reason === 'io server disconnect') socket.connect();
+    state.value = reconnect ? 'reconnecting' : 'offline';
+    if (reconnect && reason === 'io server disconnect') socket.connect();
   });
   socket.on('signed-out', (d: { reason: string }) => {
     if (d.reason !== 'role-changed') refuse(d.reason);

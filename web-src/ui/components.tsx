@@ -5,10 +5,10 @@
  */
 import { signal, useSignal, useSignalEffect, type ReadonlySignal } from '@preact/signals';
 import type { ComponentChildren, JSX } from 'preact';
-import { render } from 'preact';
+import { Fragment, render } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
 import { CaptionNotice } from './CaptionNotice.js';
-import { captionStatus } from './captionStatus.js';
+import { captionStatus, type CaptionStatus } from './captionStatus.js';
 import { formatClock } from './format.js';
 import { LANGS, lang, setLang, text, type Lang } from './i18n.js';
 
@@ -48,13 +48,27 @@ export interface Column<Row> {
   key: string;
   label: string;
   cell: (row: Row) => ComponentChildren;
+  /** The cell's class; default: `key`. */
+  class?: string;
 }
 
 /** A table that scrolls sideways inside its card instead of widening the page. */
-export function DataTable<Row>(props: { columns: Column<Row>[]; rows: Row[]; rowKey: (r: Row) => string; empty: string; id?: string; rowProps?: (r: Row) => JSX.HTMLAttributes<HTMLTableRowElement> }): JSX.Element {
+export function DataTable<Row>(props: {
+  columns: Column<Row>[];
+  rows: Row[];
+  rowKey: (r: Row) => string;
+  empty: string;
+  id?: string;
+  /** An id on the <tbody> (pages and tests find the rows by it). */
+  bodyId?: string;
+  class?: string;
+  rowProps?: (r: Row) => JSX.HTMLAttributes<HTMLTableRowElement> & Record<`data-${string}`, string | undefined>;
+  /** Extra rows after a row (an expanded detail). */
+  after?: (r: Row) => JSX.Element | null;
+}): JSX.Element {
   return (
     <div class="table-wrap">
-      <table id={props.id}>
+      <table id={props.id} class={props.class}>
         <thead>
           <tr>
             {props.columns.map((c) => (
@@ -62,7 +76,7 @@ export function DataTable<Row>(props: { columns: Column<Row>[]; rows: Row[]; row
             ))}
           </tr>
         </thead>
-        <tbody>
+        <tbody id={props.bodyId}>
           {props.rows.length === 0 ? (
             <tr class="empty">
               <td colSpan={props.columns.length} class="muted">
@@ -71,13 +85,16 @@ export function DataTable<Row>(props: { columns: Column<Row>[]; rows: Row[]; row
             </tr>
           ) : (
             props.rows.map((r) => (
-              <tr key={props.rowKey(r)} {...(props.rowProps?.(r) ?? {})}>
-                {props.columns.map((c) => (
-                  <td key={c.key} class={c.key}>
-                    {c.cell(r)}
-                  </td>
-                ))}
-              </tr>
+              <Fragment key={props.rowKey(r)}>
+                <tr {...(props.rowProps?.(r) ?? {})}>
+                  {props.columns.map((c) => (
+                    <td key={c.key} class={c.class ?? c.key}>
+                      {c.cell(r)}
+                    </td>
+                  ))}
+                </tr>
+                {props.after?.(r)}
+              </Fragment>
             ))
           )}
         </tbody>
@@ -133,7 +150,7 @@ export interface Caption {
 }
 
 /** The caption's text with each masked stretch blurred and labelled, so an admin sees that a word was masked, not which. */
-export function CaptionText(props: { text: string; spans: Caption['maskedSpans']; label: string }): JSX.Element {
+export function CaptionText(props: { text: string; spans: Caption['maskedSpans']; label: string; /** A visible tag after each masked stretch (the admin's live view). */ tag?: string }): JSX.Element {
   const spans = [...(props.spans ?? [])].filter((m) => m.start >= 0 && m.end <= props.text.length && m.end > m.start).sort((a, b) => a.start - b.start);
   const parts: JSX.Element[] = [];
   let at = 0;
@@ -145,6 +162,12 @@ export function CaptionText(props: { text: string; spans: Caption['maskedSpans']
         {props.text.slice(m.start, m.end)}
       </span>,
     );
+    if (props.tag)
+      parts.push(
+        <span key={`g${m.start}`} class="masked-tag" aria-hidden="true">
+          {props.tag}
+        </span>,
+      );
     at = m.end;
   }
   if (at < props.text.length) parts.push(<span key={`t${at}`}>{props.text.slice(at)}</span>);
@@ -152,23 +175,33 @@ export function CaptionText(props: { text: string; spans: Caption['maskedSpans']
 }
 
 /** Captions in order of start, interim ones replaced by their final text; a placeholder until the first arrives. */
-export function CaptionTrack(props: { captions: ReadonlySignal<Caption[]>; selfPeerId?: string }): JSX.Element {
+export function CaptionTrack(props: {
+  captions: ReadonlySignal<Caption[]>;
+  selfPeerId?: string;
+  /** This call's caption status; default: the page's one call (`captionStatus`). */
+  status?: ReadonlySignal<CaptionStatus | undefined>;
+  /** Tag masked words visibly (the admin's view). */
+  tagMasked?: boolean;
+  /** Label speakers "Name (Role)" rather than by name only. */
+  withRole?: boolean;
+}): JSX.Element {
   const t = text.value.captions;
   const list = props.captions.value;
   const box = useRef<HTMLOListElement>(null);
   useEffect(() => {
     box.current?.scrollTo({ top: box.current.scrollHeight });
   }, [list.length]);
-  const status = captionStatus.value;
-  if (list.length === 0) return status && !status.available ? <CaptionNotice /> : <p class="muted caption-placeholder">{t.waiting}</p>;
-  const who = (c: Caption): string => (c.peerId === props.selfPeerId ? t.you : c.name || (t as Record<string, string>)[c.role] || c.role);
+  const status = props.status ? props.status.value : captionStatus.value;
+  if (list.length === 0) return status && !status.available ? <CaptionNotice status={status} /> : <p class="muted caption-placeholder">{t.waiting}</p>;
+  const roleName = (c: Caption): string => (t as Record<string, string>)[c.role] || c.role;
+  const who = (c: Caption): string => (c.peerId === props.selfPeerId ? t.you : props.withRole && c.name ? `${c.name} (${roleName(c)})` : c.name || roleName(c));
   return (
     <>
-    <CaptionNotice />
+    <CaptionNotice status={status} />
     <ol class="captions" ref={box} aria-live="polite">
       {list.map((c) => (
         <li key={c.utteranceId} class={c.isFinal ? 'final' : 'interim'} data-role={c.role}>
-          <strong>{who(c)}</strong> <CaptionText text={c.text} spans={c.maskedSpans} label={t.masked} />
+          <strong>{who(c)}</strong> <CaptionText text={c.text} spans={c.maskedSpans} label={t.masked} tag={props.tagMasked ? t.maskedTag : undefined} />
           {!c.isFinal && <span class="muted"> · {t.interim}</span>}
         </li>
       ))}
@@ -230,10 +263,12 @@ export function LanguageSwitch(): JSX.Element {
 }
 
 /** A button that disables itself while its action runs. */
-export function ActionButton(props: { id?: string; class?: string; disabled?: boolean; title?: string; onClick: () => Promise<void>; children: ComponentChildren }): JSX.Element {
+export function ActionButton(props: { id?: string; class?: string; disabled?: boolean; title?: string; onClick: () => Promise<void>; children: ComponentChildren } & { [K in `data-${string}`]?: string }): JSX.Element {
   const busy = useSignal(false);
+  const data = Object.fromEntries(Object.entries(props).filter(([k]) => k.startsWith('data-')));
   return (
     <button
+      {...data}
       id={props.id}
       type="button"
       class={props.class}

@@ -94,6 +94,11 @@ export const en = {
     off: 'Captions are off for this call.',
     noEngine: "Captions are unavailable: this server's speech recognition is not set up. The call goes on without them.",
     engineFailed: 'Captions are unavailable right now: the speech recognition service is not answering. The call goes on without them.',
+    /** The visible tag after a blurred word on the admin's live view (the word itself is never sent). */
+    maskedTag: 'masked',
+    /** The admin's live call view: what it shows and that masked words stay hidden. */
+    liveHelp: 'What the customer and the agent say, as it is recognised. Masked words are blurred: their text never reaches this page.',
+    liveSince: 'Captions arrive from the moment this page is open; earlier words are in the transcript when the call ends.',
   },
   transfer: {
     title: 'Transfer',

@@ -13,7 +13,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RtpHeader, RtpPacket } from 'werift';
 import { bleepTrack, mixTracks } from '../src/recording/mixer.js';
-import { OpusTrackWriter } from '../src/recording/opusTrackWriter.js';
+import { TrackWriter } from '../src/recording/trackWriter.js';
 
 type Codec = { encode(pcm: Buffer, frameSize: number): Buffer; decode(b: Buffer): Buffer; delete(): void };
 const OpusScript = createRequire(import.meta.url)('opusscript') as { new (rate: number, channels: number, app: number): Codec; Application: { AUDIO: number } };
@@ -40,7 +40,7 @@ const cpuUs = () => {
 };
 
 async function writerCost(participants: number, seconds: number, payloads: Buffer[], dir: string): Promise<{ usPerPacket: number; corePerParticipant: number; rssMiB: number; bytes: number }> {
-  const writers = Array.from({ length: participants }, (_, i) => new OpusTrackWriter(join(dir, `w${participants}-${i}.webm`)));
+  const writers = Array.from({ length: participants }, (_, i) => new TrackWriter(join(dir, `w${participants}-${i}.webm`)));
   for (const w of writers) await w.open();
   for (const [i, w] of writers.entries()) w.handle({ type: 'start', consumerId: 'c', producerId: `p${i}`, peerId: `peer${i}`, kind: 'audio', mimeType: 'audio/opus', payloadType: 111, clockRate: 48_000, channels: 2, ssrc: 1000 + i, roomStartedAtMs: Date.now(), producerAppData: {} });
   const rss0 = process.memoryUsage().rss;
@@ -71,7 +71,7 @@ function decodeCost(payloads: Buffer[], packets: number): number {
 }
 
 async function minuteTrack(path: string, payloads: Buffer[], ssrc: number): Promise<void> {
-  const w = new OpusTrackWriter(path);
+  const w = new TrackWriter(path);
   await w.open();
   w.handle({ type: 'start', consumerId: 'c', producerId: 'p', peerId: 'peer', kind: 'audio', mimeType: 'audio/opus', payloadType: 111, clockRate: 48_000, channels: 2, ssrc, roomStartedAtMs: Date.now(), producerAppData: {} });
   for (let n = 0; n < 3000; n++) w.handle({ type: 'rtp', packet: rtp(payloads[n % payloads.length]!, n, ssrc), receivedAtMs: Date.now() });

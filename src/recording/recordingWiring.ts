@@ -63,7 +63,7 @@ export function createRecordings(deps: RecordingWiringDeps): { service: Recordin
         roomId,
         peerIds: room.peerIds(),
         stop: async () =>
-          (await capture.stop()).map((t) => ({ id: t.id, peerId: t.peerId, path: t.path, startedAtMs: t.summary.startedAtMs, durationMs: t.summary.durationMs, roomStartedAtMs: t.summary.roomStartedAtMs })),
+          (await capture.stop()).map((t) => ({ id: t.id, peerId: t.peerId, kind: t.kind, path: t.path, startedAtMs: t.summary.startedAtMs, durationMs: t.summary.durationMs, roomStartedAtMs: t.summary.roomStartedAtMs })),
       };
     },
     bleepTrack: (path, bleeps, out) => bleepTrack(path, bleeps, out, { ffmpeg: deps.config.ffmpegPath }),

@@ -10,6 +10,7 @@ import { $, api, ApiError, blobUrl, formatDuration, h, session, signIn, type Sig
 import { causeSentence, errorSentence } from './lib/consultationText.js';
 import { h as ph, render } from 'preact';
 import { EntryCaptionsControl, NewEntryCaptions, newEntryCaptions, type CaptionsSetting } from './pages/admin/EntryCaptions.js';
+import { EntryRecordingControl, type RecordingSetting } from './pages/admin/EntryRecording.js';
 import { closeSupervisor, liveCallsChanged, mountSupervisor, SuperviseButtons, superviseDebug } from './pages/supervisePanel.js';
 import { LanguageSwitch, mount } from './ui/components.js';
 import { RecordingCard, seekRecording } from './pages/admin/RecordingPlayer.js';
@@ -616,6 +617,7 @@ function entryCard(e: EntryPoint): HTMLElement {
     img,
     h('a', { class: 'entry-url', href: e.url, target: '_blank', rel: 'noopener' }, e.url),
     entryCaptions(e),
+    entryRecording(e),
     h('div', { class: 'muted expires' }, (expired ? D.expired : D.expires)(fmtTime(e.expiresAt), relative(e.expiresAt))),
     h('div', { class: 'muted' }, D.createdAt(fmtTime(e.createdAt))),
     h('div', { class: 'actions' }, ...actions),
@@ -683,6 +685,14 @@ function entryCaptions(e: EntryPoint): HTMLElement {
   const holder = h('div', {});
   const save = async (captions: CaptionsSetting): Promise<CaptionsSetting> => (await rest('updateEntryPoint', { params: { id: e.id }, body: { captions } })).entryPoint.captions;
   render(ph(EntryCaptionsControl, { entryId: e.id, value: e.captions, save }), holder);
+  return holder;
+}
+
+/** The card's recording setting (pages/admin/EntryRecording.tsx). */
+function entryRecording(e: EntryPoint): HTMLElement {
+  const holder = h('div', {});
+  const save = async (recording: RecordingSetting): Promise<RecordingSetting> => (await rest('setEntryPointRecording', { params: { id: e.id }, body: { recording } })).entryPoint.recording;
+  render(ph(EntryRecordingControl, { entryId: e.id, value: e.recording, save }), holder);
   return holder;
 }
 

@@ -225,6 +225,12 @@ export class RecordingService {
       await this.deps.store.update(r.id, { status: 'finalizing', stoppedAt, durationMs: r.durationMs });
       const captured = await a.capture.stop();
       if ((r.status as string) === 'failed') return r;
+      if (captured.length === 0) {
+        // A call too short (or all muted) for any packet to reach the recorder: say so, never "ready" with nothing in it.
+        await this.markFailed(r, 'nothing was recorded: no microphone or camera sent any media while the recording ran (the call was too short, or everyone was muted); record a longer call');
+        this.deps.logger.warn({ recording: r.name, roomName, durationMs: r.durationMs }, 'recording stopped with no media: marked failed');
+        return r;
+      }
       // Masked spans that cannot be read fail the recording: it is never kept unbleeped by accident.
       await this.deps.settle?.(roomName);
       const masked = this.deps.maskedSpansOf ? await this.deps.maskedSpansOf(roomName, r.startedAt) : [];

@@ -484,7 +484,13 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
 
   const consultNs = io.of('/consult');
   consultNs.use(handshake);
-  attachConsultNamespace({ namespace: consultNs, router: routerFor('/consult'), consultations, metrics, logger: logger.child({ module: 'consult-ns' }) });
+  attachConsultNamespace({
+    namespace: consultNs, router: routerFor('/consult'), consultations, metrics, logger: logger.child({ module: 'consult-ns' }),
+    recordingOf: (id) => {
+      const r = recordings.service.activeForConsultation(id);
+      return r ? { consultationId: id, status: r.status, name: r.name, failure: r.failure } : undefined;
+    },
+  });
   // Every node's revocations, so a disabled agent's sockets close wherever they are.
   const revocations = await relayRevocations(accounts, cluster.bus, logger.child({ module: 'cluster' }));
   endRevokedConnections(revocations, [defaultNs, signalingNs, voiceNs, adminNs, consultNs], logger.child({ module: 'socket-auth' }));

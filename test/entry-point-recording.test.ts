@@ -42,7 +42,7 @@ describe('entry point recording setting', { timeout: 90_000 }, () => {
   const put = (who: Staff | undefined, id: string, body: unknown) => request(`${server.url}/api/v1/entry-points/${id}/recording`, { method: 'PUT', ...(who ? { token: who.token } : {}), body });
 
   /** A customer calls from the entry point (consent as given) and joins the call's room. */
-  async function callAndJoin(entryToken: string, consent: boolean): Promise<{ roomId: string; consult: RecordingSocket; voice: RecordingSocket }> {
+  async function callAndJoin(entryToken: string, consent: boolean): Promise<{ roomId: string; consult: RecordingSocket; voice: RecordingSocket; customerToken: string }> {
     const started = await callFrom(server.url, entryToken, consent ? 'Kim Agrees' : 'Lee Declines');
     if (!consent) await server.parley.storage.db.updateTable('calls').set({ recording_consent: 0 }).where('id', '=', started.consultation.id).execute();
     const consult = await RecordingSocket.open(server.url, '/consult', started.customerToken);
@@ -50,7 +50,7 @@ describe('entry point recording setting', { timeout: 90_000 }, () => {
     sockets.push(consult, voice);
     const joined = await voice.request('join-room', { roomId: started.roomId });
     assert.ok(!joined.error, JSON.stringify(joined));
-    return { roomId: started.roomId, consult, voice };
+    return { roomId: started.roomId, consult, voice, customerToken: started.customerToken };
   }
 
   const listed = async (roomId: string) => (await request(`${server.url}/recordings?roomName=${roomId}`, { token: admin.token })).body.recordings as unknown[];
@@ -85,6 +85,12 @@ describe('entry point recording setting', { timeout: 90_000 }, () => {
     const told = await call.consult.waitFor('recording', (r) => r.status === 'recording', 10_000);
     assert.ok(told);
     assert.equal((await listed(call.roomId)).length, 1);
+
+    // The customer's page reloads: its new /consult connection is told at once that the call is being recorded.
+    const reloaded = await RecordingSocket.open(server.url, '/consult', call.customerToken);
+    sockets.push(reloaded);
+    const snapshot = await reloaded.waitFor('recording', () => true, 5000);
+    assert.deepEqual({ status: snapshot.status, name: snapshot.name }, { status: 'recording', name: told.name }, 'the reconnect snapshot carries the recording');
 
     // Nobody sent any media (this customer has no browser): when the room ends the recording
     // says so, rather than being "ready" with nothing in it.

@@ -112,6 +112,12 @@ export class RecordingService {
     return this.active.has(roomName);
   }
 
+  /** The consultation's running (recording or finalizing) recording, if any. */
+  activeForConsultation(consultationId: string): Recording | undefined {
+    for (const a of this.active.values()) if (a.recording.consultationId === consultationId) return a.recording;
+    return undefined;
+  }
+
   /** Throws UNAUTHORIZED/FORBIDDEN unless the caller may act on that room. */
   async assertMay(caller: RecordingCaller, action: RecordingAction, roomName: string): Promise<void> {
     if (caller.kind === 'api-key' || caller.kind === 'consultation') return;

@@ -9,7 +9,8 @@
  *     bench/sfu-fanout.ts --record=1 (real werift subscribers, a real recording through seed 004's
  *     REST), reporting the media worker thread (the forwarding loop) and the whole process, plus
  *     the CPU and memory the recording added per recorded participant. BENCH_SFU_N (default 20)
- *     subscribers, BENCH_SFU_WINDOW seconds per window (default 8); BENCH_SFU=0 skips it.
+ *     subscribers, BENCH_SFU_WINDOW seconds per window (default 8); BENCH_SFU=0 skips it,
+ *     BENCH_SFU_ONLY=1 runs it alone. A first unmeasured recording starts the recorder thread.
  * The packets are real Opus (libopus via opusscript) of a 500 Hz tone, 20 ms each.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -86,6 +87,7 @@ async function minuteTrack(path: string, payloads: Buffer[], ssrc: number): Prom
 }
 
 async function main(): Promise<void> {
+  if (process.env.BENCH_SFU_ONLY === '1') return forwardingWithRecording();
   const dir = mkdtempSync(join(tmpdir(), 'parley-bench-rec-'));
   const seconds = Number(process.env.BENCH_SECONDS ?? 10);
   console.log(`recording bench — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}; the machine is shared with other work, so compare the same-run ratios`);

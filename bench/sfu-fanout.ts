@@ -694,6 +694,15 @@ async function runParley(ns: number[], server: Server, hosts: Host[], label: str
       }
       if (options.record) {
         const rec = (path: string) => fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ roomName: roomId }) }).then(async (r) => ({ status: r.status, body: (await r.json()) as { recording?: { name: string; size?: number }; error?: { message: string } } }));
+        // A first, unmeasured recording starts the recorder thread (and loads its code) once, as a
+        // running server would have done long before; then "without" and "with" in adjacent windows.
+        const warm = await rec('/recordings/start');
+        if (warm.status !== 200) throw new Error(`recording did not start: ${warm.status} ${JSON.stringify(warm.body)}`);
+        await sleep(options.warmupS * 1000);
+        await rec('/recordings/stop');
+        await sleep(options.warmupS * 1000);
+        const without = await measure({ system: 'parley', n: have, pid: server.pid, pacer, hosts, idleRss, routerStats: () => server.routerStats(roomId), gc: () => server.gc(), serverLoop: () => server.loop() });
+        log(rowLine(without));
         const started = await rec('/recordings/start');
         if (started.status !== 200) throw new Error(`recording did not start: ${started.status} ${JSON.stringify(started.body)}`);
         await sleep(options.warmupS * 1000);
@@ -705,10 +714,10 @@ async function runParley(ns: number[], server: Server, hosts: Host[], label: str
         const name = stopped.body.recording?.name ?? '';
         const listed = (await (await fetch(`${server.url}/recordings?roomName=${encodeURIComponent(roomId)}`)).json()) as { recordings: Array<{ name: string; tracks: unknown[] }> };
         const tracks = listed.recordings.find((r) => r.name === name)?.tracks.length ?? 0;
-        recordRows.push({ n: have, without: row, with: withRecording, recordingBytes: stopped.body.recording?.size ?? 0, tracks, finalizeMs });
+        recordRows.push({ n: have, without, with: withRecording, recordingBytes: stopped.body.recording?.size ?? 0, tracks, finalizeMs });
         log(rowLine(withRecording));
         log(
-          `  while recorded (${tracks} track(s), MP4 ${stopped.body.recording?.size ?? 0} bytes, stop + finalize ${fmt(finalizeMs / 1000, 2)} s): server ${fmt(withRecording.usPerPacket, 2)} vs ${fmt(row.usPerPacket, 2)} µs per forwarded packet (ratio ${fmt(withRecording.usPerPacket / row.usPerPacket, 3)}); busiest worker thread ${fmt(withRecording.workerUsPerPacket, 2)} vs ${fmt(row.workerUsPerPacket, 2)} (ratio ${fmt(withRecording.workerUsPerPacket / row.workerUsPerPacket, 3)})`,
+          `  while recorded (${tracks} track(s), MP4 ${stopped.body.recording?.size ?? 0} bytes, stop + finalize ${fmt(finalizeMs / 1000, 2)} s): server ${fmt(withRecording.usPerPacket, 2)} vs ${fmt(without.usPerPacket, 2)} µs per forwarded packet (ratio ${fmt(withRecording.usPerPacket / without.usPerPacket, 3)}); busiest worker thread ${fmt(withRecording.workerUsPerPacket, 2)} vs ${fmt(without.workerUsPerPacket, 2)} (ratio ${fmt(withRecording.workerUsPerPacket / without.workerUsPerPacket, 3)})`,
         );
       }
       if (row.serverLoopP99Ms !== undefined) log(`  Parley main thread event-loop delay p99 ${fmt(row.serverLoopP99Ms)} ms, max ${fmt(row.serverLoopMaxMs ?? Number.NaN)} ms`);

@@ -4,16 +4,24 @@
  *     per packet and share of a core per recorded participant, RSS growth — against decoding
  *     the same packets with opusscript (what live captions already spend per speaker), same run;
  *  2. finalizing: ffmpeg mixing N one-minute tracks into the MP4 (and bleeping one track),
- *     seconds of work per minute of call.
+ *     seconds of work per minute of call; with a one-minute VP8 camera track, the MP4 with video;
+ *  3. the SFU's cost per forwarded packet without and with a recording of the room, same run:
+ *     bench/sfu-fanout.ts --record=1 (real werift subscribers, a real recording through seed 004's
+ *     REST), reporting the media worker thread (the forwarding loop) and the whole process, plus
+ *     the CPU and memory the recording added per recorded participant. BENCH_SFU_N (default 20)
+ *     subscribers, BENCH_SFU_WINDOW seconds per window (default 8); BENCH_SFU=0 skips it,
+ *     BENCH_SFU_ONLY=1 runs it alone. A first unmeasured recording starts the recorder thread.
  * The packets are real Opus (libopus via opusscript) of a 500 Hz tone, 20 ms each.
  */
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { RtpHeader, RtpPacket } from 'werift';
 import { bleepTrack, mixTracks } from '../src/recording/mixer.js';
-import { OpusTrackWriter } from '../src/recording/opusTrackWriter.js';
+import { TrackWriter } from '../src/recording/trackWriter.js';
 
 type Codec = { encode(pcm: Buffer, frameSize: number): Buffer; decode(b: Buffer): Buffer; delete(): void };
 const OpusScript = createRequire(import.meta.url)('opusscript') as { new (rate: number, channels: number, app: number): Codec; Application: { AUDIO: number } };
@@ -40,7 +48,7 @@ const cpuUs = () => {
 };
 
 async function writerCost(participants: number, seconds: number, payloads: Buffer[], dir: string): Promise<{ usPerPacket: number; corePerParticipant: number; rssMiB: number; bytes: number }> {
-  const writers = Array.from({ length: participants }, (_, i) => new OpusTrackWriter(join(dir, `w${participants}-${i}.webm`)));
+  const writers = Array.from({ length: participants }, (_, i) => new TrackWriter(join(dir, `w${participants}-${i}.webm`)));
   for (const w of writers) await w.open();
   for (const [i, w] of writers.entries()) w.handle({ type: 'start', consumerId: 'c', producerId: `p${i}`, peerId: `peer${i}`, kind: 'audio', mimeType: 'audio/opus', payloadType: 111, clockRate: 48_000, channels: 2, ssrc: 1000 + i, roomStartedAtMs: Date.now(), producerAppData: {} });
   const rss0 = process.memoryUsage().rss;
@@ -71,7 +79,7 @@ function decodeCost(payloads: Buffer[], packets: number): number {
 }
 
 async function minuteTrack(path: string, payloads: Buffer[], ssrc: number): Promise<void> {
-  const w = new OpusTrackWriter(path);
+  const w = new TrackWriter(path);
   await w.open();
   w.handle({ type: 'start', consumerId: 'c', producerId: 'p', peerId: 'peer', kind: 'audio', mimeType: 'audio/opus', payloadType: 111, clockRate: 48_000, channels: 2, ssrc, roomStartedAtMs: Date.now(), producerAppData: {} });
   for (let n = 0; n < 3000; n++) w.handle({ type: 'rtp', packet: rtp(payloads[n % payloads.length]!, n, ssrc), receivedAtMs: Date.now() });
@@ -79,6 +87,7 @@ async function minuteTrack(path: string, payloads: Buffer[], ssrc: number): Prom
 }
 
 async function main(): Promise<void> {
+  if (process.env.BENCH_SFU_ONLY === '1') return forwardingWithRecording();
   const dir = mkdtempSync(join(tmpdir(), 'parley-bench-rec-'));
   const seconds = Number(process.env.BENCH_SECONDS ?? 10);
   console.log(`recording bench — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}; the machine is shared with other work, so compare the same-run ratios`);
@@ -108,7 +117,57 @@ async function main(): Promise<void> {
     const bleepS = (performance.now() - t1) / 1000;
     console.log(`  ${n} track(s): mix ${mixS.toFixed(2)} s per minute of call (${((mixS / 60) * 100).toFixed(2)} % of real time), MP4 ${(statSync(out).size / 1024).toFixed(0)} KiB; re-encoding one bleeped track ${bleepS.toFixed(2)} s`);
   }
+  // With video: one minute of a VP8 camera (ffmpeg's test picture, 640×480 at 30 fps, as a WebM the recorder would write).
+  const camera = join(dir, 'camera.webm');
+  execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=640x480:rate=30', '-t', '60', '-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '600k', camera], { timeout: 10 * 60_000 });
+  const voice = join(dir, 'voice.webm');
+  await minuteTrack(voice, payloads, 7000);
+  const withVideo = join(dir, 'video.mp4');
+  const v0 = performance.now();
+  await mixTracks([{ path: voice, offsetMs: 0 }, { path: camera, kind: 'video', offsetMs: 0 }], 60_000, withVideo);
+  const videoS = (performance.now() - v0) / 1000;
+  console.log(`  1 voice + 1 camera (VP8 → H.264 640×480 15 fps): mix ${videoS.toFixed(2)} s per minute of call (${((videoS / 60) * 100).toFixed(2)} % of real time), MP4 ${(statSync(withVideo).size / 1024).toFixed(0)} KiB`);
   rmSync(dir, { recursive: true, force: true });
+
+  if (process.env.BENCH_SFU !== '0') forwardingWithRecording();
+}
+
+interface FanoutRow {
+  n: number;
+  sent: number;
+  wallMs: number;
+  cpuMs: number;
+  usPerPacket: number;
+  workerUsPerPacket: number;
+  rssMiB: number;
+  lossMeanPct: number;
+}
+
+/** Section 3: bench/sfu-fanout.ts with --record=1, its figures read back from its JSON. */
+function forwardingWithRecording(): void {
+  const n = Number(process.env.BENCH_SFU_N ?? 20);
+  const window = Number(process.env.BENCH_SFU_WINDOW ?? 8);
+  const json = join(mkdtempSync(join(tmpdir(), 'parley-bench-rec-sfu-')), 'fanout.json');
+  console.log(`
+3. SFU forwarding without and with a recording of the room, same run (bench/sfu-fanout.ts --record=1, N=${n}, ${window} s windows; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')})`);
+  const script = fileURLToPath(new URL('./sfu-fanout.ts', import.meta.url));
+  const run = spawnSync(process.execPath, ['--import', 'tsx', script, `--n=${n}`, `--window=${window}`, '--warmup=2', '--baseline=0', '--profile=0', '--record=1', '--max-minutes=6', `--json=${json}`], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', timeout: 8 * 60_000 });
+  if (run.status !== 0) {
+    console.log(`  the fan-out run failed (exit ${run.status}): ${run.stdout.split('\n').slice(-8).join('\n')}`);
+    return;
+  }
+  const result = JSON.parse(readFileSync(json, 'utf8')) as { parley?: { recordRows: Array<{ n: number; without: FanoutRow; with: FanoutRow; tracks: number; recordingBytes: number; finalizeMs: number }> } };
+  const rows = result.parley?.recordRows ?? [];
+  if (rows.length === 0) console.log(`  no window was measured with a recording: ${run.stdout.split('\n').slice(-8).join('\n')}`);
+  for (const r of rows) {
+    const extraCorePct = ((r.with.cpuMs / r.with.wallMs - r.without.cpuMs / r.without.wallMs) * 100) / Math.max(1, r.tracks);
+    console.log(
+      `  N=${r.n}: media worker (forwarding loop) ${r.without.workerUsPerPacket.toFixed(1)} → ${r.with.workerUsPerPacket.toFixed(1)} µs per forwarded packet (ratio ${(r.with.workerUsPerPacket / r.without.workerUsPerPacket).toFixed(3)}); whole process ${r.without.usPerPacket.toFixed(1)} → ${r.with.usPerPacket.toFixed(1)} (ratio ${(r.with.usPerPacket / r.without.usPerPacket).toFixed(3)}); loss ${r.without.lossMeanPct.toFixed(2)} → ${r.with.lossMeanPct.toFixed(2)} %`,
+    );
+    console.log(
+      `        recording: ${r.tracks} track(s); +${extraCorePct.toFixed(2)} % of a core and ${(r.with.rssMiB - r.without.rssMiB).toFixed(1)} MiB RSS per recorded participant (process, same run); stop + finalize ${(r.finalizeMs / 1000).toFixed(2)} s for a ${window + 2} s call, MP4 ${(r.recordingBytes / 1024).toFixed(0)} KiB`,
+    );
+  }
 }
 
 void main();

@@ -122,6 +122,8 @@ const options = {
   json: flag('json') ?? process.env.SFU_BENCH_JSON,
   /** After each Parley window, measure the same N again with one direct consumer on the producer (decoded in the audio pipeline worker). */
   direct: num('direct', 0, 0, 1) === 1,
+  /** After each Parley window, measure the same N again while the room is recorded (seed 004's POST /recordings/start; bench:recording uses it). */
+  record: num('record', 0, 0, 1) === 1,
 };
 const deadline = monoMs() + options.maxMinutes * 60_000;
 const timeLeftMs = (): number => deadline - monoMs();
@@ -454,6 +456,9 @@ const parleyEnv = (): NodeJS.ProcessEnv => ({
   SQLITE_PATH: ':memory:',
   ALLOWED_ORIGINS: '*',
   JWT_SECRET: 'sfu-fanout-benchmark-secret-0123456789abcdef',
+  // --record: recordings of the open room, anonymous as in development, into a scratch directory.
+  ALLOW_ANONYMOUS_RECORDINGS: 'true',
+  RECORDINGS_PATH: process.env.RECORDINGS_PATH ?? mkdtempSync(join(tmpdir(), 'parley-sfu-bench-rec-')),
 });
 
 async function startHosts(): Promise<Host[]> {
@@ -638,6 +643,8 @@ interface ParleyRun {
   rows: Row[];
   /** --direct: the same N measured again with one direct consumer on the producer. */
   directRows: Array<{ n: number; without: Row; with: Row; framesDecoded: number }>;
+  /** --record: the same N measured again while the room was being recorded. */
+  recordRows: Array<{ n: number; without: Row; with: Row; recordingBytes: number; tracks: number; finalizeMs: number }>;
   stopReason: string;
   idleRssMiB: number;
   idleFds: number;
@@ -667,6 +674,7 @@ async function runParley(ns: number[], server: Server, hosts: Host[], label: str
   const idleFds = fdCount(server.pid);
   const rows: Row[] = [];
   const directRows: ParleyRun['directRows'] = [];
+  const recordRows: ParleyRun['recordRows'] = [];
   const setupMs: Record<number, number> = {};
   const setupRetries: Record<number, number> = {};
   const setupCpu: Record<number, { wallMs: number; cpuMsPerJoin: number; workerMsPerJoin: number; netWorkerMsPerJoin: number; workerPct: number; joinsPerSecondPerWorker: number }> = {};
@@ -718,6 +726,34 @@ async function runParley(ns: number[], server: Server, hosts: Host[], label: str
           `  with one direct consumer (decoded to 16 kHz in the pipeline worker, ${closed.frames} frames): server ${fmt(withDirect.usPerPacket, 2)} vs ${fmt(row.usPerPacket, 2)} µs per forwarded packet (ratio ${fmt(withDirect.usPerPacket / row.usPerPacket, 3)}); busiest worker thread ${fmt(withDirect.workerUsPerPacket, 2)} vs ${fmt(row.workerUsPerPacket, 2)} (ratio ${fmt(withDirect.workerUsPerPacket / row.workerUsPerPacket, 3)})`,
         );
       }
+      if (options.record) {
+        const rec = (path: string) => fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ roomName: roomId }) }).then(async (r) => ({ status: r.status, body: (await r.json()) as { recording?: { name: string; size?: number }; error?: { message: string } } }));
+        // A first, unmeasured recording starts the recorder thread (and loads its code) once, as a
+        // running server would have done long before; then "without" and "with" in adjacent windows.
+        const warm = await rec('/recordings/start');
+        if (warm.status !== 200) throw new Error(`recording did not start: ${warm.status} ${JSON.stringify(warm.body)}`);
+        await sleep(options.warmupS * 1000);
+        await rec('/recordings/stop');
+        await sleep(options.warmupS * 1000);
+        const without = await measure({ system: 'parley', n: have, pid: server.pid, pacer, hosts, idleRss, routerStats: () => server.routerStats(roomId), gc: () => server.gc(), serverLoop: () => server.loop() });
+        log(rowLine(without));
+        const started = await rec('/recordings/start');
+        if (started.status !== 200) throw new Error(`recording did not start: ${started.status} ${JSON.stringify(started.body)}`);
+        await sleep(options.warmupS * 1000);
+        const withRecording = await measure({ system: 'parley', n: have, pid: server.pid, pacer, hosts, idleRss, routerStats: () => server.routerStats(roomId), gc: () => server.gc(), serverLoop: () => server.loop() });
+        const stopAt = monoMs();
+        const stopped = await rec('/recordings/stop');
+        const finalizeMs = monoMs() - stopAt;
+        if (stopped.status !== 200) throw new Error(`recording did not stop: ${stopped.status} ${JSON.stringify(stopped.body)}`);
+        const name = stopped.body.recording?.name ?? '';
+        const listed = (await (await fetch(`${server.url}/recordings?roomName=${encodeURIComponent(roomId)}`)).json()) as { recordings: Array<{ name: string; tracks: unknown[] }> };
+        const tracks = listed.recordings.find((r) => r.name === name)?.tracks.length ?? 0;
+        recordRows.push({ n: have, without, with: withRecording, recordingBytes: stopped.body.recording?.size ?? 0, tracks, finalizeMs });
+        log(rowLine(withRecording));
+        log(
+          `  while recorded (${tracks} track(s), MP4 ${stopped.body.recording?.size ?? 0} bytes, stop + finalize ${fmt(finalizeMs / 1000, 2)} s): server ${fmt(withRecording.usPerPacket, 2)} vs ${fmt(without.usPerPacket, 2)} µs per forwarded packet (ratio ${fmt(withRecording.usPerPacket / without.usPerPacket, 3)}); busiest worker thread ${fmt(withRecording.workerUsPerPacket, 2)} vs ${fmt(without.workerUsPerPacket, 2)} (ratio ${fmt(withRecording.workerUsPerPacket / without.workerUsPerPacket, 3)})`,
+        );
+      }
       if (row.serverLoopP99Ms !== undefined) log(`  Parley main thread event-loop delay p99 ${fmt(row.serverLoopP99Ms)} ms, max ${fmt(row.serverLoopMaxMs ?? Number.NaN)} ms`);
       if (row.routerConsumers !== undefined && (row.routerConsumers !== have || row.routerConsumersIdle)) {
         log(`  note: the router holds ${row.routerConsumers} consumers for ${have} subscribers; ${row.routerConsumersIdle} of them sent nothing in the window`);
@@ -751,7 +787,7 @@ async function runParley(ns: number[], server: Server, hosts: Host[], label: str
     pacer.stop();
     await publisher.close();
   }
-  return { rows, directRows, stopReason, crossCheck, idleRssMiB: idleRss / 2 ** 20, idleFds, setupMs, setupRetries, setupCpu, publisherEvents, ...(lastWindow ? { lastWindow } : {}) };
+  return { rows, directRows, recordRows, stopReason, crossCheck, idleRssMiB: idleRss / 2 ** 20, idleFds, setupMs, setupRetries, setupCpu, publisherEvents, ...(lastWindow ? { lastWindow } : {}) };
 }
 
 interface JanusRun {

@@ -371,7 +371,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     db: storage.db,
     dialect: storage.kind,
     media,
-    captionsOn: (roomName) => captions?.isOn(roomName) ?? false,
+    settleCaptions: async (roomName, timeoutMs) => (captions ? captions.settle(roomName, timeoutMs) : { settled: true, waitedMs: 0, open: 0 }),
     captionGraceMs: config.recordings.captionGraceMs,
     isLive: (roomName) => voiceRooms.members(`voice:${roomName}`).length > 0,
     speakerOf: (roomId, peerId) =>
@@ -387,6 +387,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     recordings: recordings.service,
     enabled: config.recordings.consultations,
     consented: async (id) => (await callRepo.find(id))?.recordingConsent === true,
+    settingOf: (id) => consultations.recordingSettingOf(id),
     tell: (id, state) => {
       consultNs.to(`consult:${id}`).emit('recording', state);
       const agentId = consultations.agentOf(id);
@@ -483,7 +484,13 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
 
   const consultNs = io.of('/consult');
   consultNs.use(handshake);
-  attachConsultNamespace({ namespace: consultNs, router: routerFor('/consult'), consultations, metrics, logger: logger.child({ module: 'consult-ns' }) });
+  attachConsultNamespace({
+    namespace: consultNs, router: routerFor('/consult'), consultations, metrics, logger: logger.child({ module: 'consult-ns' }),
+    recordingOf: (id) => {
+      const r = recordings.service.activeForConsultation(id);
+      return r ? { consultationId: id, status: r.status, name: r.name, failure: r.failure } : undefined;
+    },
+  });
   // Every node's revocations, so a disabled agent's sockets close wherever they are.
   const revocations = await relayRevocations(accounts, cluster.bus, logger.child({ module: 'cluster' }));
   endRevokedConnections(revocations, [defaultNs, signalingNs, voiceNs, adminNs, consultNs], logger.child({ module: 'socket-auth' }));

@@ -244,6 +244,7 @@ for (const make of engines()) {
         'ALTER TABLE calls DROP COLUMN callback_phone',
         'ALTER TABLE calls DROP COLUMN callback_requested_at',
         'ALTER TABLE entry_points DROP COLUMN captions',
+        'ALTER TABLE entry_points DROP COLUMN recording',
         'DROP TABLE nodes',
         'DROP INDEX calls_node_status_idx',
         'ALTER TABLE calls DROP COLUMN node_id',

@@ -15,6 +15,7 @@ import { LiveBoard, liveBoard } from './pages/admin/LiveBoard.js';
 import { HistoryTable, historyRows } from './pages/admin/HistoryTable.js';
 import { AccountsTable, accounts, type AccountActions } from './pages/admin/AccountsTable.js';
 import { CallTimeline } from './pages/admin/CallTimeline.js';
+import { EntryRecordingControl, type RecordingSetting } from './pages/admin/EntryRecording.js';
 import { LanguageSwitch, mount } from './ui/components.js';
 import { RecordingCard, seekRecording } from './pages/admin/RecordingPlayer.js';
 import { adminCaptionCount, clearAdminCaptions, feedAdminCaption, feedAdminCaptionStatus, LiveCallCaptions } from './pages/admin/LiveCaptions.js';
@@ -520,6 +521,7 @@ function entryCard(e: EntryPoint): HTMLElement {
     img,
     h('a', { class: 'entry-url', href: e.url, target: '_blank', rel: 'noopener' }, e.url),
     entryCaptions(e),
+    entryRecording(e),
     h('div', { class: 'muted expires' }, (expired ? D.expired : D.expires)(fmtTime(e.expiresAt), relative(e.expiresAt))),
     h('div', { class: 'muted' }, D.createdAt(fmtTime(e.createdAt))),
     h('div', { class: 'actions' }, ...actions),
@@ -587,6 +589,14 @@ function entryCaptions(e: EntryPoint): HTMLElement {
   const holder = h('div', {});
   const save = async (captions: CaptionsSetting): Promise<CaptionsSetting> => (await rest('updateEntryPoint', { params: { id: e.id }, body: { captions } })).entryPoint.captions;
   render(ph(EntryCaptionsControl, { entryId: e.id, value: e.captions, save }), holder);
+  return holder;
+}
+
+/** The card's recording setting (pages/admin/EntryRecording.tsx). */
+function entryRecording(e: EntryPoint): HTMLElement {
+  const holder = h('div', {});
+  const save = async (recording: RecordingSetting): Promise<RecordingSetting> => (await rest('setEntryPointRecording', { params: { id: e.id }, body: { recording } })).entryPoint.recording;
+  render(ph(EntryRecordingControl, { entryId: e.id, value: e.recording, save }), holder);
   return holder;
 }
 

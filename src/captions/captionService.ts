@@ -100,9 +100,17 @@ function timedWords(d: SpeechData): TimedWord[] {
   });
 }
 
+/** What a room's captions still owe: utterances begun and not final yet, finals not stored yet. */
+interface Owed {
+  open: Set<string>;
+  writes: number;
+  waiters: Set<() => void>;
+}
+
 export class CaptionService {
   private readonly rooms = new Map<string, Captioned>();
   private readonly starting = new Map<string, Promise<void>>();
+  private readonly owed = new Map<string, Owed>();
 
   constructor(private readonly deps: CaptionServiceDeps) {}
 
@@ -113,6 +121,44 @@ export class CaptionService {
 
   isOn(roomId: string): boolean {
     return this.rooms.has(roomId);
+  }
+
+  /**
+   * Resolves once every utterance begun in the room (start of speech or an interim caption)
+   * has its final caption stored or failed, or after `timeoutMs`, whichever is first; at once
+   * when nothing is owed (or the room is not captioned). Recording waits on this at stop so
+   * that the last masked words are bleeped.
+   */
+  async settle(roomId: string, timeoutMs: number): Promise<{ settled: boolean; waitedMs: number; open: number }> {
+    const began = Date.now();
+    const o = this.owed.get(roomId);
+    if (!o || (o.open.size === 0 && o.writes === 0)) return { settled: true, waitedMs: 0, open: 0 };
+    let done!: () => void;
+    const free = new Promise<void>((resolve) => (done = resolve));
+    o.waiters.add(done);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), timeoutMs)));
+    const late = await Promise.race([free.then(() => false), timedOut]);
+    clearTimeout(timer);
+    o.waiters.delete(done);
+    return { settled: !late, waitedMs: Date.now() - began, open: o.open.size + o.writes };
+  }
+
+  private owedOf(roomId: string): Owed {
+    let o = this.owed.get(roomId);
+    if (!o) {
+      o = { open: new Set(), writes: 0, waiters: new Set() };
+      this.owed.set(roomId, o);
+    }
+    return o;
+  }
+
+  private paid(roomId: string): void {
+    const o = this.owed.get(roomId);
+    if (!o || o.open.size > 0 || o.writes > 0) return;
+    for (const w of [...o.waiters]) w();
+    // Forgotten once the room is no longer captioned (its tracks hold this object while they run).
+    if (!this.rooms.has(roomId) && !this.starting.has(roomId)) this.owed.delete(roomId);
   }
 
   /** The room's caption status (undefined when the room is not captioned). */
@@ -144,6 +190,7 @@ export class CaptionService {
     c.detach();
     for (const t of c.tracks.values()) t.close();
     c.tracks.clear();
+    this.paid(roomId);
   }
 
   close(): void {
@@ -212,9 +259,19 @@ export class CaptionService {
       if (!stream.inputEnded) stream.endInput();
     })().catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'captions: audio reader stopped'));
 
-    // … and captions out.
+    // … and captions out. Utterances begun and not final yet are owed to whoever waits in `settle`.
+    const owed = this.owedOf(roomId);
+    const key = (utteranceId: string) => `${producer.producerId}:${utteranceId}`;
     try {
       for await (const ev of stream) {
+        if (ev.type === 'start_of_speech' || ev.type === 'interim_transcript') owed.open.add(key(ev.utteranceId));
+        if (ev.type === 'final_transcript' || ev.type === 'recognition_error') {
+          // Settled after emitCaption below has counted the final's write.
+          queueMicrotask(() => {
+            owed.open.delete(key(ev.utteranceId));
+            this.paid(roomId);
+          });
+        }
         if (ev.type === 'recognition_error') {
           log.warn({ code: ev.error.code, engine: ev.error.engine }, `captions: an utterance could not be recognised: ${ev.error.message}`);
           if (ev.error.code !== 'closed') this.setStatus(c, { available: false, reason: 'engine_failed', engine: ev.error.engine });
@@ -232,6 +289,8 @@ export class CaptionService {
       await feed;
       close();
       if (c.tracks.get(producer.producerId)?.consumer === consumer) c.tracks.delete(producer.producerId);
+      for (const k of [...owed.open]) if (k.startsWith(`${producer.producerId}:`)) owed.open.delete(k);
+      this.paid(roomId);
     }
   }
 
@@ -256,6 +315,8 @@ export class CaptionService {
     };
     this.deps.publish(c.roomId, caption, c.consultationId);
     if (!isFinal) return;
+    const owed = this.owedOf(c.roomId);
+    owed.writes++;
     void this.deps
       .record({
         roomId: c.roomId,
@@ -274,6 +335,10 @@ export class CaptionService {
         engine: caption.engine,
         confidence: Number.isFinite(d.confidence) ? d.confidence : null,
       })
-      .catch((err: unknown) => log.error({ err: err instanceof Error ? err.message : String(err) }, 'captions: the transcript line could not be stored'));
+      .catch((err: unknown) => log.error({ err: err instanceof Error ? err.message : String(err) }, 'captions: the transcript line could not be stored'))
+      .finally(() => {
+        owed.writes--;
+        this.paid(c.roomId);
+      });
   }
 }

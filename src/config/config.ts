@@ -295,7 +295,8 @@ const envSchema = z
     S3_PART_SIZE_BYTES: z.coerce.number().int().min(5 * 1024 * 1024, 'must be at least 5 MiB (S3\'s minimum part size)').default(8 * 1024 * 1024),
     /** Record every consultation whose customer agreed to recording (the consent is asked on the customer page). */
     RECORD_CONSULTATIONS: bool.default(true),
-    RECORDING_CAPTION_GRACE_MS: z.coerce.number().int().min(0).max(60_000).default(2500),
+    // The longest wait at stop for captions still being recognised (stop returns as soon as they are in).
+    RECORDING_CAPTION_GRACE_MS: z.coerce.number().int().min(0).max(60_000).default(8000),
   })
   .superRefine((env, ctx) => {
     if ((env.ADMIN_EMAIL === undefined) !== (env.ADMIN_PASSWORD === undefined)) {

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { captionsSettings } from '../domain/consultations/captionsSetting.js';
+import { recordingSettings } from '../domain/consultations/recordingSetting.js';
 import { callStatuses } from '../domain/calls/callStatus.js';
 import { dispositions } from '../domain/consultations/consultationView.js';
 import { webhookSubscriptions, webhookUrl } from '../webhooks/webhookService.js';
@@ -49,6 +50,7 @@ export const entryPointBody = z.object({
   expiresAt: z.string(),
   disabled: z.boolean(),
   captions: z.enum(captionsSettings).describe("Live captions of its consultations: inherit (the server's CAPTIONS_CONSULTATIONS), on or off"),
+  recording: z.enum(recordingSettings).describe("Recording of its consultations whose customer consented: inherit (the server's RECORD_CONSULTATIONS), on or off"),
   url: z.string().describe('What the QR code encodes: the landing page with a signed entry token'),
   qrPngUrl: z.string(),
   qrSvgUrl: z.string(),
@@ -60,6 +62,7 @@ export const createEntryPointRequest = z.object({
   captions: captionsField.optional().describe('Only an admin may choose on or off'),
 });
 export const updateEntryPointRequest = z.object({ captions: captionsField });
+export const entryPointRecordingRequest = z.object({ recording: z.enum(recordingSettings, { error: 'must be inherit, on or off' }) });
 export const entryInfoAnswer = z.object({ entryPoint: z.object({ id: z.string(), name: z.string() }), expiresAt: z.string() });
 
 // ── consultations ──────────────────────────────────────────────────────────────────────────
@@ -163,6 +166,7 @@ export const restRoutes = {
   listEntryPoints: { method: 'GET', path: '/api/v1/entry-points', body: none, reply: z.object({ entryPoints: z.array(entryPointBody) }) },
   createEntryPoint: { method: 'POST', path: '/api/v1/entry-points', body: createEntryPointRequest, reply: z.object({ entryPoint: entryPointBody }) },
   updateEntryPoint: { method: 'PATCH', path: '/api/v1/entry-points/:id', body: updateEntryPointRequest, reply: z.object({ entryPoint: entryPointBody }) },
+  setEntryPointRecording: { method: 'PUT', path: '/api/v1/entry-points/:id/recording', body: entryPointRecordingRequest, reply: z.object({ entryPoint: entryPointBody }) },
   closeEntryPoint: { method: 'DELETE', path: '/api/v1/entry-points/:id', body: none, reply: z.object({ entryPoint: entryPointBody }) },
   entryInfo: { method: 'GET', path: '/api/v1/entry/:entryToken', body: none, reply: entryInfoAnswer },
   startConsultation: { method: 'POST', path: '/api/v1/consultations', body: startConsultationRequest, reply: startConsultationAnswer },

@@ -1,20 +1,24 @@
 /**
- * Consultations are recorded by themselves: when a consultation's room gets its first peer and
- * the customer consented (the consent stored with the call, never a client's claim), a
- * recording starts; it ends when the room does. Both sides hear of every change of the
+ * Consultations are recorded by themselves: when a consultation's room gets its first peer, the
+ * customer consented (the consent stored with the call, never a client's claim) and its entry
+ * point records (its setting, or RECORD_CONSULTATIONS when it inherits), a recording starts; it
+ * ends when the room does. Without consent nothing is recorded, whatever the settings. Both sides hear of every change of the
  * recording's state (`recording` on /consult: the customer page and the agent console).
  */
 import type { Recording } from '../domain/recordings/recording.js';
 import type { RecordingService } from '../domain/recordings/recordingService.js';
+import { consultationRecorded, type RecordingSetting } from '../domain/consultations/recordingSetting.js';
 import { voiceRoomRef } from '../domain/roomRef.js';
 import type { Logger } from '../log/logger.js';
 
 export interface ConsultationRecordingDeps {
   recordings: RecordingService;
-  /** RECORD_CONSULTATIONS: off records no consultation automatically. */
+  /** RECORD_CONSULTATIONS: the default for entry points that inherit. */
   enabled: boolean;
   /** Whether the customer of this consultation agreed to recording (from storage). */
   consented(consultationId: string): Promise<boolean>;
+  /** The recording setting of the entry point the consultation came in by. */
+  settingOf(consultationId: string): Promise<RecordingSetting>;
   /** Tells the consultation's customer and agent. */
   tell(consultationId: string, state: { consultationId: string; status: Recording['status']; name: string; failure: string | null }): void;
   logger: Logger;
@@ -27,9 +31,12 @@ export function recordConsultations(deps: ConsultationRecordingDeps): { roomJoin
   return {
     roomJoined(roomName) {
       const ref = voiceRoomRef(roomName);
-      if (!deps.enabled || ref.kind !== 'consultation' || deps.recordings.isRecording(roomName)) return;
+      if (ref.kind !== 'consultation' || deps.recordings.isRecording(roomName)) return;
       void (async () => {
-        if (!(await deps.consented(ref.consultationId))) return;
+        const consented = await deps.consented(ref.consultationId);
+        if (!consented) return;
+        const setting = await deps.settingOf(ref.consultationId);
+        if (!consultationRecorded({ consented, setting, serverDefault: deps.enabled })) return;
         if (deps.recordings.isRecording(roomName)) return;
         await deps.recordings.start({ kind: 'consultation' }, roomName);
       })().catch((err: unknown) => {

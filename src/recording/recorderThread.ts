@@ -4,7 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { Worker, type MessagePort } from 'node:worker_threads';
-import type { TrackSummary } from './opusTrackWriter.js';
+import type { TrackKind, TrackSummary } from './trackWriter.js';
 import type { RecorderEvent, RecorderRequest } from './recorderProtocol.js';
 
 function spawnThread(): Worker {
@@ -57,11 +57,11 @@ export class RecorderThread extends EventEmitter<{ failed: [trackId: string, err
    * reading end here before the consumer opens (`createDirectConsumer`'s `transferReader`), so
    * that the port goes from the media worker to this thread with nothing queued on the way.
    */
-  record(trackId: string, port: MessagePort, path: string): RecordingTrackHandle {
+  record(trackId: string, port: MessagePort, path: string, kind: TrackKind = 'audio'): RecordingTrackHandle {
     if (this.closed) throw new Error('the recorder is closed');
     const thread = this.worker();
     const finished = new Promise<TrackSummary>((resolve) => this.waiting.set(trackId, resolve));
-    const msg: RecorderRequest = { type: 'record', trackId, port, path };
+    const msg: RecorderRequest = { type: 'record', trackId, kind, port, path };
     thread.postMessage(msg, [port]);
     return {
       trackId,

@@ -1,17 +1,17 @@
 /**
- * Entry of the recorder thread: one OpusTrackWriter per recorded producer, fed straight from
+ * Entry of the recorder thread: one TrackWriter (Opus or VP8 into WebM) per recorded producer, fed straight from
  * the direct consumer's port (the media worker writes it). Neither the forwarding loop nor the
  * main thread touches a recorded packet.
  */
 import { parentPort } from 'node:worker_threads';
 import type { DirectConsumerMessage } from '../sfu/directPort.js';
-import { OpusTrackWriter } from './opusTrackWriter.js';
+import { TrackWriter } from './trackWriter.js';
 import type { RecorderEvent, RecorderRequest } from './recorderProtocol.js';
 
 const parent = parentPort;
 if (!parent) throw new Error('recorderWorkerMain must run in a worker thread');
 const post = (e: RecorderEvent): void => parent.postMessage(e);
-const writers = new Map<string, OpusTrackWriter>();
+const writers = new Map<string, TrackWriter>();
 
 parent.on('message', (msg: RecorderRequest) => {
   if (msg.type === 'finish') {
@@ -19,13 +19,13 @@ parent.on('message', (msg: RecorderRequest) => {
     return;
   }
   const { trackId, port } = msg;
-  const writer = new OpusTrackWriter(msg.path, (error) => {
+  const writer = new TrackWriter(msg.path, (error) => {
     // A failed write (disk full): stop reading this consumer at once.
     port.removeAllListeners('message');
     port.close();
     post({ type: 'failed', trackId, error });
     writer.finish('failed');
-  });
+  }, msg.kind);
   writers.set(trackId, writer);
   void writer.finished.then((summary) => {
     writers.delete(trackId);

@@ -32,9 +32,12 @@ export interface RecordingWiringDeps {
   speakerOf(roomName: string, peerId: string): { userId: string; name: string; role: SpeakerRole } | undefined;
   consultationAgent(consultationId: string): Promise<{ agentId: string | null } | undefined>;
   objects?: RecordingObjects;
-  /** Whether the room is being captioned now (its last words may still be on their way). */
-  captionsOn(roomName: string): boolean;
-  /** How long to wait for those last words at stop, ms. */
+  /**
+   * Resolves once the room's captions have stored every utterance begun (its last words may
+   * still be on their way at stop), or after `timeoutMs`; at once when the room is not captioned.
+   */
+  settleCaptions?(roomName: string, timeoutMs: number): Promise<{ settled: boolean; waitedMs: number; open: number }>;
+  /** The longest wait for those last words at stop, ms (RECORDING_CAPTION_GRACE_MS). */
   captionGraceMs: number;
   logger: Logger;
 }
@@ -63,7 +66,7 @@ export function createRecordings(deps: RecordingWiringDeps): { service: Recordin
         roomId,
         peerIds: room.peerIds(),
         stop: async () =>
-          (await capture.stop()).map((t) => ({ id: t.id, peerId: t.peerId, path: t.path, startedAtMs: t.summary.startedAtMs, durationMs: t.summary.durationMs, roomStartedAtMs: t.summary.roomStartedAtMs })),
+          (await capture.stop()).map((t) => ({ id: t.id, peerId: t.peerId, kind: t.kind, path: t.path, startedAtMs: t.summary.startedAtMs, durationMs: t.summary.durationMs, roomStartedAtMs: t.summary.roomStartedAtMs })),
       };
     },
     bleepTrack: (path, bleeps, out) => bleepTrack(path, bleeps, out, { ffmpeg: deps.config.ffmpegPath }),
@@ -71,7 +74,10 @@ export function createRecordings(deps: RecordingWiringDeps): { service: Recordin
     // Utterances stored since the recording started (older ones belong to another session of the room's clock).
     maskedSpansOf: async (roomName, sinceMs) => (await transcripts.forRoom(roomName)).filter((u) => u.createdAt.getTime() >= sinceMs).flatMap((u) => (u.mediaSpans ?? []).map((m) => ({ peerId: u.peerId, startMs: m.startMs, endMs: m.endMs }))),
     settle: async (roomName) => {
-      if (deps.captionsOn(roomName)) await new Promise((r) => setTimeout(r, deps.captionGraceMs));
+      if (!deps.settleCaptions) return;
+      const s = await deps.settleCaptions(roomName, deps.captionGraceMs);
+      if (!s.settled) logger.warn({ roomName, waitedMs: s.waitedMs, open: s.open }, `recording: ${s.open} caption(s) were still being recognised after RECORDING_CAPTION_GRACE_MS; words masked in them are not bleeped. Raise RECORDING_CAPTION_GRACE_MS if the speech engine is slow`);
+      else if (s.waitedMs > 0) logger.debug({ roomName, waitedMs: s.waitedMs }, 'recording: waited for the last captions');
     },
     mix: (tracks, durationMs, out) => mixTracks(tracks, durationMs, out, { ffmpeg: deps.config.ffmpegPath }),
     speakerOf: deps.speakerOf,

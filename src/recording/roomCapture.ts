@@ -1,6 +1,8 @@
 /**
- * Captures one room: every audio producer, now and later, is read through a direct consumer
- * (off the forwarding loop) and written by the recorder thread as its own WebM/Opus file.
+ * Captures one room: every producer, now and later, the browsers' and the server's own (the AI
+ * bot's voice is a direct producer), is read through a direct consumer (off the forwarding
+ * loop) and written by the recorder thread as its own WebM file: Opus for a microphone, VP8
+ * for a camera, as produced.
  * A leaver's track ends when its producer closes; `stop()` ends the rest and reports them all.
  */
 import { randomUUID } from 'node:crypto';
@@ -8,13 +10,14 @@ import { join } from 'node:path';
 import type { Logger } from '../log/logger.js';
 import type { DirectConsumerHandle, RoomMedia } from '../sfu/roomMedia.js';
 import type { ProducerInfo } from '../sfu/worker/protocol.js';
-import type { TrackSummary } from './opusTrackWriter.js';
+import type { TrackKind, TrackSummary } from './trackWriter.js';
 import type { RecorderThread, RecordingTrackHandle } from './recorderThread.js';
 
 export interface CapturedTrack {
   id: string;
   producerId: string;
   peerId: string;
+  kind: TrackKind;
   path: string;
   summary: TrackSummary;
 }
@@ -23,6 +26,7 @@ interface Live {
   id: string;
   producerId: string;
   peerId: string;
+  kind: TrackKind;
   path: string;
   consumer: DirectConsumerHandle;
   handle: RecordingTrackHandle;
@@ -47,7 +51,7 @@ export class RoomCapture {
     private readonly logger: Logger,
   ) {}
 
-  /** Starts recording every audio producer of the room into `dir`. */
+  /** Starts recording every producer of the room into `dir`. */
   static async start(room: RoomMedia, dir: string, recorder: RecorderThread, onFailed: (error: string) => void, logger: Logger): Promise<RoomCapture> {
     const capture = new RoomCapture(room, dir, recorder, onFailed, logger);
     room.observer.on('newproducer', capture.onNew);
@@ -65,14 +69,15 @@ export class RoomCapture {
   }
 
   private track(p: ProducerInfo): void {
-    if (this.stopped || p.kind !== 'audio' || this.live.has(p.producerId)) return;
+    if (this.stopped || this.live.has(p.producerId)) return;
+    const kind: TrackKind = p.kind;
     const opening = (async () => {
       const id = randomUUID();
       const path = join(this.dir, `${id}.webm`);
       let handle: RecordingTrackHandle | undefined;
       let consumer: DirectConsumerHandle;
       try {
-        consumer = await this.room.createDirectConsumer(p.producerId, { appData: { purpose: 'recording' }, transferReader: (port) => (handle = this.recorder.record(id, port, path)) });
+        consumer = await this.room.createDirectConsumer(p.producerId, { appData: { purpose: 'recording' }, transferReader: (port) => (handle = this.recorder.record(id, port, path, kind)) });
       } catch (err) {
         void handle?.finish();
         this.logger.warn({ producerId: p.producerId, err: err instanceof Error ? err.message : String(err) }, 'recording: could not read this producer; its track is missing from the recording');
@@ -84,11 +89,11 @@ export class RoomCapture {
         await handle.finish();
         return;
       }
-      const live: Live = { id, producerId: p.producerId, peerId: p.peerId, path, consumer, handle };
+      const live: Live = { id, producerId: p.producerId, peerId: p.peerId, kind, path, consumer, handle };
       this.live.set(p.producerId, live);
       void handle.finished.then((summary) => {
         this.live.delete(p.producerId);
-        if (summary.packets > 0) this.ended.push({ id, producerId: p.producerId, peerId: p.peerId, path, summary });
+        if (summary.packets > 0) this.ended.push({ id, producerId: p.producerId, peerId: p.peerId, kind, path, summary });
         else this.logger.info({ producerId: p.producerId, peerId: p.peerId, endReason: summary.endReason, error: summary.error }, 'recording: a producer sent nothing while it was recorded; no track for it');
       });
     })();

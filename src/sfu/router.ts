@@ -212,6 +212,8 @@ export class Router extends EventEmitter<RouterEvents> {
       throw new ParleyError('NOT_FOUND', `no producer ${producerId} in this room`);
     }
     const consumer = new DirectConsumer(producer, port, this.startedAtMs, appData);
+    // A reader of video (the recorder) can start only at a key frame: ask the sender for one now.
+    producer.requestKeyFrame();
     this.directConsumers.set(consumer.id, consumer);
     consumer.once('close', (reason) => {
       this.directConsumers.delete(consumer.id);

@@ -28,6 +28,8 @@ export interface ConsultNamespaceDeps {
   consultations: ConsultationService;
   metrics: Metrics;
   logger: Logger;
+  /** The consultation's running recording, if any: pushed on (re)connect, so a reloaded page shows it. */
+  recordingOf?(consultationId: string): ConsultServerToClient['recording'] | undefined;
 }
 
 export function attachConsultNamespace(deps: ConsultNamespaceDeps): void {
@@ -151,6 +153,8 @@ export function attachConsultNamespace(deps: ConsultNamespaceDeps): void {
         (s) => socket.emit('consultation:status', s),
         (err: unknown) => socket.emit('error', { event: 'connect', code: err instanceof ParleyError ? err.code : 'INTERNAL', message: err instanceof Error ? err.message : 'unknown consultation' }),
       );
+      const recording = deps.recordingOf?.(customerOf);
+      if (recording) socket.emit('recording', recording);
     } else {
       void socket.join([`agent:${identity.userId}`, 'agents']);
       const agent = consultations.agentConnected(identity);
@@ -159,6 +163,8 @@ export function attachConsultNamespace(deps: ConsultNamespaceDeps): void {
       const offer = consultations.currentOffer(identity.userId);
       if (offer) socket.emit('consultation:offer', offer);
       if (agent.consultationId && consultations.supervision.of(agent.consultationId)) socket.emit('supervisor:state', consultations.supervision.stateOf(agent.consultationId));
+      const recording = agent.consultationId ? deps.recordingOf?.(agent.consultationId) : undefined;
+      if (recording) socket.emit('recording', recording);
       logger.info({ agentId: identity.userId, state: agent.state }, 'agent console connected');
     }
     socket.on('disconnect', () => {

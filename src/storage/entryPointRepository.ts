@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { captionsSettings, type CaptionsSetting } from '../domain/consultations/captionsSetting.js';
+import { recordingSettings, type RecordingSetting } from '../domain/consultations/recordingSetting.js';
 import { toDate, type Database, type EntryPointsTable } from './schema.js';
 
 export interface EntryPoint {
@@ -13,10 +14,16 @@ export interface EntryPoint {
   disabledAt: Date | null;
   /** Whether its consultations are captioned: `inherit` follows the server's default. */
   captions: CaptionsSetting;
+  /** Whether its consented consultations are recorded: `inherit` follows RECORD_CONSULTATIONS. */
+  recording: RecordingSetting;
 }
 
 function captionsOf(v: string): CaptionsSetting {
   return (captionsSettings as readonly string[]).includes(v) ? (v as CaptionsSetting) : 'inherit';
+}
+
+function recordingOf(v: string | undefined): RecordingSetting {
+  return (recordingSettings as readonly string[]).includes(v ?? '') ? (v as RecordingSetting) : 'inherit';
 }
 
 function toEntryPoint(r: EntryPointsTable): EntryPoint {
@@ -28,6 +35,7 @@ function toEntryPoint(r: EntryPointsTable): EntryPoint {
     expiresAt: toDate(r.expires_at),
     disabledAt: r.disabled_at ? toDate(r.disabled_at) : null,
     captions: captionsOf(r.captions),
+    recording: recordingOf(r.recording),
   };
 }
 
@@ -43,6 +51,7 @@ export class EntryPointRepository {
       expires_at: input.expiresAt.toISOString(),
       disabled_at: null,
       captions: input.captions ?? 'inherit',
+      recording: 'inherit',
     };
     await this.db.insertInto('entry_points').values(row).execute();
     return toEntryPoint(row);
@@ -60,6 +69,11 @@ export class EntryPointRepository {
 
   async disable(id: string): Promise<EntryPoint | undefined> {
     await this.db.updateTable('entry_points').set({ disabled_at: new Date().toISOString() }).where('id', '=', id).where('disabled_at', 'is', null).execute();
+    return this.find(id);
+  }
+
+  async setRecording(id: string, recording: RecordingSetting): Promise<EntryPoint | undefined> {
+    await this.db.updateTable('entry_points').set({ recording }).where('id', '=', id).execute();
     return this.find(id);
   }
 

@@ -303,6 +303,12 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('entry_points').addColumn('captions', 'text', (c) => c.notNull().defaultTo('inherit')).execute();
       },
     },
+    '0014_entry_point_recording': {
+      // Recording per entry point (issue 12): inherit (RECORD_CONSULTATIONS), on or off; consent is still required.
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable('entry_points').addColumn('recording', 'text', (c) => c.notNull().defaultTo('inherit')).execute();
+      },
+    },
   };
 }
 

@@ -83,6 +83,8 @@ export interface EntryPointsTable {
   disabled_at: string | Date | null;
   /** 'inherit' | 'on' | 'off' (migration 0012). */
   captions: string;
+  /** 'inherit' | 'on' | 'off' (migration 0014): whether its consented consultations are recorded. */
+  recording: string;
 }
 
 export interface CallEventsTable {

@@ -18,6 +18,7 @@ const routes: { [N in RestRouteName]: { method: RestRoutes[N]['method']; path: R
   listEntryPoints: { method: 'GET', path: '/api/v1/entry-points' },
   createEntryPoint: { method: 'POST', path: '/api/v1/entry-points' },
   updateEntryPoint: { method: 'PATCH', path: '/api/v1/entry-points/:id' },
+  setEntryPointRecording: { method: 'PUT', path: '/api/v1/entry-points/:id/recording' },
   closeEntryPoint: { method: 'DELETE', path: '/api/v1/entry-points/:id' },
   entryInfo: { method: 'GET', path: '/api/v1/entry/:entryToken' },
   startConsultation: { method: 'POST', path: '/api/v1/consultations' },

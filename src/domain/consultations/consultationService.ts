@@ -14,6 +14,7 @@ import { EventEmitter } from 'node:events';
 import { customerOf, hasRole, isAccount, type Identity } from '../../auth/identity.js';
 import { voiceRoomRef } from '../roomRef.js';
 import type { CaptionsSetting } from './captionsSetting.js';
+import type { RecordingSetting } from './recordingSetting.js';
 import { ConsultationMediaPolicy } from './mediaPolicy.js';
 import { Supervision } from './supervision.js';
 import type { TokenService } from '../../auth/tokens.js';
@@ -178,6 +179,18 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
   async setEntryPointCaptions(id: string, captions: CaptionsSetting): Promise<EntryPoint> {
     await this.entryPoint(id);
     return (await this.deps.entryPoints.setCaptions(id, captions))!;
+  }
+
+  async setEntryPointRecording(id: string, recording: RecordingSetting): Promise<EntryPoint> {
+    await this.entryPoint(id);
+    return (await this.deps.entryPoints.setRecording(id, recording))!;
+  }
+
+  /** The recording setting of the entry point a consultation came in by (`inherit` when it has none or it is gone). */
+  async recordingSettingOf(consultationId: string): Promise<RecordingSetting> {
+    const call = await this.deps.calls.get(consultationId);
+    const ep = call.entryPointId ? await this.deps.entryPoints.find(call.entryPointId) : undefined;
+    return ep?.recording ?? 'inherit';
   }
 
   /** The caption setting of the entry point a consultation came in by (`inherit` when it has none or it is gone). */

@@ -14,8 +14,8 @@ export interface RecordingTrack {
   userId: string;
   name: string;
   role: SpeakerRole;
-  kind: 'audio';
-  /** Object key of the WebM/Opus file. */
+  kind: 'audio' | 'video';
+  /** Object key of the WebM file (Opus or VP8, as produced). */
   key: string;
   /** Where the track starts, in ms after the recording's start (a late joiner's is > 0). */
   offsetMs: number;

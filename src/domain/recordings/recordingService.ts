@@ -26,6 +26,7 @@ export type RecordingCaller = { kind: 'api-key' } | { kind: 'account'; identity:
 export interface CapturedTrackFile {
   id: string;
   peerId: string;
+  kind: 'audio' | 'video';
   path: string;
   /** Server wall clock of its first sample. */
   startedAtMs?: number;
@@ -54,7 +55,7 @@ export interface RecordingServiceDeps {
   /** Waits until captions of the room's last words are in (bounded); resolves at once when captions are off. */
   settle?(roomName: string): Promise<void>;
   /** Writes the mixed MP4. */
-  mix(tracks: Array<{ path: string; offsetMs: number; bleeps: Array<{ startMs: number; endMs: number }> }>, durationMs: number, out: string): Promise<void>;
+  mix(tracks: Array<{ path: string; kind: 'audio' | 'video'; offsetMs: number; bleeps: Array<{ startMs: number; endMs: number }> }>, durationMs: number, out: string): Promise<void>;
   /** Who a peer of a room is (name, role), if known. */
   speakerOf(roomName: string, peerId: string): { userId: string; name: string; role: SpeakerRole } | undefined;
   /** Masked words' media times (ms on the room's clock) per peer, from the transcript. */
@@ -109,6 +110,12 @@ export class RecordingService {
 
   isRecording(roomName: string): boolean {
     return this.active.has(roomName);
+  }
+
+  /** The consultation's running (recording or finalizing) recording, if any. */
+  activeForConsultation(consultationId: string): Recording | undefined {
+    for (const a of this.active.values()) if (a.recording.consultationId === consultationId) return a.recording;
+    return undefined;
   }
 
   /** Throws UNAUTHORIZED/FORBIDDEN unless the caller may act on that room. */
@@ -224,6 +231,12 @@ export class RecordingService {
       await this.deps.store.update(r.id, { status: 'finalizing', stoppedAt, durationMs: r.durationMs });
       const captured = await a.capture.stop();
       if ((r.status as string) === 'failed') return r;
+      if (captured.length === 0) {
+        // A call too short (or all muted) for any packet to reach the recorder: say so, never "ready" with nothing in it.
+        await this.markFailed(r, 'nothing was recorded: no microphone or camera sent any media while the recording ran (the call was too short, or everyone was muted); record a longer call');
+        this.deps.logger.warn({ recording: r.name, roomName, durationMs: r.durationMs }, 'recording stopped with no media: marked failed');
+        return r;
+      }
       // Masked spans that cannot be read fail the recording: it is never kept unbleeped by accident.
       await this.deps.settle?.(roomName);
       const masked = this.deps.maskedSpansOf ? await this.deps.maskedSpansOf(roomName, r.startedAt) : [];
@@ -232,7 +245,7 @@ export class RecordingService {
         const offsetMs = Math.max(0, Math.round((t.startedAtMs ?? r.startedAt) - r.startedAt));
         const roomZero = t.roomStartedAtMs ?? r.startedAt;
         const bleeps = masked
-          .filter((m) => m.peerId === t.peerId)
+          .filter((m) => t.kind === 'audio' && m.peerId === t.peerId)
           .map((m) => ({ startMs: Math.round(roomZero + m.startMs - r.startedAt), endMs: Math.round(roomZero + m.endMs - r.startedAt) }))
           .filter((m) => m.endMs > offsetMs && m.startMs < offsetMs + t.durationMs)
           .map((m) => ({ startMs: Math.max(m.startMs, offsetMs), endMs: Math.min(m.endMs, Math.round(offsetMs + t.durationMs)) }))
@@ -243,7 +256,7 @@ export class RecordingService {
           userId: speaker.userId,
           name: speaker.name,
           role: speaker.role,
-          kind: 'audio',
+          kind: t.kind,
           key: `${r.name.replace(/\.mp4$/, '')}/${t.id}.webm`,
           offsetMs,
           durationMs: Math.round(t.durationMs),
@@ -254,7 +267,7 @@ export class RecordingService {
       });
       r.tracks = tracks;
       const mixed = join(a.dir, 'mixed.mp4');
-      await this.deps.mix(captured.map((t, i) => ({ path: t.path, offsetMs: tracks[i]!.offsetMs, bleeps: tracks[i]!.bleeps })), r.durationMs, mixed);
+      await this.deps.mix(captured.map((t, i) => ({ path: t.path, kind: t.kind, offsetMs: tracks[i]!.offsetMs, bleeps: tracks[i]!.bleeps })), r.durationMs, mixed);
       for (const [i, t] of captured.entries()) {
         const track = tracks[i]!;
         if (track.bleeps.length > 0) {
@@ -266,7 +279,7 @@ export class RecordingService {
           }
           track.size = await this.deps.objects.put(track.key, bleeped, 'audio/webm');
         } else {
-          track.size = await this.deps.objects.put(track.key, t.path, 'audio/webm');
+          track.size = await this.deps.objects.put(track.key, t.path, t.kind === 'video' ? 'video/webm' : 'audio/webm');
         }
       }
       r.size = await this.deps.objects.put(r.name, mixed, 'video/mp4');
@@ -341,7 +354,8 @@ export class RecordingService {
     if (!key) throw new ParleyError('NOT_FOUND', `recording ${name} has no track ${trackId}`);
     const size = await this.deps.objects.size(key);
     if (size === undefined) throw new ParleyError('NOT_FOUND', `the file of recording ${name} is gone from the store`);
-    return { recording: r, key, size, contentType: trackId ? 'audio/webm' : 'video/mp4', read: (range) => this.deps.objects.read(key, range) };
+    const track = trackId ? r.tracks.find((t) => t.id === trackId) : undefined;
+    return { recording: r, key, size, contentType: track ? (track.kind === 'video' ? 'video/webm' : 'audio/webm') : 'video/mp4', read: (range) => this.deps.objects.read(key, range) };
   }
 
   async remove(caller: RecordingCaller, name: string): Promise<void> {

@@ -11,7 +11,7 @@ import { ParleyError } from '../../errors.js';
 import type { EntryPoint } from '../../storage/entryPointRepository.js';
 import { identityOf, type AuthHooks } from '../authHooks.js';
 import { qrPng, qrSvg } from '../qrCode.js';
-import { createEntryPointRequest, entryInfoAnswer, entryPointBody, updateEntryPointRequest } from '../../contracts/rest.js';
+import { createEntryPointRequest, entryInfoAnswer, entryPointBody, entryPointRecordingRequest, updateEntryPointRequest } from '../../contracts/rest.js';
 import { bearerSecurity, errorBody } from './schemas.js';
 
 export interface EntryPointRoutesDeps {
@@ -36,6 +36,7 @@ export const entryPointRoutes =
       expiresAt: ep.expiresAt.toISOString(),
       disabled: ep.disabledAt !== null,
       captions: ep.captions,
+      recording: ep.recording,
       url: await consultations.entryUrl(ep, origin(req)),
       qrPngUrl: `/api/v1/entry-points/${ep.id}/qr.png`,
       qrSvgUrl: `/api/v1/entry-points/${ep.id}/qr.svg`,
@@ -90,6 +91,21 @@ export const entryPointRoutes =
         },
       },
       async (req) => ({ entryPoint: await view(await consultations.setEntryPointCaptions(req.params.id, req.body.captions), req) }),
+    );
+
+    app.put(
+      '/entry-points/:id/recording',
+      {
+        preHandler: auth.require('admin'),
+        schema: {
+          ...staff,
+          summary: "Whether an entry point's consultations are recorded (only those whose customer consented; consultations that start after it follow it)",
+          params: idParams,
+          body: entryPointRecordingRequest,
+          response: { 200: z.object({ entryPoint: entryPointBody }), 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody },
+        },
+      },
+      async (req) => ({ entryPoint: await view(await consultations.setEntryPointRecording(req.params.id, req.body.recording), req) }),
     );
 
     app.get(

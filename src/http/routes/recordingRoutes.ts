@@ -21,7 +21,7 @@ import { errorBody } from './schemas.js';
 const roomName = z.string().trim().min(1, 'must not be empty').max(128).refine((s) => !/[\u0000-\u001f]/.test(s), 'must not contain control characters');
 const recordingName = z.string().regex(/^[A-Za-z0-9_-]{1,120}\.mp4$/, 'must be a recording name as the list gives it (…​.mp4)');
 
-const trackBody = z.object({ id: z.string(), peerId: z.string(), userId: z.string(), name: z.string(), role: z.string(), kind: z.literal('audio'), offsetMs: z.number(), durationMs: z.number(), size: z.number(), bleeps: z.array(z.object({ startMs: z.number(), endMs: z.number() })).describe('masked words, toned: ms after the recording start'), roomStartedAt: z.number().nullable().describe("unix ms of the room's media zero: a transcript line's startMs is ms after it") });
+const trackBody = z.object({ id: z.string(), peerId: z.string(), userId: z.string(), name: z.string(), role: z.string(), kind: z.enum(['audio', 'video']), offsetMs: z.number(), durationMs: z.number(), size: z.number(), bleeps: z.array(z.object({ startMs: z.number(), endMs: z.number() })).describe('masked words, toned: ms after the recording start'), roomStartedAt: z.number().nullable().describe("unix ms of the room's media zero: a transcript line's startMs is ms after it") });
 const listItem = z.object({
   id: z.string(),
   name: z.string(),

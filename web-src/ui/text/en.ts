@@ -160,6 +160,15 @@ export const en = {
     saved: 'Saved: calls that start from now on follow it.',
     failed: 'The caption setting could not be saved. Try again; if it keeps failing, check that you are signed in as an admin.',
   },
+  entryRecording: {
+    label: 'Recording',
+    inherit: 'As the server is set',
+    on: 'On',
+    off: 'Off',
+    consentOnly: 'Only calls whose customer agreed to recording are ever recorded.',
+    saved: 'Saved: calls that start from now on follow it.',
+    failed: 'The recording setting could not be saved. Try again; if it keeps failing, check that you are signed in as an admin.',
+  },
   qr: {
     localhost: 'This QR code points to localhost: a phone that scans it cannot reach this server. Set PUBLIC_URL to an address phones can reach and create the entry point again.',
     print: 'Print poster',

@@ -1,20 +1,25 @@
 /**
- * One participant's Opus track, as it came off the wire, into a WebM file (werift's WebM
- * container writer; no decode, no transcode). Fed with a direct consumer's messages
- * (directPort.ts); block times come from the RTP timestamps, so silences (DTX, mute) keep
- * their length. The track's place on the wall clock comes from the sender reports:
+ * One participant's track, as it came off the wire, into a WebM file (werift's WebM container
+ * writer; no decode, no transcode): Opus audio packet by packet, or VP8 video frame by frame
+ * (werift's depacketizer joins a frame's packets up to the marker bit; the file starts at the
+ * first key frame). Fed with a direct consumer's messages (directPort.ts); block times come
+ * from the RTP timestamps, so silences (DTX, mute) and frozen video keep their length. The track's place on the wall clock comes from the sender reports:
  * the first packet's RTP time mapped through the latest report onto the server's clock
  * (the report's arrival), which survives a sender whose clock is off.
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import { DurationPosition, replaceSegmentSize, RtpPacket, SegmentSizePosition, WebmCallback, type WebmOutput } from 'werift/nonstandard';
+import { DepacketizeBase, DurationPosition, replaceSegmentSize, RtpPacket, SegmentSizePosition, WebmCallback, type WebmOutput } from 'werift/nonstandard';
 import type { DirectConsumerMessage, SenderReport } from '../sfu/directPort.js';
+
+/** What a track carries: Opus audio or VP8 video (the router's codecs). */
+export type TrackKind = 'audio' | 'video';
 
 export interface TrackSummary {
   /** Server wall clock (Unix ms) of the track's first sample; undefined when no packet came. */
   startedAtMs?: number;
   /** Length of the media written, from the RTP timestamps (ms). */
   durationMs: number;
+  /** RTP packets written (audio) or frames written (video). */
   packets: number;
   bytes: number;
   /** True when the start was placed through a sender report (else: the first packet's arrival). */
@@ -27,11 +32,13 @@ export interface TrackSummary {
 
 const UINT32 = 0x1_0000_0000;
 
-export class OpusTrackWriter {
+export class TrackWriter {
   private file?: FileHandle;
   private readonly webm: WebmCallback;
   private writes: Promise<unknown> = Promise.resolve();
-  private clockRate = 48_000;
+  private clockRate: number;
+  /** Video only: RTP packets → whole VP8 frames, from the first key frame on. */
+  private readonly depacketizer?: DepacketizeBase;
   private roomStartedAtMs?: number;
   private firstTs?: number;
   private lastExtTs?: number;
@@ -49,8 +56,12 @@ export class OpusTrackWriter {
     private readonly path: string,
     /** Called once, at the first failed write. */
     private readonly onError: (error: string) => void = () => undefined,
+    readonly kind: TrackKind = 'audio',
   ) {
-    this.webm = new WebmCallback([{ kind: 'audio', codec: 'OPUS', clockRate: 48_000, trackNumber: 1 }], { duration: 24 * 3600 * 1000 });
+    this.clockRate = kind === 'video' ? 90_000 : 48_000;
+    const track = kind === 'video' ? ({ kind: 'video', codec: 'VP8', clockRate: 90_000, trackNumber: 1 } as const) : ({ kind: 'audio', codec: 'OPUS', clockRate: 48_000, trackNumber: 1 } as const);
+    this.webm = new WebmCallback([track], { duration: 24 * 3600 * 1000 });
+    if (kind === 'video') this.depacketizer = new DepacketizeBase('VP8', { isFinalPacketInSequence: (h) => h.marker, waitForKeyframe: true });
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
   }
 
@@ -91,7 +102,17 @@ export class OpusTrackWriter {
     if (this.failed) return;
     const packet = RtpPacket.deSerialize(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     if (packet.payload.length === 0) return;
-    const ts = packet.header.timestamp;
+    if (this.depacketizer) {
+      for (const out of this.depacketizer.processInput({ rtp: packet, time: receivedAtMs })) {
+        if (out.frame) this.block(out.frame.data, out.frame.isKeyframe, packet.header.timestamp, receivedAtMs);
+      }
+      return;
+    }
+    this.block(packet.payload, true, packet.header.timestamp, receivedAtMs);
+  }
+
+  /** One Opus packet or one whole VP8 frame, at RTP time `ts`. */
+  private block(data: Buffer, isKeyframe: boolean, ts: number, receivedAtMs: number): void {
     let ext: number;
     if (this.lastExtTs === undefined) {
       this.firstTs = ts;
@@ -109,7 +130,9 @@ export class OpusTrackWriter {
     }
     this.lastExtTs = ext;
     this.packets++;
-    this.webm.inputAudio({ frame: { data: packet.payload, isKeyframe: true, time: ((ext - this.firstTs!) * 1000) / this.clockRate } });
+    const frame = { data, isKeyframe, time: ((ext - this.firstTs!) * 1000) / this.clockRate };
+    if (this.kind === 'video') this.webm.inputVideo({ frame });
+    else this.webm.inputAudio({ frame });
   }
 
   /** Ends the file: cues, duration and segment size written, the file closed. Idempotent. */
@@ -120,7 +143,8 @@ export class OpusTrackWriter {
       if (this.packets > 0 && !this.failed) {
         // The container writer queues its output: wait for the end of file to come through.
         const eol = new Promise<void>((resolve) => (this.onEol = resolve));
-        this.webm.inputAudio({ eol: true });
+        if (this.kind === 'video') this.webm.inputVideo({ eol: true });
+        else this.webm.inputAudio({ eol: true });
         await eol;
       }
       await this.writes;
@@ -132,7 +156,9 @@ export class OpusTrackWriter {
   }
 
   private summary(endReason: string): TrackSummary {
-    const durationMs = this.firstTs === undefined || this.lastExtTs === undefined ? 0 : ((this.lastExtTs - this.firstTs) * 1000) / this.clockRate + 20;
+    // The last block lasts one Opus packet (20 ms) or, for video, about one frame.
+    const lastBlockMs = this.kind === 'video' ? 33 : 20;
+    const durationMs = this.firstTs === undefined || this.lastExtTs === undefined ? 0 : ((this.lastExtTs - this.firstTs) * 1000) / this.clockRate + lastBlockMs;
     let startedAtMs: number | undefined;
     if (this.firstTs !== undefined) {
       startedAtMs = this.report ? this.report.receivedAtMs + ((this.firstTs - this.unwrapNear(this.report.rtpTimestamp)) * 1000) / this.clockRate : this.firstReceivedAtMs;

@@ -14,6 +14,7 @@ import { EventEmitter } from 'node:events';
 import { customerOf, hasRole, isAccount, type Identity } from '../../auth/identity.js';
 import { voiceRoomRef } from '../roomRef.js';
 import type { CaptionsSetting } from './captionsSetting.js';
+import type { EntryPointAiSettings } from './routingSetting.js';
 import { ConsultationMediaPolicy } from './mediaPolicy.js';
 import { Supervision } from './supervision.js';
 import type { TokenService } from '../../auth/tokens.js';
@@ -171,8 +172,15 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
 
   // --- entry points -------------------------------------------------------------------
 
-  createEntryPoint(input: { name: string; ttlHours: number; createdBy: string; captions?: CaptionsSetting }): Promise<EntryPoint> {
-    return this.deps.entryPoints.create({ name: input.name, createdBy: input.createdBy, expiresAt: new Date(Date.now() + input.ttlHours * 3_600_000), captions: input.captions });
+  createEntryPoint(input: { name: string; ttlHours: number; createdBy: string; captions?: CaptionsSetting } & Partial<EntryPointAiSettings>): Promise<EntryPoint> {
+    const { ttlHours, ...rest } = input;
+    return this.deps.entryPoints.create({ ...rest, expiresAt: new Date(Date.now() + ttlHours * 3_600_000) });
+  }
+
+  /** Who answers the entry point's calls from now on (routing, overflow delay, the assistant's system prompt). */
+  async setEntryPointAi(id: string, settings: Partial<EntryPointAiSettings>): Promise<EntryPoint> {
+    await this.entryPoint(id);
+    return (await this.deps.entryPoints.setAiSettings(id, settings))!;
   }
 
   async setEntryPointCaptions(id: string, captions: CaptionsSetting): Promise<EntryPoint> {

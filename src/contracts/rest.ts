@@ -6,7 +6,7 @@
  *
  * `restRoutes` names every route a page calls with its method, path, body and answer.
  */
-import { entryPointRoutings } from '../domain/consultations/routingSetting.js';
+import { aiOutcomes, entryPointRoutings } from '../domain/consultations/routingSetting.js';
 import { z } from 'zod';
 import { captionsSettings } from '../domain/consultations/captionsSetting.js';
 import { callStatuses } from '../domain/calls/callStatus.js';
@@ -94,6 +94,7 @@ export const consultationBody = z.object({
   waitSeconds: z.number(),
   durationSeconds: z.number().nullable(),
   callback: z.object({ phone: z.string(), requestedAt: z.string() }).nullable().describe('the customer asked to be called back (no agent was online)'),
+  aiOutcome: z.enum(aiOutcomes).nullable().describe('how its AI conversation ended: resolved_by_bot, transferred (to a person) or abandoned; null when no bot took part'),
 });
 export const noteBody = z.object({ id: z.string(), authorId: z.string(), authorName: z.string().nullable(), body: z.string(), disposition: z.string().nullable(), createdAt: z.string() });
 export const consultationDetailBody = consultationBody.extend({

@@ -27,6 +27,7 @@ import { RecordingState, recordingState } from './pages/recordingState.js';
 import { afterCallSince, callNotes, captions, mountAgentPanels, onCaption, supervisorNow } from './pages/agentPanels.js';
 import { onCaptionStatus, resetCaptionStatus } from './ui/captionStatus.js';
 import { CallTranscript } from './pages/console/CallTranscript.js';
+import { callHandover, mountHandoverTranscripts, offerHandover } from './pages/console/HandoverTranscript.js';
 import { createElement, render } from 'preact';
 import { micId, routeToSpeaker } from './ui/audioDevices.js';
 import { consultSocket, type ConsultReply } from './client/consult.js';
@@ -455,6 +456,7 @@ function showOffer(o: OfferView): void {
   $('offer-phone').textContent = formatPhone(o.customer?.phone);
   $('offer-inquiry').textContent = o.inquiry || '–';
   $('offer-entry').textContent = entryName(o.entryPoint);
+  offerHandover.value = o.transcript;
   button('accept').disabled = false;
   button('reject').disabled = false;
   showError('');
@@ -490,6 +492,7 @@ function acknowledgeOffer(o: OfferView): void {
 function clearOffer(): void {
   stopRinging();
   parley.offer = undefined;
+  offerHandover.value = undefined;
   if (offerTimer !== undefined) clearInterval(offerTimer);
   offerTimer = undefined;
   $('offer').hidden = true;
@@ -548,7 +551,10 @@ async function enterCall(c: Consultation, roomId: string, offer?: OfferView): Pr
     startedAt: toMs(c.connectedAt) ?? toMs(c.answeredAt) ?? Date.now(),
     onHold: false,
   };
-  if (parley.call?.consultationId !== call.consultationId) recordingState.value = null;
+  if (parley.call?.consultationId !== call.consultationId) {
+    recordingState.value = null;
+    callHandover.value = offer?.transcript;
+  }
   parley.call = call;
   $('call-customer').textContent = call.customerName;
   $('call-phone').textContent = formatPhone(call.customerPhone);
@@ -885,6 +891,7 @@ function showNotice(sentence: string): void {
 }
 
 render(createElement(RecordingState, {}), $('recording-state'));
+mountHandoverTranscripts();
 mountAgentPanels({ socket: () => socket, consultationId: () => parley.call?.consultationId, onTransferred: (sentence) => void transferred(sentence) });
 onLanguage(() => {
   TEXT = consoleText();

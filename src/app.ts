@@ -41,7 +41,7 @@ import { AgentMetrics } from './agent/agentMetrics.js';
 import { agentRoutes } from './http/routes/agentRoutes.js';
 import type { Speech } from './ai/createSpeech.js';
 import { CallService } from './domain/calls/callService.js';
-import { ConsultationService } from './domain/consultations/consultationService.js';
+import { ConsultationService, type AiAssistant, type ConsultationServiceDeps } from './domain/consultations/consultationService.js';
 import { ConsultationQueue } from './domain/routing/consultationQueue.js';
 import { CallRepository } from './storage/callRepository.js';
 import { NodeLiveness } from './cluster/nodeLiveness.js';
@@ -122,6 +122,9 @@ export interface ParleyOverrides {
   /** Storage options beyond the config (tests put PostgreSQL tables in their own schema). */
   storage?: StorageOptions;
   audioSink?: SessionAudioSink;
+  /** Tests: the AI assistant consultations hand calls to (instead of the bot), and the AI overflow's timers. */
+  assistant?: AiAssistant;
+  consultationTimers?: ConsultationServiceDeps['timers'];
 }
 
 const webRoot = fileURLToPath(new URL('../web/', import.meta.url));
@@ -186,7 +189,8 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     customerGraceMs: config.consult.customerGraceMs,
     customerTokenTtlSeconds: config.auth.roomTokenTtlSeconds,
     // AI-first and AI-overflow entry points (issue 11): the bot joins the consultation's own room.
-    assistant: {
+    timers: overrides.consultationTimers,
+    assistant: overrides.assistant ?? {
       canAnswer: () => agentCalls?.canStart() ?? false,
       answer: async (_id, input) => {
         if (!agentCalls) throw new Error('the AI agent is off');

@@ -336,7 +336,7 @@ function onStatus(d: StatusEvent): void {
     case 'IN_PROGRESS': {
       // With the AI assistant, and while it hands the call to a person, the page says so plainly.
       $('call-title').textContent = d.transferring ? TEXT.page.handingOverTitle : d.assistant ? TEXT.page.assistantTitle : d.agentName ? TEXT.page.talkingWith(d.agentName) : TEXT.page.connectingTitle;
-      $('agent-name').textContent = d.assistant ? TEXT.page.assistantTitle : (d.agentName ?? '–');
+      $('agent-name').textContent = d.assistant ? TEXT.page.assistantName : (d.agentName ?? '–');
       $('status').dataset.assistant = d.assistant ? 'talking' : d.transferring ? 'handing-over' : '';
       $('queue-info').hidden = true;
       $('talk-info').hidden = false;

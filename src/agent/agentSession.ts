@@ -340,7 +340,7 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
     this.#active = undefined;
     // A voice that fails cannot go on talking: the caller goes to a person, as when the model fails.
     const transfer = reply.transfer ?? (turn.ttsFailed && !turn.interrupted ? { reason: 'provider-failed:tts' } : undefined);
-    const outcome: TurnOutcome = turn.interrupted ? 'interrupted' : transfer ? 'transferred' : reply.failure ? 'failed' : 'answered';
+    const outcome: TurnOutcome = transfer ? 'transferred' : turn.interrupted ? 'interrupted' : reply.failure ? 'failed' : 'answered';
     const all: TurnMetrics = {
       ...metrics,
       ...reply.metrics,
@@ -351,7 +351,8 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
     await this.#d.conversation.record(reply, this.#o.callId, outcome, { metrics: all, spokenText }).catch((err: unknown) => this.#d.logger.warn({ err: (err as Error).message }, 'AI agent: turn not stored'));
     this.#d.metrics?.observeTurn(all, outcome);
     this.emit('turn', { outcome, userMessage: userText, aiResponse: spokenText, metrics: all, sentiment: reply.sentiment });
-    if (transfer && !turn.interrupted) this.emit('transfer', { reason: transfer.reason });
+    // The caller asked for a person (or the model failed): talking over the bot's "I will connect you" does not undo it.
+    if (transfer) this.emit('transfer', { reason: transfer.reason });
   }
 
   /** Plays each sentence's frames through the paced writer; resolves when the last packet is out (or on barge-in). */

@@ -354,7 +354,6 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
     const waiting = queue.queued().find((q) => q.callId === consultationId);
     // Taken by an agent meanwhile, being accepted right now, or gone: nothing to do.
     if (!waiting || !this.deps.assistant?.canAnswer()) return;
-    if (waiting.offeredTo && queue.offerFor(waiting.offeredTo)?.callId !== consultationId) return;
     const call = await this.deps.calls.get(consultationId);
     if (call.status !== 'RINGING') return;
     try {
@@ -363,6 +362,8 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
       return; // accepted between the check and now
     }
     if (!(await this.assistantAnswers(call, ep, cause))) {
+      // Still waiting (an agent's accept may have won the race): back in the queue.
+      if ((await this.deps.calls.get(consultationId)).status !== 'RINGING' || queue.position(consultationId)) return;
       queue.enqueue(consultationId, { customerName: call.customerName ?? '', phone: call.callerNumber, inquiry: call.inquiry ?? '', entryPoint: ep.name });
       return;
     }

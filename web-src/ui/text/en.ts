@@ -313,6 +313,7 @@ export const en = {
       waitingTitle: 'Waiting for an agent…',
       talkingWith: (name: string) => `Talking with ${name}`,
       connectingTitle: 'Connecting you to an agent…',
+      assistantName: 'AI assistant',
       assistantTitle: 'Talking with the AI assistant',
       handingOverTitle: 'Connecting you to a person…',
       mute: 'Mute',

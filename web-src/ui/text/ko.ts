@@ -305,6 +305,7 @@ export const ko: UiText = {
       waitingTitle: '상담원을 기다리는 중…',
       talkingWith: (name) => `${name} 상담원과 통화 중`,
       connectingTitle: '상담원에게 연결하는 중…',
+      assistantName: 'AI 상담 도우미',
       assistantTitle: 'AI 상담 도우미와 통화 중',
       handingOverTitle: '상담원에게 연결하는 중…',
       mute: '음소거',

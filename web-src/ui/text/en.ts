@@ -153,6 +153,22 @@ export const en = {
     none: 'No transcript was kept for this call (it was not captioned, or nobody spoke).',
     failed: 'The transcript could not be loaded. Close and open the call again; if it keeps failing, sign in again.',
   },
+  aiOutcome: {
+    label: 'AI assistant',
+    resolved_by_bot: 'Resolved by the AI assistant',
+    transferred: 'AI assistant handed over to a person',
+    abandoned: 'Caller left the AI assistant',
+  },
+  entryRouting: {
+    label: 'Who answers',
+    human: 'Agents (queue)',
+    ai_first: 'AI assistant first, then a person',
+    ai_overflow: 'Agents; the AI assistant when nobody answers',
+    after: 'after',
+    seconds: 'seconds',
+    saved: 'Saved: calls that start from now on follow it.',
+    failed: 'This setting could not be saved. Give 0 to 3600 seconds and try again; only an admin may change it.',
+  },
   entryCaptions: {
     label: 'Live captions',
     inherit: 'As the server is set',

@@ -146,6 +146,22 @@ export const ko: UiText = {
     none: '이 통화의 대화 기록이 없습니다. 자막이 꺼져 있었거나 아무도 말하지 않았습니다.',
     failed: '대화 기록을 불러오지 못했습니다. 통화를 닫았다가 다시 열고, 계속 실패하면 다시 로그인하세요.',
   },
+  aiOutcome: {
+    label: 'AI 상담 도우미',
+    resolved_by_bot: 'AI 상담 도우미가 해결함',
+    transferred: 'AI 상담 도우미가 상담원에게 넘김',
+    abandoned: '고객이 AI 상담 도우미와 통화 중 끊음',
+  },
+  entryRouting: {
+    label: '응대 방식',
+    human: '상담원 (대기열)',
+    ai_first: 'AI 상담 도우미가 먼저, 이후 상담원',
+    ai_overflow: '상담원, 아무도 받지 않으면 AI 상담 도우미',
+    after: '대기',
+    seconds: '초 후',
+    saved: '저장했습니다. 지금부터 시작하는 통화에 적용됩니다.',
+    failed: '이 설정을 저장하지 못했습니다. 0~3600초로 입력해 다시 시도하세요. 관리자만 바꿀 수 있습니다.',
+  },
   entryCaptions: {
     label: '실시간 자막',
     inherit: '서버 설정에 따름',

@@ -892,7 +892,7 @@ async function main(): Promise<void> {
 
   // Janus is installed (when missing) before anything is measured, so a failed install costs nothing.
   const janusVersion = options.targets.includes('janus') ? ensureJanus(log) : undefined;
-  const emptyParley: ParleyRun = { rows: [], directRows: [], stopReason: 'not a target', idleRssMiB: 0, idleFds: 0, setupMs: {}, setupRetries: {}, publisherEvents: [], crossCheck: undefined, setupCpu: {} };
+  const emptyParley: ParleyRun = { rows: [], directRows: [], recordRows: [], stopReason: 'not a target', idleRssMiB: 0, idleFds: 0, setupMs: {}, setupRetries: {}, publisherEvents: [], crossCheck: undefined, setupCpu: {} };
   let server: Server | undefined;
   let parley = emptyParley;
   if (options.targets.includes('parley')) {

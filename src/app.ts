@@ -35,11 +35,13 @@ import { conversationRoutes } from './http/routes/conversationRoutes.js';
 import { createAgentEngines, type AgentEngines } from './agent/agentEngines.js';
 import { AgentTurnRepository } from './storage/agentTurnRepository.js';
 import { AgentCalls } from './agent/agentCalls.js';
+import type { AgentCaption } from './agent/agentSession.js';
+import { consultationRoomName } from './domain/roomRef.js';
 import { AgentMetrics } from './agent/agentMetrics.js';
 import { agentRoutes } from './http/routes/agentRoutes.js';
 import type { Speech } from './ai/createSpeech.js';
 import { CallService } from './domain/calls/callService.js';
-import { ConsultationService } from './domain/consultations/consultationService.js';
+import { ConsultationService, type AiAssistant, type ConsultationServiceDeps } from './domain/consultations/consultationService.js';
 import { ConsultationQueue } from './domain/routing/consultationQueue.js';
 import { CallRepository } from './storage/callRepository.js';
 import { NodeLiveness } from './cluster/nodeLiveness.js';
@@ -51,7 +53,7 @@ import { relayRevocations } from './cluster/revocationRelay.js';
 import { replicateRooms, type RoomReplication } from './cluster/roomReplication.js';
 import { NodeRepository } from './storage/nodeRepository.js';
 import { createSpeech } from './ai/createSpeech.js';
-import { CaptionService, type CaptionStatus } from './captions/captionService.js';
+import { CaptionService, type Caption, type CaptionStatus } from './captions/captionService.js';
 import { captionsOnJoin, publishCaption, publishCaptionStatus, speakerOf } from './captions/captionWiring.js';
 import { AudioPipeline } from './media/audio/audioPipeline.js';
 import { TranscriptRepository } from './storage/transcriptRepository.js';
@@ -120,6 +122,9 @@ export interface ParleyOverrides {
   /** Storage options beyond the config (tests put PostgreSQL tables in their own schema). */
   storage?: StorageOptions;
   audioSink?: SessionAudioSink;
+  /** Tests: the AI assistant consultations hand calls to (instead of the bot), and the AI overflow's timers. */
+  assistant?: AiAssistant;
+  consultationTimers?: ConsultationServiceDeps['timers'];
 }
 
 const webRoot = fileURLToPath(new URL('../web/', import.meta.url));
@@ -183,6 +188,17 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     agentGraceMs: config.consult.agentGraceMs,
     customerGraceMs: config.consult.customerGraceMs,
     customerTokenTtlSeconds: config.auth.roomTokenTtlSeconds,
+    // AI-first and AI-overflow entry points (issue 11): the bot joins the consultation's own room.
+    timers: overrides.consultationTimers,
+    assistant: overrides.assistant ?? {
+      canAnswer: () => agentCalls?.canStart() ?? false,
+      answer: async (_id, input) => {
+        if (!agentCalls) throw new Error('the AI agent is off');
+        const lang = config.speech.language === 'en' || config.speech.language === 'ko' ? config.speech.language : undefined;
+        await agentCalls.start({ roomId: input.roomId, entryPointId: input.entryPointId ?? undefined, systemPrompt: input.systemPrompt ?? undefined, language: lang });
+      },
+      leave: (id, reason) => agentCalls?.leave(consultationRoomName(id), reason),
+    },
   });
   publishCallTransitions({ calls, webhooks, callJson, consultationView: (call) => consultations.view(call), logger });
   // Only this node's previous run and nodes gone silent lose their calls (issue 13).
@@ -461,18 +477,42 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
         logger: logger.child({ module: 'agent' }),
         maxSessions: Math.max(2, config.media.workers * 4),
         // Supervisors see each AI call's turns and the caller's sentiment live (admins only: /admin refuses others).
-        onTurn: (roomId, t) => adminNs.emit('agent:turn', { roomId, ...t, userMessage: moderation.mask(t.userMessage).masked }),
+        onTurn: (roomId, t) => adminNs.emit('agent:turn', { roomId, consultationId: consultations.consultationIdOfRoom(roomId) ?? null, ...t, userMessage: moderation.mask(t.userMessage).masked }),
+        // In a consultation's room the caption service may already caption the customer: then the bot's own
+        // recognition of them is not published or stored a second time.
         publish: (roomId, c) => {
-          const masked = c.role === 'bot' ? { masked: c.text, spans: [] } : moderation.mask(c.text, c.language === 'ko' || c.language === 'en' ? c.language : undefined);
-          const who = c.role === 'bot' ? bot : { userId: c.peerId, role: 'customer' as const, name: 'Caller' };
-          voice.emitHeardFrom(roomId, c.peerId, 'caption', { ...c, ...who, text: masked.masked, maskedSpans: masked.spans.map((x) => ({ start: x.start, end: x.end, category: x.category })) });
+          const consultationId = consultations.consultationIdOfRoom(roomId) ?? null;
+          if (consultationId && c.role === 'customer' && captions?.isOn(roomId)) return;
+          const caption = agentCaption(roomId, c, consultationId);
+          if (consultationId) publishCaption({ voice: (r, from, x) => voice.emitHeardFrom(r, from, 'caption', x), consultation: (id, x) => consultNs.to(`consult:${id}`).emit('caption', { consultationId: id, ...x }), admins: (id, x) => adminNs.emit('caption', { consultationId: id, ...x }) }, roomId, caption, consultationId);
+          else voice.emitHeardFrom(roomId, c.peerId, 'caption', caption);
         },
-        record: (roomId, c) => {
-          const masked = c.role === 'bot' ? { masked: c.text, spans: [] } : moderation.mask(c.text, c.language === 'ko' || c.language === 'en' ? c.language : undefined);
-          const who = c.role === 'bot' ? bot : { userId: c.peerId, role: 'customer' as const, name: 'Caller' };
-          return transcripts.record({ roomId, consultationId: null, utteranceId: c.utteranceId, peerId: c.peerId, ...who, startMs: c.startMs, endMs: c.endMs, text: masked.masked, spans: masked.spans.map((x) => ({ start: x.start, end: x.end, category: x.category })), language: c.language, engine: c.engine, confidence: null });
+        record: async (roomId, c) => {
+          const consultationId = consultations.consultationIdOfRoom(roomId) ?? null;
+          if (consultationId && c.role === 'customer' && captions?.isOn(roomId)) return;
+          const x = agentCaption(roomId, c, consultationId);
+          return transcripts.record({ roomId, consultationId, utteranceId: x.utteranceId, peerId: x.peerId, userId: x.userId, role: x.role, name: x.name, startMs: x.startMs, endMs: x.endMs, text: x.text, spans: x.maskedSpans, language: x.language, engine: x.engine, confidence: null });
+        },
+        // The bot hands a consultation's caller to a person: the queue, with the conversation so far (masked).
+        onTransfer: (roomId, h) => {
+          const consultationId = consultations.consultationIdOfRoom(roomId);
+          if (!consultationId) return;
+          const transcript = h.lines.map((l) => ({ role: l.role, text: l.role === 'bot' ? l.text : moderation.mask(l.text, l.language === 'ko' || l.language === 'en' ? l.language : undefined).masked, at: new Date().toISOString() }));
+          void consultations.handOverFromAssistant(consultationId, { reason: h.reason, transcript }).catch((err: unknown) => logger.error({ err, consultationId }, 'the AI assistant could not hand the call over'));
+        },
+        // A bot that leaves on its own (the caller never came, a failure) hands the consultation over rather than leave it alone.
+        onClosed: (roomId, reason, lines) => {
+          const consultationId = consultations.consultationIdOfRoom(roomId);
+          if (!consultationId || reason === 'handed-over' || reason === 'call-ended' || reason === 'shutdown' || !consultations.assistantOn(consultationId)) return;
+          const transcript = lines.map((l) => ({ role: l.role, text: l.role === 'bot' ? l.text : moderation.mask(l.text).masked, at: new Date().toISOString() }));
+          void consultations.handOverFromAssistant(consultationId, { reason: `assistant-left:${reason}`, transcript }).catch(() => undefined);
         },
       });
+      const agentCaption = (roomId: string, c: AgentCaption, consultationId: string | null): Caption => {
+        const masked = c.role === 'bot' ? { masked: c.text, spans: [] } : moderation.mask(c.text, c.language === 'ko' || c.language === 'en' ? c.language : undefined);
+        const who = c.role === 'bot' ? bot : { userId: consultationId ? `customer-${consultationId}` : c.peerId, role: 'customer' as const, name: 'Caller' };
+        return { ...c, ...who, text: masked.masked, maskedSpans: masked.spans.map((x) => ({ start: x.start, end: x.end, category: x.category })) };
+      };
       voiceRooms.on('left', (room) => {
         const id = room.slice('voice:'.length);
         if (id.startsWith('ai-') && voiceRooms.members(room).length === 0) agentCalls?.callerLeft(id);

@@ -248,6 +248,10 @@ for (const make of engines()) {
         'DROP TABLE nodes',
         'DROP INDEX calls_node_status_idx',
         'ALTER TABLE calls DROP COLUMN node_id',
+        'ALTER TABLE entry_points DROP COLUMN routing',
+        'ALTER TABLE entry_points DROP COLUMN overflow_after_seconds',
+        'ALTER TABLE entry_points DROP COLUMN system_prompt',
+        'ALTER TABLE calls DROP COLUMN ai_outcome',
         "DELETE FROM kysely_migration WHERE name >= '0004'",
       ];
       if (engine.options.kind === 'sqlite') {

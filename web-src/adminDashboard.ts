@@ -9,6 +9,7 @@ import type { Board, CallStatus, ConsultationDetailView as ConsultationDetail, C
 import { $, api, ApiError, blobUrl, formatDuration, h, session, signIn, type SignedIn } from './lib/api.js';
 import { causeSentence, errorSentence } from './lib/consultationText.js';
 import { h as ph, render } from 'preact';
+import { EntryRoutingControl, type RoutingValue } from './pages/admin/EntryRouting.js';
 import { EntryCaptionsControl, NewEntryCaptions, newEntryCaptions, type CaptionsSetting } from './pages/admin/EntryCaptions.js';
 import { closeSupervisor, liveCallsChanged, mountSupervisor, superviseDebug } from './pages/supervisePanel.js';
 import { LiveBoard, liveBoard } from './pages/admin/LiveBoard.js';
@@ -522,6 +523,7 @@ function entryCard(e: EntryPoint): HTMLElement {
     h('a', { class: 'entry-url', href: e.url, target: '_blank', rel: 'noopener' }, e.url),
     entryCaptions(e),
     entryRecording(e),
+    entryRouting(e),
     h('div', { class: 'muted expires' }, (expired ? D.expired : D.expires)(fmtTime(e.expiresAt), relative(e.expiresAt))),
     h('div', { class: 'muted' }, D.createdAt(fmtTime(e.createdAt))),
     h('div', { class: 'actions' }, ...actions),
@@ -597,6 +599,17 @@ function entryRecording(e: EntryPoint): HTMLElement {
   const holder = h('div', {});
   const save = async (recording: RecordingSetting): Promise<RecordingSetting> => (await rest('setEntryPointRecording', { params: { id: e.id }, body: { recording } })).entryPoint.recording;
   render(ph(EntryRecordingControl, { entryId: e.id, value: e.recording, save }), holder);
+  return holder;
+}
+
+/** The card's routing: human, AI first, AI overflow (pages/admin/EntryRouting.tsx). */
+function entryRouting(e: EntryPoint): HTMLElement {
+  const holder = h('div', {});
+  const save = async (v: RoutingValue): Promise<RoutingValue> => {
+    const kept = (await rest('updateEntryPoint', { params: { id: e.id }, body: v })).entryPoint;
+    return { routing: kept.routing, overflowAfterSeconds: kept.overflowAfterSeconds };
+  };
+  render(ph(EntryRoutingControl, { entryId: e.id, value: { routing: e.routing, overflowAfterSeconds: e.overflowAfterSeconds }, save }), holder);
   return holder;
 }
 
@@ -777,6 +790,7 @@ async function showCall(id: string, gen: number): Promise<void> {
     ...field(F.why, 'failure-cause', causeSentence(TEXT.codes, c.failureCause) || '—'),
     ...field(F.callback, 'callback', c.callback ? TEXT.callbackAsked(formatPhone(c.callback.phone), fmtTime(c.callback.requestedAt)) : TEXT.noCallback),
     ...field(F.disposition, 'disposition', c.disposition ? (TEXT.codes.dispositions[c.disposition] ?? c.disposition) : '—'),
+    ...(c.aiOutcome ? field(text.value.aiOutcome.label, 'ai-outcome', text.value.aiOutcome[c.aiOutcome]) : []),
     ...field(F.created, 'created', fmtTime(c.createdAt)),
     ...field(F.answered, 'answered', fmtTime(c.answeredAt)),
     ...field(F.connected, 'connected', fmtTime(c.connectedAt)),

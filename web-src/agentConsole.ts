@@ -26,6 +26,7 @@ import { afterCallSince, callNotes, captions, mountAgentPanels, onCaption, super
 import { onCaptionStatus, resetCaptionStatus } from './ui/captionStatus.js';
 import { ConsoleHistory, consoleHistory, historyToken } from './pages/console/HistoryTable.js';
 import { consoleQueue, QueueView } from './pages/console/QueueView.js';
+import { callHandover, mountHandoverTranscripts, offerHandover } from './pages/console/HandoverTranscript.js';
 import { createElement, render } from 'preact';
 import { micId, routeToSpeaker } from './ui/audioDevices.js';
 import { consultSocket, type ConsultReply } from './client/consult.js';
@@ -435,6 +436,7 @@ function showOffer(o: OfferView): void {
   $('offer-phone').textContent = formatPhone(o.customer?.phone);
   $('offer-inquiry').textContent = o.inquiry || '–';
   $('offer-entry').textContent = entryName(o.entryPoint);
+  offerHandover.value = o.transcript;
   button('accept').disabled = false;
   button('reject').disabled = false;
   showError('');
@@ -470,6 +472,7 @@ function acknowledgeOffer(o: OfferView): void {
 function clearOffer(): void {
   stopRinging();
   parley.offer = undefined;
+  offerHandover.value = undefined;
   if (offerTimer !== undefined) clearInterval(offerTimer);
   offerTimer = undefined;
   $('offer').hidden = true;
@@ -528,7 +531,10 @@ async function enterCall(c: Consultation, roomId: string, offer?: OfferView): Pr
     startedAt: toMs(c.connectedAt) ?? toMs(c.answeredAt) ?? Date.now(),
     onHold: false,
   };
-  if (parley.call?.consultationId !== call.consultationId) recordingState.value = null;
+  if (parley.call?.consultationId !== call.consultationId) {
+    recordingState.value = null;
+    callHandover.value = offer?.transcript;
+  }
   parley.call = call;
   $('call-customer').textContent = call.customerName;
   $('call-phone').textContent = formatPhone(call.customerPhone);
@@ -788,6 +794,7 @@ function showNotice(sentence: string): void {
 render(createElement(RecordingState, {}), $('recording-state'));
 render(createElement(ConsoleHistory, {}), $('history-table'));
 render(createElement(QueueView, {}), $('queue-panel'));
+mountHandoverTranscripts();
 mountAgentPanels({ socket: () => socket, consultationId: () => parley.call?.consultationId, onTransferred: (sentence) => void transferred(sentence) });
 onLanguage(() => {
   TEXT = consoleText();

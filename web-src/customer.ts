@@ -334,15 +334,20 @@ function onStatus(d: StatusEvent): void {
     }
     case 'CONNECTING':
     case 'IN_PROGRESS': {
-      $('call-title').textContent = d.agentName ? TEXT.page.talkingWith(d.agentName) : TEXT.page.connectingTitle;
-      $('agent-name').textContent = d.agentName ?? '–';
+      // With the AI assistant, and while it hands the call to a person, the page says so plainly.
+      $('call-title').textContent = d.transferring ? TEXT.page.handingOverTitle : d.assistant ? TEXT.page.assistantTitle : d.agentName ? TEXT.page.talkingWith(d.agentName) : TEXT.page.connectingTitle;
+      $('agent-name').textContent = d.assistant ? TEXT.page.assistantName : (d.agentName ?? '–');
+      $('status').dataset.assistant = d.assistant ? 'talking' : d.transferring ? 'handing-over' : '';
       $('queue-info').hidden = true;
       $('talk-info').hidden = false;
       $('hold-banner').hidden = !d.onHold;
       showNoAgent(false);
       $('call-detail').textContent = '';
       if (d.status === 'IN_PROGRESS' && callStartedAt === undefined) startTimer();
-      showStatus(d.onHold ? TEXT.status.onHold : d.status === 'IN_PROGRESS' ? TEXT.status.inCall : TEXT.status.connecting, d.onHold ? 'warn' : 'info');
+      showStatus(
+        d.onHold ? TEXT.status.onHold : d.transferring ? TEXT.status.handingOver : d.assistant ? TEXT.status.withAssistant : d.status === 'IN_PROGRESS' ? TEXT.status.inCall : TEXT.status.connecting,
+        d.onHold ? 'warn' : 'info',
+      );
       if (!parley.media && !mediaStarting) void startMedia();
       else if (parley.media?.joined) setState('in-call');
       break;

@@ -25,6 +25,10 @@ export interface AgentCallsDeps {
   readonly record: (roomId: string, caption: AgentCaption) => Promise<unknown>;
   /** Each finished turn (its sentiment and outcome) for the live views of supervisors. */
   readonly onTurn?: (roomId: string, turn: { outcome: string; userMessage: string; aiResponse: string; sentiment: { sentiment: string; score: number } }) => void;
+  /** The bot decided to hand the caller to a person (its tool, or a failing provider), with the conversation so far. */
+  readonly onTransfer?: (roomId: string, handover: { reason: string; lines: readonly AgentCaption[] }) => void;
+  /** The session ended (`reason` as AgentSession's `closed`), with its final lines. */
+  readonly onClosed?: (roomId: string, reason: string, lines: readonly AgentCaption[]) => void;
   readonly maxSessions: number;
   readonly joinTimeoutMs?: number;
   readonly maxDurationMs?: number;
@@ -40,6 +44,8 @@ export interface StartedAgentCall {
 export class AgentCalls {
   readonly #d: AgentCallsDeps;
   readonly #sessions = new Map<string, AgentSession>();
+  /** Each session's final lines (both sides, as spoken / recognised), for the hand-over to a person. */
+  readonly #lines = new Map<string, AgentCaption[]>();
 
   constructor(deps: AgentCallsDeps) {
     this.#d = deps;
@@ -71,21 +77,29 @@ export class AgentCalls {
         tts: this.#d.engines.tts,
         metrics: this.#d.metrics,
         logger: this.#d.logger.child({ roomId }),
-        publish: (c) => this.#d.publish(roomId, c),
+        publish: (c) => {
+          if (c.isFinal) this.#lines.get(roomId)?.push(c);
+          this.#d.publish(roomId, c);
+        },
         record: (c) => this.#d.record(roomId, c),
       },
       { callId: roomId, language: input.language, systemPrompt: input.systemPrompt, greeting: this.#d.engines.greeting(input.entryPointId, language) },
     );
     this.#sessions.set(roomId, session);
+    this.#lines.set(roomId, []);
+    session.on('transfer', (t) => this.#d.onTransfer?.(roomId, { reason: t.reason, lines: [...(this.#lines.get(roomId) ?? [])] }));
     session.on('turn', (t) => this.#d.onTurn?.(roomId, { outcome: t.outcome, userMessage: t.userMessage, aiResponse: t.aiResponse, sentiment: t.sentiment }));
     const joinTimer = setTimeout(() => {
       if (!session.hasCaller) void session.close('no-caller');
     }, this.#d.joinTimeoutMs ?? 60_000);
     const maxTimer = setTimeout(() => void session.close('max-duration'), this.#d.maxDurationMs ?? 30 * 60_000);
-    session.once('closed', () => {
+    session.once('closed', (reason) => {
       clearTimeout(joinTimer);
       clearTimeout(maxTimer);
+      const lines = this.#lines.get(roomId) ?? [];
       this.#sessions.delete(roomId);
+      this.#lines.delete(roomId);
+      this.#d.onClosed?.(roomId, reason, lines);
     });
     try {
       await session.start();
@@ -94,6 +108,16 @@ export class AgentCalls {
       throw err;
     }
     return { roomId, botPeerId: session.botPeerId, language, session };
+  }
+
+  /** Whether a bot line is free (the engines are up and fewer than `maxSessions` talk now). */
+  canStart(): boolean {
+    return this.#d.engines.tts !== undefined && this.#d.stt() !== undefined && this.#sessions.size < this.#d.maxSessions;
+  }
+
+  /** The bot leaves the room (a person took the call over, the call ended). */
+  leave(roomId: string, reason: string): void {
+    void this.#sessions.get(roomId)?.close(reason);
   }
 
   /** The caller left the room: the bot leaves too. */

@@ -80,6 +80,8 @@ interface ActiveTurn {
   readonly sentences: SentenceStream;
   interrupted: boolean;
   spoken: string[];
+  /** The voice failed for this reply (the caller heard nothing, or only part). */
+  ttsFailed?: boolean;
 }
 
 export class AgentSession extends EventEmitter<AgentSessionEvents> {
@@ -175,6 +177,8 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
     room.observer.off('close', this.#onRoomClose);
     this.#writer?.close();
     await this.#producer?.close().catch(() => undefined);
+    // Gone from the room for everyone (its producer closed first, then `peerleft`).
+    await room.closePeer(this.botPeerId).catch(() => undefined);
     this.#d.metrics?.sessions.dec();
     this.#d.logger.info({ reason }, 'AI agent left the room');
     this.emit('closed', reason);
@@ -334,7 +338,9 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
     });
     const [reply] = await Promise.all([replying, playing]);
     this.#active = undefined;
-    const outcome: TurnOutcome = turn.interrupted ? 'interrupted' : reply.transfer ? 'transferred' : reply.failure ? 'failed' : 'answered';
+    // A voice that fails cannot go on talking: the caller goes to a person, as when the model fails.
+    const transfer = reply.transfer ?? (turn.ttsFailed && !turn.interrupted ? { reason: 'provider-failed:tts' } : undefined);
+    const outcome: TurnOutcome = transfer ? 'transferred' : turn.interrupted ? 'interrupted' : reply.failure ? 'failed' : 'answered';
     const all: TurnMetrics = {
       ...metrics,
       ...reply.metrics,
@@ -345,7 +351,8 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
     await this.#d.conversation.record(reply, this.#o.callId, outcome, { metrics: all, spokenText }).catch((err: unknown) => this.#d.logger.warn({ err: (err as Error).message }, 'AI agent: turn not stored'));
     this.#d.metrics?.observeTurn(all, outcome);
     this.emit('turn', { outcome, userMessage: userText, aiResponse: spokenText, metrics: all, sentiment: reply.sentiment });
-    if (reply.transfer && !turn.interrupted) this.emit('transfer', { reason: reply.transfer.reason });
+    // The caller asked for a person (or the model failed): talking over the bot's "I will connect you" does not undo it.
+    if (transfer) this.emit('transfer', { reason: transfer.reason });
   }
 
   /** Plays each sentence's frames through the paced writer; resolves when the last packet is out (or on barge-in). */
@@ -376,7 +383,8 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
         if (writer.playing) await new Promise<void>((r) => writer.once('playout-end', () => r()));
       }
     } catch (err) {
-      this.#d.logger.warn({ err: (err as Error).message }, 'AI agent: speech synthesis failed for this reply');
+      turn.ttsFailed = true;
+      this.#d.logger.warn({ err: (err as Error).message }, 'AI agent: speech synthesis failed for this reply; the caller is handed to a person');
     } finally {
       writer.off('playout-start', started);
     }

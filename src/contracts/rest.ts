@@ -6,6 +6,7 @@
  *
  * `restRoutes` names every route a page calls with its method, path, body and answer.
  */
+import { aiOutcomes, entryPointRoutings } from '../domain/consultations/routingSetting.js';
 import { z } from 'zod';
 import { captionsSettings } from '../domain/consultations/captionsSetting.js';
 import { recordingSettings } from '../domain/consultations/recordingSetting.js';
@@ -51,17 +52,28 @@ export const entryPointBody = z.object({
   disabled: z.boolean(),
   captions: z.enum(captionsSettings).describe("Live captions of its consultations: inherit (the server's CAPTIONS_CONSULTATIONS), on or off"),
   recording: z.enum(recordingSettings).describe("Recording of its consultations whose customer consented: inherit (the server's RECORD_CONSULTATIONS), on or off"),
+  routing: z.enum(entryPointRoutings).describe('Who answers: human (the agents\' queue), ai_first (the AI assistant, which can hand over to a person) or ai_overflow (the assistant when no agent answers in time)'),
+  overflowAfterSeconds: z.number().int(),
+  systemPrompt: z.string().nullable(),
   url: z.string().describe('What the QR code encodes: the landing page with a signed entry token'),
   qrPngUrl: z.string(),
   qrSvgUrl: z.string(),
 });
 const captionsField = z.enum(captionsSettings, { error: 'must be inherit, on or off' });
+const routingField = z.enum(entryPointRoutings, { error: 'must be human, ai_first or ai_overflow' });
+const overflowField = z.number({ error: 'must be a whole number of seconds' }).int('must be a whole number of seconds').min(0, 'must be 0 (at once) or more seconds').max(3600, 'must be at most 3600 seconds');
+const systemPromptField = z.string().trim().max(4000, 'must be at most 4000 characters').nullable();
 export const createEntryPointRequest = z.object({
   name: z.string().trim().min(1).max(100),
   ttlHours: z.number().int().min(1).max(8760).default(720),
   captions: captionsField.optional().describe('Only an admin may choose on or off'),
+  routing: routingField.optional().describe('Only an admin may choose an AI routing'),
+  overflowAfterSeconds: overflowField.optional(),
+  systemPrompt: systemPromptField.optional(),
 });
-export const updateEntryPointRequest = z.object({ captions: captionsField });
+export const updateEntryPointRequest = z
+  .object({ captions: captionsField.optional(), routing: routingField.optional(), overflowAfterSeconds: overflowField.optional(), systemPrompt: systemPromptField.optional() })
+  .refine((b) => Object.values(b).some((v) => v !== undefined), 'give captions, routing, overflowAfterSeconds or systemPrompt');
 export const entryPointRecordingRequest = z.object({ recording: z.enum(recordingSettings, { error: 'must be inherit, on or off' }) });
 export const entryInfoAnswer = z.object({ entryPoint: z.object({ id: z.string(), name: z.string() }), expiresAt: z.string() });
 
@@ -85,6 +97,7 @@ export const consultationBody = z.object({
   waitSeconds: z.number(),
   durationSeconds: z.number().nullable(),
   callback: z.object({ phone: z.string(), requestedAt: z.string() }).nullable().describe('the customer asked to be called back (no agent was online)'),
+  aiOutcome: z.enum(aiOutcomes).nullable().describe('how its AI conversation ended: resolved_by_bot, transferred (to a person) or abandoned; null when no bot took part'),
 });
 export const noteBody = z.object({ id: z.string(), authorId: z.string(), authorName: z.string().nullable(), body: z.string(), disposition: z.string().nullable(), createdAt: z.string() });
 export const consultationDetailBody = consultationBody.extend({

@@ -3,6 +3,7 @@
  * status in one transaction, and only if the call is still in the status it was read in
  * (optimistic check), so two concurrent requests cannot both move the same call.
  */
+import { aiOutcomes, type AiOutcome } from '../domain/consultations/routingSetting.js';
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { CallStatus } from '../domain/calls/callStatus.js';
@@ -40,7 +41,10 @@ export interface CallRecord {
   callbackRequestedAt: Date | null;
   /** The node hosting the call's media (null: created before nodes were recorded). */
   nodeId: string | null;
+  /** How the AI conversation of the call ended (null when no bot took part). */
+  aiOutcome?: AiOutcome | null;
 }
+
 
 /**
  * What else a transition writes in its transaction: columns of the call (set only if the
@@ -86,6 +90,7 @@ export function toCallRecord(r: CallsTable): CallRecord {
     callbackPhone: r.callback_phone ?? null,
     callbackRequestedAt: optionalDate(r.callback_requested_at ?? null),
     nodeId: r.node_id ?? null,
+    aiOutcome: r.ai_outcome && (aiOutcomes as readonly string[]).includes(r.ai_outcome) ? (r.ai_outcome as AiOutcome) : null,
   };
 }
 
@@ -166,6 +171,10 @@ export class CallRepository {
   /** An agent answered: records who and when (the status move is separate). */
   async assignAgent(id: string, agentId: string): Promise<void> {
     await this.db.updateTable('calls').set({ agent_id: agentId, answered_at: new Date().toISOString() }).where('id', '=', id).execute();
+  }
+
+  async setAiOutcome(id: string, outcome: AiOutcome): Promise<void> {
+    await this.db.updateTable('calls').set({ ai_outcome: outcome, updated_at: new Date().toISOString() }).where('id', '=', id).execute();
   }
 
   async setDisposition(id: string, disposition: string): Promise<void> {

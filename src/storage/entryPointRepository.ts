@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { captionsSettings, type CaptionsSetting } from '../domain/consultations/captionsSetting.js';
 import { recordingSettings, type RecordingSetting } from '../domain/consultations/recordingSetting.js';
+import { entryPointRoutings, type EntryPointAiSettings, type EntryPointRouting } from '../domain/consultations/routingSetting.js';
 import { toDate, type Database, type EntryPointsTable } from './schema.js';
 
 export interface EntryPoint {
@@ -16,7 +17,14 @@ export interface EntryPoint {
   captions: CaptionsSetting;
   /** Whether its consented consultations are recorded: `inherit` follows RECORD_CONSULTATIONS. */
   recording: RecordingSetting;
+  /** Who answers its calls: the human queue, the AI assistant first, or the assistant when no agent answers in time (0013). */
+  routing: EntryPointRouting;
+  /** ai_overflow: seconds a call waits for an agent before the assistant takes it. */
+  overflowAfterSeconds: number;
+  /** The assistant's system prompt for this entry point (seed 001's `systemPrompt`); null: the server's default. */
+  systemPrompt: string | null;
 }
+
 
 function captionsOf(v: string): CaptionsSetting {
   return (captionsSettings as readonly string[]).includes(v) ? (v as CaptionsSetting) : 'inherit';
@@ -36,13 +44,16 @@ function toEntryPoint(r: EntryPointsTable): EntryPoint {
     disabledAt: r.disabled_at ? toDate(r.disabled_at) : null,
     captions: captionsOf(r.captions),
     recording: recordingOf(r.recording),
+    routing: (entryPointRoutings as readonly string[]).includes(r.routing) ? (r.routing as EntryPointRouting) : 'human',
+    overflowAfterSeconds: Number(r.overflow_after_seconds ?? 30),
+    systemPrompt: r.system_prompt ?? null,
   };
 }
 
 export class EntryPointRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async create(input: { name: string; createdBy: string; expiresAt: Date; captions?: CaptionsSetting }): Promise<EntryPoint> {
+  async create(input: { name: string; createdBy: string; expiresAt: Date; captions?: CaptionsSetting } & Partial<EntryPointAiSettings>): Promise<EntryPoint> {
     const row: EntryPointsTable = {
       id: randomUUID(),
       name: input.name,
@@ -52,6 +63,9 @@ export class EntryPointRepository {
       disabled_at: null,
       captions: input.captions ?? 'inherit',
       recording: 'inherit',
+      routing: input.routing ?? 'human',
+      overflow_after_seconds: input.overflowAfterSeconds ?? 30,
+      system_prompt: input.systemPrompt ?? null,
     };
     await this.db.insertInto('entry_points').values(row).execute();
     return toEntryPoint(row);
@@ -79,6 +93,15 @@ export class EntryPointRepository {
 
   async setCaptions(id: string, captions: CaptionsSetting): Promise<EntryPoint | undefined> {
     await this.db.updateTable('entry_points').set({ captions }).where('id', '=', id).execute();
+    return this.find(id);
+  }
+
+  async setAiSettings(id: string, settings: Partial<EntryPointAiSettings>): Promise<EntryPoint | undefined> {
+    const patch: Partial<Pick<EntryPointsTable, 'routing' | 'overflow_after_seconds' | 'system_prompt'>> = {};
+    if (settings.routing !== undefined) patch.routing = settings.routing;
+    if (settings.overflowAfterSeconds !== undefined) patch.overflow_after_seconds = settings.overflowAfterSeconds;
+    if (settings.systemPrompt !== undefined) patch.system_prompt = settings.systemPrompt;
+    if (Object.keys(patch).length > 0) await this.db.updateTable('entry_points').set(patch).where('id', '=', id).execute();
     return this.find(id);
   }
 }

@@ -303,6 +303,16 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('entry_points').addColumn('captions', 'text', (c) => c.notNull().defaultTo('inherit')).execute();
       },
     },
+    '0013_ai_routing': {
+      // AI voice agent (issue 11): who answers an entry point's calls (human | ai_first | ai_overflow), after how
+      // long the bot takes an unanswered call, the bot's system prompt; and each AI conversation's outcome.
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable('entry_points').addColumn('routing', 'text', (c) => c.notNull().defaultTo('human')).execute();
+        await db.schema.alterTable('entry_points').addColumn('overflow_after_seconds', 'integer', (c) => c.notNull().defaultTo(30)).execute();
+        await db.schema.alterTable('entry_points').addColumn('system_prompt', 'text').execute();
+        await db.schema.alterTable('calls').addColumn('ai_outcome', 'text').execute();
+      },
+    },
     '0014_entry_point_recording': {
       // Recording per entry point (issue 12): inherit (RECORD_CONSULTATIONS), on or off; consent is still required.
       async up(db: Kysely<unknown>) {

@@ -62,6 +62,8 @@ export interface CallsTable {
   callback_requested_at?: string | Date | null;
   /** The node hosting the call's media (0011); null on older rows. */
   node_id?: string | null;
+  /** An AI conversation's outcome (0013): resolved_by_bot | transferred | abandoned; null when no bot took part. */
+  ai_outcome?: string | null;
 }
 
 /** One row per node that shares this database (0011): its heartbeat, and when it stopped cleanly. */
@@ -85,6 +87,10 @@ export interface EntryPointsTable {
   captions: string;
   /** 'inherit' | 'on' | 'off' (migration 0014): whether its consented consultations are recorded. */
   recording: string;
+  /** 'human' | 'ai_first' | 'ai_overflow' (migration 0013). */
+  routing: string;
+  overflow_after_seconds: number;
+  system_prompt: string | null;
 }
 
 export interface CallEventsTable {

@@ -15,6 +15,7 @@ import { customerOf, hasRole, isAccount, type Identity } from '../../auth/identi
 import { voiceRoomRef } from '../roomRef.js';
 import type { CaptionsSetting } from './captionsSetting.js';
 import type { RecordingSetting } from './recordingSetting.js';
+import type { AiOutcome, EntryPointAiSettings } from './routingSetting.js';
 import { ConsultationMediaPolicy } from './mediaPolicy.js';
 import { Supervision } from './supervision.js';
 import type { TokenService } from '../../auth/tokens.js';
@@ -37,6 +38,7 @@ import {
   type ConsultationView,
   type CustomerStatus,
   type Disposition,
+  type HandoverLine,
   type OfferView,
   type QueueView,
 } from './consultationView.js';
@@ -77,7 +79,28 @@ export interface ConsultationServiceDeps {
   customerGraceMs: number;
   /** Lifetime of a customer's room token. */
   customerTokenTtlSeconds: number;
+  /** The AI assistant that answers ai_first / ai_overflow entry points; absent: every call goes to the queue. */
+  assistant?: AiAssistant;
+  /** Timers for the AI overflow (tests pass a fake clock's). */
+  timers?: { setTimeout(fn: () => void, ms: number): unknown; clearTimeout(handle: unknown): void };
 }
+
+/**
+ * The port the AI voice agent implements for consultations: the bot joins the consultation's own SFU room
+ * (`call-<id>`) as a participant with role `bot`, so the call's state machine, timeline, transcript and recording
+ * cover the whole conversation, and leaves it when a person takes over or the call ends.
+ */
+export interface AiAssistant {
+  /** Whether the assistant can take a call now (its engines are up and a line is free). */
+  canAnswer(): boolean;
+  /** The bot joins the room and greets the customer when they arrive; rejects when it cannot. */
+  answer(consultationId: string, input: { roomId: string; entryPointId: string | null; systemPrompt: string | null }): Promise<void>;
+  /** The bot leaves the room. */
+  leave(consultationId: string, reason: string): void;
+}
+
+/** The bot's account-less identity on a consultation (participant rows, events, the offer's `transferredFrom`). */
+export const ASSISTANT = { agentId: 'ai-agent', name: 'AI assistant' } as const;
 
 /** Consoles see the head of the queue; its length is sent in full. */
 const QUEUE_VIEW_LIMIT = 20;
@@ -94,6 +117,8 @@ interface QueuedDetails {
   notes?: OfferView['notes'];
   /** A handed-over call keeps its status (CONNECTING or IN_PROGRESS) while it waits again. */
   status?: CallStatus;
+  /** Handed over by the AI assistant: its conversation so far. */
+  transcript?: HandoverLine[];
 }
 
 export class ConsultationService extends EventEmitter<ConsultationEvents> {
@@ -112,6 +137,10 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
    */
   private readonly pushQueue = coalesce(() => this.emit('queue', this.queueView()), QUEUE_PUSH_MS);
   private readonly pushPlaces = coalesce(() => this.tellPlaces(), PLACES_PUSH_MS);
+  /** Consultations the AI assistant is on, and whether it has handed the caller over (it stays until a person takes over). */
+  private readonly withAssistant = new Map<string, { handedOver: boolean }>();
+  /** ai_overflow calls waiting for an agent, with the timer that gives them to the assistant. */
+  private readonly overflowTimers = new Map<string, unknown>();
   /** Background writes (events, participants); awaited on close so nothing is lost. */
   private readonly pending = new Set<Promise<unknown>>();
 
@@ -172,8 +201,15 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
 
   // --- entry points -------------------------------------------------------------------
 
-  createEntryPoint(input: { name: string; ttlHours: number; createdBy: string; captions?: CaptionsSetting }): Promise<EntryPoint> {
-    return this.deps.entryPoints.create({ name: input.name, createdBy: input.createdBy, expiresAt: new Date(Date.now() + input.ttlHours * 3_600_000), captions: input.captions });
+  createEntryPoint(input: { name: string; ttlHours: number; createdBy: string; captions?: CaptionsSetting } & Partial<EntryPointAiSettings>): Promise<EntryPoint> {
+    const { ttlHours, ...rest } = input;
+    return this.deps.entryPoints.create({ ...rest, expiresAt: new Date(Date.now() + ttlHours * 3_600_000) });
+  }
+
+  /** Who answers the entry point's calls from now on (routing, overflow delay, the assistant's system prompt). */
+  async setEntryPointAi(id: string, settings: Partial<EntryPointAiSettings>): Promise<EntryPoint> {
+    await this.entryPoint(id);
+    return (await this.deps.entryPoints.setAiSettings(id, settings))!;
   }
 
   async setEntryPointCaptions(id: string, captions: CaptionsSetting): Promise<EntryPoint> {
@@ -238,9 +274,15 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
     const created = await this.deps.calls.createConsultation({ phone: input.phone, entryPointId: ep.id, customerName: input.name, inquiry: input.inquiry, recordingConsent: true });
     await this.deps.repo.addParticipant(created.id, { role: 'customer', userId: `customer-${created.id}`, name: input.name });
     await this.deps.repo.addEvent(created.id, 'queued', null, { entryPoint: ep.name });
-    const call = await this.deps.calls.advance(created.id, 'RINGING', 'queued');
+    let call = await this.deps.calls.advance(created.id, 'RINGING', 'queued');
     const details: QueuedDetails = { customerName: input.name, phone: call.callerNumber, inquiry: input.inquiry, entryPoint: ep.name };
-    this.deps.queue.enqueue(call.id, { ...details });
+    const botFirst = ep.routing === 'ai_first' && (await this.assistantAnswers(call, ep, 'ai-first'));
+    if (botFirst) call = await this.deps.calls.get(call.id);
+    else {
+      if (ep.routing === 'ai_first') this.deps.logger.warn({ consultationId: call.id, entryPoint: ep.id }, 'the AI assistant cannot answer now; the call waits for an agent');
+      this.deps.queue.enqueue(call.id, { ...details });
+      if (ep.routing === 'ai_overflow') this.scheduleOverflow(call.id, ep);
+    }
     const { token } = await this.deps.tokens.issueCustomerToken({ consultationId: call.id, name: input.name, ttlSeconds: this.deps.customerTokenTtlSeconds });
     this.deps.logger.info({ consultationId: call.id, entryPoint: ep.id }, 'consultation queued');
     return { consultation: await this.view(call), customerToken: token, roomId: call.roomId! };
@@ -268,6 +310,7 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
     }
     if (this.transferring(call)) status.transferring = true;
     else if (call.agentId) status.agentName = this.nameOf(call.agentId);
+    else if (this.withAssistant.has(consultationId) && isLive(call.status)) status.assistant = true;
     return status;
   }
 
@@ -275,6 +318,114 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
   private transferring(call: CallRecord): boolean {
     if (!isLive(call.status)) return false;
     return this.deps.queue.transferOf(call.id) !== undefined || (this.deps.queue.details(call.id) as Partial<QueuedDetails> | undefined)?.transferredFrom !== undefined;
+  }
+
+  // --- the AI assistant (issue 11) ----------------------------------------------------
+
+  /**
+   * The assistant takes the call (ai_first at once; ai_overflow from the queue): the bot joins the call's room and
+   * the call is CONNECTING with it, IN_PROGRESS once the customer is in the room. False when it cannot answer.
+   */
+  private async assistantAnswers(call: CallRecord, ep: EntryPoint, cause: 'ai-first' | 'ai-overflow' | 'no-agent-available'): Promise<boolean> {
+    const assistant = this.deps.assistant;
+    if (!assistant?.canAnswer()) return false;
+    this.withAssistant.set(call.id, { handedOver: false });
+    try {
+      await assistant.answer(call.id, { roomId: call.roomId!, entryPointId: ep.id, systemPrompt: ep.systemPrompt });
+      await this.deps.calls.advance(call.id, 'CONNECTING', 'bot-answered', {
+        within: async (tx) => {
+          await this.deps.repo.addParticipant(call.id, { role: 'bot', userId: ASSISTANT.agentId, name: ASSISTANT.name }, tx);
+          await this.deps.repo.addEvent(call.id, 'bot-answered', null, { cause }, tx);
+        },
+      });
+    } catch (err) {
+      this.withAssistant.delete(call.id);
+      assistant.leave(call.id, 'answer-failed');
+      this.deps.logger.warn({ err, consultationId: call.id }, 'the AI assistant could not take the call; it waits for an agent');
+      return false;
+    }
+    this.deps.logger.info({ consultationId: call.id, cause }, 'the AI assistant answered the consultation');
+    return true;
+  }
+
+  /** ai_overflow: nobody available now → the assistant at once; else when no agent took it within the entry point's delay. */
+  private scheduleOverflow(consultationId: string, ep: EntryPoint): void {
+    if (!this.deps.assistant) return;
+    const available = this.deps.queue.agents().some((a) => a.state === 'available' || a.state === 'ringing');
+    const ms = available ? ep.overflowAfterSeconds * 1000 : 0;
+    const timers = this.deps.timers ?? { setTimeout: (fn: () => void, t: number) => setTimeout(fn, t).unref(), clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout) };
+    const fire = () => {
+      this.overflowTimers.delete(consultationId);
+      this.track(this.overflow(consultationId, ep, available ? 'ai-overflow' : 'no-agent-available'));
+    };
+    if (ms === 0) return fire();
+    this.overflowTimers.set(consultationId, timers.setTimeout(fire, ms));
+  }
+
+  private async overflow(consultationId: string, ep: EntryPoint, cause: 'ai-overflow' | 'no-agent-available'): Promise<void> {
+    const { queue } = this.deps;
+    const waiting = queue.queued().find((q) => q.callId === consultationId);
+    // Taken by an agent meanwhile, being accepted right now, or gone: nothing to do.
+    if (!waiting || !this.deps.assistant?.canAnswer()) return;
+    const call = await this.deps.calls.get(consultationId);
+    if (call.status !== 'RINGING') return;
+    try {
+      queue.hangUp(consultationId);
+    } catch {
+      return; // accepted between the check and now
+    }
+    if (!(await this.assistantAnswers(call, ep, cause))) {
+      // Still waiting (an agent's accept may have won the race): back in the queue.
+      if ((await this.deps.calls.get(consultationId)).status !== 'RINGING' || queue.position(consultationId)) return;
+      queue.enqueue(consultationId, { customerName: call.customerName ?? '', phone: call.callerNumber, inquiry: call.inquiry ?? '', entryPoint: ep.name });
+      return;
+    }
+    this.emit('customer-status', await this.customerStatus(consultationId));
+    this.emit('board-changed');
+  }
+
+  /**
+   * The assistant hands the caller to a person (its transfer tool, or it could not answer): the call waits at the
+   * head of the queue with the conversation so far; the bot stays with the caller until an agent takes it.
+   */
+  async handOverFromAssistant(consultationId: string, input: { reason: string; transcript: HandoverLine[] }): Promise<{ queued: boolean }> {
+    const bot = this.withAssistant.get(consultationId);
+    if (!bot || bot.handedOver) return { queued: false };
+    const call = await this.deps.calls.get(consultationId);
+    if (!isLive(call.status)) return { queued: false };
+    bot.handedOver = true;
+    const from = { agentId: ASSISTANT.agentId, name: ASSISTANT.name };
+    const details: QueuedDetails = {
+      customerName: call.customerName ?? '',
+      phone: call.callerNumber,
+      inquiry: call.inquiry ?? '',
+      entryPoint: await this.entryPointName(call),
+      transferredFrom: from,
+      notes: [],
+      status: call.status,
+      transcript: input.transcript,
+    };
+    this.deps.queue.requeueOrphan(consultationId, { ...details });
+    await this.deps.repo.addEvent(consultationId, 'transferred', null, { from, to: 'queue', reason: input.reason });
+    this.deps.logger.info({ consultationId, reason: input.reason }, 'the AI assistant handed the consultation to the queue');
+    this.emit('transferred', { consultationId, from, to: 'queue' });
+    this.emit('customer-status', await this.customerStatus(consultationId));
+    this.emit('board-changed');
+    return { queued: true };
+  }
+
+  /** Whether the AI assistant is on the call now, and whether it handed it over. */
+  assistantOn(consultationId: string): { handedOver: boolean } | undefined {
+    const a = this.withAssistant.get(consultationId);
+    return a ? { ...a } : undefined;
+  }
+
+  /** A person took over (or the call ended): the bot leaves the room and the conversation's outcome is stored. */
+  private async assistantDone(consultationId: string, outcome: AiOutcome, reason: string): Promise<void> {
+    if (!this.withAssistant.delete(consultationId)) return;
+    this.deps.assistant?.leave(consultationId, reason);
+    await this.deps.repo.leaveParticipant(consultationId, ASSISTANT.agentId);
+    await this.deps.callRepo.setAiOutcome(consultationId, outcome);
   }
 
   /** The customer hung up, whether waiting or talking. */
@@ -424,6 +575,7 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
     if (viaQueue) queue.commitAccept(agent.userId, consultationId);
     else queue.commitTransfer(agent.userId, consultationId);
     this.deps.logger.info({ consultationId, agentId: agent.userId, from: from?.agentId }, 'transferred consultation taken');
+    if (this.withAssistant.has(consultationId)) await this.assistantDone(consultationId, 'transferred', 'handed-over');
     if (!viaQueue && from) this.emit('transferred', { consultationId, from, to: { agentId: agent.userId, name } });
     this.emit('seats-changed', { consultationId });
     this.emit('customer-status', await this.customerStatus(consultationId));
@@ -453,6 +605,7 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
       view.transferredFrom = d.transferredFrom;
       view.notes = d.notes ?? [];
     }
+    if (d.transcript) view.transcript = d.transcript;
     return view;
   }
 
@@ -568,7 +721,7 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
     const call = await this.deps.callRepo.find(id);
     if (call?.status !== 'CONNECTING') return;
     const customerIn = present.some((i) => customerOf(i) === id);
-    const agentIn = present.some((i) => i.userId === call.agentId && isAccount(i));
+    const agentIn = present.some((i) => i.userId === call.agentId && isAccount(i)) || (call.agentId === null && this.withAssistant.has(id));
     if (customerIn && agentIn) await this.deps.calls.advance(id, 'IN_PROGRESS', 'media-connected').catch(() => undefined);
   }
 
@@ -645,6 +798,7 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
         connectedAt: c.connectedAt?.toISOString() ?? null,
         transfer: this.boardTransfer(c),
         supervisor: this.boardSupervisor(c.id),
+        ...(this.withAssistant.has(c.id) ? { assistant: this.withAssistant.get(c.id)!.handedOver ? ('handing-over' as const) : ('talking' as const) } : {}),
       })),
       queue: { length: queued.length, longestWaitSeconds: queued.length ? Math.round((Date.now() - oldest) / 1000) : 0 },
     };
@@ -655,6 +809,8 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
     this.pushPlaces.cancel();
     for (const t of this.graceTimers.values()) clearTimeout(t);
     this.graceTimers.clear();
+    for (const t of this.overflowTimers.values()) (this.deps.timers ?? { clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout) }).clearTimeout(t);
+    this.overflowTimers.clear();
     await Promise.allSettled([...this.pending]);
   }
 
@@ -713,6 +869,12 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
         queue.callEnded(call.agentId, call.connectedAt ? Date.now() - call.connectedAt.getTime() : undefined);
       }
       this.onHold.delete(call.id);
+      const timer = this.overflowTimers.get(call.id);
+      if (timer !== undefined) (this.deps.timers ?? { clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout) }).clearTimeout(timer);
+      this.overflowTimers.delete(call.id);
+      const bot = this.withAssistant.get(call.id);
+      // With the bot to the end: it resolved the call once the customer talked with it; handed over and never taken: abandoned.
+      if (bot) await this.assistantDone(call.id, !bot.handedOver && call.connectedAt ? 'resolved_by_bot' : 'abandoned', 'call-ended');
       this.supervision.callEnded(call.id);
       await this.deps.repo.closeParticipants(call.id);
       await this.deps.repo.addEvent(call.id, cause.startsWith('customer') ? 'hung-up' : 'ended', null, { status: to, cause });

@@ -3,6 +3,7 @@
  * One place, so the admin page, the agent console, the customer page (web-src/ imports these
  * types) and integrators see the same fields.
  */
+import type { AiOutcome } from './routingSetting.js';
 import type { CallRecord } from '../../storage/callRepository.js';
 import type { CallEvent, CallNote, CallParticipant } from '../../storage/consultationRepository.js';
 import type { CallTransition } from '../../storage/callRepository.js';
@@ -28,6 +29,8 @@ export interface CustomerStatus {
   onHold: boolean;
   /** The agent is handing the call over (to a colleague ringing now, or back to the queue): the page says "You are being transferred". */
   transferring?: boolean;
+  /** The customer is talking with the AI assistant (not a person): the page says so. */
+  assistant?: boolean;
 }
 
 export interface AgentView {
@@ -48,6 +51,15 @@ export interface OfferView {
   /** A transfer: the agent handing the call over, and the notes written so far. */
   transferredFrom?: { agentId: string; name: string };
   notes?: Array<{ authorName: string | null; body: string; at: string }>;
+  /** Handed over by the AI assistant: the conversation so far (masked), oldest first. */
+  transcript?: HandoverLine[];
+}
+
+/** One line of the AI assistant's conversation, given to the agent who takes the call over. */
+export interface HandoverLine {
+  role: 'customer' | 'bot';
+  text: string;
+  at: string;
 }
 
 /** `queue:update` to agent consoles: the head of the queue (QUEUE_VIEW_LIMIT), its full length, free agents. */
@@ -71,6 +83,8 @@ export interface Board {
     transfer: { to: { agentId: string; name: string } | 'queue' } | null;
     /** Who supervises the call, and how. */
     supervisor: { id: string; name: string; mode: 'listen' | 'whisper' | 'barge' } | null;
+    /** The AI assistant is on the call (`talking`), or handed it over and stays until a person takes it. */
+    assistant?: 'talking' | 'handing-over';
   }>;
   queue: { length: number; longestWaitSeconds: number };
 }
@@ -95,6 +109,8 @@ export interface ConsultationView {
   durationSeconds: number | null;
   /** The customer asked to be called back (no agent was online). */
   callback: { phone: string; requestedAt: string } | null;
+  /** How its AI conversation ended (resolved by the bot, transferred to a person, abandoned); null when no bot took part. */
+  aiOutcome: AiOutcome | null;
 }
 
 export interface ConsultationDetailView extends ConsultationView {
@@ -144,6 +160,7 @@ export function consultationView(c: CallRecord, ctx: ViewContext): ConsultationV
     waitSeconds: seconds(c.createdAt, c.answeredAt ?? c.endedAt ?? now),
     durationSeconds: c.connectedAt ? seconds(c.connectedAt, c.endedAt ?? now) : null,
     callback: c.callbackPhone && c.callbackRequestedAt ? { phone: c.callbackPhone, requestedAt: c.callbackRequestedAt.toISOString() } : null,
+    aiOutcome: c.aiOutcome ?? null,
   };
 }
 

@@ -37,6 +37,9 @@ export const entryPointRoutes =
       disabled: ep.disabledAt !== null,
       captions: ep.captions,
       recording: ep.recording,
+      routing: ep.routing,
+      overflowAfterSeconds: ep.overflowAfterSeconds,
+      systemPrompt: ep.systemPrompt,
       url: await consultations.entryUrl(ep, origin(req)),
       qrPngUrl: `/api/v1/entry-points/${ep.id}/qr.png`,
       qrSvgUrl: `/api/v1/entry-points/${ep.id}/qr.svg`,
@@ -58,7 +61,18 @@ export const entryPointRoutes =
         const who = identityOf(req);
         // Captions decide whether calls are transcribed: the server's default unless an admin says otherwise.
         if (req.body.captions && req.body.captions !== 'inherit' && !hasRole(who, 'admin')) throw new ParleyError('FORBIDDEN', 'only an admin may turn captions on or off for an entry point; leave captions out (or inherit)');
-        const ep = await consultations.createEntryPoint({ name: req.body.name, ttlHours: req.body.ttlHours, createdBy: who.userId, captions: req.body.captions });
+        // Handing an entry point's callers to the AI assistant is an admin's decision too.
+        const ai = req.body.routing !== undefined || req.body.overflowAfterSeconds !== undefined || req.body.systemPrompt !== undefined;
+        if (ai && !hasRole(who, 'admin')) throw new ParleyError('FORBIDDEN', 'only an admin may choose who answers an entry point (routing, overflowAfterSeconds, systemPrompt); leave them out');
+        const ep = await consultations.createEntryPoint({
+          name: req.body.name,
+          ttlHours: req.body.ttlHours,
+          createdBy: who.userId,
+          captions: req.body.captions,
+          routing: req.body.routing,
+          overflowAfterSeconds: req.body.overflowAfterSeconds,
+          systemPrompt: req.body.systemPrompt,
+        });
         return reply.status(201).send({ entryPoint: await view(ep, req) });
       },
     );
@@ -84,13 +98,18 @@ export const entryPointRoutes =
         preHandler: auth.require('admin'),
         schema: {
           ...staff,
-          summary: "Change an entry point's caption setting (consultations that start after it follow it)",
+          summary: "Change an entry point's caption setting or who answers it (human, ai_first, ai_overflow); consultations that start after it follow it",
           params: idParams,
           body: updateEntryPointRequest,
           response: { 200: z.object({ entryPoint: entryPointBody }), 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody },
         },
       },
-      async (req) => ({ entryPoint: await view(await consultations.setEntryPointCaptions(req.params.id, req.body.captions), req) }),
+      async (req) => {
+        const { captions, ...ai } = req.body;
+        if (captions !== undefined) await consultations.setEntryPointCaptions(req.params.id, captions);
+        const ep = Object.values(ai).some((v) => v !== undefined) ? await consultations.setEntryPointAi(req.params.id, ai) : await consultations.entryPoint(req.params.id);
+        return { entryPoint: await view(ep, req) };
+      },
     );
 
     app.put(

@@ -35,6 +35,11 @@ export function HistoryTable(): JSX.Element {
         <span title={causeSentence(codes, c.failureCause) || undefined}>
           <Badge label={codes.status[c.status] ?? c.status} code={c.status} />
           {c.callback && <div class="callback">{D.callback(formatPhone(c.callback.phone))}</div>}
+          {c.aiOutcome && (
+            <div class="ai-outcome" data-ai-outcome={c.aiOutcome}>
+              {t.aiOutcome[c.aiOutcome]}
+            </div>
+          )}
         </span>
       ),
     },

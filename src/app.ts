@@ -46,6 +46,7 @@ import { NodeLiveness } from './cluster/nodeLiveness.js';
 import { openCluster } from './cluster/cluster.js';
 import { refuseNewWorkDuringOutage } from './cluster/outageGate.js';
 import { redisLimiters } from './cluster/redis/rateLimitStore.js';
+import { rateLimitRedis } from './cluster/redis/httpRateLimitStore.js';
 import { LocalRoomPlacement, RedisRoomPlacement, type RoomPlacement } from './cluster/roomPlacement.js';
 import { relayRevocations } from './cluster/revocationRelay.js';
 import { replicateRooms, type RoomReplication } from './cluster/roomReplication.js';
@@ -182,6 +183,8 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     publicUrl: config.publicUrl,
     agentGraceMs: config.consult.agentGraceMs,
     customerGraceMs: config.consult.customerGraceMs,
+    presence: cluster.presence,
+    timers: cluster.timers,
     customerTokenTtlSeconds: config.auth.roomTokenTtlSeconds,
   });
   publishCallTransitions({ calls, webhooks, callJson, consultationView: (call) => consultations.view(call), logger });
@@ -243,6 +246,9 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     max: config.rateLimit.max,
     timeWindow: config.rateLimit.windowMs,
     errorResponseBuilder: rateLimitedReply,
+    // REDIS_URL: one count per client over every node (the plugin's own Redis store); while
+    // Redis is away requests are let through rather than refused (new calls are refused by the outage gate).
+    ...(cluster.redis ? { redis: rateLimitRedis(cluster.redis), nameSpace: `${cluster.redis.keyPrefix}http-rl:`, skipOnError: true } : {}),
   });
   await http.register(swagger, {
     openapi: {

@@ -47,6 +47,7 @@ import { openCluster } from './cluster/cluster.js';
 import { refuseNewWorkDuringOutage } from './cluster/outageGate.js';
 import { redisLimiters } from './cluster/redis/rateLimitStore.js';
 import { rateLimitRedis } from './cluster/redis/httpRateLimitStore.js';
+import { LocalLiveBoard, RedisLiveBoard, type LiveBoard } from './cluster/liveBoard.js';
 import { LocalRoomPlacement, RedisRoomPlacement, type RoomPlacement } from './cluster/roomPlacement.js';
 import { relayRevocations } from './cluster/revocationRelay.js';
 import { replicateRooms, type RoomReplication } from './cluster/roomReplication.js';
@@ -407,6 +408,10 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
   });
   await http.register(recordingRoutes({ recordings: recordings.service, authenticator: credentials, apiKey: config.auth.apiKey }));
 
+  // The board over every node (src/cluster/liveBoard.ts): agents and queues of the others folded in.
+  const liveBoard: LiveBoard = cluster.redis
+    ? await RedisLiveBoard.open(consultations, cluster.redis, cluster.bus, { heartbeatMs: config.cluster.heartbeatMs, ttlMs: config.cluster.ttlMs, logger: logger.child({ module: 'cluster' }) })
+    : new LocalLiveBoard(consultations);
   const adminNs = io.of('/admin');
   adminNs.use(handshake);
   attachAdminNamespace({
@@ -415,7 +420,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     metrics,
     rooms: healthSource.rooms,
     connections: healthSource.connections,
-    board: { get: () => consultations.board(), onChange: (listener) => consultations.on('board-changed', listener) },
+    board: liveBoard,
   });
 
   const speech = await createSpeech(config.speech, logger.child({ module: 'speech' }));
@@ -591,6 +596,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
         await media.close();
         await Promise.allSettled(replications.map((r) => r.close()));
         await placement.close();
+        await liveBoard.close();
         await cluster.close();
         await storage.close();
         logger.info('closed');

@@ -18,7 +18,7 @@ import { openRedis, type RedisConnection } from '../src/cluster/redis/redisConne
 import { LocalRoutingStore, RedisRoutingStore, type RoutingStore } from '../src/cluster/routingStore.js';
 import type { AgentSnapshot } from '../src/domain/routing/consultationQueue.js';
 import { createLogger } from '../src/log/logger.js';
-import { callFrom, createEntryPoint, firstAdmin, RecordingSocket } from './support/consultation.js';
+import { callFrom, createAgent, createEntryPoint, firstAdmin, RecordingSocket } from './support/consultation.js';
 import { request, startParley, type RunningParley } from './support/parleyServer.js';
 import { waitFor } from './support/polling.js';
 import { dropPrefix, testRedisUrl, uniquePrefix } from './support/redis.js';
@@ -168,5 +168,46 @@ describe('two Parley nodes sharing rate limits and customers\' grace', () => {
     assert.ok(more.includes(429), `over 40 requests spread on two nodes were limited (statuses: ${[...statuses, ...more].join(',')})`);
     const used = statuses.length + more.indexOf(429);
     assert.ok(used <= 40, `the limit held for the cluster, not per node: the ${used + 1}th request was refused`);
+  });
+});
+
+describe('the admin board on node C shows agents and queues of nodes A and B, live', () => {
+  const prefix = uniquePrefix();
+  const nodes: RunningParley[] = [];
+
+  before(async () => {
+    const SQLITE_PATH = join(mkdtempSync(join(tmpdir(), 'parley-board-')), 'parley.sqlite');
+    const env = { SQLITE_PATH, REDIS_URL: testRedisUrl(), REDIS_KEY_PREFIX: prefix, NODE_HEARTBEAT_MS: '300', NODE_TTL_MS: '1500' };
+    for (const id of ['node-a', 'node-b', 'node-c']) nodes.push(await startParley({ ...env, NODE_ID: id }));
+  });
+  after(async () => {
+    await Promise.allSettled(nodes.map((n) => n.close()));
+    await dropPrefix(prefix);
+  });
+
+  test('an agent available on A, a customer waiting on B: the board on C is pushed both; A stopping takes its agent off', async () => {
+    const [a, b, c] = nodes as [RunningParley, RunningParley, RunningParley];
+    const admin = await firstAdmin(a.url);
+    const agent = await createAgent(a.url, admin, 'Ann Agent');
+    const ep = await createEntryPoint(a.url, admin);
+    const board = await RecordingSocket.open(c.url, '/admin', admin.token);
+    const initial = await board.request<{ agents: Array<{ id: string; state: string }> }>('board:get');
+    assert.equal(initial.agents.find((x) => x.id === agent.id)?.state, 'offline');
+
+    const console_ = await RecordingSocket.open(a.url, '/consult', agent.token);
+    await console_.request('agent:set-state', { state: 'available' });
+    await board.waitFor('board', (x: { agents: Array<{ id: string; state: string }> }) => x.agents.some((y) => y.id === agent.id && y.state === 'available'), 10_000);
+
+    const started = await callFrom(b.url, ep.entryToken, 'Bea Customer');
+    const seen = await board.waitFor('board', (x: { queue: { length: number }; live: Array<{ id: string }> }) => x.queue.length >= 1 && x.live.some((l) => l.id === started.consultation.id), 10_000);
+    assert.equal(seen.live.find((l: { id: string; status: string }) => l.id === started.consultation.id).status, 'RINGING');
+    const asked = await board.request<{ queue: { length: number }; agents: Array<{ id: string; state: string }> }>('board:get');
+    assert.ok(asked.queue.length >= 1, 'board:get on C counts the line on B');
+
+    console_.close();
+    const from = board.events.length;
+    await nodes[0]!.close();
+    await board.waitFor('board', (x: { agents: Array<{ id: string; state: string }> }) => x.agents.some((y) => y.id === agent.id && y.state === 'offline'), 10_000, from);
+    board.close();
   });
 });

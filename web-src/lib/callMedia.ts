@@ -21,7 +21,7 @@
 import { Device } from 'mediasoup-client';
 import type { Consumer, MediaKind, Producer, RtpCapabilities, RtpParameters, Transport, TransportOptions } from 'mediasoup-client/types';
 import { io, type Socket } from 'socket.io-client';
-import { connect, request } from './api.js';
+import { ApiError, connect, request } from './api.js';
 
 export interface CallMediaOptions {
   /** The `/voice` room, e.g. `call-<consultationId>`. */
@@ -184,11 +184,11 @@ export class CallMedia {
     return out;
   }
 
-  /** Joins the room, sends the mic (+camera) and receives everything already there. */
-  async join(): Promise<void> {
-    if (this.joined || this.socket) throw new Error('this CallMedia already joined; make a new one');
+  /** Connects the `/voice` socket (to the node named, when the room is pinned elsewhere). */
+  private async openVoice(node?: string): Promise<Socket> {
     const { token, authUserId } = this.opts;
-    const socket = token !== undefined && authUserId === undefined ? connect('/voice', token) : io('/voice', { transports: ['websocket'], auth: { userId: authUserId, token } });
+    const query = node ? { query: { node } } : {};
+    const socket = token !== undefined && authUserId === undefined && !node ? connect('/voice', token) : io('/voice', { transports: ['websocket'], auth: authUserId === undefined ? { token } : { userId: authUserId, token }, ...query });
     this.socket = socket;
     this.wire(socket);
     await new Promise<void>((resolve, reject) => {
@@ -202,9 +202,30 @@ export class CallMedia {
         reject(new Error(`could not connect to the voice server: ${err.data?.message ?? err.message}`));
       });
     });
-
     this.assertOpen();
-    const joined = await request<JoinAck>(socket, 'join-room', this.opts.userId ? { roomId: this.roomId, userId: this.opts.userId } : { roomId: this.roomId });
+    return socket;
+  }
+
+  private async joinRoom(socket: Socket, body: { roomId: string; userId?: string }): Promise<JoinAck & { error?: { code: string; message: string; node?: string } }> {
+    return (await socket.timeout(10_000).emitWithAck('join-room', body)) as JoinAck & { error?: { code: string; message: string; node?: string } };
+  }
+
+  /** Joins the room, sends the mic (+camera) and receives everything already there. */
+  async join(): Promise<void> {
+    if (this.joined || this.socket) throw new Error('this CallMedia already joined; make a new one');
+    const body = this.opts.userId ? { roomId: this.roomId, userId: this.opts.userId } : { roomId: this.roomId };
+    let socket = await this.openVoice();
+    let ack = await this.joinRoom(socket, body);
+    // Several nodes (docs/cluster.md): the room is hosted by another node; reconnect there once
+    // (`?node=` is what the load balancer routes on) and join again.
+    if (ack.error?.code === 'WRONG_NODE' && ack.error.node) {
+      this.emit('wrong-node', { node: ack.error.node });
+      socket.disconnect();
+      socket = await this.openVoice(ack.error.node);
+      ack = await this.joinRoom(socket, body);
+    }
+    if (ack.error) throw new ApiError(0, ack.error.code, ack.error.message);
+    const joined = ack;
     this.emit('join-room', { peerId: joined.peerId, peers: joined.peers, producers: joined.producers });
     this.peerId = joined.peerId;
     for (const p of joined.peers) this.remotePeers.set(p.peerId, { peerId: p.peerId, userId: p.userId });

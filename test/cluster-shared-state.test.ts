@@ -21,7 +21,7 @@ import { createLogger } from '../src/log/logger.js';
 import { callFrom, createAgent, createEntryPoint, firstAdmin, RecordingSocket } from './support/consultation.js';
 import { request, startParley, type RunningParley } from './support/parleyServer.js';
 import { waitFor } from './support/polling.js';
-import { dropPrefix, testRedisUrl, uniquePrefix } from './support/redis.js';
+import { dropPrefix, startOwnRedis, testRedisUrl, uniquePrefix } from './support/redis.js';
 
 const logger = createLogger('silent');
 
@@ -74,6 +74,29 @@ describe('ports shared through Redis', () => {
     assert.equal(await b.closed('customer:1'), 0);
     await a.close().catch(() => undefined);
     await b.close();
+  });
+
+  test('presence re-converges after Redis restarts empty: each node writes its counts again', { timeout: 60_000 }, async () => {
+    const own = await startOwnRedis();
+    const o = { heartbeatMs: 100, ttlMs: 400, logger };
+    const ca = await openRedis(own.url, prefix, logger, 5_000);
+    const cb = await openRedis(own.url, prefix, logger, 5_000);
+    const a = new RedisPresence(ca, 'node-a', o);
+    const b = new RedisPresence(cb, 'node-b', o);
+    try {
+      await a.opened('agent:1');
+      await b.opened('agent:1');
+      assert.equal(await a.count('agent:1'), 2);
+      await own.stop(); // SIGKILL, no persistence: everything in it is gone
+      await own.start();
+      await waitFor('both nodes to count again after the restart', async () => (await a.count('agent:1').catch(() => 0)) === 2, 15_000);
+      assert.equal(await b.count('agent:1'), 2);
+    } finally {
+      await a.close();
+      await b.close();
+      await Promise.allSettled([ca.close(), cb.close()]);
+      await own.stop();
+    }
   });
 
   for (const kind of ['local', 'redis'] as const) {

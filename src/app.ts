@@ -212,7 +212,15 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
   // An SFU room lives on one node: the first join pins it there (src/cluster/roomPlacement.ts).
   const placement: RoomPlacement = cluster.redis
     ? new RedisRoomPlacement(cluster.redis, config.cluster.nodeId, { heartbeatMs: config.cluster.heartbeatMs, ttlMs: config.cluster.ttlMs, logger: logger.child({ module: 'cluster' }) })
-    : new LocalRoomPlacement();
+    : new LocalRoomPlacement(config.cluster.nodeId);
+  // An accepted consultation's room goes to the node with the fewest rooms before its members join.
+  calls.on('transition', (call, t) => {
+    if (call.channel !== 'consultation' || t.to !== 'CONNECTING' || !call.roomId || !cluster.redis) return;
+    placement.place(call.roomId).then(
+      (node) => logger.info({ consultationId: call.id, roomId: call.roomId, node }, 'consultation room placed'),
+      (err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err), consultationId: call.id }, 'consultation room not placed; it stays on the node its first member reaches'),
+    );
+  });
   voiceRooms.on('left', (room) => {
     if (voiceRooms.members(room).length === 0) void placement.release(room.slice('voice:'.length));
   });

@@ -7,10 +7,14 @@
  *     receiver on node B. Ratios against (a).
  *  2. Call lifecycle throughput (seed 001: create → connect → end, three requests and their
  *     database transactions), with the same client concurrency spread over three nodes
- *     behind them vs one node. Not the consultation queue: routing a consultation to an
- *     agent on another node needs the queue in Redis, which is not built yet.
+ *     behind them vs one node.
+ *  3. Consultation routing decisions (src/cluster/routingStore.ts `offerNext`: the oldest
+ *     waiting call to the longest-idle agent, atomically): `--routing` calls and as many
+ *     agents, offered by `--concurrency` loops through the Local store (one process), one
+ *     Redis connection (one node) and three (three nodes). Ratios against one node. This is
+ *     the shared decision alone: the queue that serves the consoles is still per node.
  *
- *   npx tsx bench/cluster.ts [--pairs=20] [--rate=20] [--duration=8000] [--concurrency=24] [--calls-ms=8000]
+ *   npx tsx bench/cluster.ts [--pairs=20] [--rate=20] [--duration=8000] [--concurrency=24] [--calls-ms=8000] [--routing=300] [--rounds=3]
  *
  * Nodes are real processes (`src/main.ts`) on loopback, on one SQLite file (WAL), sharing the
  * machine's Redis (REDIS_URL or redis://127.0.0.1:6379) under a key prefix of their own.
@@ -23,6 +27,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient } from 'redis';
 import { io, type Socket } from 'socket.io-client';
+import { openRedis, type RedisConnection } from '../src/cluster/redis/redisConnection.js';
+import { LocalRoutingStore, RedisRoutingStore, type RoutingStore } from '../src/cluster/routingStore.js';
+import { createLogger } from '../src/log/logger.js';
 import { benchOptions, num } from './lib/options.js';
 import { fmt, percentile, sortedOf, table } from './lib/stats.js';
 
@@ -33,6 +40,8 @@ const o = {
   durationMs: num(opt('duration', 'BENCH_DURATION_MS', '8000'), 'duration ms', 1000, 120_000),
   concurrency: num(opt('concurrency', 'BENCH_CONCURRENCY', '24'), 'concurrent call loops', 1, 500),
   callsMs: num(opt('calls-ms', 'BENCH_CALLS_MS', '8000'), 'call phase ms', 1000, 120_000),
+  routing: num(opt('routing', 'BENCH_ROUTING', '300'), 'calls routed per round', 10, 5_000),
+  rounds: num(opt('rounds', 'BENCH_ROUNDS', '3'), 'routing rounds', 1, 20),
 };
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = `parley-bench:${randomUUID().slice(0, 8)}:`;
@@ -147,7 +156,67 @@ async function callThroughput(urls: string[]): Promise<{ perSecond: number; p50:
   return { perSecond: done / ((performance.now() - t0) / 1000), p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
 }
 
+/** Routing decisions per second: `o.routing` calls and agents, offered by `o.concurrency` loops over `stores`. */
+async function routingDecisions(stores: RoutingStore[]): Promise<{ perSecond: number; p50: number; p99: number }> {
+  const now = Date.now();
+  for (let i = 0; i < o.routing; i++) {
+    const s = stores[i % stores.length]!;
+    await s.setAgent({ agentId: `agent-${i}`, state: 'available', idleSince: now - ((i * 7919) % o.routing), since: now });
+    await s.enqueue({ callId: `call-${i}`, enqueuedAt: now + i, details: { customerName: 'Bench', inquiry: 'routing' } });
+  }
+  const times: number[] = [];
+  let offered = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: o.concurrency }, async (_, i) => {
+      const s = stores[i % stores.length]!;
+      for (let guard = 0; guard < o.routing * 2; guard++) {
+        const t = performance.now();
+        const offer = await s.offerNext(now, 15_000);
+        if (!offer) return;
+        times.push(performance.now() - t);
+        offered += 1;
+      }
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  if (offered !== o.routing) throw new Error(`routing: ${offered} offers for ${o.routing} calls; the store gave a call twice or lost one`);
+  const sorted = sortedOf(times);
+  return { perSecond: offered / seconds, p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+}
+
+async function routingRuns(): Promise<void> {
+  const logger = createLogger('silent');
+  const rows: Record<'local' | 'one' | 'three', Array<{ perSecond: number; p50: number; p99: number }>> = { local: [], one: [], three: [] };
+  for (let round = 0; round < o.rounds; round++) {
+    rows.local.push(await routingDecisions([new LocalRoutingStore()]));
+    const conns: RedisConnection[] = [];
+    for (let n = 0; n < 4; n++) conns.push(await openRedis(redisUrl, `${prefix}routing:${round}:${n < 1 ? 'one' : 'three'}:`, logger, 10_000));
+    rows.one.push(await routingDecisions([new RedisRoutingStore(conns[0]!)]));
+    rows.three.push(await routingDecisions(conns.slice(1).map((c) => new RedisRoutingStore(c))));
+    await Promise.all(conns.map((c) => c.close()));
+  }
+  const median = (xs: number[]) => sortedOf(xs)[Math.floor(xs.length / 2)]!;
+  const sum = (k: keyof typeof rows) => ({ perSecond: median(rows[k].map((r) => r.perSecond)), p50: median(rows[k].map((r) => r.p50)), p99: median(rows[k].map((r) => r.p99)) });
+  const [l, one, three] = [sum('local'), sum('one'), sum('three')];
+  console.log(`\nconsultation routing decisions (offerNext), ${o.routing} calls × ${o.routing} agents, ${o.concurrency} loops, median of ${o.rounds} rounds`);
+  console.log(
+    table(
+      ['store', 'offers/s', 'p50 ms', 'p99 ms', 'ratio to one node'],
+      [
+        ['Local (one process, no Redis)', fmt(l.perSecond, 1), fmt(l.p50), fmt(l.p99), fmt(l.perSecond / one.perSecond)],
+        ['Redis, one node', fmt(one.perSecond, 1), fmt(one.p50), fmt(one.p99), '1.00'],
+        ['Redis, three nodes', fmt(three.perSecond, 1), fmt(three.p50), fmt(three.p99), fmt(three.perSecond / one.perSecond)],
+      ],
+    ),
+  );
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes('--routing-only')) {
+    console.log(`routing bench: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, load average ${(await import('node:os')).loadavg().map((l) => l.toFixed(2)).join(' ')} at start`);
+    return routingRuns();
+  }
   const load = (await import('node:os')).loadavg();
   console.log(`cluster bench: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, load average ${load.map((l) => l.toFixed(2)).join(' ')} at start; ${o.pairs} pairs × ${o.rate}/s for ${o.durationMs} ms; calls: ${o.concurrency} loops for ${o.callsMs} ms`);
   const dir = mkdtempSync(join(tmpdir(), 'parley-bench-cluster-'));
@@ -176,6 +245,7 @@ async function main(): Promise<void> {
       ],
     ),
   );
+  await routingRuns();
 }
 
 main()

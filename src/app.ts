@@ -48,6 +48,8 @@ import { NodeLiveness } from './cluster/nodeLiveness.js';
 import { openCluster } from './cluster/cluster.js';
 import { refuseNewWorkDuringOutage } from './cluster/outageGate.js';
 import { redisLimiters } from './cluster/redis/rateLimitStore.js';
+import { rateLimitRedis } from './cluster/redis/httpRateLimitStore.js';
+import { LocalLiveBoard, RedisLiveBoard, type LiveBoard } from './cluster/liveBoard.js';
 import { LocalRoomPlacement, RedisRoomPlacement, type RoomPlacement } from './cluster/roomPlacement.js';
 import { relayRevocations } from './cluster/revocationRelay.js';
 import { replicateRooms, type RoomReplication } from './cluster/roomReplication.js';
@@ -124,7 +126,7 @@ export interface ParleyOverrides {
   audioSink?: SessionAudioSink;
   /** Tests: the AI assistant consultations hand calls to (instead of the bot), and the AI overflow's timers. */
   assistant?: AiAssistant;
-  consultationTimers?: ConsultationServiceDeps['timers'];
+  consultationTimers?: ConsultationServiceDeps['overflowClock'];
 }
 
 const webRoot = fileURLToPath(new URL('../web/', import.meta.url));
@@ -187,9 +189,11 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     publicUrl: config.publicUrl,
     agentGraceMs: config.consult.agentGraceMs,
     customerGraceMs: config.consult.customerGraceMs,
+    presence: cluster.presence,
+    timers: cluster.timers,
     customerTokenTtlSeconds: config.auth.roomTokenTtlSeconds,
     // AI-first and AI-overflow entry points (issue 11): the bot joins the consultation's own room.
-    timers: overrides.consultationTimers,
+    overflowClock: overrides.consultationTimers,
     assistant: overrides.assistant ?? {
       canAnswer: () => agentCalls?.canStart() ?? false,
       answer: async (_id, input) => {
@@ -224,7 +228,15 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
   // An SFU room lives on one node: the first join pins it there (src/cluster/roomPlacement.ts).
   const placement: RoomPlacement = cluster.redis
     ? new RedisRoomPlacement(cluster.redis, config.cluster.nodeId, { heartbeatMs: config.cluster.heartbeatMs, ttlMs: config.cluster.ttlMs, logger: logger.child({ module: 'cluster' }) })
-    : new LocalRoomPlacement();
+    : new LocalRoomPlacement(config.cluster.nodeId);
+  // An accepted consultation's room goes to the node with the fewest rooms before its members join.
+  calls.on('transition', (call, t) => {
+    if (call.channel !== 'consultation' || t.to !== 'CONNECTING' || !call.roomId || !cluster.redis) return;
+    placement.place(call.roomId).then(
+      (node) => logger.info({ consultationId: call.id, roomId: call.roomId, node }, 'consultation room placed'),
+      (err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err), consultationId: call.id }, 'consultation room not placed; it stays on the node its first member reaches'),
+    );
+  });
   voiceRooms.on('left', (room) => {
     if (voiceRooms.members(room).length === 0) void placement.release(room.slice('voice:'.length));
   });
@@ -259,6 +271,9 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     max: config.rateLimit.max,
     timeWindow: config.rateLimit.windowMs,
     errorResponseBuilder: rateLimitedReply,
+    // REDIS_URL: one count per client over every node (the plugin's own Redis store); while
+    // Redis is away requests are let through rather than refused (new calls are refused by the outage gate).
+    ...(cluster.redis ? { redis: rateLimitRedis(cluster.redis), nameSpace: `${cluster.redis.keyPrefix}http-rl:`, skipOnError: true } : {}),
   });
   await http.register(swagger, {
     openapi: {
@@ -418,6 +433,10 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
   });
   await http.register(recordingRoutes({ recordings: recordings.service, authenticator: credentials, apiKey: config.auth.apiKey }));
 
+  // The board over every node (src/cluster/liveBoard.ts): agents and queues of the others folded in.
+  const liveBoard: LiveBoard = cluster.redis
+    ? await RedisLiveBoard.open(consultations, cluster.redis, cluster.bus, { heartbeatMs: config.cluster.heartbeatMs, ttlMs: config.cluster.ttlMs, logger: logger.child({ module: 'cluster' }) })
+    : new LocalLiveBoard(consultations);
   const adminNs = io.of('/admin');
   adminNs.use(handshake);
   attachAdminNamespace({
@@ -426,7 +445,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     metrics,
     rooms: healthSource.rooms,
     connections: healthSource.connections,
-    board: { get: () => consultations.board(), onChange: (listener) => consultations.on('board-changed', listener) },
+    board: liveBoard,
   });
 
   const speech = await createSpeech(config.speech, logger.child({ module: 'speech' }));
@@ -632,6 +651,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
         await media.close();
         await Promise.allSettled(replications.map((r) => r.close()));
         await placement.close();
+        await liveBoard.close();
         await cluster.close();
         await storage.close();
         logger.info('closed');

@@ -11,6 +11,8 @@ import { after, before, describe, test } from 'node:test';
 import type { Socket } from 'socket.io-client';
 import { startParley, type RunningParley } from './support/parleyServer.js';
 import { dropPrefix, testRedisUrl, uniquePrefix } from './support/redis.js';
+import { callFrom, createAgent, createEntryPoint, firstAdmin, RecordingSocket } from './support/consultation.js';
+import { waitFor } from './support/polling.js';
 import { connect } from './support/sockets.js';
 
 type JoinAck = { rtpCapabilities?: unknown; error?: { code: string; message: string; node?: string } };
@@ -57,6 +59,32 @@ describe('voice rooms pinned to one node', () => {
     assert.ok((await join_(y, 'pinned-room')).rtpCapabilities);
     const late = await voice(a, 'late');
     assert.equal((await join_(late, 'pinned-room')).error?.node, 'node-b');
+  });
+
+  test('an accepted consultation\'s room goes to the node with fewer rooms; its customer is sent there', async () => {
+    // Node A hosts two rooms, node B none.
+    for (const r of ['load-1', 'load-2']) assert.ok((await join_(await voice(a, `load-${r}`), r)).rtpCapabilities);
+    const admin = await firstAdmin(a.url);
+    const agent = await createAgent(a.url, admin, 'Pia Agent');
+    const ep = await createEntryPoint(a.url, admin);
+    const started = await callFrom(a.url, ep.entryToken, 'Placed Customer');
+    const console_ = await RecordingSocket.open(a.url, '/consult', agent.token);
+    await console_.request('agent:set-state', { state: 'available' });
+    await console_.waitFor('consultation:offer', (o: { consultationId: string }) => o.consultationId === started.consultation.id, 10_000);
+    const accepted = await console_.request<{ roomId?: string; error?: unknown }>('consultation:accept', { consultationId: started.consultation.id });
+    assert.equal(accepted.roomId, started.roomId, JSON.stringify(accepted));
+    const customerOn = async (srv: RunningParley) => {
+      const s = await connect(`${srv.url}/voice`, { auth: { token: started.customerToken } });
+      sockets.push(s);
+      return join_(s, started.roomId);
+    };
+    const onA = await waitFor('the room placed on node B', async () => {
+      const r = await customerOn(a);
+      return r.error?.code === 'WRONG_NODE' ? r : undefined;
+    }, 5_000);
+    assert.equal(onA.error?.node, 'node-b', 'node B hosts fewer rooms');
+    assert.ok((await customerOn(b)).rtpCapabilities, 'the customer joins on node B');
+    console_.close();
   });
 
   test("a room whose node stopped is taken over by the next join", async () => {

@@ -15,6 +15,8 @@ import type { Config } from '../config/config.js';
 import { LocalMessageBus, type MessageBus } from '../events/messageBus.js';
 import { RedisMessageBus } from '../events/redisMessageBus.js';
 import type { Logger } from '../log/logger.js';
+import { LocalDurableTimers, RedisDurableTimers, type DurableTimers } from './durableTimers.js';
+import { LocalPresence, RedisPresence, type Presence } from './presence.js';
 import { openRedis, type RedisConnection } from './redis/redisConnection.js';
 
 export interface Cluster {
@@ -23,6 +25,10 @@ export interface Cluster {
   shared: boolean;
   bus: MessageBus;
   redis?: RedisConnection;
+  /** Connection counts over every node (Local: this process). */
+  presence: Presence;
+  /** Timers that fire on exactly one node (Local: this process). */
+  timers: DurableTimers;
   /** Socket.IO's adapter for this deployment (undefined: the in-memory default). */
   socketAdapter?: ServerOptions['adapter'];
   /** For /health: undefined without Redis. */
@@ -33,11 +39,26 @@ export interface Cluster {
 export async function openCluster(config: Config['cluster'], logger: Logger): Promise<Cluster> {
   if (!config.redis) {
     const bus = new LocalMessageBus(config.nodeId);
-    return { nodeId: config.nodeId, shared: false, bus, redisState: () => undefined, close: () => bus.close() };
+    const presence = new LocalPresence();
+    const timers = new LocalDurableTimers(logger);
+    return {
+      nodeId: config.nodeId,
+      shared: false,
+      bus,
+      presence,
+      timers,
+      redisState: () => undefined,
+      async close() {
+        await timers.close();
+        await bus.close();
+      },
+    };
   }
   const redis = await openRedis(config.redis.url, config.redis.keyPrefix, logger);
   const bus = new RedisMessageBus(config.nodeId, redis, logger);
   const prefix = config.redis.keyPrefix;
+  const presence = new RedisPresence(redis, config.nodeId, { heartbeatMs: config.heartbeatMs, ttlMs: config.ttlMs, logger });
+  const timers = new RedisDurableTimers(redis, logger, { pollMs: Math.min(250, config.heartbeatMs) });
   const socketAdapter = createAdapter(redis.adapter, {
     streamName: `${prefix}socket.io`,
     channelPrefix: `${prefix}socket.io`,
@@ -50,9 +71,13 @@ export async function openCluster(config: Config['cluster'], logger: Logger): Pr
     shared: true,
     bus,
     redis,
+    presence,
+    timers,
     socketAdapter,
     redisState: () => redis.state(),
     async close() {
+      await timers.close();
+      await presence.close();
       await bus.close();
       await redis.close();
     },

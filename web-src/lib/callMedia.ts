@@ -26,6 +26,7 @@ import { liveSocket } from '../ui/client.js';
 
 /** A `/voice` request with its acknowledgement (rejects with ApiError on `{error}` or no answer). */
 const request = async <T = unknown>(socket: Socket, event: string, data: unknown = {}): Promise<T> => (await askRaw(socket, event, data)) as T;
+import { ApiError } from '../ui/rest.js';
 
 export interface CallMediaOptions {
   /** The `/voice` room, e.g. `call-<consultationId>`. */
@@ -189,13 +190,14 @@ export class CallMedia {
     return out;
   }
 
-  /** Joins the room, sends the mic (+camera) and receives everything already there. */
-  async join(): Promise<void> {
-    if (this.joined || this.socket) throw new Error('this CallMedia already joined; make a new one');
+  /** Connects the `/voice` socket (to the node named, when the room is pinned elsewhere). */
+  private async openVoice(node?: string): Promise<Socket> {
     const { token, authUserId } = this.opts;
     // Parley's one socket policy (web-src/ui/client.ts) without reconnecting: a dropped /voice peer has left its room.
     const live = liveSocket('/voice', token, {
       reconnect: false,
+      // Several nodes: `?node=` is what the load balancer routes on (docs/cluster.md).
+      query: node ? { node } : undefined,
       auth: authUserId !== undefined ? { userId: authUserId, token } : undefined,
       // A sign-in revoked mid-call (`signed-out`): the socket is closed, so the room is gone for this side.
       onRefused: (reason) => {
@@ -223,9 +225,30 @@ export class CallMedia {
         reject(new Error(`could not connect to the voice server: ${err.data?.message ?? err.message}`));
       });
     });
-
     this.assertOpen();
-    const joined = await request<JoinAck>(socket, 'join-room', this.opts.userId ? { roomId: this.roomId, userId: this.opts.userId } : { roomId: this.roomId });
+    return socket;
+  }
+
+  private async joinRoom(socket: Socket, body: { roomId: string; userId?: string }): Promise<JoinAck & { error?: { code: string; message: string; node?: string } }> {
+    return (await socket.timeout(10_000).emitWithAck('join-room', body)) as JoinAck & { error?: { code: string; message: string; node?: string } };
+  }
+
+  /** Joins the room, sends the mic (+camera) and receives everything already there. */
+  async join(): Promise<void> {
+    if (this.joined || this.socket) throw new Error('this CallMedia already joined; make a new one');
+    const body = this.opts.userId ? { roomId: this.roomId, userId: this.opts.userId } : { roomId: this.roomId };
+    let socket = await this.openVoice();
+    let ack = await this.joinRoom(socket, body);
+    // Several nodes (docs/cluster.md): the room is hosted by another node; reconnect there once
+    // (`?node=` is what the load balancer routes on) and join again.
+    if (ack.error?.code === 'WRONG_NODE' && ack.error.node) {
+      this.emit('wrong-node', { node: ack.error.node });
+      socket.disconnect();
+      socket = await this.openVoice(ack.error.node);
+      ack = await this.joinRoom(socket, body);
+    }
+    if (ack.error) throw new ApiError(0, ack.error.code, ack.error.message);
+    const joined = ack;
     this.emit('join-room', { peerId: joined.peerId, peers: joined.peers, producers: joined.producers });
     this.peerId = joined.peerId;
     for (const p of joined.peers) this.remotePeers.set(p.peerId, { peerId: p.peerId, userId: p.userId });

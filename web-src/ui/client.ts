@@ -29,6 +29,8 @@ export interface LiveSocketOptions {
   reconnect?: boolean;
   /** The handshake's `auth` instead of `{ token }` (seed 002's anonymous `{ userId }` sockets). */
   auth?: Record<string, unknown>;
+  /** Handshake query parameters (`?node=` routes a /voice socket to the node that hosts its room). */
+  query?: Record<string, string>;
 }
 
 /**
@@ -48,6 +50,7 @@ export function liveSocket(namespace: string, token: string | undefined, options
   const socket = io(namespace, {
     transports: ['websocket'],
     auth: options.auth ?? { token },
+    ...(options.query ? { query: options.query } : {}),
     reconnection: reconnect,
     reconnectionDelay: 500,
     reconnectionDelayMax: 5000,

@@ -26,6 +26,8 @@ import type { CallNote, ConsultationRepository, HistoryFilter } from '../../stor
 import type { EntryPoint, EntryPointRepository } from '../../storage/entryPointRepository.js';
 import type { UserRepository } from '../../storage/userRepository.js';
 import type { CallService } from '../calls/callService.js';
+import type { DurableTimers } from '../../cluster/durableTimers.js';
+import type { Presence } from '../../cluster/presence.js';
 import { isLive, type CallStatus } from '../calls/callStatus.js';
 import { coalesce } from '../../util/coalesce.js';
 import type { AgentSnapshot, ConsultationQueue, WithdrawReason } from '../routing/consultationQueue.js';
@@ -79,10 +81,14 @@ export interface ConsultationServiceDeps {
   customerGraceMs: number;
   /** Lifetime of a customer's room token. */
   customerTokenTtlSeconds: number;
+  /** Customers' open pages over every node (LocalPresence: this process only). */
+  presence: Presence;
+  /** Where the customer grace timer lives (LocalDurableTimers: this process; Redis: fires on one node). */
+  timers: DurableTimers;
   /** The AI assistant that answers ai_first / ai_overflow entry points; absent: every call goes to the queue. */
   assistant?: AiAssistant;
   /** Timers for the AI overflow (tests pass a fake clock's). */
-  timers?: { setTimeout(fn: () => void, ms: number): unknown; clearTimeout(handle: unknown): void };
+  overflowClock?: { setTimeout(fn: () => void, ms: number): unknown; clearTimeout(handle: unknown): void };
 }
 
 /**
@@ -101,6 +107,9 @@ export interface AiAssistant {
 
 /** The bot's account-less identity on a consultation (participant rows, events, the offer's `transferredFrom`). */
 export const ASSISTANT = { agentId: 'ai-agent', name: 'AI assistant' } as const;
+
+/** The durable timer kind of a customer's grace (src/cluster/durableTimers.ts). */
+const CUSTOMER_GRACE = 'customer-grace';
 
 /** Consoles see the head of the queue; its length is sent in full. */
 const QUEUE_VIEW_LIMIT = 20;
@@ -123,9 +132,8 @@ interface QueuedDetails {
 
 export class ConsultationService extends EventEmitter<ConsultationEvents> {
   private readonly agentNames = new Map<string, string>();
-  /** Open sockets per agent id and per customer's consultation id. */
+  /** Open sockets per agent id (customers: `presence`, over every node). */
   private readonly agentSockets = new Map<string, number>();
-  private readonly customerSockets = new Map<string, number>();
   /** Pending "gone for good" checks, keyed "agent:<id>" / "customer:<id>". */
   private readonly graceTimers = new Map<string, NodeJS.Timeout>();
   private readonly onHold = new Set<string>();
@@ -149,9 +157,15 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
   /** Who may send to and receive from whom in a consultation's SFU room; the `/voice` namespace enforces it. */
   readonly mediaPolicy: ConsultationMediaPolicy;
 
+  private readonly presence: Presence;
+  private readonly timers: DurableTimers;
+
   constructor(private readonly deps: ConsultationServiceDeps) {
     super();
     const { queue, calls } = deps;
+    this.presence = deps.presence;
+    this.timers = deps.timers;
+    this.timers.handle(CUSTOMER_GRACE, (id) => this.customerGraceEnded(id));
     this.supervision = new Supervision({ call: (id) => calls.get(id), agentOf: (id) => this.agentOf(id), repo: deps.repo, logger: deps.logger });
     this.mediaPolicy = new ConsultationMediaPolicy({
       consultationOfRoom: (roomId) => this.consultationIdOfRoom(roomId),
@@ -353,7 +367,7 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
     if (!this.deps.assistant) return;
     const available = this.deps.queue.agents().some((a) => a.state === 'available' || a.state === 'ringing');
     const ms = available ? ep.overflowAfterSeconds * 1000 : 0;
-    const timers = this.deps.timers ?? { setTimeout: (fn: () => void, t: number) => setTimeout(fn, t).unref(), clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout) };
+    const timers = this.deps.overflowClock ?? { setTimeout: (fn: () => void, t: number) => setTimeout(fn, t).unref(), clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout) };
     const fire = () => {
       this.overflowTimers.delete(consultationId);
       this.track(this.overflow(consultationId, ep, available ? 'ai-overflow' : 'no-agent-available'));
@@ -452,24 +466,31 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
     this.deps.queue.agentGone(agentId);
   }
 
-  /** A customer's page connected to their consultation. */
+  /** A customer's page connected to their consultation (on this node or any other: presence counts them all). */
   customerConnected(consultationId: string): void {
-    this.socketOpened(this.customerSockets, `customer:${consultationId}`, consultationId);
+    const key = `customer:${consultationId}`;
+    this.track(this.presence.opened(key).then(() => this.timers.cancel(CUSTOMER_GRACE, consultationId)));
   }
 
   /**
-   * A customer's page disconnected: when no page of theirs is back within the grace, the
-   * customer has left — the call is hung up for them, so no agent answers an empty line.
+   * A customer's page disconnected: when no page of theirs is open on any node within the
+   * grace, the customer has left — the call is hung up for them, so no agent answers an
+   * empty line. The grace is a durable timer: it fires on one node, even when this one is gone by then.
    */
   customerDisconnected(consultationId: string): void {
-    this.socketClosed(this.customerSockets, `customer:${consultationId}`, consultationId, this.deps.customerGraceMs, () => {
-      void this.deps.calls
-        .get(consultationId)
-        .then((call) => (isLive(call.status) ? this.deps.calls.end(consultationId, 'customer-left') : undefined))
-        .catch((err: unknown) => {
-          if (!(err instanceof ParleyError)) this.deps.logger.error({ err, consultationId }, 'could not hang up for a customer who left');
-        });
-    });
+    const key = `customer:${consultationId}`;
+    this.track(this.presence.closed(key).then((left) => (left > 0 ? undefined : this.timers.set(CUSTOMER_GRACE, consultationId, this.deps.customerGraceMs))));
+  }
+
+  /** The customer's grace ran out (on whichever node took the timer): hang up if no page of theirs came back. */
+  private async customerGraceEnded(consultationId: string): Promise<void> {
+    if ((await this.presence.count(`customer:${consultationId}`)) > 0) return;
+    try {
+      const call = await this.deps.calls.get(consultationId);
+      if (isLive(call.status)) await this.deps.calls.end(consultationId, 'customer-left');
+    } catch (err) {
+      if (!(err instanceof ParleyError)) this.deps.logger.error({ err, consultationId }, 'could not hang up for a customer who left');
+    }
   }
 
   setAgentState(agentId: string, state: 'available' | 'after-call-work' | 'offline'): AgentView {
@@ -809,7 +830,7 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
     this.pushPlaces.cancel();
     for (const t of this.graceTimers.values()) clearTimeout(t);
     this.graceTimers.clear();
-    for (const t of this.overflowTimers.values()) (this.deps.timers ?? { clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout) }).clearTimeout(t);
+    for (const t of this.overflowTimers.values()) (this.deps.overflowClock ?? { clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout) }).clearTimeout(t);
     this.overflowTimers.clear();
     await Promise.allSettled([...this.pending]);
   }
@@ -870,7 +891,7 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
       }
       this.onHold.delete(call.id);
       const timer = this.overflowTimers.get(call.id);
-      if (timer !== undefined) (this.deps.timers ?? { clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout) }).clearTimeout(timer);
+      if (timer !== undefined) (this.deps.overflowClock ?? { clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout) }).clearTimeout(timer);
       this.overflowTimers.delete(call.id);
       const bot = this.withAssistant.get(call.id);
       // With the bot to the end: it resolved the call once the customer talked with it; handed over and never taken: abandoned.

@@ -1,0 +1,137 @@
+/**
+ * Durable timers (offer timeout, customer grace…): a timer set on one node fires on exactly
+ * one node, even when the node that set it is gone by then (LiveKit's Local/Redis pattern:
+ * one interface, chosen at start from REDIS_URL).
+ *
+ * Local: setTimeout in this process (one node, as always).
+ * Redis: a sorted set `timers` (member "kind␀id", score = due time in Redis's own clock, so
+ * the nodes' clocks need not agree). Every node polls every `pollMs`; a Lua script takes the
+ * due members out with ZREM in the same step it reads them, so each due timer is handed to
+ * exactly one poller. Delivery is at most once: a node killed between taking a timer and
+ * running its handler loses it (the handlers here are checks that a later event repeats).
+ */
+import type { Logger } from '../log/logger.js';
+import type { RedisConnection } from './redis/redisConnection.js';
+
+export type TimerHandler = (id: string) => void | Promise<void>;
+
+export interface DurableTimers {
+  /** What a timer of `kind` does when it fires (every node registers the same handlers). */
+  handle(kind: string, fn: TimerHandler): void;
+  /** (Re)sets the timer `kind`/`id` to fire in `delayMs`. */
+  set(kind: string, id: string, delayMs: number): Promise<void>;
+  cancel(kind: string, id: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+abstract class Handlers {
+  private readonly handlers = new Map<string, TimerHandler>();
+  constructor(protected readonly logger: Logger) {}
+
+  handle(kind: string, fn: TimerHandler): void {
+    this.handlers.set(kind, fn);
+  }
+
+  protected run(kind: string, id: string): void {
+    const fn = this.handlers.get(kind);
+    if (!fn) {
+      this.logger.warn({ kind, id }, 'a timer fired that no handler on this node knows; are all nodes running the same version?');
+      return;
+    }
+    Promise.resolve()
+      .then(() => fn(id))
+      .catch((err: unknown) => this.logger.error({ err, kind, id }, 'a timer handler failed'));
+  }
+}
+
+export class LocalDurableTimers extends Handlers implements DurableTimers {
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+
+  async set(kind: string, id: string, delayMs: number): Promise<void> {
+    const key = `${kind}\0${id}`;
+    clearTimeout(this.timers.get(key));
+    const timer = setTimeout(() => {
+      this.timers.delete(key);
+      this.run(kind, id);
+    }, delayMs);
+    timer.unref();
+    this.timers.set(key, timer);
+  }
+
+  async cancel(kind: string, id: string): Promise<void> {
+    const key = `${kind}\0${id}`;
+    clearTimeout(this.timers.get(key));
+    this.timers.delete(key);
+  }
+
+  async close(): Promise<void> {
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+  }
+}
+
+// KEYS[1] the timers zset; ARGV: member, delay ms. Due time in Redis's clock.
+const setScript = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+return now`;
+// KEYS[1] the timers zset; ARGV: at most this many. Reads and removes in one step.
+const takeScript = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
+for _, m in ipairs(due) do redis.call('ZREM', KEYS[1], m) end
+return due`;
+
+export class RedisDurableTimers extends Handlers implements DurableTimers {
+  private readonly key: string;
+  private readonly timer: NodeJS.Timeout;
+  private polling: Promise<void> | undefined;
+  private failing = false;
+
+  constructor(
+    private readonly redis: RedisConnection,
+    logger: Logger,
+    private readonly o: { pollMs: number; batch?: number } = { pollMs: 250 },
+  ) {
+    super(logger);
+    this.key = `${redis.keyPrefix}timers`;
+    this.timer = setInterval(() => void this.poll(), o.pollMs);
+    this.timer.unref();
+  }
+
+  async set(kind: string, id: string, delayMs: number): Promise<void> {
+    await this.redis.commands.eval(setScript, { keys: [this.key], arguments: [`${kind}\0${id}`, String(Math.max(0, Math.round(delayMs)))] });
+  }
+
+  async cancel(kind: string, id: string): Promise<void> {
+    await this.redis.commands.zRem(this.key, `${kind}\0${id}`);
+  }
+
+  /** Takes the due timers (those no other node took) and runs them; the interval calls it. */
+  poll(): Promise<void> {
+    this.polling ??= (async () => {
+      try {
+        const due = (await this.redis.commands.eval(takeScript, { keys: [this.key], arguments: [String(this.o.batch ?? 100)] })) as string[];
+        if (this.failing) this.logger.info('durable timers read from Redis again');
+        this.failing = false;
+        for (const member of due) {
+          const cut = member.indexOf('\0');
+          if (cut > 0) this.run(member.slice(0, cut), member.slice(cut + 1));
+        }
+      } catch (err) {
+        if (!this.failing) this.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'durable timers cannot be read (Redis away); they fire once it is back');
+        this.failing = true;
+      } finally {
+        this.polling = undefined;
+      }
+    })();
+    return this.polling;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.polling;
+  }
+}

@@ -424,12 +424,15 @@ function markdownTable(parley: Row[], baseline: Row[], janus: Row[]): string {
   ];
   const ns = [...new Set([...parley.map((r) => r.n), ...baseline.map((r) => r.n), ...janus.map((r) => r.n)])].sort((a, b) => a - b);
   for (const n of ns) {
-    const p = parley.find((r) => r.n === n);
+    const found = parley.find((r) => r.n === n);
+    // A room whose subscribers received nothing has no cost per packet to show.
+    const lost = found !== undefined && found.received === 0;
+    const p = lost ? undefined : found;
     const b = baseline.find((r) => r.n === n);
     const j = janus.find((r) => r.n === n);
     const janusCells = `${j ? fmt(j.usPerPacket) : '–'} | ${j ? fmt(j.lossMeanPct, 2) : '–'} | ${j ? `${fmt(j.latP50Ms, 2)} / ${fmt(j.latP99Ms, 2)}` : '–'} | ${p && j ? `×${fmt(p.usPerPacket / j.usPerPacket, 2)} / ×${fmt(p.workerUsPerPacket / j.usPerPacket, 2)}` : '–'}`;
     lines.push(
-      `| ${n} | ${p ? fmt(p.usPerPacket) : '–'} | ${p ? fmt(p.workerUsPerPacket) : '–'} | ${p ? fmt(p.consumersPerCore, 0) : '–'} | ${p ? fmt(p.cpuPct) : '–'} | ${p ? fmt(p.rssPerPeerKiB, 0) : '–'} | ${
+      `| ${n} | ${lost ? 'room lost (0 received)' : p ? fmt(p.usPerPacket) : '–'} | ${p ? fmt(p.workerUsPerPacket) : '–'} | ${p ? fmt(p.consumersPerCore, 0) : '–'} | ${p ? fmt(p.cpuPct) : '–'} | ${p ? fmt(p.rssPerPeerKiB, 0) : '–'} | ${
         p ? `${fmt(p.lossMeanPct, 2)} / ${fmt(p.lossMaxPct, 2)}` : '–'
       } | ${p ? `${fmt(p.latP50Ms, 2)} / ${fmt(p.latP99Ms, 2)}` : '–'} | ${p?.routerForwarded !== undefined ? `${p.routerForwarded} / ${p.n * p.sent}` : '–'} | ${b ? fmt(b.usPerPacket, 1) : '–'} | ${
         b ? `${fmt(b.latP50Ms, 2)} / ${fmt(b.latP99Ms, 2)}` : '–'
@@ -757,6 +760,10 @@ async function runParley(ns: number[], server: Server, hosts: Host[], label: str
       if (row.serverLoopP99Ms !== undefined) log(`  Parley main thread event-loop delay p99 ${fmt(row.serverLoopP99Ms)} ms, max ${fmt(row.serverLoopMaxMs ?? Number.NaN)} ms`);
       if (row.routerConsumers !== undefined && (row.routerConsumers !== have || row.routerConsumersIdle)) {
         log(`  note: the router holds ${row.routerConsumers} consumers for ${have} subscribers; ${row.routerConsumersIdle} of them sent nothing in the window`);
+      }
+      if (row.received === 0) {
+        stopReason = `ROOM LOST at N=${have}: no subscriber received anything in the window (the publisher: ${publisherEvents.join('; ') || 'no event'})`;
+        break;
       }
       if (row.lossMeanPct > options.lossStopPct) {
         stopReason = `saturated at N=${have}: mean loss ${fmt(row.lossMeanPct, 2)} % > ${options.lossStopPct} %`;

@@ -9,6 +9,7 @@ import type { Board, CallStatus, ConsultationDetailView as ConsultationDetail, C
 import { $, api, ApiError, blobUrl, formatDuration, h, session, signIn, type SignedIn } from './lib/api.js';
 import { causeSentence, errorSentence } from './lib/consultationText.js';
 import { h as ph, render } from 'preact';
+import { LiveSentiment, onAgentTurn } from './pages/admin/LiveSentiment.js';
 import { EntryRoutingControl, type RoutingValue } from './pages/admin/EntryRouting.js';
 import { EntryCaptionsControl, NewEntryCaptions, newEntryCaptions, type CaptionsSetting } from './pages/admin/EntryCaptions.js';
 import { closeSupervisor, liveCallsChanged, mountSupervisor, SuperviseButtons, superviseDebug } from './pages/supervisePanel.js';
@@ -351,6 +352,10 @@ function connectBoard(): void {
     const state = live.state.value;
     setConn(state === 'online' ? 'connected' : state === 'connecting' || state === 'reconnecting' ? 'connecting' : 'disconnected', text.value.connection[state]);
   });
+  board.on('agent:turn', (t) => {
+    log('agent:turn', t);
+    onAgentTurn(t);
+  });
   board.on('board', (b) => {
     log('board', b);
     if (socket === s) applyBoard(b);
@@ -381,6 +386,10 @@ function superviseCell(c: BoardLive): HTMLElement {
   const td = h('td', { class: 'supervise' });
   td.addEventListener('click', (ev) => ev.stopPropagation());
   if (c.status === 'IN_PROGRESS' || c.status === 'CONNECTING') render(ph(SuperviseButtons, { consultationId: c.id, customerName: c.customerName || '(no name)' }), td);
+  // With the AI assistant: the caller's latest sentiment (pages/admin/LiveSentiment.tsx).
+  const mood = h('div', { class: 'sentiment-cell' });
+  render(ph(LiveSentiment, { consultationId: c.id }), mood);
+  td.append(mood);
   return td;
 }
 

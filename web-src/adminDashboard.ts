@@ -421,7 +421,7 @@ function renderBoard(): void {
             'tr',
             { dataset: { consultationId: c.id, status: c.status }, class: 'clickable', onclick: () => (location.hash = `#call/${c.id}`) },
             h('td', { class: 'customer' }, h('a', { href: `#call/${c.id}` }, c.customerName || '(no name)')),
-            h('td', { class: 'agent' }, c.agent?.name ?? '—'),
+            h('td', { class: 'agent', dataset: { assistant: c.assistant ?? '' } }, c.agent?.name ?? (c.assistant ? text.value.aiOutcome.label : '—')),
             h('td', { class: 'status' }, badge(TEXT.codes.status[c.status] ?? c.status, c.status)),
             ticker('td', 'duration', c.connectedAt ?? c.createdAt),
             superviseCell(c),

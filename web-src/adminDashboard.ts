@@ -9,6 +9,7 @@ import type { Board, CallStatus, ConsultationDetailView as ConsultationDetail, C
 import { $, api, ApiError, blobUrl, formatDuration, h, session, signIn, type SignedIn } from './lib/api.js';
 import { causeSentence, errorSentence } from './lib/consultationText.js';
 import { h as ph, render } from 'preact';
+import { onAgentTurn } from './pages/admin/LiveSentiment.js';
 import { EntryRoutingControl, type RoutingValue } from './pages/admin/EntryRouting.js';
 import { EntryCaptionsControl, NewEntryCaptions, newEntryCaptions, type CaptionsSetting } from './pages/admin/EntryCaptions.js';
 import { closeSupervisor, liveCallsChanged, mountSupervisor, superviseDebug } from './pages/supervisePanel.js';
@@ -330,6 +331,10 @@ function connectBoard(): void {
   disposeConn = effect(() => {
     const state = live.state.value;
     setConn(state === 'online' ? 'connected' : state === 'connecting' || state === 'reconnecting' ? 'connecting' : 'disconnected', text.value.connection[state]);
+  });
+  board.on('agent:turn', (t) => {
+    log('agent:turn', t);
+    onAgentTurn(t);
   });
   board.on('board', (b) => {
     log('board', b);

@@ -27,4 +27,16 @@ export interface AdminServerToClient extends CommonServerToClient {
   'caption-status': CaptionStatusEvent;
   /** The live board, pushed whenever it changes (at most every 250 ms). */
   board: Board;
+  /** An AI assistant's turn: what the caller said (masked), the reply, the caller's sentiment (issue 11). */
+  'agent:turn': AgentTurnPush;
+}
+
+export interface AgentTurnPush {
+  roomId: string;
+  /** The consultation the bot is on; null for an `/ai/` call. */
+  consultationId: string | null;
+  outcome: string;
+  userMessage: string;
+  aiResponse: string;
+  sentiment: { sentiment: string; score: number };
 }

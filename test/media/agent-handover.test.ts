@@ -22,7 +22,7 @@ import { createAgent, firstAdmin, PASSWORD, signIn } from '../support/consultati
 import { waitFor } from '../support/polling.js';
 import { request, startParley, type RunningParley } from '../support/parleyServer.js';
 import { startOpenAIAgentServer, type OpenAIAgentServer } from '../agent-openaiServer.js';
-import { shoot } from '../support/uiPages.js';
+import { shoot, signInOnPage } from '../support/uiPages.js';
 
 const LIBRIVOX = '/usr/share/pocketsphinx/test/data/librivox';
 const CLIP = 'sense_and_sensibility_01_austen_64kb-0870';
@@ -165,6 +165,12 @@ describe('the AI assistant hands a caller to a person in Chromium', { timeout: 2
     const entries = await request(`${srv.url}/api/v1/entry-points`, { token: (await signIn(srv.url, 'admin@example.com')).token });
     const entryUrl = new URL((entries.body.entryPoints as Array<{ name: string; url: string }>).find((e) => e.name === 'AI desk')!.url);
 
+    // A supervisor watches the live board.
+    const dashboard = await open('admin', '/admin/');
+    await signInOnPage(dashboard, 'admin@example.com', PASSWORD);
+    await waitForParleyState(dashboard, 'ready');
+    await dashboard.click('#nav-live');
+
     const customer = await open('customer2', entryUrl.pathname + entryUrl.search, { width: 390, height: 844 });
     await waitForParleyState(customer, 'form');
     await customer.fill('#name', 'Seo Caller');
@@ -179,6 +185,11 @@ describe('the AI assistant hands a caller to a person in Chromium', { timeout: 2
     assert.match(offerText, /AI assistant: I am sorry, I cannot answer right now/, `the apology was spoken: ${offerText}`);
     assert.ok(llm.chats.length >= 2 && llm.chats.every((c) => c.body.stream === true), 'the model was asked, streaming');
     await shoot(agent, 'agent-handover-6-console-offer-after-failure');
+    const consultation2 = await customer.evaluate(() => (window as unknown as { parley: { consultationId: string } }).parley.consultationId);
+    // The caller's sentiment of the turn, live on the supervisor's board.
+    await dashboard.locator(`#board-live [data-consultation-id="${consultation2}"] .live-sentiment`).waitFor({ timeout: 15_000 });
+    assert.match((await dashboard.textContent(`#board-live [data-consultation-id="${consultation2}"] .live-sentiment`)) ?? '', /Caller (positive|neutral|negative) \(\d+%\)/);
+    await shoot(dashboard, 'agent-handover-7-admin-live-sentiment');
     await agent.click('#accept');
     await waitForParleyState(agent, 'in-call', 20_000);
     const consultationId = await customer.evaluate(() => (window as unknown as { parley: { consultationId: string } }).parley.consultationId);
@@ -186,5 +197,18 @@ describe('the AI assistant hands a caller to a person in Chromium', { timeout: 2
     await waitFor('the bot to leave the room', async () => !room.peerIds().some((p) => p.startsWith('bot-')), 15_000);
     const d = (await request(`${srv.url}/api/v1/consultations/${consultationId}`, { token: (await signIn(srv.url, 'admin@example.com')).token })).body.consultation;
     assert.ok((d.events as Array<{ type: string; detail: { reason?: string } }>).some((e) => e.type === 'transferred' && /provider-failed/.test(e.detail.reason ?? '')));
+
+    // The dashboard: each entry card says who answers; the history says how the first call's AI conversation ended.
+    await dashboard.click('#nav-entry');
+    const card = dashboard.locator('#entries [data-entry-id]', { hasText: 'AI desk' });
+    await card.locator('.entry-routing-select').waitFor({ timeout: 10_000 });
+    assert.equal(await card.locator('.entry-routing-select').inputValue(), 'ai_first');
+    await shoot(dashboard, 'agent-handover-8-admin-entry-routing');
+    await dashboard.click('#nav-history');
+    await dashboard.click('#apply-filters');
+    const row = dashboard.locator('#history [data-consultation-id]', { hasText: 'Kim Caller' });
+    await row.waitFor({ timeout: 10_000 });
+    assert.match((await row.locator('.ai-outcome').textContent()) ?? '', /AI assistant handed over to a person/);
+    await shoot(dashboard, 'agent-handover-9-admin-history-outcome');
   });
 });

@@ -10,6 +10,7 @@ import { Badge, DataTable, Timer, type Column } from '../../ui/components.js';
 import { formatDateTime } from '../../ui/format.js';
 import { text } from '../../ui/i18n.js';
 import { SuperviseButtons } from '../supervisePanel.js';
+import { LiveSentiment } from './LiveSentiment.js';
 
 type BoardAgent = Board['agents'][number];
 type BoardLive = Board['live'][number];
@@ -67,13 +68,26 @@ export function LiveBoard(): JSX.Element | null {
   ];
   const liveColumns: Column<BoardLive>[] = [
     { key: 'customer', label: st['customer'] ?? '', cell: (c) => <a href={`#call/${c.id}`}>{c.customerName || t.dash.noName}</a> },
-    { key: 'agent', label: st['agent'] ?? '', cell: (c) => c.agent?.name ?? '—' },
+    {
+      key: 'agent',
+      label: st['agent'] ?? '',
+      // With the AI assistant on the line: says so (and the row's data-assistant tells its state).
+      cell: (c) => <span data-assistant={c.assistant ?? ''}>{c.agent?.name ?? (c.assistant ? t.aiOutcome.label : '—')}</span>,
+    },
     { key: 'status', label: st['status'] ?? '', cell: (c) => <Badge label={codes.status[c.status] ?? c.status} code={c.status} /> },
     { key: 'duration', label: st['duration'] ?? '', cell: (c) => <Since iso={c.connectedAt ?? c.createdAt} /> },
     {
       key: 'supervise',
       label: st['supervise'] ?? '',
-      cell: (c) => (supervisable(c) ? <span onClick={(ev) => ev.stopPropagation()}><SuperviseButtons consultationId={c.id} customerName={c.customerName || t.dash.noName} /></span> : null),
+      cell: (c) => (
+        <span onClick={(ev) => ev.stopPropagation()}>
+          {supervisable(c) && <SuperviseButtons consultationId={c.id} customerName={c.customerName || t.dash.noName} />}
+          {/* With the AI assistant: the caller's latest sentiment. */}
+          <div class="sentiment-cell">
+            <LiveSentiment consultationId={c.id} />
+          </div>
+        </span>
+      ),
     },
   ];
   const agents = [...b.agents].sort((a, z) => a.name.localeCompare(z.name));

@@ -158,6 +158,12 @@ export const en = {
     none: 'No transcript was kept for this call (it was not captioned, or nobody spoke).',
     failed: 'The transcript could not be loaded. Close and open the call again; if it keeps failing, sign in again.',
   },
+  liveSentiment: {
+    title: "The caller's mood in what they last told the AI assistant",
+    positive: (score: number) => `Caller positive (${score}%)`,
+    neutral: (score: number) => `Caller neutral (${score}%)`,
+    negative: (score: number) => `Caller negative (${score}%)`,
+  },
   aiOutcome: {
     label: 'AI assistant',
     resolved_by_bot: 'Resolved by the AI assistant',

@@ -149,6 +149,12 @@ export const ko: UiText = {
     none: '이 통화의 대화 기록이 없습니다. 자막이 꺼져 있었거나 아무도 말하지 않았습니다.',
     failed: '대화 기록을 불러오지 못했습니다. 통화를 닫았다가 다시 열고, 계속 실패하면 다시 로그인하세요.',
   },
+  liveSentiment: {
+    title: '고객이 AI 상담 도우미에게 마지막으로 한 말의 감정',
+    positive: (score) => `고객 긍정 (${score}%)`,
+    neutral: (score) => `고객 중립 (${score}%)`,
+    negative: (score) => `고객 부정 (${score}%)`,
+  },
   aiOutcome: {
     label: 'AI 상담 도우미',
     resolved_by_bot: 'AI 상담 도우미가 해결함',

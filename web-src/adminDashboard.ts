@@ -17,7 +17,7 @@ import { AccountsTable, accounts, type AccountActions } from './pages/admin/Acco
 import { CallTimeline } from './pages/admin/CallTimeline.js';
 import { LanguageSwitch, mount } from './ui/components.js';
 import { RecordingCard, seekRecording } from './pages/admin/RecordingPlayer.js';
-import { adminCaptionCount, clearAdminCaptions, feedAdminCaption, feedAdminCaptionStatus, LiveCallCaptions } from './pages/admin/LiveCaptions.js';
+import { adminCaptionCount, clearAdminCaptions, feedAdminCaption, feedAdminCaptionStatus, LiveCallCaptions, setCaptionStatusSource } from './pages/admin/LiveCaptions.js';
 import { formatDateTime } from './ui/format.js';
 import { effect } from '@preact/signals';
 import { liveSocket } from './ui/client.js';
@@ -324,6 +324,7 @@ function connectBoard(): void {
   const s = live.socket;
   const board = adminSocket(s);
   socket = s;
+  setCaptionStatusSource(async (consultationId) => (socket === s ? (await board.ask('captions:status', { consultationId })).status : null));
   closeBoardSocket = live.close;
   disposeConn = effect(() => {
     const state = live.state.value;

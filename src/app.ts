@@ -56,7 +56,7 @@ import { replicateRooms, type RoomReplication } from './cluster/roomReplication.
 import { NodeRepository } from './storage/nodeRepository.js';
 import { createSpeech } from './ai/createSpeech.js';
 import { CaptionService, type Caption, type CaptionStatus } from './captions/captionService.js';
-import { captionsOnJoin, publishCaption, publishCaptionStatus, speakerOf } from './captions/captionWiring.js';
+import { captionsOnJoin, publishCaption, publishCaptionStatus, speakerOf, type CaptionStatusEvent } from './captions/captionWiring.js';
 import { AudioPipeline } from './media/audio/audioPipeline.js';
 import { TranscriptRepository } from './storage/transcriptRepository.js';
 import { TranscriptService } from './domain/transcripts/transcriptService.js';
@@ -367,6 +367,8 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
   voiceNs.use(handshake);
   // Live captions (issue 10): consultations' calls, rooms that ask for them. Set below once speech started.
   let captions: CaptionService | undefined;
+  // The last caption-status per consultation, for a dashboard opened mid-call (/admin captions:status); bounded.
+  const lastCaptionStatus = new Map<string, CaptionStatusEvent>();
   const announceCaptions = (roomId: string, status: CaptionStatus, consultationId: string | null) =>
     publishCaptionStatus(
       {
@@ -376,7 +378,12 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
           const agentId = consultations.agentOf(id);
           if (agentId) consultNs.to(`agent:${agentId}`).emit('caption-status', e);
         },
-        admins: (_id, e) => adminNs.emit('caption-status', e),
+        admins: (id, e) => {
+          lastCaptionStatus.delete(id);
+          lastCaptionStatus.set(id, e);
+          if (lastCaptionStatus.size > 1000) lastCaptionStatus.delete(lastCaptionStatus.keys().next().value as string);
+          adminNs.emit('caption-status', e);
+        },
       },
       roomId,
       status,
@@ -446,6 +453,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     rooms: healthSource.rooms,
     connections: healthSource.connections,
     board: liveBoard,
+    captionStatus: (id) => lastCaptionStatus.get(id),
   });
 
   const speech = await createSpeech(config.speech, logger.child({ module: 'speech' }));

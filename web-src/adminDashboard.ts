@@ -20,7 +20,7 @@ import { CallTimeline } from './pages/admin/CallTimeline.js';
 import { EntryRecordingControl, type RecordingSetting } from './pages/admin/EntryRecording.js';
 import { LanguageSwitch, mount } from './ui/components.js';
 import { RecordingCard, seekRecording } from './pages/admin/RecordingPlayer.js';
-import { adminCaptionCount, clearAdminCaptions, feedAdminCaption, feedAdminCaptionStatus, LiveCallCaptions } from './pages/admin/LiveCaptions.js';
+import { adminCaptionCount, clearAdminCaptions, feedAdminCaption, feedAdminCaptionStatus, LiveCallCaptions, setCaptionStatusSource } from './pages/admin/LiveCaptions.js';
 import { formatDateTime } from './ui/format.js';
 import { effect } from '@preact/signals';
 import { liveSocket } from './ui/client.js';
@@ -327,6 +327,7 @@ function connectBoard(): void {
   const s = live.socket;
   const board = adminSocket(s);
   socket = s;
+  setCaptionStatusSource(async (consultationId) => (socket === s ? (await board.ask('captions:status', { consultationId })).status : null));
   closeBoardSocket = live.close;
   disposeConn = effect(() => {
     const state = live.state.value;

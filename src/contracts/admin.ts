@@ -11,6 +11,8 @@ import type { CommonServerToClient } from './socket.js';
 export const adminRequests = {
   'rooms:list': z.object({}).optional(),
   'board:get': z.object({}).loose().optional(),
+  /** The last caption-status this node announced for a live consultation (a dashboard opened mid-call missed it). */
+  'captions:status': z.object({ consultationId: z.string().min(1).max(100) }),
 } as const;
 
 export type AdminRequests = typeof adminRequests;
@@ -18,6 +20,8 @@ export type AdminRequests = typeof adminRequests;
 export interface AdminReplies {
   'rooms:list': { connections: number; rooms: Array<{ name: string; participants: number }> };
   'board:get': Board;
+  /** null: nothing announced for that consultation on this node (not live, or no peer joined yet). */
+  'captions:status': { status: CaptionStatusEvent | null };
 }
 
 export interface AdminServerToClient extends CommonServerToClient {

@@ -7,6 +7,7 @@ import type { Namespace, Socket } from 'socket.io';
 import { adminRequests, type AdminReplies, type AdminRequests, type AdminServerToClient } from '../contracts/admin.js';
 import type { ListenerMap } from '../contracts/socket.js';
 import type { Board } from '../domain/consultations/consultationView.js';
+import type { CaptionStatusEvent } from '../captions/captionWiring.js';
 import { hasRole } from '../auth/identity.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { contractEvents, type EventDefinition, type EventRouter } from './eventRouter.js';
@@ -20,6 +21,8 @@ export interface AdminNamespaceDeps {
   rooms(): Array<{ name: string; participants: number }>;
   connections(): number;
   board: BoardSource;
+  /** The last caption-status announced for a consultation (captions:status); default: none known. */
+  captionStatus?: (consultationId: string) => CaptionStatusEvent | undefined;
 }
 
 export interface BoardSource {
@@ -44,6 +47,7 @@ export function attachAdminNamespace(deps: AdminNamespaceDeps): void {
   const events = {
     'rooms:list': on('rooms:list', () => ({ connections: deps.connections(), rooms: deps.rooms() }), { role: 'admin' }),
     'board:get': on('board:get', () => deps.board.get(), { role: 'admin' }),
+    'captions:status': on('captions:status', (d) => ({ status: deps.captionStatus?.(d.consultationId) ?? null }), { role: 'admin' }),
   } satisfies Record<keyof AdminRequests, EventDefinition>;
 
   // Changes come in bursts (a call ending moves the call, the agent and the queue): coalesce

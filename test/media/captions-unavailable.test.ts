@@ -145,6 +145,17 @@ describe('captions unavailable: the call goes on, the pages say so, the log says
         assert.equal(await dash.locator('#live-captions').getAttribute('data-status'), c.reason);
         await live.scrollIntoViewIfNeeded();
         await shoot(dash, `captions-unavailable-${c.reason}-${c.lang}-admin`);
+        // A dashboard opened mid-call (after the status was announced) asks for it and says it too.
+        const callHash = new URL(dash.url()).hash;
+        const late = await open('admin-late', `/admin/${callHash}`);
+        await late.fill('#email', 'admin@example.com');
+        await late.fill('#password', PASSWORD);
+        await late.click('#signin');
+        await waitForParleyState(late, 'ready');
+        const lateNotice = late.locator(`#live-captions .caption-status[data-reason="${c.reason}"]`);
+        await lateNotice.waitFor({ timeout: 20_000 });
+        assert.equal((await lateNotice.innerText()).trim(), sentence, 'a dashboard opened mid-call');
+        await late.context().close();
         for (const [who, page] of [['customer', customer], ['agent', agent]] as const) {
           const notice = page.locator(`.caption-status[data-reason="${c.reason}"]`).first();
           await notice.waitFor({ timeout: 45_000 });

@@ -8,6 +8,7 @@
  */
 import { signal, useComputed } from '@preact/signals';
 import type { JSX } from 'preact';
+import { useEffect } from 'preact/hooks';
 import type { AdminPush } from '../../client/admin.js';
 import { CaptionTrack, mergeCaption, type Caption } from '../../ui/components.js';
 import type { CaptionStatus } from '../../ui/captionStatus.js';
@@ -62,8 +63,22 @@ export function adminCaptionCount(consultationId: string): number {
   return byCall.value.get(consultationId)?.length ?? 0;
 }
 
+/** Asks the server for a call's last caption-status (`/admin` `captions:status`); set by the dashboard once connected. */
+let askStatus: ((consultationId: string) => Promise<AdminPush<'caption-status'> | null>) | undefined;
+export function setCaptionStatusSource(ask: typeof askStatus): void {
+  askStatus = ask;
+}
+
 /** The card in a live call's detail. */
 export function LiveCallCaptions(props: { consultationId: string }): JSX.Element {
+  // Opened mid-call: the status was announced before this page listened, so ask for it once.
+  useEffect(() => {
+    if (statusByCall.value.has(props.consultationId) || !askStatus) return;
+    askStatus(props.consultationId).then(
+      (e) => e && !statusByCall.value.has(props.consultationId) && feedAdminCaptionStatus(e),
+      () => undefined,
+    );
+  }, [props.consultationId]);
   const t = text.value.captions;
   const captions = useComputed(() => byCall.value.get(props.consultationId) ?? []);
   const status = useComputed(() => statusByCall.value.get(props.consultationId));

@@ -47,7 +47,7 @@ export function ConsoleHistory(): JSX.Element {
       cell: (c) => (
         <>
           {c.customer?.name ?? '–'}
-          <div class="muted">{formatPhone(c.customer?.phone)}</div>
+          <div class="muted phone">{formatPhone(c.customer?.phone)}</div>
         </>
       ),
     },

@@ -261,7 +261,8 @@ describe('Korean captions through an OpenAI-compatible endpoint, masked', { time
       }
       // The admin's live call view: the line labelled by speaker and role, the masked word blurred and tagged, never its text.
       await dash.locator('#board-live tr[data-consultation-id] td.customer a', { hasText: 'Lee Customer' }).click();
-      const liveLine = dash.locator('#live-captions ol.captions li.final', { hasText: '환불은 언제 되나요' }).first();
+      // Both sides' audio is transcribed to the same Korean sentence by the test server: pick the customer's line.
+      const liveLine = dash.locator('#live-captions ol.captions li.final', { hasText: '환불은 언제 되나요' }).filter({ hasText: 'Lee Customer' }).first();
       await liveLine.waitFor({ timeout: 45_000 });
       assert.match((await liveLine.locator('strong').innerText()).trim(), /\(고객\)$/, 'labelled with the speaker and their role');
       assert.equal(await liveLine.locator('.masked').innerText(), '**');

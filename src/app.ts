@@ -37,6 +37,7 @@ import { AgentTurnRepository } from './storage/agentTurnRepository.js';
 import { AgentCalls } from './agent/agentCalls.js';
 import type { AgentCaption } from './agent/agentSession.js';
 import { consultationRoomName } from './domain/roomRef.js';
+import { isLive as isLiveCall } from './domain/calls/callStatus.js';
 import { AgentMetrics } from './agent/agentMetrics.js';
 import { agentRoutes } from './http/routes/agentRoutes.js';
 import type { Speech } from './ai/createSpeech.js';
@@ -404,6 +405,12 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     media,
     settleCaptions: async (roomName, timeoutMs) => (captions ? captions.settle(roomName, timeoutMs) : { settled: true, waitedMs: 0, open: 0 }),
     captionGraceMs: config.recordings.captionGraceMs,
+    // A consultation's recording outlives an emptied room while its call is live (a lone customer's reload).
+    holdMs: async (roomName) => {
+      const id = consultations.consultationIdOfRoom(roomName);
+      const call = id ? await callRepo.find(id) : undefined;
+      return call && isLiveCall(call.status) ? config.consult.customerGraceMs : 0;
+    },
     isLive: (roomName) => voiceRooms.members(`voice:${roomName}`).length > 0,
     speakerOf: (roomId, peerId) =>
       speakerOf({ identityOf: (p) => voice.identityOf(p), consultationOf: (r) => consultations.consultationIdOfRoom(r), seatOf: (id, who) => consultations.mediaPolicy.seatOf(id, who) }, roomId, peerId),
@@ -425,6 +432,9 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
       if (agentId) consultNs.to(`agent:${agentId}`).emit('recording', state);
     },
     logger: logger.child({ module: 'recordings' }),
+  });
+  consultations.on('customer-status', (s) => {
+    if (!isLiveCall(s.status)) recordings.service.release(consultationRoomName(s.consultationId));
   });
   voiceRooms.on('joined', (room, member) => {
     const roomName = room.slice('voice:'.length);

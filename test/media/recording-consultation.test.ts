@@ -72,8 +72,11 @@ describe('consultations recorded with consent, never without', { timeout: 180_00
     assert.equal((await request(`${server.url}/recordings/${onAgent.name}`, { token: other.token })).status, 403);
     assert.equal((await request(`${server.url}/recordings?roomName=${call.roomId}`)).body.recordings.length, 0, 'anonymous clients never see a consultation');
 
-    // The customer leaves: the room ends, the recording is finished and both sides hear it.
+    // The customer's page leaves the room: the call is still live, so the recording waits for a
+    // rejoin (a reload); the agent ends the call, and then it is finished and both sides hear it.
     await call.page.page.close();
+    const ended = await agentConsult.socket.timeout(10_000).emitWithAck('consultation:end', { consultationId: call.consultationId });
+    assert.ok(!ended.error, JSON.stringify(ended));
     const readyForAgent = await agentConsult.waitFor('recording', (r) => r.consultationId === call.consultationId && r.status === 'ready', 30_000);
     assert.ok(readyForAgent);
     const row = (await request(`${server.url}/recordings?roomName=${call.roomId}`, { token: admin.token })).body.recordings[0];
@@ -81,8 +84,6 @@ describe('consultations recorded with consent, never without', { timeout: 180_00
     assert.ok(row.size > 0 && row.tracks.length === 1, JSON.stringify(row));
     const play = await fetch(`${server.url}/recordings/${row.name}`, { headers: { authorization: `Bearer ${agent.token}`, range: 'bytes=0-99' } });
     assert.equal(play.status, 206, "the call's agent plays it");
-    const ended = await agentConsult.socket.timeout(10_000).emitWithAck('consultation:end', { consultationId: call.consultationId });
-    assert.ok(!ended.error, JSON.stringify(ended));
     call.customerConsult.socket.close();
   });
 

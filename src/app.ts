@@ -42,7 +42,7 @@ import { AgentMetrics } from './agent/agentMetrics.js';
 import { agentRoutes } from './http/routes/agentRoutes.js';
 import type { Speech } from './ai/createSpeech.js';
 import { CallService } from './domain/calls/callService.js';
-import { ConsultationService, type AiAssistant, type ConsultationServiceDeps } from './domain/consultations/consultationService.js';
+import { ASSISTANT, ConsultationService, type AiAssistant, type ConsultationServiceDeps } from './domain/consultations/consultationService.js';
 import { ConsultationQueue } from './domain/routing/consultationQueue.js';
 import { CallRepository } from './storage/callRepository.js';
 import { NodeLiveness } from './cluster/nodeLiveness.js';
@@ -412,8 +412,11 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
       return call && isLiveCall(call.status) ? config.consult.customerGraceMs : 0;
     },
     isLive: (roomName) => voiceRooms.members(`voice:${roomName}`).length > 0,
+    // The AI assistant's voice is a direct producer, not a /voice peer: its track is named after it.
     speakerOf: (roomId, peerId) =>
-      speakerOf({ identityOf: (p) => voice.identityOf(p), consultationOf: (r) => consultations.consultationIdOfRoom(r), seatOf: (id, who) => consultations.mediaPolicy.seatOf(id, who) }, roomId, peerId),
+      agentCalls?.session(roomId)?.botPeerId === peerId
+        ? { userId: ASSISTANT.agentId, name: ASSISTANT.name, role: 'bot' as const }
+        : speakerOf({ identityOf: (p) => voice.identityOf(p), consultationOf: (r) => consultations.consultationIdOfRoom(r), seatOf: (id, who) => consultations.mediaPolicy.seatOf(id, who) }, roomId, peerId),
     consultationAgent: async (id) => {
       const call = await callRepo.find(id);
       return call && call.channel === 'consultation' ? { agentId: call.agentId } : undefined;
@@ -421,6 +424,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     logger: logger.child({ module: 'recordings' }),
   });
   await recordings.service.startUp(config.retention.intervalMs);
+  const recordingAgents = new Map<string, string>();
   const consultationRecording = recordConsultations({
     recordings: recordings.service,
     enabled: config.recordings.consultations,
@@ -428,8 +432,12 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     settingOf: (id) => consultations.recordingSettingOf(id),
     tell: (id, state) => {
       consultNs.to(`consult:${id}`).emit('recording', state);
-      const agentId = consultations.agentOf(id);
+      // The agent who had the call hears the end of its recording too, when it is finished after the call.
+      const agentId = consultations.agentOf(id) ?? recordingAgents.get(id);
       if (agentId) consultNs.to(`agent:${agentId}`).emit('recording', state);
+      if (state.status === 'recording' || state.status === 'finalizing') {
+        if (agentId) recordingAgents.set(id, agentId);
+      } else recordingAgents.delete(id);
     },
     logger: logger.child({ module: 'recordings' }),
   });

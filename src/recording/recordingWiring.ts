@@ -62,7 +62,14 @@ export function createRecordings(deps: RecordingWiringDeps): { service: Recordin
         roomId = `RM_${randomBytes(8).toString('hex')}`;
         roomIds.set(room, roomId);
       }
-      room.observer.once('close', onRoomClosed);
+      const watch = (r: RoomMedia): void => {
+        r.observer.once('close', onRoomClosed);
+        // Who a server-side producer is (the AI bot joining later) is noted while it is there: its name outlives it.
+        const note = (p: { peerId: string }): void => service.notePeer(roomName, p.peerId);
+        r.observer.on('newproducer', note);
+        r.observer.once('close', () => r.observer.off('newproducer', note));
+      };
+      watch(room);
       // One capture per life of the room's media: a room re-created after it emptied (a lone customer's reload) is captured again.
       let current = room;
       const captures = [await RoomCapture.start(room, dir, recorder, onFailed, logger.child({ roomName }))];
@@ -74,7 +81,7 @@ export function createRecordings(deps: RecordingWiringDeps): { service: Recordin
           const again = await deps.media.room(roomName);
           if (again === current) return true;
           current = again;
-          again.observer.once('close', onRoomClosed);
+          watch(again);
           captures.push(await RoomCapture.start(again, dir, recorder, onFailed, logger.child({ roomName })));
           return true;
         },

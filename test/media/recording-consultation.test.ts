@@ -6,12 +6,12 @@
  * nothing at all.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { launchChromium, openPage } from '../support/browser.js';
+import { artifactsDir, launchChromium, openPage } from '../support/browser.js';
 import { callFrom, createAgent, createEntryPoint, firstAdmin, RecordingSocket, type Staff } from '../support/consultation.js';
 import { request, startParley, type RunningParley } from '../support/parleyServer.js';
 import { waitForJoined } from '../support/voicePage.js';
@@ -25,9 +25,10 @@ describe('consultations recorded with consent, never without', { timeout: 180_00
   let agentConsult: RecordingSocket;
   const dir = mkdtempSync(join(tmpdir(), 'parley-rec-consult-'));
   const recordingsPath = join(dir, 'recordings');
+  const serverLog: string[] = [];
 
   before(async () => {
-    server = await startParley({ MEDIA_LISTEN_IP: '127.0.0.1', MEDIA_WORKERS: '1', RECORDINGS_PATH: recordingsPath, CONSULT_OFFER_TIMEOUT_MS: '30000' });
+    server = await startParley({ MEDIA_LISTEN_IP: '127.0.0.1', MEDIA_WORKERS: '1', RECORDINGS_PATH: recordingsPath, CONSULT_OFFER_TIMEOUT_MS: '30000', LOG_LEVEL: 'info' }, {}, serverLog);
     browser = await launchChromium();
     admin = await firstAdmin(server.url);
     agent = await createAgent(server.url, admin, 'Rec Agent');
@@ -36,6 +37,7 @@ describe('consultations recorded with consent, never without', { timeout: 180_00
     await agentConsult.socket.timeout(5000).emitWithAck('agent:set-state', { state: 'available' });
   });
   after(async () => {
+    writeFileSync(join(artifactsDir(), 'recording-consultation-server.log'), serverLog.join('\n'));
     agentConsult?.socket.close();
     await browser?.close();
     await server?.close();

@@ -72,7 +72,7 @@ describe('a lone customer reloads: the recording goes on; the call detail plays 
     return readdirSync(work, { recursive: true }).map(String).filter((f) => f.endsWith('.webm') && statSync(join(work, f)).size > 4000);
   }
 
-  test('recorded across the reload, then played as video with its camera tracks listed', async () => {
+  test('recorded across the reload, then played as video with its camera tracks listed', async (t) => {
     admin = await firstAdmin(server.url);
     const agent = await createAgent(server.url, admin, 'Reload Agent');
     const ep = await createEntryPoint(server.url, admin, 'Video Desk');
@@ -168,6 +168,7 @@ describe('a lone customer reloads: the recording goes on; the call detail plays 
       const n = px.length / 4;
       return Math.sqrt(Math.max(0, sq / n - (sum / n) ** 2));
     });
+    t.diagnostic(`call ${row.durationMs} ms; tracks ${row.tracks.map((x) => `${x.kind}@${x.offsetMs}+${x.durationMs}`).join(', ')}; player ${size.w}x${size.h} ${size.d.toFixed(2)} s; picture luma spread ${shown.toFixed(1)}`);
     assert.ok(shown > 5, `the player shows the camera picture at ${0.75 * size.d} s (luma spread ${shown})`);
     await dash.locator('#call-recording').scrollIntoViewIfNeeded();
     assertNotBlank(await saveScreenshot(dash, 'recording-video-call-detail-en'));

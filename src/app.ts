@@ -37,11 +37,12 @@ import { AgentTurnRepository } from './storage/agentTurnRepository.js';
 import { AgentCalls } from './agent/agentCalls.js';
 import type { AgentCaption } from './agent/agentSession.js';
 import { consultationRoomName } from './domain/roomRef.js';
+import { isLive as isLiveCall } from './domain/calls/callStatus.js';
 import { AgentMetrics } from './agent/agentMetrics.js';
 import { agentRoutes } from './http/routes/agentRoutes.js';
 import type { Speech } from './ai/createSpeech.js';
 import { CallService } from './domain/calls/callService.js';
-import { ConsultationService, type AiAssistant, type ConsultationServiceDeps } from './domain/consultations/consultationService.js';
+import { ASSISTANT, ConsultationService, type AiAssistant, type ConsultationServiceDeps } from './domain/consultations/consultationService.js';
 import { ConsultationQueue } from './domain/routing/consultationQueue.js';
 import { CallRepository } from './storage/callRepository.js';
 import { NodeLiveness } from './cluster/nodeLiveness.js';
@@ -411,9 +412,18 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     media,
     settleCaptions: async (roomName, timeoutMs) => (captions ? captions.settle(roomName, timeoutMs) : { settled: true, waitedMs: 0, open: 0 }),
     captionGraceMs: config.recordings.captionGraceMs,
+    // A consultation's recording outlives an emptied room while its call is live (a lone customer's reload).
+    holdMs: async (roomName) => {
+      const id = consultations.consultationIdOfRoom(roomName);
+      const call = id ? await callRepo.find(id) : undefined;
+      return call && isLiveCall(call.status) ? config.consult.customerGraceMs : 0;
+    },
     isLive: (roomName) => voiceRooms.members(`voice:${roomName}`).length > 0,
+    // The AI assistant's voice is a direct producer, not a /voice peer: its track is named after it.
     speakerOf: (roomId, peerId) =>
-      speakerOf({ identityOf: (p) => voice.identityOf(p), consultationOf: (r) => consultations.consultationIdOfRoom(r), seatOf: (id, who) => consultations.mediaPolicy.seatOf(id, who) }, roomId, peerId),
+      agentCalls?.session(roomId)?.botPeerId === peerId
+        ? { userId: ASSISTANT.agentId, name: ASSISTANT.name, role: 'bot' as const }
+        : speakerOf({ identityOf: (p) => voice.identityOf(p), consultationOf: (r) => consultations.consultationIdOfRoom(r), seatOf: (id, who) => consultations.mediaPolicy.seatOf(id, who) }, roomId, peerId),
     consultationAgent: async (id) => {
       const call = await callRepo.find(id);
       return call && call.channel === 'consultation' ? { agentId: call.agentId } : undefined;
@@ -421,6 +431,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     logger: logger.child({ module: 'recordings' }),
   });
   await recordings.service.startUp(config.retention.intervalMs);
+  const recordingAgents = new Map<string, string>();
   const consultationRecording = recordConsultations({
     recordings: recordings.service,
     enabled: config.recordings.consultations,
@@ -428,10 +439,17 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     settingOf: (id) => consultations.recordingSettingOf(id),
     tell: (id, state) => {
       consultNs.to(`consult:${id}`).emit('recording', state);
-      const agentId = consultations.agentOf(id);
+      // The agent who had the call hears the end of its recording too, when it is finished after the call.
+      const agentId = consultations.agentOf(id) ?? recordingAgents.get(id);
       if (agentId) consultNs.to(`agent:${agentId}`).emit('recording', state);
+      if (state.status === 'recording' || state.status === 'finalizing') {
+        if (agentId) recordingAgents.set(id, agentId);
+      } else recordingAgents.delete(id);
     },
     logger: logger.child({ module: 'recordings' }),
+  });
+  consultations.on('customer-status', (s) => {
+    if (!isLiveCall(s.status)) recordings.service.release(consultationRoomName(s.consultationId));
   });
   voiceRooms.on('joined', (room, member) => {
     const roomName = room.slice('voice:'.length);

@@ -93,8 +93,11 @@ describe('entry point recording setting', { timeout: 90_000 }, () => {
     assert.deepEqual({ status: snapshot.status, name: snapshot.name }, { status: 'recording', name: told.name }, 'the reconnect snapshot carries the recording');
 
     // Nobody sent any media (this customer has no browser): when the room ends the recording
-    // says so, rather than being "ready" with nothing in it.
+    // says so, rather than being "ready" with nothing in it. (The room emptying alone keeps the
+    // recording open for a rejoin while the call is live; the customer hanging up ends it.)
     call.voice.socket.close();
+    const hungUp = await call.consult.request('consultation:hang-up', {});
+    assert.ok(!hungUp.error, JSON.stringify(hungUp));
     const ended = await call.consult.waitFor('recording', (r) => r.status === 'failed', 20_000);
     assert.match(ended.failure, /nothing was recorded/);
     const row = (await listed(call.roomId))[0] as { status: string; tracks: unknown[] };

@@ -4,6 +4,9 @@
  * point records (its setting, or RECORD_CONSULTATIONS when it inherits), a recording starts; it
  * ends when the room does. Without consent nothing is recorded, whatever the settings. Both sides hear of every change of the
  * recording's state (`recording` on /consult: the customer page and the agent console).
+ * A customer alone in the room who reloads empties it for a moment: the recording stays open for
+ * the customer's grace while the call is live (`holdMs` in the wiring) and captures the room again
+ * when they are back, so the rest of the call is in the same recording.
  */
 import type { Recording } from '../domain/recordings/recording.js';
 import type { RecordingService } from '../domain/recordings/recordingService.js';
@@ -31,7 +34,9 @@ export function recordConsultations(deps: ConsultationRecordingDeps): { roomJoin
   return {
     roomJoined(roomName) {
       const ref = voiceRoomRef(roomName);
-      if (ref.kind !== 'consultation' || deps.recordings.isRecording(roomName)) return;
+      if (ref.kind !== 'consultation') return;
+      // A recording kept open across the room's close (a lone customer's reload) takes the new room.
+      if (deps.recordings.isRecording(roomName)) return void deps.recordings.resume(roomName).catch(() => undefined);
       void (async () => {
         const consented = await deps.consented(ref.consultationId);
         if (!consented) return;

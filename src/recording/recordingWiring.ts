@@ -37,6 +37,8 @@ export interface RecordingWiringDeps {
    * still be on their way at stop), or after `timeoutMs`; at once when the room is not captioned.
    */
   settleCaptions?(roomName: string, timeoutMs: number): Promise<{ settled: boolean; waitedMs: number; open: number }>;
+  /** How long a recording waits for a rejoin after its room's media closed, ms (see RecordingServiceDeps.holdMs). */
+  holdMs?(roomName: string): Promise<number>;
   /** The longest wait for those last words at stop, ms (RECORDING_CAPTION_GRACE_MS). */
   captionGraceMs: number;
   logger: Logger;
@@ -60,13 +62,34 @@ export function createRecordings(deps: RecordingWiringDeps): { service: Recordin
         roomId = `RM_${randomBytes(8).toString('hex')}`;
         roomIds.set(room, roomId);
       }
-      room.observer.once('close', onRoomClosed);
-      const capture = await RoomCapture.start(room, dir, recorder, onFailed, logger.child({ roomName }));
+      const watch = (r: RoomMedia): void => {
+        r.observer.once('close', onRoomClosed);
+        // Who a server-side producer is (the AI bot joining later) is noted while it is there: its name outlives it.
+        const note = (p: { peerId: string }): void => service.notePeer(roomName, p.peerId);
+        r.observer.on('newproducer', note);
+        r.observer.once('close', () => r.observer.off('newproducer', note));
+      };
+      watch(room);
+      // One capture per life of the room's media: a room re-created after it emptied (a lone customer's reload) is captured again.
+      let current = room;
+      const captures = [await RoomCapture.start(room, dir, recorder, onFailed, logger.child({ roomName }))];
       return {
         roomId,
         peerIds: room.peerIds(),
+        reattach: async () => {
+          if (!deps.isLive(roomName)) return false;
+          const again = await deps.media.room(roomName);
+          if (again === current) return true;
+          current = again;
+          watch(again);
+          captures.push(await RoomCapture.start(again, dir, recorder, onFailed, logger.child({ roomName })));
+          return true;
+        },
         stop: async () =>
-          (await capture.stop()).map((t) => ({ id: t.id, peerId: t.peerId, kind: t.kind, path: t.path, startedAtMs: t.summary.startedAtMs, durationMs: t.summary.durationMs, roomStartedAtMs: t.summary.roomStartedAtMs })),
+          (await Promise.all(captures.map((c) => c.stop())))
+            .flat()
+            .sort((a, b) => (a.summary.startedAtMs ?? 0) - (b.summary.startedAtMs ?? 0))
+            .map((t) => ({ id: t.id, peerId: t.peerId, kind: t.kind, path: t.path, startedAtMs: t.summary.startedAtMs, durationMs: t.summary.durationMs, roomStartedAtMs: t.summary.roomStartedAtMs })),
       };
     },
     bleepTrack: (path, bleeps, out) => bleepTrack(path, bleeps, out, { ffmpeg: deps.config.ffmpegPath }),
@@ -84,6 +107,7 @@ export function createRecordings(deps: RecordingWiringDeps): { service: Recordin
     consultationAgent: deps.consultationAgent,
     consultationsOf: (agentId) => store.consultationsAnsweredBy(agentId),
     allowAnonymous: deps.config.allowAnonymous,
+    ...(deps.holdMs ? { holdMs: deps.holdMs } : {}),
     workDir: join(deps.config.path, '.work'),
     retentionDays: deps.config.retentionDays,
     logger,

@@ -6,12 +6,12 @@
  * nothing at all.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { launchChromium, openPage } from '../support/browser.js';
+import { artifactsDir, launchChromium, openPage } from '../support/browser.js';
 import { callFrom, createAgent, createEntryPoint, firstAdmin, RecordingSocket, type Staff } from '../support/consultation.js';
 import { request, startParley, type RunningParley } from '../support/parleyServer.js';
 import { waitForJoined } from '../support/voicePage.js';
@@ -25,9 +25,10 @@ describe('consultations recorded with consent, never without', { timeout: 180_00
   let agentConsult: RecordingSocket;
   const dir = mkdtempSync(join(tmpdir(), 'parley-rec-consult-'));
   const recordingsPath = join(dir, 'recordings');
+  const serverLog: string[] = [];
 
   before(async () => {
-    server = await startParley({ MEDIA_LISTEN_IP: '127.0.0.1', MEDIA_WORKERS: '1', RECORDINGS_PATH: recordingsPath, CONSULT_OFFER_TIMEOUT_MS: '30000' });
+    server = await startParley({ MEDIA_LISTEN_IP: '127.0.0.1', MEDIA_WORKERS: '1', RECORDINGS_PATH: recordingsPath, CONSULT_OFFER_TIMEOUT_MS: '30000', LOG_LEVEL: 'info' }, {}, serverLog);
     browser = await launchChromium();
     admin = await firstAdmin(server.url);
     agent = await createAgent(server.url, admin, 'Rec Agent');
@@ -36,6 +37,7 @@ describe('consultations recorded with consent, never without', { timeout: 180_00
     await agentConsult.socket.timeout(5000).emitWithAck('agent:set-state', { state: 'available' });
   });
   after(async () => {
+    writeFileSync(join(artifactsDir(), 'recording-consultation-server.log'), serverLog.join('\n'));
     agentConsult?.socket.close();
     await browser?.close();
     await server?.close();
@@ -72,8 +74,11 @@ describe('consultations recorded with consent, never without', { timeout: 180_00
     assert.equal((await request(`${server.url}/recordings/${onAgent.name}`, { token: other.token })).status, 403);
     assert.equal((await request(`${server.url}/recordings?roomName=${call.roomId}`)).body.recordings.length, 0, 'anonymous clients never see a consultation');
 
-    // The customer leaves: the room ends, the recording is finished and both sides hear it.
+    // The customer's page leaves the room: the call is still live, so the recording waits for a
+    // rejoin (a reload); the agent ends the call, and then it is finished and both sides hear it.
     await call.page.page.close();
+    const ended = await agentConsult.socket.timeout(10_000).emitWithAck('consultation:end', { consultationId: call.consultationId });
+    assert.ok(!ended.error, JSON.stringify(ended));
     const readyForAgent = await agentConsult.waitFor('recording', (r) => r.consultationId === call.consultationId && r.status === 'ready', 30_000);
     assert.ok(readyForAgent);
     const row = (await request(`${server.url}/recordings?roomName=${call.roomId}`, { token: admin.token })).body.recordings[0];
@@ -81,8 +86,6 @@ describe('consultations recorded with consent, never without', { timeout: 180_00
     assert.ok(row.size > 0 && row.tracks.length === 1, JSON.stringify(row));
     const play = await fetch(`${server.url}/recordings/${row.name}`, { headers: { authorization: `Bearer ${agent.token}`, range: 'bytes=0-99' } });
     assert.equal(play.status, 206, "the call's agent plays it");
-    const ended = await agentConsult.socket.timeout(10_000).emitWithAck('consultation:end', { consultationId: call.consultationId });
-    assert.ok(!ended.error, JSON.stringify(ended));
     call.customerConsult.socket.close();
   });
 

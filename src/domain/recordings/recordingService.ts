@@ -41,6 +41,12 @@ export interface ActiveCapture {
   /** Peers in the room when the capture started. */
   readonly peerIds: string[];
   stop(): Promise<CapturedTrackFile[]>;
+  /**
+   * Captures the room again after its media closed and it was created anew (a lone customer's
+   * reload): the new producers become new tracks of the same recording. False when the room has
+   * nobody in it now.
+   */
+  reattach?(): Promise<boolean>;
 }
 
 export interface RecordingServiceDeps {
@@ -65,6 +71,12 @@ export interface RecordingServiceDeps {
   /** Consultations an agent answered (for their list). */
   consultationsOf(agentId: string): Promise<string[]>;
   allowAnonymous: boolean;
+  /**
+   * How long a recording outlives its room's media, ms, waiting for someone to come back (a
+   * consultation whose call is still live: the customer's reconnect grace). 0 or absent: it is
+   * finalized when the room closes.
+   */
+  holdMs?(roomName: string): Promise<number>;
   /** Local scratch space for tracks being written and the mix being encoded. */
   workDir: string;
   retentionDays: number;
@@ -78,6 +90,8 @@ interface Active {
   dir: string;
   speakers: Map<string, { userId: string; name: string; role: SpeakerRole }>;
   stopping?: Promise<Recording>;
+  /** The room's media closed at `at`; the recording waits for a rejoin until `timer` fires. */
+  held?: { at: number; timer?: NodeJS.Timeout };
 }
 
 export type RecordingAction = 'start' | 'stop' | 'list' | 'play' | 'delete';
@@ -156,7 +170,7 @@ export class RecordingService {
           else failedEarly = error;
         },
         () => {
-          if (this.active.get(roomName)?.recording.id === id) void this.stopActive(roomName).catch(() => undefined);
+          if (this.active.get(roomName)?.recording.id === id) void this.roomClosed(roomName);
         },
       );
       if (!capture) {
@@ -204,6 +218,58 @@ export class RecordingService {
     if (a && speaker) a.speakers.set(peerId, speaker);
   }
 
+  /**
+   * The room's media closed. A consultation still live keeps its recording open for the
+   * customer's grace (a reload re-creates the room); anything else is finalized now.
+   */
+  private async roomClosed(roomName: string): Promise<void> {
+    const a = this.active.get(roomName);
+    if (!a || a.stopping || a.held) return;
+    const held: NonNullable<Active['held']> = { at: this.now() };
+    a.held = held;
+    let holdMs = 0;
+    try {
+      holdMs = a.capture.reattach ? ((await this.deps.holdMs?.(roomName)) ?? 0) : 0;
+    } catch (err) {
+      this.deps.logger.warn({ roomName, err: err instanceof Error ? err.message : String(err) }, 'recording: could not tell whether the call goes on; finalizing it now');
+    }
+    if (a.held !== held || a.stopping) return; // resumed (or stopped) meanwhile
+    if (holdMs <= 0) return void this.stopActive(roomName).catch(() => undefined);
+    held.timer = setTimeout(() => {
+      if (this.active.get(roomName) === a && a.held === held) {
+        this.deps.logger.info({ recording: a.recording.name, roomName, holdMs }, 'recording: nobody came back to the room; finalizing it');
+        void this.stopActive(roomName).catch(() => undefined);
+      }
+    }, holdMs);
+    held.timer.unref?.();
+    this.deps.logger.info({ recording: a.recording.name, roomName, holdMs }, 'recording: the room emptied while its call goes on; the recording waits for a rejoin');
+  }
+
+  /** Someone joined the room: a recording waiting for a rejoin captures the new room (no-op otherwise). */
+  async resume(roomName: string): Promise<void> {
+    const a = this.active.get(roomName);
+    if (!a?.held || a.stopping || !a.capture.reattach) return;
+    const held = a.held;
+    if (held.timer) clearTimeout(held.timer);
+    a.held = undefined;
+    try {
+      if (await a.capture.reattach()) {
+        this.deps.logger.info({ recording: a.recording.name, roomName, gapMs: this.now() - held.at }, 'recording resumed: the room is captured again');
+        return;
+      }
+    } catch (err) {
+      this.deps.logger.warn({ recording: a.recording.name, roomName, err: err instanceof Error ? err.message : String(err) }, 'recording: the rejoined room could not be captured; finalizing what was recorded');
+    }
+    a.held = held;
+    void this.stopActive(roomName).catch(() => undefined);
+  }
+
+  /** The call is over: a recording still waiting for a rejoin is finalized now. */
+  release(roomName: string): void {
+    const a = this.active.get(roomName);
+    if (a?.held && !a.stopping) void this.stopActive(roomName).catch(() => undefined);
+  }
+
   async stop(caller: RecordingCaller, roomName: string): Promise<Recording> {
     await this.assertMay(caller, 'stop', roomName);
     if (!this.active.has(roomName)) {
@@ -220,7 +286,9 @@ export class RecordingService {
   }
 
   private async finalize(roomName: string, a: Active): Promise<Recording> {
-    const stoppedAt = this.now();
+    if (a.held?.timer) clearTimeout(a.held.timer);
+    // Held after the room closed: the recording ends where its media did, not when the wait ran out.
+    const stoppedAt = a.held?.at ?? this.now();
     const r = a.recording;
     r.status = 'finalizing';
     r.stoppedAt = stoppedAt;

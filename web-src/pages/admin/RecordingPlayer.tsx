@@ -1,7 +1,9 @@
 /**
- * The admin call detail's recording: the mixed file in an <audio> player, a timeline bar with a
+ * The admin call detail's recording: the mixed file in a <video> player when the call had a
+ * camera (the mixed MP4 then carries the camera grid), an <audio> player otherwise, a timeline bar with a
  * red mark at each bleep, a download per speaker's track, and `seekRecording` for the transcript
- * beside it (a click on an utterance plays from its time).
+ * beside it (a click on an utterance plays from its time). Camera tracks are listed apart from
+ * the voices in the downloads.
  *
  * The files are fetched with the tab's bearer token and played from a blob URL: no token in a
  * URL (logs, history, referrers), no new signed-URL route, and the server's access rules (admin,
@@ -9,7 +11,7 @@
  * a consultation's AAC mix is about 1 MB for ten minutes.
  */
 import { signal } from '@preact/signals';
-import type { JSX } from 'preact';
+import type { JSX, RefObject } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { RecordingJson } from '../../../src/http/routes/recordingRoutes.js';
 import { api, blobUrl } from '../../lib/api.js';
@@ -23,14 +25,14 @@ type Loaded =
   | { kind: 'recording'; rec: RecordingJson; url?: string };
 
 /** What a transcript click needs: the player and where the room's media zero falls in the file. */
-const player = signal<{ audio: HTMLAudioElement; zeroMs: number } | null>(null);
+const player = signal<{ media: HTMLMediaElement; zeroMs: number } | null>(null);
 
 /** Plays the recording from a transcript time (ms after the room's media start); false when no recording plays here. */
 export function seekRecording(mediaMs: number): boolean {
   const p = player.value;
   if (!p) return false;
-  p.audio.currentTime = Math.max(0, (p.zeroMs + mediaMs) / 1000);
-  void p.audio.play().catch(() => undefined);
+  p.media.currentTime = Math.max(0, (p.zeroMs + mediaMs) / 1000);
+  void p.media.play().catch(() => undefined);
   return true;
 }
 
@@ -82,21 +84,26 @@ export function RecordingPlayer(props: { roomName: string; token: string }): JSX
 function Player(props: { rec: RecordingJson; url: string; token: string }): JSX.Element {
   const { rec } = props;
   const t = text.value.recording;
-  const audio = useRef<HTMLAudioElement>(null);
+  const media = useRef<HTMLMediaElement>(null);
+  // The mixer puts video in the MP4 exactly when a camera track was recorded.
+  const hasVideo = rec.tracks.some((x) => x.kind === 'video');
   const [at, setAt] = useState(0);
   const lengthMs = Math.max(1, rec.durationMs ?? Math.max(...rec.tracks.map((x) => x.offsetMs + x.durationMs), 1));
   // Transcript times are ms after the room's media zero; the file starts at rec.startedAt.
   const roomZero = rec.tracks.find((x) => x.roomStartedAt !== null)?.roomStartedAt ?? rec.startedAt;
   const bleeps = rec.tracks.flatMap((x) => x.bleeps).sort((a, b) => a.startMs - b.startMs);
   useEffect(() => {
-    if (audio.current) player.value = { audio: audio.current, zeroMs: roomZero - rec.startedAt };
+    if (media.current) player.value = { media: media.current, zeroMs: roomZero - rec.startedAt };
     return () => {
       player.value = null;
     };
-  }, [roomZero, rec.startedAt]);
+  }, [roomZero, rec.startedAt, hasVideo]);
   const seekTo = (ms: number) => {
-    if (audio.current) audio.current.currentTime = ms / 1000;
+    if (media.current) media.current.currentTime = ms / 1000;
   };
+  // A speaker with several tracks (they reloaded, or rejoined) gets each one's start beside the name.
+  const label = (x: RecordingJson['tracks'][number]): string =>
+    rec.tracks.filter((y) => y.kind === x.kind && y.name === x.name).length > 1 ? `${x.name} (${formatClock(x.offsetMs / 1000)})` : x.name;
   const download = (trackId: string, name: string) => {
     void blobUrl(`/recordings/${encodeURIComponent(rec.name)}/tracks/${encodeURIComponent(trackId)}`, props.token).then((href) => {
       const a = document.createElement('a');
@@ -108,7 +115,11 @@ function Player(props: { rec: RecordingJson; url: string; token: string }): JSX.
   };
   return (
     <div class="recording-player" data-recording="ready" data-name={rec.name}>
-      <audio id="recording-audio" controls preload="auto" src={props.url} ref={audio} onTimeUpdate={(e) => setAt(e.currentTarget.currentTime * 1000)} />
+      {hasVideo ? (
+        <video id="recording-video" class="recording-media" controls playsInline preload="auto" src={props.url} ref={media as RefObject<HTMLVideoElement>} onTimeUpdate={(e) => setAt(e.currentTarget.currentTime * 1000)} />
+      ) : (
+        <audio id="recording-audio" class="recording-media" controls preload="auto" src={props.url} ref={media as RefObject<HTMLAudioElement>} onTimeUpdate={(e) => setAt(e.currentTarget.currentTime * 1000)} />
+      )}
       <div class="rec-timeline" role="group" aria-label={t.title} onClick={(e) => {
         const box = e.currentTarget.getBoundingClientRect();
         seekTo(((e.clientX - box.left) / box.width) * lengthMs);
@@ -135,12 +146,22 @@ function Player(props: { rec: RecordingJson; url: string; token: string }): JSX.
       </p>
       <p class="controls">
         <span class="muted">{t.tracks}</span>
-        {rec.tracks.map((x) => (
-          <button type="button" class="small rec-track" data-track-id={x.id} onClick={() => download(x.id, x.name)}>
-            {t.downloadTrack(x.name)}
+        {rec.tracks.filter((x) => x.kind !== 'video').map((x) => (
+          <button type="button" class="small rec-track" data-track-id={x.id} data-kind="audio" onClick={() => download(x.id, x.name)}>
+            {t.downloadTrack(label(x))}
           </button>
         ))}
       </p>
+      {hasVideo ? (
+        <p class="controls">
+          <span class="muted">{t.cameraTracks}</span>
+          {rec.tracks.filter((x) => x.kind === 'video').map((x) => (
+            <button type="button" class="small rec-track" data-track-id={x.id} data-kind="video" onClick={() => download(x.id, `${x.name}-camera`)}>
+              {t.downloadCamera(label(x))}
+            </button>
+          ))}
+        </p>
+      ) : null}
     </div>
   );
 }

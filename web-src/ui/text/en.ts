@@ -80,6 +80,8 @@ export const en = {
     bleepAt: (at: string) => `Bleep at ${at}`,
     tracks: 'Each speaker\'s track',
     downloadTrack: (name: string) => `Download ${name}`,
+    cameraTracks: 'Each camera (video)',
+    downloadCamera: (name: string) => `Download ${name}'s camera`,
     seekHint: 'Click a line of the transcript to hear it.',
   },
   captions: {

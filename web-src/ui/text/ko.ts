@@ -73,6 +73,8 @@ export const ko: UiText = {
     bleepAt: (at) => `${at} 삐 소리`,
     tracks: '화자별 트랙',
     downloadTrack: (name) => `${name} 내려받기`,
+    cameraTracks: '카메라별 영상',
+    downloadCamera: (name) => `${name} 카메라 영상 내려받기`,
     seekHint: '대화록의 줄을 누르면 그 부분을 들을 수 있습니다.',
   },
   captions: {

@@ -35,7 +35,7 @@ import { conversationRoutes } from './http/routes/conversationRoutes.js';
 import { createAgentEngines, type AgentEngines } from './agent/agentEngines.js';
 import { AgentTurnRepository } from './storage/agentTurnRepository.js';
 import { AgentCalls } from './agent/agentCalls.js';
-import type { AgentCaption } from './agent/agentSession.js';
+import { agentCallHooks, assistantPort } from './agent/consultationAgent.js';
 import { consultationRoomName } from './domain/roomRef.js';
 import { isLive as isLiveCall } from './domain/calls/callStatus.js';
 import { AgentMetrics } from './agent/agentMetrics.js';
@@ -56,7 +56,7 @@ import { relayRevocations } from './cluster/revocationRelay.js';
 import { replicateRooms, type RoomReplication } from './cluster/roomReplication.js';
 import { NodeRepository } from './storage/nodeRepository.js';
 import { createSpeech } from './ai/createSpeech.js';
-import { CaptionService, type Caption, type CaptionStatus } from './captions/captionService.js';
+import { CaptionService, type CaptionStatus } from './captions/captionService.js';
 import { captionsOnJoin, publishCaption, publishCaptionStatus, speakerOf, type CaptionStatusEvent } from './captions/captionWiring.js';
 import { AudioPipeline } from './media/audio/audioPipeline.js';
 import { TranscriptRepository } from './storage/transcriptRepository.js';
@@ -195,15 +195,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     customerTokenTtlSeconds: config.auth.roomTokenTtlSeconds,
     // AI-first and AI-overflow entry points (issue 11): the bot joins the consultation's own room.
     overflowClock: overrides.consultationTimers,
-    assistant: overrides.assistant ?? {
-      canAnswer: () => agentCalls?.canStart() ?? false,
-      answer: async (_id, input) => {
-        if (!agentCalls) throw new Error('the AI agent is off');
-        const lang = config.speech.language === 'en' || config.speech.language === 'ko' ? config.speech.language : undefined;
-        await agentCalls.start({ roomId: input.roomId, entryPointId: input.entryPointId ?? undefined, systemPrompt: input.systemPrompt ?? undefined, language: lang });
-      },
-      leave: (id, reason) => agentCalls?.leave(consultationRoomName(id), reason),
-    },
+    assistant: overrides.assistant ?? assistantPort(() => agentCalls, config.speech.language),
   });
   publishCallTransitions({ calls, webhooks, callJson, consultationView: (call) => consultations.view(call), logger });
   // Only this node's previous run and nodes gone silent lose their calls (issue 13).
@@ -512,7 +504,6 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     });
     if (agentEngines) {
       const agentTracks = pipeline;
-      const bot = { userId: 'ai-agent', role: 'bot' as const, name: 'AI assistant' };
       agentCalls = new AgentCalls({
         rooms: media,
         tracks: { read: (consumer, options) => agentTracks.read(consumer, options) },
@@ -521,43 +512,22 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
         metrics: new AgentMetrics(metrics.registry),
         logger: logger.child({ module: 'agent' }),
         maxSessions: Math.max(2, config.media.workers * 4),
-        // Supervisors see each AI call's turns and the caller's sentiment live (admins only: /admin refuses others).
-        onTurn: (roomId, t) => adminNs.emit('agent:turn', { roomId, consultationId: consultations.consultationIdOfRoom(roomId) ?? null, ...t, userMessage: moderation.mask(t.userMessage).masked }),
-        // In a consultation's room the caption service may already caption the customer: then the bot's own
-        // recognition of them is not published or stored a second time.
-        publish: (roomId, c) => {
-          const consultationId = consultations.consultationIdOfRoom(roomId) ?? null;
-          if (consultationId && c.role === 'customer' && captions?.isOn(roomId)) return;
-          const caption = agentCaption(roomId, c, consultationId);
-          if (consultationId) publishCaption({ voice: (r, from, x) => voice.emitHeardFrom(r, from, 'caption', x), consultation: (id, x) => consultNs.to(`consult:${id}`).emit('caption', { consultationId: id, ...x }), admins: (id, x) => adminNs.emit('caption', { consultationId: id, ...x }) }, roomId, caption, consultationId);
-          else voice.emitHeardFrom(roomId, c.peerId, 'caption', caption);
-        },
-        record: async (roomId, c) => {
-          const consultationId = consultations.consultationIdOfRoom(roomId) ?? null;
-          if (consultationId && c.role === 'customer' && captions?.isOn(roomId)) return;
-          const x = agentCaption(roomId, c, consultationId);
-          return transcripts.record({ roomId, consultationId, utteranceId: x.utteranceId, peerId: x.peerId, userId: x.userId, role: x.role, name: x.name, startMs: x.startMs, endMs: x.endMs, text: x.text, spans: x.maskedSpans, language: x.language, engine: x.engine, confidence: null });
-        },
-        // The bot hands a consultation's caller to a person: the queue, with the conversation so far (masked).
-        onTransfer: (roomId, h) => {
-          const consultationId = consultations.consultationIdOfRoom(roomId);
-          if (!consultationId) return;
-          const transcript = h.lines.map((l) => ({ role: l.role, text: l.role === 'bot' ? l.text : moderation.mask(l.text, l.language === 'ko' || l.language === 'en' ? l.language : undefined).masked, at: new Date().toISOString() }));
-          void consultations.handOverFromAssistant(consultationId, { reason: h.reason, transcript }).catch((err: unknown) => logger.error({ err, consultationId }, 'the AI assistant could not hand the call over'));
-        },
-        // A bot that leaves on its own (the caller never came, a failure) hands the consultation over rather than leave it alone.
-        onClosed: (roomId, reason, lines) => {
-          const consultationId = consultations.consultationIdOfRoom(roomId);
-          if (!consultationId || reason === 'handed-over' || reason === 'call-ended' || reason === 'shutdown' || !consultations.assistantOn(consultationId)) return;
-          const transcript = lines.map((l) => ({ role: l.role, text: l.role === 'bot' ? l.text : moderation.mask(l.text).masked, at: new Date().toISOString() }));
-          void consultations.handOverFromAssistant(consultationId, { reason: `assistant-left:${reason}`, transcript }).catch(() => undefined);
-        },
+        ...agentCallHooks({
+          consultations,
+          masker: moderation,
+          captionsOn: (roomId) => captions?.isOn(roomId) ?? false,
+          audience: {
+            voice: (r, from, x) => voice.emitHeardFrom(r, from, 'caption', x),
+            consultation: (id, x) => consultNs.to(`consult:${id}`).emit('caption', { consultationId: id, ...x }),
+            admins: (id, x) => adminNs.emit('caption', { consultationId: id, ...x }),
+          },
+          voiceCaption: (roomId, from, x) => voice.emitHeardFrom(roomId, from, 'caption', x),
+          store: (u) => transcripts.record(u),
+          // Supervisors see each AI call's turns and the caller's sentiment live (admins only: /admin refuses others).
+          reportTurn: (t) => adminNs.emit('agent:turn', t),
+          logger: logger.child({ module: 'agent' }),
+        }),
       });
-      const agentCaption = (roomId: string, c: AgentCaption, consultationId: string | null): Caption => {
-        const masked = c.role === 'bot' ? { masked: c.text, spans: [] } : moderation.mask(c.text, c.language === 'ko' || c.language === 'en' ? c.language : undefined);
-        const who = c.role === 'bot' ? bot : { userId: consultationId ? `customer-${consultationId}` : c.peerId, role: 'customer' as const, name: 'Caller' };
-        return { ...c, ...who, text: masked.masked, maskedSpans: masked.spans.map((x) => ({ start: x.start, end: x.end, category: x.category })) };
-      };
       voiceRooms.on('left', (room) => {
         const id = room.slice('voice:'.length);
         if (id.startsWith('ai-') && voiceRooms.members(room).length === 0) agentCalls?.callerLeft(id);

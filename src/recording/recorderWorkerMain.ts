@@ -4,7 +4,7 @@
  * main thread touches a recorded packet.
  */
 import { parentPort } from 'node:worker_threads';
-import type { DirectConsumerMessage } from '../sfu/directPort.js';
+import type { DirectConsumerMessage, DirectConsumerRequest } from '../sfu/directPort.js';
 import { TrackWriter } from './trackWriter.js';
 import type { RecorderEvent, RecorderRequest } from './recorderProtocol.js';
 
@@ -25,7 +25,7 @@ parent.on('message', (msg: RecorderRequest) => {
     port.close();
     post({ type: 'failed', trackId, error });
     writer.finish('failed');
-  }, msg.kind);
+  }, msg.kind, () => port.postMessage({ type: 'request-key-frame' } satisfies DirectConsumerRequest));
   writers.set(trackId, writer);
   void writer.finished.then((summary) => {
     writers.delete(trackId);

@@ -1,8 +1,10 @@
 /**
  * One participant's track, as it came off the wire, into a WebM file (werift's WebM container
  * writer; no decode, no transcode): Opus audio packet by packet, or VP8 video frame by frame
- * (werift's depacketizer joins a frame's packets up to the marker bit; the file starts at the
- * first key frame). Fed with a direct consumer's messages (directPort.ts); block times come
+ * (werift's depacketizer joins a frame's packets up to the marker bit). A video file starts at
+ * the first whole key frame: delta frames before it could not be decoded (a player shows black),
+ * so they are dropped and the sender is asked for a key frame, as it is again whenever a packet
+ * is lost, until the picture can be decoded. Fed with a direct consumer's messages (directPort.ts); block times come
  * from the RTP timestamps, so silences (DTX, mute) and frozen video keep their length. The track's place on the wall clock comes from the sender reports:
  * the first packet's RTP time mapped through the latest report onto the server's clock
  * (the report's arrival), which survives a sender whose clock is off.
@@ -31,6 +33,8 @@ export interface TrackSummary {
 }
 
 const UINT32 = 0x1_0000_0000;
+/** How long a key frame request is given to be answered before it is sent again. */
+const KEY_FRAME_RETRY_MS = 500;
 
 export class TrackWriter {
   private file?: FileHandle;
@@ -51,17 +55,23 @@ export class TrackWriter {
   private readonly done: Promise<TrackSummary>;
   private resolveDone!: (s: TrackSummary) => void;
   private onEol?: () => void;
+  /** Video: a whole key frame has been written, so what follows can be decoded. */
+  private keyed = false;
+  private lastSeq?: number;
+  private lastKeyRequestMs = -Infinity;
 
   constructor(
     private readonly path: string,
     /** Called once, at the first failed write. */
     private readonly onError: (error: string) => void = () => undefined,
     readonly kind: TrackKind = 'audio',
+    /** Video: asks the sender for a key frame (the direct consumer's port). */
+    private readonly requestKeyFrame: () => void = () => undefined,
   ) {
     this.clockRate = kind === 'video' ? 90_000 : 48_000;
     const track = kind === 'video' ? ({ kind: 'video', codec: 'VP8', clockRate: 90_000, trackNumber: 1 } as const) : ({ kind: 'audio', codec: 'OPUS', clockRate: 48_000, trackNumber: 1 } as const);
     this.webm = new WebmCallback([track], { duration: 24 * 3600 * 1000 });
-    if (kind === 'video') this.depacketizer = new DepacketizeBase('VP8', { isFinalPacketInSequence: (h) => h.marker, waitForKeyframe: true });
+    if (kind === 'video') this.depacketizer = new DepacketizeBase('VP8', { isFinalPacketInSequence: (h) => h.marker });
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
   }
 
@@ -103,12 +113,29 @@ export class TrackWriter {
     const packet = RtpPacket.deSerialize(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     if (packet.payload.length === 0) return;
     if (this.depacketizer) {
+      const seq = packet.header.sequenceNumber;
+      // A gap: the frame it belonged to is lost, and what refers to it will not decode cleanly.
+      if (this.lastSeq !== undefined && ((seq - this.lastSeq) & 0xffff) > 1 && ((seq - this.lastSeq) & 0xffff) < 0x8000) this.askForKeyFrame(receivedAtMs);
+      this.lastSeq = seq;
       for (const out of this.depacketizer.processInput({ rtp: packet, time: receivedAtMs })) {
-        if (out.frame) this.block(out.frame.data, out.frame.isKeyframe, packet.header.timestamp, receivedAtMs);
+        if (!out.frame) continue;
+        if (!this.keyed && !out.frame.isKeyframe) {
+          this.askForKeyFrame(receivedAtMs);
+          continue;
+        }
+        this.keyed = true;
+        this.block(out.frame.data, out.frame.isKeyframe, packet.header.timestamp, receivedAtMs);
       }
       return;
     }
     this.block(packet.payload, true, packet.header.timestamp, receivedAtMs);
+  }
+
+  /** At most one request in KEY_FRAME_RETRY_MS: the sender answers one with one key frame. */
+  private askForKeyFrame(nowMs: number): void {
+    if (nowMs - this.lastKeyRequestMs < KEY_FRAME_RETRY_MS) return;
+    this.lastKeyRequestMs = nowMs;
+    this.requestKeyFrame();
   }
 
   /** One Opus packet or one whole VP8 frame, at RTP time `ts`. */

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { MessagePort } from 'node:worker_threads';
 import type { RtpPacket } from 'werift';
-import type { DirectConsumerCloseReason, DirectConsumerMessage, SenderReport } from './directPort.js';
+import type { DirectConsumerCloseReason, DirectConsumerMessage, DirectConsumerRequest, SenderReport } from './directPort.js';
 import type { Producer } from './producer.js';
 
 export interface DirectConsumerEvents {
@@ -23,6 +23,10 @@ export class DirectConsumer extends EventEmitter<DirectConsumerEvents> {
   private readonly onProducerClose = (reason: string): void => this.close(reason === 'router-closed' ? 'router-closed' : 'producer-closed');
   private readonly onPause = (): void => this.post({ type: 'pause' });
   private readonly onResume = (): void => this.post({ type: 'resume' });
+  /** The reader's requests; the producer rate-limits key frame requests itself. */
+  private readonly onRequest = (msg: DirectConsumerRequest): void => {
+    if (msg?.type === 'request-key-frame') this.producer.requestKeyFrame();
+  };
 
   constructor(
     readonly producer: Producer,
@@ -51,6 +55,7 @@ export class DirectConsumer extends EventEmitter<DirectConsumerEvents> {
     producer.once('close', this.onProducerClose);
     producer.on('pause', this.onPause);
     producer.on('resume', this.onResume);
+    if (producer.kind === 'video') port.on('message', this.onRequest);
   }
 
   /** Hot path: one call per producer packet. The bytes are copied once and transferred. */
@@ -73,6 +78,7 @@ export class DirectConsumer extends EventEmitter<DirectConsumerEvents> {
     this.producer.off('close', this.onProducerClose);
     this.producer.off('pause', this.onPause);
     this.producer.off('resume', this.onResume);
+    this.port.off('message', this.onRequest);
     this.post({ type: 'close', reason });
     this.port.close();
     this.emit('close', reason);

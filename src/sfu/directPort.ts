@@ -46,6 +46,12 @@ export type DirectConsumerMessage =
   | { type: 'resume' }
   | { type: 'close'; reason: DirectConsumerCloseReason };
 
+/**
+ * What the reader may write back on the same port: a video reader (the recorder) that lost the
+ * start of a frame, or has not seen a key frame yet, asks the sender for one.
+ */
+export type DirectConsumerRequest = { type: 'request-key-frame' };
+
 const NTP_UNIX_OFFSET_S = 2_208_988_800;
 
 /** A 64-bit NTP timestamp (RFC 3550) as Unix milliseconds. */

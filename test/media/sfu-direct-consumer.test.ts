@@ -125,7 +125,9 @@ describe('server-side media API: observer, direct consumer, audio pipeline worke
     const span = inWindow.at(-1)!.timestampMs - inWindow[0]!.timestampMs;
     assert.ok(Math.abs(span - covered) < 0.1 * covered + 100, `media time spans ${span.toFixed(0)} ms for ${covered.toFixed(0)} ms of audio`);
 
-    // Content: in 100 ms windows, loud ones are the 800 Hz tone; about half are loud (400 on / 400 off).
+    // Content: in 100 ms windows, loud ones are the 800 Hz tone; about half are loud (400 on / 400 off). The
+    // windows do not line up with the beeps, so a beep touches five windows and its fading tail a sixth: up to
+    // 6 of every 8 windows can be loud, and a stream that never goes quiet (8 of 8) still fails.
     const pcm = new Int16Array(frames.reduce((n, f) => n + f.data.length, 0));
     let o = 0;
     for (const f of frames) {
@@ -146,7 +148,7 @@ describe('server-side media API: observer, direct consumer, audio pipeline worke
       loud++;
       if (toneLevel(w, TONE_HZ, 16000) > 0.6 * level) toned++;
     }
-    assert.ok(loud / total > 0.25 && loud / total < 0.75, `loud windows ${loud}/${total}: ${levels.join(' ')}`);
+    assert.ok(loud / total > 0.25 && loud / total <= 0.8, `loud windows ${loud}/${total}: ${levels.join(' ')}`);
     assert.ok(toned / loud > 0.8, `${toned} of ${loud} loud windows are the ${TONE_HZ} Hz tone`);
 
     // Wall clock: after the first sender report, media time is on the sender's NTP timeline.

@@ -61,6 +61,8 @@ export function DataTable<Row>(props: {
   id?: string;
   /** An id on the <tbody> (pages and tests find the rows by it). */
   bodyId?: string;
+  /** A class on the <tbody>. */
+  bodyClass?: string;
   class?: string;
   rowProps?: (r: Row) => JSX.HTMLAttributes<HTMLTableRowElement> & Record<`data-${string}`, string | undefined>;
   /** Extra rows after a row (an expanded detail). */
@@ -76,7 +78,7 @@ export function DataTable<Row>(props: {
             ))}
           </tr>
         </thead>
-        <tbody id={props.bodyId}>
+        <tbody id={props.bodyId} class={props.bodyClass}>
           {props.rows.length === 0 ? (
             <tr class="empty">
               <td colSpan={props.columns.length} class="muted">

@@ -17,7 +17,7 @@ import type {
   OfferView,
   QueueView as QueueUpdate,
 } from '../src/domain/consultations/consultationView.js';
-import { $, ApiError, formatDuration, h, session, signIn, type SignedIn } from './lib/api.js';
+import { $, ApiError, session, signIn, type SignedIn } from './lib/api.js';
 import { call } from './client/rest.js';
 import { CallMedia, type PeerConnectionView } from './lib/callMedia.js';
 import { causeSentence, errorSentence } from './lib/consultationText.js';
@@ -27,12 +27,14 @@ import { onCaptionStatus, resetCaptionStatus } from './ui/captionStatus.js';
 import { ConsoleHistory, consoleHistory, historyToken } from './pages/console/HistoryTable.js';
 import { consoleQueue, QueueView } from './pages/console/QueueView.js';
 import { callHandover, mountHandoverTranscripts, offerHandover } from './pages/console/HandoverTranscript.js';
+import { OfferCard, offerShown } from './pages/console/OfferCard.js';
+import { CallButtons, CallHead, CallInfo, callShown, MediaStatus, updateCall } from './pages/console/CallPanel.js';
 import { createElement, render } from 'preact';
 import { micId, routeToSpeaker } from './ui/audioDevices.js';
 import { consultSocket, type ConsultReply } from './client/consult.js';
 import { liveSocket } from './ui/client.js';
-import { formatWhen } from './ui/format.js';
-import { formatPhone, loadPhoneFormat } from './ui/phone.js';
+import { formatClock, formatWhen } from './ui/format.js';
+import { loadPhoneFormat } from './ui/phone.js';
 import { effect } from '@preact/signals';
 import { applyStaticText, onLanguage, text } from './ui/i18n.js';
 import { startIncomingCallAlert, type RingingAlert } from './ui/incomingCallAlert.js';
@@ -92,8 +94,6 @@ let me: SignedIn | undefined;
 let socket: Socket | undefined;
 let closeSocket: (() => void) | undefined;
 let disposeConn: (() => void) | undefined;
-let offerTimer: number | undefined;
-let callTimer: number | undefined;
 let ringing: RingingAlert | undefined;
 let wrappingUp: CallContext | undefined;
 let lastQueue: QueueUpdate | undefined;
@@ -153,11 +153,6 @@ function timeText(t: string | number | null | undefined): string {
   const ms = toMs(t);
   if (ms === undefined) return '–';
   return formatWhen(ms);
-}
-
-function entryName(e: OfferView['entryPoint'] | Consultation['entryPoint']): string {
-  if (!e) return '–';
-  return typeof e === 'string' ? e : e.name;
 }
 
 function button(id: string): HTMLButtonElement {
@@ -237,6 +232,7 @@ function signedOut(reason: string): void {
   clearOffer();
   parley.agent = undefined;
   parley.call = undefined;
+  callShown.value = undefined;
   parley.wrapUp = undefined;
   $('agent-name').textContent = '';
   $('connection').hidden = true;
@@ -432,22 +428,10 @@ function showOffer(o: OfferView): void {
     parley.wrapUp = undefined;
   }
   parley.offer = o;
-  $('offer-customer').textContent = o.customer?.name ?? '(no name)';
-  $('offer-phone').textContent = formatPhone(o.customer?.phone);
-  $('offer-inquiry').textContent = o.inquiry || '–';
-  $('offer-entry').textContent = entryName(o.entryPoint);
   offerHandover.value = o.transcript;
-  button('accept').disabled = false;
-  button('reject').disabled = false;
   showError('');
   const expires = toMs(o.expiresAt) ?? Date.now() + 30_000;
-  const tick = (): void => {
-    const left = Math.max(0, Math.ceil((expires - Date.now()) / 1000));
-    $('offer-countdown').textContent = left > 0 ? TEXT.seconds(left) : TEXT.offerExpiring;
-  };
-  if (offerTimer !== undefined) clearInterval(offerTimer);
-  tick();
-  offerTimer = window.setInterval(tick, 250);
+  offerShown.value = { offer: o, expiresAt: expires };
   setState('offered');
   stopRinging();
   ringing = startIncomingCallAlert({ consultationId: o.consultationId, name: o.customer?.name, inquiry: o.inquiry }, Math.max(1000, expires - Date.now()));
@@ -473,8 +457,7 @@ function clearOffer(): void {
   stopRinging();
   parley.offer = undefined;
   offerHandover.value = undefined;
-  if (offerTimer !== undefined) clearInterval(offerTimer);
-  offerTimer = undefined;
+  offerShown.value = undefined;
   $('offer').hidden = true;
 }
 
@@ -482,7 +465,6 @@ async function accept(): Promise<void> {
   const { s } = need();
   const offer = parley.offer;
   if (!offer) throw new PageError(TEXT.noOffer);
-  button('reject').disabled = true;
   let res: { consultation: Consultation; roomId: string };
   try {
     res = await consultSocket(s).ask('consultation:accept', { consultationId: offer.consultationId });
@@ -506,7 +488,6 @@ async function reject(): Promise<void> {
   const { s } = need();
   const offer = parley.offer;
   if (!offer) return;
-  button('accept').disabled = true;
   try {
     const res = await consultSocket(s).ask('consultation:reject', { consultationId: offer.consultationId });
     record('consultation:reject', res);
@@ -536,30 +517,12 @@ async function enterCall(c: Consultation, roomId: string, offer?: OfferView): Pr
     callHandover.value = offer?.transcript;
   }
   parley.call = call;
-  $('call-customer').textContent = call.customerName;
-  $('call-phone').textContent = formatPhone(call.customerPhone);
-  $('call-inquiry').textContent = call.inquiry || '–';
-  $('call-entry').textContent = call.entryPoint;
-  $('call-status').textContent = TEXT.codes.status[c.status] ?? c.status;
-  $('call-status').className = `badge ${c.status}`;
-  $('call-status').dataset.status = c.status;
-  $('hold').textContent = TEXT.hold;
-  $('hold-note').hidden = true;
-  $('mute').textContent = TEXT.mute;
+  callShown.value = { ...call, status: c.status, muted: false, media: 'joining' };
   if (parley.call?.consultationId !== c.id) {
     captions.value = [];
     resetCaptionStatus();
   }
   if (!offer && callNotes.value && parley.wrapUp) callNotes.value = '';
-  $('media-status').textContent = TEXT.media.joining;
-  button('end').disabled = false;
-  if (callTimer !== undefined) clearInterval(callTimer);
-  const tick = (): void => {
-    $('call-timer').textContent = formatDuration((Date.now() - call.startedAt) / 1000);
-  };
-  tick();
-  callTimer = window.setInterval(tick, 1000);
-
   const video = ($('video') as HTMLInputElement).checked;
   const media = new CallMedia({
     roomId,
@@ -578,7 +541,7 @@ async function enterCall(c: Consultation, roomId: string, offer?: OfferView): Pr
       if (parley.media !== media) return;
       record('voice-closed', { reason });
       fail('voice', new PageError(TEXT.media.lost));
-      $('media-status').textContent = TEXT.media.lost;
+      updateCall({ media: 'lost' });
     },
   });
   parley.media = media;
@@ -591,7 +554,7 @@ async function enterCall(c: Consultation, roomId: string, offer?: OfferView): Pr
     if (parley.media === media) {
       record('voice-join-failed', { message: errText(err) });
       fail('voice', new PageError(TEXT.media.joinFailed));
-      $('media-status').textContent = TEXT.media.joinFailed;
+      updateCall({ media: 'joinFailed' });
     }
   }
   // The customer may have hung up while we were joining.
@@ -607,13 +570,8 @@ function updateMediaStatus(): void {
   const media = parley.media;
   if (!media || !parley.call) return;
   const hasAudio = [...media.consumers.values()].some((c) => c.kind === 'audio');
-  $('media-status').textContent = media.micError ? TEXT.media.micMissing : hasAudio ? (media.remoteKindPaused('audio') ? TEXT.media.customerMuted : TEXT.media.hearing) : TEXT.media.waiting;
+  updateCall({ media: media.micError ? 'micMissing' : hasAudio ? (media.remoteKindPaused('audio') ? 'customerMuted' : 'hearing') : 'waiting', ...(hasAudio ? { status: 'IN_PROGRESS' as const } : {}) });
   void routeToSpeaker($('remote-media'));
-  if (hasAudio) {
-    $('call-status').textContent = TEXT.codes.status.IN_PROGRESS;
-    $('call-status').className = 'badge IN_PROGRESS';
-    $('call-status').dataset.status = 'IN_PROGRESS';
-  }
 }
 
 async function leaveMedia(): Promise<void> {
@@ -627,8 +585,7 @@ async function toggleMute(): Promise<void> {
   const media = parley.media;
   if (!media) throw new Error('not in the voice room');
   const muted = await media.mute();
-  $('mute').textContent = muted ? TEXT.unmute : TEXT.mute;
-  $('mute').classList.toggle('active', muted);
+  updateCall({ muted });
   record('mute', { muted });
 }
 
@@ -648,9 +605,7 @@ async function toggleHold(): Promise<void> {
     throw err;
   }
   if (parley.media && parley.media.onHold !== call.onHold) await parley.media.setHold(call.onHold);
-  $('hold').textContent = call.onHold ? TEXT.resume : TEXT.hold;
-  $('hold').classList.toggle('active', call.onHold);
-  $('hold-note').hidden = !call.onHold;
+  updateCall({ onHold: call.onHold });
 }
 
 async function endCall(): Promise<void> {
@@ -674,11 +629,10 @@ async function enterWrapUp(summary: string): Promise<void> {
   if (!call || wrappingUp === call) return;
   wrappingUp = call;
   supervisorNow.value = null;
-  if (callTimer !== undefined) clearInterval(callTimer);
-  callTimer = undefined;
+  callShown.value = undefined;
   await leaveMedia();
   parley.wrapUp = { consultationId: call.consultationId, noteSaved: false };
-  $('wrapup-summary').textContent = `${summary} ${call.customerName}, ${formatDuration((Date.now() - call.startedAt) / 1000)}.`;
+  $('wrapup-summary').textContent = `${summary} ${call.customerName}, ${formatClock((Date.now() - call.startedAt) / 1000)}.`;
   // The notes written during the call start the wrap-up note.
   ($('note') as HTMLTextAreaElement).value = callNotes.value;
   callNotes.value = '';
@@ -692,7 +646,7 @@ async function enterWrapUp(summary: string): Promise<void> {
 /** After a reload in after-call work: wrap up the consultation agent:get returned. */
 function showWrapUpFor(c: Consultation): void {
   parley.wrapUp = { consultationId: c.id, noteSaved: false };
-  $('wrapup-summary').textContent = TEXT.callWith(c.customer?.name ?? '–', c.durationSeconds !== null && c.durationSeconds !== undefined ? formatDuration(c.durationSeconds) : '');
+  $('wrapup-summary').textContent = TEXT.callWith(c.customer?.name ?? '–', c.durationSeconds !== null && c.durationSeconds !== undefined ? formatClock(c.durationSeconds) : '');
   $('wrapup-msg').textContent = '';
   clearOffer();
   setState('wrap-up');
@@ -755,11 +709,6 @@ guarded('signout', 'sign out', doSignOut);
 guarded('state-available', 'state', () => setAgentState('available'));
 guarded('state-acw', 'state', () => setAgentState('after-call-work'));
 guarded('state-offline', 'state', () => setAgentState('offline'));
-guarded('accept', 'accept', accept);
-guarded('reject', 'reject', reject);
-guarded('mute', 'mute', toggleMute);
-guarded('hold', 'hold', toggleHold);
-guarded('end', 'end', endCall);
 guarded('save-note', 'note', async () => {
   if (!(await saveNote())) $('wrapup-msg').textContent = TEXT.writeFirst;
 });
@@ -776,8 +725,7 @@ window.addEventListener('pagehide', () => void parley.media?.leave());
 /** The server moved the call on (transfer): this console leaves it and is free again. */
 async function transferred(sentence: string): Promise<void> {
   record('transferred', { consultationId: parley.call?.consultationId });
-  if (callTimer !== undefined) clearInterval(callTimer);
-  callTimer = undefined;
+  callShown.value = undefined;
   await leaveMedia();
   parley.call = undefined;
   callNotes.value = '';
@@ -791,6 +739,13 @@ function showNotice(sentence: string): void {
   el.hidden = !sentence;
 }
 
+/** A panel's action: its errors land in the banner like a guarded button's. */
+const act = (where: string, fn: () => Promise<void>) => (): Promise<void> => fn().catch((err: unknown) => fail(where, err));
+render(createElement(OfferCard, { actions: { accept: act('accept', accept), reject: act('reject', reject) } }), $('offer'));
+render(createElement(CallHead, {}), $('call-head'));
+render(createElement(CallInfo, {}), $('call-info'));
+render(createElement(MediaStatus, {}), $('media-status-panel'));
+render(createElement(CallButtons, { actions: { mute: act('mute', toggleMute), hold: act('hold', toggleHold), end: act('end', endCall) } }), $('call-buttons'));
 render(createElement(RecordingState, {}), $('recording-state'));
 render(createElement(ConsoleHistory, {}), $('history-table'));
 render(createElement(QueueView, {}), $('queue-panel'));

@@ -11,7 +11,7 @@ import type { Browser } from 'playwright-core';
 import { launchChromium, saveConsoleLog, waitForParleyState } from '../support/browser.js';
 import { callFrom, createAgent, createEntryPoint, firstAdmin, PASSWORD, type Staff } from '../support/consultation.js';
 import { request, startParley, type RunningParley } from '../support/parleyServer.js';
-import { assertNoHorizontalOverflow, DESKTOP, hasHangul, openIn, PHONE, shoot, signInOnPage, type Lang } from '../support/uiPages.js';
+import { assertNoHorizontalOverflow, DESKTOP, englishWordsIn, hasHangul, openIn, PHONE, shoot, signInOnPage, type Lang } from '../support/uiPages.js';
 
 describe('pages in both languages, in Chromium', { timeout: 240_000 }, () => {
   let server: RunningParley;
@@ -110,8 +110,7 @@ describe('pages in both languages, in Chromium', { timeout: 240_000 }, () => {
     logs.push({ name: 'admin-sections-ko', lines });
     await signInOnPage(page, 'admin@example.com', PASSWORD);
     await page.waitForSelector('#view-live:not([hidden])', { timeout: 10_000 });
-    const allowed = /[\w.+-]+@[\w.-]+|https?:\/\/\S+|\/[a-z]+\/|\b(?:Parley|QR|PNG|SVG|URL|PUBLIC_URL|JSON|TXT|WebVTT|SRT|Kim|Minji|Ada|Admin|Gangnam|store|localhost|Mbps|kbps)\b/g;
-    const englishIn = async (selector: string): Promise<string[]> => ((await page.innerText(selector)).replace(allowed, ' ').match(/\b[A-Za-z]{3,}\b/g) ?? []);
+    const englishIn = (selector: string): Promise<string[]> => englishWordsIn(page, selector);
     const sections: Array<[string, string, string]> = [
       ['#agents', '#view-agents', '#agents tr[data-user-id]'],
       ['#entry', '#view-entry', '#entries .entry'],

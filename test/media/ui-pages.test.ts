@@ -127,6 +127,34 @@ describe('pages in both languages, in Chromium', { timeout: 240_000 }, () => {
     await context.close();
   });
 
+  // The same sections at 390 px in both languages, and at desktop width in English: screenshots
+  // to look at; the English page has no Korean label left (the names are Korean on purpose).
+  for (const [lang, viewport, size] of [['ko', PHONE, '390'], ['en', PHONE, '390'], ['en', DESKTOP, 'desktop']] as const) {
+    test(`admin dashboard (${lang}, ${size}): every section shown, in its language`, async () => {
+      const started = await callFrom(server.url, entryToken, '최고객', '01077778888', '환불 문의');
+      const { page, context, lines } = await openIn(browser, `${server.url}/admin/`, lang, viewport, `admin-sections-${lang}-${size}`);
+      logs.push({ name: `admin-sections-${lang}-${size}`, lines });
+      await signInOnPage(page, 'admin@example.com', PASSWORD);
+      await page.waitForSelector('#view-live:not([hidden])', { timeout: 10_000 });
+      for (const [hash, view, ready] of [
+        ['#agents', '#view-agents', '#agents tr[data-user-id]'],
+        ['#entry', '#view-entry', '#entries .entry img.qr[data-qr="loaded"]'],
+        ['#history', '#view-history', '#history tr[data-consultation-id]'],
+        [`#call/${started.consultation.id}`, '#view-call', '#call-summary dd.customer'],
+        ['#webhooks', '#view-webhooks', '#webhooks .webhook .deliveries tr'],
+      ] as const) {
+        await page.evaluate((h) => (location.hash = h), hash);
+        await page.waitForSelector(`${view}:not([hidden]) ${ready.replace(/^#view-\w+ /, '')}`, { timeout: 10_000 });
+        if (lang === 'en') {
+          const left = (await page.innerText(view)).replace(/이대기|주문 시스템|박고객|최고객|배송 문의|환불 문의|한국어/g, '');
+          assert.doesNotMatch(left, /[\uac00-\ud7a3]/, `Korean left in the English ${view}`);
+        } else assert.deepEqual(await englishWordsIn(page, view), [], `English left in ${view}`);
+        await shoot(page, `ui-admin-${view.slice(6)}-${lang}-${size}`);
+      }
+      await context.close();
+    });
+  }
+
   test('the header switch changes the language at once and is remembered after a reload', async () => {
     const { page, context } = await openIn(browser, `${server.url}/agent/`, 'en', DESKTOP);
     assert.equal(await page.innerText('#signin'), 'Sign in');

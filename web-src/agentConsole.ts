@@ -28,6 +28,9 @@ import { ConsoleHistory, consoleHistory, historyToken } from './pages/console/Hi
 import { consoleQueue, QueueView } from './pages/console/QueueView.js';
 import { callHandover, mountHandoverTranscripts, offerHandover } from './pages/console/HandoverTranscript.js';
 import { OfferCard, offerShown } from './pages/console/OfferCard.js';
+import { AgentStateCard, agentNow } from './pages/console/AgentStateCard.js';
+import { ConsoleBanners, ConsoleConnection, errorBanner, noticeBanner, WrapUpMessage, WrapUpSummary, wrapUpMessage, wrapUpSummary } from './pages/console/ConsoleNotices.js';
+import type { ConnectionState } from './ui/components.js';
 import { CallButtons, CallHead, CallInfo, callShown, MediaStatus, updateCall } from './pages/console/CallPanel.js';
 import { createElement, render } from 'preact';
 import { micId, routeToSpeaker } from './ui/audioDevices.js';
@@ -35,7 +38,7 @@ import { consultSocket, type ConsultReply } from './client/consult.js';
 import { liveSocket } from './ui/client.js';
 import { formatClock, formatWhen } from './ui/format.js';
 import { loadPhoneFormat } from './ui/phone.js';
-import { effect } from '@preact/signals';
+import { effect, signal } from '@preact/signals';
 import { applyStaticText, onLanguage, text } from './ui/i18n.js';
 import { startIncomingCallAlert, type RingingAlert } from './ui/incomingCallAlert.js';
 
@@ -94,6 +97,8 @@ let me: SignedIn | undefined;
 let socket: Socket | undefined;
 let closeSocket: (() => void) | undefined;
 let disposeConn: (() => void) | undefined;
+/** The /consult connection's state for the header badge (undefined while signed out). */
+const connection = signal<ConnectionState | undefined>(undefined);
 let ringing: RingingAlert | undefined;
 let wrappingUp: CallContext | undefined;
 let lastQueue: QueueUpdate | undefined;
@@ -113,9 +118,7 @@ function errText(err: unknown): string {
 }
 
 function showError(text: string): void {
-  const el = $('error-banner');
-  el.textContent = text;
-  el.hidden = !text;
+  errorBanner.value = text;
 }
 
 /** Records the raw error; the banner shows its sentence (by code), or the page's own sentence when it is one. */
@@ -235,7 +238,8 @@ function signedOut(reason: string): void {
   callShown.value = undefined;
   parley.wrapUp = undefined;
   $('agent-name').textContent = '';
-  $('connection').hidden = true;
+  connection.value = undefined;
+  agentNow.value = undefined;
   consoleHistory.value = { state: 'loading' };
   historyToken.value = undefined;
   consoleQueue.value = undefined;
@@ -270,14 +274,9 @@ function start(s: SignedIn): void {
   const consult = consultSocket(sock);
   socket = sock;
   closeSocket = live.close;
-  const conn = $('connection');
-  conn.hidden = false;
   disposeConn?.();
   disposeConn = effect(() => {
-    const state = live.state.value;
-    conn.dataset.conn = state;
-    conn.textContent = text.value.connection[state];
-    conn.className = `badge ${state === 'online' ? 'available' : state === 'connecting' || state === 'reconnecting' ? 'ringing' : 'offline'}`;
+    connection.value = live.state.value;
   });
   sock.on('connect_error', (err: Error & { data?: unknown }) => record('connect_error', { message: err.message, data: err.data }));
   sock.on('disconnect', (reason: string) => record('disconnect', { reason }));
@@ -376,18 +375,7 @@ async function restore(): Promise<void> {
 
 function showAgent(a: AgentView): void {
   parley.agent = a;
-  const badge = $('agent-state');
-  badge.textContent = TEXT.codes.agentState[a.state] ?? a.state;
-  badge.className = `badge ${a.state}`;
-  badge.dataset.state = a.state;
-  const since = toMs(a.since);
-  $('agent-since').textContent = since ? TEXT.since(formatWhen(since)) : '';
-  for (const id of ['state-available', 'state-acw', 'state-offline']) {
-    const b = button(id);
-    b.classList.toggle('current', b.dataset.state === a.state);
-    // During a call (ringing / busy) the server refuses a state change.
-    b.disabled = a.state === 'busy' || a.state === 'ringing';
-  }
+  agentNow.value = a;
 }
 
 async function setAgentState(state: 'available' | 'after-call-work' | 'offline'): Promise<void> {
@@ -632,12 +620,12 @@ async function enterWrapUp(summary: string): Promise<void> {
   callShown.value = undefined;
   await leaveMedia();
   parley.wrapUp = { consultationId: call.consultationId, noteSaved: false };
-  $('wrapup-summary').textContent = `${summary} ${call.customerName}, ${formatClock((Date.now() - call.startedAt) / 1000)}.`;
+  wrapUpSummary.value = `${summary} ${call.customerName}, ${formatClock((Date.now() - call.startedAt) / 1000)}.`;
   // The notes written during the call start the wrap-up note.
   ($('note') as HTMLTextAreaElement).value = callNotes.value;
   callNotes.value = '';
   ($('disposition') as HTMLSelectElement).value = '';
-  $('wrapup-msg').textContent = '';
+  wrapUpMessage.value = '';
   parley.call = undefined;
   setState('wrap-up');
   void loadHistory();
@@ -646,8 +634,8 @@ async function enterWrapUp(summary: string): Promise<void> {
 /** After a reload in after-call work: wrap up the consultation agent:get returned. */
 function showWrapUpFor(c: Consultation): void {
   parley.wrapUp = { consultationId: c.id, noteSaved: false };
-  $('wrapup-summary').textContent = TEXT.callWith(c.customer?.name ?? '–', c.durationSeconds !== null && c.durationSeconds !== undefined ? formatClock(c.durationSeconds) : '');
-  $('wrapup-msg').textContent = '';
+  wrapUpSummary.value = TEXT.callWith(c.customer?.name ?? '–', c.durationSeconds !== null && c.durationSeconds !== undefined ? formatClock(c.durationSeconds) : '');
+  wrapUpMessage.value = '';
   clearOffer();
   setState('wrap-up');
 }
@@ -666,7 +654,7 @@ async function saveNote(): Promise<boolean> {
   record('note-saved', res);
   w.noteSaved = true;
   ($('note') as HTMLTextAreaElement).value = '';
-  $('wrapup-msg').textContent = TEXT.noteSavedAt(formatWhen(Date.now()));
+  wrapUpMessage.value = TEXT.noteSavedAt(formatWhen(Date.now()));
   void loadHistory();
   return true;
 }
@@ -706,11 +694,8 @@ async function loadHistory(): Promise<void> {
 
 $('signin-form').addEventListener('submit', (ev) => void doSignIn(ev));
 guarded('signout', 'sign out', doSignOut);
-guarded('state-available', 'state', () => setAgentState('available'));
-guarded('state-acw', 'state', () => setAgentState('after-call-work'));
-guarded('state-offline', 'state', () => setAgentState('offline'));
 guarded('save-note', 'note', async () => {
-  if (!(await saveNote())) $('wrapup-msg').textContent = TEXT.writeFirst;
+  if (!(await saveNote())) wrapUpMessage.value = TEXT.writeFirst;
 });
 guarded('save-available', 'wrap-up', saveAndAvailable);
 guarded('history-refresh', 'history', loadHistory);
@@ -734,13 +719,16 @@ async function transferred(sentence: string): Promise<void> {
 }
 
 function showNotice(sentence: string): void {
-  const el = $('notice-banner');
-  el.textContent = sentence;
-  el.hidden = !sentence;
+  noticeBanner.value = sentence;
 }
 
 /** A panel's action: its errors land in the banner like a guarded button's. */
 const act = (where: string, fn: () => Promise<void>) => (): Promise<void> => fn().catch((err: unknown) => fail(where, err));
+render(createElement(ConsoleBanners, {}), $('banners'));
+render(createElement(ConsoleConnection, { state: connection }), $('connection-status'));
+render(createElement(AgentStateCard, { set: (state) => act('state', () => setAgentState(state))() }), $('agent-state-card'));
+render(createElement(WrapUpSummary, {}), $('wrapup-summary'));
+render(createElement(WrapUpMessage, {}), $('wrapup-msg'));
 render(createElement(OfferCard, { actions: { accept: act('accept', accept), reject: act('reject', reject) } }), $('offer'));
 render(createElement(CallHead, {}), $('call-head'));
 render(createElement(CallInfo, {}), $('call-info'));
@@ -754,7 +742,6 @@ mountAgentPanels({ socket: () => socket, consultationId: () => parley.call?.cons
 onLanguage(() => {
   TEXT = consoleText();
   applyStaticText();
-  if (parley.agent) showAgent(parley.agent);
   if (lastQueue) renderQueue(lastQueue);
   if (me && parley.state !== 'signed-out') void loadHistory();
 });

@@ -117,7 +117,8 @@ export function startClock(): void {
 /** "3:07" since `from` (ms epoch), ticking; `format` wraps the clock text in a sentence. */
 export function Timer(props: { from: number; id?: string; format?: (clock: string) => string }): JSX.Element {
   startClock();
-  const clock = formatClock((now.value - props.from) / 1000);
+  // `now` ticks once a second; Date.now() keeps the first render right when the clock has just started.
+  const clock = formatClock((Math.max(now.value, Date.now()) - props.from) / 1000);
   return (
     <span id={props.id} class="timer tick" data-from={String(props.from)}>
       {props.format ? props.format(clock) : clock}

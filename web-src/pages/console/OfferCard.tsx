@@ -33,7 +33,8 @@ export function OfferCard(props: { actions: OfferActions }): JSX.Element | null 
   const t = text.value;
   const T = t.console;
   const S = t.static;
-  const left = Math.max(0, Math.ceil((expiresAt - now.value) / 1000));
+  // Re-rendered by the shared 1 Hz clock; Date.now() so the first render is right too.
+  const left = Math.max(0, Math.ceil((expiresAt - Math.max(now.value, Date.now())) / 1000));
   const press = (which: 'accept' | 'reject') => (): void => {
     if (busy.value) return;
     busy.value = which;

@@ -19,6 +19,7 @@ import { LiveBoard, liveBoard } from './pages/admin/LiveBoard.js';
 import { HistoryTable, historyRows } from './pages/admin/HistoryTable.js';
 import { AccountsTable, accounts, type AccountActions } from './pages/admin/AccountsTable.js';
 import { LanguageSwitch, mount } from './ui/components.js';
+import { AgentsNotice, agentsNotice, bannerText, boardConnection, BoardConnection, ErrorBanner, HistoryPager, historyPager, InlineError, inlineText, WhoAmI, whoami, type Where } from './pages/admin/Messages.js';
 import { RecordingCard } from './pages/admin/RecordingPlayer.js';
 import { adminCaptionCount, clearAdminCaptions, feedAdminCaption, feedAdminCaptionStatus, LiveCallCaptions, setCaptionStatusSource } from './pages/admin/LiveCaptions.js';
 import { effect } from '@preact/signals';
@@ -119,25 +120,17 @@ function describe(err: unknown): string {
   return String(err);
 }
 
-function showError(err: unknown, inline?: HTMLElement): void {
+function showError(err: unknown, where?: Where): void {
   const message = typeof err === 'string' ? err : describe(err);
   debug.errors.push(message);
   log('error', message);
-  $('error-text').textContent = message;
-  $('error').hidden = false;
-  if (inline) {
-    inline.textContent = message;
-    inline.hidden = false;
-  }
+  bannerText.value = message;
+  if (where) inlineText.value = { ...inlineText.value, [where]: message };
 }
 
-function clearError(...inline: HTMLElement[]): void {
-  $('error').hidden = true;
-  $('error-text').textContent = '';
-  for (const el of inline) {
-    el.hidden = true;
-    el.textContent = '';
-  }
+function clearError(...where: Where[]): void {
+  bannerText.value = '';
+  if (where.length) inlineText.value = Object.fromEntries(Object.entries(inlineText.value).filter(([k]) => !where.includes(k as Where)));
 }
 
 class SessionExpired extends Error {}
@@ -166,13 +159,13 @@ async function call<T>(send: () => Promise<T>): Promise<T> {
 }
 
 /** Runs a user action: clears old errors, reports new ones (inline + banner), guards the button. */
-async function action(button: HTMLButtonElement | null, inline: HTMLElement | null, fn: () => Promise<void>): Promise<void> {
-  clearError(...(inline ? [inline] : []));
+async function action(button: HTMLButtonElement | null, where: Where | null, fn: () => Promise<void>): Promise<void> {
+  clearError(...(where ? [where] : []));
   if (button) button.disabled = true;
   try {
     await fn();
   } catch (err) {
-    if (!(err instanceof SessionExpired)) showError(err, inline ?? undefined);
+    if (!(err instanceof SessionExpired)) showError(err, where ?? undefined);
   } finally {
     if (button) button.disabled = false;
   }
@@ -183,7 +176,7 @@ async function action(button: HTMLButtonElement | null, inline: HTMLElement | nu
 
 async function onSignIn(ev: Event): Promise<void> {
   ev.preventDefault();
-  const inline = $('signin-error');
+  const inline = 'signin';
   const button = $('signin') as HTMLButtonElement;
   const email = ($('email') as HTMLInputElement).value.trim();
   const password = ($('password') as HTMLInputElement).value;
@@ -212,10 +205,9 @@ async function onSignIn(ev: Event): Promise<void> {
 function startSession(signed: SignedIn): void {
   me = signed;
   log('signed-in', { userId: signed.user.id, email: signed.user.email });
-  $('whoami').textContent = `${signed.user.name} · ${signed.user.email}`;
+  whoami.value = `${signed.user.name} · ${signed.user.email}`;
   $('nav').hidden = false;
   $('signout').hidden = false;
-  $('conn').hidden = false;
   connectBoard();
   setState('ready');
   route();
@@ -249,25 +241,19 @@ function signOutLocally(reason?: string): void {
   callTranscript.value = { state: 'none' };
   $('webhook-secret').textContent = '';
   $('webhook-secret-box').hidden = true;
-  $('whoami').textContent = '';
+  whoami.value = '';
+  agentsNotice.value = '';
   $('nav').hidden = true;
   $('signout').hidden = true;
-  $('conn').hidden = true;
   if (wasSignedIn) log('signed-out', { reason: reason ?? 'user' });
   setState('signed-out');
   route();
-  if (reason) showError(reason, $('signin-error'));
-  else clearError($('signin-error'));
+  if (reason) showError(reason, 'signin');
+  else clearError('signin');
 }
 
 // ---------------------------------------------------------------------------------------------
 // Live board (`/admin` socket)
-
-function setConn(state: 'connecting' | 'connected' | 'disconnected', text: string): void {
-  const el = $('conn');
-  el.dataset.conn = state;
-  el.textContent = text;
-}
 
 function connectBoard(): void {
   disconnectBoard();
@@ -299,8 +285,7 @@ function connectBoard(): void {
   setCaptionStatusSource(async (consultationId) => (socket === s ? (await board.ask('captions:status', { consultationId })).status : null));
   closeBoardSocket = live.close;
   disposeConn = effect(() => {
-    const state = live.state.value;
-    setConn(state === 'online' ? 'connected' : state === 'connecting' || state === 'reconnecting' ? 'connecting' : 'disconnected', text.value.connection[state]);
+    boardConnection.value = live.state.value;
   });
   board.on('agent:turn', (t) => {
     log('agent:turn', t);
@@ -330,7 +315,7 @@ function disconnectBoard(): void {
   closeBoardSocket?.();
   closeBoardSocket = undefined;
   socket = undefined;
-  setConn('disconnected', TEXT.ui.connection.offline);
+  boardConnection.value = undefined;
 }
 
 function applyBoard(b: Board): void {
@@ -367,26 +352,25 @@ function renderAgents(list: User[]): void {
 
 /** What the accounts table's buttons do (pages/admin/AccountsTable.tsx): errors inline, success in the notice. */
 function accountActions(): AccountActions {
-  const inline = $('agents-error');
-  const notice = $('agents-notice');
+  const inline = 'agents';
   return {
     get selfId() {
       return me?.user.id;
     },
     patch: (u, body, done) =>
       action(null, inline, async () => {
-        notice.hidden = true;
+        agentsNotice.value = '';
         const { user } = await rest('updateUser', { params: { id: u.id }, body });
         replaceUser(user);
-        flash(notice, done(user.name));
+        agentsNotice.value = done(user.name);
       }),
     resetPassword: async (u) => {
       const pw = window.prompt(D.newPassword(u.name, u.email));
       if (pw === null) return;
       await action(null, inline, async () => {
-        notice.hidden = true;
+        agentsNotice.value = '';
         await rest('resetPassword', { params: { id: u.id }, body: { password: pw } });
-        flash(notice, D.passwordReset(u.name));
+        agentsNotice.value = D.passwordReset(u.name);
       });
     },
   };
@@ -397,20 +381,14 @@ function replaceUser(user: User): void {
   renderAgents(users);
 }
 
-function flash(el: HTMLElement, text: string): void {
-  el.textContent = text;
-  el.hidden = false;
-}
-
 async function onCreateAgent(ev: Event): Promise<void> {
   ev.preventDefault();
   const name = $('new-agent-name') as HTMLInputElement;
   const email = $('new-agent-email') as HTMLInputElement;
   const password = $('new-agent-password') as HTMLInputElement;
   const role = $('new-agent-role') as HTMLSelectElement;
-  const notice = $('agents-notice');
-  await action($('create-agent') as HTMLButtonElement, $('agents-error'), async () => {
-    notice.hidden = true;
+  await action($('create-agent') as HTMLButtonElement, 'agents', async () => {
+    agentsNotice.value = '';
     const { user } = await rest('createUser', { body: { name: name.value.trim(), email: email.value.trim(), password: password.value, role: role.value === 'admin' ? 'admin' : 'agent' } });
     log('user-created', { id: user.id, role: user.role });
     name.value = '';
@@ -418,7 +396,7 @@ async function onCreateAgent(ev: Event): Promise<void> {
     password.value = '';
     role.value = 'agent';
     replaceUser(user);
-    flash(notice, D.created(D.roleName[user.role] ?? user.role, user.name, user.email));
+    agentsNotice.value = D.created(D.roleName[user.role] ?? user.role, user.name, user.email);
   });
 }
 
@@ -457,7 +435,7 @@ function entryActions(): EntryActions {
       if (!(err instanceof SessionExpired)) showError(D.qrFailed(e.name, describe(err)));
     },
     close: (e) =>
-      action(null, $('entry-error'), async () => {
+      action(null, 'entry', async () => {
         await rest('closeEntryPoint', { params: { id: e.id } });
         log('entry-disabled', { id: e.id });
         await showEntries(generation);
@@ -512,7 +490,7 @@ async function onCreateEntry(ev: Event): Promise<void> {
   ev.preventDefault();
   const name = $('entry-name') as HTMLInputElement;
   const hours = $('entry-hours') as HTMLInputElement;
-  await action($('create-entry') as HTMLButtonElement, $('entry-error'), async () => {
+  await action($('create-entry') as HTMLButtonElement, 'entry', async () => {
     const body: RestBody<'createEntryPoint'> = { name: name.value.trim(), captions: newEntryCaptions.value };
     if (hours.value.trim() !== '') body.ttlHours = Number(hours.value);
     const { entryPoint } = await rest('createEntryPoint', { body });
@@ -554,7 +532,7 @@ function dayBound(date: string, end: boolean): string | undefined {
 }
 
 async function showHistory(gen: number): Promise<void> {
-  const inline = $('history-error');
+  const inline = 'history';
   fillAgentFilter().catch((err: unknown) => {
     if (!(err instanceof SessionExpired)) showError(D.agentsFailed(describe(err)), inline);
   });
@@ -567,7 +545,7 @@ async function showHistory(gen: number): Promise<void> {
   if (historyFilter.status) q.set('status', historyFilter.status);
   q.set('limit', String(HISTORY_PAGE));
   q.set('offset', String(historyFilter.offset));
-  $('history-page').textContent = D.loading;
+  historyPager.value = { ...historyPager.value, label: D.loading };
   const { consultations, total } = await rest('history', { query: Object.fromEntries(q) });
   await loadPhoneFormat(); // per-locale phone numbers (a split chunk, loaded once)
   if (gen !== generation) return;
@@ -575,9 +553,7 @@ async function showHistory(gen: number): Promise<void> {
   historyRows.value = consultations;
   const first = total === 0 ? 0 : historyFilter.offset + 1;
   const last = historyFilter.offset + consultations.length;
-  $('history-page').textContent = D.pageOf(first, last, total);
-  ($('history-prev') as HTMLButtonElement).disabled = historyFilter.offset === 0;
-  ($('history-next') as HTMLButtonElement).disabled = last >= total;
+  historyPager.value = { label: D.pageOf(first, last, total), atStart: historyFilter.offset === 0, atEnd: last >= total };
 }
 
 function onApplyFilters(ev: Event): void {
@@ -593,7 +569,7 @@ function reloadHistory(): void {
     return; // hashchange loads it
   }
   const gen = ++generation;
-  void action(null, $('history-error'), () => showHistory(gen));
+  void action(null, 'history', () => showHistory(gen));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -694,7 +670,7 @@ async function onCreateWebhook(ev: Event): Promise<void> {
   const url = $('webhook-url') as HTMLInputElement;
   const events = $('webhook-events') as HTMLInputElement;
   const description = $('webhook-description') as HTMLInputElement;
-  await action($('create-webhook') as HTMLButtonElement, $('webhook-error'), async () => {
+  await action($('create-webhook') as HTMLButtonElement, 'webhook', async () => {
     const list = events.value
       .split(/[\s,]+/)
       .map((s) => s.trim())
@@ -755,20 +731,20 @@ function route(): void {
       renderBoard();
       break;
     case 'agents':
-      void action(null, $('agents-error'), () => showAgents(gen));
+      void action(null, 'agents', () => showAgents(gen));
       break;
     case 'entry':
-      void action(null, $('entry-error'), () => showEntries(gen));
+      void action(null, 'entry', () => showEntries(gen));
       break;
     case 'history':
       syncFilterInputs();
-      void action(null, $('history-error'), () => showHistory(gen));
+      void action(null, 'history', () => showHistory(gen));
       break;
     case 'call':
-      void action(null, $('call-error'), () => showCall(target.view === 'call' ? (target.id ?? '') : '', gen));
+      void action(null, 'call', () => showCall(target.view === 'call' ? (target.id ?? '') : '', gen));
       break;
     case 'webhooks':
-      void action(null, $('webhook-error'), () => showWebhooks(gen));
+      void action(null, 'webhook', () => showWebhooks(gen));
       break;
   }
 }
@@ -795,7 +771,7 @@ async function restore(): Promise<void> {
     const { user } = await api<{ user: SignedIn['user'] }>('GET', '/api/v1/auth/me', { token: saved.accessToken });
     if (user.role !== 'admin') {
       session.clear(SESSION_KEY);
-      showError(D.noLongerAdmin(user.email), $('signin-error'));
+      showError(D.noLongerAdmin(user.email), 'signin');
       return;
     }
     const fresh = { accessToken: saved.accessToken, user };
@@ -804,7 +780,7 @@ async function restore(): Promise<void> {
   } catch (err) {
     if (err instanceof ApiError && (err.status === 401 || err.status === 403)) {
       session.clear(SESSION_KEY);
-      showError(D.sessionEnded, $('signin-error'));
+      showError(D.sessionEnded, 'signin');
       return;
     }
     // Server unreachable or hiccup: keep the session and let the page retry on its own.
@@ -821,7 +797,6 @@ function boot(): void {
   });
   $('signin-form').addEventListener('submit', (ev) => void onSignIn(ev));
   $('signout').addEventListener('click', () => void onSignOut());
-  $('error-close').addEventListener('click', () => clearError());
   $('agent-form').addEventListener('submit', (ev) => void onCreateAgent(ev));
   $('entry-form').addEventListener('submit', (ev) => void onCreateEntry(ev));
   $('filter-form').addEventListener('submit', onApplyFilters);
@@ -829,14 +804,6 @@ function boot(): void {
     for (const id of ['filter-from', 'filter-to', 'filter-agent', 'filter-status']) ($(id) as HTMLInputElement | HTMLSelectElement).value = '';
     readFilters();
     historyFilter.offset = 0;
-    reloadHistory();
-  });
-  $('history-prev').addEventListener('click', () => {
-    historyFilter.offset = Math.max(0, historyFilter.offset - HISTORY_PAGE);
-    reloadHistory();
-  });
-  $('history-next').addEventListener('click', () => {
-    historyFilter.offset += HISTORY_PAGE;
     reloadHistory();
   });
   $('webhook-form').addEventListener('submit', (ev) => void onCreateWebhook(ev));
@@ -854,6 +821,24 @@ function boot(): void {
     route();
   });
   mount('lang-switch', ph(LanguageSwitch, {}));
+  mount('error-holder', ph(ErrorBanner, { onClose: () => clearError() }));
+  for (const where of ['signin', 'agents', 'entry', 'history', 'call', 'webhook'] as const) mount(`${where}-error-holder`, ph(InlineError, { where }));
+  mount('agents-notice-holder', ph(AgentsNotice, {}));
+  mount('whoami-holder', ph(WhoAmI, {}));
+  mount('conn-status', ph(BoardConnection, {}));
+  mount(
+    'history-pager',
+    ph(HistoryPager, {
+      prev: () => {
+        historyFilter.offset = Math.max(0, historyFilter.offset - HISTORY_PAGE);
+        reloadHistory();
+      },
+      next: () => {
+        historyFilter.offset += HISTORY_PAGE;
+        reloadHistory();
+      },
+    }),
+  );
   mount('entry-captions-field', ph(NewEntryCaptions, {}));
   mount('live-board', ph(LiveBoard, {}));
   mount('history-table', ph(HistoryTable, {}));

@@ -5,7 +5,7 @@
  * RECORD_CONSULTATIONS). Admins change it; the server decides and answers with what it kept,
  * which the control then shows (a failed save goes back to the value before).
  */
-import { useSignal } from '@preact/signals';
+import { useSignal, type Signal } from '@preact/signals';
 import type { JSX } from 'preact';
 import { text } from '../../ui/i18n.js';
 
@@ -29,30 +29,42 @@ export function EntrySettingOptions(props: { kind: EntrySwitchKind }): JSX.Eleme
   );
 }
 
+/**
+ * A card setting the server decides: `send` shows the choice at once, then what the server kept
+ * (`settled` with it), or the value before on failure; `state` says which, for the card's sentence.
+ */
+export type SaveState = 'idle' | 'saving' | 'saved' | 'failed';
+export function useServerSetting<T>(initial: T, save: (v: T) => Promise<T>, settled: (v: T) => void = () => undefined): { value: Signal<T>; state: Signal<SaveState>; send(next: T): void } {
+  const value = useSignal(initial);
+  const state = useSignal<SaveState>('idle');
+  const send = (next: T): void => {
+    const before = value.value;
+    value.value = next;
+    state.value = 'saving';
+    save(next).then(
+      (kept) => {
+        value.value = kept;
+        settled(kept);
+        state.value = 'saved';
+      },
+      () => {
+        value.value = before;
+        settled(before);
+        state.value = 'failed';
+      },
+    );
+  };
+  return { value, state, send };
+}
+
 /** One entry card's switch; `save` sends it and resolves with what the server kept. */
 export function EntrySwitch(props: { kind: EntrySwitchKind; entryId: string; value: EntrySetting; save(v: EntrySetting): Promise<EntrySetting> }): JSX.Element {
   const kind = props.kind;
   const t = kind === 'captions' ? text.value.entryCaptions : text.value.entryRecording;
   const note = kind === 'recording' ? text.value.entryRecording.consentOnly : undefined;
-  const value = useSignal(props.value);
-  const state = useSignal<'idle' | 'saving' | 'saved' | 'failed'>('idle');
+  const { value, state, send } = useServerSetting(props.value, props.save);
   const id = `entry-${kind}-${props.entryId}`;
-  const onChange = (e: Event): void => {
-    const next = (e.currentTarget as HTMLSelectElement).value as EntrySetting;
-    const before = value.value;
-    value.value = next;
-    state.value = 'saving';
-    props.save(next).then(
-      (kept) => {
-        value.value = kept;
-        state.value = 'saved';
-      },
-      () => {
-        value.value = before;
-        state.value = 'failed';
-      },
-    );
-  };
+  const onChange = (e: Event): void => send((e.currentTarget as HTMLSelectElement).value as EntrySetting);
   const data = { [`data-${kind}`]: value.value };
   return (
     <div class={`entry-${kind} row`} {...data}>

@@ -12,7 +12,7 @@ import { h as ph, render } from 'preact';
 import { onAgentTurn } from './pages/admin/LiveSentiment.js';
 import { NewEntryCaptions, newEntryCaptions } from './pages/admin/EntryCaptions.js';
 import { EntryCards, entryPoints, Poster, posterOf, type EntryActions, type EntryPoint } from './pages/admin/EntryCards.js';
-import { DELIVERY_PAGE, WebhookCards, webhooks, type WebhookActions } from './pages/admin/Webhooks.js';
+import { DELIVERY_PAGE, newSecret, WebhookCards, webhooks, WebhookSecret, type WebhookActions } from './pages/admin/Webhooks.js';
 import { callDetail, CallNotes, CallParticipants, CallSummary, CallTimelineItems, CallTitle, callTranscript, CallTranscriptLines } from './pages/admin/CallDetail.js';
 import { closeSupervisor, liveCallsChanged, mountSupervisor, superviseDebug } from './pages/supervisePanel.js';
 import { LiveBoard, liveBoard } from './pages/admin/LiveBoard.js';
@@ -239,8 +239,7 @@ function signOutLocally(reason?: string): void {
   webhooks.value = undefined;
   callDetail.value = { state: 'none' };
   callTranscript.value = { state: 'none' };
-  $('webhook-secret').textContent = '';
-  $('webhook-secret-box').hidden = true;
+  newSecret.value = undefined;
   whoami.value = '';
   agentsNotice.value = '';
   $('nav').hidden = true;
@@ -679,9 +678,7 @@ async function onCreateWebhook(ev: Event): Promise<void> {
     const body = { url: url.value.trim(), events: (list.length ? list : ['*']) as RestBody<'createWebhook'>['events'], description: description.value.trim() || undefined };
     const { webhook } = await rest('createWebhook', { body });
     log('webhook-created', { id: webhook.id, url: webhook.url });
-    $('webhook-secret').textContent = webhook.secret ?? '';
-    $('webhook-secret-url').textContent = webhook.url;
-    $('webhook-secret-box').hidden = false;
+    if (webhook.secret) newSecret.value = { url: webhook.url, secret: webhook.secret };
     url.value = '';
     description.value = '';
     events.value = '*';
@@ -714,8 +711,7 @@ function route(): void {
   }
   if (view !== 'webhooks' && debug.view === 'webhooks') {
     // The signing secret is shown once: leaving the page forgets it.
-    $('webhook-secret').textContent = '';
-    $('webhook-secret-box').hidden = true;
+    newSecret.value = undefined;
   }
   // Leaving the webhooks page stops the cards' polling (they mount afresh when it is shown again).
   if (view !== 'webhooks') webhooks.value = undefined;
@@ -807,15 +803,6 @@ function boot(): void {
     reloadHistory();
   });
   $('webhook-form').addEventListener('submit', (ev) => void onCreateWebhook(ev));
-  $('webhook-secret-copy').addEventListener('click', () => {
-    const btn = $('webhook-secret-copy');
-    void copyText($('webhook-secret').textContent ?? '').then((ok) => (btn.textContent = ok ? D.copied : D.copyFailed));
-  });
-  $('webhook-secret-hide').addEventListener('click', () => {
-    $('webhook-secret').textContent = '';
-    $('webhook-secret-box').hidden = true;
-    $('webhook-secret-copy').textContent = text.value.static['copy'] ?? D.copyLink;
-  });
   window.addEventListener('hashchange', () => {
     log('view', location.hash);
     route();
@@ -846,6 +833,7 @@ function boot(): void {
   mount('entries', ph(EntryCards, { actions: entryActions() }));
   mount('poster', ph(Poster, {}));
   mount('webhooks', ph(WebhookCards, { actions: webhookActions() }));
+  mount('webhook-secret-holder', ph(WebhookSecret, { copy: copyText }));
   mount('call-id', ph(CallTitle, {}));
   mount('call-summary', ph(CallSummary, {}));
   mount('call-timeline', ph(CallTimelineItems, {}));

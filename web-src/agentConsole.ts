@@ -29,7 +29,7 @@ import { consoleQueue, QueueView } from './pages/console/QueueView.js';
 import { callHandover, mountHandoverTranscripts, offerHandover } from './pages/console/HandoverTranscript.js';
 import { OfferCard, offerShown } from './pages/console/OfferCard.js';
 import { AgentStateCard, agentNow } from './pages/console/AgentStateCard.js';
-import { ConsoleBanners, ConsoleConnection, errorBanner, noticeBanner, WrapUpMessage, WrapUpSummary, wrapUpMessage, wrapUpSummary } from './pages/console/ConsoleNotices.js';
+import { ConsoleBanners, ConsoleConnection, SignedInAs, signedInAs, SignInError, signInError, errorBanner, noticeBanner, WrapUpMessage, WrapUpSummary, wrapUpMessage, wrapUpSummary } from './pages/console/ConsoleNotices.js';
 import type { ConnectionState } from './ui/components.js';
 import { CallButtons, CallHead, CallInfo, callShown, MediaStatus, updateCall } from './pages/console/CallPanel.js';
 import { createElement, render } from 'preact';
@@ -186,13 +186,13 @@ async function doSignIn(ev: Event): Promise<void> {
   ev.preventDefault();
   const email = ($('email') as HTMLInputElement).value.trim();
   const password = ($('password') as HTMLInputElement).value;
-  $('signin-error').textContent = '';
+  signInError.value = '';
   if (!email || !email.includes('@')) {
-    $('signin-error').textContent = TEXT.enterEmail;
+    signInError.value = TEXT.enterEmail;
     return;
   }
   if (!password) {
-    $('signin-error').textContent = TEXT.enterPassword;
+    signInError.value = TEXT.enterPassword;
     return;
   }
   // A user gesture: unlock WebAudio for the offer ring (a silent first ring would be blocked).
@@ -207,7 +207,7 @@ async function doSignIn(ev: Event): Promise<void> {
     ($('password') as HTMLInputElement).value = '';
     start({ accessToken: s.accessToken, user: s.user });
   } catch (err) {
-    $('signin-error').textContent = err instanceof PageError ? err.message : err instanceof ApiError && (err.code === 'UNAUTHORIZED' || err.code === 'RATE_LIMITED') ? err.message : err instanceof ApiError && err.code === 'FORBIDDEN' && /approve/i.test(err.message) ? TEXT.pendingApproval : errorSentence(TEXT.codes, err);
+    signInError.value = err instanceof PageError ? err.message : err instanceof ApiError && (err.code === 'UNAUTHORIZED' || err.code === 'RATE_LIMITED') ? err.message : err instanceof ApiError && err.code === 'FORBIDDEN' && /approve/i.test(err.message) ? TEXT.pendingApproval : errorSentence(TEXT.codes, err);
     parley.errors.push(`signin: ${errText(err)}`);
     record('error', { where: 'signin', message: errText(err) });
   } finally {
@@ -237,7 +237,7 @@ function signedOut(reason: string): void {
   parley.call = undefined;
   callShown.value = undefined;
   parley.wrapUp = undefined;
-  $('agent-name').textContent = '';
+  signedInAs.value = '';
   connection.value = undefined;
   agentNow.value = undefined;
   consoleHistory.value = { state: 'loading' };
@@ -245,7 +245,7 @@ function signedOut(reason: string): void {
   consoleQueue.value = undefined;
   lastQueue = undefined;
   showError('');
-  $('signin-error').textContent = reason;
+  signInError.value = reason;
   setState('signed-out');
 }
 
@@ -254,7 +254,7 @@ function signedOut(reason: string): void {
 function start(s: SignedIn): void {
   me = s;
   historyToken.value = s.accessToken;
-  $('agent-name').textContent = `${s.user.name} · ${s.user.email}`;
+  signedInAs.value = `${s.user.name} · ${s.user.email}`;
   // Parley's one reconnect and refusal policy (web-src/ui/client.ts).
   closeSocket?.();
   const live = liveSocket('/consult', s.accessToken, {
@@ -725,6 +725,8 @@ function showNotice(sentence: string): void {
 /** A panel's action: its errors land in the banner like a guarded button's. */
 const act = (where: string, fn: () => Promise<void>) => (): Promise<void> => fn().catch((err: unknown) => fail(where, err));
 render(createElement(ConsoleBanners, {}), $('banners'));
+render(createElement(SignInError, {}), $('signin-error-holder'));
+render(createElement(SignedInAs, {}), $('agent-name-holder'));
 render(createElement(ConsoleConnection, { state: connection }), $('connection-status'));
 render(createElement(AgentStateCard, { set: (state) => act('state', () => setAgentState(state))() }), $('agent-state-card'));
 render(createElement(WrapUpSummary, {}), $('wrapup-summary'));

@@ -155,6 +155,25 @@ describe('pages in both languages, in Chromium', { timeout: 240_000 }, () => {
     });
   }
 
+  test('admin dashboard (ko): a webhook made from the form shows its signing secret once; Done forgets it', async () => {
+    const { page, context } = await openIn(browser, `${server.url}/admin/`, 'ko', PHONE);
+    await signInOnPage(page, 'admin@example.com', PASSWORD);
+    await page.waitForSelector('#view-live:not([hidden])', { timeout: 10_000 });
+    await page.click('#nav-webhooks');
+    await page.fill('#webhook-url', 'https://hooks.example.com/secret-once');
+    await page.click('#create-webhook');
+    const box = page.locator('#webhook-secret-box');
+    await box.waitFor({ timeout: 10_000 });
+    assert.equal(await page.innerText('#webhook-secret-url'), 'https://hooks.example.com/secret-once');
+    assert.ok((await page.innerText('#webhook-secret')).trim().length >= 16, 'the secret is shown');
+    assert.deepEqual(await englishWordsIn(page, '#webhook-secret-box'), [], 'the box reads in Korean');
+    await page.locator('#webhooks [data-webhook-id]', { hasText: 'secret-once' }).waitFor({ timeout: 10_000 });
+    await shoot(page, 'ui-admin-webhook-secret-ko-390');
+    await page.click('#webhook-secret-hide');
+    await box.waitFor({ state: 'detached', timeout: 5000 });
+    await context.close();
+  });
+
   test('the header switch changes the language at once and is remembered after a reload', async () => {
     const { page, context } = await openIn(browser, `${server.url}/agent/`, 'en', DESKTOP);
     assert.equal(await page.innerText('#signin'), 'Sign in');

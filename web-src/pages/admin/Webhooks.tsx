@@ -174,3 +174,39 @@ function WebhookCard(props: { hook: Webhook; actions: WebhookActions }): JSX.Ele
     </div>
   );
 }
+
+/** A new webhook's signing secret, shown once (until Done, or the page is left). */
+export const newSecret = signal<{ url: string; secret: string } | undefined>(undefined);
+
+export function WebhookSecret(props: { copy(text: string): Promise<boolean> }): JSX.Element | null {
+  const shown = newSecret.value;
+  const copied = useSignal<'idle' | 'ok' | 'failed'>('idle');
+  if (!shown) return null;
+  const S = text.value.static;
+  const D = text.value.dash;
+  return (
+    <div id="webhook-secret-box" class="card secret-box">
+      <strong>
+        <span>{S['signing-secret-for']}</span> <span id="webhook-secret-url">{shown.url}</span>
+      </strong>
+      <p class="muted">{S['copy-it-now-it-is-shown-only-once']}</p>
+      <div class="row">
+        <code id="webhook-secret">{shown.secret}</code>
+        <button id="webhook-secret-copy" type="button" class="small" onClick={() => void props.copy(shown.secret).then((ok) => (copied.value = ok ? 'ok' : 'failed'))}>
+          {copied.value === 'ok' ? D.copied : copied.value === 'failed' ? D.copyFailed : S['copy']}
+        </button>
+        <button
+          id="webhook-secret-hide"
+          type="button"
+          class="small"
+          onClick={() => {
+            copied.value = 'idle';
+            newSecret.value = undefined;
+          }}
+        >
+          {S['done']}
+        </button>
+      </div>
+    </div>
+  );
+}

@@ -13,6 +13,25 @@ export const noticeBanner = signal('');
 /** The wrap-up card's summary ("You ended the call with …, 3:07.") and its message (note saved …). */
 export const wrapUpSummary = signal('');
 export const wrapUpMessage = signal('');
+/** The sign-in form's sentence, and who is signed in (the header). */
+export const signInError = signal('');
+export const signedInAs = signal('');
+
+export function SignInError(): JSX.Element {
+  return (
+    <div id="signin-error" class="error" role="alert">
+      {signInError.value}
+    </div>
+  );
+}
+
+export function SignedInAs(): JSX.Element {
+  return (
+    <span id="agent-name" class="muted">
+      {signedInAs.value}
+    </span>
+  );
+}
 
 export function ConsoleBanners(): JSX.Element {
   return (

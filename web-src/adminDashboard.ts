@@ -5,28 +5,28 @@
  */
 import type { Socket } from 'socket.io-client';
 import type { UtteranceJson } from '../src/http/routes/transcriptRoutes.js';
-import type { Board, CallStatus, ConsultationDetailView as ConsultationDetail, ConsultationView as Consultation } from '../src/domain/consultations/consultationView.js';
-import { $, api, ApiError, blobUrl, formatDuration, h, session, signIn, type SignedIn } from './lib/api.js';
-import { causeSentence, errorSentence } from './lib/consultationText.js';
+import type { Board } from '../src/domain/consultations/consultationView.js';
+import { $, api, ApiError, blobUrl, session, signIn, type SignedIn } from './lib/api.js';
+import { errorSentence } from './lib/consultationText.js';
 import { h as ph, render } from 'preact';
 import { onAgentTurn } from './pages/admin/LiveSentiment.js';
-import { EntryRoutingControl, type RoutingValue } from './pages/admin/EntryRouting.js';
-import { EntryCaptionsControl, NewEntryCaptions, newEntryCaptions, type CaptionsSetting } from './pages/admin/EntryCaptions.js';
+import { NewEntryCaptions, newEntryCaptions } from './pages/admin/EntryCaptions.js';
+import { EntryCards, entryPoints, Poster, posterOf, type EntryActions, type EntryPoint } from './pages/admin/EntryCards.js';
+import { DELIVERY_PAGE, newSecret, WebhookCards, webhooks, WebhookSecret, type WebhookActions } from './pages/admin/Webhooks.js';
+import { callDetail, CallNotes, CallParticipants, CallSummary, CallTimelineItems, CallTitle, callTranscript, CallTranscriptLines } from './pages/admin/CallDetail.js';
 import { closeSupervisor, liveCallsChanged, mountSupervisor, superviseDebug } from './pages/supervisePanel.js';
 import { LiveBoard, liveBoard } from './pages/admin/LiveBoard.js';
 import { HistoryTable, historyRows } from './pages/admin/HistoryTable.js';
 import { AccountsTable, accounts, type AccountActions } from './pages/admin/AccountsTable.js';
-import { CallTimeline } from './pages/admin/CallTimeline.js';
-import { EntryRecordingControl, type RecordingSetting } from './pages/admin/EntryRecording.js';
 import { LanguageSwitch, mount } from './ui/components.js';
-import { RecordingCard, seekRecording } from './pages/admin/RecordingPlayer.js';
+import { AgentsNotice, agentsNotice, bannerText, boardConnection, BoardConnection, ErrorBanner, HistoryPager, historyPager, InlineError, inlineText, WhoAmI, whoami, type Where } from './pages/admin/Messages.js';
+import { RecordingCard } from './pages/admin/RecordingPlayer.js';
 import { adminCaptionCount, clearAdminCaptions, feedAdminCaption, feedAdminCaptionStatus, LiveCallCaptions, setCaptionStatusSource } from './pages/admin/LiveCaptions.js';
-import { formatDateTime } from './ui/format.js';
 import { effect } from '@preact/signals';
 import { liveSocket } from './ui/client.js';
 import { adminSocket } from './client/admin.js';
-import { applyStaticText, locale, onLanguage, text } from './ui/i18n.js';
-import { formatPhone, loadPhoneFormat } from './ui/phone.js';
+import { applyStaticText, onLanguage, text } from './ui/i18n.js';
+import { loadPhoneFormat } from './ui/phone.js';
 import { call as callRoute, type CallOptions, type RestBody, type RestReply } from './client/rest.js';
 import type { RestRouteName } from '../src/contracts/rest.js';
 
@@ -44,18 +44,14 @@ function adminText() {
 };
 }
 let TEXT = adminText();
-/** The dashboard's own sentences and its field labels (refreshed with TEXT on a language switch). */
+/** The dashboard's own sentences (refreshed with TEXT on a language switch). */
 let D = TEXT.ui.dash;
-let F = D.field;
 
 // ---------------------------------------------------------------------------------------------
 // Types (from the server's contracts: src/contracts/rest.ts, src/domain/consultations/consultationView.ts)
 
 
 type User = RestReply<'listUsers'>['users'][number];
-type EntryPoint = RestReply<'listEntryPoints'>['entryPoints'][number];
-type Webhook = RestReply<'listWebhooks'>['webhooks'][number];
-type Delivery = RestReply<'deliveries'>['deliveries'][number];
 
 export type View = 'signin' | 'live' | 'agents' | 'entry' | 'history' | 'call' | 'webhooks';
 
@@ -79,9 +75,7 @@ declare global {
 
 const SESSION_KEY = 'parley.admin';
 const HISTORY_PAGE = 50;
-const DELIVERY_PAGE = 20;
 const LOG_LIMIT = 500;
-const WEBHOOK_POLL_MS = 3000;
 
 const debug: ParleyAdminDebug = { state: 'signed-out', view: 'signin', log: [], errors: [] };
 window.parley = debug;
@@ -126,25 +120,17 @@ function describe(err: unknown): string {
   return String(err);
 }
 
-function showError(err: unknown, inline?: HTMLElement): void {
+function showError(err: unknown, where?: Where): void {
   const message = typeof err === 'string' ? err : describe(err);
   debug.errors.push(message);
   log('error', message);
-  $('error-text').textContent = message;
-  $('error').hidden = false;
-  if (inline) {
-    inline.textContent = message;
-    inline.hidden = false;
-  }
+  bannerText.value = message;
+  if (where) inlineText.value = { ...inlineText.value, [where]: message };
 }
 
-function clearError(...inline: HTMLElement[]): void {
-  $('error').hidden = true;
-  $('error-text').textContent = '';
-  for (const el of inline) {
-    el.hidden = true;
-    el.textContent = '';
-  }
+function clearError(...where: Where[]): void {
+  bannerText.value = '';
+  if (where.length) inlineText.value = Object.fromEntries(Object.entries(inlineText.value).filter(([k]) => !where.includes(k as Where)));
 }
 
 class SessionExpired extends Error {}
@@ -173,42 +159,16 @@ async function call<T>(send: () => Promise<T>): Promise<T> {
 }
 
 /** Runs a user action: clears old errors, reports new ones (inline + banner), guards the button. */
-async function action(button: HTMLButtonElement | null, inline: HTMLElement | null, fn: () => Promise<void>): Promise<void> {
-  clearError(...(inline ? [inline] : []));
+async function action(button: HTMLButtonElement | null, where: Where | null, fn: () => Promise<void>): Promise<void> {
+  clearError(...(where ? [where] : []));
   if (button) button.disabled = true;
   try {
     await fn();
   } catch (err) {
-    if (!(err instanceof SessionExpired)) showError(err, inline ?? undefined);
+    if (!(err instanceof SessionExpired)) showError(err, where ?? undefined);
   } finally {
     if (button) button.disabled = false;
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Formatting
-
-function fmtTime(iso: string | null | undefined): string {
-  if (!iso) return '—';
-  const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : formatDateTime(d);
-}
-
-function fmtSeconds(s: number | null | undefined): string {
-  return s === null || s === undefined ? '—' : formatDuration(s);
-}
-
-function badge(text: string, cls = text): HTMLSpanElement {
-  return h('span', { class: `badge ${cls}` }, text);
-}
-
-/** "in 29 days" / "3 hours ago" in the page's language. */
-function relative(iso: string): string {
-  const ms = Date.parse(iso) - Date.now();
-  const abs = Math.abs(ms);
-  const unit = abs >= 86_400_000 ? ([86_400_000, 'day'] as const) : abs >= 3_600_000 ? ([3_600_000, 'hour'] as const) : ([60_000, 'minute'] as const);
-  const n = Math.max(1, Math.round(abs / unit[0]));
-  return new Intl.RelativeTimeFormat(locale.value, { numeric: 'always' }).format(ms >= 0 ? n : -n, unit[1]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -216,7 +176,7 @@ function relative(iso: string): string {
 
 async function onSignIn(ev: Event): Promise<void> {
   ev.preventDefault();
-  const inline = $('signin-error');
+  const inline = 'signin';
   const button = $('signin') as HTMLButtonElement;
   const email = ($('email') as HTMLInputElement).value.trim();
   const password = ($('password') as HTMLInputElement).value;
@@ -245,10 +205,9 @@ async function onSignIn(ev: Event): Promise<void> {
 function startSession(signed: SignedIn): void {
   me = signed;
   log('signed-in', { userId: signed.user.id, email: signed.user.email });
-  $('whoami').textContent = `${signed.user.name} · ${signed.user.email}`;
+  whoami.value = `${signed.user.name} · ${signed.user.email}`;
   $('nav').hidden = false;
   $('signout').hidden = false;
-  $('conn').hidden = false;
   connectBoard();
   setState('ready');
   route();
@@ -276,29 +235,24 @@ function signOutLocally(reason?: string): void {
   for (const url of qrUrls.values()) URL.revokeObjectURL(url);
   qrUrls.clear();
   historyRows.value = undefined;
-  render(null, $('call-timeline'));
-  for (const id of ['entries', 'call-summary', 'call-participants', 'call-notes', 'webhooks']) $(id).replaceChildren();
-  $('webhook-secret').textContent = '';
-  $('webhook-secret-box').hidden = true;
-  $('whoami').textContent = '';
+  entryPoints.value = undefined;
+  webhooks.value = undefined;
+  callDetail.value = { state: 'none' };
+  callTranscript.value = { state: 'none' };
+  newSecret.value = undefined;
+  whoami.value = '';
+  agentsNotice.value = '';
   $('nav').hidden = true;
   $('signout').hidden = true;
-  $('conn').hidden = true;
   if (wasSignedIn) log('signed-out', { reason: reason ?? 'user' });
   setState('signed-out');
   route();
-  if (reason) showError(reason, $('signin-error'));
-  else clearError($('signin-error'));
+  if (reason) showError(reason, 'signin');
+  else clearError('signin');
 }
 
 // ---------------------------------------------------------------------------------------------
 // Live board (`/admin` socket)
-
-function setConn(state: 'connecting' | 'connected' | 'disconnected', text: string): void {
-  const el = $('conn');
-  el.dataset.conn = state;
-  el.textContent = text;
-}
 
 function connectBoard(): void {
   disconnectBoard();
@@ -330,8 +284,7 @@ function connectBoard(): void {
   setCaptionStatusSource(async (consultationId) => (socket === s ? (await board.ask('captions:status', { consultationId })).status : null));
   closeBoardSocket = live.close;
   disposeConn = effect(() => {
-    const state = live.state.value;
-    setConn(state === 'online' ? 'connected' : state === 'connecting' || state === 'reconnecting' ? 'connecting' : 'disconnected', text.value.connection[state]);
+    boardConnection.value = live.state.value;
   });
   board.on('agent:turn', (t) => {
     log('agent:turn', t);
@@ -361,7 +314,7 @@ function disconnectBoard(): void {
   closeBoardSocket?.();
   closeBoardSocket = undefined;
   socket = undefined;
-  setConn('disconnected', TEXT.ui.connection.offline);
+  boardConnection.value = undefined;
 }
 
 function applyBoard(b: Board): void {
@@ -398,26 +351,25 @@ function renderAgents(list: User[]): void {
 
 /** What the accounts table's buttons do (pages/admin/AccountsTable.tsx): errors inline, success in the notice. */
 function accountActions(): AccountActions {
-  const inline = $('agents-error');
-  const notice = $('agents-notice');
+  const inline = 'agents';
   return {
     get selfId() {
       return me?.user.id;
     },
     patch: (u, body, done) =>
       action(null, inline, async () => {
-        notice.hidden = true;
+        agentsNotice.value = '';
         const { user } = await rest('updateUser', { params: { id: u.id }, body });
         replaceUser(user);
-        flash(notice, done(user.name));
+        agentsNotice.value = done(user.name);
       }),
     resetPassword: async (u) => {
       const pw = window.prompt(D.newPassword(u.name, u.email));
       if (pw === null) return;
       await action(null, inline, async () => {
-        notice.hidden = true;
+        agentsNotice.value = '';
         await rest('resetPassword', { params: { id: u.id }, body: { password: pw } });
-        flash(notice, D.passwordReset(u.name));
+        agentsNotice.value = D.passwordReset(u.name);
       });
     },
   };
@@ -428,20 +380,14 @@ function replaceUser(user: User): void {
   renderAgents(users);
 }
 
-function flash(el: HTMLElement, text: string): void {
-  el.textContent = text;
-  el.hidden = false;
-}
-
 async function onCreateAgent(ev: Event): Promise<void> {
   ev.preventDefault();
   const name = $('new-agent-name') as HTMLInputElement;
   const email = $('new-agent-email') as HTMLInputElement;
   const password = $('new-agent-password') as HTMLInputElement;
   const role = $('new-agent-role') as HTMLSelectElement;
-  const notice = $('agents-notice');
-  await action($('create-agent') as HTMLButtonElement, $('agents-error'), async () => {
-    notice.hidden = true;
+  await action($('create-agent') as HTMLButtonElement, 'agents', async () => {
+    agentsNotice.value = '';
     const { user } = await rest('createUser', { body: { name: name.value.trim(), email: email.value.trim(), password: password.value, role: role.value === 'admin' ? 'admin' : 'agent' } });
     log('user-created', { id: user.id, role: user.role });
     name.value = '';
@@ -449,7 +395,7 @@ async function onCreateAgent(ev: Event): Promise<void> {
     password.value = '';
     role.value = 'agent';
     replaceUser(user);
-    flash(notice, D.created(D.roleName[user.role] ?? user.role, user.name, user.email));
+    agentsNotice.value = D.created(D.roleName[user.role] ?? user.role, user.name, user.email);
   });
 }
 
@@ -463,100 +409,50 @@ async function showEntries(gen: number): Promise<void> {
 
 function renderEntries(list: EntryPoint[]): void {
   $('entries-empty').hidden = list.length > 0;
-  const sorted = [...list].sort((a, z) => Number(a.disabled) - Number(z.disabled) || z.createdAt.localeCompare(a.createdAt));
-  $('entries').replaceChildren(...sorted.map(entryCard));
+  entryPoints.value = list;
 }
 
-function entryCard(e: EntryPoint): HTMLElement {
-  const expired = Date.parse(e.expiresAt) <= Date.now();
-  const status = e.disabled ? 'disabled' : expired ? 'expired' : 'active';
-  const img = h('img', { class: 'qr', alt: D.qrAlt(e.name), width: 192, height: 192 });
-  const download = h('a', { class: 'download', download: `parley-qr-${slug(e.name)}.png`, 'aria-disabled': 'true' }, D.downloadPng);
-  const setQr = (url: string): void => {
-    img.dataset.qr = 'loaded';
-    img.src = url;
-    download.href = url;
-    download.removeAttribute('aria-disabled');
-  };
-  const cached = qrUrls.get(e.id);
-  if (cached) setQr(cached);
-  else if (me) {
-    const gen = generation;
-    blobUrl(samePath(e.qrPngUrl), me.accessToken)
-      .then((url) => {
-        if (gen !== generation) return URL.revokeObjectURL(url);
-        const prior = qrUrls.get(e.id);
-        if (prior) {
-          URL.revokeObjectURL(url);
-          return setQr(prior);
-        }
-        qrUrls.set(e.id, url);
-        setQr(url);
-      })
-      .catch((err: unknown) => {
-        img.alt = D.qrFailedAlt(e.name);
-        img.dataset.qr = 'error';
-        showError(D.qrFailed(e.name, describe(err)));
-      });
-  }
-  const copy = h('button', { type: 'button', class: 'copy small' }, D.copyLink);
-  copy.addEventListener('click', () => {
-    void copyText(e.url).then((ok) => {
-      copy.textContent = ok ? D.copied : D.copyFailed;
-      setTimeout(() => (copy.textContent = D.copyLink), 1500);
-    });
-  });
-  const print = h('button', { type: 'button', class: 'print small' }, TEXT.ui.qr.print);
-  print.addEventListener('click', () => printPoster(e, img));
-  const actions: HTMLElement[] = [copy, download, print];
-  if (!e.disabled) {
-    const dis = h('button', { type: 'button', class: 'disable small danger' }, D.disable);
-    dis.addEventListener('click', () =>
-      void action(dis, $('entry-error'), async () => {
+/** What the entry cards' buttons and switches do (pages/admin/EntryCards.tsx). */
+function entryActions(): EntryActions {
+  return {
+    qr: async (e) => {
+      const cached = qrUrls.get(e.id);
+      if (cached) return cached;
+      if (!me) throw new SessionExpired('not signed in');
+      const gen = generation;
+      const url = await blobUrl(samePath(e.qrPngUrl), me.accessToken);
+      const prior = qrUrls.get(e.id);
+      if (prior || gen !== generation) {
+        URL.revokeObjectURL(url);
+        if (prior) return prior;
+        throw new SessionExpired('signed out meanwhile');
+      }
+      qrUrls.set(e.id, url);
+      return url;
+    },
+    qrFailed: (e, err) => {
+      if (!(err instanceof SessionExpired)) showError(D.qrFailed(e.name, describe(err)));
+    },
+    close: (e) =>
+      action(null, 'entry', async () => {
         await rest('closeEntryPoint', { params: { id: e.id } });
         log('entry-disabled', { id: e.id });
         await showEntries(generation);
       }),
-    );
-    actions.push(dis);
-  }
-  return h(
-    'div',
-    { class: `card entry ${status}`, dataset: { entryId: e.id, status } },
-    h('div', { class: 'row' }, h('h3', { class: 'name' }, e.name), badge(D.entryStatus[status] ?? status, status)),
-    pointsToLocalhost(e.url) ? h('div', { class: 'banner warn localhost-warning', role: 'alert' }, TEXT.ui.qr.localhost) : null,
-    img,
-    h('a', { class: 'entry-url', href: e.url, target: '_blank', rel: 'noopener' }, e.url),
-    entryCaptions(e),
-    entryRecording(e),
-    entryRouting(e),
-    h('div', { class: 'muted expires' }, (expired ? D.expired : D.expires)(fmtTime(e.expiresAt), relative(e.expiresAt))),
-    h('div', { class: 'muted' }, D.createdAt(fmtTime(e.createdAt))),
-    h('div', { class: 'actions' }, ...actions),
-  );
-}
-
-/** A QR that encodes localhost (or a loopback address) cannot be opened by a phone that scans it. */
-export function pointsToLocalhost(url: string): boolean {
-  try {
-    const host = new URL(url, location.href).hostname.replace(/^\[|\]$/g, '');
-    return host === 'localhost' || host.endsWith('.localhost') || /^127\./.test(host) || host === '::1' || host === '0.0.0.0';
-  } catch {
-    return false;
-  }
+    saveCaptions: async (e, captions) => (await rest('updateEntryPoint', { params: { id: e.id }, body: { captions } })).entryPoint.captions,
+    saveRecording: async (e, recording) => (await rest('setEntryPointRecording', { params: { id: e.id }, body: { recording } })).entryPoint.recording,
+    saveRouting: async (e, v) => {
+      const kept = (await rest('updateEntryPoint', { params: { id: e.id }, body: v })).entryPoint;
+      return { routing: kept.routing, overflowAfterSeconds: kept.overflowAfterSeconds };
+    },
+    print: (e, qrSrc) => printPoster(e, qrSrc),
+    copy: copyText,
+  };
 }
 
 /** Prints a poster of one entry point (the print stylesheet shows only #poster). */
-function printPoster(e: EntryPoint, img: HTMLImageElement): void {
-  const t = TEXT.ui.qr;
-  const poster = $('poster');
-  poster.replaceChildren(
-    h('h1', {}, t.posterTitle),
-    h('div', { class: 'poster-name' }, e.name),
-    h('img', { src: img.src, alt: e.name }),
-    h('p', {}, t.posterBody),
-    h('div', { class: 'poster-url' }, e.url),
-  );
+function printPoster(e: EntryPoint, qrSrc: string): void {
+  posterOf.value = { name: e.name, url: e.url, qrSrc };
   document.body.classList.add('printing-poster');
   log('poster', { id: e.id });
   const done = (): void => document.body.classList.remove('printing-poster');
@@ -574,16 +470,13 @@ function samePath(url: string): string {
   }
 }
 
-function slug(s: string): string {
-  return s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'entry';
-}
-
-async function copyText(text: string): Promise<boolean> {
+async function copyText(value: string): Promise<boolean> {
   try {
-    await navigator.clipboard.writeText(text);
+    await navigator.clipboard.writeText(value);
     return true;
   } catch {
-    const ta = h('textarea', {}, text);
+    const ta = document.createElement('textarea');
+    ta.value = value;
     document.body.append(ta);
     ta.select();
     const ok = document.execCommand('copy');
@@ -592,38 +485,11 @@ async function copyText(text: string): Promise<boolean> {
   }
 }
 
-/** The card's caption setting (pages/admin/EntryCaptions.tsx). */
-function entryCaptions(e: EntryPoint): HTMLElement {
-  const holder = h('div', {});
-  const save = async (captions: CaptionsSetting): Promise<CaptionsSetting> => (await rest('updateEntryPoint', { params: { id: e.id }, body: { captions } })).entryPoint.captions;
-  render(ph(EntryCaptionsControl, { entryId: e.id, value: e.captions, save }), holder);
-  return holder;
-}
-
-/** The card's recording setting (pages/admin/EntryRecording.tsx). */
-function entryRecording(e: EntryPoint): HTMLElement {
-  const holder = h('div', {});
-  const save = async (recording: RecordingSetting): Promise<RecordingSetting> => (await rest('setEntryPointRecording', { params: { id: e.id }, body: { recording } })).entryPoint.recording;
-  render(ph(EntryRecordingControl, { entryId: e.id, value: e.recording, save }), holder);
-  return holder;
-}
-
-/** The card's routing: human, AI first, AI overflow (pages/admin/EntryRouting.tsx). */
-function entryRouting(e: EntryPoint): HTMLElement {
-  const holder = h('div', {});
-  const save = async (v: RoutingValue): Promise<RoutingValue> => {
-    const kept = (await rest('updateEntryPoint', { params: { id: e.id }, body: v })).entryPoint;
-    return { routing: kept.routing, overflowAfterSeconds: kept.overflowAfterSeconds };
-  };
-  render(ph(EntryRoutingControl, { entryId: e.id, value: { routing: e.routing, overflowAfterSeconds: e.overflowAfterSeconds }, save }), holder);
-  return holder;
-}
-
 async function onCreateEntry(ev: Event): Promise<void> {
   ev.preventDefault();
   const name = $('entry-name') as HTMLInputElement;
   const hours = $('entry-hours') as HTMLInputElement;
-  await action($('create-entry') as HTMLButtonElement, $('entry-error'), async () => {
+  await action($('create-entry') as HTMLButtonElement, 'entry', async () => {
     const body: RestBody<'createEntryPoint'> = { name: name.value.trim(), captions: newEntryCaptions.value };
     if (hours.value.trim() !== '') body.ttlHours = Number(hours.value);
     const { entryPoint } = await rest('createEntryPoint', { body });
@@ -641,9 +507,12 @@ async function fillAgentFilter(): Promise<void> {
   const select = $('filter-agent') as HTMLSelectElement;
   const current = historyFilter.agentId;
   const people = list.filter((u) => u.role !== 'customer').sort((a, z) => a.name.localeCompare(z.name));
-  select.replaceChildren(
-    h('option', { value: '' }, D.allAgents),
-    ...people.map((u) => h('option', { value: u.id, selected: u.id === current }, `${u.name} (${u.email})${u.status !== 'active' ? ` – ${D.accountStatus[u.status] ?? u.status}` : ''}`)),
+  render(
+    [
+      ph('option', { key: '', value: '' }, D.allAgents),
+      ...people.map((u) => ph('option', { key: u.id, value: u.id }, `${u.name} (${u.email})${u.status !== 'active' ? ` – ${D.accountStatus[u.status] ?? u.status}` : ''}`)),
+    ],
+    select,
   );
   select.value = current;
 }
@@ -662,7 +531,7 @@ function dayBound(date: string, end: boolean): string | undefined {
 }
 
 async function showHistory(gen: number): Promise<void> {
-  const inline = $('history-error');
+  const inline = 'history';
   fillAgentFilter().catch((err: unknown) => {
     if (!(err instanceof SessionExpired)) showError(D.agentsFailed(describe(err)), inline);
   });
@@ -675,7 +544,7 @@ async function showHistory(gen: number): Promise<void> {
   if (historyFilter.status) q.set('status', historyFilter.status);
   q.set('limit', String(HISTORY_PAGE));
   q.set('offset', String(historyFilter.offset));
-  $('history-page').textContent = D.loading;
+  historyPager.value = { ...historyPager.value, label: D.loading };
   const { consultations, total } = await rest('history', { query: Object.fromEntries(q) });
   await loadPhoneFormat(); // per-locale phone numbers (a split chunk, loaded once)
   if (gen !== generation) return;
@@ -683,9 +552,7 @@ async function showHistory(gen: number): Promise<void> {
   historyRows.value = consultations;
   const first = total === 0 ? 0 : historyFilter.offset + 1;
   const last = historyFilter.offset + consultations.length;
-  $('history-page').textContent = D.pageOf(first, last, total);
-  ($('history-prev') as HTMLButtonElement).disabled = historyFilter.offset === 0;
-  ($('history-next') as HTMLButtonElement).disabled = last >= total;
+  historyPager.value = { label: D.pageOf(first, last, total), atStart: historyFilter.offset === 0, atEnd: last >= total };
 }
 
 function onApplyFilters(ev: Event): void {
@@ -701,7 +568,7 @@ function reloadHistory(): void {
     return; // hashchange loads it
   }
   const gen = ++generation;
-  void action(null, $('history-error'), () => showHistory(gen));
+  void action(null, 'history', () => showHistory(gen));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -709,67 +576,42 @@ function reloadHistory(): void {
 
 /** The call's words by speaker and time; masked words blurred (their text never reaches the page). */
 async function showTranscript(id: string, gen: number): Promise<void> {
-  let utterances: UtteranceJson[];
+  callTranscript.value = { state: 'loading' };
   try {
-    utterances = (await get<{ utterances: UtteranceJson[] }>(`/api/v1/consultations/${encodeURIComponent(id)}/transcript`)).utterances;
+    const { utterances } = await get<{ utterances: UtteranceJson[] }>(`/api/v1/consultations/${encodeURIComponent(id)}/transcript`);
+    if (gen === generation) callTranscript.value = { state: 'ready', utterances };
   } catch {
-    if (gen === generation) $('call-transcript').replaceChildren(h('li', { class: 'muted empty' }, text.value.captions.waiting));
-    return;
+    if (gen === generation) callTranscript.value = { state: 'failed' };
   }
-  if (gen !== generation) return;
-  const clock = (ms: number) => formatDuration(Math.floor(ms / 1000));
-  const textOf = (u: UtteranceJson): Node[] => {
-    const out: Node[] = [];
-    let at = 0;
-    for (const m of [...u.maskedSpans].sort((a, b) => a.start - b.start)) {
-      if (m.start < at || m.end > u.text.length) continue;
-      if (m.start > at) out.push(document.createTextNode(u.text.slice(at, m.start)));
-      out.push(h('span', { class: 'masked', title: text.value.captions.masked, dataset: { category: m.category } }, u.text.slice(m.start, m.end)));
-      at = m.end;
-    }
-    out.push(document.createTextNode(u.text.slice(at)));
-    return out;
-  };
-  $('call-transcript').replaceChildren(
-    ...(utterances.length
-      ? utterances.map((u) => {
-          const li = h('li', { class: 'final seekable', dataset: { role: u.speaker.role, startMs: String(u.startMs) } }, h('span', { class: 'muted' }, `${clock(u.startMs)} `), h('strong', {}, `${u.speaker.name} `), h('span', { class: 'caption-text' }, ...textOf(u)));
-          // Beside the recording: a click plays the call from this line.
-          li.onclick = () => seekRecording(u.startMs);
-          return li;
-        })
-      : [h('li', { class: 'muted empty' }, text.value.captions.waiting)]),
-  );
-  for (const b of document.querySelectorAll<HTMLButtonElement>('.transcript-export')) {
-    b.onclick = () => {
-      if (!me) return;
-      void blobUrl(`/api/v1/consultations/${encodeURIComponent(id)}/transcript/export?format=${b.dataset.format ?? 'txt'}`, me.accessToken).then((url) => {
-        const a = document.createElement('a');
-        a.href = url;
-        a.download = `consultation-${id}.${b.dataset.format ?? 'txt'}`;
-        a.click();
-        setTimeout(() => URL.revokeObjectURL(url), 10_000);
-      });
-    };
-  }
+}
+
+/** The transcript's download buttons (static in the page) fetch the export for the call shown. */
+function exportTranscript(format: string): void {
+  const d = callDetail.value;
+  const id = d.state === 'ready' ? d.call.id : d.state === 'none' ? undefined : d.id;
+  if (!me || !id) return;
+  void blobUrl(`/api/v1/consultations/${encodeURIComponent(id)}/transcript/export?format=${format}`, me.accessToken).then((url) => {
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = `consultation-${id}.${format}`;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  });
 }
 
 async function showCall(id: string, gen: number): Promise<void> {
   // Who and when, not the id (the id stays in the address bar and data-consultation-id).
-  $('call-id').textContent = '';
   $('call-id').dataset.consultationId = id;
-  render(null, $('call-timeline'));
-  for (const el of ['call-summary', 'call-participants', 'call-notes', 'call-transcript']) $(el).replaceChildren();
+  callDetail.value = { state: 'loading', id };
   render(null, $('call-recording'));
   render(null, $('call-live-captions'));
   void showTranscript(id, gen);
-  $('call-summary').append(h('dd', { class: 'muted' }, D.loading));
-  let c: ConsultationDetail;
+  let c: RestReply<'consultation'>['consultation'];
   try {
     c = (await rest('consultation', { params: { id } })).consultation;
     await loadPhoneFormat();
   } catch (err) {
-    if (gen === generation) $('call-summary').replaceChildren(h('dd', { class: 'muted' }, D.callFailed));
+    if (gen === generation) callDetail.value = { state: 'failed', id };
     throw err;
   }
   if (gen !== generation) return;
@@ -777,189 +619,49 @@ async function showCall(id: string, gen: number): Promise<void> {
   // A live call: its captions as they come (the transcript below fills in once they are final).
   if (c.status !== 'ENDED' && c.status !== 'FAILED') render(ph(LiveCallCaptions, { key: c.id, consultationId: c.id }), $('call-live-captions'));
   if (c.roomId && me) render(ph(RecordingCard, { key: c.id, roomName: c.roomId, token: me.accessToken }), $('call-recording'));
-  $('call-id').textContent = `${c.customer.name || D.noName} · ${fmtTime(c.createdAt)}`;
   const names = new Map<string, string>();
   for (const u of users ?? []) names.set(u.id, u.name);
   if (c.agent) names.set(c.agent.id, c.agent.name);
   for (const p of c.participants ?? []) if (p.userId) names.set(p.userId, p.name);
   for (const n of c.notes ?? []) if (n.authorName) names.set(n.authorId, n.authorName);
-
-  const field = (label: string, key: string, value: Node | string): HTMLElement[] => [h('dt', {}, label), h('dd', { dataset: { field: key }, class: key }, value)];
-  $('call-summary').replaceChildren(
-    ...field(F.customer, 'customer', c.customer.name || D.noName),
-    ...field(F.phone, 'phone', c.customer.phone ? formatPhone(c.customer.phone) : '—'),
-    ...field(F.inquiry, 'inquiry', c.inquiry || '—'),
-    ...field(F.consent, 'consent', c.recordingConsent ? D.yes : D.no),
-    ...field(F.entryPoint, 'entry-point', c.entryPoint ? c.entryPoint.name : '—'),
-    ...field(F.agent, 'agent', c.agent?.name ?? '—'),
-    ...field(F.status, 'status', badge(TEXT.codes.status[c.status] ?? c.status, c.status)),
-    ...field(F.why, 'failure-cause', causeSentence(TEXT.codes, c.failureCause) || '—'),
-    ...field(F.callback, 'callback', c.callback ? TEXT.callbackAsked(formatPhone(c.callback.phone), fmtTime(c.callback.requestedAt)) : TEXT.noCallback),
-    ...field(F.disposition, 'disposition', c.disposition ? (TEXT.codes.dispositions[c.disposition] ?? c.disposition) : '—'),
-    ...(c.aiOutcome ? field(text.value.aiOutcome.label, 'ai-outcome', text.value.aiOutcome[c.aiOutcome]) : []),
-    ...field(F.created, 'created', fmtTime(c.createdAt)),
-    ...field(F.answered, 'answered', fmtTime(c.answeredAt)),
-    ...field(F.connected, 'connected', fmtTime(c.connectedAt)),
-    ...field(F.ended, 'ended', fmtTime(c.endedAt)),
-    ...field(F.wait, 'wait', fmtSeconds(c.waitSeconds)),
-    ...field(F.duration, 'duration', fmtSeconds(c.durationSeconds)),
-  );
-
-  render(ph(CallTimeline, { call: c, names }), $('call-timeline'));
-
-  $('call-participants').replaceChildren(
-    ...((c.participants ?? []).length
-      ? c.participants.map((p) =>
-          h('tr', { dataset: { role: p.role } }, h('td', { class: 'role' }, TEXT.roles[p.role] ?? p.role), h('td', { class: 'name' }, p.name), h('td', {}, fmtTime(p.joinedAt)), h('td', {}, fmtTime(p.leftAt))),
-        )
-      : [h('tr', { class: 'empty' }, h('td', { colspan: 4, class: 'muted' }, D.nobodyJoined))]),
-  );
-
-  $('call-notes').replaceChildren(
-    ...((c.notes ?? []).length
-      ? c.notes.map((n) =>
-          h(
-            'li',
-            { dataset: { noteId: n.id } },
-            h('div', { class: 'row' }, h('strong', { class: 'author' }, n.authorName ?? names.get(n.authorId) ?? D.unknownAuthor), n.disposition ? badge(TEXT.codes.dispositions[n.disposition] ?? n.disposition, 'disposition') : null, h('span', { class: 'muted' }, fmtTime(n.createdAt))),
-            h('p', { class: 'body' }, n.body),
-          ),
-        )
-      : [h('li', { class: 'muted empty' }, D.noNotes)]),
-  );
+  callDetail.value = { state: 'ready', call: c, names };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Webhooks
 
-function webhookDisabled(w: Webhook): boolean {
-  return !w.active || w.disabledAt !== null;
-}
-
 async function showWebhooks(gen: number): Promise<void> {
-  const { webhooks } = await rest('listWebhooks', {});
+  const { webhooks: list } = await rest('listWebhooks', {});
   if (gen !== generation) return;
-  $('webhooks-empty').hidden = webhooks.length > 0;
-  const sorted = [...webhooks].sort((a, z) => Number(webhookDisabled(a)) - Number(webhookDisabled(z)) || (z.createdAt ?? '').localeCompare(a.createdAt ?? ''));
-  $('webhooks').replaceChildren(...sorted.map((w) => webhookCard(w, gen)));
+  $('webhooks-empty').hidden = list.length > 0;
+  webhooks.value = list;
 }
 
-function webhookCard(w: Webhook, gen: number): HTMLElement {
-  const disabled = webhookDisabled(w);
-  const inline = h('p', { class: 'inline-error', hidden: true });
-  const body = h('tbody', { class: 'deliveries' });
-  const pageInfo = h('span', { class: 'muted' });
-  const prev = h('button', { type: 'button', class: 'small' }, D.newer);
-  const next = h('button', { type: 'button', class: 'small' }, D.older);
-  const refresh = h('button', { type: 'button', class: 'refresh small' }, D.refresh);
-  let offset = 0;
-  let loading = false;
-
-  const load = async (): Promise<void> => {
-    loading = true;
-    let answer: { deliveries: Delivery[]; total: number };
-    try {
-      answer = await rest('deliveries', { params: { id: w.id }, query: { limit: DELIVERY_PAGE, offset } });
-    } finally {
-      loading = false;
-    }
-    const { deliveries, total } = answer;
-    if (gen !== generation) return;
-    // Keep expanded payloads open across refreshes.
-    const open = new Set([...body.querySelectorAll<HTMLElement>('tr[data-delivery-id]')].filter((r) => r.querySelector('details')?.open).map((r) => r.dataset.deliveryId));
-    body.replaceChildren(
-      ...(deliveries.length
-        ? deliveries.map((d) => deliveryRow(w, d, inline, () => void action(null, inline, load)))
-        : [h('tr', { class: 'empty' }, h('td', { colspan: 8, class: 'muted' }, D.noDeliveries))]),
-    );
-    for (const r of body.querySelectorAll<HTMLElement>('tr[data-delivery-id]')) {
-      const details = r.querySelector('details');
-      if (details && open.has(r.dataset.deliveryId)) details.open = true;
-    }
-    pageInfo.textContent = total === 0 ? '' : D.pageOf(offset + 1, offset + deliveries.length, total);
-    prev.disabled = offset === 0;
-    next.disabled = offset + deliveries.length >= total;
-  };
-  prev.addEventListener('click', () => {
-    offset = Math.max(0, offset - DELIVERY_PAGE);
-    void action(prev, inline, load);
-  });
-  next.addEventListener('click', () => {
-    offset += DELIVERY_PAGE;
-    void action(next, inline, load);
-  });
-  refresh.addEventListener('click', () => void action(refresh, inline, load));
-
-  const actions: HTMLElement[] = [refresh];
-  if (!disabled) {
-    const dis = h('button', { type: 'button', class: 'disable small danger' }, D.disable);
-    dis.addEventListener('click', () =>
-      void action(dis, inline, async () => {
-        await rest('disableWebhook', { params: { id: w.id } });
-        log('webhook-disabled', { id: w.id });
-        await showWebhooks(generation);
-      }),
-    );
-    actions.push(dis);
-  }
-  void action(null, inline, load);
-  // Retries happen in the background: refresh the log while this page is shown.
-  const poll = setInterval(() => {
-    if (gen !== generation || !me || !card.isConnected) return clearInterval(poll);
-    if (!loading) load().catch(() => undefined);
-  }, WEBHOOK_POLL_MS);
-  const card = h(
-    'div',
-    { class: 'card webhook', dataset: { webhookId: w.id, status: disabled ? 'disabled' : 'active' } },
-    h('div', { class: 'row' }, h('h3', { class: 'url' }, w.url), badge(D.webhookStatus[disabled ? 'disabled' : 'active']!, disabled ? 'disabled' : 'active'), h('span', { class: 'spacer' }), h('div', { class: 'actions' }, ...actions)),
-    h('div', { class: 'muted' }, D.events((w.events ?? []).map((e) => (e === '*' ? D.allEvents : (D.eventType[e] ?? e))).join(', ') || D.allEvents), w.description ? ` · ${w.description}` : '', w.createdAt ? D.createdLower(fmtTime(w.createdAt)) : ''),
-    inline,
-    h(
-      'div',
-      { class: 'table-wrap' },
-      h(
-        'table',
-        { class: 'delivery-log' },
-        h('thead', {}, h('tr', {}, h('th', {}, D.deliveryHead.created), h('th', {}, D.deliveryHead.event), h('th', {}, D.deliveryHead.status), h('th', {}, D.deliveryHead.attempts), h('th', {}, D.deliveryHead.code), h('th', {}, D.deliveryHead.error), h('th', {}, D.deliveryHead.when), h('th', {}, ''))),
-        body,
-      ),
-    ),
-    h('div', { class: 'pager' }, prev, pageInfo, next),
-  );
-  return card;
-}
-
-function deliveryRow(w: Webhook, d: Delivery, inline: HTMLElement, reload: () => void): HTMLTableRowElement {
-  const redeliver = h('button', { type: 'button', class: 'redeliver small' }, D.redeliver);
-  redeliver.addEventListener('click', () =>
-    void action(redeliver, inline, async () => {
+/** What the webhook cards do (pages/admin/Webhooks.tsx); a card shows its own error sentence. */
+function webhookActions(): WebhookActions {
+  return {
+    deliveries: (w, offset) => rest('deliveries', { params: { id: w.id }, query: { limit: DELIVERY_PAGE, offset } }),
+    redeliver: async (w, d) => {
       await rest('redeliver', { params: { id: w.id, deliveryId: d.id } });
       log('webhook-redeliver', { webhookId: w.id, deliveryId: d.id });
-      reload();
-    }),
-  );
-  const payload = typeof d.payload === 'string' ? prettyJson(d.payload) : JSON.stringify(d.payload, null, 2);
-  return h(
-    'tr',
-    { dataset: { deliveryId: d.id, status: d.status } },
-    h('td', { class: 'created' }, fmtTime(d.createdAt)),
-    h('td', { class: 'event', dataset: { eventType: d.eventType } }, h('details', {}, h('summary', {}, D.eventType[d.eventType] ?? d.eventType), h('pre', { class: 'payload' }, payload))),
-    h('td', { class: 'status' }, badge(D.deliveryStatus[d.status] ?? d.status, d.status)),
-    h('td', { class: 'attempts num' }, String(d.attempts)),
-    h('td', { class: 'code num' }, d.lastStatusCode === null || d.lastStatusCode === undefined ? '—' : String(d.lastStatusCode)),
-    // A sentence; the server's own words (for whoever fixes the receiver) on hover.
-    h('td', { class: 'last-error', title: d.lastError ?? undefined }, d.lastError === null ? '—' : d.lastStatusCode !== null ? D.deliveryError.answered(d.lastStatusCode) : D.deliveryError.unreachable),
-    h('td', { class: 'when' }, d.deliveredAt ? D.deliveredAt(fmtTime(d.deliveredAt)) : d.nextAttemptAt ? D.nextAt(fmtTime(d.nextAttemptAt)) : '—'),
-    h('td', {}, redeliver),
-  );
-}
-
-function prettyJson(text: string): string {
-  try {
-    return JSON.stringify(JSON.parse(text), null, 2);
-  } catch {
-    return text;
-  }
+    },
+    disable: async (w) => {
+      await rest('disableWebhook', { params: { id: w.id } });
+      log('webhook-disabled', { id: w.id });
+      await showWebhooks(generation);
+    },
+    run: async (fn) => {
+      clearError();
+      try {
+        await fn();
+        return undefined;
+      } catch (err) {
+        if (err instanceof SessionExpired) return undefined;
+        showError(err);
+        return describe(err);
+      }
+    },
+  };
 }
 
 async function onCreateWebhook(ev: Event): Promise<void> {
@@ -967,7 +669,7 @@ async function onCreateWebhook(ev: Event): Promise<void> {
   const url = $('webhook-url') as HTMLInputElement;
   const events = $('webhook-events') as HTMLInputElement;
   const description = $('webhook-description') as HTMLInputElement;
-  await action($('create-webhook') as HTMLButtonElement, $('webhook-error'), async () => {
+  await action($('create-webhook') as HTMLButtonElement, 'webhook', async () => {
     const list = events.value
       .split(/[\s,]+/)
       .map((s) => s.trim())
@@ -976,9 +678,7 @@ async function onCreateWebhook(ev: Event): Promise<void> {
     const body = { url: url.value.trim(), events: (list.length ? list : ['*']) as RestBody<'createWebhook'>['events'], description: description.value.trim() || undefined };
     const { webhook } = await rest('createWebhook', { body });
     log('webhook-created', { id: webhook.id, url: webhook.url });
-    $('webhook-secret').textContent = webhook.secret ?? '(the server did not return a secret)';
-    $('webhook-secret-url').textContent = webhook.url;
-    $('webhook-secret-box').hidden = false;
+    if (webhook.secret) newSecret.value = { url: webhook.url, secret: webhook.secret };
     url.value = '';
     description.value = '';
     events.value = '*';
@@ -1011,9 +711,10 @@ function route(): void {
   }
   if (view !== 'webhooks' && debug.view === 'webhooks') {
     // The signing secret is shown once: leaving the page forgets it.
-    $('webhook-secret').textContent = '';
-    $('webhook-secret-box').hidden = true;
+    newSecret.value = undefined;
   }
+  // Leaving the webhooks page stops the cards' polling (they mount afresh when it is shown again).
+  if (view !== 'webhooks') webhooks.value = undefined;
   setView(view);
   if (!me) {
     document.title = `Parley admin · ${D.viewTitle.signin}`;
@@ -1026,20 +727,20 @@ function route(): void {
       renderBoard();
       break;
     case 'agents':
-      void action(null, $('agents-error'), () => showAgents(gen));
+      void action(null, 'agents', () => showAgents(gen));
       break;
     case 'entry':
-      void action(null, $('entry-error'), () => showEntries(gen));
+      void action(null, 'entry', () => showEntries(gen));
       break;
     case 'history':
       syncFilterInputs();
-      void action(null, $('history-error'), () => showHistory(gen));
+      void action(null, 'history', () => showHistory(gen));
       break;
     case 'call':
-      void action(null, $('call-error'), () => showCall(target.view === 'call' ? (target.id ?? '') : '', gen));
+      void action(null, 'call', () => showCall(target.view === 'call' ? (target.id ?? '') : '', gen));
       break;
     case 'webhooks':
-      void action(null, $('webhook-error'), () => showWebhooks(gen));
+      void action(null, 'webhook', () => showWebhooks(gen));
       break;
   }
 }
@@ -1066,7 +767,7 @@ async function restore(): Promise<void> {
     const { user } = await api<{ user: SignedIn['user'] }>('GET', '/api/v1/auth/me', { token: saved.accessToken });
     if (user.role !== 'admin') {
       session.clear(SESSION_KEY);
-      showError(D.noLongerAdmin(user.email), $('signin-error'));
+      showError(D.noLongerAdmin(user.email), 'signin');
       return;
     }
     const fresh = { accessToken: saved.accessToken, user };
@@ -1075,7 +776,7 @@ async function restore(): Promise<void> {
   } catch (err) {
     if (err instanceof ApiError && (err.status === 401 || err.status === 403)) {
       session.clear(SESSION_KEY);
-      showError(D.sessionEnded, $('signin-error'));
+      showError(D.sessionEnded, 'signin');
       return;
     }
     // Server unreachable or hiccup: keep the session and let the page retry on its own.
@@ -1092,7 +793,6 @@ function boot(): void {
   });
   $('signin-form').addEventListener('submit', (ev) => void onSignIn(ev));
   $('signout').addEventListener('click', () => void onSignOut());
-  $('error-close').addEventListener('click', () => clearError());
   $('agent-form').addEventListener('submit', (ev) => void onCreateAgent(ev));
   $('entry-form').addEventListener('submit', (ev) => void onCreateEntry(ev));
   $('filter-form').addEventListener('submit', onApplyFilters);
@@ -1102,40 +802,51 @@ function boot(): void {
     historyFilter.offset = 0;
     reloadHistory();
   });
-  $('history-prev').addEventListener('click', () => {
-    historyFilter.offset = Math.max(0, historyFilter.offset - HISTORY_PAGE);
-    reloadHistory();
-  });
-  $('history-next').addEventListener('click', () => {
-    historyFilter.offset += HISTORY_PAGE;
-    reloadHistory();
-  });
   $('webhook-form').addEventListener('submit', (ev) => void onCreateWebhook(ev));
-  $('webhook-secret-copy').addEventListener('click', () => {
-    const btn = $('webhook-secret-copy');
-    void copyText($('webhook-secret').textContent ?? '').then((ok) => (btn.textContent = ok ? D.copied : D.copyFailed));
-  });
-  $('webhook-secret-hide').addEventListener('click', () => {
-    $('webhook-secret').textContent = '';
-    $('webhook-secret-box').hidden = true;
-    $('webhook-secret-copy').textContent = 'Copy';
-  });
   window.addEventListener('hashchange', () => {
     log('view', location.hash);
     route();
   });
   mount('lang-switch', ph(LanguageSwitch, {}));
+  mount('error-holder', ph(ErrorBanner, { onClose: () => clearError() }));
+  for (const where of ['signin', 'agents', 'entry', 'history', 'call', 'webhook'] as const) mount(`${where}-error-holder`, ph(InlineError, { where }));
+  mount('agents-notice-holder', ph(AgentsNotice, {}));
+  mount('whoami-holder', ph(WhoAmI, {}));
+  mount('conn-status', ph(BoardConnection, {}));
+  mount(
+    'history-pager',
+    ph(HistoryPager, {
+      prev: () => {
+        historyFilter.offset = Math.max(0, historyFilter.offset - HISTORY_PAGE);
+        reloadHistory();
+      },
+      next: () => {
+        historyFilter.offset += HISTORY_PAGE;
+        reloadHistory();
+      },
+    }),
+  );
   mount('entry-captions-field', ph(NewEntryCaptions, {}));
   mount('live-board', ph(LiveBoard, {}));
   mount('history-table', ph(HistoryTable, {}));
   mount('accounts-table', ph(AccountsTable, accountActions()));
+  mount('entries', ph(EntryCards, { actions: entryActions() }));
+  mount('poster', ph(Poster, {}));
+  mount('webhooks', ph(WebhookCards, { actions: webhookActions() }));
+  mount('webhook-secret-holder', ph(WebhookSecret, { copy: copyText }));
+  mount('call-id', ph(CallTitle, {}));
+  mount('call-summary', ph(CallSummary, {}));
+  mount('call-timeline', ph(CallTimelineItems, {}));
+  mount('call-participants', ph(CallParticipants, {}));
+  mount('call-notes', ph(CallNotes, {}));
+  mount('call-transcript', ph(CallTranscriptLines, {}));
+  for (const b of document.querySelectorAll<HTMLButtonElement>('.transcript-export')) b.addEventListener('click', () => exportTranscript(b.dataset.format ?? 'txt'));
   mountSupervisor(() => me?.accessToken);
   (debug as unknown as { supervise: typeof superviseDebug }).supervise = superviseDebug;
   (debug as unknown as { captionCount: typeof adminCaptionCount }).captionCount = adminCaptionCount;
   onLanguage(() => {
     TEXT = adminText();
     D = TEXT.ui.dash;
-    F = D.field;
     applyStaticText();
     renderBoard();
   });

@@ -17,7 +17,7 @@ import type {
   OfferView,
   QueueView as QueueUpdate,
 } from '../src/domain/consultations/consultationView.js';
-import { $, ApiError, formatDuration, h, session, signIn, type SignedIn } from './lib/api.js';
+import { $, ApiError, session, signIn, type SignedIn } from './lib/api.js';
 import { call } from './client/rest.js';
 import { CallMedia, type PeerConnectionView } from './lib/callMedia.js';
 import { causeSentence, errorSentence } from './lib/consultationText.js';
@@ -27,13 +27,18 @@ import { onCaptionStatus, resetCaptionStatus } from './ui/captionStatus.js';
 import { ConsoleHistory, consoleHistory, historyToken } from './pages/console/HistoryTable.js';
 import { consoleQueue, QueueView } from './pages/console/QueueView.js';
 import { callHandover, mountHandoverTranscripts, offerHandover } from './pages/console/HandoverTranscript.js';
+import { OfferCard, offerShown } from './pages/console/OfferCard.js';
+import { AgentStateCard, agentNow } from './pages/console/AgentStateCard.js';
+import { ConsoleBanners, ConsoleConnection, SignedInAs, signedInAs, SignInError, signInError, errorBanner, noticeBanner, WrapUpMessage, WrapUpSummary, wrapUpMessage, wrapUpSummary } from './pages/console/ConsoleNotices.js';
+import type { ConnectionState } from './ui/components.js';
+import { CallButtons, CallHead, CallInfo, callShown, MediaStatus, updateCall } from './pages/console/CallPanel.js';
 import { createElement, render } from 'preact';
 import { micId, routeToSpeaker } from './ui/audioDevices.js';
 import { consultSocket, type ConsultReply } from './client/consult.js';
 import { liveSocket } from './ui/client.js';
-import { formatWhen } from './ui/format.js';
-import { formatPhone, loadPhoneFormat } from './ui/phone.js';
-import { effect } from '@preact/signals';
+import { formatClock, formatWhen } from './ui/format.js';
+import { loadPhoneFormat } from './ui/phone.js';
+import { effect, signal } from '@preact/signals';
 import { applyStaticText, onLanguage, text } from './ui/i18n.js';
 import { startIncomingCallAlert, type RingingAlert } from './ui/incomingCallAlert.js';
 
@@ -92,8 +97,8 @@ let me: SignedIn | undefined;
 let socket: Socket | undefined;
 let closeSocket: (() => void) | undefined;
 let disposeConn: (() => void) | undefined;
-let offerTimer: number | undefined;
-let callTimer: number | undefined;
+/** The /consult connection's state for the header badge (undefined while signed out). */
+const connection = signal<ConnectionState | undefined>(undefined);
 let ringing: RingingAlert | undefined;
 let wrappingUp: CallContext | undefined;
 let lastQueue: QueueUpdate | undefined;
@@ -113,9 +118,7 @@ function errText(err: unknown): string {
 }
 
 function showError(text: string): void {
-  const el = $('error-banner');
-  el.textContent = text;
-  el.hidden = !text;
+  errorBanner.value = text;
 }
 
 /** Records the raw error; the banner shows its sentence (by code), or the page's own sentence when it is one. */
@@ -155,11 +158,6 @@ function timeText(t: string | number | null | undefined): string {
   return formatWhen(ms);
 }
 
-function entryName(e: OfferView['entryPoint'] | Consultation['entryPoint']): string {
-  if (!e) return '–';
-  return typeof e === 'string' ? e : e.name;
-}
-
 function button(id: string): HTMLButtonElement {
   return $(id) as HTMLButtonElement;
 }
@@ -188,13 +186,13 @@ async function doSignIn(ev: Event): Promise<void> {
   ev.preventDefault();
   const email = ($('email') as HTMLInputElement).value.trim();
   const password = ($('password') as HTMLInputElement).value;
-  $('signin-error').textContent = '';
+  signInError.value = '';
   if (!email || !email.includes('@')) {
-    $('signin-error').textContent = TEXT.enterEmail;
+    signInError.value = TEXT.enterEmail;
     return;
   }
   if (!password) {
-    $('signin-error').textContent = TEXT.enterPassword;
+    signInError.value = TEXT.enterPassword;
     return;
   }
   // A user gesture: unlock WebAudio for the offer ring (a silent first ring would be blocked).
@@ -209,7 +207,7 @@ async function doSignIn(ev: Event): Promise<void> {
     ($('password') as HTMLInputElement).value = '';
     start({ accessToken: s.accessToken, user: s.user });
   } catch (err) {
-    $('signin-error').textContent = err instanceof PageError ? err.message : err instanceof ApiError && (err.code === 'UNAUTHORIZED' || err.code === 'RATE_LIMITED') ? err.message : err instanceof ApiError && err.code === 'FORBIDDEN' && /approve/i.test(err.message) ? TEXT.pendingApproval : errorSentence(TEXT.codes, err);
+    signInError.value = err instanceof PageError ? err.message : err instanceof ApiError && (err.code === 'UNAUTHORIZED' || err.code === 'RATE_LIMITED') ? err.message : err instanceof ApiError && err.code === 'FORBIDDEN' && /approve/i.test(err.message) ? TEXT.pendingApproval : errorSentence(TEXT.codes, err);
     parley.errors.push(`signin: ${errText(err)}`);
     record('error', { where: 'signin', message: errText(err) });
   } finally {
@@ -237,15 +235,17 @@ function signedOut(reason: string): void {
   clearOffer();
   parley.agent = undefined;
   parley.call = undefined;
+  callShown.value = undefined;
   parley.wrapUp = undefined;
-  $('agent-name').textContent = '';
-  $('connection').hidden = true;
+  signedInAs.value = '';
+  connection.value = undefined;
+  agentNow.value = undefined;
   consoleHistory.value = { state: 'loading' };
   historyToken.value = undefined;
   consoleQueue.value = undefined;
   lastQueue = undefined;
   showError('');
-  $('signin-error').textContent = reason;
+  signInError.value = reason;
   setState('signed-out');
 }
 
@@ -254,7 +254,7 @@ function signedOut(reason: string): void {
 function start(s: SignedIn): void {
   me = s;
   historyToken.value = s.accessToken;
-  $('agent-name').textContent = `${s.user.name} · ${s.user.email}`;
+  signedInAs.value = `${s.user.name} · ${s.user.email}`;
   // Parley's one reconnect and refusal policy (web-src/ui/client.ts).
   closeSocket?.();
   const live = liveSocket('/consult', s.accessToken, {
@@ -274,14 +274,9 @@ function start(s: SignedIn): void {
   const consult = consultSocket(sock);
   socket = sock;
   closeSocket = live.close;
-  const conn = $('connection');
-  conn.hidden = false;
   disposeConn?.();
   disposeConn = effect(() => {
-    const state = live.state.value;
-    conn.dataset.conn = state;
-    conn.textContent = text.value.connection[state];
-    conn.className = `badge ${state === 'online' ? 'available' : state === 'connecting' || state === 'reconnecting' ? 'ringing' : 'offline'}`;
+    connection.value = live.state.value;
   });
   sock.on('connect_error', (err: Error & { data?: unknown }) => record('connect_error', { message: err.message, data: err.data }));
   sock.on('disconnect', (reason: string) => record('disconnect', { reason }));
@@ -380,18 +375,7 @@ async function restore(): Promise<void> {
 
 function showAgent(a: AgentView): void {
   parley.agent = a;
-  const badge = $('agent-state');
-  badge.textContent = TEXT.codes.agentState[a.state] ?? a.state;
-  badge.className = `badge ${a.state}`;
-  badge.dataset.state = a.state;
-  const since = toMs(a.since);
-  $('agent-since').textContent = since ? TEXT.since(formatWhen(since)) : '';
-  for (const id of ['state-available', 'state-acw', 'state-offline']) {
-    const b = button(id);
-    b.classList.toggle('current', b.dataset.state === a.state);
-    // During a call (ringing / busy) the server refuses a state change.
-    b.disabled = a.state === 'busy' || a.state === 'ringing';
-  }
+  agentNow.value = a;
 }
 
 async function setAgentState(state: 'available' | 'after-call-work' | 'offline'): Promise<void> {
@@ -432,22 +416,10 @@ function showOffer(o: OfferView): void {
     parley.wrapUp = undefined;
   }
   parley.offer = o;
-  $('offer-customer').textContent = o.customer?.name ?? '(no name)';
-  $('offer-phone').textContent = formatPhone(o.customer?.phone);
-  $('offer-inquiry').textContent = o.inquiry || '–';
-  $('offer-entry').textContent = entryName(o.entryPoint);
   offerHandover.value = o.transcript;
-  button('accept').disabled = false;
-  button('reject').disabled = false;
   showError('');
   const expires = toMs(o.expiresAt) ?? Date.now() + 30_000;
-  const tick = (): void => {
-    const left = Math.max(0, Math.ceil((expires - Date.now()) / 1000));
-    $('offer-countdown').textContent = left > 0 ? TEXT.seconds(left) : TEXT.offerExpiring;
-  };
-  if (offerTimer !== undefined) clearInterval(offerTimer);
-  tick();
-  offerTimer = window.setInterval(tick, 250);
+  offerShown.value = { offer: o, expiresAt: expires };
   setState('offered');
   stopRinging();
   ringing = startIncomingCallAlert({ consultationId: o.consultationId, name: o.customer?.name, inquiry: o.inquiry }, Math.max(1000, expires - Date.now()));
@@ -473,8 +445,7 @@ function clearOffer(): void {
   stopRinging();
   parley.offer = undefined;
   offerHandover.value = undefined;
-  if (offerTimer !== undefined) clearInterval(offerTimer);
-  offerTimer = undefined;
+  offerShown.value = undefined;
   $('offer').hidden = true;
 }
 
@@ -482,7 +453,6 @@ async function accept(): Promise<void> {
   const { s } = need();
   const offer = parley.offer;
   if (!offer) throw new PageError(TEXT.noOffer);
-  button('reject').disabled = true;
   let res: { consultation: Consultation; roomId: string };
   try {
     res = await consultSocket(s).ask('consultation:accept', { consultationId: offer.consultationId });
@@ -506,7 +476,6 @@ async function reject(): Promise<void> {
   const { s } = need();
   const offer = parley.offer;
   if (!offer) return;
-  button('accept').disabled = true;
   try {
     const res = await consultSocket(s).ask('consultation:reject', { consultationId: offer.consultationId });
     record('consultation:reject', res);
@@ -536,30 +505,12 @@ async function enterCall(c: Consultation, roomId: string, offer?: OfferView): Pr
     callHandover.value = offer?.transcript;
   }
   parley.call = call;
-  $('call-customer').textContent = call.customerName;
-  $('call-phone').textContent = formatPhone(call.customerPhone);
-  $('call-inquiry').textContent = call.inquiry || '–';
-  $('call-entry').textContent = call.entryPoint;
-  $('call-status').textContent = TEXT.codes.status[c.status] ?? c.status;
-  $('call-status').className = `badge ${c.status}`;
-  $('call-status').dataset.status = c.status;
-  $('hold').textContent = TEXT.hold;
-  $('hold-note').hidden = true;
-  $('mute').textContent = TEXT.mute;
+  callShown.value = { ...call, status: c.status, muted: false, media: 'joining' };
   if (parley.call?.consultationId !== c.id) {
     captions.value = [];
     resetCaptionStatus();
   }
   if (!offer && callNotes.value && parley.wrapUp) callNotes.value = '';
-  $('media-status').textContent = TEXT.media.joining;
-  button('end').disabled = false;
-  if (callTimer !== undefined) clearInterval(callTimer);
-  const tick = (): void => {
-    $('call-timer').textContent = formatDuration((Date.now() - call.startedAt) / 1000);
-  };
-  tick();
-  callTimer = window.setInterval(tick, 1000);
-
   const video = ($('video') as HTMLInputElement).checked;
   const media = new CallMedia({
     roomId,
@@ -578,7 +529,7 @@ async function enterCall(c: Consultation, roomId: string, offer?: OfferView): Pr
       if (parley.media !== media) return;
       record('voice-closed', { reason });
       fail('voice', new PageError(TEXT.media.lost));
-      $('media-status').textContent = TEXT.media.lost;
+      updateCall({ media: 'lost' });
     },
   });
   parley.media = media;
@@ -591,7 +542,7 @@ async function enterCall(c: Consultation, roomId: string, offer?: OfferView): Pr
     if (parley.media === media) {
       record('voice-join-failed', { message: errText(err) });
       fail('voice', new PageError(TEXT.media.joinFailed));
-      $('media-status').textContent = TEXT.media.joinFailed;
+      updateCall({ media: 'joinFailed' });
     }
   }
   // The customer may have hung up while we were joining.
@@ -607,13 +558,8 @@ function updateMediaStatus(): void {
   const media = parley.media;
   if (!media || !parley.call) return;
   const hasAudio = [...media.consumers.values()].some((c) => c.kind === 'audio');
-  $('media-status').textContent = media.micError ? TEXT.media.micMissing : hasAudio ? (media.remoteKindPaused('audio') ? TEXT.media.customerMuted : TEXT.media.hearing) : TEXT.media.waiting;
+  updateCall({ media: media.micError ? 'micMissing' : hasAudio ? (media.remoteKindPaused('audio') ? 'customerMuted' : 'hearing') : 'waiting', ...(hasAudio ? { status: 'IN_PROGRESS' as const } : {}) });
   void routeToSpeaker($('remote-media'));
-  if (hasAudio) {
-    $('call-status').textContent = TEXT.codes.status.IN_PROGRESS;
-    $('call-status').className = 'badge IN_PROGRESS';
-    $('call-status').dataset.status = 'IN_PROGRESS';
-  }
 }
 
 async function leaveMedia(): Promise<void> {
@@ -627,8 +573,7 @@ async function toggleMute(): Promise<void> {
   const media = parley.media;
   if (!media) throw new Error('not in the voice room');
   const muted = await media.mute();
-  $('mute').textContent = muted ? TEXT.unmute : TEXT.mute;
-  $('mute').classList.toggle('active', muted);
+  updateCall({ muted });
   record('mute', { muted });
 }
 
@@ -648,9 +593,7 @@ async function toggleHold(): Promise<void> {
     throw err;
   }
   if (parley.media && parley.media.onHold !== call.onHold) await parley.media.setHold(call.onHold);
-  $('hold').textContent = call.onHold ? TEXT.resume : TEXT.hold;
-  $('hold').classList.toggle('active', call.onHold);
-  $('hold-note').hidden = !call.onHold;
+  updateCall({ onHold: call.onHold });
 }
 
 async function endCall(): Promise<void> {
@@ -674,16 +617,15 @@ async function enterWrapUp(summary: string): Promise<void> {
   if (!call || wrappingUp === call) return;
   wrappingUp = call;
   supervisorNow.value = null;
-  if (callTimer !== undefined) clearInterval(callTimer);
-  callTimer = undefined;
+  callShown.value = undefined;
   await leaveMedia();
   parley.wrapUp = { consultationId: call.consultationId, noteSaved: false };
-  $('wrapup-summary').textContent = `${summary} ${call.customerName}, ${formatDuration((Date.now() - call.startedAt) / 1000)}.`;
+  wrapUpSummary.value = `${summary} ${call.customerName}, ${formatClock((Date.now() - call.startedAt) / 1000)}.`;
   // The notes written during the call start the wrap-up note.
   ($('note') as HTMLTextAreaElement).value = callNotes.value;
   callNotes.value = '';
   ($('disposition') as HTMLSelectElement).value = '';
-  $('wrapup-msg').textContent = '';
+  wrapUpMessage.value = '';
   parley.call = undefined;
   setState('wrap-up');
   void loadHistory();
@@ -692,8 +634,8 @@ async function enterWrapUp(summary: string): Promise<void> {
 /** After a reload in after-call work: wrap up the consultation agent:get returned. */
 function showWrapUpFor(c: Consultation): void {
   parley.wrapUp = { consultationId: c.id, noteSaved: false };
-  $('wrapup-summary').textContent = TEXT.callWith(c.customer?.name ?? '–', c.durationSeconds !== null && c.durationSeconds !== undefined ? formatDuration(c.durationSeconds) : '');
-  $('wrapup-msg').textContent = '';
+  wrapUpSummary.value = TEXT.callWith(c.customer?.name ?? '–', c.durationSeconds !== null && c.durationSeconds !== undefined ? formatClock(c.durationSeconds) : '');
+  wrapUpMessage.value = '';
   clearOffer();
   setState('wrap-up');
 }
@@ -712,7 +654,7 @@ async function saveNote(): Promise<boolean> {
   record('note-saved', res);
   w.noteSaved = true;
   ($('note') as HTMLTextAreaElement).value = '';
-  $('wrapup-msg').textContent = TEXT.noteSavedAt(formatWhen(Date.now()));
+  wrapUpMessage.value = TEXT.noteSavedAt(formatWhen(Date.now()));
   void loadHistory();
   return true;
 }
@@ -752,16 +694,8 @@ async function loadHistory(): Promise<void> {
 
 $('signin-form').addEventListener('submit', (ev) => void doSignIn(ev));
 guarded('signout', 'sign out', doSignOut);
-guarded('state-available', 'state', () => setAgentState('available'));
-guarded('state-acw', 'state', () => setAgentState('after-call-work'));
-guarded('state-offline', 'state', () => setAgentState('offline'));
-guarded('accept', 'accept', accept);
-guarded('reject', 'reject', reject);
-guarded('mute', 'mute', toggleMute);
-guarded('hold', 'hold', toggleHold);
-guarded('end', 'end', endCall);
 guarded('save-note', 'note', async () => {
-  if (!(await saveNote())) $('wrapup-msg').textContent = TEXT.writeFirst;
+  if (!(await saveNote())) wrapUpMessage.value = TEXT.writeFirst;
 });
 guarded('save-available', 'wrap-up', saveAndAvailable);
 guarded('history-refresh', 'history', loadHistory);
@@ -776,8 +710,7 @@ window.addEventListener('pagehide', () => void parley.media?.leave());
 /** The server moved the call on (transfer): this console leaves it and is free again. */
 async function transferred(sentence: string): Promise<void> {
   record('transferred', { consultationId: parley.call?.consultationId });
-  if (callTimer !== undefined) clearInterval(callTimer);
-  callTimer = undefined;
+  callShown.value = undefined;
   await leaveMedia();
   parley.call = undefined;
   callNotes.value = '';
@@ -786,11 +719,23 @@ async function transferred(sentence: string): Promise<void> {
 }
 
 function showNotice(sentence: string): void {
-  const el = $('notice-banner');
-  el.textContent = sentence;
-  el.hidden = !sentence;
+  noticeBanner.value = sentence;
 }
 
+/** A panel's action: its errors land in the banner like a guarded button's. */
+const act = (where: string, fn: () => Promise<void>) => (): Promise<void> => fn().catch((err: unknown) => fail(where, err));
+render(createElement(ConsoleBanners, {}), $('banners'));
+render(createElement(SignInError, {}), $('signin-error-holder'));
+render(createElement(SignedInAs, {}), $('agent-name-holder'));
+render(createElement(ConsoleConnection, { state: connection }), $('connection-status'));
+render(createElement(AgentStateCard, { set: (state) => act('state', () => setAgentState(state))() }), $('agent-state-card'));
+render(createElement(WrapUpSummary, {}), $('wrapup-summary'));
+render(createElement(WrapUpMessage, {}), $('wrapup-msg'));
+render(createElement(OfferCard, { actions: { accept: act('accept', accept), reject: act('reject', reject) } }), $('offer'));
+render(createElement(CallHead, {}), $('call-head'));
+render(createElement(CallInfo, {}), $('call-info'));
+render(createElement(MediaStatus, {}), $('media-status-panel'));
+render(createElement(CallButtons, { actions: { mute: act('mute', toggleMute), hold: act('hold', toggleHold), end: act('end', endCall) } }), $('call-buttons'));
 render(createElement(RecordingState, {}), $('recording-state'));
 render(createElement(ConsoleHistory, {}), $('history-table'));
 render(createElement(QueueView, {}), $('queue-panel'));
@@ -799,7 +744,6 @@ mountAgentPanels({ socket: () => socket, consultationId: () => parley.call?.cons
 onLanguage(() => {
   TEXT = consoleText();
   applyStaticText();
-  if (parley.agent) showAgent(parley.agent);
   if (lastQueue) renderQueue(lastQueue);
   if (me && parley.state !== 'signed-out') void loadHistory();
 });

@@ -10,7 +10,8 @@ import type { Socket } from 'socket.io-client';
 import { RecordingState, recordingState } from './pages/recordingState.js';
 import { consultSocket, type ConsultPush } from './client/consult.js';
 import { call, type RestBody } from './client/rest.js';
-import { $, ApiError, formatDuration } from './lib/api.js';
+import { $, ApiError } from './lib/api.js';
+import { formatClock } from './ui/format.js';
 import { liveSocket } from './ui/client.js';
 import { CallMedia, type PeerConnectionView } from './lib/callMedia.js';
 import { h } from 'preact';
@@ -143,7 +144,7 @@ function saveStored(v: StoredCall | undefined): void {
 function describeWait(seconds: number | undefined): string {
   if (seconds === undefined || !Number.isFinite(seconds)) return '–';
   if (seconds < 60) return TEXT.wait.underAMinute;
-  return TEXT.wait.about(formatDuration(seconds));
+  return TEXT.wait.about(formatClock(seconds));
 }
 
 /** Every sentence this page shows, in the page's language (web-src/ui/text/*.ts `customer`). */
@@ -406,7 +407,7 @@ function startTimer(): void {
   callStartedAt = Date.now();
   if (timer !== undefined) clearInterval(timer);
   const tick = (): void => {
-    $('timer').textContent = formatDuration((Date.now() - (callStartedAt ?? Date.now())) / 1000);
+    $('timer').textContent = formatClock((Date.now() - (callStartedAt ?? Date.now())) / 1000);
   };
   tick();
   timer = window.setInterval(tick, 1000);
@@ -424,7 +425,7 @@ function showEnded(d: EndedEvent): void {
   showNoAgent(false);
   const callback = d.cause === 'callback-requested' && callbackPhone !== undefined;
   const cause = callback ? TEXT.status.callbackSent(callbackPhone!) : causeSentence(d.cause);
-  const talked = callStartedAt !== undefined ? ` ${TEXT.ended.callTime(formatDuration((Date.now() - callStartedAt) / 1000))}` : '';
+  const talked = callStartedAt !== undefined ? ` ${TEXT.ended.callTime(formatClock((Date.now() - callStartedAt) / 1000))}` : '';
   const head = callback ? '' : d.status === 'ENDED' ? TEXT.ended.finished : TEXT.ended.notConnected;
   $('ended-reason').textContent = `${head} ${cause}${talked}`.trim();
   $('status').dataset.status = d.status;

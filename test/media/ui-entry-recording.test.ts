@@ -5,40 +5,19 @@
  * survives a reload. A screenshot is kept in test-artifacts/.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { Browser } from 'playwright-core';
-import { launchChromium, waitForParleyState } from '../support/browser.js';
-import { firstAdmin, PASSWORD, type Staff } from '../support/consultation.js';
-import { request, startParley, type RunningParley } from '../support/parleyServer.js';
-import { openIn, shoot, signInOnPage } from '../support/uiPages.js';
+import { describe, test } from 'node:test';
+import { waitForParleyState } from '../support/browser.js';
+import { request } from '../support/parleyServer.js';
+import { adminDashboard, createEntryOnPage, shoot, uiFixture } from '../support/uiPages.js';
 import { ko } from '../../web-src/ui/text/ko.js';
 
 describe('entry point recording switch on the dashboard', { timeout: 120_000 }, () => {
-  let server: RunningParley;
-  let browser: Browser;
-  let admin: Staff;
-
-  before(async () => {
-    server = await startParley({ MEDIA_LISTEN_IP: '127.0.0.1', MEDIA_WORKERS: '1' });
-    browser = await launchChromium();
-    admin = await firstAdmin(server.url);
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const f = uiFixture();
 
   test('an admin turns recording off for one entry point; the server keeps it and the card shows it after a reload', async () => {
-    const { page, context } = await openIn(browser, `${server.url}/admin/`, 'ko');
-    await signInOnPage(page, 'admin@example.com', PASSWORD);
-    await waitForParleyState(page, 'ready');
-    await page.click('#nav-entry');
-    await page.fill('#entry-name', '녹음 없는 창구');
-    await page.click('#create-entry');
-    const card = page.locator('#entries [data-entry-id]', { hasText: '녹음 없는 창구' });
-    await card.waitFor({ timeout: 10_000 });
-    const id = await card.getAttribute('data-entry-id');
-    const stored = async () => (await request(`${server.url}/api/v1/entry-points`, { token: admin.token })).body.entryPoints.find((e: { id: string }) => e.id === id).recording;
+    const { page, context } = await adminDashboard(f, 'ko');
+    const { card, id } = await createEntryOnPage(page, '녹음 없는 창구');
+    const stored = async () => (await request(`${f.server.url}/api/v1/entry-points`, { token: f.admin.token })).body.entryPoints.find((e: { id: string }) => e.id === id).recording;
 
     const control = card.locator('.entry-recording');
     assert.equal((await control.locator('label').innerText()).trim(), ko.entryRecording.label);

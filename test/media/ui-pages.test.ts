@@ -11,7 +11,7 @@ import type { Browser } from 'playwright-core';
 import { launchChromium, saveConsoleLog, waitForParleyState } from '../support/browser.js';
 import { callFrom, createAgent, createEntryPoint, firstAdmin, PASSWORD, type Staff } from '../support/consultation.js';
 import { request, startParley, type RunningParley } from '../support/parleyServer.js';
-import { assertNoHorizontalOverflow, DESKTOP, hasHangul, openIn, PHONE, shoot, signInOnPage, type Lang } from '../support/uiPages.js';
+import { assertNoHorizontalOverflow, DESKTOP, englishWordsIn, hasHangul, openIn, PHONE, shoot, signInOnPage, type Lang } from '../support/uiPages.js';
 
 describe('pages in both languages, in Chromium', { timeout: 240_000 }, () => {
   let server: RunningParley;
@@ -110,8 +110,7 @@ describe('pages in both languages, in Chromium', { timeout: 240_000 }, () => {
     logs.push({ name: 'admin-sections-ko', lines });
     await signInOnPage(page, 'admin@example.com', PASSWORD);
     await page.waitForSelector('#view-live:not([hidden])', { timeout: 10_000 });
-    const allowed = /[\w.+-]+@[\w.-]+|https?:\/\/\S+|\/[a-z]+\/|\b(?:Parley|QR|PNG|SVG|URL|PUBLIC_URL|JSON|TXT|WebVTT|SRT|Kim|Minji|Ada|Admin|Gangnam|store|localhost|Mbps|kbps)\b/g;
-    const englishIn = async (selector: string): Promise<string[]> => ((await page.innerText(selector)).replace(allowed, ' ').match(/\b[A-Za-z]{3,}\b/g) ?? []);
+    const englishIn = (selector: string): Promise<string[]> => englishWordsIn(page, selector);
     const sections: Array<[string, string, string]> = [
       ['#agents', '#view-agents', '#agents tr[data-user-id]'],
       ['#entry', '#view-entry', '#entries .entry'],
@@ -125,6 +124,53 @@ describe('pages in both languages, in Chromium', { timeout: 240_000 }, () => {
       assert.deepEqual(await englishIn(view), [], `English left in ${view}`);
       await shoot(page, `ui-admin-${view.slice(6)}-ko`);
     }
+    await context.close();
+  });
+
+  // The same sections at 390 px in both languages, and at desktop width in English: screenshots
+  // to look at; the English page has no Korean label left (the names are Korean on purpose).
+  for (const [lang, viewport, size] of [['ko', PHONE, '390'], ['en', PHONE, '390'], ['en', DESKTOP, 'desktop']] as const) {
+    test(`admin dashboard (${lang}, ${size}): every section shown, in its language`, async () => {
+      const started = await callFrom(server.url, entryToken, '최고객', '01077778888', '환불 문의');
+      const { page, context, lines } = await openIn(browser, `${server.url}/admin/`, lang, viewport, `admin-sections-${lang}-${size}`);
+      logs.push({ name: `admin-sections-${lang}-${size}`, lines });
+      await signInOnPage(page, 'admin@example.com', PASSWORD);
+      await page.waitForSelector('#view-live:not([hidden])', { timeout: 10_000 });
+      for (const [hash, view, ready] of [
+        ['#agents', '#view-agents', '#agents tr[data-user-id]'],
+        ['#entry', '#view-entry', '#entries .entry img.qr[data-qr="loaded"]'],
+        ['#history', '#view-history', '#history tr[data-consultation-id]'],
+        [`#call/${started.consultation.id}`, '#view-call', '#call-summary dd.customer'],
+        ['#webhooks', '#view-webhooks', '#webhooks .webhook .deliveries tr'],
+      ] as const) {
+        await page.evaluate((h) => (location.hash = h), hash);
+        await page.waitForSelector(`${view}:not([hidden]) ${ready.replace(/^#view-\w+ /, '')}`, { timeout: 10_000 });
+        if (lang === 'en') {
+          const left = (await page.innerText(view)).replace(/이대기|주문 시스템|박고객|최고객|배송 문의|환불 문의|한국어/g, '');
+          assert.doesNotMatch(left, /[\uac00-\ud7a3]/, `Korean left in the English ${view}`);
+        } else assert.deepEqual(await englishWordsIn(page, view), [], `English left in ${view}`);
+        await shoot(page, `ui-admin-${view.slice(6)}-${lang}-${size}`);
+      }
+      await context.close();
+    });
+  }
+
+  test('admin dashboard (ko): a webhook made from the form shows its signing secret once; Done forgets it', async () => {
+    const { page, context } = await openIn(browser, `${server.url}/admin/`, 'ko', PHONE);
+    await signInOnPage(page, 'admin@example.com', PASSWORD);
+    await page.waitForSelector('#view-live:not([hidden])', { timeout: 10_000 });
+    await page.click('#nav-webhooks');
+    await page.fill('#webhook-url', 'https://hooks.example.com/secret-once');
+    await page.click('#create-webhook');
+    const box = page.locator('#webhook-secret-box');
+    await box.waitFor({ timeout: 10_000 });
+    assert.equal(await page.innerText('#webhook-secret-url'), 'https://hooks.example.com/secret-once');
+    assert.ok((await page.innerText('#webhook-secret')).trim().length >= 16, 'the secret is shown');
+    assert.deepEqual(await englishWordsIn(page, '#webhook-secret-box'), [], 'the box reads in Korean');
+    await page.locator('#webhooks [data-webhook-id]', { hasText: 'secret-once' }).waitFor({ timeout: 10_000 });
+    await shoot(page, 'ui-admin-webhook-secret-ko-390');
+    await page.click('#webhook-secret-hide');
+    await box.waitFor({ state: 'detached', timeout: 5000 });
     await context.close();
   });
 

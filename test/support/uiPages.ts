@@ -5,9 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { after, before } from 'node:test';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { PNG } from 'pngjs';
-import { recordConsole, saveScreenshot } from './browser.js';
+import { launchChromium, recordConsole, saveScreenshot, waitForParleyState } from './browser.js';
+import { firstAdmin, PASSWORD, type Staff } from './consultation.js';
+import { startParley, type RunningParley } from './parleyServer.js';
 
 export type Lang = 'en' | 'ko';
 
@@ -94,4 +97,58 @@ export async function recordNotifications(page: Page): Promise<void> {
       Object.defineProperty(window, 'Notification', { value: Recorded, writable: true, configurable: true });
     })();`,
   });
+}
+
+/** What a page test's describe block shares: one Parley, one Chromium, the first admin. */
+export interface UiFixture {
+  server: RunningParley;
+  browser: Browser;
+  admin: Staff;
+}
+
+/**
+ * Registers before/after hooks in the calling describe block that start a Parley (one media
+ * worker on loopback, plus `env`), Chromium and the first admin; the fields are set once `before` ran.
+ */
+export function uiFixture(env: Record<string, string> = {}): UiFixture {
+  const f = {} as UiFixture;
+  before(async () => {
+    f.server = await startParley({ MEDIA_LISTEN_IP: '127.0.0.1', MEDIA_WORKERS: '1', ...env });
+    f.browser = await launchChromium();
+    f.admin = await firstAdmin(f.server.url);
+  });
+  after(async () => {
+    await f.browser?.close();
+    await f.server?.close();
+  });
+  return f;
+}
+
+/** Signs the first admin in on the dashboard (a fresh context in `lang`) and waits until it is ready. */
+export async function adminDashboard(f: UiFixture, lang: Lang, viewport = DESKTOP): Promise<{ page: Page; context: BrowserContext; lines: string[] }> {
+  const opened = await openIn(f.browser, `${f.server.url}/admin/`, lang, viewport);
+  await signInOnPage(opened.page, 'admin@example.com', PASSWORD);
+  await waitForParleyState(opened.page, 'ready');
+  return opened;
+}
+
+/** Creates an entry point from the dashboard's form (after `fill` sets extra fields) and returns its card and id. */
+export async function createEntryOnPage(page: Page, name: string, fill: (page: Page) => Promise<void> = async () => undefined): Promise<{ card: Locator; id: string }> {
+  await page.click('#nav-entry');
+  await page.fill('#entry-name', name);
+  await fill(page);
+  await page.click('#create-entry');
+  const card = page.locator('#entries [data-entry-id]', { hasText: name });
+  await card.waitFor({ timeout: 10_000 });
+  const id = await card.getAttribute('data-entry-id');
+  assert.ok(id, 'the card carries its entry point id');
+  return { card, id };
+}
+
+/** Names, addresses and format names that stay as they are in a Korean page. */
+const notEnglish = /[\w.+-]+@[\w.-]+|https?:\/\/\S+|\/[a-z]+\/|\b(?:Parley|QR|PNG|SVG|URL|PUBLIC_URL|JSON|TXT|WebVTT|SRT|Kim|Minji|Ada|Admin|Gangnam|store|localhost|Mbps|kbps)\b/g;
+
+/** The English words (3+ letters) left in what `selector` shows, names, addresses and format names aside. */
+export async function englishWordsIn(page: Page, selector: string): Promise<string[]> {
+  return (await page.innerText(selector)).replace(notEnglish, ' ').match(/\b[A-Za-z]{3,}\b/g) ?? [];
 }

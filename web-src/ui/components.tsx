@@ -61,6 +61,8 @@ export function DataTable<Row>(props: {
   id?: string;
   /** An id on the <tbody> (pages and tests find the rows by it). */
   bodyId?: string;
+  /** A class on the <tbody>. */
+  bodyClass?: string;
   class?: string;
   rowProps?: (r: Row) => JSX.HTMLAttributes<HTMLTableRowElement> & Record<`data-${string}`, string | undefined>;
   /** Extra rows after a row (an expanded detail). */
@@ -76,7 +78,7 @@ export function DataTable<Row>(props: {
             ))}
           </tr>
         </thead>
-        <tbody id={props.bodyId}>
+        <tbody id={props.bodyId} class={props.bodyClass}>
           {props.rows.length === 0 ? (
             <tr class="empty">
               <td colSpan={props.columns.length} class="muted">
@@ -115,7 +117,8 @@ export function startClock(): void {
 /** "3:07" since `from` (ms epoch), ticking; `format` wraps the clock text in a sentence. */
 export function Timer(props: { from: number; id?: string; format?: (clock: string) => string }): JSX.Element {
   startClock();
-  const clock = formatClock((now.value - props.from) / 1000);
+  // `now` ticks once a second; Date.now() keeps the first render right when the clock has just started.
+  const clock = formatClock((Math.max(now.value, Date.now()) - props.from) / 1000);
   return (
     <span id={props.id} class="timer tick" data-from={String(props.from)}>
       {props.format ? props.format(clock) : clock}

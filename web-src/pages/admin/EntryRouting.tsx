@@ -6,6 +6,7 @@
 import { useSignal } from '@preact/signals';
 import type { JSX } from 'preact';
 import { text } from '../../ui/i18n.js';
+import { useServerSetting } from './EntrySwitch.js';
 
 export type EntryRouting = 'human' | 'ai_first' | 'ai_overflow';
 const routings: readonly EntryRouting[] = ['human', 'ai_first', 'ai_overflow'];
@@ -18,27 +19,9 @@ export interface RoutingValue {
 /** One entry card's routing; `save` sends it and resolves with what the server kept. */
 export function EntryRoutingControl(props: { entryId: string; value: RoutingValue; save(v: RoutingValue): Promise<RoutingValue> }): JSX.Element {
   const t = text.value.entryRouting;
-  const value = useSignal(props.value);
   const seconds = useSignal(String(props.value.overflowAfterSeconds));
-  const state = useSignal<'idle' | 'saving' | 'saved' | 'failed'>('idle');
+  const { value, state, send } = useServerSetting(props.value, props.save, (v) => (seconds.value = String(v.overflowAfterSeconds)));
   const id = `entry-routing-${props.entryId}`;
-  const send = (next: RoutingValue): void => {
-    const before = value.value;
-    value.value = next;
-    state.value = 'saving';
-    props.save(next).then(
-      (kept) => {
-        value.value = kept;
-        seconds.value = String(kept.overflowAfterSeconds);
-        state.value = 'saved';
-      },
-      () => {
-        value.value = before;
-        seconds.value = String(before.overflowAfterSeconds);
-        state.value = 'failed';
-      },
-    );
-  };
   const onRouting = (e: Event): void => send({ ...value.value, routing: (e.currentTarget as HTMLSelectElement).value as EntryRouting });
   const onSeconds = (): void => {
     const n = Number(seconds.value);

@@ -37,13 +37,12 @@ function HandoverTranscript(props: { lines: HandoverLine[] | undefined; id: stri
 }
 
 export function mountHandoverTranscripts(): void {
-  const offer = document.getElementById('offer-handover');
   const call = document.getElementById('call-handover');
-  if (offer) render(<OfferLines />, offer);
   if (call) render(<CallLines />, call);
 }
 
-function OfferLines(): JSX.Element | null {
+/** The ringing offer's lines (part of the offer card, pages/console/OfferCard.tsx). */
+export function OfferLines(): JSX.Element | null {
   return <HandoverTranscript lines={offerHandover.value} id="offer-transcript" />;
 }
 

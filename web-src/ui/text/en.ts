@@ -373,7 +373,7 @@ export const en = {
     viewCall: 'View the call',
     eventType: { 'call.status_changed': 'Call status changed' } as Record<string, string>,
     deliveryError: { answered: (code: number) => `The receiver answered ${code}.`, unreachable: 'The address could not be reached.' },
-    participantRole: { customer: 'Customer', agent: 'Agent', bot: 'Assistant', admin: 'Administrator', supervisor: 'Supervisor' } as Record<string, string>,
+    participantRole: { customer: 'Customer', agent: 'Agent', bot: 'Assistant', admin: 'Administrator', supervisor: 'Supervisor', participant: 'Participant' } as Record<string, string>,
     callback: (phone: string) => `Call back at ${phone}`,
     callbackAsked: (phone: string, at: string) => `${phone} (asked ${at})`,
     sessionExpired: 'Your session has expired or was revoked. Sign in again.',

@@ -363,7 +363,7 @@ export const ko: UiText = {
     viewCall: '통화 보기',
     eventType: { 'call.status_changed': '통화 상태 변경' },
     deliveryError: { answered: (code) => `받는 서버가 ${code}(으)로 응답했습니다.`, unreachable: '주소에 연결할 수 없었습니다.' },
-    participantRole: { customer: '고객', agent: '상담원', bot: 'AI 상담원', admin: '관리자', supervisor: '감독자' },
+    participantRole: { customer: '고객', agent: '상담원', bot: 'AI 상담원', admin: '관리자', supervisor: '감독자', participant: '참여자' },
     callback: (phone) => `${phone}(으)로 다시 걸기`,
     callbackAsked: (phone, at) => `${phone} (${at} 요청)`,
     sessionExpired: '세션이 만료되었거나 취소되었습니다. 다시 로그인하세요.',

@@ -129,8 +129,9 @@ export class RedisLiveBoard implements LiveBoard {
       const b = await this.source.board();
       const p: BoardPart = {
         nodeId: this.bus.nodeId,
-        agents: b.agents.filter((a) => a.state !== 'offline').map((a) => ({ id: a.id, state: a.state, since: a.since, ...(a.consultationId ? { consultationId: a.consultationId } : {}) })),
-        // A shared queue (src/cluster/sharedQueue.ts) is on every node's board already: not added again.
+        // A shared queue (src/cluster/sharedQueue.ts), its agents and its line, is on every node's
+        // board already, fresher than a part: each node's part then only says that something changed.
+        agents: this.o.queueShared ? [] : b.agents.filter((a) => a.state !== 'offline').map((a) => ({ id: a.id, state: a.state, since: a.since, ...(a.consultationId ? { consultationId: a.consultationId } : {}) })),
         queue: this.o.queueShared ? { length: 0, oldestAt: null } : { length: b.queue.length, oldestAt: b.queue.length > 0 ? Date.parse(b.at) - b.queue.longestWaitSeconds * 1000 : null },
       };
       await this.redis.commands.set(this.partKey(this.bus.nodeId), JSON.stringify(p), { PX: this.o.ttlMs });

@@ -21,7 +21,7 @@ import { createLogger } from '../src/log/logger.js';
 import { createAgent, createEntryPoint, callFrom, firstAdmin, RecordingSocket } from './support/consultation.js';
 import { request, startParley, testJwtSecret, type RunningParley } from './support/parleyServer.js';
 import { waitFor } from './support/polling.js';
-import { dropPrefix, testRedisUrl, uniquePrefix } from './support/redis.js';
+import { dropPrefix, startOwnRedis, testRedisUrl, uniquePrefix, type OwnRedis } from './support/redis.js';
 import { listeningUrl, spawnServer, waitForListening, type ServerProcess } from './support/serverProcess.js';
 import { postgresUrl } from './support/storageEngines.js';
 
@@ -93,6 +93,52 @@ describe('the shared queue port: three nodes, one routing owner', () => {
     // Ann comes back on the node that does not route: offered the first in line.
     await other.q.setAgentState('ann', 'available');
     await waitFor('ann to be offered c2', async () => other.q.offerFor('ann')?.callId === 'c2', 5_000);
+  });
+});
+
+describe('the shared queue when Redis restarts empty', () => {
+  let own: OwnRedis | undefined;
+  const conns: RedisConnection[] = [];
+  const queues: SharedConsultationQueue[] = [];
+  after(async () => {
+    await Promise.allSettled(queues.map((q) => q.close()));
+    await Promise.allSettled(conns.map((c) => c.close()));
+    await own?.stop();
+  });
+
+  test('the owner takes the lease again and shares the line it kept; the other node\'s changes reach it again', { timeout: 60_000 }, async () => {
+    own = await startOwnRedis();
+    const node = async (nodeId: string) => {
+      const redis = await openRedis(own!.url, 'rq-restart:', logger, 5_000);
+      conns.push(redis);
+      const q = await SharedConsultationQueue.open({ redis, bus: new RedisMessageBus(nodeId, redis, logger), nodeId, queue: { offerTimeoutMs: 30_000 }, leaseMs: 1_000, renewMs: 200, requestTimeoutMs: 1_000, logger });
+      queues.push(q);
+      return q;
+    };
+    const owner = await node('r0');
+    const other = await node('r1');
+    await other.enqueue('w1', {});
+    await other.enqueue('w2', {});
+    assert.deepEqual(owner.queued().map((c) => c.callId), ['w1', 'w2']);
+
+    await own.stop();
+    await new Promise((r) => setTimeout(r, 300));
+    await assert.rejects(Promise.resolve(other.enqueue('w3', {})), (err: unknown) => err instanceof ParleyError && err.code === 'CLUSTER_UNAVAILABLE', 'a change while Redis is away is refused with a clear error');
+    await own.start();
+
+    // Lease, snapshot and epoch are gone with Redis's memory; the nodes put them back.
+    await waitFor('a change from the other node to go through again', async () => {
+      try {
+        await other.enqueue('w3', {});
+        return true;
+      } catch {
+        return false;
+      }
+    }, 15_000);
+    assert.ok(owner.isOwner() !== other.isOwner(), 'one owner');
+    const routing = owner.isOwner() ? owner : other;
+    assert.deepEqual(routing.queued().map((c) => c.callId), ['w1', 'w2', 'w3'], 'the line kept its order over the restart');
+    await waitFor('both nodes to read the same line', async () => owner.queued().map((c) => c.callId).join() === 'w1,w2,w3' && other.queued().map((c) => c.callId).join() === 'w1,w2,w3');
   });
 });
 

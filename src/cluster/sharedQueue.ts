@@ -11,7 +11,8 @@
  * and Lua). The cost is a bus round trip for a change made on another node.
  *
  * - Lease: `rq:owner` = node id with a TTL (`leaseMs`, the node TTL), renewed every
- *   `renewMs`; a node takes it when it is free. Each taking increments `rq:epoch`.
+ *   `renewMs`; a node takes it when it is free. Each taking sets a larger `rq:epoch` (Redis's
+ *   clock in ms, above the last), so snapshots of a newer owner win, also after Redis restarted empty.
  * - Changes: `routing:req` { rid, from, to, op, args } to the owner; it answers on
  *   `routing:rep:<node>` with the result (or `{ error: { code, message } }`) and its snapshot,
  *   which the asking node reads before its change resolves (so it reads its own change).
@@ -39,7 +40,8 @@ const reply = z.object({ rid: z.string(), result: z.unknown().optional(), error:
 type SnapshotMessage = z.infer<typeof snapshotMessage>;
 
 // KEYS: owner key, epoch key. ARGV: node id, lease ms, '1' when this node holds the lease in memory.
-// Returns {1, 0} renewed, {2, epoch} taken now, {0, 0} someone else holds it.
+// Returns {1, 0} renewed, {2, epoch} taken now, {0, 0} someone else holds it. The epoch only
+// grows, also when Redis restarted empty: at least Redis's clock in ms, above the last one.
 const leaseScript = `
 local cur = redis.call('GET', KEYS[1])
 if cur == ARGV[1] and ARGV[3] == '1' then
@@ -48,7 +50,10 @@ if cur == ARGV[1] and ARGV[3] == '1' then
 end
 if cur and cur ~= ARGV[1] then return {0, 0} end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', tonumber(ARGV[2]))
-return {2, redis.call('INCR', KEYS[2])}`;
+local t = redis.call('TIME')
+local epoch = math.max(tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), tonumber(redis.call('GET', KEYS[2]) or '0') + 1)
+redis.call('SET', KEYS[2], epoch)
+return {2, epoch}`;
 // KEYS: owner key. ARGV: node id. Gives the lease up when this node holds it.
 const releaseScript = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -240,7 +245,9 @@ export class SharedConsultationQueue extends EventEmitter<QueueEvents> implement
         this.waitingReplies.set(rid, { resolve, reject, timer });
       });
       try {
-        await this.o.bus.publish('routing:req', { rid, from: this.o.nodeId, to, op, args });
+        await this.o.bus.publish('routing:req', { rid, from: this.o.nodeId, to, op, args }).catch((err: unknown) => {
+          throw new ParleyError('CLUSTER_UNAVAILABLE', `the consultation queue cannot be reached (Redis: ${err instanceof Error ? err.message : String(err)}); try again in a few seconds`);
+        });
         return await answer;
       } catch (err) {
         this.waitingReplies.get(rid) && clearTimeout(this.waitingReplies.get(rid)!.timer);
@@ -331,6 +338,14 @@ export class SharedConsultationQueue extends EventEmitter<QueueEvents> implement
   }
 
   private async takeOver(epoch: number): Promise<void> {
+    if (this.owned) {
+      // Redis lost the lease (restarted empty) and this node took it again: the line here is the newest.
+      this.epoch = epoch;
+      this.seq = 0;
+      this.o.logger.info({ epoch }, 'the routing lease was taken again after Redis lost it; the line is shared again');
+      this.publishSoon();
+      return;
+    }
     const stored = await this.o.redis.commands.get(this.keys.snapshot).catch(() => null);
     if (stored) this.onSnapshot(JSON.parse(stored) as unknown);
     const queue = new ConsultationQueue(this.o.queue);

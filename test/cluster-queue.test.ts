@@ -18,7 +18,7 @@ import type { QueueEvents } from '../src/domain/routing/consultationQueue.js';
 import { ParleyError } from '../src/errors.js';
 import { RedisMessageBus } from '../src/events/redisMessageBus.js';
 import { createLogger } from '../src/log/logger.js';
-import { createAgent, createEntryPoint, callFrom, firstAdmin, RecordingSocket } from './support/consultation.js';
+import { createAgent, createEntryPoint, callFrom, firstAdmin, RecordingSocket, signIn } from './support/consultation.js';
 import { request, startParley, testJwtSecret, type RunningParley } from './support/parleyServer.js';
 import { waitFor } from './support/polling.js';
 import { dropPrefix, startOwnRedis, testRedisUrl, uniquePrefix, type OwnRedis } from './support/redis.js';
@@ -151,6 +151,8 @@ describe('two Parley nodes on one Redis and one PostgreSQL share the consultatio
   let a: ServerProcess | undefined;
   let b: RunningParley | undefined;
   let aUrl = '';
+  let nodeEnv: Record<string, string> = {};
+  let c: ServerProcess | undefined;
 
   before(async () => {
     const client = new pg.Client({ connectionString: admin.toString() });
@@ -165,7 +167,9 @@ describe('two Parley nodes on one Redis and one PostgreSQL share the consultatio
       NODE_TTL_MS: '1500',
       CONSULT_CUSTOMER_GRACE_MS: '15000',
       CONSULT_OFFER_TIMEOUT_MS: '30000',
+      CONSULT_AGENT_GRACE_MS: '1000',
     };
+    nodeEnv = env;
     // Node A first: it takes the routing lease, so killing it also tests the take-over.
     a = spawnServer({ ...env, PORT: '0', NODE_ID: 'node-a', JWT_SECRET: testJwtSecret, MEDIA_WORKERS: '1', LOG_LEVEL: 'info' });
     await waitForListening(a, 60_000);
@@ -174,6 +178,7 @@ describe('two Parley nodes on one Redis and one PostgreSQL share the consultatio
   });
   after(async () => {
     a?.child.kill('SIGKILL');
+    c?.child.kill('SIGKILL');
     await b?.close();
     await dropPrefix(prefix);
     const client = new pg.Client({ connectionString: admin.toString() });
@@ -238,5 +243,30 @@ describe('two Parley nodes on one Redis and one PostgreSQL share the consultatio
     } finally {
       console_.close();
     }
+  });
+  test('an agent whose node is killed stops being routed to: offline on the survivor, and the customer who rang at them waits for someone else', { timeout: 90_000 }, async () => {
+    const bUrl = b!.url;
+    const staff = await signIn(bUrl, 'admin@example.com');
+    const cho = await createAgent(bUrl, staff, 'Cho Agent');
+    c = spawnServer({ ...nodeEnv, PORT: '0', NODE_ID: 'node-c', JWT_SECRET: testJwtSecret, MEDIA_WORKERS: '1', LOG_LEVEL: 'info' });
+    await waitForListening(c, 60_000);
+    const onC = await RecordingSocket.open(listeningUrl(c), '/consult', cho.token);
+    // The last customer of the test above still waits: Cho rings for them at once.
+    await onC.request('agent:set-state', { state: 'available' });
+    const offer = await onC.waitFor('consultation:offer', () => true, 10_000);
+    const board = await RecordingSocket.open(bUrl, '/admin', staff.token);
+    const stateOnB = async () => (await board.request<{ agents: Array<{ id: string; state: string }> }>('board:get')).agents.find((x) => x.id === cho.id)?.state;
+    await waitFor('node B to see Cho ringing', async () => (await stateOnB()) === 'ringing', 10_000);
+
+    c.child.kill('SIGKILL');
+    await c.exited;
+    onC.close();
+    // Node C's presence expires after NODE_TTL_MS (1.5 s); two sweeps CONSULT_AGENT_GRACE_MS (1 s) apart find no console.
+    await waitFor('Cho to be offline on node B', async () => (await stateOnB()) === 'offline', 30_000);
+    const waiting = (await request(`${bUrl}/api/v1/consultations/${offer.consultationId}`, { token: staff.token })).body.consultation;
+    assert.equal(waiting.status, 'RINGING', 'the customer Cho rang for still waits');
+    const line = await board.request<{ queue: { length: number } }>('board:get');
+    assert.equal(line.queue.length, 1, 'in the line, once (not counted per node)');
+    board.close();
   });
 });

@@ -137,6 +137,9 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
   private readonly agentNames = new Map<string, string>();
   /** Open sockets per agent id (customers: `presence`, over every node). */
   private readonly agentSockets = new Map<string, number>();
+  /** Agents with no console on any node at the last sweep (shared queue). */
+  private absentAgents = new Set<string>();
+  private sweepTimer: NodeJS.Timeout | undefined;
   /** Pending "gone for good" checks, keyed "agent:<id>" / "customer:<id>". */
   private readonly graceTimers = new Map<string, NodeJS.Timeout>();
   private readonly onHold = new Set<string>();
@@ -214,6 +217,10 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
       if (call.channel !== 'consultation') return;
       this.track(this.afterTransition(call, t.to, t.cause));
     });
+    if (deps.queueShared) {
+      this.sweepTimer = setInterval(() => this.track(this.sweepAbsentAgents().catch((err: unknown) => deps.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'absent agents could not be checked (Redis away?)'))), deps.agentGraceMs);
+      this.sweepTimer.unref();
+    }
   }
 
   // --- entry points -------------------------------------------------------------------
@@ -456,11 +463,13 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
   agentConnected(identity: Identity): AgentView {
     this.agentNames.set(identity.userId, identity.name ?? identity.userId);
     this.socketOpened(this.agentSockets, `agent:${identity.userId}`, identity.userId);
+    if (this.deps.queueShared) this.track(this.presence.opened(`agent:${identity.userId}`));
     return this.agentState(identity.userId);
   }
 
   /** An agent's console socket closed: when it was the last, they go offline after the grace. */
   agentDisconnected(agentId: string): void {
+    if (this.deps.queueShared) this.track(this.presence.closed(`agent:${agentId}`));
     this.socketClosed(this.agentSockets, `agent:${agentId}`, agentId, this.deps.agentGraceMs, () => this.settleLater(this.deps.queue.agentGone(agentId)));
   }
 
@@ -483,6 +492,26 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
   customerDisconnected(consultationId: string): void {
     const key = `customer:${consultationId}`;
     this.track(this.presence.closed(key).then((left) => (left > 0 ? undefined : this.timers.set(CUSTOMER_GRACE, consultationId, this.deps.customerGraceMs))));
+  }
+
+  /**
+   * Shared queue: agents whose consoles were on a node that died without a word closed no
+   * socket here, so no grace started for them. Every `agentGraceMs` this node looks at the
+   * agents the queue still routes to (not offline, not on a call): one with no console open on
+   * any live node at two looks in a row is gone (`agentGone` does nothing twice).
+   */
+  async sweepAbsentAgents(): Promise<void> {
+    const absent = new Set<string>();
+    for (const a of this.deps.queue.agents()) {
+      if (a.state === 'offline' || a.state === 'busy') continue;
+      if ((await this.presence.count(`agent:${a.agentId}`)) > 0) continue;
+      absent.add(a.agentId);
+      if (this.absentAgents.has(a.agentId) && !this.agentSockets.has(a.agentId)) {
+        this.deps.logger.info({ agentId: a.agentId }, 'no console of this agent is open on any node: they are offline');
+        await this.deps.queue.agentGone(a.agentId);
+      }
+    }
+    this.absentAgents = absent;
   }
 
   /** A waiting customer's node is gone: hung up after the grace unless a page of theirs is open on some node by then. */
@@ -565,7 +594,9 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
     const to = { agentId: toAgentId, name: this.nameOf(toAgentId) };
     this.emit('offer-withdrawn', { consultationId, agentId: toAgentId, reason: reason as WithdrawReason });
     if (reason === 'hung-up') return;
-    const fromStillHere = this.agentSockets.has(fromAgentId) && this.agentOf(consultationId) === fromAgentId;
+    // A shared queue's transfer is handled by the routing owner: the first agent's consoles may be on any node.
+    const fromConnected = this.deps.queueShared ? (await this.presence.count(`agent:${fromAgentId}`)) > 0 : this.agentSockets.has(fromAgentId);
+    const fromStillHere = fromConnected && this.agentOf(consultationId) === fromAgentId;
     let returnedTo: 'agent' | 'queue' = 'agent';
     if (!fromStillHere) {
       const call = await this.deps.calls.get(consultationId);
@@ -832,6 +863,7 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.sweepTimer);
     if (this.deps.queueShared) {
       // The other nodes go on routing: agents whose last console was here are gone now, not never.
       for (const key of this.graceTimers.keys()) if (key.startsWith('agent:')) this.settleLater(this.deps.queue.agentGone(key.slice('agent:'.length)));

@@ -14,10 +14,11 @@
  *   `renewMs`; a node takes it when it is free. Each taking sets a larger `rq:epoch` (Redis's
  *   clock in ms, above the last), so snapshots of a newer owner win, also after Redis restarted empty.
  * - Changes: `routing:req` { rid, from, to, op, args } to the owner; it answers on
- *   `routing:rep:<node>` with the result (or `{ error: { code, message } }`) and its snapshot,
- *   which the asking node reads before its change resolves (so it reads its own change).
- * - Snapshots: after every change the owner publishes the whole line, agents and transfers
- *   (`routing:snapshot`, with epoch and sequence) and stores it in `rq:snapshot`.
+ *   `routing:rep:<node>` with the result (or `{ error: { code, message } }`) and the sequence
+ *   number of the snapshot that holds the change; the asking node's change resolves once it
+ *   has that snapshot, so it reads its own change.
+ * - Snapshots: after the changes of one tick the owner publishes the whole line, agents and
+ *   transfers once (`routing:snapshot`, with epoch and sequence) and stores it in `rq:snapshot`.
  * - Take-over (the owner stopped or was killed, its lease expired): the new owner loads the
  *   newest snapshot it has (its own copy or Redis's) and resumes: calls wait in the same
  *   order, offers that were ringing are made again, agents keep their states.
@@ -36,7 +37,7 @@ const queueEventNames = ['offer', 'offer-withdrawn', 'assigned', 'abandoned', 'a
 
 const request = z.object({ rid: z.string(), from: z.string(), to: z.string(), op: z.enum(queueChangeNames), args: z.array(z.unknown()) });
 const snapshotMessage = z.object({ owner: z.string(), epoch: z.number().int(), seq: z.number().int(), state: z.custom<QueueSnapshot>((v) => typeof v === 'object' && v !== null && Array.isArray((v as { waiting?: unknown }).waiting)) });
-const reply = z.object({ rid: z.string(), result: z.unknown().optional(), error: z.object({ code: z.string(), message: z.string() }).optional(), snapshot: snapshotMessage.optional() });
+const reply = z.object({ rid: z.string(), result: z.unknown().optional(), error: z.object({ code: z.string(), message: z.string() }).optional(), epoch: z.number().int(), seq: z.number().int() });
 type SnapshotMessage = z.infer<typeof snapshotMessage>;
 
 // KEYS: owner key, epoch key. ARGV: node id, lease ms, '1' when this node holds the lease in memory.
@@ -85,6 +86,8 @@ export class SharedConsultationQueue extends EventEmitter<QueueEvents> implement
   private renewTimer: NodeJS.Timeout | undefined;
   private renewing: Promise<void> | undefined;
   private publishQueued = false;
+  /** Changes answered before their snapshot came: resolved when it does. */
+  private awaitingSnapshot: Array<{ epoch: number; seq: number; done: () => void }> = [];
   private closed = false;
   private readonly keys: { owner: string; epoch: string; snapshot: string };
 
@@ -270,9 +273,8 @@ export class SharedConsultationQueue extends EventEmitter<QueueEvents> implement
     } catch (err) {
       answer = { error: err instanceof ParleyError ? { code: err.code, message: err.message } : { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) } };
     }
-    const snapshot = this.snapshotMessage();
-    this.publishSoon();
-    void this.o.bus.publish(`routing:rep:${from}`, { rid, ...answer, snapshot }).catch((err: unknown) => this.o.logger.warn({ err: err instanceof Error ? err.message : String(err), op }, 'a routing answer could not be sent'));
+    const seq = this.publishSoon();
+    void this.o.bus.publish(`routing:rep:${from}`, { rid, ...answer, epoch: this.epoch, seq }).catch((err: unknown) => this.o.logger.warn({ err: err instanceof Error ? err.message : String(err), op }, 'a routing answer could not be sent'));
   }
 
   private onReply(data: unknown): void {
@@ -282,9 +284,19 @@ export class SharedConsultationQueue extends EventEmitter<QueueEvents> implement
     if (!waiting) return;
     this.waitingReplies.delete(r.data.rid);
     clearTimeout(waiting.timer);
-    if (r.data.snapshot) this.onSnapshot(r.data.snapshot);
-    if (r.data.error) waiting.reject(new ParleyError(r.data.error.code as ErrorCode, r.data.error.message));
-    else waiting.resolve(r.data.result);
+    const { epoch, seq, error, result } = r.data;
+    const done = () => (error ? waiting.reject(new ParleyError(error.code as ErrorCode, error.message)) : waiting.resolve(result));
+    if (this.seen(epoch, seq)) return done();
+    // The snapshot holding the change follows the answer: wait for it (a while at most).
+    const entry = { epoch, seq, done };
+    this.awaitingSnapshot.push(entry);
+    setTimeout(() => {
+      const i = this.awaitingSnapshot.indexOf(entry);
+      if (i === -1) return;
+      this.awaitingSnapshot.splice(i, 1);
+      this.o.logger.warn({ epoch, seq }, "the routing owner's snapshot did not come; the change is done, this node's reads may lag");
+      done();
+    }, this.o.requestTimeoutMs ?? 3_000).unref();
   }
 
   private onSnapshot(data: unknown): void {
@@ -298,6 +310,15 @@ export class SharedConsultationQueue extends EventEmitter<QueueEvents> implement
     this.seq = s.seq;
     this.ownerId = s.owner;
     this.mirror.load(s.state);
+    const ready = this.awaitingSnapshot.filter((w) => this.seen(w.epoch, w.seq));
+    if (ready.length === 0) return;
+    this.awaitingSnapshot = this.awaitingSnapshot.filter((w) => !ready.includes(w));
+    for (const w of ready) w.done();
+  }
+
+  /** Whether this node has the owner's snapshot `seq` of `epoch` (or a newer one). */
+  private seen(epoch: number, seq: number): boolean {
+    return this.epoch > epoch || (this.epoch === epoch && this.seq >= seq);
   }
 
   private snapshotMessage(): SnapshotMessage {
@@ -305,9 +326,9 @@ export class SharedConsultationQueue extends EventEmitter<QueueEvents> implement
     return { owner: this.o.nodeId, epoch: this.epoch, seq: this.seq, state: this.owned!.snapshot() };
   }
 
-  /** After a change on the owner: one snapshot per tick to the others and to Redis. */
-  private publishSoon(): void {
-    if (this.publishQueued) return;
+  /** After a change on the owner: one snapshot per tick to the others and to Redis; returns the sequence it will carry. */
+  private publishSoon(): number {
+    if (this.publishQueued) return this.seq + 1;
     this.publishQueued = true;
     queueMicrotask(() => {
       this.publishQueued = false;
@@ -317,6 +338,7 @@ export class SharedConsultationQueue extends EventEmitter<QueueEvents> implement
       void this.o.bus.publish('routing:snapshot', message).catch(fail);
       void this.o.redis.commands.set(this.keys.snapshot, JSON.stringify(message)).catch(fail);
     });
+    return this.seq + 1;
   }
 
   // --- the lease ------------------------------------------------------------------------

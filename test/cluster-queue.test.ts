@@ -10,6 +10,9 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { openRedis, type RedisConnection } from '../src/cluster/redis/redisConnection.js';
@@ -139,6 +142,42 @@ describe('the shared queue when Redis restarts empty', () => {
     const routing = owner.isOwner() ? owner : other;
     assert.deepEqual(routing.queued().map((c) => c.callId), ['w1', 'w2', 'w3'], 'the line kept its order over the restart');
     await waitFor('both nodes to read the same line', async () => owner.queued().map((c) => c.callId).join() === 'w1,w2,w3' && other.queued().map((c) => c.callId).join() === 'w1,w2,w3');
+  });
+});
+
+describe('durable timers after Redis restarts empty', () => {
+  let own: OwnRedis | undefined;
+  const nodes: RunningParley[] = [];
+  after(async () => {
+    for (const n of nodes) await n.close();
+    await own?.stop();
+  });
+
+  test("a customer's grace set before Redis lost its memory still ends the call (armed again from the database, on one node)", { timeout: 60_000 }, async () => {
+    own = await startOwnRedis();
+    const SQLITE_PATH = join(mkdtempSync(join(tmpdir(), 'parley-rearm-')), 'parley.sqlite');
+    const env = { SQLITE_PATH, REDIS_URL: own.url, REDIS_KEY_PREFIX: 'rearm:', NODE_HEARTBEAT_MS: '200', NODE_TTL_MS: '1000', CONSULT_CUSTOMER_GRACE_MS: '2500' };
+    const logs: string[][] = [[], []];
+    nodes.push(await startParley({ ...env, NODE_ID: 'rearm-a' }, {}, logs[0]));
+    nodes.push(await startParley({ ...env, NODE_ID: 'rearm-b' }, {}, logs[1]));
+    const [a] = nodes as [RunningParley];
+    const staff = await firstAdmin(a.url);
+    const ep = await createEntryPoint(a.url, staff);
+    const started = await callFrom(a.url, ep.entryToken, 'Han Yujin');
+    const page = await RecordingSocket.open(a.url, '/consult', started.customerToken);
+    await page.waitFor('consultation:status');
+    page.close(); // the customer's last page: the grace (2.5 s) is a timer in Redis now
+    await new Promise((r) => setTimeout(r, 300));
+    await own.stop();
+    await own.start(); // empty: the timer is gone
+    const status = async () => (await request(`${a.url}/api/v1/consultations/${started.consultation.id}`, { token: staff.token })).body.consultation;
+    const ended = await waitFor('the call to be hung up for the customer who left', async () => {
+      const c = await status().catch(() => undefined);
+      return c && c.status === 'FAILED' ? c : undefined;
+    }, 20_000);
+    assert.match(ended.failureCause, /^customer-left/);
+    const rearmed = logs.flat().filter((l) => l.includes('arming them again from the database'));
+    assert.equal(rearmed.length, 1, 'one node armed the timers again');
   });
 });
 

@@ -172,6 +172,12 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
     this.presence = deps.presence;
     this.timers = deps.timers;
     this.timers.handle(CUSTOMER_GRACE, (id) => this.customerGraceEnded(id));
+    // Redis restarted empty: every live consultation's grace again (each checks presence when it fires).
+    this.timers.onLost(async () => {
+      const live = (await deps.callRepo.listLive()).filter((c) => c.channel === 'consultation');
+      for (const c of live) await this.timers.set(CUSTOMER_GRACE, c.id, deps.customerGraceMs);
+      deps.logger.info({ consultations: live.length }, "customers' grace armed again after Redis lost its timers");
+    });
     this.supervision = new Supervision({ call: (id) => calls.get(id), agentOf: (id) => this.agentOf(id), repo: deps.repo, logger: deps.logger });
     this.mediaPolicy = new ConsultationMediaPolicy({
       consultationOfRoom: (roomId) => this.consultationIdOfRoom(roomId),

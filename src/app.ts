@@ -50,7 +50,7 @@ import { refuseNewWorkDuringOutage } from './cluster/outageGate.js';
 import { redisLimiters } from './cluster/redis/rateLimitStore.js';
 import { rateLimitRedis } from './cluster/redis/httpRateLimitStore.js';
 import { LocalLiveBoard, RedisLiveBoard, type LiveBoard } from './cluster/liveBoard.js';
-import { openConsultationQueue } from './cluster/sharedQueue.js';
+import { openConsultationQueue, SharedConsultationQueue } from './cluster/sharedQueue.js';
 import { LocalRoomPlacement, RedisRoomPlacement, type RoomPlacement } from './cluster/roomPlacement.js';
 import { relayRevocations } from './cluster/revocationRelay.js';
 import { replicateRooms, type RoomReplication } from './cluster/roomReplication.js';
@@ -203,6 +203,8 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     overflowClock: overrides.consultationTimers,
     assistant: overrides.assistant ?? assistantPort(() => agentCalls, config.speech.language),
   });
+  // A line no snapshot holds any more (Redis and every node restarted) is rebuilt from the database.
+  if (queue instanceof SharedConsultationQueue) await queue.recoverWith(() => consultations.waitingInStorage());
   publishCallTransitions({ calls, webhooks, callJson, consultationView: (call) => consultations.view(call), logger });
   // Only this node's previous run and nodes gone silent lose their calls (issue 13).
   const liveness = new NodeLiveness({ nodeId: config.cluster.nodeId, directory: new NodeRepository(storage.db), calls, heartbeatMs: config.cluster.heartbeatMs, ttlMs: config.cluster.ttlMs, logger: logger.child({ module: 'cluster' }),

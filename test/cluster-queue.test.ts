@@ -181,6 +181,41 @@ describe('durable timers after Redis restarts empty', () => {
   });
 });
 
+describe('the line when Redis and the node both restart', () => {
+  let own: OwnRedis | undefined;
+  let node: RunningParley | undefined;
+  after(async () => {
+    await node?.close();
+    await own?.stop();
+  });
+
+  test('no copy of the line is left anywhere: the restarted node puts the waiting customers back in line from the database, in order', { timeout: 60_000 }, async () => {
+    own = await startOwnRedis();
+    const SQLITE_PATH = join(mkdtempSync(join(tmpdir(), 'parley-relist-')), 'parley.sqlite');
+    const env = { SQLITE_PATH, REDIS_URL: own.url, REDIS_KEY_PREFIX: 'relist:', NODE_ID: 'relist-a', NODE_HEARTBEAT_MS: '200', NODE_TTL_MS: '1000', CONSULT_CUSTOMER_GRACE_MS: '30000' };
+    node = await startParley(env);
+    const staff = await firstAdmin(node.url);
+    const agent = await createAgent(node.url, staff, 'Yoon Agent');
+    const ep = await createEntryPoint(node.url, staff);
+    const first = await callFrom(node.url, ep.entryToken, 'Jung Hana');
+    const second = await callFrom(node.url, ep.entryToken, 'Kang Dool');
+    await node.close();
+    await own.stop();
+    await own.start(); // empty: no lease, no snapshot of the line
+    node = await startParley(env);
+    const status = async (id: string) => (await request(`${node!.url}/api/v1/consultations/${id}`, { token: staff.token })).body.consultation.status;
+    assert.equal(await status(first.consultation.id), 'RINGING', 'the waiting customer was kept over the restart');
+    assert.equal(await status(second.consultation.id), 'RINGING');
+    const page = await RecordingSocket.open(node.url, '/consult', second.customerToken);
+    assert.equal((await page.waitFor('consultation:status')).position, 2, 'the second caller is second again');
+    const console_ = await RecordingSocket.open(node.url, '/consult', agent.token);
+    await console_.request('agent:set-state', { state: 'available' });
+    assert.equal((await console_.waitFor('consultation:offer', () => true, 10_000)).consultationId, first.consultation.id, 'the first caller is offered first');
+    page.close();
+    console_.close();
+  });
+});
+
 describe('two Parley nodes on one Redis and one PostgreSQL share the consultation queue', () => {
   const prefix = uniquePrefix();
   const database = `parley_queue_${randomUUID().replaceAll('-', '').slice(0, 12)}`;

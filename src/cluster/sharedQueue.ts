@@ -89,6 +89,9 @@ export class SharedConsultationQueue extends EventEmitter<QueueEvents> implement
   /** Changes answered before their snapshot came: resolved when it does. */
   private awaitingSnapshot: Array<{ epoch: number; seq: number; done: () => void }> = [];
   private closed = false;
+  /** Whether any snapshot was ever seen (from the bus or Redis): without one, the line is rebuilt from storage. */
+  private everSnapshot = false;
+  private recover: (() => Promise<Array<{ callId: string; details: Record<string, unknown> }>>) | undefined;
   private readonly keys: { owner: string; epoch: string; snapshot: string };
 
   private constructor(private readonly o: SharedQueueOptions) {
@@ -309,6 +312,7 @@ export class SharedConsultationQueue extends EventEmitter<QueueEvents> implement
     this.epoch = s.epoch;
     this.seq = s.seq;
     this.ownerId = s.owner;
+    this.everSnapshot = true;
     this.mirror.load(s.state);
     const ready = this.awaitingSnapshot.filter((w) => this.seen(w.epoch, w.seq));
     if (ready.length === 0) return;
@@ -384,6 +388,33 @@ export class SharedConsultationQueue extends EventEmitter<QueueEvents> implement
     this.ownerId = this.o.nodeId;
     this.o.logger.info({ epoch, waiting: queue.queued().length, agents: queue.agents().length }, 'this node routes the consultation queue now');
     queue.resume();
+    this.publishSoon();
+    if (!this.everSnapshot) await this.rebuildFromStorage();
+  }
+
+  /**
+   * Where the waiting consultations are when no snapshot of the line exists anywhere (Redis
+   * lost it and no node holds a copy: a new deployment, or every node and Redis restarted):
+   * the database's waiting calls, oldest first. Called once the consultation service exists;
+   * when this node already owns the queue, the line is rebuilt now.
+   */
+  async recoverWith(fn: () => Promise<Array<{ callId: string; details: Record<string, unknown> }>>): Promise<void> {
+    this.recover = fn;
+    if (this.owned && !this.everSnapshot) await this.rebuildFromStorage();
+  }
+
+  private async rebuildFromStorage(): Promise<void> {
+    const queue = this.owned;
+    if (!queue || !this.recover) return;
+    this.everSnapshot = true;
+    const known = new Set(queue.queued().map((c) => c.callId));
+    let added = 0;
+    for (const w of await this.recover()) {
+      if (known.has(w.callId) || queue.agents().some((a) => a.callId === w.callId)) continue;
+      queue.enqueue(w.callId, w.details);
+      added += 1;
+    }
+    if (added > 0) this.o.logger.warn({ added }, 'no copy of the consultation line existed (Redis lost it): waiting consultations put back in line from the database, oldest first');
     this.publishSoon();
   }
 

@@ -520,6 +520,17 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
     this.absentAgents = absent;
   }
 
+  /** The consultations waiting for an agent according to storage, oldest first, with what an offer shows (a lost line is rebuilt from them). */
+  async waitingInStorage(): Promise<Array<{ callId: string; details: Record<string, unknown> }>> {
+    const waiting = (await this.deps.callRepo.listLive()).filter((c) => c.channel === 'consultation' && c.status === 'RINGING' && !c.agentId).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+    const out: Array<{ callId: string; details: Record<string, unknown> }> = [];
+    for (const c of waiting) {
+      const details: QueuedDetails = { customerName: c.customerName ?? '', phone: c.callerNumber, inquiry: c.inquiry ?? '', entryPoint: await this.entryPointName(c) };
+      out.push({ callId: c.id, details: { ...details } });
+    }
+    return out;
+  }
+
   /** A waiting customer's node is gone: hung up after the grace unless a page of theirs is open on some node by then. */
   customerMayBeGone(consultationId: string): void {
     this.track(this.timers.set(CUSTOMER_GRACE, consultationId, this.deps.customerGraceMs));

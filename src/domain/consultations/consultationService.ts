@@ -198,7 +198,11 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
     queue.on('offer', (o) => {
       const d = o.details as unknown as QueuedDetails;
       // A resent offer (the console has not confirmed it) is the same offer: stored once.
-      if (!o.resent) this.track(deps.repo.addEvent(o.callId, 'offered', o.agentId, { agentName: this.nameOf(o.agentId) }));
+      if (!o.resent) {
+        const offered = (agentName: string) => deps.repo.addEvent(o.callId, 'offered', o.agentId, { agentName });
+        // A shared queue's owner may not know the name of an agent whose console is on another node.
+        this.track(this.agentNames.has(o.agentId) || !deps.queueShared ? offered(this.nameOf(o.agentId)) : this.nameFor(o.agentId).then(offered));
+      }
       this.emit('offer', this.offerView(o.callId, o.agentId, d, o.expiresAt));
     });
     queue.on('transfer-offer', (t) => this.emit('offer', this.offerView(t.callId, t.toAgentId, t.details as unknown as QueuedDetails, t.expiresAt)));
@@ -989,6 +993,15 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
 
   private nameOf(agentId: string): string {
     return this.agentNames.get(agentId) ?? agentId;
+  }
+
+  /** The agent's name, from storage when their console is on another node (a shared queue's owner routes agents of every node). */
+  private async nameFor(agentId: string): Promise<string> {
+    const known = this.agentNames.get(agentId);
+    if (known) return known;
+    const user = await this.deps.users.findById(agentId).catch(() => undefined);
+    if (user) this.agentNames.set(agentId, user.name);
+    return user?.name ?? agentId;
   }
 
   private agentView(a: AgentSnapshot): AgentView {

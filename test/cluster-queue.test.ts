@@ -44,8 +44,8 @@ describe('the shared queue port: three nodes, one routing owner', () => {
     const redis = await openRedis(testRedisUrl(), prefix, logger, 5_000);
     conns.push(redis);
     const bus = new RedisMessageBus(nodeId, redis, logger);
-    // Offers ring 600 ms; the lease is 1.2 s, renewed every 200 ms (a busy machine keeps up with that).
-    const q = await SharedConsultationQueue.open({ redis, bus, nodeId, queue: { offerTimeoutMs: 600, reofferCooldownMs: 60_000 }, leaseMs: 1_200, renewMs: 200, logger });
+    // Offers ring 600 ms; the lease is 3 s, renewed every 300 ms (margin for a busy machine's stalls).
+    const q = await SharedConsultationQueue.open({ redis, bus, nodeId, queue: { offerTimeoutMs: 600, reofferCooldownMs: 60_000 }, leaseMs: 3_000, renewMs: 300, logger });
     queues.push(q);
     return { q, redis };
   };

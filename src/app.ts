@@ -43,7 +43,6 @@ import { agentRoutes } from './http/routes/agentRoutes.js';
 import type { Speech } from './ai/createSpeech.js';
 import { CallService } from './domain/calls/callService.js';
 import { ASSISTANT, ConsultationService, type AiAssistant, type ConsultationServiceDeps } from './domain/consultations/consultationService.js';
-import { ConsultationQueue } from './domain/routing/consultationQueue.js';
 import { CallRepository } from './storage/callRepository.js';
 import { NodeLiveness } from './cluster/nodeLiveness.js';
 import { openCluster } from './cluster/cluster.js';
@@ -51,6 +50,7 @@ import { refuseNewWorkDuringOutage } from './cluster/outageGate.js';
 import { redisLimiters } from './cluster/redis/rateLimitStore.js';
 import { rateLimitRedis } from './cluster/redis/httpRateLimitStore.js';
 import { LocalLiveBoard, RedisLiveBoard, type LiveBoard } from './cluster/liveBoard.js';
+import { openConsultationQueue, SharedConsultationQueue } from './cluster/sharedQueue.js';
 import { LocalRoomPlacement, RedisRoomPlacement, type RoomPlacement } from './cluster/roomPlacement.js';
 import { relayRevocations } from './cluster/revocationRelay.js';
 import { replicateRooms, type RoomReplication } from './cluster/roomReplication.js';
@@ -173,6 +173,16 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
   const transcripts = new TranscriptService(new TranscriptRepository(storage.db, storage.kind), callRepo);
   const calls = new CallService(callRepo, config.defaultPhoneRegion, config.cluster.nodeId);
   const webhooks = new WebhookService(storage.db, logger.child({ module: 'webhooks' }), config.webhooks);
+  // One queue over every node with REDIS_URL: the routing owner's (src/cluster/sharedQueue.ts).
+  const queue = await openConsultationQueue({
+    redis: cluster.redis,
+    bus: cluster.bus,
+    nodeId: config.cluster.nodeId,
+    queue: { offerTimeoutMs: config.consult.offerTimeoutMs, defaultHandleTimeMs: config.consult.defaultHandleTimeMs, reofferCooldownMs: config.consult.reoffer.cooldownMs, offerResendMs: config.consult.reoffer.offerResendMs },
+    leaseMs: config.cluster.ttlMs,
+    renewMs: config.cluster.heartbeatMs,
+    logger: logger.child({ module: 'routing' }),
+  });
   const consultations = new ConsultationService({
     calls,
     callRepo,
@@ -180,15 +190,11 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     entryPoints: new EntryPointRepository(storage.db),
     users,
     tokens,
-    queue: new ConsultationQueue({
-      offerTimeoutMs: config.consult.offerTimeoutMs,
-      defaultHandleTimeMs: config.consult.defaultHandleTimeMs,
-      reofferCooldownMs: config.consult.reoffer.cooldownMs,
-      offerResendMs: config.consult.reoffer.offerResendMs,
-    }),
+    queue,
     logger: logger.child({ module: 'consultations' }),
     publicUrl: config.publicUrl,
     agentGraceMs: config.consult.agentGraceMs,
+    queueShared: cluster.shared,
     customerGraceMs: config.consult.customerGraceMs,
     presence: cluster.presence,
     timers: cluster.timers,
@@ -197,9 +203,14 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     overflowClock: overrides.consultationTimers,
     assistant: overrides.assistant ?? assistantPort(() => agentCalls, config.speech.language),
   });
+  // A line no snapshot holds any more (Redis and every node restarted) is rebuilt from the database.
+  if (queue instanceof SharedConsultationQueue) await queue.recoverWith(() => consultations.waitingInStorage());
   publishCallTransitions({ calls, webhooks, callJson, consultationView: (call) => consultations.view(call), logger });
   // Only this node's previous run and nodes gone silent lose their calls (issue 13).
-  const liveness = new NodeLiveness({ nodeId: config.cluster.nodeId, directory: new NodeRepository(storage.db), calls, heartbeatMs: config.cluster.heartbeatMs, ttlMs: config.cluster.ttlMs, logger: logger.child({ module: 'cluster' }) });
+  const liveness = new NodeLiveness({ nodeId: config.cluster.nodeId, directory: new NodeRepository(storage.db), calls, heartbeatMs: config.cluster.heartbeatMs, ttlMs: config.cluster.ttlMs, logger: logger.child({ module: 'cluster' }),
+    // A consultation waiting in the shared queue is on no node: it outlives the node its customer reached.
+    keep: cluster.shared ? { keeps: (c) => c.channel === 'consultation' && c.status === 'RINGING' && queue.position(c.id) !== undefined, adopted: (c) => consultations.customerMayBeGone(c.id) } : undefined,
+  });
   await liveness.start();
   webhooks.start();
   const pruner = new RetentionPruner(storage.db, config.retention, logger.child({ module: 'retention' }));
@@ -452,7 +463,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
 
   // The board over every node (src/cluster/liveBoard.ts): agents and queues of the others folded in.
   const liveBoard: LiveBoard = cluster.redis
-    ? await RedisLiveBoard.open(consultations, cluster.redis, cluster.bus, { heartbeatMs: config.cluster.heartbeatMs, ttlMs: config.cluster.ttlMs, logger: logger.child({ module: 'cluster' }) })
+    ? await RedisLiveBoard.open(consultations, cluster.redis, cluster.bus, { heartbeatMs: config.cluster.heartbeatMs, ttlMs: config.cluster.ttlMs, logger: logger.child({ module: 'cluster' }), queueShared: true })
     : new LocalLiveBoard(consultations);
   const adminNs = io.of('/admin');
   adminNs.use(handshake);
@@ -648,6 +659,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
         await Promise.allSettled(replications.map((r) => r.close()));
         await placement.close();
         await liveBoard.close();
+        await queue.close();
         await cluster.close();
         await storage.close();
         logger.info('closed');

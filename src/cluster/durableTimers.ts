@@ -21,6 +21,11 @@ export interface DurableTimers {
   /** (Re)sets the timer `kind`/`id` to fire in `delayMs`. */
   set(kind: string, id: string, delayMs: number): Promise<void>;
   cancel(kind: string, id: string): Promise<void>;
+  /**
+   * `fn` runs (on one node) when the timers were lost — Redis restarted empty — so that what
+   * they were for can be armed again from the database. Local: never (they die with the process).
+   */
+  onLost(fn: () => void | Promise<void>): void;
   close(): Promise<void>;
 }
 
@@ -30,6 +35,11 @@ abstract class Handlers {
 
   handle(kind: string, fn: TimerHandler): void {
     this.handlers.set(kind, fn);
+  }
+
+  protected readonly lostHandlers: Array<() => void | Promise<void>> = [];
+  onLost(fn: () => void | Promise<void>): void {
+    this.lostHandlers.push(fn);
   }
 
   protected run(kind: string, id: string): void {
@@ -76,16 +86,24 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
 return now`;
-// KEYS[1] the timers zset; ARGV: at most this many. Reads and removes in one step.
+// KEYS[1] the timers zset, KEYS[2] the marker every node sets at start; ARGV: at most this many.
+// Reads and removes in one step. Returns {lost, due}: lost = 1 for the one poller that finds the
+// marker gone (Redis restarted empty: every timer set before is gone too), which sets it again.
 const takeScript = `
+local lost = 0
+if redis.call('EXISTS', KEYS[2]) == 0 then
+  redis.call('SET', KEYS[2], '1')
+  lost = 1
+end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
 for _, m in ipairs(due) do redis.call('ZREM', KEYS[1], m) end
-return due`;
+return {lost, due}`;
 
 export class RedisDurableTimers extends Handlers implements DurableTimers {
   private readonly key: string;
+  private readonly marker: string;
   private readonly timer: NodeJS.Timeout;
   private polling: Promise<void> | undefined;
   private failing = false;
@@ -97,6 +115,9 @@ export class RedisDurableTimers extends Handlers implements DurableTimers {
   ) {
     super(logger);
     this.key = `${redis.keyPrefix}timers`;
+    this.marker = `${redis.keyPrefix}timers:alive`;
+    // Sent before the first poll on the same connection: a fresh Redis is not taken for a lost one.
+    void redis.commands.set(this.marker, '1', { NX: true }).catch(() => undefined);
     this.timer = setInterval(() => void this.poll(), o.pollMs);
     this.timer.unref();
   }
@@ -113,9 +134,13 @@ export class RedisDurableTimers extends Handlers implements DurableTimers {
   poll(): Promise<void> {
     this.polling ??= (async () => {
       try {
-        const due = (await this.redis.commands.eval(takeScript, { keys: [this.key], arguments: [String(this.o.batch ?? 100)] })) as string[];
+        const [lost, due] = (await this.redis.commands.eval(takeScript, { keys: [this.key, this.marker], arguments: [String(this.o.batch ?? 100)] })) as [number, string[]];
         if (this.failing) this.logger.info('durable timers read from Redis again');
         this.failing = false;
+        if (Number(lost) === 1) {
+          this.logger.warn({ handlers: this.lostHandlers.length }, 'Redis lost the durable timers (it restarted empty): arming them again from the database');
+          for (const fn of this.lostHandlers) Promise.resolve().then(fn).catch((err: unknown) => this.logger.error({ err }, 'durable timers could not be armed again'));
+        }
         for (const member of due) {
           const cut = member.indexOf('\0');
           if (cut > 0) this.run(member.slice(0, cut), member.slice(cut + 1));

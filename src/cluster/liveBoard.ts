@@ -61,7 +61,7 @@ export class RedisLiveBoard implements LiveBoard {
     private readonly source: BoardSource,
     private readonly redis: RedisConnection,
     private readonly bus: MessageBus,
-    private readonly o: { heartbeatMs: number; ttlMs: number; logger: Logger },
+    private readonly o: { heartbeatMs: number; ttlMs: number; logger: Logger; queueShared?: boolean },
   ) {
     this.nodesKey = `${redis.keyPrefix}board-nodes`;
     this.partKey = (node) => `${redis.keyPrefix}board:${node}`;
@@ -73,7 +73,7 @@ export class RedisLiveBoard implements LiveBoard {
     this.timer.unref();
   }
 
-  static async open(source: BoardSource, redis: RedisConnection, bus: MessageBus, o: { heartbeatMs: number; ttlMs: number; logger: Logger }): Promise<RedisLiveBoard> {
+  static async open(source: BoardSource, redis: RedisConnection, bus: MessageBus, o: { heartbeatMs: number; ttlMs: number; logger: Logger; queueShared?: boolean }): Promise<RedisLiveBoard> {
     const board = new RedisLiveBoard(source, redis, bus, o);
     board.unsubscribe = await bus.subscribe('board', ({ from }) => {
       if (from === bus.nodeId) return;
@@ -129,8 +129,10 @@ export class RedisLiveBoard implements LiveBoard {
       const b = await this.source.board();
       const p: BoardPart = {
         nodeId: this.bus.nodeId,
-        agents: b.agents.filter((a) => a.state !== 'offline').map((a) => ({ id: a.id, state: a.state, since: a.since, ...(a.consultationId ? { consultationId: a.consultationId } : {}) })),
-        queue: { length: b.queue.length, oldestAt: b.queue.length > 0 ? Date.parse(b.at) - b.queue.longestWaitSeconds * 1000 : null },
+        // A shared queue (src/cluster/sharedQueue.ts), its agents and its line, is on every node's
+        // board already, fresher than a part: each node's part then only says that something changed.
+        agents: this.o.queueShared ? [] : b.agents.filter((a) => a.state !== 'offline').map((a) => ({ id: a.id, state: a.state, since: a.since, ...(a.consultationId ? { consultationId: a.consultationId } : {}) })),
+        queue: this.o.queueShared ? { length: 0, oldestAt: null } : { length: b.queue.length, oldestAt: b.queue.length > 0 ? Date.parse(b.at) - b.queue.longestWaitSeconds * 1000 : null },
       };
       await this.redis.commands.set(this.partKey(this.bus.nodeId), JSON.stringify(p), { PX: this.o.ttlMs });
       await this.redis.commands.sAdd(this.nodesKey, this.bus.nodeId);

@@ -12,11 +12,12 @@
  */
 import type { Logger } from '../log/logger.js';
 import type { CallRecord } from '../storage/callRepository.js';
+import type { CallKeeper } from '../domain/calls/callService.js';
 import type { NodeDirectory } from './ports.js';
 
 /** The CallService's part this needs (closing calls whose media is gone). */
 export interface InterruptedCalls {
-  closeInterrupted(cause: string, scope: { hostedBy: string } | { orphanedAt: Date }): Promise<CallRecord[]>;
+  closeInterrupted(cause: string, scope: { hostedBy: string } | { orphanedAt: Date }, keep?: CallKeeper): Promise<CallRecord[]>;
 }
 
 export interface NodeLivenessOptions {
@@ -27,6 +28,8 @@ export interface NodeLivenessOptions {
   ttlMs: number;
   logger: Logger;
   now?: () => Date;
+  /** Live calls that outlive their node instead of failing with it (consultations waiting in a shared queue). */
+  keep?: CallKeeper;
 }
 
 export interface NodeHealth {
@@ -54,7 +57,7 @@ export class NodeLiveness {
 
   /** Registers this node and closes what its previous run and gone nodes left live. */
   async start(): Promise<{ restarted: CallRecord[]; orphaned: CallRecord[] }> {
-    const restarted = await this.o.calls.closeInterrupted('server-restarted', { hostedBy: this.o.nodeId });
+    const restarted = await this.o.calls.closeInterrupted('server-restarted', { hostedBy: this.o.nodeId }, this.o.keep);
     if (restarted.length > 0) this.o.logger.warn({ nodeId: this.o.nodeId, calls: restarted.map((c) => c.id) }, `closed ${restarted.length} call(s) this node's previous run left live as FAILED (server-restarted)`);
     const at = this.now();
     await this.o.directory.register(this.o.nodeId, at, this.o.ttlMs);
@@ -93,14 +96,14 @@ export class NodeLiveness {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.running;
-    const closed = await this.o.calls.closeInterrupted(cause, { hostedBy: this.o.nodeId });
+    const closed = await this.o.calls.closeInterrupted(cause, { hostedBy: this.o.nodeId }, this.o.keep);
     if (closed.length > 0) this.o.logger.info({ nodeId: this.o.nodeId, calls: closed.map((c) => c.id) }, `gave ${closed.length} live call(s) their final state (FAILED, ${cause})`);
     await this.o.directory.stopped(this.o.nodeId, this.now());
     return closed;
   }
 
   private async sweep(): Promise<CallRecord[]> {
-    const orphaned = await this.o.calls.closeInterrupted('node-lost', { orphanedAt: this.now() });
+    const orphaned = await this.o.calls.closeInterrupted('node-lost', { orphanedAt: this.now() }, this.o.keep);
     if (orphaned.length > 0) this.o.logger.warn({ nodeId: this.o.nodeId, calls: orphaned.map((c) => ({ id: c.id, node: c.nodeId })) }, `closed ${orphaned.length} call(s) of node(s) whose heartbeat expired (or that stopped) as FAILED (node-lost)`);
     return orphaned;
   }

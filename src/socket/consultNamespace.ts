@@ -85,7 +85,7 @@ export function attachConsultNamespace(deps: ConsultNamespaceDeps): void {
       consultation: await consultations.requestCallback(ownConsultation(ctx), data?.phone),
     })),
     // --- agent
-    'agent:set-state': on('agent:set-state', (data, ctx) => ({ agent: consultations.setAgentState(ctx.identity.userId, data.state) }), {
+    'agent:set-state': on('agent:set-state', async (data, ctx) => ({ agent: await consultations.setAgentState(ctx.identity.userId, data.state) }), {
       role: 'agent',
     }),
     'agent:get': on(
@@ -110,8 +110,8 @@ export function attachConsultNamespace(deps: ConsultNamespaceDeps): void {
     'consultation:accept': on('consultation:accept', (data, ctx) => consultations.accept(ctx.identity, data.consultationId), { role: 'agent' }),
     'consultation:reject': on(
       'consultation:reject',
-      (data, ctx) => {
-        consultations.reject(ctx.identity.userId, data.consultationId);
+      async (data, ctx) => {
+        await consultations.reject(ctx.identity.userId, data.consultationId);
         return { rejected: true };
       },
       { role: 'agent' },

@@ -198,6 +198,21 @@ export class CallRepository {
    * were recorded). One statement, so a node that registers and creates a call meanwhile
    * is seen with its call.
    */
+  /**
+   * A waiting call whose node is gone moves to `toNode` (issue 13: it waits in the shared
+   * queue, not on a node). False when it moved or changed meanwhile (another node adopted it).
+   */
+  async adopt(id: string, status: CallRecord['status'], fromNode: string | null, toNode: string): Promise<boolean> {
+    const r = await this.db
+      .updateTable('calls')
+      .set({ node_id: toNode })
+      .where('id', '=', id)
+      .where('status', '=', status)
+      .where((eb) => (fromNode === null ? eb('node_id', 'is', null) : eb('node_id', '=', fromNode)))
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
   async listLiveOrphaned(now: Date): Promise<CallRecord[]> {
     const cutoff = now.toISOString();
     const rows = await this.db

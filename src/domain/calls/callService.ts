@@ -9,6 +9,12 @@ import { ParleyError } from '../../errors.js';
 import type { CallRecord, CallRepository, CallTransition, ConsultationInput, TransitionExtras } from '../../storage/callRepository.js';
 import { canTransition, isLive, nextStatuses, type CallStatus } from './callStatus.js';
 
+/** Which live calls survive their node (a consultation waiting in a shared queue), and what to do once adopted. */
+export interface CallKeeper {
+  keeps(call: CallRecord): boolean;
+  adopted(call: CallRecord): void;
+}
+
 export interface CallServiceEvents {
   transition: [call: CallRecord, transition: { from: CallStatus; to: CallStatus; cause: string }];
 }
@@ -94,10 +100,15 @@ export class CallService extends EventEmitter<CallServiceEvents> {
    * an IN_PROGRESS call that was cut off did not end normally. Without a scope, every live
    * call (one node alone on its database); with one, only those of the given kind.
    */
-  async closeInterrupted(cause = 'server-restarted', scope?: { hostedBy: string } | { orphanedAt: Date }): Promise<CallRecord[]> {
+  async closeInterrupted(cause = 'server-restarted', scope?: { hostedBy: string } | { orphanedAt: Date }, keep?: CallKeeper): Promise<CallRecord[]> {
     const live = !scope ? await this.calls.listLive() : 'hostedBy' in scope ? await this.calls.listLiveOn(scope.hostedBy) : await this.calls.listLiveOrphaned(scope.orphanedAt);
     const closed: CallRecord[] = [];
     for (const call of live) {
+      // A call no node hosts yet (waiting in a shared queue) is taken over rather than failed.
+      if (keep?.keeps(call)) {
+        if (await this.calls.adopt(call.id, call.status, call.nodeId, this.nodeId)) keep.adopted(call);
+        continue;
+      }
       const moved = await this.calls.transition(call.id, call.status, 'FAILED', cause);
       if (!moved) continue; // another node, or the call's own end, got there first
       closed.push(moved);

@@ -30,7 +30,8 @@ import type { DurableTimers } from '../../cluster/durableTimers.js';
 import type { Presence } from '../../cluster/presence.js';
 import { isLive, type CallStatus } from '../calls/callStatus.js';
 import { coalesce } from '../../util/coalesce.js';
-import type { AgentSnapshot, ConsultationQueue, WithdrawReason } from '../routing/consultationQueue.js';
+import type { AgentSnapshot, WithdrawReason } from '../routing/consultationQueue.js';
+import { after, type QueuePort } from '../routing/queuePort.js';
 import {
   consultationView,
   detailView,
@@ -71,12 +72,14 @@ export interface ConsultationServiceDeps {
   entryPoints: EntryPointRepository;
   users: UserRepository;
   tokens: TokenService;
-  queue: ConsultationQueue;
+  queue: QueuePort;
   logger: Logger;
   /** Base URL put in QR codes; the request's origin when unset. */
   publicUrl?: string;
   /** How long an agent without any console socket keeps their state (page reloads). */
   agentGraceMs: number;
+  /** The queue is shared by several nodes (REDIS_URL): this node's agents leave it when this node stops. */
+  queueShared?: boolean;
   /** How long a live consultation survives its customer having no page open (reloads, a tunnel). */
   customerGraceMs: number;
   /** Lifetime of a customer's room token. */
@@ -134,6 +137,9 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
   private readonly agentNames = new Map<string, string>();
   /** Open sockets per agent id (customers: `presence`, over every node). */
   private readonly agentSockets = new Map<string, number>();
+  /** Agents with no console on any node at the last sweep (shared queue). */
+  private absentAgents = new Set<string>();
+  private sweepTimer: NodeJS.Timeout | undefined;
   /** Pending "gone for good" checks, keyed "agent:<id>" / "customer:<id>". */
   private readonly graceTimers = new Map<string, NodeJS.Timeout>();
   private readonly onHold = new Set<string>();
@@ -166,6 +172,12 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
     this.presence = deps.presence;
     this.timers = deps.timers;
     this.timers.handle(CUSTOMER_GRACE, (id) => this.customerGraceEnded(id));
+    // Redis restarted empty: every live consultation's grace again (each checks presence when it fires).
+    this.timers.onLost(async () => {
+      const live = (await deps.callRepo.listLive()).filter((c) => c.channel === 'consultation');
+      for (const c of live) await this.timers.set(CUSTOMER_GRACE, c.id, deps.customerGraceMs);
+      deps.logger.info({ consultations: live.length }, "customers' grace armed again after Redis lost its timers");
+    });
     this.supervision = new Supervision({ call: (id) => calls.get(id), agentOf: (id) => this.agentOf(id), repo: deps.repo, logger: deps.logger });
     this.mediaPolicy = new ConsultationMediaPolicy({
       consultationOfRoom: (roomId) => this.consultationIdOfRoom(roomId),
@@ -186,7 +198,11 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
     queue.on('offer', (o) => {
       const d = o.details as unknown as QueuedDetails;
       // A resent offer (the console has not confirmed it) is the same offer: stored once.
-      if (!o.resent) this.track(deps.repo.addEvent(o.callId, 'offered', o.agentId, { agentName: this.nameOf(o.agentId) }));
+      if (!o.resent) {
+        const offered = (agentName: string) => deps.repo.addEvent(o.callId, 'offered', o.agentId, { agentName });
+        // A shared queue's owner may not know the name of an agent whose console is on another node.
+        this.track(this.agentNames.has(o.agentId) || !deps.queueShared ? offered(this.nameOf(o.agentId)) : this.nameFor(o.agentId).then(offered));
+      }
       this.emit('offer', this.offerView(o.callId, o.agentId, d, o.expiresAt));
     });
     queue.on('transfer-offer', (t) => this.emit('offer', this.offerView(t.callId, t.toAgentId, t.details as unknown as QueuedDetails, t.expiresAt)));
@@ -211,6 +227,10 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
       if (call.channel !== 'consultation') return;
       this.track(this.afterTransition(call, t.to, t.cause));
     });
+    if (deps.queueShared) {
+      this.sweepTimer = setInterval(() => this.track(this.sweepAbsentAgents().catch((err: unknown) => deps.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'absent agents could not be checked (Redis away?)'))), deps.agentGraceMs);
+      this.sweepTimer.unref();
+    }
   }
 
   // --- entry points -------------------------------------------------------------------
@@ -294,7 +314,7 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
     if (botFirst) call = await this.deps.calls.get(call.id);
     else {
       if (ep.routing === 'ai_first') this.deps.logger.warn({ consultationId: call.id, entryPoint: ep.id }, 'the AI assistant cannot answer now; the call waits for an agent');
-      this.deps.queue.enqueue(call.id, { ...details });
+      await this.deps.queue.enqueue(call.id, { ...details });
       if (ep.routing === 'ai_overflow') this.scheduleOverflow(call.id, ep);
     }
     const { token } = await this.deps.tokens.issueCustomerToken({ consultationId: call.id, name: input.name, ttlSeconds: this.deps.customerTokenTtlSeconds });
@@ -384,14 +404,14 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
     const call = await this.deps.calls.get(consultationId);
     if (call.status !== 'RINGING') return;
     try {
-      queue.hangUp(consultationId);
+      await queue.hangUp(consultationId);
     } catch {
       return; // accepted between the check and now
     }
     if (!(await this.assistantAnswers(call, ep, cause))) {
       // Still waiting (an agent's accept may have won the race): back in the queue.
       if ((await this.deps.calls.get(consultationId)).status !== 'RINGING' || queue.position(consultationId)) return;
-      queue.enqueue(consultationId, { customerName: call.customerName ?? '', phone: call.callerNumber, inquiry: call.inquiry ?? '', entryPoint: ep.name });
+      await queue.enqueue(consultationId, { customerName: call.customerName ?? '', phone: call.callerNumber, inquiry: call.inquiry ?? '', entryPoint: ep.name });
       return;
     }
     this.emit('customer-status', await this.customerStatus(consultationId));
@@ -419,7 +439,7 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
       status: call.status,
       transcript: input.transcript,
     };
-    this.deps.queue.requeueOrphan(consultationId, { ...details });
+    await this.deps.queue.requeueOrphan(consultationId, { ...details });
     await this.deps.repo.addEvent(consultationId, 'transferred', null, { from, to: 'queue', reason: input.reason });
     this.deps.logger.info({ consultationId, reason: input.reason }, 'the AI assistant handed the consultation to the queue');
     this.emit('transferred', { consultationId, from, to: 'queue' });
@@ -453,17 +473,19 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
   agentConnected(identity: Identity): AgentView {
     this.agentNames.set(identity.userId, identity.name ?? identity.userId);
     this.socketOpened(this.agentSockets, `agent:${identity.userId}`, identity.userId);
+    if (this.deps.queueShared) this.track(this.presence.opened(`agent:${identity.userId}`));
     return this.agentState(identity.userId);
   }
 
   /** An agent's console socket closed: when it was the last, they go offline after the grace. */
   agentDisconnected(agentId: string): void {
-    this.socketClosed(this.agentSockets, `agent:${agentId}`, agentId, this.deps.agentGraceMs, () => this.deps.queue.agentGone(agentId));
+    if (this.deps.queueShared) this.track(this.presence.closed(`agent:${agentId}`));
+    this.socketClosed(this.agentSockets, `agent:${agentId}`, agentId, this.deps.agentGraceMs, () => this.settleLater(this.deps.queue.agentGone(agentId)));
   }
 
   /** The agent's sign-in was revoked (disabled, signed out…): no more offers, now. */
   agentSignedOut(agentId: string): void {
-    this.deps.queue.agentGone(agentId);
+    this.settleLater(this.deps.queue.agentGone(agentId));
   }
 
   /** A customer's page connected to their consultation (on this node or any other: presence counts them all). */
@@ -482,6 +504,42 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
     this.track(this.presence.closed(key).then((left) => (left > 0 ? undefined : this.timers.set(CUSTOMER_GRACE, consultationId, this.deps.customerGraceMs))));
   }
 
+  /**
+   * Shared queue: agents whose consoles were on a node that died without a word closed no
+   * socket here, so no grace started for them. Every `agentGraceMs` this node looks at the
+   * agents the queue still routes to (not offline, not on a call): one with no console open on
+   * any live node at two looks in a row is gone (`agentGone` does nothing twice).
+   */
+  async sweepAbsentAgents(): Promise<void> {
+    const absent = new Set<string>();
+    for (const a of this.deps.queue.agents()) {
+      if (a.state === 'offline' || a.state === 'busy') continue;
+      if ((await this.presence.count(`agent:${a.agentId}`)) > 0) continue;
+      absent.add(a.agentId);
+      if (this.absentAgents.has(a.agentId) && !this.agentSockets.has(a.agentId)) {
+        this.deps.logger.info({ agentId: a.agentId }, 'no console of this agent is open on any node: they are offline');
+        await this.deps.queue.agentGone(a.agentId);
+      }
+    }
+    this.absentAgents = absent;
+  }
+
+  /** The consultations waiting for an agent according to storage, oldest first, with what an offer shows (a lost line is rebuilt from them). */
+  async waitingInStorage(): Promise<Array<{ callId: string; details: Record<string, unknown> }>> {
+    const waiting = (await this.deps.callRepo.listLive()).filter((c) => c.channel === 'consultation' && c.status === 'RINGING' && !c.agentId).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+    const out: Array<{ callId: string; details: Record<string, unknown> }> = [];
+    for (const c of waiting) {
+      const details: QueuedDetails = { customerName: c.customerName ?? '', phone: c.callerNumber, inquiry: c.inquiry ?? '', entryPoint: await this.entryPointName(c) };
+      out.push({ callId: c.id, details: { ...details } });
+    }
+    return out;
+  }
+
+  /** A waiting customer's node is gone: hung up after the grace unless a page of theirs is open on some node by then. */
+  customerMayBeGone(consultationId: string): void {
+    this.track(this.timers.set(CUSTOMER_GRACE, consultationId, this.deps.customerGraceMs));
+  }
+
   /** The customer's grace ran out (on whichever node took the timer): hang up if no page of theirs came back. */
   private async customerGraceEnded(consultationId: string): Promise<void> {
     if ((await this.presence.count(`customer:${consultationId}`)) > 0) return;
@@ -493,8 +551,8 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
     }
   }
 
-  setAgentState(agentId: string, state: 'available' | 'after-call-work' | 'offline'): AgentView {
-    return this.agentView(this.deps.queue.setAgentState(agentId, state));
+  setAgentState(agentId: string, state: 'available' | 'after-call-work' | 'offline'): AgentView | Promise<AgentView> {
+    return after(this.deps.queue.setAgentState(agentId, state), (a) => this.agentView(a));
   }
 
   agentState(agentId: string): AgentView {
@@ -532,7 +590,7 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
     const notes = (await this.deps.repo.notes(consultationId)).map((n) => ({ authorName: n.authorName, body: n.body, at: n.createdAt.toISOString() }));
     const details: QueuedDetails = { customerName: call.customerName ?? '', phone: call.callerNumber, inquiry: call.inquiry ?? '', entryPoint: await this.entryPointName(call), transferredFrom: from, notes, status: call.status };
     if (to === 'queue') {
-      this.deps.queue.requeueTransfer(agent.userId, consultationId, { ...details });
+      await this.deps.queue.requeueTransfer(agent.userId, consultationId, { ...details });
       this.onHold.delete(consultationId);
       await this.deps.repo.leaveParticipant(consultationId, agent.userId);
       await this.deps.repo.addEvent(consultationId, 'transferred', agent.userId, { from, to: 'queue' });
@@ -543,7 +601,7 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
       const target = await this.deps.users.findById(to.agentId);
       if (!target || target.status !== 'active' || (target.role !== 'agent' && target.role !== 'admin')) throw new ParleyError('NOT_FOUND', `no active agent account ${to.agentId}`);
       this.agentNames.set(target.id, target.name);
-      this.deps.queue.offerTransfer(agent.userId, consultationId, to.agentId, { ...details });
+      await this.deps.queue.offerTransfer(agent.userId, consultationId, to.agentId, { ...details });
       await this.deps.repo.addEvent(consultationId, 'transfer-requested', agent.userId, { from, to: { agentId: target.id, name: target.name } });
       this.deps.logger.info({ consultationId, from: agent.userId, to: to.agentId }, 'consultation transfer ringing');
     }
@@ -557,13 +615,15 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
     const to = { agentId: toAgentId, name: this.nameOf(toAgentId) };
     this.emit('offer-withdrawn', { consultationId, agentId: toAgentId, reason: reason as WithdrawReason });
     if (reason === 'hung-up') return;
-    const fromStillHere = this.agentSockets.has(fromAgentId) && this.agentOf(consultationId) === fromAgentId;
+    // A shared queue's transfer is handled by the routing owner: the first agent's consoles may be on any node.
+    const fromConnected = this.deps.queueShared ? (await this.presence.count(`agent:${fromAgentId}`)) > 0 : this.agentSockets.has(fromAgentId);
+    const fromStillHere = fromConnected && this.agentOf(consultationId) === fromAgentId;
     let returnedTo: 'agent' | 'queue' = 'agent';
     if (!fromStillHere) {
       const call = await this.deps.calls.get(consultationId);
       if (!isLive(call.status)) return;
       const from = { agentId: fromAgentId, name: this.nameOf(fromAgentId) };
-      this.deps.queue.requeueOrphan(consultationId, { customerName: call.customerName ?? '', phone: call.callerNumber, inquiry: call.inquiry ?? '', entryPoint: await this.entryPointName(call), transferredFrom: from, status: call.status });
+      await this.deps.queue.requeueOrphan(consultationId, { customerName: call.customerName ?? '', phone: call.callerNumber, inquiry: call.inquiry ?? '', entryPoint: await this.entryPointName(call), transferredFrom: from, status: call.status });
       returnedTo = 'queue';
       this.emit('seats-changed', { consultationId });
     }
@@ -588,13 +648,11 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
       });
     } finally {
       if (!written) {
-        if (viaQueue) queue.releaseAccept(agent.userId, consultationId);
-        else queue.releaseTransfer(agent.userId, consultationId);
+        await (viaQueue ? queue.releaseAccept(agent.userId, consultationId) : queue.releaseTransfer(agent.userId, consultationId));
       }
     }
     if (!written) throw new ParleyError('CONFLICT', 'this call can no longer be taken: it ended or moved to someone else');
-    if (viaQueue) queue.commitAccept(agent.userId, consultationId);
-    else queue.commitTransfer(agent.userId, consultationId);
+    await (viaQueue ? queue.commitAccept(agent.userId, consultationId) : queue.commitTransfer(agent.userId, consultationId));
     this.deps.logger.info({ consultationId, agentId: agent.userId, from: from?.agentId }, 'transferred consultation taken');
     if (this.withAssistant.has(consultationId)) await this.assistantDone(consultationId, 'transferred', 'handed-over');
     if (!viaQueue && from) this.emit('transferred', { consultationId, from, to: { agentId: agent.userId, name } });
@@ -641,11 +699,11 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
     const { queue, repo, calls } = this.deps;
     const transfer = queue.transferFor(agent.userId);
     if (transfer?.callId === consultationId) {
-      queue.reserveTransfer(agent.userId, consultationId);
+      await queue.reserveTransfer(agent.userId, consultationId);
       return this.acceptHandover(agent, consultationId, transfer.fromAgentId, false);
     }
     const requeued = (queue.details(consultationId) as Partial<QueuedDetails> | undefined)?.transferredFrom;
-    queue.reserve(agent.userId, consultationId);
+    await queue.reserve(agent.userId, consultationId);
     if (requeued) return this.acceptHandover(agent, consultationId, null, true);
     const name = this.nameOf(agent.userId);
     let call: CallRecord;
@@ -658,13 +716,13 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
         },
       });
     } catch (err) {
-      queue.releaseAccept(agent.userId, consultationId);
+      await queue.releaseAccept(agent.userId, consultationId);
       if (err instanceof ParleyError && err.code === 'CONFLICT') throw new ParleyError('CONFLICT', `consultation ${consultationId} can no longer be accepted: the customer hung up`, err.details);
       this.deps.logger.error({ err, consultationId, agentId: agent.userId }, 'accepting a consultation failed; it stays in the queue');
       throw err;
     }
     try {
-      queue.commitAccept(agent.userId, consultationId);
+      await queue.commitAccept(agent.userId, consultationId);
     } catch {
       // The customer hung up between the commit and now: the hang-up already freed the agent
       // and its transition (CONNECTING → FAILED) is on its way.
@@ -674,9 +732,9 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
   }
 
   /** The agent's console shows the offer (it is not announced again). */
-  acknowledgeOffer(agentId: string, consultationId: string): { acknowledged: boolean } {
-    if (this.deps.queue.transferFor(agentId)?.callId === consultationId) return { acknowledged: this.deps.queue.acknowledgeTransfer(agentId, consultationId) };
-    return { acknowledged: this.deps.queue.acknowledgeOffer(agentId, consultationId) };
+  acknowledgeOffer(agentId: string, consultationId: string): { acknowledged: boolean } | Promise<{ acknowledged: boolean }> {
+    const acked = this.deps.queue.transferFor(agentId)?.callId === consultationId ? this.deps.queue.acknowledgeTransfer(agentId, consultationId) : this.deps.queue.acknowledgeOffer(agentId, consultationId);
+    return after(acked, (acknowledged) => ({ acknowledged }));
   }
 
   /**
@@ -699,9 +757,9 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
     return this.view(call);
   }
 
-  reject(agentId: string, consultationId: string): void {
+  reject(agentId: string, consultationId: string): void | Promise<void> {
     if (this.deps.queue.transferFor(agentId)?.callId === consultationId) return this.deps.queue.rejectTransfer(agentId, consultationId);
-    this.deps.queue.reject(agentId, consultationId);
+    return this.deps.queue.reject(agentId, consultationId);
   }
 
   async hold(agent: Identity, consultationId: string, on: boolean): Promise<{ onHold: boolean }> {
@@ -826,6 +884,12 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.sweepTimer);
+    if (this.deps.queueShared) {
+      // The other nodes go on routing: agents whose last console was here are gone now, not never.
+      for (const key of this.graceTimers.keys()) if (key.startsWith('agent:')) this.settleLater(this.deps.queue.agentGone(key.slice('agent:'.length)));
+      for (const agentId of this.agentSockets.keys()) this.settleLater(this.deps.queue.agentGone(agentId));
+    }
     this.pushQueue.cancel();
     this.pushPlaces.cancel();
     for (const t of this.graceTimers.values()) clearTimeout(t);
@@ -836,6 +900,11 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
   }
 
   // --- internals ------------------------------------------------------------------------
+
+  /** A queue change nobody waits for: when it answers later (a shared queue), its failure is logged. */
+  private settleLater(change: void | Promise<void>): void {
+    if (change instanceof Promise) this.track(change.catch((err: unknown) => this.deps.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'a queue change failed')));
+  }
 
   /**
    * Everyone still waiting is RINGING; tell only those whose place or wait moved, from
@@ -884,10 +953,10 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
   private async afterTransition(call: CallRecord, to: CallStatus, cause: string): Promise<void> {
     if (to === 'ENDED' || to === 'FAILED') {
       const { queue } = this.deps;
-      queue.cancelTransfer(call.id);
-      if (queue.position(call.id)) queue.hangUp(call.id);
+      await queue.cancelTransfer(call.id);
+      if (queue.position(call.id)) await queue.hangUp(call.id);
       if (call.agentId && queue.agent(call.agentId)?.callId === call.id) {
-        queue.callEnded(call.agentId, call.connectedAt ? Date.now() - call.connectedAt.getTime() : undefined);
+        await queue.callEnded(call.agentId, call.connectedAt ? Date.now() - call.connectedAt.getTime() : undefined);
       }
       this.onHold.delete(call.id);
       const timer = this.overflowTimers.get(call.id);
@@ -924,6 +993,15 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
 
   private nameOf(agentId: string): string {
     return this.agentNames.get(agentId) ?? agentId;
+  }
+
+  /** The agent's name, from storage when their console is on another node (a shared queue's owner routes agents of every node). */
+  private async nameFor(agentId: string): Promise<string> {
+    const known = this.agentNames.get(agentId);
+    if (known) return known;
+    const user = await this.deps.users.findById(agentId).catch(() => undefined);
+    if (user) this.agentNames.set(agentId, user.name);
+    return user?.name ?? agentId;
   }
 
   private agentView(a: AgentSnapshot): AgentView {

@@ -99,6 +99,17 @@ export interface QueueOptions {
   now?: () => number;
 }
 
+/**
+ * The queue's state as plain data: what a routing owner hands to the other nodes (issue 13),
+ * so that they read the same line and a node taking over goes on from it.
+ */
+export interface QueueSnapshot {
+  waiting: Array<{ callId: string; enqueuedAt: number; declinedBy: Array<[string, number]>; offeredTo?: string; offerExpiresAt?: number; offerAcked?: boolean; reserved?: boolean; details: Record<string, unknown> }>;
+  agents: AgentSnapshot[];
+  transfers: PendingTransfer[];
+  handleTimes: number[];
+}
+
 export class ConsultationQueue extends EventEmitter<QueueEvents> {
   private readonly waiting: QueuedCall[] = [];
   private readonly agentStates = new Map<string, AgentSnapshot>();
@@ -462,6 +473,67 @@ export class ConsultationQueue extends EventEmitter<QueueEvents> {
   agent(agentId: string): AgentSnapshot | undefined {
     const a = this.agentStates.get(agentId);
     return a ? { ...a } : undefined;
+  }
+
+  /** The whole state as plain data (no timers). */
+  snapshot(): QueueSnapshot {
+    return {
+      waiting: this.waiting.map((c) => ({ callId: c.callId, enqueuedAt: c.enqueuedAt, declinedBy: [...c.declinedBy], offeredTo: c.offeredTo, offerExpiresAt: c.offerExpiresAt, offerAcked: c.offerAcked, reserved: c.reserved, details: c.details })),
+      agents: this.agents(),
+      transfers: [...this.transfers.values()].map((t) => this.plainTransfer(t)),
+      handleTimes: [...this.handleTimes],
+    };
+  }
+
+  /**
+   * Replaces the state with a snapshot, as it was: no timers armed, no events, no dispatch
+   * (a node that only reads the line another node routes).
+   */
+  load(s: QueueSnapshot): void {
+    this.clearAllTimers();
+    this.transfers.clear();
+    this.waiting.splice(0, this.waiting.length, ...s.waiting.map((c) => ({ ...c, declinedBy: new Map(c.declinedBy) })));
+    this.agentStates.clear();
+    for (const a of s.agents) this.agentStates.set(a.agentId, { ...a });
+    for (const t of s.transfers) this.transfers.set(t.callId, { ...t });
+    this.handleTimes.splice(0, this.handleTimes.length, ...s.handleTimes);
+  }
+
+  /**
+   * This queue takes over from a routing owner that is gone (its timers with it): offers and
+   * transfers that were ringing stop (their agents are available again, without counting as
+   * declined), and routing starts again from the line as it was, in order.
+   */
+  resume(): void {
+    for (const t of [...this.transfers.values()]) {
+      this.transfers.delete(t.callId);
+      const to = this.agentStates.get(t.toAgentId);
+      if (to?.state === 'ringing') this.emit('agent-state', Object.assign(to, { state: 'available' as AgentState, since: this.now() }));
+      this.emit('transfer-withdrawn', { callId: t.callId, fromAgentId: t.fromAgentId, toAgentId: t.toAgentId, reason: 'accept-failed' });
+    }
+    for (const call of this.waiting) {
+      if (!call.offeredTo) continue;
+      const agentId = call.offeredTo;
+      call.offeredTo = undefined;
+      call.offerExpiresAt = undefined;
+      call.offerAcked = undefined;
+      call.reserved = undefined;
+      const agent = this.agentStates.get(agentId);
+      if (agent?.state === 'ringing') Object.assign(agent, { state: 'available' as AgentState, since: this.now() });
+      this.emit('offer-withdrawn', { callId: call.callId, agentId, reason: 'accept-failed' });
+      if (agent) this.emit('agent-state', { ...agent });
+    }
+    this.emit('queue-changed');
+    this.dispatch();
+  }
+
+  private clearAllTimers(): void {
+    for (const t of [...this.offerTimers.values(), ...this.resendTimers.values()]) clearTimeout(t);
+    for (const t of this.transfers.values()) this.clearTransferTimers(t);
+    this.offerTimers.clear();
+    this.resendTimers.clear();
+    if (this.cooldownTimer) clearTimeout(this.cooldownTimer.timer);
+    this.cooldownTimer = undefined;
   }
 
   close(): void {

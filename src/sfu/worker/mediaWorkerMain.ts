@@ -5,15 +5,31 @@
 import { randomUUID } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ParleyError } from '../../errors.js';
+import { PacedWriter } from '../../media/audio/pacedWriter.js';
 import type { Producer } from '../producer.js';
 import { Router } from '../router.js';
-import type { MediaWorkerData, ProducerInfo, WorkerMethod, WorkerMethods, WorkerNotification, WorkerNotifications, WorkerReply, WorkerRequest, WorkerRtpIn, WorkerRtpOut } from './protocol.js';
+import type { MediaWorkerData, ProducerInfo, WorkerMethod, WorkerMethods, WorkerNotification, WorkerNotifications, WorkerReply, WorkerRequest, WorkerRtpIn, WorkerRtpOut, WorkerWriterIn } from './protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('mediaWorkerMain must run in a worker thread');
 const data = workerData as MediaWorkerData;
 const routers = new Map<string, Router>();
 const taps = new Map<string, () => void>();
+/** Paced writers by direct producer id (closed with their producer or room). */
+const writers = new Map<string, { writer: PacedWriter; roomId: string; seq: number }>();
+/** Unix ms with sub-millisecond precision, comparable across threads. */
+const epochMs = (): number => performance.timeOrigin + performance.now();
+
+function writerOf(roomId: string, producerId: string): { writer: PacedWriter; roomId: string; seq: number } {
+  const w = writers.get(producerId);
+  if (!w || w.roomId !== roomId) throw new ParleyError('NOT_FOUND', `no paced writer on producer ${producerId}`);
+  return w;
+}
+
+function closeWriter(producerId: string): void {
+  writers.get(producerId)?.writer.close();
+  writers.delete(producerId);
+}
 
 function notify<E extends keyof WorkerNotifications>(roomId: string, event: E, payload: WorkerNotifications[E]): void {
   port!.postMessage({ type: 'notification', roomId, event, data: payload } as WorkerNotification);
@@ -33,7 +49,10 @@ function createRouter(roomId: string): Router {
   const r = new Router(roomId, { transport: data.transport, audioLevelIntervalMs: data.audioLevelIntervalMs, limits: data.limits });
   r.on('producer-new', (p) => notify(roomId, 'producer.new', producerInfo(p)));
   r.on('direct-consumer-close', (d, reason) => notify(roomId, 'directConsumer.closed', { directConsumerId: d.id, producerId: d.producer.id, reason }));
-  r.on('producer-close', (p, reason) => notify(roomId, 'producer.closed', { producerId: p.id, peerId: p.appData.peerId, reason }));
+  r.on('producer-close', (p, reason) => {
+    closeWriter(p.id);
+    notify(roomId, 'producer.closed', { producerId: p.id, peerId: p.appData.peerId, reason });
+  });
   r.on('producer-pause', (p) => notify(roomId, 'producer.paused', { producerId: p.id, peerId: p.appData.peerId }));
   r.on('producer-resume', (p) => notify(roomId, 'producer.resumed', { producerId: p.id, peerId: p.appData.peerId }));
   r.on('consumer-close', (c, reason) => notify(roomId, 'consumer.closed', { consumerId: c.id, producerId: c.producer.id, peerId: c.appData.peerId, reason }));
@@ -95,6 +114,37 @@ const handlers: Handlers = {
     return { id: d.id, producer: producerInfo(d.producer) };
   },
   'directConsumer.close': ({ roomId, directConsumerId }) => routers.get(roomId)?.directConsumers.get(directConsumerId)?.close('closed'),
+  'writer.create': ({ roomId, producerId, ssrc, payloadType }) => {
+    const r = router(roomId);
+    const producer = r.producers.get(producerId);
+    if (!producer || producer.transport) throw new ParleyError('NOT_FOUND', `no direct producer ${producerId}`);
+    if (writers.has(producerId)) throw new ParleyError('CONFLICT', `producer ${producerId} already has a paced writer`);
+    const writer = new PacedWriter({
+      ssrc,
+      ...(payloadType !== undefined ? { payloadType } : {}),
+      sink: (packet) => {
+        try {
+          r.sendDirect(producerId, Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength));
+        } catch {
+          /* the producer closed under a due packet */
+        }
+      },
+    });
+    const entry = { writer, roomId, seq: 0 };
+    writer.on('playout-start', () => notify(roomId, 'writer.playoutStart', { producerId, seq: entry.seq, atMs: epochMs() }));
+    writer.on('playout-end', ({ cleared, sentFrames }) => notify(roomId, 'writer.playoutEnd', { producerId, seq: entry.seq, cleared, sentFrames, atMs: epochMs() }));
+    writers.set(producerId, entry);
+  },
+  'writer.clear': ({ roomId, producerId, seq }) => {
+    const w = writerOf(roomId, producerId);
+    w.seq = Math.max(w.seq, seq);
+    const droppedMs = w.writer.clearQueue();
+    const last = w.writer.lastSentAt;
+    return { droppedMs, lastPacketAtMs: last === undefined ? null : performance.timeOrigin + last };
+  },
+  'writer.close': ({ roomId, producerId }) => {
+    if (writers.get(producerId)?.roomId === roomId) closeWriter(producerId);
+  },
   'worker.dump': () => {
     let transports = 0;
     let producers = 0;
@@ -108,7 +158,15 @@ const handlers: Handlers = {
   },
 };
 
-port.on('message', (msg: WorkerRequest | WorkerRtpIn) => {
+port.on('message', (msg: WorkerRequest | WorkerRtpIn | WorkerWriterIn) => {
+  if (msg.type === 'writer-pcm' || msg.type === 'writer-flush') {
+    const w = writers.get(msg.producerId);
+    if (!w || w.roomId !== msg.roomId) return; // the producer just closed
+    w.seq = Math.max(w.seq, msg.seq);
+    if (msg.type === 'writer-pcm') w.writer.push(msg.samples, msg.sampleRate);
+    else w.writer.flush();
+    return;
+  }
   if (msg.type === 'rtp-in') {
     try {
       routers.get(msg.roomId)?.sendDirect(msg.producerId, Buffer.from(msg.packet.buffer, msg.packet.byteOffset, msg.packet.byteLength));

@@ -90,6 +90,7 @@ function standInRoom(onPacket: () => void): { room: RoomMedia; caller: AsyncQueu
     createDirectProducer: async () => ({ id: 'bot', peerId: 'bot', kind: 'audio', paused: false, closed: false, observer: new EventEmitter(), send: onPacket, pause: async () => undefined, resume: async () => undefined, close: async () => undefined }),
     createDirectConsumer: async () => ({ id: 'c', producerId: 'mic', observer: new EventEmitter(), close: async () => undefined }),
     createPacedWriter: async (_p: unknown, o: { ssrc: number }) => localPacedWriter(o.ssrc, onPacket),
+    closePeer: async () => undefined,
   };
   return { room: room as unknown as RoomMedia, caller };
 }

@@ -119,4 +119,33 @@ describe('paced writer in the media worker', { timeout: 60_000 }, () => {
     writer.push(tone(0.2, 24_000), 24_000);
     assert.deepEqual(await writer.clearQueue(), { droppedMs: 0, lastPacketAtMs: null });
   });
+  test('clearQueue() stops the packets at the next tick even while the media worker is behind on its messages', async () => {
+    const { writer, consumer, received, producer } = await botWithSubscriber(room, 'bot-busy', 6161);
+    // Another server-side producer in the room whose packets keep the worker busy (nobody consumes it).
+    const other = await room.createDirectProducer('flood', {
+      kind: 'audio',
+      rtpParameters: { codecs: [{ mimeType: 'audio/opus', payloadType: 111, clockRate: 48_000, channels: 2 }], encodings: [{ ssrc: 777 }] },
+    });
+    writer.push(tone(4, 24_000), 24_000);
+    await sleep(500);
+    const packet = new Uint8Array(RtpPacket.deSerialize(Buffer.from(received[0]!.packet.serialize())).serialize());
+    packet[8] = 0; // another SSRC: 777
+    packet[9] = 0;
+    packet[10] = 3;
+    packet[11] = 9;
+    for (let i = 0; i < 40_000; i++) other.send(packet);
+    const clearedAt = performance.timeOrigin + performance.now();
+    const cleared = writer.clearQueue();
+    const { droppedMs } = await cleared;
+    const replyMs = performance.timeOrigin + performance.now() - clearedAt;
+    await sleep(300);
+    const last = received.at(-1)!.at;
+    const stopMs = Math.max(0, last - clearedAt);
+    console.log(`barge-in with the media worker ${replyMs.toFixed(0)} ms behind on its messages: last packet at the subscriber ${stopMs.toFixed(1)} ms after clearQueue; ${droppedMs} ms dropped`);
+    assert.ok(stopMs < 200, `stopped after ${stopMs} ms (the worker answered the clear after ${replyMs} ms)`);
+    assert.ok(Math.abs(droppedMs + received.length * 20 - 4000) <= 60, `dropped ${droppedMs} ms after ${received.length} packets`);
+    await other.close();
+    await consumer.close();
+    await producer.close();
+  });
 });

@@ -3,7 +3,8 @@
  * PCM goes over in the order it is pushed (its bytes transferred, not copied); Opus encoding, RTP packetizing and
  * the 20 ms pacing happen on the worker's thread, next to the direct producer they feed, so a busy main thread
  * (speech recognition, signaling) neither delays nor bunches the bot's packets. `clearQueue()` reaches the worker
- * in one message: barge-in stops the packets there, not after whatever the main thread still had to send.
+ * through a flag in shared memory that the writer reads before each packet (and then in one message): barge-in stops
+ * the packets at the worker's next 20 ms tick even when its message queue is backed up.
  *
  * `playing` and the playout events follow the worker's notifications; each push, flush and clear carries a sequence
  * number so a stale "queue ran dry" (sent before the next push arrived) does not end a talkspurt that goes on.
@@ -59,6 +60,8 @@ export class WorkerPacedWriter extends EventEmitter<PacedWriterHandleEvents> imp
     private readonly roomId: string,
     readonly producerId: string,
     private readonly room: RoomEvents,
+    /** Shared with the worker's writer: the seq of the last clear asked for (see protocol.ts `writer.create`). */
+    private readonly clearFlag: Int32Array,
   ) {
     super();
     room.on('writer.playoutStart', this.#onStart);
@@ -94,7 +97,10 @@ export class WorkerPacedWriter extends EventEmitter<PacedWriterHandleEvents> imp
     if (this.#closed) return { droppedMs: 0, lastPacketAtMs: null };
     this.#queuedUntil = 0;
     this.#playing = false;
-    return this.worker.request('writer.clear', { roomId: this.roomId, producerId: this.producerId, seq: ++this.#seq });
+    const seq = ++this.#seq;
+    // Seen by the worker's writer at its next packet, before the request below reaches it through the message queue.
+    Atomics.store(this.clearFlag, 0, seq);
+    return this.worker.request('writer.clear', { roomId: this.roomId, producerId: this.producerId, seq });
   }
 
   async close(): Promise<void> {

@@ -299,8 +299,9 @@ export class RoomMedia extends EventEmitter<RoomMediaEvents> {
    * packetized (`ssrc`, `payloadType`, as the producer's rtpParameters say) and sent every 20 ms by the worker.
    */
   async createPacedWriter(producer: DirectProducerHandle, options: { ssrc: number; payloadType?: number }): Promise<PacedWriterHandle> {
-    await this.worker.request('writer.create', { roomId: this.roomId, producerId: producer.id, ...options });
-    const writer = new WorkerPacedWriter(this.worker, this.roomId, producer.id, this);
+    const clearFlag = new SharedArrayBuffer(4);
+    await this.worker.request('writer.create', { roomId: this.roomId, producerId: producer.id, ...options, clearFlag });
+    const writer = new WorkerPacedWriter(this.worker, this.roomId, producer.id, this, new Int32Array(clearFlag));
     producer.observer.once('close', () => void writer.close());
     return writer;
   }

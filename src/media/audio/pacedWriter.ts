@@ -31,6 +31,12 @@ export interface PacedWriterOptions {
   readonly ssrc: number;
   readonly payloadType?: number;
   readonly clock?: PacedWriterClock;
+  /**
+   * Asked before each due packet: true when a clear was asked for out of band (e.g. a flag in shared memory that
+   * another thread sets), and the hook has called `clearQueue()` itself. Lets barge-in stop the packets at the
+   * next tick even while the thread's message queue is backed up.
+   */
+  readonly interrupted?: () => boolean;
 }
 
 export interface PacedWriterEvents {
@@ -154,6 +160,7 @@ export class PacedWriter extends EventEmitter<PacedWriterEvents> {
   }
 
   #tick(first = false): void {
+    if (!first && this.#o.interrupted?.()) return;
     this.#timer = undefined;
     const item = this.#queue.shift();
     if (!item) {

@@ -15,12 +15,33 @@ if (!port) throw new Error('mediaWorkerMain must run in a worker thread');
 const data = workerData as MediaWorkerData;
 const routers = new Map<string, Router>();
 const taps = new Map<string, () => void>();
-/** Paced writers by direct producer id (closed with their producer or room). */
-const writers = new Map<string, { writer: PacedWriter; roomId: string; seq: number }>();
+/**
+ * Paced writers by direct producer id (closed with their producer or room). `flag[0]` is the seq of the last clear
+ * the main thread asked for; `applied` the last one done here; PCM older than a clear asked for is dropped.
+ */
+interface WriterEntry {
+  writer: PacedWriter;
+  roomId: string;
+  seq: number;
+  flag: Int32Array;
+  applied: number;
+  droppedMs: number;
+}
+const writers = new Map<string, WriterEntry>();
+
+/** Does a clear the main thread asked for (from the shared flag) if not done yet; true when it did one now. */
+function applyClear(w: WriterEntry, requested = 0): boolean {
+  const asked = Math.max(requested, Atomics.load(w.flag, 0));
+  if (asked <= w.applied) return false;
+  w.applied = asked;
+  w.seq = Math.max(w.seq, asked);
+  w.droppedMs += w.writer.clearQueue();
+  return true;
+}
 /** Unix ms with sub-millisecond precision, comparable across threads. */
 const epochMs = (): number => performance.timeOrigin + performance.now();
 
-function writerOf(roomId: string, producerId: string): { writer: PacedWriter; roomId: string; seq: number } {
+function writerOf(roomId: string, producerId: string): WriterEntry {
   const w = writers.get(producerId);
   if (!w || w.roomId !== roomId) throw new ParleyError('NOT_FOUND', `no paced writer on producer ${producerId}`);
   return w;
@@ -114,14 +135,16 @@ const handlers: Handlers = {
     return { id: d.id, producer: producerInfo(d.producer) };
   },
   'directConsumer.close': ({ roomId, directConsumerId }) => routers.get(roomId)?.directConsumers.get(directConsumerId)?.close('closed'),
-  'writer.create': ({ roomId, producerId, ssrc, payloadType }) => {
+  'writer.create': ({ roomId, producerId, ssrc, payloadType, clearFlag }) => {
     const r = router(roomId);
     const producer = r.producers.get(producerId);
     if (!producer || producer.transport) throw new ParleyError('NOT_FOUND', `no direct producer ${producerId}`);
     if (writers.has(producerId)) throw new ParleyError('CONFLICT', `producer ${producerId} already has a paced writer`);
+    let entry: WriterEntry | undefined;
     const writer = new PacedWriter({
       ssrc,
       ...(payloadType !== undefined ? { payloadType } : {}),
+      interrupted: () => entry !== undefined && applyClear(entry),
       sink: (packet) => {
         try {
           r.sendDirect(producerId, Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength));
@@ -130,15 +153,19 @@ const handlers: Handlers = {
         }
       },
     });
-    const entry = { writer, roomId, seq: 0 };
-    writer.on('playout-start', () => notify(roomId, 'writer.playoutStart', { producerId, seq: entry.seq, atMs: epochMs() }));
-    writer.on('playout-end', ({ cleared, sentFrames }) => notify(roomId, 'writer.playoutEnd', { producerId, seq: entry.seq, cleared, sentFrames, atMs: epochMs() }));
-    writers.set(producerId, entry);
+    const e: WriterEntry = { writer, roomId, seq: 0, flag: new Int32Array(clearFlag), applied: 0, droppedMs: 0 };
+    entry = e;
+    writer.on('playout-start', () => notify(roomId, 'writer.playoutStart', { producerId, seq: e.seq, atMs: epochMs() }));
+    writer.on('playout-end', ({ cleared, sentFrames }) => notify(roomId, 'writer.playoutEnd', { producerId, seq: e.seq, cleared, sentFrames, atMs: epochMs() }));
+    writers.set(producerId, e);
   },
   'writer.clear': ({ roomId, producerId, seq }) => {
     const w = writerOf(roomId, producerId);
+    // Done already at a packet's tick when the flag was seen first; what was dropped since is reported once.
+    applyClear(w, seq);
     w.seq = Math.max(w.seq, seq);
-    const droppedMs = w.writer.clearQueue();
+    const droppedMs = Math.round(w.droppedMs);
+    w.droppedMs = 0;
     const last = w.writer.lastSentAt;
     return { droppedMs, lastPacketAtMs: last === undefined ? null : performance.timeOrigin + last };
   },
@@ -162,6 +189,12 @@ port.on('message', (msg: WorkerRequest | WorkerRtpIn | WorkerWriterIn) => {
   if (msg.type === 'writer-pcm' || msg.type === 'writer-flush') {
     const w = writers.get(msg.producerId);
     if (!w || w.roomId !== msg.roomId) return; // the producer just closed
+    // Pushed before a clear that was asked for since (barge-in): dropped, as if it had been queued.
+    if (msg.seq < Atomics.load(w.flag, 0)) {
+      if (msg.type === 'writer-pcm') w.droppedMs += (msg.samples.length / msg.sampleRate) * 1000;
+      return;
+    }
+    applyClear(w);
     w.seq = Math.max(w.seq, msg.seq);
     if (msg.type === 'writer-pcm') w.writer.push(msg.samples, msg.sampleRate);
     else w.writer.flush();

@@ -51,7 +51,8 @@ export interface WorkerMethods {
    * and sent into the producer every 20 ms on the worker's own clock (pacedWriter.ts). `seq` orders the writer's
    * operations: each push, flush and clear carries the next one; playout notifications say the last one they saw.
    */
-  'writer.create': { params: Room & { producerId: string; ssrc: number; payloadType?: number }; result: void };
+  /** `clearFlag` (Int32 in shared memory): the main thread stores a clear's `seq` there before sending `writer.clear`, so the writer stops at its next packet even when this worker's messages are backed up. */
+  'writer.create': { params: Room & { producerId: string; ssrc: number; payloadType?: number; clearFlag: SharedArrayBuffer }; result: void };
   /** Drops everything not sent yet (barge-in); `lastPacketAtMs` (Unix ms, sub-ms precision) is when the last packet went out. */
   'writer.clear': { params: Room & { producerId: string; seq: number }; result: { droppedMs: number; lastPacketAtMs: number | null } };
   'writer.close': { params: Room & { producerId: string }; result: void };

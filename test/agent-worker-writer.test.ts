@@ -119,6 +119,29 @@ describe('paced writer in the media worker', { timeout: 60_000 }, () => {
     writer.push(tone(0.2, 24_000), 24_000);
     assert.deepEqual(await writer.clearQueue(), { droppedMs: 0, lastPacketAtMs: null });
   });
+  test('a flush with nothing left to send still ends the talkspurt (the reply waits for that end)', async () => {
+    const { writer, consumer, producer } = await botWithSubscriber(room, 'bot-flush', 7171);
+    // Exactly 3 frames of 48 kHz: nothing is left over for the flush to pad.
+    writer.push(tone(0.06, 48_000), 48_000);
+    await sleep(300);
+    assert.equal(writer.playing, false, 'the queue ran dry');
+    const ended = new Promise<{ cleared: boolean }>((r) => writer.once('playout-end', r));
+    writer.flush();
+    assert.equal(writer.playing, true);
+    const result = await Promise.race([ended, sleep(2000).then(() => 'no playout-end' as const)]);
+    assert.notEqual(result, 'no playout-end');
+    assert.equal(writer.playing, false);
+    // And a flush on a writer that never spoke.
+    const { writer: quiet, consumer: c2, producer: p2 } = await botWithSubscriber(room, 'bot-quiet', 7272);
+    const quietEnd = new Promise<unknown>((r) => quiet.once('playout-end', r));
+    quiet.flush();
+    assert.notEqual(await Promise.race([quietEnd, sleep(2000).then(() => 'no playout-end' as const)]), 'no playout-end');
+    await c2.close();
+    await p2.close();
+    await consumer.close();
+    await producer.close();
+  });
+
   test('clearQueue() stops the packets at the next tick even while the media worker is behind on its messages', async () => {
     const { writer, consumer, received, producer } = await botWithSubscriber(room, 'bot-busy', 6161);
     // Another server-side producer in the room whose packets keep the worker busy (nobody consumes it).

@@ -197,7 +197,12 @@ port.on('message', (msg: WorkerRequest | WorkerRtpIn | WorkerWriterIn) => {
     applyClear(w);
     w.seq = Math.max(w.seq, msg.seq);
     if (msg.type === 'writer-pcm') w.writer.push(msg.samples, msg.sampleRate);
-    else w.writer.flush();
+    else {
+      w.writer.flush();
+      // Nothing left to send (the queue had run dry, or nothing was pushed): the talkspurt is over now, and whoever
+      // waits for its end must hear so, since no packet will end it.
+      if (!w.writer.playing) notify(w.roomId, 'writer.playoutEnd', { producerId: msg.producerId, seq: w.seq, cleared: false, sentFrames: w.writer.sentFrames, atMs: epochMs() });
+    }
     return;
   }
   if (msg.type === 'rtp-in') {

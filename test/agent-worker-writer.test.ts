@@ -75,13 +75,14 @@ describe('paced writer in the media worker', { timeout: 60_000 }, () => {
     assert.ok(received.length >= 100 && received.length <= 102, `${received.length} packets for 2 s`);
     assert.equal(starts.length, 1);
     const during = received.filter((r) => r.at > blockedFrom + 40 && r.at < blockedTo - 40);
-    assert.ok(during.length >= 13, `${during.length} packets forwarded while the main thread was blocked for 400 ms`);
+    // About 16 are due in that window; a writer on the main thread would send none (margin for a busy machine).
+    assert.ok(during.length >= 8, `${during.length} packets forwarded while the main thread was blocked for 400 ms`);
     for (let i = 1; i < received.length; i++) {
       assert.equal((received[i]!.packet.header.sequenceNumber - received[i - 1]!.packet.header.sequenceNumber) & 0xffff, 1);
       assert.equal((received[i]!.packet.header.timestamp - received[i - 1]!.packet.header.timestamp) >>> 0, 960);
     }
     const spanMs = received.at(-1)!.at - received[0]!.at;
-    assert.ok(spanMs > 1800 && spanMs < 2300, `2 s of audio went out over ${spanMs} ms`);
+    assert.ok(spanMs > 1800 && spanMs < 2600, `2 s of audio went out over ${spanMs} ms`);
     assert.equal(received[0]!.packet.header.marker, true);
     const dec = new OpusDecoder(48_000, 1);
     const pcm = received.slice(5, 90).flatMap((r) => [...dec.decode(r.packet.payload)]);
@@ -95,7 +96,8 @@ describe('paced writer in the media worker', { timeout: 60_000 }, () => {
   test('clearQueue() stops the packets a subscriber receives within 200 ms (barge-in)', async () => {
     const { writer, consumer, received, producer } = await botWithSubscriber(room, 'bot-barge', 5151);
     writer.push(tone(4, 24_000), 24_000);
-    await sleep(600);
+    // Mid-reply: after 20 packets (half a second, or longer on a busy machine).
+    for (let i = 0; i < 60 && received.length < 20; i++) await sleep(50);
     assert.ok(received.length >= 20, `${received.length} packets before the barge-in`);
     const clearedAt = performance.timeOrigin + performance.now();
     const { droppedMs, lastPacketAtMs } = await writer.clearQueue();
@@ -150,7 +152,8 @@ describe('paced writer in the media worker', { timeout: 60_000 }, () => {
       rtpParameters: { codecs: [{ mimeType: 'audio/opus', payloadType: 111, clockRate: 48_000, channels: 2 }], encodings: [{ ssrc: 777 }] },
     });
     writer.push(tone(4, 24_000), 24_000);
-    await sleep(500);
+    for (let i = 0; i < 60 && received.length < 20; i++) await sleep(50);
+    assert.ok(received.length >= 20, `${received.length} packets before the barge-in`);
     const packet = new Uint8Array(RtpPacket.deSerialize(Buffer.from(received[0]!.packet.serialize())).serialize());
     packet[8] = 0; // another SSRC: 777
     packet[9] = 0;

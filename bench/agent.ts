@@ -32,6 +32,7 @@ import type { AudioItem } from '../src/media/audio/audioTrack.js';
 import { AsyncQueue } from '../src/ai/utils/asyncQueue.js';
 import type { RoomMedia } from '../src/sfu/roomMedia.js';
 import { framesOf, librivoxClips } from '../test/ai-audio.js';
+import { localPacedWriter } from './lib/localPacedWriter.js';
 import { fmt, percentile, sortedOf, table } from './lib/stats.js';
 
 const arg = (name: string, d: number, max: number) => Math.max(1, Math.min(max, Number(new RegExp(`^--${name}=(\\d+)$`).exec(process.argv.find((a) => a.startsWith(`--${name}=`)) ?? '')?.[1] ?? d)));
@@ -88,6 +89,8 @@ function standInRoom(onPacket: () => void): { room: RoomMedia; caller: AsyncQueu
     producers: async () => [{ producerId: 'mic', peerId: 'caller', kind: 'audio', paused: false, direct: false, appData: {} }],
     createDirectProducer: async () => ({ id: 'bot', peerId: 'bot', kind: 'audio', paused: false, closed: false, observer: new EventEmitter(), send: onPacket, pause: async () => undefined, resume: async () => undefined, close: async () => undefined }),
     createDirectConsumer: async () => ({ id: 'c', producerId: 'mic', observer: new EventEmitter(), close: async () => undefined }),
+    createPacedWriter: async (_p: unknown, o: { ssrc: number }) => localPacedWriter(o.ssrc, onPacket),
+    closePeer: async () => undefined,
   };
   return { room: room as unknown as RoomMedia, caller };
 }

@@ -325,14 +325,15 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
   await http.register(callRoutes({ calls, auth: authHooks, allowAnonymous: config.auth.allowAnonymousCalls }), { prefix: '/api/v1/calls' });
   // AI voice agent (issue 11): engines now, speech once it started below.
   let agentEngines: AgentEngines | undefined;
+  const agentTurns = new AgentTurnRepository(storage.db);
   try {
-    agentEngines = createAgentEngines(config.agent, new AgentTurnRepository(storage.db), logger.child({ module: 'agent' }));
+    agentEngines = createAgentEngines(config.agent, agentTurns, logger.child({ module: 'agent' }));
   } catch (err) {
     logger.warn({ err }, 'AI agent is off: its engines could not start');
   }
   let agentSpeech: Speech | undefined;
   let agentCalls: AgentCalls | undefined;
-  await http.register(agentRoutes({ agentCalls: () => agentCalls, auth: authHooks, allowAnonymous: config.auth.allowAnonymousCalls, startsPerMinute: 10 }), { prefix: '/api/v1/agent' });
+  await http.register(agentRoutes({ agentCalls: () => agentCalls, turns: agentTurns, auth: authHooks, allowAnonymous: config.auth.allowAnonymousCalls, startsPerMinute: 10 }), { prefix: '/api/v1/agent' });
   await http.register(conversationRoutes({ calls, auth: authHooks, allowAnonymous: config.auth.allowAnonymousCalls, agent: () => agentEngines, speech: () => agentSpeech, requestsPerMinute: 30 }), { prefix: '/api/v1/calls' });
   await http.register(entryPointRoutes({ consultations, auth: authHooks }), { prefix: '/api/v1' });
   await http.register(transcriptRoutes({ transcripts, auth: authHooks }), { prefix: '/api/v1' });

@@ -205,6 +205,58 @@ describe('entry point routing: human, AI first, AI overflow', () => {
     await console_.request('consultation:end', { consultationId: id });
   });
 
+  test('the overflow timer firing at the moment an agent accepts: exactly one of them gets the call (fake clock)', async () => {
+    const ep = await entry({ routing: 'ai_overflow', overflowAfterSeconds: 15 });
+    // The timer fires inside the agent's accept: just before the queue reserves the call for them, or just after
+    // (while the accept is being stored). The queue is the service's own; reaching it is the only way to be there.
+    const queue = (srv.parley.consultations as unknown as { deps: { queue: { reserve(agentId: string, callId: string): void } } }).deps.queue;
+    const reserve = queue.reserve.bind(queue);
+    for (const when of ['before-reserve', 'after-reserve'] as const) {
+      await setAvailable(true);
+      const call = await callFrom(srv.url, ep.entryToken, `Race ${when}`);
+      const id = call.consultation.id;
+      await console_.waitFor('consultation:offer', (o) => o.consultationId === id);
+      const answeredBefore = assistant.answered.filter((a) => a.consultationId === id).length;
+      let fired = 0;
+      queue.reserve = (agentId, callId) => {
+        if (when === 'before-reserve') fired += timers.fireAll();
+        reserve(agentId, callId);
+        if (when === 'after-reserve') fired += timers.fireAll();
+      };
+      let accepted: unknown;
+      try {
+        accepted = await console_.request('consultation:accept', { consultationId: id });
+      } finally {
+        queue.reserve = reserve;
+      }
+      // (A later fire may include an earlier round's look-again timer, which finds its call taken and does nothing.)
+      assert.ok(fired >= 1, 'the overflow timer fired during the accept');
+      // Let the overflow's own steps run out.
+      await new Promise((r) => setTimeout(r, 300));
+      const d = await detail(id);
+      const botAnswered = assistant.answered.filter((a) => a.consultationId === id).length - answeredBefore;
+      const agentHasIt = d.agent?.name === 'Dana Agent';
+      const botHasIt = d.events.some((e: { type: string }) => e.type === 'bot-answered');
+      assert.equal(Number(agentHasIt) + Number(botHasIt), 1, `${when}: exactly one answers (agent ${agentHasIt}, bot ${botHasIt}, accept ${JSON.stringify(accepted)})`);
+      assert.equal(d.status, 'CONNECTING');
+      if (agentHasIt) {
+        assert.equal(botAnswered, 0, `${when}: the bot was never sent into the agent's call`);
+        assert.equal((accepted as { roomId?: string }).roomId, `call-${id}`);
+        assert.equal(d.aiOutcome, null);
+        // The overflow looks again after the accept (it might have failed): the agent has it, so nothing happens.
+        timers.fireAll();
+        await new Promise((r) => setTimeout(r, 100));
+        assert.equal(assistant.answered.filter((a) => a.consultationId === id).length - answeredBefore, 0, `${when}: no bot after the look-again`);
+        assert.equal((await detail(id)).agent?.name, 'Dana Agent');
+        await console_.request('consultation:end', { consultationId: id });
+      } else {
+        assert.match(JSON.stringify(accepted), /CONFLICT/, `${when}: the agent is told the call is gone`);
+        await (await customer(call.customerToken)).request('consultation:hang-up');
+      }
+      console.log(`overflow/accept race, timer ${when}: ${agentHasIt ? 'the agent' : 'the bot'} has the call`);
+    }
+  });
+
   test('abandoned: handed over, and the caller hung up before anyone took it', async () => {
     const ep = await entry({ routing: 'ai_first' });
     const call = await callFrom(srv.url, ep.entryToken, 'Kang');

@@ -5,7 +5,8 @@
  *
  *   caller's producer → direct consumer → audio pipeline worker (decode, 16 kHz) → VAD + STT (StreamAdapter)
  *     → end of turn (min/max endpointing delay, transcript check) → ConversationService (history, system prompt,
- *     transfer_to_human) → SentenceStream (TTS) → PacedWriter (Opus, RTP, 20 ms) → direct producer → the room.
+ *     transfer_to_human) → SentenceStream (TTS) → the media worker's paced writer (Opus, RTP, 20 ms, on the worker's
+ *     thread) → direct producer → the room.
  *
  * Both sides' words go out as captions and into the transcript; every turn is stored with its latencies.
  */
@@ -17,7 +18,7 @@ import type { ConversationService, Reply } from '../domain/agents/conversationSe
 import type { TurnMetrics, TurnOutcome } from '../domain/agents/agentTurn.js';
 import type { Logger } from '../log/logger.js';
 import type { AudioItem } from '../media/audio/audioTrack.js';
-import { PacedWriter } from '../media/audio/pacedWriter.js';
+import type { PacedWriterHandle } from '../sfu/pacedWriterHandle.js';
 import type { DirectConsumerHandle, DirectProducerHandle, RoomMedia } from '../sfu/roomMedia.js';
 import type { ProducerInfo } from '../sfu/worker/protocol.js';
 import type { AgentMetrics } from './agentMetrics.js';
@@ -89,7 +90,7 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
   readonly #d: AgentSessionDeps;
   readonly #o: AgentSessionOptions & { endpointing: Endpointing; bargeInMinMs: number };
   #producer: DirectProducerHandle | undefined;
-  #writer: PacedWriter | undefined;
+  #writer: PacedWriterHandle | undefined;
   #caller: { producerId: string; peerId: string; stream: SpeechStream; close(): void } | undefined;
   #active: ActiveTurn | undefined;
   #pendingText = '';
@@ -102,7 +103,6 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
   #callerSpeaking = false;
   #greeted = false;
   #closed = false;
-  #lastPacketAt = 0;
   #chain: Promise<void> = Promise.resolve();
   /** Bot lines' times count from the session's start (the caller's from the room's media clock). */
   readonly #startedAt = performance.now();
@@ -147,13 +147,7 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
       appData: { source: 'bot', role: 'bot' },
     });
     const producer = this.#producer;
-    this.#writer = new PacedWriter({
-      ssrc,
-      sink: (p) => {
-        this.#lastPacketAt = performance.now();
-        producer.send(p);
-      },
-    });
+    this.#writer = await room.createPacedWriter(producer, { ssrc, payloadType: 111 });
     producer.observer.once('close', (reason) => void this.close(`producer-${reason}`));
     room.observer.on('newproducer', this.#onNewProducer);
     room.observer.on('producerclose', this.#onProducerClose);
@@ -175,7 +169,7 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
     room.observer.off('newproducer', this.#onNewProducer);
     room.observer.off('producerclose', this.#onProducerClose);
     room.observer.off('close', this.#onRoomClose);
-    this.#writer?.close();
+    await this.#writer?.close();
     await this.#producer?.close().catch(() => undefined);
     // Gone from the room for everyone (its producer closed first, then `peerleft`).
     await room.closePeer(this.botPeerId).catch(() => undefined);
@@ -233,7 +227,7 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
             clearTimeout(this.#eouTimer);
             if (this.speaking || this.#active) {
               clearTimeout(this.#bargeTimer);
-              const detectedAt = performance.now();
+              const detectedAt = performance.timeOrigin + performance.now();
               // At once when no extra minimum is asked: the VAD has already heard its minimum of speech.
               if (this.#o.bargeInMinMs <= 0) this.#bargeIn(detectedAt);
               else this.#bargeTimer = setTimeout(() => this.#bargeIn(detectedAt), this.#o.bargeInMinMs);
@@ -293,19 +287,25 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
     this.#chain = this.#chain.then(job).catch((err: unknown) => this.#d.logger.error({ err: (err as Error).message }, 'AI agent: a turn failed'));
   }
 
+  /** `detectedAt`: Unix ms (sub-ms) when the caller's speech was heard, comparable with the worker's packet times. */
   #bargeIn(detectedAt: number): void {
     const active = this.#active;
     if (!active && !this.speaking) return;
-    const droppedMs = this.#writer?.clearQueue() ?? 0;
+    const cleared = this.#writer?.clearQueue() ?? Promise.resolve({ droppedMs: 0, lastPacketAtMs: null });
     if (active) {
       active.interrupted = true;
       active.abort.abort();
       active.sentences.abort();
     }
-    const stopMs = Math.max(0, this.#lastPacketAt - detectedAt);
-    this.#d.metrics?.bargeInStopMs.observe(stopMs / 1000);
-    this.#d.logger.info({ stopMs, droppedMs }, 'AI agent interrupted by the caller');
-    this.emit('barge-in', { stopMs, droppedMs });
+    void cleared.then(
+      ({ droppedMs, lastPacketAtMs }) => {
+        const stopMs = Math.max(0, (lastPacketAtMs ?? detectedAt) - detectedAt);
+        this.#d.metrics?.bargeInStopMs.observe(stopMs / 1000);
+        this.#d.logger.info({ stopMs, droppedMs }, 'AI agent interrupted by the caller');
+        this.emit('barge-in', { stopMs, droppedMs });
+      },
+      (err: unknown) => this.#d.logger.warn({ err: (err as Error).message }, 'AI agent: the media worker did not stop the bot’s audio'),
+    );
   }
 
   /** Speaks fixed text (the greeting) as a bot line. */
@@ -333,8 +333,8 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
       .finally(() => sentences.endInput());
     const playing = this.#play(turn, (ttfb) => {
       ttsTtfbMs ??= ttfb;
-    }, () => {
-      firstPacketAt ??= performance.now();
+    }, (at) => {
+      firstPacketAt ??= at;
     });
     const [reply] = await Promise.all([replying, playing]);
     this.#active = undefined;
@@ -356,10 +356,11 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
   }
 
   /** Plays each sentence's frames through the paced writer; resolves when the last packet is out (or on barge-in). */
-  async #play(turn: ActiveTurn, onTtfb: (ms: number) => void, onFirstPacket?: () => void): Promise<void> {
+  async #play(turn: ActiveTurn, onTtfb: (ms: number) => void, onFirstPacket?: (at: number) => void): Promise<void> {
     const writer = this.#writer;
     if (!writer) return;
-    const started = () => onFirstPacket?.();
+    // The worker says when its first packet went out (Unix ms): as performance.now() on this thread.
+    const started = ({ atMs }: { atMs: number }) => onFirstPacket?.(atMs - performance.timeOrigin);
     writer.once('playout-start', started);
     try {
       for await (const s of turn.sentences) {

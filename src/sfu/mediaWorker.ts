@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { Worker, type Transferable } from 'node:worker_threads';
 import { ParleyError } from '../errors.js';
-import type { MediaWorkerData, WorkerMethod, WorkerMethods, WorkerNotification, WorkerReply, WorkerRtpIn, WorkerRtpOut } from './worker/protocol.js';
+import type { MediaWorkerData, WorkerMethod, WorkerMethods, WorkerNotification, WorkerReply, WorkerRtpIn, WorkerRtpOut, WorkerWriterIn } from './worker/protocol.js';
 
 export interface MediaWorkerEvents {
   notification: [notification: WorkerNotification];
@@ -84,6 +84,12 @@ export class MediaWorker extends EventEmitter<MediaWorkerEvents> {
     if (this.dead) return;
     const copy = packet.slice();
     this.thread.postMessage({ type: 'rtp-in', roomId, producerId, packet: copy } as WorkerRtpIn, [copy.buffer]);
+  }
+
+  /** PCM or a flush for a paced writer (fire and forget, in order with requests; PCM bytes are transferred). */
+  sendWriter(message: WorkerWriterIn): void {
+    if (this.dead) return;
+    this.thread.postMessage(message, message.type === 'writer-pcm' ? [message.samples.buffer as ArrayBuffer] : []);
   }
 
   /** Ends the thread (also how tests simulate a crash). */

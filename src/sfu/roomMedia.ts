@@ -9,6 +9,7 @@ import { EventEmitter } from 'node:events';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { DirectConsumerCloseReason } from './directPort.js';
 import type { MediaWorker } from './mediaWorker.js';
+import { WorkerPacedWriter, type PacedWriterHandle } from './pacedWriterHandle.js';
 import type { ConsumerParameters, DtlsParameters, MediaKind, RtpCapabilities, RtpParameters, WebRtcTransportParameters } from './rtpTypes.js';
 import type { ProducerInfo, WorkerNotifications } from './worker/protocol.js';
 
@@ -291,6 +292,18 @@ export class RoomMedia extends EventEmitter<RoomMediaEvents> {
         end('closed');
       },
     };
+  }
+
+  /**
+   * A paced writer on one of this room's direct producers, run in the media worker: PCM pushed here is Opus-encoded,
+   * packetized (`ssrc`, `payloadType`, as the producer's rtpParameters say) and sent every 20 ms by the worker.
+   */
+  async createPacedWriter(producer: DirectProducerHandle, options: { ssrc: number; payloadType?: number }): Promise<PacedWriterHandle> {
+    const clearFlag = new SharedArrayBuffer(4);
+    await this.worker.request('writer.create', { roomId: this.roomId, producerId: producer.id, ...options, clearFlag });
+    const writer = new WorkerPacedWriter(this.worker, this.roomId, producer.id, this, new Int32Array(clearFlag));
+    producer.observer.once('close', () => void writer.close());
+    return writer;
   }
 
   /** @internal the pool routes tapped packets here. */

@@ -160,5 +160,24 @@ describe('a caller talks with the AI agent in Chromium', () => {
     assert.ok(['positive', 'neutral', 'negative'].includes(live[0]!.data.sentiment.sentiment));
     assert.ok(live[0]!.data.sentiment.score >= 0 && live[0]!.data.sentiment.score <= 1);
     adminNs.socket.close();
+
+    // The page shows how the bot heard the caller's last words, and once the caller hangs up, how the call ended.
+    await page.waitForSelector('#ai-mood', { timeout: 10_000 });
+    const lastTurn = turns.at(-1)!;
+    const mood = await page.locator('#ai-mood').getAttribute('data-sentiment');
+    assert.ok(['positive', 'neutral', 'negative'].includes(mood ?? ''), `mood ${mood} (last stored: ${lastTurn.sentiment})`);
+    assert.match(await page.locator('#ai-mood').innerText(), /^You sound (positive|neutral|unhappy) \(\d+%\)$/);
+    await saveScreenshot(page, 'agent-call-mood');
+    await page.click('#ai-hangup');
+    await page.waitForSelector('#ai-outcome', { timeout: 20_000 });
+    const outcome = await page.locator('#ai-outcome').getAttribute('data-outcome');
+    const stored = await db.selectFrom('agent_turns').select('outcome').where('call_id', '=', roomId).execute();
+    const expected = stored.some((t) => t.outcome === 'transferred') ? 'transferred' : stored.some((t) => t.outcome === 'answered') ? 'resolved_by_bot' : 'abandoned';
+    assert.equal(outcome, expected, `outcome from ${stored.map((t) => t.outcome).join(', ')}`);
+    assert.match(await page.locator('#ai-outcome').innerText(), /How the call ended[\s\S]*(Resolved by the AI assistant|AI assistant handed over to a person|Caller left the AI assistant) · \d+ questions? answered/);
+    await saveScreenshot(page, 'agent-call-outcome-en');
+    await page.selectOption('#lang', 'ko');
+    assert.match(await page.locator('#ai-outcome').innerText(), /통화 결과[\s\S]*(AI 상담 도우미가 해결함|AI 상담 도우미가 상담원에게 넘김|고객이 AI 상담 도우미와 통화 중 끊음) · 질문 \d+개에 답변함/);
+    await saveScreenshot(page, 'agent-call-outcome-ko');
   });
 });

@@ -1,7 +1,9 @@
 /**
  * The AI call page (web/ai/index.html): try the AI assistant from a browser. It says plainly that the other side is
  * an AI, starts a call (`POST /api/v1/agent/calls`), joins the bot's room on `/voice` with the microphone, and shows
- * both sides' captions. Tests read `window.aiCall` (state, roomId, captions, the media's consumers).
+ * both sides' captions. While the call is live it shows how the assistant heard the caller's last words (their
+ * sentiment), and when it ends, how it ended (`GET /api/v1/agent/calls/:roomId`: resolved by the assistant, handed
+ * to a person, or left). Tests read `window.aiCall` (state, roomId, captions, summary, the media's consumers).
  */
 import { signal } from '@preact/signals';
 import type { JSX } from 'preact';
@@ -14,6 +16,35 @@ const state = signal<State>('idle');
 const captions = signal<Caption[]>([]);
 let media: CallMedia | undefined;
 
+interface Summary {
+  live: boolean;
+  outcome: 'in_progress' | 'resolved_by_bot' | 'transferred' | 'abandoned';
+  turns: Array<{ seq: number; outcome: string; sentiment: { sentiment: 'positive' | 'neutral' | 'negative'; score: number } }>;
+}
+const summary = signal<Summary | undefined>(undefined);
+let polling: ReturnType<typeof setInterval> | undefined;
+
+async function refresh(roomId: string): Promise<void> {
+  try {
+    const res = await fetch(`/api/v1/agent/calls/${encodeURIComponent(roomId)}`);
+    if (res.ok) summary.value = ((await res.json()) as { data: Summary }).data;
+  } catch {
+    /* the next poll tries again */
+  }
+}
+
+function stopPolling(roomId: string): void {
+  clearInterval(polling);
+  polling = undefined;
+  // The bot leaves after the caller and its last turn is stored a moment later: ask until the call is over.
+  let tries = 0;
+  const again = async (): Promise<void> => {
+    await refresh(roomId);
+    if (summary.value?.live !== false && ++tries < 10 && state.value !== 'live') setTimeout(() => void again(), 1000);
+  };
+  setTimeout(() => void again(), 500);
+}
+
 const debug = {
   get state() {
     return state.value;
@@ -22,6 +53,9 @@ const debug = {
   botPeerId: '',
   get captions() {
     return captions.value;
+  },
+  get summary() {
+    return summary.value;
   },
   get consumers() {
     return media?.consumers;
@@ -32,6 +66,7 @@ const debug = {
 
 async function start(): Promise<void> {
   state.value = 'starting';
+  summary.value = undefined;
   try {
     const res = await fetch('/api/v1/agent/calls', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ language: lang.value }) });
     if (!res.ok) throw new Error(`agent/calls answered ${res.status}`);
@@ -49,10 +84,12 @@ async function start(): Promise<void> {
       onError: (where, message) => debug.errors.push(`${where}: ${message}`),
       onClosed: () => {
         state.value = 'ended';
+        stopPolling(data.roomId);
       },
     });
     await media.join();
     state.value = 'live';
+    polling = setInterval(() => void refresh(data.roomId), 2000);
   } catch (err) {
     debug.errors.push((err as Error).message);
     state.value = 'failed';
@@ -62,6 +99,33 @@ async function start(): Promise<void> {
 async function hangUp(): Promise<void> {
   await media?.leave();
   state.value = 'ended';
+  if (debug.roomId) stopPolling(debug.roomId);
+}
+
+function Mood(): JSX.Element | null {
+  const last = summary.value?.turns.at(-1);
+  if (!last) return null;
+  const t = text.value.ai.mood;
+  const kind = last.sentiment.sentiment;
+  return (
+    <p id="ai-mood" class={`live-sentiment badge ${kind}`} data-sentiment={kind} title={t.title}>
+      {t[kind](Math.round(last.sentiment.score * 100))}
+    </p>
+  );
+}
+
+function Outcome(): JSX.Element | null {
+  const s = summary.value;
+  if (!s || s.outcome === 'in_progress' || state.value === 'live') return null;
+  const answered = s.turns.filter((x) => x.outcome === 'answered').length;
+  return (
+    <section id="ai-outcome" data-outcome={s.outcome}>
+      <h2>{text.value.ai.outcome}</h2>
+      <p>
+        <strong>{text.value.aiOutcome[s.outcome]}</strong> · {text.value.ai.turns(answered)}
+      </p>
+    </section>
+  );
 }
 
 function AiCall(): JSX.Element {
@@ -91,6 +155,8 @@ function AiCall(): JSX.Element {
             {t.hangUp}
           </button>
         )}
+        <Mood />
+        <Outcome />
         <section id="ai-captions">
           <h2>{text.value.captions.title}</h2>
           <CaptionTrack captions={list} selfPeerId={media?.peerId} />

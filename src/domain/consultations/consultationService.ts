@@ -116,6 +116,8 @@ const CUSTOMER_GRACE = 'customer-grace';
 
 /** Consoles see the head of the queue; its length is sent in full. */
 const QUEUE_VIEW_LIMIT = 20;
+/** ai_overflow: an agent was accepting when the overflow fired; look again this much later (their accept may fail). */
+const OVERFLOW_RECHECK_MS = 1000;
 const QUEUE_PUSH_MS = 250;
 const PLACES_PUSH_MS = 1000;
 
@@ -398,11 +400,31 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
 
   private async overflow(consultationId: string, ep: EntryPoint, cause: 'ai-overflow' | 'no-agent-available'): Promise<void> {
     const { queue } = this.deps;
-    const waiting = queue.queued().find((q) => q.callId === consultationId);
-    // Taken by an agent meanwhile, being accepted right now, or gone: nothing to do.
-    if (!waiting || !this.deps.assistant?.canAnswer()) return;
+    // Taken by an agent meanwhile, or gone: nothing to do. Being accepted right now (reserved): the agent has it
+    // unless storing the accept fails, so look again shortly rather than send the bot into the agent's call.
+    const stillWaiting = (): 'waiting' | 'accepting' | 'gone' => {
+      const q = queue.queued().find((x) => x.callId === consultationId);
+      return !q ? 'gone' : q.reserved ? 'accepting' : 'waiting';
+    };
+    const recheck = () => {
+      const timers = this.deps.overflowClock ?? { setTimeout: (fn: () => void, t: number) => setTimeout(fn, t).unref(), clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout) };
+      this.overflowTimers.set(
+        consultationId,
+        timers.setTimeout(() => {
+          this.overflowTimers.delete(consultationId);
+          this.track(this.overflow(consultationId, ep, cause));
+        }, OVERFLOW_RECHECK_MS),
+      );
+    };
+    const before = stillWaiting();
+    if (before === 'accepting') return recheck();
+    if (before === 'gone' || !this.deps.assistant?.canAnswer()) return;
     const call = await this.deps.calls.get(consultationId);
     if (call.status !== 'RINGING') return;
+    // An agent may have pressed accept while the call was read: checked again with nothing awaited until hangUp.
+    const now = stillWaiting();
+    if (now === 'accepting') return recheck();
+    if (now === 'gone') return;
     try {
       await queue.hangUp(consultationId);
     } catch {

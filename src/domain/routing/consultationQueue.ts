@@ -466,8 +466,9 @@ export class ConsultationQueue extends EventEmitter<QueueEvents> {
     return Object.assign((ahead: number) => (staffed === 0 ? undefined : Math.round((ahead * handle) / staffed)), { staffed });
   }
 
-  queued(): Array<{ callId: string; enqueuedAt: number; offeredTo?: string }> {
-    return this.waiting.map((c) => ({ callId: c.callId, enqueuedAt: c.enqueuedAt, offeredTo: c.offeredTo }));
+  /** `reserved`: an agent pressed accept and storage is writing it. */
+  queued(): Array<{ callId: string; enqueuedAt: number; offeredTo?: string; reserved?: boolean }> {
+    return this.waiting.map((c) => ({ callId: c.callId, enqueuedAt: c.enqueuedAt, offeredTo: c.offeredTo, ...(c.reserved ? { reserved: true } : {}) }));
   }
 
   agent(agentId: string): AgentSnapshot | undefined {

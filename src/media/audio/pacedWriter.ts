@@ -31,6 +31,12 @@ export interface PacedWriterOptions {
   readonly ssrc: number;
   readonly payloadType?: number;
   readonly clock?: PacedWriterClock;
+  /**
+   * Asked before each due packet: true when a clear was asked for out of band (e.g. a flag in shared memory that
+   * another thread sets), and the hook has called `clearQueue()` itself. Lets barge-in stop the packets at the
+   * next tick even while the thread's message queue is backed up.
+   */
+  readonly interrupted?: () => boolean;
 }
 
 export interface PacedWriterEvents {
@@ -40,9 +46,8 @@ export interface PacedWriterEvents {
   'playout-end': [info: { cleared: boolean; sentFrames: number }];
 }
 
-interface Queued {
-  readonly payload: Uint8Array;
-}
+/** One 20 ms frame of 48 kHz PCM, encoded when it is due (the encoder's cost spreads over the talkspurt). */
+type Queued = Int16Array;
 
 export class PacedWriter extends EventEmitter<PacedWriterEvents> {
   readonly #o: PacedWriterOptions;
@@ -61,6 +66,7 @@ export class PacedWriter extends EventEmitter<PacedWriterEvents> {
   /** Frames sent in total. */
   sentFrames = 0;
 
+
   constructor(options: PacedWriterOptions) {
     super();
     this.#o = options;
@@ -73,6 +79,11 @@ export class PacedWriter extends EventEmitter<PacedWriterEvents> {
     return this.#timer !== undefined;
   }
 
+  /** When the last packet went to the sink (the clock's time), if one did. */
+  get lastSentAt(): number | undefined {
+    return this.#lastSentAt;
+  }
+
   /** Milliseconds of audio queued and not yet sent. */
   get queuedMs(): number {
     return this.#queue.length * FRAME_MS;
@@ -82,7 +93,7 @@ export class PacedWriter extends EventEmitter<PacedWriterEvents> {
     return this.#packetizer;
   }
 
-  /** Mono PCM at `sampleRate`; encoded now, sent when due. */
+  /** Mono PCM at `sampleRate`; queued as 20 ms frames, each encoded and sent when due. */
   push(samples: Int16Array, sampleRate: number): void {
     if (this.#closed || samples.length === 0) return;
     let pcm = samples;
@@ -94,7 +105,7 @@ export class PacedWriter extends EventEmitter<PacedWriterEvents> {
     all.set(this.#pending);
     all.set(pcm, this.#pending.length);
     let o = 0;
-    for (; o + FRAME <= all.length; o += FRAME) this.#queue.push({ payload: this.#encoder.encode(all.subarray(o, o + FRAME)) });
+    for (; o + FRAME <= all.length; o += FRAME) this.#queue.push(all.slice(o, o + FRAME));
     this.#pending = all.slice(o);
     this.#start();
   }
@@ -111,7 +122,7 @@ export class PacedWriter extends EventEmitter<PacedWriterEvents> {
     for (let o = 0; o < all.length; o += FRAME) {
       const frame = new Int16Array(FRAME);
       frame.set(all.subarray(o, Math.min(all.length, o + FRAME)));
-      this.#queue.push({ payload: this.#encoder.encode(frame) });
+      this.#queue.push(frame);
     }
     this.#start();
   }
@@ -149,13 +160,14 @@ export class PacedWriter extends EventEmitter<PacedWriterEvents> {
   }
 
   #tick(first = false): void {
+    if (!first && this.#o.interrupted?.()) return;
     this.#timer = undefined;
     const item = this.#queue.shift();
     if (!item) {
       this.emit('playout-end', { cleared: false, sentFrames: this.sentFrames });
       return;
     }
-    this.#o.sink(this.#packetizer.packetize(item.payload, FRAME, first));
+    this.#o.sink(this.#packetizer.packetize(this.#encoder.encode(item), FRAME, first));
     this.sentFrames++;
     this.#spurtSent++;
     this.#lastSentAt = this.#clock.now();

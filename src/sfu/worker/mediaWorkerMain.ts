@@ -5,15 +5,52 @@
 import { randomUUID } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ParleyError } from '../../errors.js';
+import { PacedWriter } from '../../media/audio/pacedWriter.js';
 import type { Producer } from '../producer.js';
 import { Router } from '../router.js';
-import type { MediaWorkerData, ProducerInfo, WorkerMethod, WorkerMethods, WorkerNotification, WorkerNotifications, WorkerReply, WorkerRequest, WorkerRtpIn, WorkerRtpOut } from './protocol.js';
+import type { MediaWorkerData, ProducerInfo, WorkerMethod, WorkerMethods, WorkerNotification, WorkerNotifications, WorkerReply, WorkerRequest, WorkerRtpIn, WorkerRtpOut, WorkerWriterIn } from './protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('mediaWorkerMain must run in a worker thread');
 const data = workerData as MediaWorkerData;
 const routers = new Map<string, Router>();
 const taps = new Map<string, () => void>();
+/**
+ * Paced writers by direct producer id (closed with their producer or room). `flag[0]` is the seq of the last clear
+ * the main thread asked for; `applied` the last one done here; PCM older than a clear asked for is dropped.
+ */
+interface WriterEntry {
+  writer: PacedWriter;
+  roomId: string;
+  seq: number;
+  flag: Int32Array;
+  applied: number;
+  droppedMs: number;
+}
+const writers = new Map<string, WriterEntry>();
+
+/** Does a clear the main thread asked for (from the shared flag) if not done yet; true when it did one now. */
+function applyClear(w: WriterEntry, requested = 0): boolean {
+  const asked = Math.max(requested, Atomics.load(w.flag, 0));
+  if (asked <= w.applied) return false;
+  w.applied = asked;
+  w.seq = Math.max(w.seq, asked);
+  w.droppedMs += w.writer.clearQueue();
+  return true;
+}
+/** Unix ms with sub-millisecond precision, comparable across threads. */
+const epochMs = (): number => performance.timeOrigin + performance.now();
+
+function writerOf(roomId: string, producerId: string): WriterEntry {
+  const w = writers.get(producerId);
+  if (!w || w.roomId !== roomId) throw new ParleyError('NOT_FOUND', `no paced writer on producer ${producerId}`);
+  return w;
+}
+
+function closeWriter(producerId: string): void {
+  writers.get(producerId)?.writer.close();
+  writers.delete(producerId);
+}
 
 function notify<E extends keyof WorkerNotifications>(roomId: string, event: E, payload: WorkerNotifications[E]): void {
   port!.postMessage({ type: 'notification', roomId, event, data: payload } as WorkerNotification);
@@ -33,7 +70,10 @@ function createRouter(roomId: string): Router {
   const r = new Router(roomId, { transport: data.transport, audioLevelIntervalMs: data.audioLevelIntervalMs, limits: data.limits });
   r.on('producer-new', (p) => notify(roomId, 'producer.new', producerInfo(p)));
   r.on('direct-consumer-close', (d, reason) => notify(roomId, 'directConsumer.closed', { directConsumerId: d.id, producerId: d.producer.id, reason }));
-  r.on('producer-close', (p, reason) => notify(roomId, 'producer.closed', { producerId: p.id, peerId: p.appData.peerId, reason }));
+  r.on('producer-close', (p, reason) => {
+    closeWriter(p.id);
+    notify(roomId, 'producer.closed', { producerId: p.id, peerId: p.appData.peerId, reason });
+  });
   r.on('producer-pause', (p) => notify(roomId, 'producer.paused', { producerId: p.id, peerId: p.appData.peerId }));
   r.on('producer-resume', (p) => notify(roomId, 'producer.resumed', { producerId: p.id, peerId: p.appData.peerId }));
   r.on('consumer-close', (c, reason) => notify(roomId, 'consumer.closed', { consumerId: c.id, producerId: c.producer.id, peerId: c.appData.peerId, reason }));
@@ -95,6 +135,43 @@ const handlers: Handlers = {
     return { id: d.id, producer: producerInfo(d.producer) };
   },
   'directConsumer.close': ({ roomId, directConsumerId }) => routers.get(roomId)?.directConsumers.get(directConsumerId)?.close('closed'),
+  'writer.create': ({ roomId, producerId, ssrc, payloadType, clearFlag }) => {
+    const r = router(roomId);
+    const producer = r.producers.get(producerId);
+    if (!producer || producer.transport) throw new ParleyError('NOT_FOUND', `no direct producer ${producerId}`);
+    if (writers.has(producerId)) throw new ParleyError('CONFLICT', `producer ${producerId} already has a paced writer`);
+    let entry: WriterEntry | undefined;
+    const writer = new PacedWriter({
+      ssrc,
+      ...(payloadType !== undefined ? { payloadType } : {}),
+      interrupted: () => entry !== undefined && applyClear(entry),
+      sink: (packet) => {
+        try {
+          r.sendDirect(producerId, Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength));
+        } catch {
+          /* the producer closed under a due packet */
+        }
+      },
+    });
+    const e: WriterEntry = { writer, roomId, seq: 0, flag: new Int32Array(clearFlag), applied: 0, droppedMs: 0 };
+    entry = e;
+    writer.on('playout-start', () => notify(roomId, 'writer.playoutStart', { producerId, seq: e.seq, atMs: epochMs() }));
+    writer.on('playout-end', ({ cleared, sentFrames }) => notify(roomId, 'writer.playoutEnd', { producerId, seq: e.seq, cleared, sentFrames, atMs: epochMs() }));
+    writers.set(producerId, e);
+  },
+  'writer.clear': ({ roomId, producerId, seq }) => {
+    const w = writerOf(roomId, producerId);
+    // Done already at a packet's tick when the flag was seen first; what was dropped since is reported once.
+    applyClear(w, seq);
+    w.seq = Math.max(w.seq, seq);
+    const droppedMs = Math.round(w.droppedMs);
+    w.droppedMs = 0;
+    const last = w.writer.lastSentAt;
+    return { droppedMs, lastPacketAtMs: last === undefined ? null : performance.timeOrigin + last };
+  },
+  'writer.close': ({ roomId, producerId }) => {
+    if (writers.get(producerId)?.roomId === roomId) closeWriter(producerId);
+  },
   'worker.dump': () => {
     let transports = 0;
     let producers = 0;
@@ -108,7 +185,26 @@ const handlers: Handlers = {
   },
 };
 
-port.on('message', (msg: WorkerRequest | WorkerRtpIn) => {
+port.on('message', (msg: WorkerRequest | WorkerRtpIn | WorkerWriterIn) => {
+  if (msg.type === 'writer-pcm' || msg.type === 'writer-flush') {
+    const w = writers.get(msg.producerId);
+    if (!w || w.roomId !== msg.roomId) return; // the producer just closed
+    // Pushed before a clear that was asked for since (barge-in): dropped, as if it had been queued.
+    if (msg.seq < Atomics.load(w.flag, 0)) {
+      if (msg.type === 'writer-pcm') w.droppedMs += (msg.samples.length / msg.sampleRate) * 1000;
+      return;
+    }
+    applyClear(w);
+    w.seq = Math.max(w.seq, msg.seq);
+    if (msg.type === 'writer-pcm') w.writer.push(msg.samples, msg.sampleRate);
+    else {
+      w.writer.flush();
+      // Nothing left to send (the queue had run dry, or nothing was pushed): the talkspurt is over now, and whoever
+      // waits for its end must hear so, since no packet will end it.
+      if (!w.writer.playing) notify(w.roomId, 'writer.playoutEnd', { producerId: msg.producerId, seq: w.seq, cleared: false, sentFrames: w.writer.sentFrames, atMs: epochMs() });
+    }
+    return;
+  }
   if (msg.type === 'rtp-in') {
     try {
       routers.get(msg.roomId)?.sendDirect(msg.producerId, Buffer.from(msg.packet.buffer, msg.packet.byteOffset, msg.packet.byteLength));

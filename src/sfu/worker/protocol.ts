@@ -46,6 +46,16 @@ export interface WorkerMethods {
   /** `port` is transferred: the worker writes the producer's RTP to it (see directPort.ts). */
   'directConsumer.create': { params: Room & { producerId: string; port: MessagePort; appData?: Record<string, unknown> }; result: { id: string; producer: ProducerInfo } };
   'directConsumer.close': { params: Room & { directConsumerId: string }; result: void };
+  /**
+   * A paced writer on a direct producer, run by this worker: PCM in (`writer-pcm` messages), Opus-encoded, packetized
+   * and sent into the producer every 20 ms on the worker's own clock (pacedWriter.ts). `seq` orders the writer's
+   * operations: each push, flush and clear carries the next one; playout notifications say the last one they saw.
+   */
+  /** `clearFlag` (Int32 in shared memory): the main thread stores a clear's `seq` there before sending `writer.clear`, so the writer stops at its next packet even when this worker's messages are backed up. */
+  'writer.create': { params: Room & { producerId: string; ssrc: number; payloadType?: number; clearFlag: SharedArrayBuffer }; result: void };
+  /** Drops everything not sent yet (barge-in); `lastPacketAtMs` (Unix ms, sub-ms precision) is when the last packet went out. */
+  'writer.clear': { params: Room & { producerId: string; seq: number }; result: { droppedMs: number; lastPacketAtMs: number | null } };
+  'writer.close': { params: Room & { producerId: string }; result: void };
   'worker.dump': { params: Record<string, never>; result: { rooms: string[]; transports: number; producers: number; consumers: number } };
 }
 
@@ -70,6 +80,10 @@ export interface WorkerNotifications {
   'transport.closed': { transportId: string; peerId: string; reason: string };
   'audio.volumes': { levels: AudioLevel[] };
   'audio.activeSpeaker': AudioLevel;
+  /** A paced writer's talkspurt started: its first packet went out at `atMs` (Unix ms). */
+  'writer.playoutStart': { producerId: string; seq: number; atMs: number };
+  /** A paced writer's queue ran dry, or was cleared. */
+  'writer.playoutEnd': { producerId: string; seq: number; cleared: boolean; sentFrames: number; atMs: number };
 }
 
 export type WorkerNotification = { [E in keyof WorkerNotifications]: { type: 'notification'; roomId: string; event: E; data: WorkerNotifications[E] } }[keyof WorkerNotifications];
@@ -86,6 +100,11 @@ export interface WorkerRtpIn {
   producerId: string;
   packet: Uint8Array;
 }
+
+/** PCM (or the end of an utterance: `flush`) for a direct producer's paced writer (main → worker). */
+export type WorkerWriterIn =
+  | { type: 'writer-pcm'; roomId: string; producerId: string; seq: number; samples: Int16Array; sampleRate: number }
+  | { type: 'writer-flush'; roomId: string; producerId: string; seq: number };
 
 export interface MediaWorkerData {
   transport: Omit<WebRtcTransportOptions, 'appData'>;

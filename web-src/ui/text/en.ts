@@ -368,6 +368,14 @@ export const en = {
     hangUp: 'Hang up',
     bot: 'AI assistant',
     failed: 'The AI assistant could not be reached. Please try again in a minute.',
+    mood: {
+      title: 'How the assistant heard what you last said',
+      positive: (score: number) => `You sound positive (${score}%)`,
+      neutral: (score: number) => `You sound neutral (${score}%)`,
+      negative: (score: number) => `You sound unhappy (${score}%)`,
+    },
+    outcome: 'How the call ended',
+    turns: (n: number) => (n === 1 ? '1 question answered' : `${n} questions answered`),
   },
   dash: {
     viewCall: 'View the call',

@@ -358,6 +358,14 @@ export const ko: UiText = {
     hangUp: '통화 종료',
     bot: 'AI 상담 도우미',
     failed: 'AI 상담 도우미에 연결하지 못했습니다. 잠시 후 다시 시도해 주세요.',
+    mood: {
+      title: 'AI 상담 도우미가 마지막 말씀에서 느낀 감정',
+      positive: (score) => `긍정적으로 들립니다 (${score}%)`,
+      neutral: (score) => `보통으로 들립니다 (${score}%)`,
+      negative: (score) => `불만스럽게 들립니다 (${score}%)`,
+    },
+    outcome: '통화 결과',
+    turns: (n) => `질문 ${n}개에 답변함`,
   },
   dash: {
     viewCall: '통화 보기',

@@ -33,6 +33,7 @@ import { callConfigRoutes } from './http/routes/callConfigRoutes.js';
 import { callRoutes } from './http/routes/callRoutes.js';
 import { conversationRoutes } from './http/routes/conversationRoutes.js';
 import { createAgentEngines, type AgentEngines } from './agent/agentEngines.js';
+import { SessionAudioAgent } from './agent/sessionAudioAgent.js';
 import { AgentTurnRepository } from './storage/agentTurnRepository.js';
 import { AgentCalls } from './agent/agentCalls.js';
 import { agentCallHooks, assistantPort } from './agent/consultationAgent.js';
@@ -343,6 +344,8 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
   await http.register(pageRedirects);
   await http.register(fastifyStatic, { root: webRoot, prefix: '/', index: ['index.html'] });
 
+  // Seed 001's `audio-data` stream answered by the AI agent, like conversation/process.
+  const sessionAudio = new SessionAudioAgent({ calls, agent: () => agentEngines, speech: () => agentSpeech, vad: () => agentSpeech?.vad, logger: logger.child({ module: 'agent-audio-data' }) });
   const handshake = handshakeAuthMiddleware(credentials, logger.child({ module: 'socket-auth' }), () => draining);
   const routerFor = (namespace: string) =>
     new EventRouter({
@@ -365,7 +368,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     router: routerFor('/signaling'),
     metrics,
     logger: logger.child({ module: 'signaling-ns' }),
-    audioSink: overrides.audioSink ?? { push: () => undefined },
+    audioSink: overrides.audioSink ?? sessionAudio,
   });
 
   const voiceNs = io.of('/voice');
@@ -654,6 +657,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
         await recordings.close();
         captions?.close();
         await agentCalls?.closeAll();
+        sessionAudio.close();
         await speech.speech?.close();
         await pipeline?.close();
         await media.close();

@@ -5,6 +5,7 @@
  */
 import type { Namespace } from 'socket.io';
 import { z } from 'zod';
+import type { SpokenTurnResult } from '../agent/spokenTurn.js';
 import type { RoomAccessPolicy } from '../auth/authenticator.js';
 import { roomKey, type RoomDirectory, type RoomMember } from '../domain/roomDirectory.js';
 import { ParleyError } from '../errors.js';
@@ -18,9 +19,25 @@ export interface SessionMember extends RoomMember {
   peerId: string;
 }
 
-/** Where `audio-data` goes. The AI agent and captions plug in here; the default only counts. */
+/** What the server may send back to the peer whose `audio-data` it processed (the AI agent's answers). */
+export interface SessionAudioReplies {
+  'ai-response': { success: true; data: SpokenTurnResult };
+  'ai-error': { error: { code: string; message: string } };
+}
+
+export interface SessionAudioChunk {
+  sessionId: string;
+  peerId: string;
+  userId: string;
+  audio: Uint8Array | string;
+  timestamp: number;
+  /** Sends to the socket that sent this chunk. */
+  respond<E extends keyof SessionAudioReplies>(event: E, payload: SessionAudioReplies[E]): void;
+}
+
+/** Where `audio-data` goes: the AI agent (src/agent/sessionAudioAgent.ts); without it, only counted. */
 export interface SessionAudioSink {
-  push(chunk: { sessionId: string; peerId: string; userId: string; audio: Uint8Array | string; timestamp: number }): void;
+  push(chunk: SessionAudioChunk): void;
 }
 
 export interface SignalingNamespaceDeps {
@@ -87,7 +104,15 @@ export function attachSignalingNamespace(deps: SignalingNamespaceDeps): void {
         const m = requireSession(ctx, data.sessionId);
         const bytes = typeof data.audioData === 'string' ? data.audioData.length : data.audioData.byteLength;
         metrics.audioBytes.inc(bytes);
-        audioSink.push({ sessionId: data.sessionId, peerId: m.peerId, userId: ctx.identity.userId, audio: data.audioData, timestamp: data.timestamp ?? Date.now() });
+        const socket = ctx.socket;
+        audioSink.push({
+          sessionId: data.sessionId,
+          peerId: m.peerId,
+          userId: ctx.identity.userId,
+          audio: data.audioData,
+          timestamp: data.timestamp ?? Date.now(),
+          respond: (event, payload) => void socket.emit(event, payload),
+        });
         return { ok: true, received: bytes };
       },
     ),

@@ -135,6 +135,12 @@ export class CallRepository {
     return row ? toCallRecord(row) : undefined;
   }
 
+  /** The call a seed 001 signaling session belongs to (`session_id` is unique). */
+  async findBySession(sessionId: string): Promise<CallRecord | undefined> {
+    const row = await this.db.selectFrom('calls').selectAll().where('session_id', '=', sessionId).executeTakeFirst();
+    return row ? toCallRecord(row) : undefined;
+  }
+
   /** Moves a call from `from` to `to`; returns undefined when it was no longer in `from`. */
   async transition(id: string, from: CallStatus, to: CallStatus, cause: string, extras: TransitionExtras = {}): Promise<CallRecord | undefined> {
     const now = new Date().toISOString();

@@ -70,6 +70,11 @@ export class CallService extends EventEmitter<CallServiceEvents> {
     return call;
   }
 
+  /** The call of a seed 001 signaling session, if one has it. */
+  bySession(sessionId: string): Promise<CallRecord | undefined> {
+    return this.calls.findBySession(sessionId);
+  }
+
   transitions(id: string): Promise<CallTransition[]> {
     return this.calls.transitions(id);
   }

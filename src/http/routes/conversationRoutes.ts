@@ -13,18 +13,16 @@ import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AgentEngines } from '../../agent/agentEngines.js';
+import { answerSpokenTurn, SpokenTurnError } from '../../agent/spokenTurn.js';
 import type { Speech } from '../../ai/createSpeech.js';
-import { isProviderError } from '../../ai/providerError.js';
-import { decodeWav, encodeWav } from '../../ai/utils/pcm.js';
+import { decodeWav } from '../../ai/utils/pcm.js';
 import type { CallService } from '../../domain/calls/callService.js';
 import { isLive } from '../../domain/calls/callStatus.js';
 import { ParleyError } from '../../errors.js';
-import { Resampler } from '../../media/audio/resampler.js';
 import type { AuthHooks } from '../authHooks.js';
 import { errorBody } from './schemas.js';
 
 const MAX_AUDIO_BYTES = 10 * 1024 * 1024;
-const MAX_AUDIO_SECONDS = 120;
 
 const sentimentBody = z.object({ sentiment: z.enum(['positive', 'neutral', 'negative']), score: z.number() });
 const conversationBody = z.object({ userMessage: z.string(), aiResponse: z.string(), sentiment: sentimentBody, timestamp: z.string() });
@@ -110,55 +108,13 @@ export const conversationRoutes =
           throw fail(415, 'UNSUPPORTED_AUDIO', `audio must be a WAV file with 16-bit PCM (${(e as Error).message}); convert with: ffmpeg -i in.webm -ar 16000 -ac 1 out.wav`);
         }
         if (wav.sampleRate < 8000 || wav.sampleRate > 96_000) throw fail(415, 'UNSUPPORTED_AUDIO', `audio sample rate ${wav.sampleRate} Hz is outside 8000–96000 Hz`);
-        if (wav.samples.length / wav.sampleRate > MAX_AUDIO_SECONDS) throw fail(413, 'PAYLOAD_TOO_LARGE', `audio is longer than ${MAX_AUDIO_SECONDS} s; send one spoken message at a time`);
 
-        const agent = d.agent();
-        const speech = d.speech();
-        if (!agent) throw fail(503, 'AGENT_UNAVAILABLE', 'the AI agent did not start; see the server log for the engine to install or configure');
-        if (!speech) throw fail(503, 'SPEECH_UNAVAILABLE', 'speech recognition is off (STT_ENGINE); set it to pocketsphinx, sherpa-onnx or openai');
-
-        const rate = speech.stt.capabilities.sampleRate;
-        let samples = wav.samples;
-        if (wav.sampleRate !== rate) {
-          const r = new Resampler(wav.sampleRate, rate);
-          const a = r.process(samples);
-          const b = r.flush();
-          samples = new Int16Array(a.length + b.length);
-          samples.set(a);
-          samples.set(b, a.length);
-        }
-        let userText: string;
-        let language: string | undefined;
         try {
-          const heard = await speech.stt.recognize({ samples, sampleRate: rate, startMs: 0 }, { signal: AbortSignal.timeout(30_000) });
-          userText = heard.text.trim();
-          language = heard.language;
+          return { success: true as const, data: await answerSpokenTurn(d, { callId: call.id, samples: wav.samples, sampleRate: wav.sampleRate, systemPrompt: parsed.data.systemPrompt }, req.log) };
         } catch (e) {
-          req.log.warn({ err: e }, 'conversation/process: recognition failed');
-          throw fail(503, 'SPEECH_FAILED', `speech recognition failed: ${isProviderError(e) ? e.message : 'engine error'}; try again`);
+          if (e instanceof SpokenTurnError) throw fail(e.status, e.code, e.message);
+          throw e;
         }
-        if (!userText) throw fail(422, 'NO_SPEECH', 'no speech was recognised in the audio; record closer to the microphone and send it again');
-
-        const conversation = agent.conversationFor();
-        const reply = await conversation.reply({ callId: call.id, userText, language, systemPrompt: parsed.data.systemPrompt });
-        await conversation.record(reply, call.id, reply.transfer ? 'transferred' : reply.failure ? 'failed' : 'answered');
-
-        let audioUrl: string | null = null;
-        if (agent.tts && reply.aiResponse) {
-          try {
-            const pcm = await agent.tts.synthesize(reply.aiResponse, { language: reply.language, signal: AbortSignal.timeout(30_000) }).collect();
-            audioUrl = `data:audio/wav;base64,${encodeWav({ samples: pcm, sampleRate: agent.tts.capabilities.sampleRate, startMs: 0 }).toString('base64')}`;
-          } catch (e) {
-            req.log.warn({ err: e }, 'conversation/process: speech synthesis failed; answering text only');
-          }
-        }
-        return {
-          success: true as const,
-          data: {
-            conversation: { userMessage: reply.userMessage, aiResponse: reply.aiResponse, sentiment: reply.sentiment, timestamp: reply.timestamp.toISOString() },
-            audioUrl,
-          },
-        };
       },
     );
 

@@ -16,7 +16,8 @@ export interface QueueReads {
   agents(): AgentSnapshot[];
   agent(agentId: string): AgentSnapshot | undefined;
   agentsOnline(): number;
-  queued(): Array<{ callId: string; enqueuedAt: number; offeredTo?: string }>;
+  /** Waiting calls in order; `reserved` while an agent's accept of it is being stored. */
+  queued(): Array<{ callId: string; enqueuedAt: number; offeredTo?: string; reserved?: boolean }>;
   offerFor(agentId: string): { callId: string; details: Record<string, unknown>; expiresAt: number } | undefined;
   transferOf(callId: string): PendingTransfer | undefined;
   transferFor(agentId: string): PendingTransfer | undefined;

@@ -133,6 +133,40 @@ function sendBeforeNomination(gatherer: RTCIceGatherer): (addr: readonly [string
   };
 }
 
+/** A copy of an answered ClientHello arriving this soon after it is a stale retransmission. */
+const STALE_CLIENT_HELLO_MS = 1000;
+
+interface DtlsServerInternals {
+  dtls?: { transport?: { socket?: { onData?: (buf: Buffer) => void } } };
+}
+
+/**
+ * A client that waited for admission retransmitted its ClientHello, byte for byte (werift
+ * resends the same datagram), and the copies queued behind the one that is answered. werift's
+ * server answers each cookie-less copy with another HelloVerifyRequest, and werift's client
+ * fails its handshake on a second one ("dtls failed"; browsers ignore it). So, during the
+ * handshake, a ClientHello identical to the last one handed on within STALE_CLIENT_HELLO_MS
+ * is dropped; a later copy (the answer was lost) is answered as before.
+ * Call right after `start()` (which builds werift's server and its ICE-side transport).
+ */
+function dropStaleClientHellos(dtls: RTCDtlsTransport): void {
+  const socket = (dtls as unknown as DtlsServerInternals).dtls?.transport?.socket;
+  const receive = socket?.onData;
+  if (!socket || typeof receive !== 'function') return;
+  let last: Buffer | undefined;
+  let lastAt = 0;
+  socket.onData = (buf: Buffer): void => {
+    // DTLS record: content type 22 (handshake), 13-byte header, then msg_type 1 (ClientHello).
+    if (buf.length > 13 && buf[0] === 22 && buf[13] === 1 && dtls.state === 'connecting') {
+      const now = Date.now();
+      if (last && now - lastAt < STALE_CLIENT_HELLO_MS && buf.equals(last)) return;
+      last = buf;
+      lastAt = now;
+    }
+    receive(buf);
+  };
+}
+
 const patchedLookups = new WeakSet<DgramSocket>();
 
 /**
@@ -349,17 +383,61 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
     this.dtlsStarted = true;
     this.lastConsentAt = Date.now();
     const run = async (): Promise<void> => {
+      // As DTLS server, a slot is taken when the client's first record (its ClientHello) is
+      // here, not at connect-transport: a client still setting up ICE holds no slot.
+      const early = localRole === 'server' ? await this.firstDtlsRecords() : undefined;
       if (localRole === 'client') await this.iceConnected();
+      if (this.closed) return;
       const slot = handshakeAdmission.acquire();
       const release = typeof slot === 'function' ? slot : await slot;
       if (this.closed) return release();
       try {
-        await this.dtls.start();
+        const started = this.dtls.start();
+        // werift's DTLS server now listens (it is built synchronously in start()): hand it what
+        // the client sent while it waited, at once, instead of waiting for the client's
+        // retransmission timer (werift: 0.5 s, 1 s, 1.5 s, …; up to seconds after admission,
+        // while the slot is held). See handshakeAdmission.ts.
+        if (early) {
+          dropStaleClientHellos(this.dtls);
+          early.replay();
+        }
+        await started;
       } finally {
         release();
       }
     };
     run().catch(() => this.close('dtls-failed'));
+  }
+
+  /**
+   * Resolves at the first DTLS record the client sends; until `replay()`, keeps the latest one
+   * (a ClientHello retransmission replaces the earlier copy) and then re-delivers it through the
+   * ICE connection's data event, which werift's DTLS server subscribes to in `start()`.
+   */
+  private firstDtlsRecords(): Promise<{ replay(): void }> {
+    const connection = this.ice.connection;
+    return new Promise((resolve) => {
+      let latest: Buffer | undefined;
+      let replayed = false;
+      const replay = (): void => {
+        if (replayed) return;
+        replayed = true;
+        unSubscribe();
+        const record = latest;
+        latest = undefined;
+        if (record && !this.closed) connection.onData.execute(record);
+      };
+      const { unSubscribe } = connection.onData.subscribe((data: Buffer) => {
+        if (replayed || data.length === 0 || data[0]! < 20 || data[0]! > 63) return;
+        const first = latest === undefined;
+        latest = data;
+        if (first) resolve({ replay });
+      });
+      this.once('close', () => {
+        unSubscribe();
+        resolve({ replay });
+      });
+    });
   }
 
   private iceConnected(): Promise<void> {

@@ -32,6 +32,7 @@ import {
 import { ParleyError } from '../errors.js';
 import { HandshakeAdmission } from './handshakeAdmission.js';
 import { installRtpEncrypter } from './srtpEncrypter.js';
+import { udpSender, type UdpSend } from './udpSend.js';
 import type { DtlsParameters, IceCandidate, WebRtcTransportParameters } from './rtpTypes.js';
 
 export interface WebRtcTransportOptions {
@@ -68,9 +69,7 @@ function workerCertificate(): Promise<RTCCertificate> {
 export const handshakeAdmission = new HandshakeAdmission({ concurrent: 4, holdMs: 500, lagLimitMs: 20 });
 
 interface SendPath {
-  socket: DgramSocket;
-  address: string;
-  port: number;
+  send: UdpSend;
 }
 
 interface StunSocketInternals {
@@ -473,7 +472,7 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
       this.encryptingSession = srtp;
     }
     const packet = srtp.encrypt(payload, header);
-    path.socket.send(packet, path.port, path.address);
+    path.send(packet);
     this.rtpPacketsSent++;
     this.rtpBytesSent += packet.length;
   }
@@ -491,7 +490,7 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
         // the worker down (the consent timer closes a transport whose peer is gone).
         if (socket.listenerCount('error') === 0) socket.on('error', () => undefined);
         synchronousIpLookup(socket);
-        this.path = { socket, address, port };
+        this.path = { send: udpSender(socket, address, port) };
       } else {
         this.path = undefined;
       }

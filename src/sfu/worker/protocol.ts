@@ -46,6 +46,8 @@ export interface WorkerMethods {
   /** `port` is transferred: the worker writes the producer's RTP to it (see directPort.ts). */
   'directConsumer.create': { params: Room & { producerId: string; port: MessagePort; appData?: Record<string, unknown> }; result: { id: string; producer: ProducerInfo } };
   'directConsumer.close': { params: Room & { directConsumerId: string }; result: void };
+  /** Sets the worker thread's own scheduling priority (nice); answers the value now in force. */
+  'worker.priority': { params: { nice: number }; result: { nice: number } };
   'worker.dump': { params: Record<string, never>; result: { rooms: string[]; transports: number; producers: number; consumers: number } };
 }
 
@@ -92,4 +94,6 @@ export interface MediaWorkerData {
   audioLevelIntervalMs: number;
   /** Per-peer limits and the transport connect timeout (defaults: router.ts). */
   limits?: RouterLimits;
+  /** The media thread's nice value (MEDIA_WORKER_NICE); unset: the process's. */
+  nice?: number;
 }

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
+import { ConfigError, loadConfig } from '../src/config/config.js';
 import { createLogger } from '../src/log/logger.js';
 import { MediaWorkerPool } from '../src/sfu/mediaWorkerPool.js';
 
@@ -46,5 +47,16 @@ test('the media thread runs at MEDIA_WORKER_NICE; the main thread keeps its prio
     assert.equal(after.get(process.pid), mainNice, 'the main thread keeps the process priority');
   } finally {
     await pool.close();
+  }
+});
+
+test('MEDIA_WORKER_NICE: an integer from -20 to 19, unset by default; anything else is refused by name', () => {
+  const secret = 'worker-priority-test-secret-0123456789abcdef';
+  const load = (value?: string) => loadConfig({ JWT_SECRET: secret, ...(value !== undefined ? { MEDIA_WORKER_NICE: value } : {}) }, () => secret);
+  assert.equal(load().media.workerNice, undefined);
+  assert.equal(load('-10').media.workerNice, -10);
+  assert.equal(load('19').media.workerNice, 19);
+  for (const bad of ['-21', '20', '1.5', 'high']) {
+    assert.throws(() => load(bad), (err: unknown) => err instanceof ConfigError && /MEDIA_WORKER_NICE/.test(err.message), `MEDIA_WORKER_NICE=${bad} must be refused`);
   }
 });

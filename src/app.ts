@@ -254,7 +254,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
   });
   const media = new MediaWorkerPool(
     config.media.workers,
-    { transport: { listenIp: config.media.listenIp, announcedIp: config.media.announcedIp, portRange: config.media.portRange }, audioLevelIntervalMs: 250, limits: config.media.limits },
+    { transport: { listenIp: config.media.listenIp, announcedIp: config.media.announcedIp, portRange: config.media.portRange }, audioLevelIntervalMs: 250, limits: config.media.limits, ...(config.media.workerNice !== undefined ? { nice: config.media.workerNice } : {}) },
     logger.child({ module: 'media' }),
   );
   metrics.observeMedia(() => media.dump());

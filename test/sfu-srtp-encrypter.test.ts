@@ -58,6 +58,30 @@ describe('SRTP encryption with a key schedule per context', () => {
     }
   });
 
+  test(`${name}: the same bytes as werift for two interleaved streams with retransmissions, jumps and a wrap`, () => {
+    // The SFU makes audio keystream 16 packets ahead per SSRC; packets behind, past or across
+    // a batch, and a second SSRC on the same transport, must still be encrypted exactly.
+    const { sender, reference } = sessions(profile);
+    assert.equal(installRtpEncrypter(sender), true);
+    const a: number[] = [];
+    for (let s = 100; s < 140; s++) a.push(s);
+    a.splice(20, 0, 105, 103); // NACKed packets sent again
+    a.push(1000, 1001, 130, 1002, 1020, 1019); // a jump, an old one, a jump inside a batch, one behind
+    const b: number[] = [];
+    for (let s = 65_525; s < 65_536 + 20; s++) b.push(s & 0xffff); // a wrap: the rollover counter moves
+    b.splice(15, 0, 65_534); // behind, across the wrap
+    const n = Math.max(a.length, b.length);
+    for (let i = 0; i < n; i++) {
+      for (const [ssrc, seqs] of [[0x0a0a0a0a, a], [0x0b0b0b0b, b]] as const) {
+        const seq = seqs[i];
+        if (seq === undefined) continue;
+        const payload = randomBytes(i % 4 === 0 ? 144 : i % 4 === 1 ? 145 : 40 + (i % 60));
+        const header = new RtpHeader({ payloadType: 111, sequenceNumber: seq, timestamp: i * 960, ssrc, extension: true, extensionProfile: 0xbede, extensions: [{ id: 1, payload: Buffer.from('0') }] });
+        assert.equal(sender.encrypt(payload, header).toString('hex'), reference.encrypt(payload, header).toString('hex'), `ssrc ${ssrc.toString(16)} packet ${i} (seq ${seq}, ${payload.length} bytes) differs from werift's`);
+      }
+    }
+  });
+
   test(`${name}: a tampered packet fails authentication at the receiver`, () => {
     const { sender, receiver } = sessions(profile);
     assert.equal(installRtpEncrypter(sender), true);

@@ -146,6 +146,12 @@ const envSchema = z
 
     /** Media worker threads for SFU rooms; default one per core. */
     MEDIA_WORKERS: positiveInt.max(64).optional(),
+    /**
+     * Nice value of each media worker thread (-20 … 19; unset: the process's). A media thread
+     * forwards every packet of its rooms and answers their ICE checks: on a host shared with
+     * other busy processes, a negative value keeps it on time. Below 0 needs CAP_SYS_NICE.
+     */
+    MEDIA_WORKER_NICE: z.coerce.number({ error: 'must be an integer from -20 to 19' }).int().min(-20).max(19).optional(),
     /** IPv4 address the SFU binds and announces (unset: every host address plus 127.0.0.1). */
     MEDIA_LISTEN_IP: z.ipv4().optional(),
     /** Address announced in ICE candidates instead of MEDIA_LISTEN_IP (the public IP behind NAT). */
@@ -395,6 +401,8 @@ export interface Config {
   ice: { stunUrls: string[]; turnUrls: string[]; turnSecret?: string; turnTtlSeconds: number };
   media: {
     workers: number;
+    /** MEDIA_WORKER_NICE: the media threads' nice value. */
+    workerNice?: number;
     listenIp?: string;
     announcedIp?: string;
     portRange?: [number, number];
@@ -532,6 +540,7 @@ export function loadConfig(source: NodeJS.ProcessEnv, randomSecret: () => string
     },
     media: {
       workers: env.MEDIA_WORKERS ?? availableParallelism(),
+      workerNice: env.MEDIA_WORKER_NICE,
       listenIp: env.MEDIA_LISTEN_IP,
       announcedIp: env.MEDIA_ANNOUNCED_IP,
       portRange: env.MEDIA_PORT_MIN !== undefined && env.MEDIA_PORT_MAX !== undefined ? [env.MEDIA_PORT_MIN, env.MEDIA_PORT_MAX] : undefined,

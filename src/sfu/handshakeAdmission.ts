@@ -6,9 +6,13 @@
  * N ≈ 300 the publisher's ICE failed and the room went silent).
  *
  * At most `concurrent` handshakes run at once, and only one while the thread is behind (its
- * event loop late by more than `lagLimitMs`, measured by a timer). The rest wait: their
- * ClientHellos go unanswered until their turn and the client retransmits them (a browser for
- * about a minute, werift for about 27 s), so a joiner waits rather than fails.
+ * event loop late by more than `lagLimitMs`, measured by a timer). The rest wait. A transport
+ * asks for its slot when the client's first ClientHello arrives (not at connect-transport, when
+ * the client may still be seconds away from sending one), and the ClientHello that waited is
+ * handed to the DTLS server the moment the slot is granted (webRtcTransport.ts), so the
+ * handshake starts at once instead of at the client's next retransmission (werift: 0.5, 1,
+ * 1.5 s … apart, giving up after ≈ 33 s; a browser for about a minute). A joiner waits rather
+ * than fails.
  *
  * A slot is given back when the handshake ends (connected, failed, transport closed) or after
  * `holdMs`, whichever is first, so a slow or silent client cannot hold it.

@@ -51,6 +51,13 @@ export class MediaWorkerPool extends EventEmitter<MediaWorkerPoolEvents> {
       this.workers[index] = this.start(index);
     });
     this.logger.info({ worker: index, threadId: worker.threadId }, 'media worker started');
+    const nice = this.data.nice;
+    if (nice !== undefined) {
+      worker.request('worker.priority', { nice }).then(
+        (r) => this.logger.info({ worker: index, nice: r.nice }, 'media worker thread priority set'),
+        (err: unknown) => this.logger.warn({ worker: index, err }, 'media worker thread priority not set (MEDIA_WORKER_NICE below 0 needs CAP_SYS_NICE); it runs at the process priority'),
+      );
+    }
     return worker;
   }
 

@@ -378,12 +378,30 @@ class Ghash {
 }
 
 const GCM_TAG_LENGTH = 16;
+/** Packets of one SSRC whose GCM keystream is made in one ECB call, ahead of their sequence numbers. */
+const AHEAD_PACKETS = 16;
+/** Keystream blocks made ahead per packet: E(J0), the tag's mask, then 9 blocks (payloads ≤ 144 bytes: an Opus frame up to ≈ 57 kbit/s). */
+const AHEAD_BLOCKS = 10;
+/** SSRCs of one context with a keystream made ahead (a transport's consumers); the oldest is forgotten. */
+const AHEAD_SSRCS = 8;
+
+/** Keystream for packets seq … seq + count − 1 of one SSRC and rollover counter, AHEAD_BLOCKS blocks each. */
+interface Ahead {
+  roc: number;
+  seq: number;
+  count: number;
+  keystream: Buffer;
+}
 
 export class AesGcmRtpEncrypter {
   private readonly ecb: Cipher;
   private readonly ghash: Ghash;
   private readonly salt: Buffer;
   private readonly counters = Buffer.alloc((MAX_SCRATCH_BLOCKS + 1) * BLOCK);
+  private readonly aheadCounters = Buffer.alloc(AHEAD_PACKETS * AHEAD_BLOCKS * BLOCK);
+  private readonly ahead = new Map<number, Ahead>();
+  /** Where keystreamAhead's packet starts in the buffer it returned. */
+  private aheadOffset = 0;
 
   /** `sessionKey` (16 bytes), `sessionSalt` (≥ 12 bytes): RFC 7714 §11 session keys. */
   constructor(sessionKey: Buffer, sessionSalt: Buffer) {
@@ -399,15 +417,26 @@ export class AesGcmRtpEncrypter {
     const textEnd = headerSize + payload.length;
     const out = Buffer.allocUnsafe(textEnd + GCM_TAG_LENGTH);
     writeRtpHeader(header, headerSize, out);
-    // RFC 7714 §8.1: IV = (0x0000 ‖ SSRC ‖ ROC ‖ SEQ) XOR salt; J0 = IV ‖ 0x00000001.
-    const counters = this.counters;
-    counters.writeUInt16BE(0, 0);
-    counters.writeUInt32BE(header.ssrc >>> 0, 2);
-    counters.writeUInt32BE(rolloverCounter >>> 0, 6);
-    counters.writeUInt16BE(header.sequenceNumber & 0xffff, 10);
-    for (let i = 0; i < 12; i++) counters[i] = counters[i]! ^ this.salt[i]!;
     this.ghash.reset();
     this.ghash.update(out, 0, headerSize);
+    const seq = header.sequenceNumber & 0xffff;
+    const roc = rolloverCounter >>> 0;
+    const ssrc = header.ssrc >>> 0;
+    // A forwarded audio packet: its keystream was made with the next AHEAD_PACKETS − 1 (one
+    // ECB call and one allocation per 16 packets instead of per packet). The keystream does not
+    // depend on the payload, only on the key, SSRC, ROC, sequence number and block counter.
+    const keystream = Math.ceil(payload.length / BLOCK) + 1 <= AHEAD_BLOCKS ? this.keystreamAhead(ssrc, roc, seq) : undefined;
+    if (keystream) {
+      const offset = this.aheadOffset;
+      const k0 = offset + BLOCK;
+      for (let i = 0; i < payload.length; i++) out[headerSize + i] = payload[i]! ^ keystream[k0 + i]!;
+      this.ghash.update(out, headerSize, textEnd);
+      this.ghash.finish(headerSize, payload.length, keystream, offset, out, textEnd);
+      return out;
+    }
+    // RFC 7714 §8.1: IV = (0x0000 ‖ SSRC ‖ ROC ‖ SEQ) XOR salt; J0 = IV ‖ 0x00000001.
+    const counters = this.counters;
+    this.writeIv(counters, 0, ssrc, roc, seq);
     let done = 0;
     let counter = 1;
     let mask: Buffer | undefined;
@@ -432,6 +461,67 @@ export class AesGcmRtpEncrypter {
     this.ghash.update(out, headerSize, textEnd);
     this.ghash.finish(headerSize, payload.length, mask, 0, out, textEnd);
     return out;
+  }
+
+  /** The 12-byte IV of RFC 7714 §8.1 at buf[offset, offset + 12). */
+  private writeIv(buf: Buffer, offset: number, ssrc: number, roc: number, seq: number): void {
+    const salt = this.salt;
+    buf[offset] = salt[0]!;
+    buf[offset + 1] = salt[1]!;
+    buf[offset + 2] = salt[2]! ^ (ssrc >>> 24);
+    buf[offset + 3] = salt[3]! ^ ((ssrc >>> 16) & 0xff);
+    buf[offset + 4] = salt[4]! ^ ((ssrc >>> 8) & 0xff);
+    buf[offset + 5] = salt[5]! ^ (ssrc & 0xff);
+    buf[offset + 6] = salt[6]! ^ (roc >>> 24);
+    buf[offset + 7] = salt[7]! ^ ((roc >>> 16) & 0xff);
+    buf[offset + 8] = salt[8]! ^ ((roc >>> 8) & 0xff);
+    buf[offset + 9] = salt[9]! ^ (roc & 0xff);
+    buf[offset + 10] = salt[10]! ^ (seq >>> 8);
+    buf[offset + 11] = salt[11]! ^ (seq & 0xff);
+  }
+
+  /**
+   * The keystream of packet (ssrc, roc, seq) made ahead: E(J0) at `offset`, then the payload's
+   * blocks (`aheadOffset` says where). A packet behind the batch (a retransmission) gets
+   * undefined (made alone); one past it starts a new batch at its sequence number. A batch
+   * never crosses a sequence wrap.
+   */
+  private keystreamAhead(ssrc: number, roc: number, seq: number): Buffer | undefined {
+    let a = this.ahead.get(ssrc);
+    if (a && a.roc === roc && seq >= a.seq && seq < a.seq + a.count) {
+      this.aheadOffset = (seq - a.seq) * AHEAD_BLOCKS * BLOCK;
+      return a.keystream;
+    }
+    if (a && a.roc === roc && seq < a.seq) return undefined;
+    if (a && a.roc > roc) return undefined;
+    const count = Math.min(AHEAD_PACKETS, 0x10000 - seq);
+    const counters = this.aheadCounters;
+    for (let p = 0; p < count; p++) {
+      const base = p * AHEAD_BLOCKS * BLOCK;
+      this.writeIv(counters, base, ssrc, roc, seq + p);
+      for (let b = 0; b < AHEAD_BLOCKS; b++) {
+        const o = base + b * BLOCK;
+        if (b > 0) counters.copy(counters, o, base, base + 12);
+        const counter = b + 1;
+        counters[o + 12] = 0;
+        counters[o + 13] = 0;
+        counters[o + 14] = 0;
+        counters[o + 15] = counter;
+      }
+    }
+    const keystream = this.ecb.update(counters.subarray(0, count * AHEAD_BLOCKS * BLOCK));
+    if (!a) {
+      if (this.ahead.size >= AHEAD_SSRCS) this.ahead.delete(this.ahead.keys().next().value!);
+      a = { roc, seq, count, keystream };
+      this.ahead.set(ssrc, a);
+    } else {
+      a.roc = roc;
+      a.seq = seq;
+      a.count = count;
+      a.keystream = keystream;
+    }
+    this.aheadOffset = 0;
+    return keystream;
   }
 }
 

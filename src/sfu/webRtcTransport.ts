@@ -32,6 +32,7 @@ import {
 import { ParleyError } from '../errors.js';
 import { HandshakeAdmission } from './handshakeAdmission.js';
 import { installRtpEncrypter } from './srtpEncrypter.js';
+import { udpSender, type UdpSend } from './udpSend.js';
 import type { DtlsParameters, IceCandidate, WebRtcTransportParameters } from './rtpTypes.js';
 
 export interface WebRtcTransportOptions {
@@ -68,9 +69,7 @@ function workerCertificate(): Promise<RTCCertificate> {
 export const handshakeAdmission = new HandshakeAdmission({ concurrent: 4, holdMs: 500, lagLimitMs: 20 });
 
 interface SendPath {
-  socket: DgramSocket;
-  address: string;
-  port: number;
+  send: UdpSend;
 }
 
 interface StunSocketInternals {
@@ -130,6 +129,40 @@ function sendBeforeNomination(gatherer: RTCIceGatherer): (addr: readonly [string
     if (connection.nominated) return;
     const p = protocol as Partial<StunProtocol> | undefined;
     if (p && typeof p.sendData === 'function') tuple = { addr, protocol: p as StunProtocol };
+  };
+}
+
+/** A copy of an answered ClientHello arriving this soon after it is a stale retransmission. */
+const STALE_CLIENT_HELLO_MS = 1000;
+
+interface DtlsServerInternals {
+  dtls?: { transport?: { socket?: { onData?: (buf: Buffer) => void } } };
+}
+
+/**
+ * A client that waited for admission retransmitted its ClientHello, byte for byte (werift
+ * resends the same datagram), and the copies queued behind the one that is answered. werift's
+ * server answers each cookie-less copy with another HelloVerifyRequest, and werift's client
+ * fails its handshake on a second one ("dtls failed"; browsers ignore it). So, during the
+ * handshake, a ClientHello identical to the last one handed on within STALE_CLIENT_HELLO_MS
+ * is dropped; a later copy (the answer was lost) is answered as before.
+ * Call right after `start()` (which builds werift's server and its ICE-side transport).
+ */
+function dropStaleClientHellos(dtls: RTCDtlsTransport): void {
+  const socket = (dtls as unknown as DtlsServerInternals).dtls?.transport?.socket;
+  const receive = socket?.onData;
+  if (!socket || typeof receive !== 'function') return;
+  let last: Buffer | undefined;
+  let lastAt = 0;
+  socket.onData = (buf: Buffer): void => {
+    // DTLS record: content type 22 (handshake), 13-byte header, then msg_type 1 (ClientHello).
+    if (buf.length > 13 && buf[0] === 22 && buf[13] === 1 && dtls.state === 'connecting') {
+      const now = Date.now();
+      if (last && now - lastAt < STALE_CLIENT_HELLO_MS && buf.equals(last)) return;
+      last = buf;
+      lastAt = now;
+    }
+    receive(buf);
   };
 }
 
@@ -349,17 +382,61 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
     this.dtlsStarted = true;
     this.lastConsentAt = Date.now();
     const run = async (): Promise<void> => {
+      // As DTLS server, a slot is taken when the client's first record (its ClientHello) is
+      // here, not at connect-transport: a client still setting up ICE holds no slot.
+      const early = localRole === 'server' ? await this.firstDtlsRecords() : undefined;
       if (localRole === 'client') await this.iceConnected();
+      if (this.closed) return;
       const slot = handshakeAdmission.acquire();
       const release = typeof slot === 'function' ? slot : await slot;
       if (this.closed) return release();
       try {
-        await this.dtls.start();
+        const started = this.dtls.start();
+        // werift's DTLS server now listens (it is built synchronously in start()): hand it what
+        // the client sent while it waited, at once, instead of waiting for the client's
+        // retransmission timer (werift: 0.5 s, 1 s, 1.5 s, …; up to seconds after admission,
+        // while the slot is held). See handshakeAdmission.ts.
+        if (early) {
+          dropStaleClientHellos(this.dtls);
+          early.replay();
+        }
+        await started;
       } finally {
         release();
       }
     };
     run().catch(() => this.close('dtls-failed'));
+  }
+
+  /**
+   * Resolves at the first DTLS record the client sends; until `replay()`, keeps the latest one
+   * (a ClientHello retransmission replaces the earlier copy) and then re-delivers it through the
+   * ICE connection's data event, which werift's DTLS server subscribes to in `start()`.
+   */
+  private firstDtlsRecords(): Promise<{ replay(): void }> {
+    const connection = this.ice.connection;
+    return new Promise((resolve) => {
+      let latest: Buffer | undefined;
+      let replayed = false;
+      const replay = (): void => {
+        if (replayed) return;
+        replayed = true;
+        unSubscribe();
+        const record = latest;
+        latest = undefined;
+        if (record && !this.closed) connection.onData.execute(record);
+      };
+      const { unSubscribe } = connection.onData.subscribe((data: Buffer) => {
+        if (replayed || data.length === 0 || data[0]! < 20 || data[0]! > 63) return;
+        const first = latest === undefined;
+        latest = data;
+        if (first) resolve({ replay });
+      });
+      this.once('close', () => {
+        unSubscribe();
+        resolve({ replay });
+      });
+    });
   }
 
   private iceConnected(): Promise<void> {
@@ -395,7 +472,7 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
       this.encryptingSession = srtp;
     }
     const packet = srtp.encrypt(payload, header);
-    path.socket.send(packet, path.port, path.address);
+    path.send(packet);
     this.rtpPacketsSent++;
     this.rtpBytesSent += packet.length;
   }
@@ -413,7 +490,7 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
         // the worker down (the consent timer closes a transport whose peer is gone).
         if (socket.listenerCount('error') === 0) socket.on('error', () => undefined);
         synchronousIpLookup(socket);
-        this.path = { socket, address, port };
+        this.path = { send: udpSender(socket, address, port) };
       } else {
         this.path = undefined;
       }

@@ -3,7 +3,10 @@
  * transport's ICE password is answered (XOR-MAPPED-ADDRESS, integrity with the same key);
  * one with a wrong password, or for another transport's username, gets no answer. A DTLS
  * ClientHello that follows the first answered check (before any USE-CANDIDATE, as browsers
- * send it) is answered at once instead of being dropped until nomination.
+ * send it) is answered at once instead of being dropped until nomination. A ClientHello that
+ * arrives while every handshake slot of the worker is taken is kept and answered when a slot
+ * frees, without the client having to send it again; a byte-identical copy that arrives right
+ * after (a werift client's retransmission) gets no second HelloVerifyRequest.
  */
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
@@ -117,5 +120,46 @@ describe('SFU transport: ICE-lite STUN answers', { timeout: 30_000 }, () => {
     assert.ok(hello, 'the ClientHello is answered, not dropped until a USE-CANDIDATE arrives');
     assert.equal(hello[0], 22, 'a DTLS handshake record');
     assert.equal(hello[13], 3, 'HelloVerifyRequest');
+  });
+
+  test('a ClientHello that waits for a handshake slot is answered when one frees, once', async () => {
+    const room = await server.parley.media.room('admission-room');
+    const fingerprints = [{ algorithm: 'sha-256' as const, value: 'AB:'.repeat(31) + 'AB' }];
+    const open = async (peer: string) => {
+      const params = await room.createTransport(peer);
+      await room.connectTransport(peer, params.id, { role: 'client', fingerprints });
+      const { usernameFragment, password } = params.iceParameters;
+      return { port: params.iceCandidates[0]!.port, check: bindingRequest(`${usernameFragment}:browser`, password) };
+    };
+    // The worker admits 4 handshakes at once (webRtcTransport.ts); these 4 take the slots and
+    // never finish (no client goes on), so each holds its slot for the 0.5 s hold.
+    const holders = await Promise.all([1, 2, 3, 4].map((i) => open(`holder-${i}`)));
+    const waiting = await open('waiter');
+    const held = Promise.all(holders.map((h) => exchange(h.port, [h.check, clientHello()])));
+    await new Promise((r) => setTimeout(r, 100));
+    const hello = clientHello();
+    const socket = createSocket('udp4');
+    await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
+    const answers: Array<{ at: number; msg: Buffer }> = [];
+    socket.on('message', (msg) => answers.push({ at: performance.now(), msg }));
+    try {
+      socket.send(waiting.check, waiting.port, '127.0.0.1');
+      await new Promise((r) => setTimeout(r, 50));
+      const sentAt = performance.now();
+      socket.send(hello, waiting.port, '127.0.0.1'); // sent once, never retransmitted
+      const until = performance.now() + 3000;
+      while (!answers.some((a) => a.msg[0] === 22) && performance.now() < until) await new Promise((r) => setTimeout(r, 20));
+      const first = answers.find((a) => a.msg[0] === 22);
+      assert.ok(first, `the waiting ClientHello is answered once a slot frees, without a retransmission (answers: ${answers.length})`);
+      assert.equal(first.msg[13], 3, 'HelloVerifyRequest');
+      assert.ok(first.at - sentAt < 2500, `answered ${Math.round(first.at - sentAt)} ms after it was sent`);
+      // A werift client's retransmission is the same datagram: no second HelloVerifyRequest.
+      socket.send(hello, waiting.port, '127.0.0.1');
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(answers.filter((a) => a.msg[0] === 22).length, 1, 'a byte-identical copy right after is not answered again');
+    } finally {
+      socket.close();
+      await held;
+    }
   });
 });

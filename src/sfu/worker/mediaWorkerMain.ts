@@ -3,6 +3,7 @@
  * the main thread's requests. RTP never leaves the thread except through taps.
  */
 import { randomUUID } from 'node:crypto';
+import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ParleyError } from '../../errors.js';
 import { PacedWriter } from '../../media/audio/pacedWriter.js';
@@ -171,6 +172,16 @@ const handlers: Handlers = {
   },
   'writer.close': ({ roomId, producerId }) => {
     if (writers.get(producerId)?.roomId === roomId) closeWriter(producerId);
+  },
+  'worker.priority': ({ nice }) => {
+    // pid 0 is the calling thread on Linux (nice is per thread there): only the media thread
+    // changes, not the main thread's Socket.IO or the other workers. Below 0 needs CAP_SYS_NICE.
+    try {
+      setPriority(0, nice);
+    } catch (err) {
+      throw new ParleyError('FORBIDDEN', `the media thread's priority could not be set to nice ${nice}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    return { nice: getPriority(0) };
   },
   'worker.dump': () => {
     let transports = 0;

@@ -56,6 +56,8 @@ export interface WorkerMethods {
   /** Drops everything not sent yet (barge-in); `lastPacketAtMs` (Unix ms, sub-ms precision) is when the last packet went out. */
   'writer.clear': { params: Room & { producerId: string; seq: number }; result: { droppedMs: number; lastPacketAtMs: number | null } };
   'writer.close': { params: Room & { producerId: string }; result: void };
+  /** Sets the worker thread's own scheduling priority (nice); answers the value now in force. */
+  'worker.priority': { params: { nice: number }; result: { nice: number } };
   'worker.dump': { params: Record<string, never>; result: { rooms: string[]; transports: number; producers: number; consumers: number } };
 }
 
@@ -111,4 +113,6 @@ export interface MediaWorkerData {
   audioLevelIntervalMs: number;
   /** Per-peer limits and the transport connect timeout (defaults: router.ts). */
   limits?: RouterLimits;
+  /** The media thread's nice value (MEDIA_WORKER_NICE); unset: the process's. */
+  nice?: number;
 }

@@ -430,7 +430,8 @@ function markdownTable(parley: Row[], baseline: Row[], janus: Row[]): string {
     const p = lost ? undefined : found;
     const b = baseline.find((r) => r.n === n);
     const j = janus.find((r) => r.n === n);
-    const janusCells = `${j ? fmt(j.usPerPacket) : '–'} | ${j ? fmt(j.lossMeanPct, 2) : '–'} | ${j ? `${fmt(j.latP50Ms, 2)} / ${fmt(j.latP99Ms, 2)}` : '–'} | ${p && j ? `×${fmt(p.usPerPacket / j.usPerPacket, 2)} / ×${fmt(p.workerUsPerPacket / j.usPerPacket, 2)}` : '–'}`;
+    const comparable = p !== undefined && j !== undefined && p.lossMeanPct <= LOSSY_PCT && j.lossMeanPct <= LOSSY_PCT;
+    const janusCells = `${j ? fmt(j.usPerPacket) : '–'} | ${j ? fmt(j.lossMeanPct, 2) : '–'} | ${j ? `${fmt(j.latP50Ms, 2)} / ${fmt(j.latP99Ms, 2)}` : '–'} | ${p && j ? (comparable ? `×${fmt(p.usPerPacket / j.usPerPacket, 2)} / ×${fmt(p.workerUsPerPacket / j.usPerPacket, 2)}` : 'lossy, no ratio') : '–'}`;
     lines.push(
       `| ${n} | ${lost ? 'room lost (0 received)' : p ? fmt(p.usPerPacket) : '–'} | ${p ? fmt(p.workerUsPerPacket) : '–'} | ${p ? fmt(p.consumersPerCore, 0) : '–'} | ${p ? fmt(p.cpuPct) : '–'} | ${p ? fmt(p.rssPerPeerKiB, 0) : '–'} | ${
         p ? `${fmt(p.lossMeanPct, 2)} / ${fmt(p.lossMaxPct, 2)}` : '–'
@@ -797,6 +798,9 @@ async function runParley(ns: number[], server: Server, hosts: Host[], label: str
   return { rows, directRows, recordRows, stopReason, crossCheck, idleRssMiB: idleRss / 2 ** 20, idleFds, setupMs, setupRetries, setupCpu, publisherEvents, ...(lastWindow ? { lastWindow } : {}) };
 }
 
+/** Mean loss above which a window's CPU per packet is not compared with another system's. */
+const LOSSY_PCT = 1;
+
 interface JanusRun {
   version: string;
   rows: Row[];
@@ -975,7 +979,11 @@ async function main(): Promise<void> {
     for (const r of parley.rows) {
       const j = janus.rows.find((x) => x.n === r.n);
       const b = baseline.find((x) => x.n === r.n);
-      if (j)
+      // CPU per packet divides by the packets that should have been forwarded: a side that dropped some looks
+      // cheaper than it was, so its ratio would mean nothing.
+      const lossy = j ? [r.lossMeanPct > LOSSY_PCT ? `Parley lost ${fmt(r.lossMeanPct, 2)} %` : '', j.lossMeanPct > LOSSY_PCT ? `Janus lost ${fmt(j.lossMeanPct, 2)} %` : ''].filter(Boolean) : [];
+      if (j && lossy.length > 0) log(`  N=${String(r.n).padStart(4)}: no ratio: ${lossy.join(', ')} of the packets in this window (CPU per packet is not comparable)`);
+      else if (j)
         log(
           `  N=${String(r.n).padStart(4)}: Parley ${fmt(r.usPerPacket)} µs (media thread ${fmt(r.workerUsPerPacket)}), Janus ${fmt(j.usPerPacket)} µs → process ×${fmt(r.usPerPacket / j.usPerPacket, 2)}, media thread ×${fmt(r.workerUsPerPacket / j.usPerPacket, 2)}${b ? `; Parley ÷ UDP ×${fmt(r.usPerPacket / b.usPerPacket, 1)}` : ''}; latency p99 Parley ${fmt(r.latP99Ms, 2)} ms, Janus ${fmt(j.latP99Ms, 2)} ms`,
         );

@@ -11,7 +11,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { MediaWorker } from './mediaWorker.js';
-import type { RoomMediaEvents } from './roomMedia.js';
+import type { RoomMediaEvents } from './roomMediaEvents.js';
 import type { WorkerNotifications } from './worker/protocol.js';
 
 const FRAME_MS = 20;

@@ -11,13 +11,9 @@ import type { DirectConsumerCloseReason } from './directPort.js';
 import type { MediaWorker } from './mediaWorker.js';
 import { WorkerPacedWriter, type PacedWriterHandle } from './pacedWriterHandle.js';
 import type { ConsumerParameters, DtlsParameters, MediaKind, RtpCapabilities, RtpParameters, WebRtcTransportParameters } from './rtpTypes.js';
+import type { RoomMediaEvents } from './roomMediaEvents.js';
 import type { ProducerInfo, WorkerNotifications } from './worker/protocol.js';
 
-export type RoomMediaEvents = { [E in keyof WorkerNotifications]: [WorkerNotifications[E]] } & {
-  closed: [reason: string];
-  /** A server-side producer joined the room (signaling announces it like a browser's). */
-  'direct-producer': [{ producerId: string; peerId: string; kind: MediaKind }];
-};
 
 export interface RtpTapHandle {
   close(): Promise<void>;

@@ -5,7 +5,9 @@
  * customer's page is pinned to node parley-1 and the agent's console to parley-2 by
  * HAProxy's SERVERID cookie. The customer who reached parley-1 waits in the shared queue,
  * the console on parley-2 rings, the agent accepts, and the two hear each other (the room
- * is on one node; the page on the other follows WRONG_NODE with `?node=`).
+ * is on one node; the page on the other follows WRONG_NODE with `?node=`). The admin's live
+ * board, pinned to parley-3, follows it all live: the customer waiting, the agent ringing, the
+ * call in progress, and the line empty again.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -19,7 +21,7 @@ import { createAgent, createEntryPoint, firstAdmin, PASSWORD } from '../support/
 import { startHaproxy, type RunningHaproxy } from '../support/haproxy.js';
 import { request, startParley, type RunningParley } from '../support/parleyServer.js';
 import { startOwnRedis, type OwnRedis } from '../support/redis.js';
-import { assertNotBlank } from '../support/uiPages.js';
+import { assertNotBlank, signInOnPage } from '../support/uiPages.js';
 
 describe('a customer on one node, the agent on another: one shared queue, one call', { timeout: 180_000 }, () => {
   let redis: OwnRedis;
@@ -42,7 +44,8 @@ describe('a customer on one node, the agent on another: one shared queue, one ca
     redis = await startOwnRedis();
     const SQLITE_PATH = join(mkdtempSync(join(tmpdir(), 'parley-cluster-consult-')), 'parley.sqlite');
     const env = { SQLITE_PATH, REDIS_URL: redis.url, REDIS_KEY_PREFIX: 'consult-test:', MEDIA_LISTEN_IP: '127.0.0.1', MEDIA_WORKERS: '1', NODE_HEARTBEAT_MS: '500', NODE_TTL_MS: '2000', CONSULT_OFFER_TIMEOUT_MS: '30000' };
-    // deploy/haproxy.cfg names three servers; the third takes no page here (the cookies pin them).
+    // deploy/haproxy.cfg names three servers; the cookies pin the customer to the first, the agent to the second
+    // and the admin's dashboard to the third.
     for (const id of ['parley-1', 'parley-2', 'parley-3']) nodes.push(await startParley({ ...env, NODE_ID: id }));
     lb = await startHaproxy(nodes.map((n, i) => ({ name: `parley-${i + 1}`, port: n.port })));
     browser = await launchChromium();
@@ -70,6 +73,13 @@ describe('a customer on one node, the agent on another: one shared queue, one ca
     await agent.click('#state-available');
     await agent.waitForFunction(() => document.querySelector<HTMLElement>('#agent-state')?.dataset.state === 'available', undefined, { timeout: 10_000 });
 
+    const board = await open('admin', 'parley-3', '/admin/');
+    await signInOnPage(board, 'admin@example.com', PASSWORD);
+    await waitForParleyState(board, 'ready');
+    await board.click('#nav-live');
+    const agentRow = () => board.locator('#board-agents [data-agent-id]', { hasText: 'Bora Agent' });
+    await agentRow().and(board.locator('[data-state="available"]')).waitFor({ timeout: 15_000 });
+
     const customer = await open('customer', 'parley-1', `${entry.pathname}${entry.search}`, { width: 390, height: 844 });
     await waitForParleyState(customer, 'form');
     await customer.fill('#name', 'Kim Minji');
@@ -85,6 +95,11 @@ describe('a customer on one node, the agent on another: one shared queue, one ca
 
     await waitForParleyState(agent, 'offered', 15_000);
     assert.match((await agent.textContent('#offer')) ?? '', /Kim Minji/);
+    // parley-3 hosts neither page, and its board shows the customer in line, once, and the agent ringing.
+    await board.waitForFunction(() => document.querySelector('#queue-length')?.textContent?.trim() === '1', undefined, { timeout: 15_000 });
+    await agentRow().and(board.locator('[data-state="ringing"]')).waitFor({ timeout: 15_000 });
+    assert.equal(await nodeOf(board), 'parley-3');
+    assertNotBlank(await saveScreenshot(board, 'cluster-consultation-0-board-on-parley-3'));
     assertNotBlank(await saveScreenshot(customer, 'cluster-consultation-1-customer-queued'));
     assertNotBlank(await saveScreenshot(agent, 'cluster-consultation-2-agent-offer'));
     const token = admin.token;
@@ -101,6 +116,8 @@ describe('a customer on one node, the agent on another: one shared queue, one ca
     assert.ok(heardByCustomer.received >= 100 && heardByCustomer.energy > 0, `the customer on parley-1 hears the agent: ${JSON.stringify(heardByCustomer)}`);
     assertNotBlank(await saveScreenshot(customer, 'cluster-consultation-3-customer-in-call'));
     assertNotBlank(await saveScreenshot(agent, 'cluster-consultation-4-agent-in-call'));
+    await board.locator('#board-live [data-consultation-id][data-status="IN_PROGRESS"]', { hasText: 'Kim Minji' }).waitFor({ timeout: 15_000 });
+    await board.waitForFunction(() => document.querySelector('#queue-length')?.textContent?.trim() === '0', undefined, { timeout: 15_000 });
 
     // The public metrics count a consultation's room without naming it; this test has no other room.
     const hosts = await Promise.all(nodes.map(async (n) => (await request(`${n.url}/metrics`)).body.rooms as number));
@@ -108,6 +125,7 @@ describe('a customer on one node, the agent on another: one shared queue, one ca
 
     await agent.click('#end');
     await waitForParleyState(customer, 'ended', 15_000);
+    await board.waitForFunction(() => document.querySelector('#live-count')?.textContent?.trim() === '0', undefined, { timeout: 15_000 });
     const detail = (await request(`${one.url}/api/v1/consultations/${id}`, { token })).body.consultation;
     assert.equal(detail.status, 'ENDED');
   });

@@ -102,6 +102,31 @@ describe('seed 001 audio-data answered by the AI agent', { timeout: 120_000 }, (
     assert.equal(history.body.data.conversation.length, 1);
   });
 
+  test('a peer that floods messages gets BUSY beyond two waiting; those two are answered', async () => {
+    const { sessionId } = await newCall(srv.url);
+    socket.emit('join-session', { sessionId, peerId: 'flood-peer' });
+    await once(socket, 'joined-session');
+    // A slow model: the first message is still being answered while the others arrive.
+    llm.chat({ kind: 'text', deltas: ['One ', 'moment.'], delayMs: 400 });
+    const wav = readFileSync(clips[0]!.path).toString('base64');
+    const answers: unknown[] = [];
+    const errors: Array<{ error: { code: string } }> = [];
+    const onAnswer = (r: unknown) => answers.push(r);
+    const onError = (e: { error: { code: string } }) => errors.push(e);
+    socket.on('ai-response', onAnswer);
+    socket.on('ai-error', onError);
+    try {
+      for (let i = 0; i < 5; i++) socket.emit('audio-data', { sessionId, peerId: 'flood-peer', audioData: wav });
+      const deadline = Date.now() + 60_000;
+      while (answers.length + errors.length < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      socket.off('ai-response', onAnswer);
+      socket.off('ai-error', onError);
+    }
+    assert.equal(answers.length, 2, `two answered: ${JSON.stringify(errors)}`);
+    assert.deepEqual(errors.map((e) => e.error.code), ['BUSY', 'BUSY', 'BUSY']);
+  });
+
   test('a WAV the agent cannot read is answered with ai-error, and the socket keeps working', async () => {
     const { sessionId } = await newCall(srv.url);
     socket.emit('join-session', { sessionId, peerId: 'bad-peer' });

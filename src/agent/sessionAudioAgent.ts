@@ -19,6 +19,9 @@ import { createFrame } from '../media/audio/audioFrame.js';
 import type { SessionAudioChunk, SessionAudioSink } from '../socket/signalingNamespace.js';
 import { answerSpokenTurn, resample, SpokenTurnError, type SpokenTurnDeps } from './spokenTurn.js';
 
+/** Messages of one peer waiting for an answer; more are refused with BUSY (a flood would queue without bound). */
+const MAX_PENDING = 2;
+
 /** Raw PCM's format: the one a browser's AudioWorklet or a phone gateway gives most easily. */
 export const RAW_PCM_RATE = 16_000;
 
@@ -42,6 +45,8 @@ interface PeerStream {
   carry?: number;
   /** Messages are answered one after another. */
   answering: Promise<void>;
+  /** Messages taken and not answered yet (bounded: each costs recognition, a model call and synthesis). */
+  pending: number;
   idle?: NodeJS.Timeout;
   respond: SessionAudioChunk['respond'];
 }
@@ -86,7 +91,7 @@ export class SessionAudioAgent implements SessionAudioSink {
         return;
       }
       // Another chunk of this peer may have opened it while the call was looked up.
-      s = this.#streams.get(key) ?? { callId: call.id, mediaMs: 0, answering: Promise.resolve(), respond: chunk.respond };
+      s = this.#streams.get(key) ?? { callId: call.id, mediaMs: 0, answering: Promise.resolve(), pending: 0, respond: chunk.respond };
       this.#streams.set(key, s);
     }
     s.respond = chunk.respond;
@@ -139,6 +144,11 @@ export class SessionAudioAgent implements SessionAudioSink {
   }
 
   #answer(s: PeerStream, samples: Int16Array, sampleRate: number): void {
+    if (s.pending >= MAX_PENDING) {
+      s.respond('ai-error', { error: { code: 'BUSY', message: `the agent is still answering your last ${MAX_PENDING} messages; this one was dropped — wait for their ai-response before sending more` } });
+      return;
+    }
+    s.pending++;
     s.answering = s.answering.then(async () => {
       try {
         const data = await answerSpokenTurn(this.#d, { callId: s.callId, samples, sampleRate }, this.#d.logger);
@@ -149,6 +159,8 @@ export class SessionAudioAgent implements SessionAudioSink {
           this.#d.logger.error({ err: e instanceof Error ? e.message : String(e), callId: s.callId }, 'audio-data: the agent failed to answer');
           s.respond('ai-error', { error: { code: 'INTERNAL', message: 'the AI agent could not answer this message; send it again' } });
         }
+      } finally {
+        s.pending--;
       }
     });
   }

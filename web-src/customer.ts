@@ -12,6 +12,37 @@ import { consultSocket, type ConsultPush } from './client/consult.js';
 import { call, type RestBody } from './client/rest.js';
 import { $, ApiError } from './lib/api.js';
 import { formatClock } from './ui/format.js';
+import {
+  agentName,
+  AgentName,
+  banner,
+  CallButtonLabel,
+  callbackError,
+  callDetail,
+  CallClock,
+  callStartedAt as clockFrom,
+  callTitle,
+  calling,
+  endedReason,
+  EntryName,
+  entryName,
+  formError as formErrorText,
+  invalidReason,
+  muted,
+  MuteLabel,
+  noAgentDetail,
+  NoAgentText,
+  Position,
+  queuePosition,
+  Say,
+  say,
+  statusMarks,
+  StatusBanner,
+  waitText,
+  WaitText,
+  type CustomerText,
+  type Sentence,
+} from './pages/customer/CustomerViews.js';
 import { liveSocket } from './ui/client.js';
 import { CallMedia, type PeerConnectionView } from './lib/callMedia.js';
 import { h } from 'preact';
@@ -68,7 +99,6 @@ let stored: StoredCall | undefined;
 let lastStatus: StatusEvent | undefined;
 let mediaStarting = false;
 let callStartedAt: number | undefined;
-let timer: number | undefined;
 let endedShown = false;
 
 // ── small helpers ────────────────────────────────────────────────────────────────────
@@ -85,21 +115,26 @@ function errText(err: unknown): string {
 }
 
 /** What the customer reads for an error: a sentence per code; a form error keeps the server's wording (it names the field). */
-function errSentence(err: unknown): string {
-  if (err instanceof ApiError) {
-    if (err.code === 'INVALID_PAYLOAD') return TEXT.errors.INVALID_PAYLOAD(err.message);
-    const known = TEXT.errors[err.code as keyof typeof TEXT.errors];
-    if (typeof known === 'string') return known;
-    return err.status >= 500 || err.status === 0 ? TEXT.errors.INTERNAL : TEXT.errors.unknown;
-  }
-  return TEXT.errors.network;
+function errSentence(err: unknown): Sentence {
+  return (t) => {
+    if (err instanceof ApiError) {
+      if (err.code === 'INVALID_PAYLOAD') return t.errors.INVALID_PAYLOAD(err.message);
+      const known = t.errors[err.code as keyof CustomerText['errors']];
+      if (typeof known === 'string') return known;
+      return err.status >= 500 || err.status === 0 ? t.errors.INTERNAL : t.errors.unknown;
+    }
+    return t.errors.network;
+  };
 }
 
-/** Shows a message in #status; errors are also kept in window.parley.errors. */
-function showStatus(text: string, kind: 'info' | 'error' | 'warn' = 'info'): void {
-  const el = $('status');
-  el.textContent = text;
-  el.className = `banner ${kind}`;
+/** Shows a sentence in #status (the banner view); errors are also kept in window.parley.errors. */
+function showStatus(sentence: Sentence, kind: 'info' | 'error' | 'warn' = 'info'): void {
+  banner.value = { say: sentence, kind };
+}
+
+/** Sets the banner's data-status / data-assistant / data-cause marks (the others stay). */
+function mark(change: { status?: string; assistant?: string; cause?: string }): void {
+  statusMarks.value = { ...statusMarks.value, ...change };
 }
 
 function fail(where: string, err: unknown): void {
@@ -141,26 +176,23 @@ function saveStored(v: StoredCall | undefined): void {
   else sessionStorage.removeItem(STORAGE_KEY);
 }
 
-function describeWait(seconds: number | undefined): string {
-  if (seconds === undefined || !Number.isFinite(seconds)) return '–';
-  if (seconds < 60) return TEXT.wait.underAMinute;
-  return TEXT.wait.about(formatClock(seconds));
+function describeWait(seconds: number | undefined): Sentence {
+  if (seconds === undefined || !Number.isFinite(seconds)) return null;
+  if (seconds < 60) return (t) => t.wait.underAMinute;
+  return (t) => t.wait.about(formatClock(seconds));
 }
 
-/** Every sentence this page shows, in the page's language (web-src/ui/text/*.ts `customer`). */
-let TEXT = text.value.customer;
-
-function causeSentence(cause: string | undefined): string {
+function causeSentence(t: CustomerText, cause: string | undefined): string {
   if (!cause) return '';
-  return TEXT.causes[cause] ?? TEXT.causes.other!;
+  return t.causes[cause] ?? t.causes.other!;
 }
 
 // ── landing: entry point ────────────────────────────────────────────────────────────
 
 async function loadEntry(): Promise<void> {
   if (!entryToken) {
-    $('invalid-reason').textContent = TEXT.page.noToken;
-    showStatus(TEXT.page.incomplete, 'error');
+    invalidReason.value = (t) => t.page.noToken;
+    showStatus((t) => t.page.incomplete, 'error');
     setState('invalid-entry');
     return;
   }
@@ -169,29 +201,26 @@ async function loadEntry(): Promise<void> {
     record('entry', info);
     const name = info?.entryPoint?.name;
     if (typeof name !== 'string') throw new Error('the server sent an unexpected answer');
-    $('entry-name').textContent = name;
+    entryName.value = name;
     document.title = `${name} · Parley`;
-    showStatus('', 'info');
+    showStatus(null, 'info');
     setState('form');
     ($('name') as HTMLInputElement).focus();
   } catch (err) {
     const expired = err instanceof ApiError && (err.status === 401 || err.status === 404 || err.status === 400);
-    $('invalid-reason').textContent = expired
-      ? err instanceof ApiError && err.status === 404
-        ? TEXT.page.switchedOff
-        : TEXT.page.expiredOrInvalid
-      : TEXT.errors.network;
+    const switchedOff = err instanceof ApiError && err.status === 404;
+    invalidReason.value = (t) => (expired ? (switchedOff ? t.page.switchedOff : t.page.expiredOrInvalid) : t.errors.network);
     parley.errors.push(`entry: ${errText(err)}`);
     record('error', { where: 'entry', message: errText(err) });
-    showStatus(expired ? TEXT.page.cannotUse : TEXT.errors.network, 'error');
+    showStatus((t) => (expired ? t.page.cannotUse : t.errors.network), 'error');
     setState('invalid-entry');
   }
 }
 
 // ── form ──────────────────────────────────────────────────────────────────────────────
 
-function formError(text: string, field?: string): void {
-  $('form-error').textContent = text;
+function formError(sentence: Sentence, field?: string): void {
+  formErrorText.value = sentence;
   if (field) $(field).focus();
 }
 
@@ -201,27 +230,27 @@ async function submitForm(ev: Event): Promise<void> {
   const phone = ($('phone') as HTMLInputElement).value.trim();
   const inquiry = ($('inquiry') as HTMLTextAreaElement).value.trim();
   const consent = ($('consent') as HTMLInputElement).checked;
-  formError('');
-  if (!name) return formError(TEXT.page.enterName, 'name');
-  if (!phone) return formError(TEXT.page.enterPhone, 'phone');
-  if (!/^\+?[\d\s().-]{5,32}$/.test(phone) || phone.replace(/\D/g, '').length < 5) return formError(TEXT.page.badPhone, 'phone');
-  if (!consent) return formError(TEXT.page.consent, 'consent');
+  formError(null);
+  if (!name) return formError((t) => t.page.enterName, 'name');
+  if (!phone) return formError((t) => t.page.enterPhone, 'phone');
+  if (!/^\+?[\d\s().-]{5,32}$/.test(phone) || phone.replace(/\D/g, '').length < 5) return formError((t) => t.page.badPhone, 'phone');
+  if (!consent) return formError((t) => t.page.consent, 'consent');
 
   const btn = $('call') as HTMLButtonElement;
   btn.disabled = true;
-  btn.textContent = TEXT.page.calling;
+  calling.value = true;
   try {
     const body: RestBody<'startConsultation'> = { entryToken, name, phone, recordingConsent: true };
     if (inquiry) body.inquiry = inquiry;
     const res = await call('startConsultation', { body });
     record('created', { consultation: res.consultation, roomId: res.roomId });
-    if (!res?.customerToken || !res.consultation?.id) throw new Error(TEXT.errors.unexpectedAnswer);
+    if (!res?.customerToken || !res.consultation?.id) throw new Error(text.value.customer.errors.unexpectedAnswer);
     stored = {
       customerToken: res.customerToken,
       consultationId: res.consultation.id,
       roomId: res.roomId ?? res.consultation.roomId,
       entryToken,
-      entryName: $('entry-name').textContent ?? undefined,
+      entryName: entryName.value || undefined,
     };
     saveStored(stored);
     parley.consultationId = stored.consultationId;
@@ -233,8 +262,8 @@ async function submitForm(ev: Event): Promise<void> {
     parley.errors.push(`create: ${errText(err)}`);
     record('error', { where: 'create', message: errText(err) });
     if (err instanceof ApiError && err.status === 401) {
-      $('invalid-reason').textContent = TEXT.page.expiredScanAgain;
-      showStatus(TEXT.errors.UNAUTHORIZED, 'error');
+      invalidReason.value = (t) => t.page.expiredScanAgain;
+      showStatus((t) => t.errors.UNAUTHORIZED, 'error');
       setState('invalid-entry');
     } else {
       formError(errSentence(err));
@@ -242,14 +271,14 @@ async function submitForm(ev: Event): Promise<void> {
     }
   } finally {
     btn.disabled = false;
-    btn.textContent = TEXT.page.call;
+    calling.value = false;
   }
 }
 
 // ── queue and call ──────────────────────────────────────────────────────────────────
 
 function showQueue(): void {
-  $('call-title').textContent = TEXT.page.waitingTitle;
+  callTitle.value = (t) => t.page.waitingTitle;
   $('queue-info').hidden = false;
   $('talk-info').hidden = true;
   ($('mute') as HTMLButtonElement).disabled = true;
@@ -261,7 +290,7 @@ function openSocket(call: StoredCall): void {
   const live = liveSocket('/consult', call.customerToken, {
     onConnect: () => {
       record('connect', { id: s.id });
-      if (parley.state !== 'ended' && $('status').classList.contains('warn') && !noAgentShown) showStatus('', 'info');
+      if (parley.state !== 'ended' && banner.value.kind === 'warn' && !noAgentShown) showStatus(null, 'info');
     },
     onRefused: (reason) => {
       // Refused (token expired, consultation over): this call cannot be resumed.
@@ -273,7 +302,7 @@ function openSocket(call: StoredCall): void {
     },
     onError: (err) => {
       record('connect-refused', { code: err.code, message: err.message });
-      showStatus(TEXT.status.connectionProblem, 'warn');
+      showStatus((t) => t.status.connectionProblem, 'warn');
     },
   });
   const s = live.socket;
@@ -282,11 +311,11 @@ function openSocket(call: StoredCall): void {
   const consult = consultSocket(s);
   s.on('connect_error', (err: Error & { data?: { code?: string; message?: string } }) => {
     record('connect_error', { message: err.message, data: err.data });
-    if (s.active) showStatus(TEXT.status.connectionProblem, 'warn');
+    if (s.active) showStatus((t) => t.status.connectionProblem, 'warn');
   });
   s.on('disconnect', (reason) => {
     record('disconnect', { reason });
-    if (parley.state !== 'ended' && reason !== 'io client disconnect') showStatus(TEXT.status.connectionLost, 'warn');
+    if (parley.state !== 'ended' && reason !== 'io client disconnect') showStatus((t) => t.status.connectionLost, 'warn');
   });
   consult.on('error', (d) => {
     record('error-event', d);
@@ -318,35 +347,36 @@ function onStatus(d: StatusEvent): void {
   if (parley.state === 'ended') return;
   lastStatus = d;
   parley.consultationId = d.consultationId;
-  $('status').dataset.status = d.status;
+  mark({ status: d.status });
   switch (d.status) {
     case 'INITIATING':
     case 'RINGING': {
       showQueue();
-      $('position').textContent = d.position === undefined ? '–' : String(d.position);
+      queuePosition.value = d.position;
       const nobody = d.agentsOnline === 0;
       // No agent online: no estimate is honest; say so and offer a callback.
-      $('wait').textContent = nobody ? TEXT.wait.noneOnline : describeWait(d.estimatedWaitSeconds);
+      waitText.value = nobody ? (t) => t.wait.noneOnline : describeWait(d.estimatedWaitSeconds);
       showNoAgent(nobody);
-      $('call-detail').textContent = nobody ? '' : TEXT.status.waitingDetail;
-      if (!nobody) showStatus(TEXT.status.waiting, 'info');
+      callDetail.value = nobody ? null : (t) => t.status.waitingDetail;
+      if (!nobody) showStatus((t) => t.status.waiting, 'info');
       setState('queued');
       break;
     }
     case 'CONNECTING':
     case 'IN_PROGRESS': {
       // With the AI assistant, and while it hands the call to a person, the page says so plainly.
-      $('call-title').textContent = d.transferring ? TEXT.page.handingOverTitle : d.assistant ? TEXT.page.assistantTitle : d.agentName ? TEXT.page.talkingWith(d.agentName) : TEXT.page.connectingTitle;
-      $('agent-name').textContent = d.assistant ? TEXT.page.assistantName : (d.agentName ?? '–');
-      $('status').dataset.assistant = d.assistant ? 'talking' : d.transferring ? 'handing-over' : '';
+      const agent = d.agentName;
+      callTitle.value = (t) => (d.transferring ? t.page.handingOverTitle : d.assistant ? t.page.assistantTitle : agent ? t.page.talkingWith(agent) : t.page.connectingTitle);
+      agentName.value = d.assistant ? (t) => t.page.assistantName : agent ? say(agent) : null;
+      mark({ assistant: d.assistant ? 'talking' : d.transferring ? 'handing-over' : '' });
       $('queue-info').hidden = true;
       $('talk-info').hidden = false;
       $('hold-banner').hidden = !d.onHold;
       showNoAgent(false);
-      $('call-detail').textContent = '';
+      callDetail.value = null;
       if (d.status === 'IN_PROGRESS' && callStartedAt === undefined) startTimer();
       showStatus(
-        d.onHold ? TEXT.status.onHold : d.transferring ? TEXT.status.handingOver : d.assistant ? TEXT.status.withAssistant : d.status === 'IN_PROGRESS' ? TEXT.status.inCall : TEXT.status.connecting,
+        (t) => (d.onHold ? t.status.onHold : d.transferring ? t.status.handingOver : d.assistant ? t.status.withAssistant : d.status === 'IN_PROGRESS' ? t.status.inCall : t.status.connecting),
         d.onHold ? 'warn' : 'info',
       );
       if (!parley.media && !mediaStarting) void startMedia();
@@ -359,7 +389,7 @@ function onStatus(d: StatusEvent): void {
       break;
     default:
       record('unknown-status', d);
-      showStatus(TEXT.status.unknown, 'warn');
+      showStatus((t) => t.status.unknown, 'warn');
   }
 }
 
@@ -376,7 +406,7 @@ async function startMedia(): Promise<void> {
     onError: (where, msg) => {
       parley.errors.push(`${where}: ${msg}`);
       record('error', { where, message: msg });
-      showStatus(where === 'microphone' ? TEXT.errors.microphone : TEXT.errors.voice, 'error');
+      showStatus((t) => (where === 'microphone' ? t.errors.microphone : t.errors.voice), 'error');
     },
     onAutoplayBlocked: () => ($('unlock').hidden = false),
     onClosed: (reason) => {
@@ -393,7 +423,7 @@ async function startMedia(): Promise<void> {
     }
     ($('mute') as HTMLButtonElement).disabled = !media.producers.has('audio');
     if (callStartedAt === undefined) startTimer();
-    $('call-detail').textContent = '';
+    callDetail.value = null;
     setState('in-call');
   } catch (err) {
     fail('voice', err);
@@ -405,32 +435,32 @@ async function startMedia(): Promise<void> {
 
 function startTimer(): void {
   callStartedAt = Date.now();
-  if (timer !== undefined) clearInterval(timer);
-  const tick = (): void => {
-    $('timer').textContent = formatClock((Date.now() - (callStartedAt ?? Date.now())) / 1000);
-  };
-  tick();
-  timer = window.setInterval(tick, 1000);
+  clockFrom.value = callStartedAt;
 }
 
 function showEnded(d: EndedEvent): void {
   if (endedShown) return;
   endedShown = true;
-  if (timer !== undefined) clearInterval(timer);
+  // The call time stops where the call ended (the clock view shows the last figure).
+  const talkedSeconds = callStartedAt !== undefined ? (Date.now() - callStartedAt) / 1000 : undefined;
   const media = parley.media;
   if (media) void media.leave().catch(() => undefined);
   closeSocket?.();
   closeSocket = undefined;
   saveStored(undefined);
   showNoAgent(false);
-  const callback = d.cause === 'callback-requested' && callbackPhone !== undefined;
-  const cause = callback ? TEXT.status.callbackSent(callbackPhone!) : causeSentence(d.cause);
-  const talked = callStartedAt !== undefined ? ` ${TEXT.ended.callTime(formatClock((Date.now() - callStartedAt) / 1000))}` : '';
-  const head = callback ? '' : d.status === 'ENDED' ? TEXT.ended.finished : TEXT.ended.notConnected;
-  $('ended-reason').textContent = `${head} ${cause}${talked}`.trim();
-  $('status').dataset.status = d.status;
-  if (d.cause) $('status').dataset.cause = d.cause;
-  showStatus(callback ? TEXT.status.callbackSent(callbackPhone!) : d.status === 'ENDED' ? TEXT.status.ended : TEXT.status.failed, callback || d.status === 'ENDED' ? 'info' : 'warn');
+  const phone = d.cause === 'callback-requested' ? callbackPhone : undefined;
+  endedReason.value = (t) => {
+    const cause = phone !== undefined ? t.status.callbackSent(phone) : causeSentence(t, d.cause);
+    const talked = talkedSeconds !== undefined ? ` ${t.ended.callTime(formatClock(talkedSeconds))}` : '';
+    const head = phone !== undefined ? '' : d.status === 'ENDED' ? t.ended.finished : t.ended.notConnected;
+    return `${head} ${cause}${talked}`.trim();
+  };
+  mark(d.cause ? { status: d.status, cause: d.cause } : { status: d.status });
+  showStatus(
+    (t) => (phone !== undefined ? t.status.callbackSent(phone) : d.status === 'ENDED' ? t.status.ended : t.status.failed),
+    phone !== undefined || d.status === 'ENDED' ? 'info' : 'warn',
+  );
   setState('ended');
 }
 
@@ -450,17 +480,17 @@ function showNoAgent(nobody: boolean): void {
     $('callback-form').hidden = true;
     return;
   }
-  $('no-agent-text').textContent = TEXT.status.noAgent;
-  $('no-agent-detail').textContent = keptWaiting ? '' : TEXT.status.noAgentDetail;
-  showStatus(keptWaiting ? TEXT.status.keptWaiting : TEXT.status.noAgent, 'warn');
+  noAgentDetail.value = keptWaiting ? null : (t) => t.status.noAgentDetail;
+  const kept = keptWaiting;
+  showStatus((t) => (kept ? t.status.keptWaiting : t.status.noAgent), 'warn');
 }
 
 async function sendCallback(ev: Event): Promise<void> {
   ev.preventDefault();
   const phone = ($('callback-phone') as HTMLInputElement).value.trim();
-  $('callback-error').textContent = '';
+  callbackError.value = null;
   if (!/^\+?[\d\s().-]{5,32}$/.test(phone) || phone.replace(/\D/g, '').length < 5) {
-    $('callback-error').textContent = TEXT.errors.badPhone;
+    callbackError.value = (t) => t.errors.badPhone;
     return;
   }
   const btn = $('callback-send') as HTMLButtonElement;
@@ -477,7 +507,7 @@ async function sendCallback(ev: Event): Promise<void> {
     callbackPhone = undefined;
     parley.errors.push(`callback: ${errText(err)}`);
     record('error', { where: 'callback', message: errText(err) });
-    $('callback-error').textContent = errSentence(err);
+    callbackError.value = errSentence(err);
   } finally {
     btn.disabled = false;
   }
@@ -507,10 +537,10 @@ async function toggleMute(): Promise<void> {
   const media = parley.media;
   if (!media) return;
   try {
-    const muted = await media.mute();
-    $('mute').textContent = muted ? TEXT.page.unmute : TEXT.page.mute;
-    $('mute').classList.toggle('active', muted);
-    record('mute', { muted });
+    const now = await media.mute();
+    muted.value = now;
+    $('mute').classList.toggle('active', now);
+    record('mute', { muted: now });
   } catch (err) {
     fail('mute', err);
   }
@@ -553,19 +583,32 @@ function CustomerCaptions() {
 }
 mount('customer-captions', h(CustomerCaptions, {}));
 mount('recording-state', h(RecordingState, {}));
-onLanguage((t) => {
-  TEXT = t.customer;
-  applyStaticText();
-});
+mount('status-holder', h(StatusBanner, {}));
+mount('invalid-reason', h(Say, { s: invalidReason }));
+mount('entry-name', h(EntryName, {}));
+mount('form-error', h(Say, { s: formErrorText }));
+mount('call', h(CallButtonLabel, {}));
+mount('call-title', h(Say, { s: callTitle }));
+mount('position', h(Position, {}));
+mount('wait', h(WaitText, {}));
+mount('agent-name', h(AgentName, {}));
+mount('timer', h(CallClock, {}));
+mount('no-agent-text', h(NoAgentText, {}));
+mount('no-agent-detail', h(Say, { s: noAgentDetail }));
+mount('callback-error', h(Say, { s: callbackError }));
+mount('call-detail', h(Say, { s: callDetail }));
+mount('mute', h(MuteLabel, {}));
+mount('ended-reason', h(Say, { s: endedReason }));
+onLanguage(() => applyStaticText());
 
 stored = loadStored();
 if (stored && (!entryToken || stored.entryToken === entryToken)) {
   // A reload during the call: pick up the same consultation.
   parley.consultationId = stored.consultationId;
   parley.roomId = stored.roomId;
-  if (stored.entryName) $('entry-name').textContent = stored.entryName;
+  if (stored.entryName) entryName.value = stored.entryName;
   record('resume', { consultationId: stored.consultationId });
-  showStatus(TEXT.status.reconnecting, 'info');
+  showStatus((t) => t.status.reconnecting, 'info');
   showQueue();
   openSocket(stored);
 } else {

@@ -10,14 +10,8 @@
  */
 import type { Consumer, Producer } from 'mediasoup-client/types';
 import { CallMedia } from './lib/callMedia.js';
-
-interface PeerView {
-  peerId: string;
-  userId: string;
-  volume: number;
-  speaking: boolean;
-  el: HTMLElement;
-}
+import { PeerList, peerRows, selfPeerId, type PeerRow } from './pages/voice/PeerList.js';
+import { createElement, render } from 'preact';
 
 const qs = new URLSearchParams(location.search);
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -50,7 +44,7 @@ const state = {
     return media?.consumers ?? noConsumers;
   },
   /** Everyone in the room, this page included. */
-  peers: new Map<string, PeerView>(),
+  peers: new Map<string, PeerRow>(),
   events: [] as Array<{ event: string; data: unknown; at: number }>,
   errors: [] as string[],
   get joined(): boolean {
@@ -68,28 +62,19 @@ function fail(where: string, err: unknown): void {
   $('status').textContent = msg;
 }
 
-function peerView(peerId: string, userId: string): PeerView {
-  let p = state.peers.get(peerId);
-  if (!p) {
-    const el = document.createElement('li');
-    el.className = 'peer';
-    el.dataset.peerId = peerId;
-    el.innerHTML = `<span class="name"></span><span class="meter"><span class="level"></span></span>`;
-    (el.querySelector('.name') as HTMLElement).textContent = userId + (peerId === state.peerId ? ' (you)' : '');
-    $('peers').appendChild(el);
-    p = { peerId, userId, volume: -127, speaking: false, el };
-    state.peers.set(peerId, p);
-  }
-  return p;
+/** Redraws the list from `state.peers` (the view's rows are copies, so signals see a change). */
+function showPeers(): void {
+  selfPeerId.value = state.peerId;
+  peerRows.value = [...state.peers.values()].map((p) => ({ ...p }));
 }
 
-function showLevel(peerId: string, volume: number): void {
+function addPeer(peerId: string, userId: string): void {
+  if (!state.peers.has(peerId)) state.peers.set(peerId, { peerId, userId, volume: -127, speaking: false, muted: false });
+}
+
+function updatePeer(peerId: string, change: Partial<Omit<PeerRow, 'peerId' | 'userId'>>): void {
   const p = state.peers.get(peerId);
-  if (!p) return;
-  p.volume = volume;
-  // -127 dBov (silence) … 0 dBov (loudest) → 0 … 100 %
-  const pct = Math.max(0, Math.min(100, ((volume + 70) / 70) * 100));
-  (p.el.querySelector('.level') as HTMLElement).style.width = `${pct}%`;
+  if (p) Object.assign(p, change);
 }
 
 async function join(roomId: string, userId: string, withVideo: boolean): Promise<void> {
@@ -109,23 +94,29 @@ async function join(roomId: string, userId: string, withVideo: boolean): Promise
     onError: fail,
     onAutoplayBlocked: () => ($('unlock').hidden = false),
     onRoomJoined: ({ peerId, peers }) => {
-      peerView(peerId, userId);
-      for (const p of peers) peerView(p.peerId, p.userId);
+      addPeer(peerId, userId);
+      for (const p of peers) addPeer(p.peerId, p.userId);
+      showPeers();
     },
-    onPeerJoined: (p) => peerView(p.peerId, p.userId),
+    onPeerJoined: (p) => {
+      addPeer(p.peerId, p.userId);
+      showPeers();
+    },
     onPeerLeft: (peerId) => {
-      state.peers.get(peerId)?.el.remove();
       state.peers.delete(peerId);
+      showPeers();
     },
-    onProducerPauseChange: (peerId, _producerId, paused) => state.peers.get(peerId)?.el.classList.toggle('muted', paused),
+    onProducerPauseChange: (peerId, _producerId, paused) => {
+      updatePeer(peerId, { muted: paused });
+      showPeers();
+    },
     onAudioLevels: (levels) => {
-      for (const l of levels) showLevel(l.peerId, l.volume);
+      for (const l of levels) updatePeer(l.peerId, { volume: l.volume });
+      showPeers();
     },
     onActiveSpeaker: (peerId) => {
-      for (const p of state.peers.values()) {
-        p.speaking = p.peerId === peerId;
-        p.el.classList.toggle('speaking', p.speaking);
-      }
+      for (const p of state.peers.values()) p.speaking = p.peerId === peerId;
+      showPeers();
     },
     onRoomClosed: (reason) => {
       state.closedReason = reason;
@@ -140,6 +131,8 @@ async function join(roomId: string, userId: string, withVideo: boolean): Promise
   $('controls').hidden = false;
   $('join').hidden = true;
 }
+
+render(createElement(PeerList, {}), $('peers'));
 
 $('mute').addEventListener('click', () => {
   if (!media?.producers.has('audio')) return;

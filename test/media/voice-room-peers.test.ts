@@ -1,0 +1,63 @@
+/**
+ * The voice room page's peer list (a Preact view): every peer in the room gets one row with its
+ * name as text — a name that looks like HTML stays text and runs nothing —, the page's own row
+ * says "(you)", a muted peer's row is marked, and a peer who leaves loses its row.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, saveConsoleLog, saveScreenshot, type OpenedPage } from '../support/browser.js';
+import { startParley, type RunningParley } from '../support/parleyServer.js';
+import { openVoicePage, peerIdOf } from '../support/voicePage.js';
+
+const rows = (page: Page) =>
+  page.$$eval('#peers li.peer', (lis) =>
+    lis.map((li) => ({ peerId: (li as HTMLElement).dataset.peerId ?? '', name: li.querySelector('.name')?.textContent ?? '', muted: li.classList.contains('muted') })),
+  );
+
+describe('voice room peer list', { timeout: 120_000 }, () => {
+  let server: RunningParley;
+  let browser: Browser;
+  const pages: OpenedPage[] = [];
+  const room = `peers-${process.pid}`;
+  const hostile = '<img src=x onerror="window.__xss=1">';
+
+  before(async () => {
+    server = await startParley({ MEDIA_LISTEN_IP: '127.0.0.1', MEDIA_WORKERS: '1' });
+    browser = await launchChromium();
+  });
+  after(async () => {
+    for (const [i, p] of pages.entries()) saveConsoleLog(`voice-room-peers-${i}`, p.console);
+    await browser?.close();
+    await server?.close();
+  });
+
+  test('names are shown as text, the own row says (you), mute and leave show', async () => {
+    const ann = await openVoicePage(browser, server.url, room, 'ann');
+    pages.push(ann);
+    const other = await openVoicePage(browser, server.url, room, hostile);
+    pages.push(other);
+    const annId = await peerIdOf(ann.page);
+    const otherId = await peerIdOf(other.page);
+
+    await ann.page.waitForFunction((n) => document.querySelectorAll('#peers li.peer').length === n, 2, { timeout: 15_000 });
+    assert.deepEqual(
+      (await rows(ann.page)).sort((a, b) => a.peerId.localeCompare(b.peerId)),
+      [
+        { peerId: annId, name: 'ann (you)', muted: false },
+        { peerId: otherId, name: hostile, muted: false },
+      ].sort((a, b) => a.peerId.localeCompare(b.peerId)),
+    );
+    assert.equal(await ann.page.$$eval('#peers img', (imgs) => imgs.length), 0, 'the name did not become an element');
+    assert.equal(await ann.page.evaluate(() => (window as unknown as { __xss?: number }).__xss), undefined, 'nothing ran');
+    assert.equal((await rows(other.page)).find((r) => r.peerId === otherId)?.name, `${hostile} (you)`);
+
+    await other.page.click('#mute');
+    await ann.page.waitForFunction((id) => document.querySelector(`#peers li[data-peer-id="${id}"]`)?.classList.contains('muted') === true, otherId, { timeout: 10_000 });
+    await saveScreenshot(ann.page, 'voice-room-peers-ann');
+
+    await other.page.close();
+    await ann.page.waitForFunction(() => document.querySelectorAll('#peers li.peer').length === 1, undefined, { timeout: 15_000 });
+    assert.deepEqual(await rows(ann.page), [{ peerId: annId, name: 'ann (you)', muted: false }]);
+  });
+});

@@ -12,11 +12,18 @@ import type { Consumer, Producer } from 'mediasoup-client/types';
 import { CallMedia } from './lib/callMedia.js';
 import { PeerList, peerRows, selfPeerId, type PeerRow } from './pages/voice/PeerList.js';
 import { createElement, render } from 'preact';
+import { signal } from '@preact/signals';
+import { applyStaticText, onLanguage, text } from './ui/i18n.js';
 
 const qs = new URLSearchParams(location.search);
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
 let media: CallMedia | undefined;
+/** The status line as a sentence of the current language (redrawn on a switch); an error's text as it came. */
+const status = signal<((t: typeof text.value) => string) | undefined>(undefined);
+const say = (line: (t: typeof text.value) => string): void => {
+  status.value = line;
+};
 const noProducers = new Map<string, Producer>();
 const noConsumers = new Map<string, Consumer>();
 
@@ -59,7 +66,7 @@ const state = {
 function fail(where: string, err: unknown): void {
   const msg = `${where}: ${err instanceof Error ? err.message : String(err)}`;
   state.errors.push(msg);
-  $('status').textContent = msg;
+  say(() => msg);
 }
 
 /** Redraws the list from `state.peers` (the view's rows are copies, so signals see a change). */
@@ -80,7 +87,7 @@ function updatePeer(peerId: string, change: Partial<Omit<PeerRow, 'peerId' | 'us
 async function join(roomId: string, userId: string, withVideo: boolean): Promise<void> {
   state.roomId = roomId;
   state.userId = userId;
-  $('status').textContent = 'joining…';
+  say((t) => t.voiceRoom.joining);
   media = new CallMedia({
     roomId,
     userId,
@@ -120,25 +127,35 @@ async function join(roomId: string, userId: string, withVideo: boolean): Promise
     },
     onRoomClosed: (reason) => {
       state.closedReason = reason;
-      $('status').textContent = `the room ended (${reason}); join again to continue`;
+      say((t) => t.voiceRoom.roomEnded(reason));
     },
     onClosed: (reason) => {
-      if (state.closedReason === undefined) $('status').textContent = `${reason}; join again to continue`;
+      if (state.closedReason === undefined) say((t) => t.voiceRoom.closed(reason));
     },
   });
   await media.join();
-  $('status').textContent = `in room ${roomId}`;
+  say((t) => t.voiceRoom.inRoom(roomId));
   $('controls').hidden = false;
   $('join').hidden = true;
 }
 
 render(createElement(PeerList, {}), $('peers'));
 
+/** Every text of the page in the current language: the fixed ones, the status line, the mute button. */
+function drawTexts(): void {
+  const t = text.value;
+  applyStaticText();
+  $('status').textContent = status.value ? status.value(t) : '';
+  $('mute').textContent = media?.muted ? t.voiceRoom.unmute : t.voiceRoom.mute;
+}
+onLanguage(drawTexts);
+status.subscribe(drawTexts);
+
 $('mute').addEventListener('click', () => {
   if (!media?.producers.has('audio')) return;
   const muting = !media.muted;
-  $('mute').textContent = muting ? 'Unmute' : 'Mute';
-  void media.mute(muting);
+  void media.mute(muting).finally(drawTexts);
+  drawTexts();
 });
 $('leave').addEventListener('click', () => {
   void (media?.leave() ?? Promise.resolve()).finally(() => location.assign(location.pathname));
@@ -150,7 +167,7 @@ $('unlock').addEventListener('click', () => {
 $('join-form').addEventListener('submit', (e) => {
   e.preventDefault();
   const room = ($('room-input') as HTMLInputElement).value.trim();
-  const user = ($('user-input') as HTMLInputElement).value.trim() || 'guest';
+  const user = ($('user-input') as HTMLInputElement).value.trim() || text.value.static['guest'] || 'guest';
   if (room) location.assign(`${location.pathname}?room=${encodeURIComponent(room)}&user=${encodeURIComponent(user)}`);
 });
 

@@ -1,14 +1,15 @@
 /**
  * The voice room page's peer list (a Preact view): every peer in the room gets one row with its
  * name as text — a name that looks like HTML stays text and runs nothing —, the page's own row
- * says "(you)", a muted peer's row is marked, and a peer who leaves loses its row.
+ * says "(you)", a muted peer's row is marked, and a peer who leaves loses its row. A browser that
+ * asks for Korean gets the page in Korean, its status line and mute button included.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, saveConsoleLog, saveScreenshot, type OpenedPage } from '../support/browser.js';
 import { startParley, type RunningParley } from '../support/parleyServer.js';
-import { openVoicePage, peerIdOf } from '../support/voicePage.js';
+import { openVoicePage, peerIdOf, waitForJoined } from '../support/voicePage.js';
 
 const rows = (page: Page) =>
   page.$$eval('#peers li.peer', (lis) =>
@@ -55,6 +56,22 @@ describe('voice room peer list', { timeout: 120_000 }, () => {
     await other.page.click('#mute');
     await ann.page.waitForFunction((id) => document.querySelector(`#peers li[data-peer-id="${id}"]`)?.classList.contains('muted') === true, otherId, { timeout: 10_000 });
     await saveScreenshot(ann.page, 'voice-room-peers-ann');
+
+    // A Korean browser: the fixed texts, the status line, the own row and the mute button in Korean.
+    const koContext = await browser.newContext({ viewport: { width: 390, height: 720 }, locale: 'ko-KR' });
+    const ko = await koContext.newPage();
+    await ko.goto(`${server.url}/voice/?room=${encodeURIComponent(room)}&user=bora`, { waitUntil: 'load' });
+    await waitForJoined(ko);
+    assert.equal(await ko.textContent('header > span[data-i18n]'), 'Parley 음성 방');
+    await ko.waitForFunction((r) => document.querySelector('#status')?.textContent === `${r} 방에 있습니다`, room, { timeout: 10_000 });
+    assert.equal(await ko.textContent('#leave'), '나가기');
+    assert.equal(await ko.textContent('#mute'), '음소거');
+    await ko.waitForFunction(() => [...document.querySelectorAll('#peers .name')].some((n) => n.textContent === 'bora (나)'), undefined, { timeout: 10_000 });
+    await ko.click('#mute');
+    await ko.waitForFunction(() => document.querySelector('#mute')?.textContent === '음소거 해제', undefined, { timeout: 10_000 });
+    assert.equal(await ko.evaluate(() => document.documentElement.lang), 'ko');
+    await saveScreenshot(ko, 'voice-room-ko');
+    await koContext.close();
 
     await other.page.close();
     await ann.page.waitForFunction(() => document.querySelectorAll('#peers li.peer').length === 1, undefined, { timeout: 15_000 });

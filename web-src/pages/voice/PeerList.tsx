@@ -4,6 +4,7 @@
  */
 import { signal } from '@preact/signals';
 import type { JSX } from 'preact';
+import { text } from '../../ui/i18n.js';
 
 export interface PeerRow {
   peerId: string;
@@ -25,11 +26,15 @@ export function levelPercent(volume: number): number {
 }
 
 export function PeerList(): JSX.Element {
+  const t = text.value.voiceRoom;
   return (
     <>
       {peerRows.value.map((p) => (
         <li key={p.peerId} class={`peer${p.speaking ? ' speaking' : ''}${p.muted ? ' muted' : ''}`} data-peer-id={p.peerId}>
-          <span class="name">{p.userId + (p.peerId === selfPeerId.value ? ' (you)' : '')}</span>
+          <span class="name">
+            {p.userId + (p.peerId === selfPeerId.value ? ` ${t.you}` : '')}
+            {p.muted && <span class="muted-mark"> · {t.muted}</span>}
+          </span>
           <span class="meter">
             <span class="level" style={{ width: `${levelPercent(p.volume)}%` }} />
           </span>

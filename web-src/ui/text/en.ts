@@ -467,6 +467,16 @@ export const en = {
     nextAt: (when: string) => `next ${when}`,
     viewTitle: { signin: 'sign in', live: 'Live board', agents: 'Agents', entry: 'QR entry points', history: 'History', call: 'Call detail', webhooks: 'Webhooks' } as Record<string, string>,
   },
+  voiceRoom: {
+    joining: 'joining…',
+    inRoom: (room: string) => `in room ${room}`,
+    roomEnded: (reason: string) => `the room ended (${reason}); join again to continue`,
+    closed: (reason: string) => `${reason}; join again to continue`,
+    mute: 'Mute',
+    unmute: 'Unmute',
+    you: '(you)',
+    muted: 'muted',
+  },
   static: staticEn,
 };
 

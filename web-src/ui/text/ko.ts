@@ -457,5 +457,15 @@ export const ko: UiText = {
     nextAt: (when) => `다음 시도 ${when}`,
     viewTitle: { signin: '로그인', live: '실시간 현황', agents: '상담원', entry: 'QR 접수 창구', history: '상담 기록', call: '통화 상세', webhooks: '웹훅' },
   },
+  voiceRoom: {
+    joining: '입장하는 중…',
+    inRoom: (room: string) => `${room} 방에 있습니다`,
+    roomEnded: (reason: string) => `방이 끝났습니다(${reason}). 계속하려면 다시 입장하세요`,
+    closed: (reason: string) => `연결이 끊겼습니다(${reason}). 계속하려면 다시 입장하세요`,
+    mute: '음소거',
+    unmute: '음소거 해제',
+    you: '(나)',
+    muted: '음소거됨',
+  },
   static: staticKo,
 };

@@ -3,6 +3,12 @@
  * The HTML carries the English text; `applyStaticText` swaps it for the chosen language.
  */
 export const staticEn: Record<string, string> = {
+  "parley-voice-room": "Parley voice room",
+  "room": "Room",
+  "join": "Join",
+  "tap-to-hear-the-room": "Tap to hear the room",
+  "leave": "Leave",
+  "guest": "guest",
   "administrators-only-agents-use-the": "Administrators only. Agents use the",
   "signing-secret-for": "Signing secret for",
   "copy": "Copy",
@@ -139,6 +145,12 @@ export const staticEn: Record<string, string> = {
 };
 
 export const staticKo: Record<string, string> = {
+  "parley-voice-room": "Parley 음성 방",
+  "room": "방",
+  "join": "입장",
+  "tap-to-hear-the-room": "눌러서 방 소리 듣기",
+  "leave": "나가기",
+  "guest": "손님",
   "administrators-only-agents-use-the": "관리자 전용입니다. 상담원은 다음을 사용하세요:",
   "signing-secret-for": "서명 비밀 키:",
   "copy": "복사",

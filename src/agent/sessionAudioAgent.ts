@@ -45,6 +45,8 @@ interface PeerStream {
   carry?: number;
   /** Messages are answered one after another. */
   answering: Promise<void>;
+  /** Raw PCM was refused (no VAD): the peer has been told once. */
+  refused?: boolean;
   /** Messages taken and not answered yet (bounded: each costs recognition, a model call and synthesis). */
   pending: number;
   idle?: NodeJS.Timeout;
@@ -119,7 +121,9 @@ export class SessionAudioAgent implements SessionAudioSink {
     if (!s.vad) {
       const vad = this.#d.vad();
       if (!vad) {
-        s.respond('ai-error', { error: { code: 'SPEECH_UNAVAILABLE', message: 'raw PCM needs the VAD of speech recognition, which is off (STT_ENGINE); send whole WAV messages, or turn speech recognition on' } });
+        // Said once per stream, not once per chunk.
+        if (!s.refused) s.respond('ai-error', { error: { code: 'SPEECH_UNAVAILABLE', message: 'raw PCM needs the VAD of speech recognition, which is off (STT_ENGINE); send whole WAV messages, or turn speech recognition on' } });
+        s.refused = true;
         return;
       }
       s.vad = vad.stream();

@@ -131,17 +131,19 @@ describe('a caller talks with the AI agent in Chromium', () => {
     const bargeCount = sample(prom, 'parley_agent_barge_in_stop_seconds_count');
     const within200 = sample(prom, 'parley_agent_barge_in_stop_seconds_bucket{le="0.2"}');
     assert.equal(within200, bargeCount, `every barge-in stopped the bot within 200 ms (${within200} of ${bargeCount})`);
-    assert.ok(sample(prom, 'parley_agent_voice_to_voice_seconds_count') >= 1, 'voice-to-voice measured');
 
     // The next turn follows the interruption.
     const db = srv.parley.storage.db;
-    const turns = await until('a turn after the interrupted one', 90_000, async () => {
+    // A reply interrupted before its first packet has no voice-to-voice; wait for one that was heard.
+    const heardTurn = (r: { metrics: string }) => (JSON.parse(r.metrics) as Record<string, number>).voiceToVoiceMs !== undefined;
+    const turns = await until('a turn after the interrupted one, and a reply that was heard (stored and in Prometheus)', 90_000, async () => {
       const rows = await db.selectFrom('agent_turns').selectAll().where('call_id', '=', roomId).orderBy('seq').execute();
       const i = rows.findIndex((r) => r.outcome === 'interrupted');
-      return i >= 0 && rows.length > i + 1 ? rows : undefined;
+      const measured = sample(await srv.parley.metrics.registry.metrics(), 'parley_agent_voice_to_voice_seconds_count') >= 1;
+      return i >= 0 && rows.length > i + 1 && rows.some(heardTurn) && measured ? rows : undefined;
     });
     // The looped clip talks over every reply, so turns end interrupted; each still has its latencies.
-    const spoken = turns.find((t) => (JSON.parse(t.metrics) as Record<string, number>).voiceToVoiceMs !== undefined);
+    const spoken = turns.find(heardTurn);
     assert.ok(spoken, `a turn with voice-to-voice: ${turns.map((t) => t.metrics).join(' | ')}`);
     const m = JSON.parse(spoken.metrics) as Record<string, number>;
     assert.ok(m.eouDelayMs !== undefined && m.llmMs !== undefined && m.ttsTtfbMs !== undefined, `metrics stored: ${spoken.metrics}`);

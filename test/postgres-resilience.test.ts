@@ -1,11 +1,13 @@
 /**
  * PostgreSQL faults under a running Parley (issue 9, item 4): every backend of Parley's pool
- * killed with pg_terminate_backend mid-call, and a network partition made by a loopback TCP
+ * killed with pg_terminate_backend mid-call (and the statements that draw their connections before the pool
+ * hears of it), and a network partition made by a loopback TCP
  * proxy that stops forwarding. The process must live, /health must say what is going on
  * within a second, DB-backed requests must answer 503 rather than hang, and service must
  * come back by itself.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -67,14 +69,28 @@ describe('PostgreSQL: every backend terminated mid-call', () => {
       // Several queries at once, so the pool holds several idle connections to kill.
       await Promise.all(Array.from({ length: 5 }, () => request(`${srv.url}/api/v1/calls/${id}`)));
 
-      const killed = await withAdminClient(async (c) => {
-        // Idle ones: a connection busy with a query at that instant (a heartbeat, the webhook poller) reports its
-        // loss to that query, not to the pool.
-        const r = await c.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND state = 'idle'", [applicationName]);
-        for (const { pid } of r.rows) await c.query('SELECT pg_terminate_backend($1)', [pid]);
-        return r.rows.length;
-      });
+      // Terminated by psql in a child process that this one waits for without turning its event loop, and each
+      // backend waited for until it has exited (the timeout argument). The backends are gone, but this process has
+      // not yet read their last words, so the pool still holds their connections as idle: a PostgreSQL restart,
+      // failover or idle reaper as a busy server sees it. Idle ones only: a connection busy with a query at that
+      // instant (a heartbeat, the webhook poller) reports its loss to that query.
+      const terminated = spawnSync(
+        'psql',
+        [postgresUrl(), '-Atc', `SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE application_name = '${applicationName}' AND state = 'idle'`],
+        { encoding: 'utf8', timeout: 10_000 },
+      );
+      assert.equal(terminated.status, 0, terminated.stderr);
+      const killed = terminated.stdout.split('\n').filter((line) => line === 't').length;
       assert.ok(killed >= 1, 'Parley had idle connections to terminate');
+      // Statements drawn now get those dead connections; each must run on a live one instead of failing (before the
+      // fix, each answered 57P01 "terminating connection due to administrator command", and its request 503).
+      const drawn = await Promise.allSettled(
+        Array.from({ length: killed }, () => srv.parley.storage.db.selectFrom('calls').select('status').where('id', '=', id).executeTakeFirst()),
+      );
+      assert.deepEqual(
+        drawn.map((r) => (r.status === 'fulfilled' ? r.value?.status : String(r.reason))),
+        Array.from({ length: killed }, () => 'IN_PROGRESS'),
+      );
       // The pool hears of dropped idle connections (before the fix: an uncaught 'error', and the process died). One
       // that a background query picked up between the SELECT and its termination reports to that query instead.
       await waitFor('the pool to see the dropped connections', async () => srv.parley.storage.health().poolErrors >= 1);

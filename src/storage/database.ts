@@ -115,10 +115,15 @@ class HealthTracker {
       this.succeeded(statement);
       return value;
     } catch (err) {
-      const kind = storageFailureKind(err);
-      if (kind) this.failed(err, kind);
+      this.report(err);
       throw err;
     }
+  }
+
+  /** Notes a statement's failure when it is a storage failure (not an ordinary query error). */
+  report(err: unknown): void {
+    const kind = storageFailureKind(err);
+    if (kind) this.failed(err, kind);
   }
 }
 
@@ -180,29 +185,76 @@ function observed(sqlite: SQLite.Database, sqlText: string, stmt: SQLite.Stateme
 }
 
 /**
- * The pg pool as Kysely sees it, with two additions: every query reports to the health
- * tracker, and a client whose query failed for want of a connection (timed out, terminated)
+ * The pg pool as Kysely sees it, with three additions: every query reports to the health
+ * tracker; a client whose query failed for want of a connection (timed out, terminated)
  * is destroyed on release instead of going back to the pool, where its next user would
- * queue behind the stuck query.
+ * queue behind the stuck query; and a connection that died while idle in the pool (a
+ * PostgreSQL restart or failover, pg_terminate_backend) and was handed out before the pool
+ * heard of it is replaced once, so the request that drew it does not fail for it.
  */
 function observedPool(pool: pg.Pool, health: HealthTracker): PostgresPool {
   return {
     async connect(): Promise<PostgresPoolClient> {
-      const client = await health.observeAsync('read', () => pool.connect());
+      let client = await health.observeAsync('read', () => pool.connect());
       let broken = false;
-      const query = (text: string, parameters: ReadonlyArray<unknown>) =>
-        health.observeAsync(statementKind(text), () => client.query(text, [...parameters])).catch((err: unknown) => {
-          if (storageFailureKind(err) === 'unreachable') broken = true;
-          throw err;
-        });
+      let first = true;
+      /** Between giving back a dead connection and drawing its replacement (which may fail). */
+      let released = false;
+      const markBroken = (err: unknown): never => {
+        if (storageFailureKind(err) === 'unreachable') broken = true;
+        throw err;
+      };
+      const observed = (text: string, parameters: ReadonlyArray<unknown>) =>
+        health.observeAsync(statementKind(text), () => client.query(text, [...parameters])).catch(markBroken);
+      const query = async (text: string, parameters: ReadonlyArray<unknown>) => {
+        if (first) {
+          first = false;
+          const kind = statementKind(text);
+          try {
+            const result = await client.query(text, [...parameters]);
+            health.succeeded(kind);
+            return result;
+          } catch (err) {
+            if (!diedWhileIdle(err, kind)) {
+              health.report(err);
+              return markBroken(err);
+            }
+            health.poolErrors += 1;
+            client.release(true);
+            released = true;
+            client = await health.observeAsync('read', () => pool.connect());
+            released = false;
+          }
+        }
+        return observed(text, parameters);
+      };
       return {
         // Kysely streams through cursors only when given one (Parley never does), so only the text form is needed.
         query: query as unknown as PostgresPoolClient['query'],
-        release: (destroy?: boolean) => client.release(destroy || broken),
+        release: (destroy?: boolean) => {
+          if (!released) client.release(destroy || broken);
+        },
       };
     },
     end: () => pool.end(),
   };
+}
+
+/**
+ * Whether the first statement on a checked-out connection failed because that connection's
+ * session was already over, so that the statement surely did not take effect and can run on
+ * another connection: the server said it ended the session (57P01 terminated by an
+ * administrator, 57P02 crash, 57P03 starting up), or the client knew the connection broken
+ * before sending. A bare socket close leaves a write's outcome unknown, so only reads and
+ * transaction control are run again then.
+ */
+function diedWhileIdle(err: unknown, kind: StatementKind): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as Error & { code?: unknown }).code;
+  if (typeof code === 'string' && /^57P0[123]$/.test(code)) return true;
+  if (err.message.includes('not queryable')) return true;
+  const socketClosed = err.message.includes('Connection terminated unexpectedly') || code === 'ECONNRESET' || code === 'EPIPE';
+  return socketClosed && kind !== 'write';
 }
 
 /** Rejects with a StorageUnavailableError when `work` takes longer than `ms`. */

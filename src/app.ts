@@ -43,7 +43,8 @@ import { AgentMetrics } from './agent/agentMetrics.js';
 import { agentRoutes } from './http/routes/agentRoutes.js';
 import type { Speech } from './ai/createSpeech.js';
 import { CallService } from './domain/calls/callService.js';
-import { ASSISTANT, ConsultationService, type AiAssistant, type ConsultationServiceDeps } from './domain/consultations/consultationService.js';
+import { ASSISTANT, ConsultationService, type AiAssistant } from './domain/consultations/consultationService.js';
+import { LocalDurableTimers, type TimerClock } from './cluster/durableTimers.js';
 import { CallRepository } from './storage/callRepository.js';
 import { NodeLiveness } from './cluster/nodeLiveness.js';
 import { openCluster } from './cluster/cluster.js';
@@ -128,7 +129,7 @@ export interface ParleyOverrides {
   audioSink?: SessionAudioSink;
   /** Tests: the AI assistant consultations hand calls to (instead of the bot), and the AI overflow's timers. */
   assistant?: AiAssistant;
-  consultationTimers?: ConsultationServiceDeps['overflowClock'];
+  consultationTimers?: TimerClock;
 }
 
 const webRoot = fileURLToPath(new URL('../web/', import.meta.url));
@@ -201,7 +202,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     timers: cluster.timers,
     customerTokenTtlSeconds: config.auth.roomTokenTtlSeconds,
     // AI-first and AI-overflow entry points (issue 11): the bot joins the consultation's own room.
-    overflowClock: overrides.consultationTimers,
+    overflowTimers: overrides.consultationTimers ? new LocalDurableTimers(logger.child({ module: 'consultations' }), overrides.consultationTimers) : undefined,
     assistant: overrides.assistant ?? assistantPort(() => agentCalls, config.speech.language),
   });
   // A line no snapshot holds any more (Redis and every node restarted) is rebuilt from the database.

@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import type { AiAssistant } from '../src/domain/consultations/consultationService.js';
+import type { QueuePort } from '../src/domain/routing/queuePort.js';
 import { callFrom, createAgent, firstAdmin, RecordingSocket, type Staff } from './support/consultation.js';
 import { request, startParley, type RunningParley } from './support/parleyServer.js';
 import { waitFor } from './support/polling.js';
@@ -56,6 +57,8 @@ describe('entry point routing: human, AI first, AI overflow', () => {
   const assistant = new FakeAssistant();
   const timers = new FakeTimers();
   const sockets: RecordingSocket[] = [];
+  /** How calls left the queue, as its events report them (what queue metrics count). */
+  const leftLine: Array<{ callId: string; how: 'abandoned' | 'overflowed' }> = [];
 
   const entry = async (body: Record<string, unknown>) => {
     const r = await request(`${srv.url}/api/v1/entry-points`, { token: admin.token, body: { name: 'Desk', ttlHours: 24, ...body } });
@@ -72,6 +75,9 @@ describe('entry point routing: human, AI first, AI overflow', () => {
 
   before(async () => {
     srv = await startParley({ CONSULT_OFFER_TIMEOUT_MS: '60000' }, { assistant, consultationTimers: timers });
+    const queue = (srv.parley.consultations as unknown as { deps: { queue: QueuePort } }).deps.queue;
+    queue.on('abandoned', (a) => void leftLine.push({ callId: a.callId, how: 'abandoned' }));
+    queue.on('overflowed', (a) => void leftLine.push({ callId: a.callId, how: 'overflowed' }));
     admin = await firstAdmin(srv.url);
     dana = await createAgent(srv.url, admin, 'Dana Agent');
     console_ = await RecordingSocket.open(srv.url, '/consult', dana.token);
@@ -179,9 +185,13 @@ describe('entry point routing: human, AI first, AI overflow', () => {
     assert.ok(timers.pending.some((t) => !t.done && t.ms === 15_000), 'one timer of overflowAfterSeconds');
     assert.equal(timers.fireAll(), 1);
     await waitFor('the bot to take the unanswered call', async () => (await detail(id)).status === 'CONNECTING');
-    await console_.waitFor('consultation:offer-withdrawn', (w) => w.consultationId === id);
+    // Answered by the bot, not abandoned: the agent is told so, and the queue reports it as its own outcome.
+    const withdrawn = await console_.waitFor('consultation:offer-withdrawn', (w) => w.consultationId === id);
+    assert.equal(withdrawn.reason, 'overflowed', 'the console is not told the customer hung up');
+    assert.deepEqual(leftLine.filter((l) => l.callId === id).map((l) => l.how), ['overflowed'], 'counted as an overflow, never as abandoned');
     const d = await detail(id);
     assert.ok(d.events.some((e: { type: string; detail: { cause?: string } }) => e.type === 'bot-answered' && e.detail.cause === 'ai-overflow'));
+    assert.ok(!d.events.some((e: { type: string }) => e.type === 'offer-timeout' || e.type === 'rejected' || e.type === 'hung-up'), 'no timeline entry says the offer rang out or the customer hung up');
     // The customer leaves while the bot talks: the conversation is over, and it was the bot's.
     await srv.parley.calls.advance(id, 'IN_PROGRESS', 'media-connected');
     await (await customer(later.customerToken)).request('consultation:hang-up');

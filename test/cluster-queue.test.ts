@@ -17,7 +17,9 @@ import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { openRedis, type RedisConnection } from '../src/cluster/redis/redisConnection.js';
 import { SharedConsultationQueue } from '../src/cluster/sharedQueue.js';
+import type { AiAssistant } from '../src/domain/consultations/consultationService.js';
 import type { QueueEvents } from '../src/domain/routing/consultationQueue.js';
+import type { QueuePort } from '../src/domain/routing/queuePort.js';
 import { ParleyError } from '../src/errors.js';
 import { RedisMessageBus } from '../src/events/redisMessageBus.js';
 import { createLogger } from '../src/log/logger.js';
@@ -342,5 +344,90 @@ describe('two Parley nodes on one Redis and one PostgreSQL share the consultatio
     const line = await board.request<{ queue: { length: number } }>('board:get');
     assert.equal(line.queue.length, 1, 'in the line, once (not counted per node)');
     board.close();
+  });
+});
+
+describe("an ai_overflow call's deadline outlives the node that took the call", () => {
+  const prefix = uniquePrefix();
+  const SQLITE_PATH = join(mkdtempSync(join(tmpdir(), 'parley-overflow-')), 'parley.sqlite');
+  let a: ServerProcess | undefined;
+  let b: RunningParley | undefined;
+  /** Node B's AI assistant: records what it was asked to answer (the bot itself is tested in Chromium). */
+  const answered: string[] = [];
+  const assistant: AiAssistant = {
+    canAnswer: () => true,
+    answer: async (consultationId) => void answered.push(consultationId),
+    leave: () => undefined,
+  };
+  after(async () => {
+    a?.child.kill('SIGKILL');
+    await b?.close();
+    await dropPrefix(prefix);
+  });
+
+  test('node A takes the call and is killed; the routing owner left (node B) hands it to the AI assistant at its deadline, as an overflow, not an abandonment', { timeout: 90_000 }, async () => {
+    const env = {
+      SQLITE_PATH,
+      REDIS_URL: testRedisUrl(),
+      REDIS_KEY_PREFIX: prefix,
+      NODE_HEARTBEAT_MS: '300',
+      NODE_TTL_MS: '1500',
+      CONSULT_CUSTOMER_GRACE_MS: '30000',
+      CONSULT_OFFER_TIMEOUT_MS: '30000',
+    };
+    // A first (alone on the new SQLite file, and it takes the routing lease: its death is also a take-over).
+    a = spawnServer({ ...env, PORT: '0', NODE_ID: 'ovf-a', JWT_SECRET: testJwtSecret, MEDIA_WORKERS: '1', LOG_LEVEL: 'info' });
+    await waitForListening(a, 60_000);
+    const aUrl = listeningUrl(a);
+    b = await startParley({ ...env, NODE_ID: 'ovf-b', MEDIA_WORKERS: '1' }, { assistant });
+    const leftLine: string[] = [];
+    const queue = (b.parley.consultations as unknown as { deps: { queue: QueuePort } }).deps.queue;
+    queue.on('abandoned', (x) => void leftLine.push(`abandoned ${x.callId}`));
+    queue.on('overflowed', (x) => void leftLine.push(`overflowed ${x.callId}`));
+
+    const staff = await firstAdmin(aUrl);
+    const agent = await createAgent(aUrl, staff, 'Oh Agent');
+    const epRes = await request(`${aUrl}/api/v1/entry-points`, { token: staff.token, body: { name: 'Overflow desk', ttlHours: 24, routing: 'ai_overflow', overflowAfterSeconds: 3 } });
+    assert.equal(epRes.status, 201, JSON.stringify(epRes.body));
+    const entryToken = new URL(epRes.body.entryPoint.url).searchParams.get('e')!;
+    const detail = async (id: string) => (await request(`${b!.url}/api/v1/consultations/${id}`, { token: staff.token })).body.consultation;
+
+    // An agent is available (on node B), so the call waits its 3 s before the assistant may take it.
+    const console_ = await RecordingSocket.open(b.url, '/consult', agent.token);
+    try {
+      await console_.request('agent:set-state', { state: 'available' });
+      const boardA = await RecordingSocket.open(aUrl, '/admin', staff.token);
+      await waitFor('node A to see the agent available', async () => (await boardA.request<{ agents: Array<{ id: string; state: string }> }>('board:get')).agents.find((x) => x.id === agent.id)?.state === 'available', 10_000);
+      boardA.close();
+
+      const started = await callFrom(aUrl, entryToken, 'Seo Yuna');
+      const id = started.consultation.id;
+      const t0 = Date.now();
+      await console_.waitFor('consultation:offer', (o: { consultationId: string }) => o.consultationId === id, 10_000);
+      a.child.kill('SIGKILL');
+      await a.exited;
+
+      // Node A's overflow timer was the only one; now it is a durable timer, and node B fires it.
+      const taken = await waitFor('the AI assistant to take the call', async () => {
+        const c = await detail(id);
+        return c?.status === 'CONNECTING' ? c : undefined;
+      }, 20_000);
+      const elapsed = Date.now() - t0;
+      assert.deepEqual(answered, [id], "node B's assistant answered it, once");
+      const bot = taken.events.find((e: { type: string }) => e.type === 'bot-answered');
+      assert.equal(bot?.detail?.cause, 'ai-overflow');
+      const queuedAt = Date.parse(taken.events.find((e: { type: string }) => e.type === 'queued').at);
+      const late = Date.parse(bot.at) - queuedAt;
+      assert.ok(late >= 2_900, `not before its deadline (answered ${late} ms after it was queued)`);
+      assert.ok(late < 3_000 + 4_000, `on time: ${late} ms after it was queued (deadline 3 s; timers poll every 250 ms)`);
+      // (The take-over first withdraws the offer that rang on the dead owner and makes it again: `accept-failed`.)
+      await console_.waitFor('consultation:offer-withdrawn', (w: { consultationId: string; reason: string }) => w.consultationId === id && w.reason === 'overflowed', 10_000);
+      const reasons = console_.all<{ consultationId: string; reason: string }>('consultation:offer-withdrawn').filter((w) => w.consultationId === id).map((w) => w.reason);
+      assert.ok(!reasons.includes('hung-up'), `the agent is told the assistant took it, never that the customer hung up (${reasons.join(', ')})`);
+      assert.deepEqual(leftLine, [`overflowed ${id}`], 'the queue reports an overflow, not an abandonment');
+      console.log(`overflow after the node that took the call died: the assistant answered ${late} ms after queueing (deadline 3000 ms; ${elapsed} ms seen by the test)`);
+    } finally {
+      console_.close();
+    }
   });
 });

@@ -120,6 +120,22 @@ describe('consultation queue and routing', () => {
     queue.enqueue('k2');
     assert.throws(() => queue.enqueue('k2'), (e: unknown) => e instanceof ParleyError && e.code === 'CONFLICT', 'a waiting call cannot be queued twice');
   });
+
+  test('the AI assistant takes a waiting call: it leaves the line as overflowed, not abandoned; a call being accepted is not taken', () => {
+    make();
+    const overflowed: string[] = [];
+    queue.on('overflowed', (o) => overflowed.push(o.callId));
+    queue.enqueue('k1');
+    queue.enqueue('k2');
+    queue.reserve('c', 'k1');
+    assert.equal(queue.overflow('k1'), 'accepting', 'an accept being stored keeps the call');
+    assert.equal(queue.overflow('k2'), 'taken');
+    assert.equal(queue.overflow('k2'), 'gone');
+    assert.deepEqual(withdrawn.at(-1), { callId: 'k2', agentId: 'a', reason: 'overflowed' });
+    assert.equal(queue.agent('a')?.state, 'available', 'the agent it rang for is free (and not counted as declining)');
+    assert.deepEqual([overflowed, abandoned], [['k2'], []]);
+    assert.deepEqual(queue.queued().map((c) => c.callId), ['k1']);
+  });
 });
 
 /**

@@ -54,28 +54,49 @@ abstract class Handlers {
   }
 }
 
+/** What a local timer runs on: this process's clock, or a test's fake one. */
+export interface TimerClock {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+const processClock: TimerClock = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
 export class LocalDurableTimers extends Handlers implements DurableTimers {
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new Map<string, unknown>();
+
+  constructor(
+    logger: Logger,
+    private readonly clock: TimerClock = processClock,
+  ) {
+    super(logger);
+  }
 
   async set(kind: string, id: string, delayMs: number): Promise<void> {
     const key = `${kind}\0${id}`;
-    clearTimeout(this.timers.get(key));
-    const timer = setTimeout(() => {
+    this.clear(key);
+    const timer = this.clock.setTimeout(() => {
       this.timers.delete(key);
       this.run(kind, id);
     }, delayMs);
-    timer.unref();
     this.timers.set(key, timer);
   }
 
   async cancel(kind: string, id: string): Promise<void> {
-    const key = `${kind}\0${id}`;
-    clearTimeout(this.timers.get(key));
+    this.clear(`${kind}\0${id}`);
+  }
+
+  private clear(key: string): void {
+    const timer = this.timers.get(key);
+    if (timer !== undefined) this.clock.clearTimeout(timer);
     this.timers.delete(key);
   }
 
   async close(): Promise<void> {
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) this.clock.clearTimeout(t);
     this.timers.clear();
   }
 }

@@ -33,7 +33,7 @@ import type { MessageBus } from '../events/messageBus.js';
 import type { Logger } from '../log/logger.js';
 import type { RedisConnection } from './redis/redisConnection.js';
 
-const queueEventNames = ['offer', 'offer-withdrawn', 'assigned', 'abandoned', 'agent-state', 'queue-changed', 'transfer-offer', 'transfer-withdrawn', 'transferred'] as const satisfies ReadonlyArray<keyof QueueEvents>;
+const queueEventNames = ['offer', 'offer-withdrawn', 'assigned', 'abandoned', 'overflowed', 'agent-state', 'queue-changed', 'transfer-offer', 'transfer-withdrawn', 'transferred'] as const satisfies ReadonlyArray<keyof QueueEvents>;
 
 const request = z.object({ rid: z.string(), from: z.string(), to: z.string(), op: z.enum(queueChangeNames), args: z.array(z.unknown()) });
 const snapshotMessage = z.object({ owner: z.string(), epoch: z.number().int(), seq: z.number().int(), state: z.custom<QueueSnapshot>((v) => typeof v === 'object' && v !== null && Array.isArray((v as { waiting?: unknown }).waiting)) });
@@ -209,6 +209,9 @@ export class SharedConsultationQueue extends EventEmitter<QueueEvents> implement
   }
   hangUp(...a: Parameters<QueueChanges['hangUp']>) {
     return this.change('hangUp', a);
+  }
+  overflow(...a: Parameters<QueueChanges['overflow']>) {
+    return this.change('overflow', a);
   }
   agentGone(...a: Parameters<QueueChanges['agentGone']>) {
     return this.change('agentGone', a);

@@ -75,6 +75,7 @@ export const EN: ConsultationText = {
     'hung-up': 'The customer hung up before you answered.',
     'agent-offline': 'Your console was away, so the call went to someone else.',
     'accept-failed': 'The call could not be accepted just now; it is back in the queue.',
+    overflowed: 'Nobody answered in time, so the AI assistant took the call.',
   },
   transition: (to, cause) => {
     switch (to) {
@@ -200,6 +201,7 @@ export const KO: ConsultationText = {
     'hung-up': '받기 전에 고객이 전화를 끊었습니다.',
     'agent-offline': '콘솔이 연결되어 있지 않아 다른 상담원에게 연결되었습니다.',
     'accept-failed': '지금은 통화를 받을 수 없었습니다. 통화는 다시 대기열로 돌아갔습니다.',
+    overflowed: '제시간에 받은 상담원이 없어 AI 상담원이 통화를 받았습니다.',
   },
   transition: (to, cause) => {
     switch (to) {

@@ -90,8 +90,11 @@ export interface ConsultationServiceDeps {
   timers: DurableTimers;
   /** The AI assistant that answers ai_first / ai_overflow entry points; absent: every call goes to the queue. */
   assistant?: AiAssistant;
-  /** Timers for the AI overflow (tests pass a fake clock's). */
-  overflowClock?: { setTimeout(fn: () => void, ms: number): unknown; clearTimeout(handle: unknown): void };
+  /**
+   * Where an ai_overflow call's deadline lives; default `timers` (with REDIS_URL it fires on one node, also when
+   * the node that took the call is gone). Tests pass local timers on a fake clock.
+   */
+  overflowTimers?: DurableTimers;
 }
 
 /**
@@ -113,6 +116,8 @@ export const ASSISTANT = { agentId: 'ai-agent', name: 'AI assistant' } as const;
 
 /** The durable timer kind of a customer's grace (src/cluster/durableTimers.ts). */
 const CUSTOMER_GRACE = 'customer-grace';
+/** The durable timer kind of an ai_overflow call's deadline: when it fires, the AI assistant takes the call if it still waits. */
+const AI_OVERFLOW = 'ai-overflow';
 
 /** Consoles see the head of the queue; its length is sent in full. */
 const QUEUE_VIEW_LIMIT = 20;
@@ -155,8 +160,8 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
   private readonly pushPlaces = coalesce(() => this.tellPlaces(), PLACES_PUSH_MS);
   /** Consultations the AI assistant is on, and whether it has handed the caller over (it stays until a person takes over). */
   private readonly withAssistant = new Map<string, { handedOver: boolean }>();
-  /** ai_overflow calls waiting for an agent, with the timer that gives them to the assistant. */
-  private readonly overflowTimers = new Map<string, unknown>();
+  /** ai_overflow deadlines (durable timers of kind AI_OVERFLOW, one per waiting call). */
+  private readonly overflowTimers: DurableTimers;
   /** Background writes (events, participants); awaited on close so nothing is lost. */
   private readonly pending = new Set<Promise<unknown>>();
 
@@ -173,12 +178,23 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
     const { queue, calls } = deps;
     this.presence = deps.presence;
     this.timers = deps.timers;
+    this.overflowTimers = deps.overflowTimers ?? deps.timers;
     this.timers.handle(CUSTOMER_GRACE, (id) => this.customerGraceEnded(id));
-    // Redis restarted empty: every live consultation's grace again (each checks presence when it fires).
+    this.overflowTimers.handle(AI_OVERFLOW, (id) => this.overflowDue(id));
+    // Redis restarted empty: every live consultation's grace again (each checks presence when it fires), and the
+    // overflow deadlines of calls still waiting, at the time they had.
     this.timers.onLost(async () => {
       const live = (await deps.callRepo.listLive()).filter((c) => c.channel === 'consultation');
       for (const c of live) await this.timers.set(CUSTOMER_GRACE, c.id, deps.customerGraceMs);
-      deps.logger.info({ consultations: live.length }, "customers' grace armed again after Redis lost its timers");
+      let overflows = 0;
+      for (const c of live) {
+        if (c.status !== 'RINGING' || !c.entryPointId) continue;
+        const ep = await deps.entryPoints.find(c.entryPointId);
+        if (ep?.routing !== 'ai_overflow') continue;
+        await this.overflowTimers.set(AI_OVERFLOW, c.id, Math.max(0, c.createdAt.getTime() + ep.overflowAfterSeconds * 1000 - Date.now()));
+        overflows += 1;
+      }
+      deps.logger.info({ consultations: live.length, overflows }, "customers' grace and AI-overflow deadlines armed again after Redis lost its timers");
     });
     this.supervision = new Supervision({ call: (id) => calls.get(id), agentOf: (id) => this.agentOf(id), repo: deps.repo, logger: deps.logger });
     this.mediaPolicy = new ConsultationMediaPolicy({
@@ -210,7 +226,8 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
     queue.on('transfer-offer', (t) => this.emit('offer', this.offerView(t.callId, t.toAgentId, t.details as unknown as QueuedDetails, t.expiresAt)));
     queue.on('transfer-withdrawn', (w) => this.track(this.transferWithdrawn(w.callId, w.fromAgentId, w.toAgentId, w.reason)));
     queue.on('offer-withdrawn', (w) => {
-      if (w.reason !== 'hung-up' && w.reason !== 'accept-failed') this.track(deps.repo.addEvent(w.callId, w.reason === 'rejected' ? 'rejected' : 'offer-timeout', w.agentId, { reason: w.reason }));
+      // Not the agent's doing: the customer hung up, the accept failed, or the AI assistant took the call.
+      if (w.reason !== 'hung-up' && w.reason !== 'accept-failed' && w.reason !== 'overflowed') this.track(deps.repo.addEvent(w.callId, w.reason === 'rejected' ? 'rejected' : 'offer-timeout', w.agentId, { reason: w.reason }));
       this.emit('offer-withdrawn', { consultationId: w.callId, agentId: w.agentId, reason: w.reason });
     });
     queue.on('agent-state', (a) => {
@@ -317,7 +334,7 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
     else {
       if (ep.routing === 'ai_first') this.deps.logger.warn({ consultationId: call.id, entryPoint: ep.id }, 'the AI assistant cannot answer now; the call waits for an agent');
       await this.deps.queue.enqueue(call.id, { ...details });
-      if (ep.routing === 'ai_overflow') this.scheduleOverflow(call.id, ep);
+      if (ep.routing === 'ai_overflow') this.scheduleOverflow(call, ep);
     }
     const { token } = await this.deps.tokens.issueCustomerToken({ consultationId: call.id, name: input.name, ttlSeconds: this.deps.customerTokenTtlSeconds });
     this.deps.logger.info({ consultationId: call.id, entryPoint: ep.id }, 'consultation queued');
@@ -384,56 +401,54 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
     return true;
   }
 
-  /** ai_overflow: nobody available now → the assistant at once; else when no agent took it within the entry point's delay. */
-  private scheduleOverflow(consultationId: string, ep: EntryPoint): void {
+  /**
+   * ai_overflow: nobody available now → the assistant at once; else when no agent took it within the entry point's
+   * delay. The deadline is a durable timer: with several nodes it fires on one of them at its time, also when the
+   * node that took the call is gone by then.
+   */
+  private scheduleOverflow(call: CallRecord, ep: EntryPoint): void {
     if (!this.deps.assistant) return;
     const available = this.deps.queue.agents().some((a) => a.state === 'available' || a.state === 'ringing');
-    const ms = available ? ep.overflowAfterSeconds * 1000 : 0;
-    const timers = this.deps.overflowClock ?? { setTimeout: (fn: () => void, t: number) => setTimeout(fn, t).unref(), clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout) };
-    const fire = () => {
-      this.overflowTimers.delete(consultationId);
-      this.track(this.overflow(consultationId, ep, available ? 'ai-overflow' : 'no-agent-available'));
-    };
-    if (ms === 0) return fire();
-    this.overflowTimers.set(consultationId, timers.setTimeout(fire, ms));
+    if (!available || ep.overflowAfterSeconds === 0) return this.track(this.overflow(call, ep, available ? 'ai-overflow' : 'no-agent-available'));
+    this.track(this.overflowTimers.set(AI_OVERFLOW, call.id, ep.overflowAfterSeconds * 1000));
   }
 
-  private async overflow(consultationId: string, ep: EntryPoint, cause: 'ai-overflow' | 'no-agent-available'): Promise<void> {
-    const { queue } = this.deps;
-    // Taken by an agent meanwhile, or gone: nothing to do. Being accepted right now (reserved): the agent has it
-    // unless storing the accept fails, so look again shortly rather than send the bot into the agent's call.
-    const stillWaiting = (): 'waiting' | 'accepting' | 'gone' => {
-      const q = queue.queued().find((x) => x.callId === consultationId);
-      return !q ? 'gone' : q.reserved ? 'accepting' : 'waiting';
-    };
-    const recheck = () => {
-      const timers = this.deps.overflowClock ?? { setTimeout: (fn: () => void, t: number) => setTimeout(fn, t).unref(), clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout) };
-      this.overflowTimers.set(
-        consultationId,
-        timers.setTimeout(() => {
-          this.overflowTimers.delete(consultationId);
-          this.track(this.overflow(consultationId, ep, cause));
-        }, OVERFLOW_RECHECK_MS),
-      );
-    };
-    const before = stillWaiting();
-    if (before === 'accepting') return recheck();
-    if (before === 'gone' || !this.deps.assistant?.canAnswer()) return;
-    const call = await this.deps.calls.get(consultationId);
-    if (call.status !== 'RINGING') return;
-    // An agent may have pressed accept while the call was read: checked again with nothing awaited until hangUp.
-    const now = stillWaiting();
-    if (now === 'accepting') return recheck();
-    if (now === 'gone') return;
-    try {
-      await queue.hangUp(consultationId);
-    } catch {
-      return; // accepted between the check and now
+  /** An overflow deadline passed (on whichever node took the timer): the assistant takes the call if it still waits. */
+  private async overflowDue(consultationId: string): Promise<void> {
+    const call = await this.deps.callRepo.find(consultationId);
+    if (call?.status !== 'RINGING' || !call.entryPointId) return;
+    const ep = await this.deps.entryPoints.find(call.entryPointId);
+    if (ep) await this.overflow(call, ep, 'ai-overflow');
+  }
+
+  /** Looks at an overflow again shortly: an agent's accept may still fail, or the routing owner is changing hands. */
+  private overflowLater(consultationId: string): Promise<void> {
+    return this.overflowTimers.set(AI_OVERFLOW, consultationId, OVERFLOW_RECHECK_MS);
+  }
+
+  private async overflow(call: CallRecord, ep: EntryPoint, cause: 'ai-overflow' | 'no-agent-available'): Promise<void> {
+    const consultationId = call.id;
+    if (!this.deps.assistant?.canAnswer()) {
+      this.deps.logger.info({ consultationId }, 'the AI assistant cannot take an overflowing call now; it waits for an agent');
+      return;
     }
+    // The queue checks and takes the call in one step (on the routing owner with several nodes): taken by an agent
+    // meanwhile or gone, nothing to do; being accepted right now, the agent has it unless storing the accept fails,
+    // so look again shortly rather than send the bot into the agent's call.
+    let taken: 'taken' | 'accepting' | 'gone';
+    try {
+      taken = await this.deps.queue.overflow(consultationId);
+    } catch (err) {
+      if (!(err instanceof ParleyError && err.code === 'CLUSTER_UNAVAILABLE')) throw err;
+      this.deps.logger.warn({ consultationId }, 'no node routes the queue right now; the overflow looks again shortly');
+      return this.overflowLater(consultationId);
+    }
+    if (taken === 'accepting') return this.overflowLater(consultationId);
+    if (taken === 'gone') return;
     if (!(await this.assistantAnswers(call, ep, cause))) {
       // Still waiting (an agent's accept may have won the race): back in the queue.
-      if ((await this.deps.calls.get(consultationId)).status !== 'RINGING' || queue.position(consultationId)) return;
-      await queue.enqueue(consultationId, { customerName: call.customerName ?? '', phone: call.callerNumber, inquiry: call.inquiry ?? '', entryPoint: ep.name });
+      if ((await this.deps.calls.get(consultationId)).status !== 'RINGING' || this.deps.queue.position(consultationId)) return;
+      await this.deps.queue.enqueue(consultationId, { customerName: call.customerName ?? '', phone: call.callerNumber, inquiry: call.inquiry ?? '', entryPoint: ep.name });
       return;
     }
     this.emit('customer-status', await this.customerStatus(consultationId));
@@ -916,8 +931,8 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
     this.pushPlaces.cancel();
     for (const t of this.graceTimers.values()) clearTimeout(t);
     this.graceTimers.clear();
-    for (const t of this.overflowTimers.values()) (this.deps.overflowClock ?? { clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout) }).clearTimeout(t);
-    this.overflowTimers.clear();
+    // The overflow deadlines stay (durable timers): with several nodes another node fires them; alone, they go with the process.
+    if (this.overflowTimers !== this.deps.timers) await this.overflowTimers.close();
     await Promise.allSettled([...this.pending]);
   }
 
@@ -981,9 +996,6 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
         await queue.callEnded(call.agentId, call.connectedAt ? Date.now() - call.connectedAt.getTime() : undefined);
       }
       this.onHold.delete(call.id);
-      const timer = this.overflowTimers.get(call.id);
-      if (timer !== undefined) (this.deps.overflowClock ?? { clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout) }).clearTimeout(timer);
-      this.overflowTimers.delete(call.id);
       const bot = this.withAssistant.get(call.id);
       // With the bot to the end: it resolved the call once the customer talked with it; handed over and never taken: abandoned.
       if (bot) await this.assistantDone(call.id, !bot.handedOver && call.connectedAt ? 'resolved_by_bot' : 'abandoned', 'call-ended');
@@ -992,6 +1004,10 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
       await this.deps.repo.addEvent(call.id, cause.startsWith('customer') ? 'hung-up' : 'ended', null, { status: to, cause });
       this.emit('ended', { consultationId: call.id, agentId: call.agentId, status: to, cause });
       this.deps.logger.info({ consultationId: call.id, status: to, cause }, 'consultation over');
+    }
+    // Out of the line (an agent or the bot has it, or it is over): an overflow deadline has nothing left to do.
+    if (to === 'CONNECTING' || to === 'ENDED' || to === 'FAILED') {
+      await this.overflowTimers.cancel(AI_OVERFLOW, call.id).catch(() => undefined); // it checks the call when it fires anyway
     }
     // The transition carries the call as it is now: no need to read it again.
     this.emit('customer-status', this.statusOf(call));

@@ -28,7 +28,8 @@ import { ParleyError } from '../../errors.js';
 
 export type AgentState = 'available' | 'ringing' | 'busy' | 'after-call-work' | 'offline';
 
-export type WithdrawReason = 'rejected' | 'timeout' | 'hung-up' | 'agent-offline' | 'accept-failed';
+/** `overflowed`: nobody took the call in time and the AI assistant took it (an ai_overflow entry point). */
+export type WithdrawReason = 'rejected' | 'timeout' | 'hung-up' | 'agent-offline' | 'accept-failed' | 'overflowed';
 
 export interface QueuedCall {
   callId: string;
@@ -74,7 +75,10 @@ export interface QueueEvents {
   offer: [{ callId: string; agentId: string; expiresAt: number; details: Record<string, unknown>; resent: boolean }];
   'offer-withdrawn': [{ callId: string; agentId: string; reason: WithdrawReason }];
   assigned: [{ callId: string; agentId: string }];
+  /** The caller hung up while waiting. */
   abandoned: [{ callId: string; waitedMs: number }];
+  /** The call left the line for the AI assistant (ai_overflow): answered, not abandoned. */
+  overflowed: [{ callId: string; waitedMs: number }];
   'agent-state': [AgentSnapshot];
   'queue-changed': [];
   /** A transfer rings at `toAgentId` (`resent`: announced again, the console has not acknowledged it). */
@@ -382,6 +386,25 @@ export class ConsultationQueue extends EventEmitter<QueueEvents> {
     this.emit('abandoned', { callId, waitedMs: this.now() - call.enqueuedAt });
     this.emit('queue-changed');
     this.dispatch();
+  }
+
+  /**
+   * The AI assistant takes a waiting call (an ai_overflow entry point's delay passed, or
+   * nobody is available): it leaves the line as answered, not abandoned, and an offer ringing
+   * for it stops (the agent is available again, not counted as declining). Checked and done
+   * in one step, so an accept cannot slip in between: `accepting` when an agent's accept of
+   * it is being stored (nothing changes; look again later), `gone` when it is not waiting.
+   */
+  overflow(callId: string): 'taken' | 'accepting' | 'gone' {
+    const call = this.find(callId);
+    if (!call) return 'gone';
+    if (call.reserved) return 'accepting';
+    if (call.offeredTo) this.withdraw(call, 'overflowed', 'available', false);
+    this.waiting.splice(this.waiting.indexOf(call), 1);
+    this.emit('overflowed', { callId, waitedMs: this.now() - call.enqueuedAt });
+    this.emit('queue-changed');
+    this.dispatch();
+    return 'taken';
   }
 
   /**

@@ -42,6 +42,7 @@ export interface QueueChanges {
   acknowledgeOffer(agentId: string, callId: string): Awaitable<boolean>;
   reject(agentId: string, callId: string): Awaitable<void>;
   hangUp(callId: string): Awaitable<void>;
+  overflow(callId: string): Awaitable<'taken' | 'accepting' | 'gone'>;
   agentGone(agentId: string): Awaitable<void>;
   callEnded(agentId: string, handledMs?: number): Awaitable<void>;
 }
@@ -49,7 +50,7 @@ export interface QueueChanges {
 export const queueChangeNames = [
   'setAgentState', 'enqueue', 'offerTransfer', 'reserveTransfer', 'commitTransfer', 'releaseTransfer', 'rejectTransfer', 'cancelTransfer',
   'requeueTransfer', 'requeueOrphan', 'acknowledgeTransfer', 'reserve', 'commitAccept', 'releaseAccept', 'acknowledgeOffer', 'reject',
-  'hangUp', 'agentGone', 'callEnded',
+  'hangUp', 'overflow', 'agentGone', 'callEnded',
 ] as const satisfies ReadonlyArray<keyof QueueChanges>;
 
 export type QueuePort = QueueReads & QueueChanges & Pick<EventEmitter<QueueEvents>, 'on'> & { close(): void | Promise<void> };

@@ -206,7 +206,11 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     assistant: overrides.assistant ?? assistantPort(() => agentCalls, config.speech.language),
   });
   // A line no snapshot holds any more (Redis and every node restarted) is rebuilt from the database.
-  if (queue instanceof SharedConsultationQueue) await queue.recoverWith(() => consultations.waitingInStorage());
+  if (queue instanceof SharedConsultationQueue) {
+    await queue.recoverWith(() => consultations.waitingInStorage());
+    // A new routing owner takes out of the line it inherits the calls storage no longer has waiting.
+    await queue.checkWith((waiting) => consultations.notWaitingInStorage(waiting));
+  }
   publishCallTransitions({ calls, webhooks, callJson, consultationView: (call) => consultations.view(call), logger });
   // Only this node's previous run and nodes gone silent lose their calls (issue 13).
   const liveness = new NodeLiveness({ nodeId: config.cluster.nodeId, directory: new NodeRepository(storage.db), calls, heartbeatMs: config.cluster.heartbeatMs, ttlMs: config.cluster.ttlMs, logger: logger.child({ module: 'cluster' }),

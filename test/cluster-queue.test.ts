@@ -431,3 +431,70 @@ describe("an ai_overflow call's deadline outlives the node that took the call", 
     }
   });
 });
+
+describe('the routing owner dies in the middle of an accept', () => {
+  const prefix = uniquePrefix();
+  const SQLITE_PATH = join(mkdtempSync(join(tmpdir(), 'parley-midaccept-')), 'parley.sqlite');
+  let a: ServerProcess | undefined;
+  let b: RunningParley | undefined;
+  after(async () => {
+    a?.child.kill('SIGKILL');
+    await b?.close();
+    await dropPrefix(prefix);
+  });
+
+  test('the accept is stored, the owner never hears its commit: the new owner takes the call out of the line and keeps the agent busy with it, instead of offering it again', { timeout: 90_000 }, async () => {
+    const env = { SQLITE_PATH, REDIS_URL: testRedisUrl(), REDIS_KEY_PREFIX: prefix, NODE_HEARTBEAT_MS: '300', NODE_TTL_MS: '1500', CONSULT_CUSTOMER_GRACE_MS: '30000', CONSULT_OFFER_TIMEOUT_MS: '30000' };
+    // A routes the queue (it started first); the agent, the customer and the call are on B.
+    a = spawnServer({ ...env, PORT: '0', NODE_ID: 'mid-a', JWT_SECRET: testJwtSecret, MEDIA_WORKERS: '1', LOG_LEVEL: 'info' });
+    await waitForListening(a, 60_000);
+    b = await startParley({ ...env, NODE_ID: 'mid-b', MEDIA_WORKERS: '1' });
+    const queue = (b.parley.consultations as unknown as { deps: { queue: SharedConsultationQueue } }).deps.queue;
+    assert.equal(queue.isOwner(), false, 'node A routes the queue');
+    const staff = await firstAdmin(b.url);
+    const agent = await createAgent(b.url, staff, 'Bae Agent');
+    const ep = await createEntryPoint(b.url, staff);
+    const console_ = await RecordingSocket.open(b.url, '/consult', agent.token);
+    try {
+      await console_.request('agent:set-state', { state: 'available' });
+      const started = await callFrom(b.url, ep.entryToken, 'Moon Sora');
+      const id = started.consultation.id;
+      await console_.waitFor('consultation:offer', (o: { consultationId: string }) => o.consultationId === id, 10_000);
+
+      // The accept is stored on B; before its commit reaches the owner, the owner is killed and B takes over.
+      const commit = queue.commitAccept.bind(queue);
+      queue.commitAccept = async (agentId: string, callId: string) => {
+        a!.child.kill('SIGKILL');
+        await a!.exited;
+        await waitFor('node B to route the queue', async () => queue.isOwner(), 10_000);
+        return commit(agentId, callId);
+      };
+      let accepted: { consultation?: { status: string }; error?: unknown };
+      try {
+        accepted = await console_.socket.timeout(15_000).emitWithAck('consultation:accept', { consultationId: id });
+      } finally {
+        queue.commitAccept = commit;
+      }
+      assert.equal(accepted.error, undefined, JSON.stringify(accepted));
+      assert.equal(accepted.consultation?.status, 'CONNECTING');
+      const offersAfter = console_.events.length;
+
+      assert.deepEqual(queue.queued().map((c) => c.callId), [], 'the taken call is not in line');
+      assert.deepEqual([queue.agent(agent.id)?.state, queue.agent(agent.id)?.callId], ['busy', id], 'the agent is busy with it');
+      await new Promise((r) => setTimeout(r, 1_000)); // an offer made again would have come by now
+      const again = console_.events.slice(offersAfter).filter((e) => e.event === 'consultation:offer' && e.data.consultationId === id);
+      assert.equal(again.length, 0, 'the call is not offered again');
+      const board = await RecordingSocket.open(b.url, '/admin', staff.token);
+      const seen = await board.request<{ queue: { length: number }; agents: Array<{ id: string; state: string; consultationId?: string }> }>('board:get');
+      board.close();
+      assert.equal(seen.queue.length, 0, 'the board shows nobody waiting');
+      assert.equal(seen.agents.find((x) => x.id === agent.id)?.state, 'busy');
+
+      // The call ends as any other: the agent goes to after-call work.
+      await console_.request('consultation:end', { consultationId: id });
+      await waitFor('after-call work', async () => queue.agent(agent.id)?.state === 'after-call-work', 5_000);
+    } finally {
+      console_.close();
+    }
+  });
+});

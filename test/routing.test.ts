@@ -136,6 +136,18 @@ describe('consultation queue and routing', () => {
     assert.deepEqual([overflowed, abandoned], [['k2'], []]);
     assert.deepEqual(queue.queued().map((c) => c.callId), ['k1']);
   });
+
+  test('settle: calls storage no longer has waiting leave the line; an accept storage kept makes its agent busy', () => {
+    make();
+    for (const call of ['k1', 'k2', 'k3', 'k4']) queue.enqueue(call);
+    queue.reserve('c', 'k1'); // c's accept was stored, its commit never came
+    queue.settle([{ callId: 'k1', agentId: 'c' }, { callId: 'k2', agentId: 'b' }, { callId: 'k3', ended: true }, { callId: 'nope' }]);
+    assert.deepEqual(queue.queued().map((c) => c.callId), ['k4']);
+    assert.deepEqual([queue.agent('c')?.state, queue.agent('c')?.callId], ['busy', 'k1']);
+    assert.deepEqual([queue.agent('b')?.state, queue.agent('b')?.callId], ['busy', 'k2'], 'b, ringing for k3, has k2 per storage');
+    assert.deepEqual(abandoned, ['k3'], 'a call that ended while its hang-up was lost counts as abandoned');
+    assert.equal(queue.offerFor('a')?.callId, 'k4', 'routing goes on with the rest');
+  });
 });
 
 /**

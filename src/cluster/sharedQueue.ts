@@ -40,6 +40,11 @@ const snapshotMessage = z.object({ owner: z.string(), epoch: z.number().int(), s
 const reply = z.object({ rid: z.string(), result: z.unknown().optional(), error: z.object({ code: z.string(), message: z.string() }).optional(), epoch: z.number().int(), seq: z.number().int() });
 type SnapshotMessage = z.infer<typeof snapshotMessage>;
 
+/** Given waiting entries, those whose call storage no longer has waiting (`agentId`: an agent has it). */
+export type LineCheck = (waiting: Array<{ callId: string; details: Record<string, unknown> }>) => Promise<Array<{ callId: string; agentId?: string; ended?: boolean }>>;
+/** How long a new owner waits for storage before routing the inherited line unchecked. */
+const STALE_CHECK_MS = 2_000;
+
 // KEYS: owner key, epoch key. ARGV: node id, lease ms, '1' when this node holds the lease in memory.
 // Returns {1, 0} renewed, {2, epoch} taken now, {0, 0} someone else holds it. The epoch only
 // grows, also when Redis restarted empty: at least Redis's clock in ms, above the last one.
@@ -92,6 +97,7 @@ export class SharedConsultationQueue extends EventEmitter<QueueEvents> implement
   /** Whether any snapshot was ever seen (from the bus or Redis): without one, the line is rebuilt from storage. */
   private everSnapshot = false;
   private recover: (() => Promise<Array<{ callId: string; details: Record<string, unknown> }>>) | undefined;
+  private check: LineCheck | undefined;
   private readonly keys: { owner: string; epoch: string; snapshot: string };
 
   private constructor(private readonly o: SharedQueueOptions) {
@@ -212,6 +218,9 @@ export class SharedConsultationQueue extends EventEmitter<QueueEvents> implement
   }
   overflow(...a: Parameters<QueueChanges['overflow']>) {
     return this.change('overflow', a);
+  }
+  settle(...a: Parameters<QueueChanges['settle']>) {
+    return this.change('settle', a);
   }
   agentGone(...a: Parameters<QueueChanges['agentGone']>) {
     return this.change('agentGone', a);
@@ -377,6 +386,10 @@ export class SharedConsultationQueue extends EventEmitter<QueueEvents> implement
     }
     const stored = await this.o.redis.commands.get(this.keys.snapshot).catch(() => null);
     if (stored) this.onSnapshot(JSON.parse(stored) as unknown);
+    // The line as the dead owner left it may hold calls storage no longer has waiting (an accept
+    // stored while the owner died, before it heard the commit): asked before routing resumes.
+    const gone = await this.stale(this.mirror.snapshot().waiting);
+    if (this.closed) return;
     const queue = new ConsultationQueue(this.o.queue);
     queue.load(this.mirror.snapshot());
     for (const name of queueEventNames) {
@@ -390,9 +403,46 @@ export class SharedConsultationQueue extends EventEmitter<QueueEvents> implement
     this.seq = 0;
     this.ownerId = this.o.nodeId;
     this.o.logger.info({ epoch, waiting: queue.queued().length, agents: queue.agents().length }, 'this node routes the consultation queue now');
+    if (gone.length > 0) {
+      queue.settle(gone, false);
+      this.o.logger.warn({ gone }, 'calls the previous routing owner left in line are no longer waiting in storage: taken out (an accept stored as it died is committed)');
+    }
     queue.resume();
     this.publishSoon();
     if (!this.everSnapshot) await this.rebuildFromStorage();
+  }
+
+  /**
+   * How a new owner checks the line it inherits against storage: given the waiting entries,
+   * those whose call no longer waits (with `agentId` when an agent has it). Set once the
+   * consultation service exists.
+   */
+  async checkWith(fn: LineCheck): Promise<void> {
+    this.check = fn;
+    // This node took the lease while it started, before it could check: the line is checked now.
+    const queue = this.owned;
+    if (!queue) return;
+    const gone = await this.stale(queue.snapshot().waiting);
+    if (gone.length === 0 || this.owned !== queue) return;
+    queue.settle(gone);
+    this.publishSoon();
+  }
+
+  /** The inherited line's entries storage no longer has waiting; none when storage does not answer in time (routing must resume). */
+  private async stale(waiting: QueueSnapshot['waiting']): Promise<Array<{ callId: string; agentId?: string; ended?: boolean }>> {
+    if (!this.check || waiting.length === 0) return [];
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`storage did not answer in ${STALE_CHECK_MS} ms`)), STALE_CHECK_MS);
+    });
+    try {
+      return await Promise.race([this.check(waiting.map((w) => ({ callId: w.callId, details: w.details }))), late]);
+    } catch (err) {
+      this.o.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'the inherited line could not be checked against storage; routing it as it is (an accept refused later takes its call out)');
+      return [];
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /**

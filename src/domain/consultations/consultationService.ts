@@ -572,6 +572,28 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
     return out;
   }
 
+  /**
+   * Of these entries of the line, those whose call storage no longer has waiting, with the agent who has it when
+   * one does: an ordinary call waits while it is RINGING with nobody; a handed-over call (`transferredFrom`) while it
+   * is live and still nobody's or the handing agent's. A routing owner that takes over asks this of the line it
+   * inherits, and an accept storage refused asks it of its call, so that no call stays in line after it was taken.
+   */
+  async notWaitingInStorage(entries: Array<{ callId: string; details: Record<string, unknown> }>): Promise<Array<{ callId: string; agentId?: string; ended?: boolean }>> {
+    const live = new Map((await this.deps.callRepo.listLive()).map((c) => [c.id, c]));
+    const gone: Array<{ callId: string; agentId?: string; ended?: boolean }> = [];
+    for (const e of entries) {
+      const call = live.get(e.callId);
+      if (!call) {
+        gone.push({ callId: e.callId, ended: true });
+        continue;
+      }
+      const from = (e.details as Partial<QueuedDetails>).transferredFrom?.agentId;
+      const waiting = from === undefined ? call.status === 'RINGING' && !call.agentId : call.agentId === null || call.agentId === from;
+      if (!waiting) gone.push(call.agentId ? { callId: e.callId, agentId: call.agentId } : { callId: e.callId });
+    }
+    return gone;
+  }
+
   /** A waiting customer's node is gone: hung up after the grace unless a page of theirs is open on some node by then. */
   customerMayBeGone(consultationId: string): void {
     this.track(this.timers.set(CUSTOMER_GRACE, consultationId, this.deps.customerGraceMs));
@@ -688,7 +710,10 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
         await (viaQueue ? queue.releaseAccept(agent.userId, consultationId) : queue.releaseTransfer(agent.userId, consultationId));
       }
     }
-    if (!written) throw new ParleyError('CONFLICT', 'this call can no longer be taken: it ended or moved to someone else');
+    if (!written) {
+      if (viaQueue) await this.dropIfTaken(consultationId);
+      throw new ParleyError('CONFLICT', 'this call can no longer be taken: it ended or moved to someone else');
+    }
     await (viaQueue ? queue.commitAccept(agent.userId, consultationId) : queue.commitTransfer(agent.userId, consultationId));
     this.deps.logger.info({ consultationId, agentId: agent.userId, from: from?.agentId }, 'transferred consultation taken');
     if (this.withAssistant.has(consultationId)) await this.assistantDone(consultationId, 'transferred', 'handed-over');
@@ -754,7 +779,10 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
       });
     } catch (err) {
       await queue.releaseAccept(agent.userId, consultationId);
-      if (err instanceof ParleyError && err.code === 'CONFLICT') throw new ParleyError('CONFLICT', `consultation ${consultationId} can no longer be accepted: the customer hung up`, err.details);
+      if (err instanceof ParleyError && err.code === 'CONFLICT') {
+        await this.dropIfTaken(consultationId);
+        throw new ParleyError('CONFLICT', `consultation ${consultationId} can no longer be accepted: it ended or someone else took it`, err.details);
+      }
       this.deps.logger.error({ err, consultationId, agentId: agent.userId }, 'accepting a consultation failed; it stays in the queue');
       throw err;
     }
@@ -766,6 +794,22 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
     }
     this.deps.logger.info({ consultationId, agentId: agent.userId }, 'consultation accepted');
     return { consultation: await this.view(call), roomId: call.roomId! };
+  }
+
+  /**
+   * Storage refused an accept: when the call no longer waits there (ended, or taken while a routing owner died), it
+   * leaves the line now instead of being offered again and again until it ends.
+   */
+  private async dropIfTaken(consultationId: string): Promise<void> {
+    const details = this.deps.queue.details(consultationId);
+    if (!details) return;
+    try {
+      // An ended call is the customer's hang-up: its transition takes it out of the line, counted as abandoned.
+      const gone = (await this.notWaitingInStorage([{ callId: consultationId, details }])).filter((g) => !g.ended);
+      if (gone.length > 0) await this.deps.queue.settle(gone);
+    } catch (err) {
+      this.deps.logger.warn({ err: err instanceof Error ? err.message : String(err), consultationId }, 'a call storage refused to hand over could not be taken out of the line');
+    }
   }
 
   /** The agent's console shows the offer (it is not announced again). */

@@ -408,6 +408,52 @@ export class ConsultationQueue extends EventEmitter<QueueEvents> {
   }
 
   /**
+   * Storage says these calls no longer wait (checked by whoever reads storage): each leaves the
+   * line, not declined by anyone. `ended`: the call is over (its hang-up never reached the
+   * queue): abandoned. `agentId`: that agent has the call now (their accept was stored but never
+   * reached the queue, e.g. the routing owner died mid-accept) and is busy with it, unless busy
+   * with another. An offer ringing for a call that leaves stops. Calls not waiting here are
+   * skipped. `redispatch` false: a queue about to `resume` routes afterwards.
+   */
+  settle(gone: Array<{ callId: string; agentId?: string; ended?: boolean }>, redispatch = true): void {
+    let changed = false;
+    for (const g of gone) {
+      const call = this.find(g.callId);
+      if (!call) continue;
+      changed = true;
+      if (g.ended) {
+        if (call.offeredTo) this.withdraw(call, 'hung-up', 'available', false);
+        this.waiting.splice(this.waiting.indexOf(call), 1);
+        this.emit('abandoned', { callId: call.callId, waitedMs: this.now() - call.enqueuedAt });
+        continue;
+      }
+      const ringing = call.offeredTo;
+      this.clearOffer(call.callId);
+      this.waiting.splice(this.waiting.indexOf(call), 1);
+      const taker = g.agentId ? this.agentStates.get(g.agentId) : undefined;
+      if (ringing && ringing !== taker?.agentId) {
+        const agent = this.agentStates.get(ringing);
+        if (agent?.state === 'ringing') {
+          Object.assign(agent, { state: 'available' as AgentState, since: this.now() });
+          this.emit('offer-withdrawn', { callId: call.callId, agentId: ringing, reason: 'accept-failed' });
+          this.emit('agent-state', { ...agent });
+        }
+      }
+      if (taker && taker.state !== 'busy') {
+        // Storage has them on this call: whatever else rang for them meanwhile goes to someone else.
+        const other = this.waiting.find((c) => c.offeredTo === taker.agentId && !c.reserved);
+        if (other) this.withdraw(other, 'accept-failed', 'available', false);
+        Object.assign(taker, { state: 'busy' as AgentState, since: this.now(), callId: call.callId });
+        this.emit('agent-state', { ...taker });
+        this.emit('assigned', { callId: call.callId, agentId: taker.agentId });
+      }
+    }
+    if (!changed) return;
+    this.emit('queue-changed');
+    if (redispatch) this.dispatch();
+  }
+
+  /**
    * The agent's console is gone (every socket closed and the grace passed): an offer ringing
    * for them moves on, and they stop being routed to. A call in progress stays theirs.
    */

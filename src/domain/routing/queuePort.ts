@@ -43,6 +43,7 @@ export interface QueueChanges {
   reject(agentId: string, callId: string): Awaitable<void>;
   hangUp(callId: string): Awaitable<void>;
   overflow(callId: string): Awaitable<'taken' | 'accepting' | 'gone'>;
+  settle(gone: Array<{ callId: string; agentId?: string; ended?: boolean }>, redispatch?: boolean): Awaitable<void>;
   agentGone(agentId: string): Awaitable<void>;
   callEnded(agentId: string, handledMs?: number): Awaitable<void>;
 }
@@ -50,7 +51,7 @@ export interface QueueChanges {
 export const queueChangeNames = [
   'setAgentState', 'enqueue', 'offerTransfer', 'reserveTransfer', 'commitTransfer', 'releaseTransfer', 'rejectTransfer', 'cancelTransfer',
   'requeueTransfer', 'requeueOrphan', 'acknowledgeTransfer', 'reserve', 'commitAccept', 'releaseAccept', 'acknowledgeOffer', 'reject',
-  'hangUp', 'overflow', 'agentGone', 'callEnded',
+  'hangUp', 'overflow', 'settle', 'agentGone', 'callEnded',
 ] as const satisfies ReadonlyArray<keyof QueueChanges>;
 
 export type QueuePort = QueueReads & QueueChanges & Pick<EventEmitter<QueueEvents>, 'on'> & { close(): void | Promise<void> };

@@ -374,6 +374,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     metrics,
     logger: logger.child({ module: 'signaling-ns' }),
     audioSink: overrides.audioSink ?? sessionAudio,
+    audioNeedsAgent: !config.auth.allowAnonymousCalls,
   });
 
   const voiceNs = io.of('/voice');

@@ -7,6 +7,7 @@ import type { Namespace } from 'socket.io';
 import { z } from 'zod';
 import type { SpokenTurnResult } from '../agent/spokenTurn.js';
 import type { RoomAccessPolicy } from '../auth/authenticator.js';
+import { hasRole } from '../auth/identity.js';
 import { roomKey, type RoomDirectory, type RoomMember } from '../domain/roomDirectory.js';
 import { ParleyError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
@@ -48,12 +49,17 @@ export interface SignalingNamespaceDeps {
   metrics: Metrics;
   logger: Logger;
   audioSink: SessionAudioSink;
+  /**
+   * ALLOW_ANONYMOUS_CALLS off: `audio-data` drives the AI agent (recognition, a model call, synthesis), so only an
+   * agent's or admin's account may send it, as only they may call `POST /api/v1/calls/conversation/process`.
+   */
+  audioNeedsAgent: boolean;
 }
 
 const sessionRef = { sessionId: id, peerId: id };
 
 export function attachSignalingNamespace(deps: SignalingNamespaceDeps): void {
-  const { namespace, rooms, access, router, metrics, logger, audioSink } = deps;
+  const { namespace, rooms, access, router, metrics, logger, audioSink, audioNeedsAgent } = deps;
   const nsName = namespace.name;
 
   const requireSession = (ctx: SocketContext, sessionId: string): SessionMember => {
@@ -101,6 +107,9 @@ export function attachSignalingNamespace(deps: SignalingNamespaceDeps): void {
         timestamp: z.number().finite().optional(),
       }),
       (data, ctx) => {
+        if (audioNeedsAgent && !hasRole(ctx.identity, 'agent')) {
+          throw new ParleyError('FORBIDDEN', "audio-data goes to the AI agent, which needs an agent's or admin's sign-in here (ALLOW_ANONYMOUS_CALLS is off); connect with an access token");
+        }
         const m = requireSession(ctx, data.sessionId);
         const bytes = typeof data.audioData === 'string' ? data.audioData.length : data.audioData.byteLength;
         metrics.audioBytes.inc(bytes);

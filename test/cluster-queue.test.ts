@@ -6,7 +6,11 @@
  * - two real Parley nodes on one Redis and one PostgreSQL: a customer who reached node A is
  *   offered to an agent signed in on node B, who accepts; then node A (the routing owner and
  *   the customers' node) is killed with SIGKILL and its waiting customers, their pages back
- *   on node B, are still waiting in order and are offered from node B.
+ *   on node B, are still waiting in order and are offered from node B;
+ * - an ai_overflow call whose node (also the routing owner) is killed: the survivor's AI
+ *   assistant takes it at its deadline (a durable timer), counted as overflowed, not abandoned;
+ * - the routing owner killed between an accept being stored and its commit: the new owner
+ *   checks the inherited line against the database, so the call is not offered again.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -24,6 +28,7 @@ import { ParleyError } from '../src/errors.js';
 import { RedisMessageBus } from '../src/events/redisMessageBus.js';
 import { createLogger } from '../src/log/logger.js';
 import { createAgent, createEntryPoint, callFrom, firstAdmin, RecordingSocket, signIn } from './support/consultation.js';
+import type { ParleyOverrides } from '../src/app.js';
 import { request, startParley, testJwtSecret, type RunningParley } from './support/parleyServer.js';
 import { waitFor } from './support/polling.js';
 import { dropPrefix, startOwnRedis, testRedisUrl, uniquePrefix, type OwnRedis } from './support/redis.js';
@@ -347,9 +352,28 @@ describe('two Parley nodes on one Redis and one PostgreSQL share the consultatio
   });
 });
 
+/**
+ * Node A (its own process, so that it can be killed; it starts first, alone on a new SQLite
+ * file, and takes the routing lease) and node B (in this process, with `overrides`), on one
+ * Redis prefix; offers ring 30 s and a customer's grace is 30 s, so neither moves the call.
+ */
+async function ownerAndSurvivor(tag: string, prefix: string, overrides: ParleyOverrides = {}): Promise<{ a: ServerProcess; aUrl: string; b: RunningParley }> {
+  const env = {
+    SQLITE_PATH: join(mkdtempSync(join(tmpdir(), `parley-${tag}-`)), 'parley.sqlite'),
+    REDIS_URL: testRedisUrl(),
+    REDIS_KEY_PREFIX: prefix,
+    NODE_HEARTBEAT_MS: '300',
+    NODE_TTL_MS: '1500',
+    CONSULT_CUSTOMER_GRACE_MS: '30000',
+    CONSULT_OFFER_TIMEOUT_MS: '30000',
+  };
+  const a = spawnServer({ ...env, PORT: '0', NODE_ID: `${tag}-a`, JWT_SECRET: testJwtSecret, MEDIA_WORKERS: '1', LOG_LEVEL: 'info' });
+  await waitForListening(a, 60_000);
+  return { a, aUrl: listeningUrl(a), b: await startParley({ ...env, NODE_ID: `${tag}-b`, MEDIA_WORKERS: '1' }, overrides) };
+}
+
 describe("an ai_overflow call's deadline outlives the node that took the call", () => {
   const prefix = uniquePrefix();
-  const SQLITE_PATH = join(mkdtempSync(join(tmpdir(), 'parley-overflow-')), 'parley.sqlite');
   let a: ServerProcess | undefined;
   let b: RunningParley | undefined;
   /** Node B's AI assistant: records what it was asked to answer (the bot itself is tested in Chromium). */
@@ -366,20 +390,10 @@ describe("an ai_overflow call's deadline outlives the node that took the call", 
   });
 
   test('node A takes the call and is killed; the routing owner left (node B) hands it to the AI assistant at its deadline, as an overflow, not an abandonment', { timeout: 90_000 }, async () => {
-    const env = {
-      SQLITE_PATH,
-      REDIS_URL: testRedisUrl(),
-      REDIS_KEY_PREFIX: prefix,
-      NODE_HEARTBEAT_MS: '300',
-      NODE_TTL_MS: '1500',
-      CONSULT_CUSTOMER_GRACE_MS: '30000',
-      CONSULT_OFFER_TIMEOUT_MS: '30000',
-    };
-    // A first (alone on the new SQLite file, and it takes the routing lease: its death is also a take-over).
-    a = spawnServer({ ...env, PORT: '0', NODE_ID: 'ovf-a', JWT_SECRET: testJwtSecret, MEDIA_WORKERS: '1', LOG_LEVEL: 'info' });
-    await waitForListening(a, 60_000);
-    const aUrl = listeningUrl(a);
-    b = await startParley({ ...env, NODE_ID: 'ovf-b', MEDIA_WORKERS: '1' }, { assistant });
+    // A routes the queue and takes the call: its death is also a take-over.
+    const nodes = await ownerAndSurvivor('ovf', prefix, { assistant });
+    ({ a, b } = nodes);
+    const aUrl = nodes.aUrl;
     const leftLine: string[] = [];
     const queue = (b.parley.consultations as unknown as { deps: { queue: QueuePort } }).deps.queue;
     queue.on('abandoned', (x) => void leftLine.push(`abandoned ${x.callId}`));
@@ -434,7 +448,6 @@ describe("an ai_overflow call's deadline outlives the node that took the call", 
 
 describe('the routing owner dies in the middle of an accept', () => {
   const prefix = uniquePrefix();
-  const SQLITE_PATH = join(mkdtempSync(join(tmpdir(), 'parley-midaccept-')), 'parley.sqlite');
   let a: ServerProcess | undefined;
   let b: RunningParley | undefined;
   after(async () => {
@@ -444,11 +457,8 @@ describe('the routing owner dies in the middle of an accept', () => {
   });
 
   test('the accept is stored, the owner never hears its commit: the new owner takes the call out of the line and keeps the agent busy with it, instead of offering it again', { timeout: 90_000 }, async () => {
-    const env = { SQLITE_PATH, REDIS_URL: testRedisUrl(), REDIS_KEY_PREFIX: prefix, NODE_HEARTBEAT_MS: '300', NODE_TTL_MS: '1500', CONSULT_CUSTOMER_GRACE_MS: '30000', CONSULT_OFFER_TIMEOUT_MS: '30000' };
-    // A routes the queue (it started first); the agent, the customer and the call are on B.
-    a = spawnServer({ ...env, PORT: '0', NODE_ID: 'mid-a', JWT_SECRET: testJwtSecret, MEDIA_WORKERS: '1', LOG_LEVEL: 'info' });
-    await waitForListening(a, 60_000);
-    b = await startParley({ ...env, NODE_ID: 'mid-b', MEDIA_WORKERS: '1' });
+    // A routes the queue; the agent, the customer and the call are on B.
+    ({ a, b } = await ownerAndSurvivor('mid', prefix));
     const queue = (b.parley.consultations as unknown as { deps: { queue: SharedConsultationQueue } }).deps.queue;
     assert.equal(queue.isOwner(), false, 'node A routes the queue');
     const staff = await firstAdmin(b.url);

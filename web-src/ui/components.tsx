@@ -9,6 +9,7 @@ import { Fragment, render } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
 import { CaptionNotice } from './CaptionNotice.js';
 import { captionStatus, type CaptionStatus } from './captionStatus.js';
+import { queueRetrying } from './clusterRetry.js';
 import { formatClock } from './format.js';
 import { LANGS, lang, setLang, text, type Lang } from './i18n.js';
 
@@ -135,6 +136,16 @@ export function ConnectionStatus(props: { state: ReadonlySignal<ConnectionState>
     <span id={props.id} class={`badge conn ${tone}`} data-conn={s} role="status">
       {text.value.connection[s]}
     </span>
+  );
+}
+
+/** "Reconnecting to the queue…" while a change the cluster refused for now is being sent again; nothing otherwise. */
+export function QueueRetryNotice(props: { id?: string }): JSX.Element | null {
+  if (queueRetrying.value === 0) return null;
+  return (
+    <div id={props.id ?? 'queue-retrying'} class="banner warn" role="status" aria-live="polite">
+      {text.value.queueRetrying}
+    </div>
   );
 }
 

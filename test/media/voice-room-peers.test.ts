@@ -1,7 +1,8 @@
 /**
  * The voice room page's peer list (a Preact view): every peer in the room gets one row with its
  * name as text — a name that looks like HTML stays text and runs nothing —, the page's own row
- * says "(you)", a muted peer's row is marked, and a peer who leaves loses its row. A browser that
+ * says "(you)", a muted peer's row is marked and loses its level bar and speaking border at
+ * once, and a peer who leaves loses its row. A browser that
  * asks for Korean gets the page in Korean, its status line and mute button included.
  */
 import assert from 'node:assert/strict';
@@ -15,6 +16,20 @@ const rows = (page: Page) =>
   page.$$eval('#peers li.peer', (lis) =>
     lis.map((li) => ({ peerId: (li as HTMLElement).dataset.peerId ?? '', name: li.querySelector('.name')?.textContent ?? '', muted: li.classList.contains('muted') })),
   );
+
+/** Waits for the peer's row to be marked muted and answers its bar and border in that same redraw. */
+async function whenMuted(page: Page, peerId: string): Promise<{ level: string; speaking: boolean }> {
+  const handle = await page.waitForFunction(
+    (id) => {
+      const li = document.querySelector(`#peers li[data-peer-id="${id}"]`);
+      if (!li?.classList.contains('muted')) return false;
+      return { level: (li.querySelector('.level') as HTMLElement | null)?.style.width ?? '', speaking: li.classList.contains('speaking') };
+    },
+    peerId,
+    { timeout: 10_000, polling: 'raf' },
+  );
+  return (await handle.jsonValue()) as { level: string; speaking: boolean };
+}
 
 describe('voice room peer list', { timeout: 120_000 }, () => {
   let server: RunningParley;
@@ -53,9 +68,25 @@ describe('voice room peer list', { timeout: 120_000 }, () => {
     assert.equal(await ann.page.evaluate(() => (window as unknown as { __xss?: number }).__xss), undefined, 'nothing ran');
     assert.equal((await rows(other.page)).find((r) => r.peerId === otherId)?.name, `${hostile} (you)`);
 
+    // Ann mutes herself first, so the other peer is the only voice: its bar fills and it becomes
+    // the speaker. Each mute must empty the bar and drop the border in the same redraw that marks
+    // the row muted — the server sends no level for a paused producer, so nothing else would.
+    await ann.page.click('#mute');
+    assert.deepEqual(await whenMuted(ann.page, annId), { level: '0%', speaking: false }, 'the own row goes quiet at the mute');
+    await ann.page.waitForFunction(
+      (id) => {
+        const li = document.querySelector(`#peers li[data-peer-id="${id}"]`);
+        return li?.classList.contains('speaking') === true && parseFloat((li.querySelector('.level') as HTMLElement | null)?.style.width ?? '0') > 0;
+      },
+      otherId,
+      { timeout: 15_000 },
+    );
+    await saveScreenshot(ann.page, 'voice-room-peers-other-speaking');
     await other.page.click('#mute');
-    await ann.page.waitForFunction((id) => document.querySelector(`#peers li[data-peer-id="${id}"]`)?.classList.contains('muted') === true, otherId, { timeout: 10_000 });
+    assert.deepEqual(await whenMuted(ann.page, otherId), { level: '0%', speaking: false }, 'a peer who mutes loses the bar and the speaking border at once');
     await saveScreenshot(ann.page, 'voice-room-peers-ann');
+    await ann.page.click('#mute');
+    await ann.page.waitForFunction((id) => document.querySelector(`#peers li[data-peer-id="${id}"]`)?.classList.contains('muted') === false, annId, { timeout: 10_000 });
 
     // A Korean browser: the fixed texts, the status line, the own row and the mute button in Korean.
     const koContext = await browser.newContext({ viewport: { width: 390, height: 720 }, locale: 'ko-KR' });

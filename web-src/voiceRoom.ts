@@ -14,6 +14,7 @@ import { PeerList, peerRows, selfPeerId, type PeerRow } from './pages/voice/Peer
 import { createElement, render } from 'preact';
 import { signal } from '@preact/signals';
 import { applyStaticText, onLanguage, text } from './ui/i18n.js';
+import { LanguageSwitch } from './ui/LanguageSwitch.js';
 
 const qs = new URLSearchParams(location.search);
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -165,6 +166,8 @@ async function join(roomId: string, userId: string, withVideo: boolean): Promise
 }
 
 render(createElement(PeerList, {}), $('peers'));
+// The same header switch as the other pages; the peer list and drawTexts follow it.
+render(createElement(LanguageSwitch, {}), $('lang-switch'));
 
 /** Every text of the page in the current language: the fixed ones, the status line, the mute button. */
 function drawTexts(): void {

@@ -3,12 +3,14 @@
  * name as text — a name that looks like HTML stays text and runs nothing —, the page's own row
  * says "(you)", a muted peer's row is marked and loses its level bar and speaking border at
  * once, and a peer who leaves loses its row. A browser that
- * asks for Korean gets the page in Korean, its status line and mute button included.
+ * asks for Korean gets the page in Korean, its status line and mute button included, and the
+ * header's language switch (the shared one) turns it to English at once and is remembered.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, saveConsoleLog, saveScreenshot, type OpenedPage } from '../support/browser.js';
+import { assertNoHorizontalOverflow, shoot } from '../support/uiPages.js';
 import { startParley, type RunningParley } from '../support/parleyServer.js';
 import { openVoicePage, peerIdOf, waitForJoined } from '../support/voicePage.js';
 
@@ -101,8 +103,32 @@ describe('voice room peer list', { timeout: 120_000 }, () => {
     await ko.click('#mute');
     await ko.waitForFunction(() => document.querySelector('#mute')?.textContent === '음소거 해제', undefined, { timeout: 10_000 });
     assert.equal(await ko.evaluate(() => document.documentElement.lang), 'ko');
-    await saveScreenshot(ko, 'voice-room-ko');
+    await assertNoHorizontalOverflow(ko, 'the Korean voice room at 390 px');
+    await shoot(ko, 'voice-room-ko-390');
+
+    // The header's switch, the same as the other pages': English at once (status line, mute
+    // button, own row, <html lang>), and still English after a reload.
+    assert.equal(await ko.inputValue('header #lang'), 'ko');
+    await ko.selectOption('header #lang', 'en');
+    await ko.waitForFunction((r) => document.querySelector('#status')?.textContent === `in room ${r}`, room, { timeout: 5_000 });
+    assert.equal(await ko.textContent('header > span[data-i18n]'), 'Parley voice room');
+    assert.equal(await ko.textContent('#mute'), 'Unmute');
+    assert.ok((await rows(ko)).some((r) => r.name === 'bora (you) · muted'), JSON.stringify(await rows(ko)));
+    assert.equal(await ko.evaluate(() => document.documentElement.lang), 'en');
+    await assertNoHorizontalOverflow(ko, 'the English voice room at 390 px');
+    await shoot(ko, 'voice-room-en-390');
+    await ko.reload({ waitUntil: 'load' });
+    await waitForJoined(ko);
+    assert.equal(await ko.textContent('#leave'), 'Leave', 'the choice is remembered over the browser\'s Korean');
     await koContext.close();
+
+    // Desktop, both languages (Ann's page asks for English; she switches to Korean and back).
+    await ann.page.setViewportSize({ width: 1200, height: 800 });
+    await shoot(ann.page, 'voice-room-en-desktop');
+    await ann.page.selectOption('header #lang', 'ko');
+    await ann.page.waitForFunction(() => document.querySelector('#leave')?.textContent === '나가기', undefined, { timeout: 5_000 });
+    await shoot(ann.page, 'voice-room-ko-desktop');
+    await ann.page.selectOption('header #lang', 'en');
 
     await other.page.close();
     await ann.page.waitForFunction(() => document.querySelectorAll('#peers li.peer').length === 1, undefined, { timeout: 15_000 });

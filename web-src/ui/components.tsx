@@ -9,7 +9,6 @@ import { Fragment, render } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
 import { CaptionNotice } from './CaptionNotice.js';
 import { captionStatus, type CaptionStatus } from './captionStatus.js';
-import { queueRetrying } from './clusterRetry.js';
 import { formatClock } from './format.js';
 import { text } from './i18n.js';
 // Its own module, so a page that needs only the switch (the voice room) does not load the rest.
@@ -138,16 +137,6 @@ export function ConnectionStatus(props: { state: ReadonlySignal<ConnectionState>
     <span id={props.id} class={`badge conn ${tone}`} data-conn={s} role="status">
       {text.value.connection[s]}
     </span>
-  );
-}
-
-/** "Reconnecting to the queue…" while a change the cluster refused for now is being sent again; nothing otherwise. */
-export function QueueRetryNotice(props: { id?: string }): JSX.Element | null {
-  if (queueRetrying.value === 0) return null;
-  return (
-    <div id={props.id ?? 'queue-retrying'} class="banner warn" role="status" aria-live="polite">
-      {text.value.queueRetrying}
-    </div>
   );
 }
 

@@ -5,7 +5,8 @@
  */
 import { signal, type ReadonlySignal } from '@preact/signals';
 import type { JSX } from 'preact';
-import { ConnectionStatus, QueueRetryNotice, type ConnectionState } from '../../ui/components.js';
+import { ConnectionStatus, type ConnectionState } from '../../ui/components.js';
+import { QueueRetryNotice } from '../../ui/QueueRetryNotice.js';
 
 /** The banners' sentences; empty hides a banner. */
 export const errorBanner = signal('');

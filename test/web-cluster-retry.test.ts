@@ -44,6 +44,24 @@ function jumpingClock() {
 
 const refused = (): InstanceType<typeof ApiError> => new ApiError(0, 'CLUSTER_UNAVAILABLE', 'the node that routes consultations did not answer; try again in a few seconds');
 
+/** Runs the policy against a server that refuses every try after `perTryMs`; answers the clock and how many tries there were. */
+async function refusedEveryTime(perTryMs: number): Promise<{ clock: ReturnType<typeof jumpingClock>; tries: number }> {
+  const clock = jumpingClock();
+  let tries = 0;
+  await assert.rejects(
+    retryClusterUnavailable(
+      async () => {
+        tries++;
+        clock.advance(perTryMs);
+        throw refused();
+      },
+      { clock, random: () => 0.5 },
+    ),
+    (err: unknown) => err instanceof ApiError && err.code === 'CLUSTER_UNAVAILABLE',
+  );
+  return { clock, tries };
+}
+
 describe('retry while the cluster answers CLUSTER_UNAVAILABLE', () => {
   test('a refusal is sent again after 0.5 s, then 1 s, and the answer that comes is the one returned; the notice shows only meanwhile', async () => {
     const clock = jumpingClock();
@@ -66,18 +84,7 @@ describe('retry while the cluster answers CLUSTER_UNAVAILABLE', () => {
   });
 
   test('it gives up with the refusal once the next try would start after about 20 s, the pauses growing to 4 s', async () => {
-    const clock = jumpingClock();
-    let tries = 0;
-    await assert.rejects(
-      retryClusterUnavailable(
-        async () => {
-          tries++;
-          throw refused();
-        },
-        { clock, random: () => 0.5 },
-      ),
-      (err: unknown) => err instanceof ApiError && err.code === 'CLUSTER_UNAVAILABLE',
-    );
+    const { clock, tries } = await refusedEveryTime(0);
     assert.deepEqual(
       clock.pauses.map((p) => p.ms),
       [500, 1000, 2000, 4000, 4000, 4000, 4000],
@@ -88,19 +95,7 @@ describe('retry while the cluster answers CLUSTER_UNAVAILABLE', () => {
   });
 
   test('a server that waits 6 s before each refusal (the owner handing over) gets three tries in 20 s, not eight', async () => {
-    const clock = jumpingClock();
-    let tries = 0;
-    await assert.rejects(
-      retryClusterUnavailable(
-        async () => {
-          tries++;
-          clock.advance(6_000);
-          throw refused();
-        },
-        { clock, random: () => 0.5 },
-      ),
-      (err: unknown) => err instanceof ApiError && err.code === 'CLUSTER_UNAVAILABLE',
-    );
+    const { clock, tries } = await refusedEveryTime(6_000);
     assert.equal(tries, 3);
     assert.deepEqual(
       clock.pauses.map((p) => p.ms),

@@ -14,6 +14,7 @@ import { PeerList, peerRows, selfPeerId, type PeerRow } from './pages/voice/Peer
 import { createElement, render } from 'preact';
 import { signal } from '@preact/signals';
 import { applyStaticText, onLanguage, text } from './ui/i18n.js';
+import { LanguageSwitch } from './ui/LanguageSwitch.js';
 
 const qs = new URLSearchParams(location.search);
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -84,6 +85,27 @@ function updatePeer(peerId: string, change: Partial<Omit<PeerRow, 'peerId' | 'us
   if (p) Object.assign(p, change);
 }
 
+/**
+ * A muted peer is silent from this instant: its bar empties and it is no longer the speaker.
+ * The server sends no more levels for a paused producer (src/sfu/audioLevelObserver.ts skips
+ * it, and sends nothing at all when everyone is muted), so waiting for the next level update
+ * would leave the last bar and the speaking border up for as long as the mute lasts.
+ */
+function setMuted(peerId: string, muted: boolean): void {
+  // Unmuted, the border comes back if the server still names this peer the speaker: it does
+  // not announce the same speaker again.
+  updatePeer(peerId, muted ? { muted, volume: -127, speaking: false } : { muted, speaking: peerId === lastSpeaker });
+}
+/** The peer the server last named the active speaker. */
+let lastSpeaker: string | undefined;
+
+/** 'audio' or 'video' for a producer this page sends or receives; undefined while it is not consumed yet. */
+function producerKind(producerId: string): string | undefined {
+  for (const [kind, p] of state.producers) if (p.id === producerId) return kind;
+  for (const c of state.consumers.values()) if (c.producerId === producerId) return c.kind;
+  return undefined;
+}
+
 async function join(roomId: string, userId: string, withVideo: boolean): Promise<void> {
   state.roomId = roomId;
   state.userId = userId;
@@ -113,16 +135,20 @@ async function join(roomId: string, userId: string, withVideo: boolean): Promise
       state.peers.delete(peerId);
       showPeers();
     },
-    onProducerPauseChange: (peerId, _producerId, paused) => {
-      updatePeer(peerId, { muted: paused });
+    onProducerPauseChange: (peerId, producerId, paused) => {
+      // A camera turned off is not a mute (a producer not consumed yet is taken for the microphone, as before).
+      if (producerKind(producerId) === 'video') return;
+      setMuted(peerId, paused);
       showPeers();
     },
     onAudioLevels: (levels) => {
-      for (const l of levels) updatePeer(l.peerId, { volume: l.volume });
+      // A level sent just before the mute arrives after it: a muted row stays empty.
+      for (const l of levels) if (!state.peers.get(l.peerId)?.muted) updatePeer(l.peerId, { volume: l.volume });
       showPeers();
     },
     onActiveSpeaker: (peerId) => {
-      for (const p of state.peers.values()) p.speaking = p.peerId === peerId;
+      lastSpeaker = peerId;
+      for (const p of state.peers.values()) p.speaking = p.peerId === peerId && !p.muted;
       showPeers();
     },
     onRoomClosed: (reason) => {
@@ -140,6 +166,8 @@ async function join(roomId: string, userId: string, withVideo: boolean): Promise
 }
 
 render(createElement(PeerList, {}), $('peers'));
+// The same header switch as the other pages; the peer list and drawTexts follow it.
+render(createElement(LanguageSwitch, {}), $('lang-switch'));
 
 /** Every text of the page in the current language: the fixed ones, the status line, the mute button. */
 function drawTexts(): void {
@@ -154,6 +182,11 @@ status.subscribe(drawTexts);
 $('mute').addEventListener('click', () => {
   if (!media?.producers.has('audio')) return;
   const muting = !media.muted;
+  // The own row goes quiet at the click, not only when the server's producer-paused comes back.
+  if (muting) {
+    setMuted(state.peerId, true);
+    showPeers();
+  }
   void media.mute(muting).finally(drawTexts);
   drawTexts();
 });

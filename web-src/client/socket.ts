@@ -8,6 +8,7 @@ import type { Socket } from 'socket.io-client';
 import type { z } from 'zod';
 import type { Requests } from '../../src/contracts/socket.js';
 import { ApiError } from '../ui/rest.js';
+import { retryClusterUnavailable, type ClusterRetryOptions } from '../ui/clusterRetry.js';
 
 export interface ContractSocket<Req extends Requests, Rep extends { [E in keyof Req]: unknown }, Push> {
   readonly raw: Socket;
@@ -32,10 +33,22 @@ export async function askRaw(socket: Socket, event: string, data: unknown, timeo
   return res;
 }
 
-export function contractSocket<Req extends Requests, Rep extends { [E in keyof Req]: unknown }, Push>(socket: Socket): ContractSocket<Req, Rep, Push> {
+export interface ContractSocketOptions<Req> {
+  /**
+   * Requests that are sent again while the cluster refuses them with CLUSTER_UNAVAILABLE
+   * (web-src/ui/clusterRetry.ts): only those whose refusal means the server changed nothing.
+   */
+  retryable?: ReadonlySet<keyof Req & string>;
+  retry?: ClusterRetryOptions;
+}
+
+export function contractSocket<Req extends Requests, Rep extends { [E in keyof Req]: unknown }, Push>(socket: Socket, options: ContractSocketOptions<Req> = {}): ContractSocket<Req, Rep, Push> {
   return {
     raw: socket,
-    ask: async (event, data, timeoutMs) => (await askRaw(socket, event, data, timeoutMs)) as Rep[typeof event],
+    ask: async (event, data, timeoutMs) => {
+      const once = (): Promise<unknown> => askRaw(socket, event, data, timeoutMs);
+      return (await (options.retryable?.has(event) ? retryClusterUnavailable(once, options.retry) : once())) as Rep[typeof event];
+    },
     on: (event, handler) => {
       const listener = (payload: unknown): void => handler(payload as Push[typeof event]);
       // An untyped view of the socket: the contract, not socket.io's reserved events, types `event`.

@@ -134,6 +134,7 @@ export const EN: ConsultationText = {
     RATE_LIMITED: 'Too many attempts. Please wait a moment and try again.',
     INTERNAL: 'Something went wrong on the server. Please try again.',
     TIMEOUT: 'The server did not answer in time. Please try again.',
+    CLUSTER_UNAVAILABLE: 'The queue could not be reached for about 20 seconds, so nothing was changed. Please try again in a moment.',
   },
   unknownError: 'That did not work. Please try again.',
   dispositions: {
@@ -260,6 +261,7 @@ export const KO: ConsultationText = {
     RATE_LIMITED: '시도가 너무 많습니다. 잠시 후 다시 시도하세요.',
     INTERNAL: '서버에 문제가 생겼습니다. 다시 시도하세요.',
     TIMEOUT: '서버가 제때 응답하지 않았습니다. 다시 시도하세요.',
+    CLUSTER_UNAVAILABLE: '약 20초 동안 대기열에 연결하지 못해 아무것도 바뀌지 않았습니다. 잠시 후 다시 시도하세요.',
   },
   unknownError: '잘 되지 않았습니다. 다시 시도하세요.',
   dispositions: {

@@ -10,7 +10,9 @@ import { useEffect, useRef } from 'preact/hooks';
 import { CaptionNotice } from './CaptionNotice.js';
 import { captionStatus, type CaptionStatus } from './captionStatus.js';
 import { formatClock } from './format.js';
-import { LANGS, lang, setLang, text, type Lang } from './i18n.js';
+import { text } from './i18n.js';
+// Its own module, so a page that needs only the switch (the voice room) does not load the rest.
+export { LanguageSwitch } from './LanguageSwitch.js';
 
 /** Renders a view into the element with `id` (an island in a page). */
 export function mount(id: string, view: JSX.Element): HTMLElement {
@@ -245,23 +247,6 @@ export function Dialog(props: { open: ReadonlySignal<boolean>; title: string; ch
       <h2>{props.title}</h2>
       {props.children}
     </dialog>
-  );
-}
-
-/** The header's language switch (remembered). */
-export function LanguageSwitch(): JSX.Element {
-  const t = text.value;
-  return (
-    <label class="lang-switch">
-      <span class="sr-only">{t.switchLabel}</span>
-      <select id="lang" aria-label={t.switchLabel} value={lang.value} onChange={(e) => setLang((e.currentTarget as HTMLSelectElement).value as Lang)}>
-        {LANGS.map((l) => (
-          <option key={l} value={l}>
-            {l === 'ko' ? '한국어' : 'English'}
-          </option>
-        ))}
-      </select>
-    </label>
   );
 }
 

@@ -6,6 +6,7 @@
 import { signal, type ReadonlySignal } from '@preact/signals';
 import type { JSX } from 'preact';
 import { ConnectionStatus, type ConnectionState } from '../../ui/components.js';
+import { QueueRetryNotice } from '../../ui/QueueRetryNotice.js';
 
 /** The banners' sentences; empty hides a banner. */
 export const errorBanner = signal('');
@@ -36,6 +37,7 @@ export function SignedInAs(): JSX.Element {
 export function ConsoleBanners(): JSX.Element {
   return (
     <>
+      <QueueRetryNotice />
       <div id="error-banner" class="banner error" role="alert" hidden={!errorBanner.value}>
         {errorBanner.value}
       </div>

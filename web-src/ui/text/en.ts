@@ -15,6 +15,8 @@ export const en = {
     'connecting' | 'online' | 'offline' | 'reconnecting' | 'refused',
     string
   >,
+  /** While a change the cluster refused for now is sent again (web-src/ui/clusterRetry.ts). */
+  queueRetrying: 'Reconnecting to the queue… What you just did will be sent again in a moment.',
   dialog: { close: 'Close', cancel: 'Cancel', confirm: 'Confirm' },
   home: {
     title: 'Parley',

@@ -8,6 +8,7 @@ export const ko: UiText = {
   switchLabel: '언어',
   codes: KO,
   connection: { connecting: '연결 중…', online: '온라인', offline: '오프라인', reconnecting: '다시 연결 중…', refused: '로그아웃됨' },
+  queueRetrying: '대기열에 다시 연결하는 중입니다… 방금 한 작업을 곧 다시 보냅니다.',
   dialog: { close: '닫기', cancel: '취소', confirm: '확인' },
   home: {
     title: 'Parley',

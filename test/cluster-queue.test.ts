@@ -10,7 +10,9 @@
  * - an ai_overflow call whose node (also the routing owner) is killed: the survivor's AI
  *   assistant takes it at its deadline (a durable timer), counted as overflowed, not abandoned;
  * - the routing owner killed between an accept being stored and its commit: the new owner
- *   checks the inherited line against the database, so the call is not offered again.
+ *   checks the inherited line against the database, so the call is not offered again;
+ * - a consultation started while the routing owner is stalled is refused and stored as FAILED, not
+ *   left RINGING outside the line.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -506,5 +508,49 @@ describe('the routing owner dies in the middle of an accept', () => {
     } finally {
       console_.close();
     }
+  });
+});
+
+describe('a consultation started while the routing owner does not answer', () => {
+  const prefix = uniquePrefix();
+  let a: ServerProcess | undefined;
+  let b: RunningParley | undefined;
+  after(async () => {
+    a?.child.kill('SIGCONT');
+    a?.child.kill('SIGKILL');
+    await b?.close();
+    await dropPrefix(prefix);
+  });
+
+  test('is refused with CLUSTER_UNAVAILABLE and leaves no live call behind, so the try the customer is asked for is the only one in line', { timeout: 90_000 }, async () => {
+    const env = {
+      SQLITE_PATH: join(mkdtempSync(join(tmpdir(), 'parley-stalled-owner-')), 'parley.sqlite'),
+      REDIS_URL: testRedisUrl(),
+      REDIS_KEY_PREFIX: prefix,
+      NODE_HEARTBEAT_MS: '300',
+    };
+    // Node A routes and holds its lease for 30 s, so a stalled A (SIGSTOP: a long GC pause, a frozen VM) is not
+    // replaced while node B's change waits for its answer.
+    a = spawnServer({ ...env, PORT: '0', NODE_ID: 'stall-a', NODE_TTL_MS: '30000', JWT_SECRET: testJwtSecret, MEDIA_WORKERS: '1', LOG_LEVEL: 'info' });
+    await waitForListening(a, 60_000);
+    const aUrl = listeningUrl(a);
+    b = await startParley({ ...env, NODE_ID: 'stall-b', NODE_TTL_MS: '1500', MEDIA_WORKERS: '1' });
+    const staff = await firstAdmin(aUrl);
+    const ep = await createEntryPoint(aUrl, staff);
+
+    a.child.kill('SIGSTOP');
+    const body = { entryToken: ep.entryToken, name: 'Han Mina', phone: '01012345678', inquiry: 'Refund', recordingConsent: true };
+    const refused = await request(`${b.url}/api/v1/consultations`, { body });
+    assert.equal(refused.status, 503, JSON.stringify(refused.body));
+    assert.equal(refused.body.error.code, 'CLUSTER_UNAVAILABLE');
+    // Before: the call stayed RINGING outside the line, and a node rebuilding the line from the database would
+    // have put it there beside the customer's second try.
+    const stored = await b.parley.storage.db.selectFrom('calls').select(['status', 'failure_cause']).where('customer_name', '=', 'Han Mina').execute();
+    assert.deepEqual(stored, [{ status: 'FAILED', failure_cause: 'queue-unavailable' }]);
+
+    a.child.kill('SIGCONT');
+    const again = await callFrom(b.url, ep.entryToken, 'Han Mina');
+    const live = await b.parley.storage.db.selectFrom('calls').select('id').where('customer_name', '=', 'Han Mina').where('status', '=', 'RINGING').execute();
+    assert.deepEqual(live.map((c) => c.id), [again.consultation.id], 'only the second try waits');
   });
 });

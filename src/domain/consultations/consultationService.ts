@@ -333,7 +333,17 @@ export class ConsultationService extends EventEmitter<ConsultationEvents> {
     if (botFirst) call = await this.deps.calls.get(call.id);
     else {
       if (ep.routing === 'ai_first') this.deps.logger.warn({ consultationId: call.id, entryPoint: ep.id }, 'the AI assistant cannot answer now; the call waits for an agent');
-      await this.deps.queue.enqueue(call.id, { ...details });
+      try {
+        await this.deps.queue.enqueue(call.id, { ...details });
+      } catch (err) {
+        // The customer is told to try again (CLUSTER_UNAVAILABLE while the routing node hands over or Redis is
+        // away): the call stored above must not stay RINGING outside the line, where a restart would put it
+        // back in line beside the customer's second try.
+        await this.deps.calls.fail(call.id, 'queue-unavailable').catch((failErr: unknown) =>
+          this.deps.logger.error({ err: failErr, consultationId: call.id }, 'a consultation that could not be queued could not be marked failed either; it stays RINGING outside the line'),
+        );
+        throw err;
+      }
       if (ep.routing === 'ai_overflow') this.scheduleOverflow(call, ep);
     }
     const { token } = await this.deps.tokens.issueCustomerToken({ consultationId: call.id, name: input.name, ttlSeconds: this.deps.customerTokenTtlSeconds });

@@ -3,6 +3,7 @@
  * replaces each of their characters with `*` (same length) and returns the spans. One engine is
  * built per word list; it is immutable, so a reload swaps the whole engine (moderator.ts).
  */
+import { ContextRules, tokensOf, type Token } from './context.js';
 import { skeletonOf } from './skeleton.js';
 import { containsHangul, wordRequirements, wordSource } from './wordPattern.js';
 import type { Boundary, Category, MaskResult, MaskSpan, ModerationLanguage, TextMasker, TimedMaskResult, TimedWord, WordList } from './types.js';
@@ -15,20 +16,25 @@ interface CompiledEntry {
   regex: RegExp;
   /** Character codes: the text must hold at least one of each set (wordRequirements). */
   requires: number[][];
+  /** Whether a context rule (context.ts) may clear a match of this word. */
+  hasContext: boolean;
 }
 
 const latinLetter = /[a-z]/;
+const handleChar = /[a-z0-9_]/;
 const hangulOrJamo = (c: string | undefined) => c !== undefined && /[\u1100-\u11ff]/.test(c);
 
 export class MaskingEngine implements TextMasker {
   private readonly entries: CompiledEntry[];
   private readonly allow: RegExp | undefined;
+  private readonly context: ContextRules;
   readonly size: { deny: number; allow: number };
   /** Scratch: which UTF-16 codes the text being masked holds (set and cleared by find()). */
   private readonly present = new Uint8Array(0x10000);
 
   constructor(list: WordList) {
     const seen = new Set<string>();
+    this.context = new ContextRules(list.context ?? []);
     this.entries = [];
     for (const e of list.deny) {
       const word = e.word.trim().toLowerCase();
@@ -43,6 +49,7 @@ export class MaskingEngine implements TextMasker {
         boundary,
         regex: new RegExp(wordSource(word, { strict: false, wholeWordEnding: boundary === 'word' }), 'gu'),
         requires: wordRequirements(word).map((set) => [...set].map((c) => c.charCodeAt(0))),
+        hasContext: this.context.has(word),
       });
     }
     const allowSources = [...new Set(list.allow.map((w) => w.trim().toLowerCase()).filter((w) => w.length > 0))].map((w) => wordSource(w, { strict: true }));
@@ -101,18 +108,13 @@ export class MaskingEngine implements TextMasker {
     const s = sk.text;
     const hasHangul = /[\u1100-\u11ff]/.test(s);
     const hasLatin = /[a-z]/.test(s);
-    const allowed: Array<[number, number]> = [];
-    if (this.allow) {
-      this.allow.lastIndex = 0;
-      for (let m = this.allow.exec(s); m !== null; m = this.allow.exec(s)) {
-        if (m[0].length === 0) {
-          this.allow.lastIndex++;
-          continue;
-        }
-        allowed.push([m.index, m.index + m[0].length]);
-      }
-    }
+    // Allowed spans are looked for only once a listed word is found: most texts hold none, and the allow list is
+    // the longer of the two.
+    let allowed: Array<[number, number]> | undefined;
+    const isAllowed = (start: number, end: number) => (allowed ??= this.allowedSpans(s)).some(([a, b]) => a <= start && end <= b);
     const found: Array<{ start: number; end: number; category: Category }> = [];
+    // The text's words, for context rules: built when the first match of a word with a rule is found.
+    let tokens: Token[] | undefined;
     const present = this.present;
     for (let i = 0; i < s.length; i++) present[s.charCodeAt(i)] = 1;
     for (const e of this.entries) {
@@ -128,7 +130,11 @@ export class MaskingEngine implements TextMasker {
           re.lastIndex = start + 1;
           continue;
         }
-        if (this.acceptable(e, s, start, end) && !allowed.some(([a, b]) => a <= start && end <= b)) {
+        if (
+          this.acceptable(e, s, start, end) &&
+          !isAllowed(start, end) &&
+          !(e.hasContext && this.context.clears(e.word, text, sk, (tokens ??= tokensOf(s)), start, end))
+        ) {
           found.push({ start, end, category: e.category });
         } else {
           re.lastIndex = start + 1;
@@ -151,6 +157,22 @@ export class MaskingEngine implements TextMasker {
     return merged;
   }
 
+  /** Where the allow list's words and phrases stand in the skeleton `s`. */
+  private allowedSpans(s: string): Array<[number, number]> {
+    const out: Array<[number, number]> = [];
+    const re = this.allow;
+    if (!re) return out;
+    re.lastIndex = 0;
+    for (let m = re.exec(s); m !== null; m = re.exec(s)) {
+      if (m[0].length === 0) {
+        re.lastIndex++;
+        continue;
+      }
+      out.push([m.index, m.index + m[0].length]);
+    }
+    return out;
+  }
+
   /** The boundary rules a match must keep (module comment of wordPattern.ts). */
   private acceptable(e: CompiledEntry, s: string, start: number, end: number): boolean {
     const before = s[start - 1];
@@ -160,6 +182,8 @@ export class MaskingEngine implements TextMasker {
     if (e.language === 'en') {
       // Digits and symbols alone are not a word (`#4455` is not `ass`).
       if (!latinLetter.test(matched)) return false;
+      // An @ that starts a handle is a mention, not an `a` (`@SS4_Fresh` is not `ass`): the handle goes on after the match.
+      if (matched[0] === '@' && (before === undefined || !handleChar.test(before)) && after !== undefined && handleChar.test(after)) return false;
       if (e.boundary !== 'infix' && before !== undefined && latinLetter.test(before)) return false;
       if (e.boundary === 'word' && after !== undefined && latinLetter.test(after)) return false;
       if (crossesSpace) {

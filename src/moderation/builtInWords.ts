@@ -121,9 +121,9 @@ export const builtInWords: WordList = {
     // A car's `tranny` is its transmission.
     { words: ['tranny'], near: ['motor', 'engine', 'transmission', 'gearbox', 'clutch', 'fluid', 'rebuild', 'rebuilt', 'swap', 'automatic', 'manual', 'axle', 'diff', 'mpg', 'car', 'truck', 'van', 'ford', 'chevy', 'dodge', 'jeep', 'v8', 'v6', 'turbo', 'shifter', 'shifting', 'gears', 'torque', 'rpm', 'mechanic', 'miles', 'slipping', '4x4', '302', '350'] },
     // A breeder's `bitch` is a female dog.
-    { words: ['bitch', 'bitches'], near: ['puppy', 'puppies', 'pup', 'pups', 'litter', 'litters', 'whelp', 'whelped', 'whelping', 'breeder', 'breeders', 'breeding', 'sire', 'stud', 'kennel', 'spay', 'spayed', 'pedigree', 'akc', 'dam'], window: 8, unless: ['son of a bitch', 'sons of bitches', 'bitch ass', 'bitchass'] },
+    { words: ['bitch', 'bitches'], near: ['puppy', 'puppies', 'litter', 'litters', 'whelp', 'whelped', 'whelping', 'breeder', 'breeders', 'breeding', 'sire', 'kennel', 'spay', 'spayed', 'pedigree', 'akc'], window: 8, unless: ['son of a bitch', 'sons of bitches', 'bitch ass', 'bitchass'] },
     // A `hoe` in the garden, and the Dutch `hoe` ("how"): two Dutch words anywhere in the text.
-    { words: ['hoe', 'hoes'], near: ['garden', 'gardening', 'weeding', 'weeds', 'rake', 'rakes', 'shovel', 'shovels', 'spade', 'soil', 'tiller', 'till', 'dirt', 'planting', 'rows', 'tool', 'tools', 'farm', 'farming', 'potatoes', 'corn', 'beans'], window: 5 },
+    { words: ['hoe', 'hoes'], near: ['garden', 'gardening', 'weeding', 'weeds', 'rake', 'rakes', 'shovel', 'shovels', 'spade', 'soil', 'tiller', 'planting', 'farm', 'farming'], window: 5 },
     { words: ['hoe'], near: dutchWords, window: 0, atLeast: 2 },
     // The rooster, and the cocked gun.
     { words: ['cock', 'cocks'], near: ['crow', 'crowed', 'crowing', 'crows', 'rooster', 'hen', 'hens', 'chicken', 'chickens', 'farm', 'barnyard', 'coop', 'gun', 'pistol', 'rifle', 'revolver', 'hammer', 'trigger', 'fight', 'fighting'], window: 5 },

@@ -18,6 +18,8 @@ interface CompiledEntry {
   requires: number[][];
   /** Whether a context rule (context.ts) may clear a match of this word. */
   hasContext: boolean;
+  /** The allow-list phrases that hold this word (the only ones a match of it can stand inside), as one regex. */
+  allow: RegExp | undefined;
 }
 
 const latinLetter = /[a-z]/;
@@ -26,7 +28,6 @@ const hangulOrJamo = (c: string | undefined) => c !== undefined && /[\u1100-\u11
 
 export class MaskingEngine implements TextMasker {
   private readonly entries: CompiledEntry[];
-  private readonly allow: RegExp | undefined;
   private readonly context: ContextRules;
   readonly size: { deny: number; allow: number };
   /** Scratch: which UTF-16 codes the text being masked holds (set and cleared by find()). */
@@ -50,11 +51,29 @@ export class MaskingEngine implements TextMasker {
         regex: new RegExp(wordSource(word, { strict: false, wholeWordEnding: boundary === 'word' }), 'gu'),
         requires: wordRequirements(word).map((set) => [...set].map((c) => c.charCodeAt(0))),
         hasContext: this.context.has(word),
+        allow: undefined,
       });
     }
-    const allowSources = [...new Set(list.allow.map((w) => w.trim().toLowerCase()).filter((w) => w.length > 0))].map((w) => wordSource(w, { strict: true }));
-    this.allow = allowSources.length > 0 ? new RegExp(allowSources.join('|'), 'gu') : undefined;
-    this.size = { deny: this.entries.length, allow: allowSources.length };
+    // Each entry gets the allow-list phrases in which its own pattern finds a match: a match in a text can only
+    // stand inside an allowed phrase that holds one too. Most entries get none or a few, so a match is checked
+    // against a handful of phrases instead of the whole list (hundreds).
+    const allowWords = [...new Set(list.allow.map((w) => w.trim().toLowerCase()).filter((w) => w.length > 0))];
+    const mine = this.entries.map((): string[] => []);
+    const probes = this.entries.map((e) => new RegExp(e.regex.source, 'u'));
+    const present = this.present;
+    for (const w of allowWords) {
+      const sk = skeletonOf(w).text;
+      for (let i = 0; i < sk.length; i++) present[sk.charCodeAt(i)] = 1;
+      // The same cheap letter check as for texts first: an operator's list may hold thousands of phrases.
+      this.entries.forEach((e, i) => {
+        if (e.requires.every((set) => set.some((code) => present[code] === 1)) && probes[i]!.test(sk)) mine[i]!.push(w);
+      });
+      for (let i = 0; i < sk.length; i++) present[sk.charCodeAt(i)] = 0;
+    }
+    this.entries.forEach((e, i) => {
+      if (mine[i]!.length > 0) e.allow = new RegExp(mine[i]!.map((w) => wordSource(w, { strict: true })).join('|'), 'gu');
+    });
+    this.size = { deny: this.entries.length, allow: allowWords.length };
   }
 
   mask(text: string, language?: ModerationLanguage): MaskResult {
@@ -108,10 +127,6 @@ export class MaskingEngine implements TextMasker {
     const s = sk.text;
     const hasHangul = /[\u1100-\u11ff]/.test(s);
     const hasLatin = /[a-z]/.test(s);
-    // Allowed spans are looked for only once a listed word is found: most texts hold none, and the allow list is
-    // the longer of the two.
-    let allowed: Array<[number, number]> | undefined;
-    const isAllowed = (start: number, end: number) => (allowed ??= this.allowedSpans(s)).some(([a, b]) => a <= start && end <= b);
     const found: Array<{ start: number; end: number; category: Category }> = [];
     // The text's words, for context rules: built when the first match of a word with a rule is found.
     let tokens: Token[] | undefined;
@@ -123,6 +138,8 @@ export class MaskingEngine implements TextMasker {
       if (!e.requires.every((set) => set.some((code) => present[code] === 1))) continue;
       const re = e.regex;
       re.lastIndex = 0;
+      // Where this word's allowed phrases stand: looked for only once the word is found (most texts hold none).
+      let allowed: Array<[number, number]> | undefined;
       for (let m = re.exec(s); m !== null; m = re.exec(s)) {
         const start = m.index;
         const end = start + m[0].length;
@@ -132,7 +149,7 @@ export class MaskingEngine implements TextMasker {
         }
         if (
           this.acceptable(e, s, start, end) &&
-          !isAllowed(start, end) &&
+          !(e.allow && (allowed ??= allowedSpans(e.allow, s)).some(([a, b]) => a <= start && end <= b)) &&
           !(e.hasContext && this.context.clears(e.word, text, sk, (tokens ??= tokensOf(s)), start, end))
         ) {
           found.push({ start, end, category: e.category });
@@ -155,22 +172,6 @@ export class MaskingEngine implements TextMasker {
       else merged.push({ ...span });
     }
     return merged;
-  }
-
-  /** Where the allow list's words and phrases stand in the skeleton `s`. */
-  private allowedSpans(s: string): Array<[number, number]> {
-    const out: Array<[number, number]> = [];
-    const re = this.allow;
-    if (!re) return out;
-    re.lastIndex = 0;
-    for (let m = re.exec(s); m !== null; m = re.exec(s)) {
-      if (m[0].length === 0) {
-        re.lastIndex++;
-        continue;
-      }
-      out.push([m.index, m.index + m[0].length]);
-    }
-    return out;
   }
 
   /** The boundary rules a match must keep (module comment of wordPattern.ts). */
@@ -207,3 +208,16 @@ function isLowSurrogate(code: number): boolean {
   return code >= 0xdc00 && code <= 0xdfff;
 }
 
+/** Where the allowed phrases of `re` stand in the skeleton `s`. */
+function allowedSpans(re: RegExp, s: string): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  re.lastIndex = 0;
+  for (let m = re.exec(s); m !== null; m = re.exec(s)) {
+    if (m[0].length === 0) {
+      re.lastIndex++;
+      continue;
+    }
+    out.push([m.index, m.index + m[0].length]);
+  }
+  return out;
+}

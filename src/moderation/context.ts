@@ -10,6 +10,8 @@ import type { ContextRule } from './types.js';
 
 interface CompiledRule {
   near: Set<string>;
+  /** Any of `near` anywhere in the skeleton: most matches have none, and then the text need not be split into words. */
+  nearAnywhere: RegExp | undefined;
   window: number;
   atLeast: number;
   asName: boolean;
@@ -32,6 +34,7 @@ export class ContextRules {
     for (const r of rules) {
       const compiled: CompiledRule = {
         near: new Set((r.near ?? []).map((w) => w.toLowerCase())),
+        nearAnywhere: r.near && r.near.length > 0 ? new RegExp(`(?<![a-z0-9])(?:${r.near.map((w) => w.toLowerCase().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})(?![a-z0-9])`) : undefined,
         window: r.window ?? 6,
         atLeast: r.atLeast ?? 1,
         asName: r.asName ?? false,
@@ -51,15 +54,17 @@ export class ContextRules {
 
   /**
    * True when a rule of `word` clears the match at skeleton positions [start, end) of a text whose skeleton is
-   * `sk` and whose original is `text`. `tokens` is the skeleton's word list, built by the caller once per text.
+   * `sk` and whose original is `text`. `words` gives the skeleton's word list, built by the caller at most once per text.
    */
-  clears(word: string, text: string, sk: Skeleton, tokens: readonly Token[], start: number, end: number): boolean {
+  clears(word: string, text: string, sk: Skeleton, words: () => readonly Token[], start: number, end: number): boolean {
     const rules = this.byWord.get(word);
     if (!rules) return false;
-    const at = tokens.findIndex((t) => t.end > start);
-    if (at < 0) return false;
     return rules.some((r) => {
+      if (r.nearAnywhere && !r.nearAnywhere.test(sk.text)) return false;
       if (r.unless.some((p) => overlaps(sk.text, p, start, end))) return false;
+      const tokens = words();
+      const at = tokens.findIndex((t) => t.end > start);
+      if (at < 0) return false;
       if (r.asName) return writtenAsName(text, sk, tokens, at, start, end);
       return nearEnough(r, tokens, at, start, end);
     });

@@ -66,7 +66,7 @@ export class MaskingEngine implements TextMasker {
       for (let i = 0; i < sk.length; i++) present[sk.charCodeAt(i)] = 1;
       // The same cheap letter check as for texts first: an operator's list may hold thousands of phrases.
       this.entries.forEach((e, i) => {
-        if (e.requires.every((set) => set.some((code) => present[code] === 1)) && probes[i]!.test(sk)) mine[i]!.push(w);
+        if (holdsAll(present, e.requires) && probes[i]!.test(sk)) mine[i]!.push(w);
       });
       for (let i = 0; i < sk.length; i++) present[sk.charCodeAt(i)] = 0;
     }
@@ -135,7 +135,7 @@ export class MaskingEngine implements TextMasker {
     for (const e of this.entries) {
       if (language !== undefined && e.language !== language) continue;
       if (e.language === 'ko' ? !hasHangul : !hasLatin) continue;
-      if (!e.requires.every((set) => set.some((code) => present[code] === 1))) continue;
+      if (!holdsAll(present, e.requires)) continue;
       const re = e.regex;
       re.lastIndex = 0;
       // Where this word's allowed phrases stand: looked for only once the word is found (most texts hold none).
@@ -150,7 +150,7 @@ export class MaskingEngine implements TextMasker {
         if (
           this.acceptable(e, s, start, end) &&
           !(e.allow && (allowed ??= allowedSpans(e.allow, s)).some(([a, b]) => a <= start && end <= b)) &&
-          !(e.hasContext && this.context.clears(e.word, text, sk, (tokens ??= tokensOf(s)), start, end))
+          !(e.hasContext && this.context.clears(e.word, text, sk, () => (tokens ??= tokensOf(s)), start, end))
         ) {
           found.push({ start, end, category: e.category });
         } else {
@@ -220,4 +220,19 @@ function allowedSpans(re: RegExp, s: string): Array<[number, number]> {
     out.push([m.index, m.index + m[0].length]);
   }
   return out;
+}
+
+/** Whether the text whose characters are marked in `present` holds one character of each set (a plain loop: it runs for every word and text). */
+function holdsAll(present: Uint8Array, requires: readonly number[][]): boolean {
+  for (const set of requires) {
+    let found = false;
+    for (const code of set) {
+      if (present[code] === 1) {
+        found = true;
+        break;
+      }
+    }
+    if (!found) return false;
+  }
+  return true;
 }

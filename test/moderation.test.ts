@@ -44,6 +44,10 @@ const korean: Row[] = [
   ['tlqkf', '*****', [[0, 5, 'profanity']]], // 시발 typed on an English keyboard
   ['이새낀 뭐야', '이** 뭐야', [[1, 3, 'insult']]], // a contracted particle on the last syllable
   ['쓰레기 같은 놈', '*****은 놈', [[0, 5, 'insult']]],
+  ['다 뒈지길', '다 **길', [[2, 4, 'profanity']]],
+  ['기분 잣같네', '기분 **네', [[3, 5, 'profanity']]], // 좆같 written with 잣 (pine nut)
+  ['그지새키', '그지**', [[2, 4, 'insult']]],
+  ['벌레 같은 놈', '****은 놈', [[0, 4, 'slur']]], // 벌레 said of people (alone it is an insect)
 ];
 
 const english: Row[] = [
@@ -110,6 +114,66 @@ const mustStay = [
   'hoe vaak men ook zegt',
 ];
 
+/**
+ * Allow rules and context rules both ways: each clean use (left) is not masked at all, and the profane use of the
+ * same word (right) still is. Korean verbs and nouns of everyday speech, animals' young, food and games, places;
+ * English martial arts, Latin, birds, names, a car's transmission, a breeder's dog, Dutch, a handle.
+ */
+const bothWays: Array<[clean: string, profane: string]> = [
+  ['다시 한번 마음에 새기겠습니다', '이 새기 뭐야'],
+  ['그 말을 되새기면서', '저 새기 또 왔네'],
+  ['전원이 자꾸 꺼져요', '당장 꺼져'],
+  ['화면이 갑자기 꺼져서 연락드렸어요', '꺼져 이 자식아'],
+  ['위기가 닥쳐오고 있다', '닥쳐 좀'],
+  ['가방을 뒤져서 찾았어요', '그냥 뒤져라'],
+  ['아이가 졸라서 사줬어요', '졸라 짜증나'],
+  ['허리띠를 졸라매야죠', '진짜 졸라 싫어'],
+  ['영향을 미친 요인을 찾았어요', '너 미친 거 아니야'],
+  ['기대에 못 미친 결과', '미친 거 아냐'],
+  ['축구에 미친 사람', '미친 소리 하지 마'],
+  ['5개년 계획', '이 개년아'],
+  ['십팔일에 예약했어요', '아 십팔 진짜'],
+  ['제 십팔번은 이 노래예요', '십팔 놈아'],
+  ['등신대 패널을 샀어요', '이 등신아'],
+  ['큰 재앙이 될 수 있다', '재앙이가 또 사고쳤네'],
+  ['카드 다시발급 해주세요', '시발 진짜'],
+  ['다시바꿔주세요', '아 시바 진짜'],
+  ['멸치 대가리를 떼고 볶아요', '대가리 박아'],
+  ['눈깔사탕 하나 주세요', '눈깔 똑바로 떠'],
+  ['마음을 고쳐먹고 다시 할게요', '술 쳐먹고 왔냐'],
+  ['외투를 걸쳐입고 나갔어요', '옷 쳐입고 나와'],
+  ['걸레를 빨아서 널었어요', '저 걸레 같은 년'],
+  ['강아지 새끼를 분양받았어요', '저 새끼 뭐야'],
+  ['새끼 호랑이가 태어났어요', '이 새끼가'],
+  ['음식에서 벌레 나왔어요', '벌레 같은 놈'],
+  ['땅따먹기 놀이', '그 여자 따먹고 싶다'],
+  ['사과를 따먹었다', '따먹어 버릴까'],
+  ['한남3구역 재개발', '한남들 진짜'],
+  ['홍어탕 맛집', '저 홍어들'],
+  ['떡치기 체험', '떡치러 가자'],
+  ['병신년 새해 복 많이 받으세요', '이 병신아'],
+  ['kung fu panda', 'oh fu that'],
+  ['summa cum laude', 'lick the cum'],
+  ['spic and span kitchen', 'dirty spic'],
+  ['blue tits at the feeder', 'show me your tits'],
+  ['a finger prick test', 'what a prick'],
+  ['soap scum remover', 'you are scum'],
+  ['pussy willow in spring', 'grab her pussy'],
+  ['Dick Cheney said no', 'suck my dick'],
+  ['I love Philip K. Dick novels', 'Suck My Dick'],
+  ['a trip to Niger', 'you niger'],
+  ['Sean Spicer spoke', 'you spic'],
+  ['cocker spaniel puppies', 'suck my cock'],
+  ['my tranny is slipping, need new transmission fluid', 'that tranny over there'],
+  ['the bitch had six puppies', 'son of a bitch stole my puppies'],
+  ['hoe k moet denken', 'she is a hoe'],
+  ['rakes and hoes in the garden shed', 'bitches and hoes'],
+  ['@SS4_Fresh nice pic', 'kiss my @ss'],
+  ['retarding the ignition timing', 'you retard'],
+  ['the cock crowed at dawn', 'nice cock'],
+  ['a half-cocked plan', 'cocks out'],
+];
+
 function check(rows: Row[]) {
   for (const [input, masked, spans] of rows) {
     const r = engine.mask(input);
@@ -130,6 +194,12 @@ describe('masking engine', () => {
   test('Korean and English in one text', () => check(mixed));
   test('words that contain a listed one are not masked (Scunthorpe cases)', () => {
     for (const text of mustStay) assert.deepEqual(engine.mask(text), { masked: text, flagged: false, spans: [] }, text);
+  });
+  test('a word with a clean sense is left in that sense and masked in the profane one', () => {
+    for (const [clean, profane] of bothWays) {
+      assert.deepEqual(engine.mask(clean), { masked: clean, flagged: false, spans: [] }, clean);
+      assert.equal(engine.mask(profane).flagged, true, profane);
+    }
   });
   test('language limits which words apply', () => {
     assert.equal(engine.mask('시발 fuck', 'ko').masked, '** fuck');

@@ -28,7 +28,7 @@ export interface ModeratorEvents {
 }
 
 function merge(a: WordList, b: WordList): WordList {
-  return { deny: [...a.deny, ...b.deny], allow: [...a.allow, ...b.allow] };
+  return { deny: [...a.deny, ...b.deny], allow: [...a.allow, ...b.allow], context: [...(a.context ?? []), ...(b.context ?? [])] };
 }
 
 export class Moderator extends EventEmitter<ModeratorEvents> implements TextMasker {

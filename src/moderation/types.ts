@@ -29,6 +29,31 @@ export interface WordList {
   deny: readonly DenyEntry[];
   /** Words and phrases inside which nothing is masked (`shiitake`, `시발점`). */
   allow: readonly string[];
+  /** Listed words left unmasked where the words around them give them a clean sense (built-in list only). */
+  context?: readonly ContextRule[];
+}
+
+/**
+ * When a listed Latin-script word has a clean sense that a fixed phrase cannot capture, because the words that
+ * show it need not stand next to it: a car's `tranny` ("transmission"), a breeder's `bitch`, the Dutch `hoe`
+ * ("how"), a man called `Dick`. A match of one of `words` is left unmasked when the rule holds.
+ */
+export interface ContextRule {
+  /** The deny-list entries (as listed) whose matches the rule may clear. */
+  words: readonly string[];
+  /** Clean when at least `atLeast` (default 1) different ones of these words stand within `window` words of the match. */
+  near?: readonly string[];
+  /** How many words either side count as near; 0 means anywhere in the text (a Dutch sentence). Default 6. */
+  window?: number;
+  atLeast?: number;
+  /**
+   * Clean when the word is written as a name: a capital and then small letters, beside another word that starts
+   * with a capital (`Dick Cheney`, `Philip K. Dick`), in a text that also has words in small letters (a title-case
+   * insult is not a name).
+   */
+  asName?: boolean;
+  /** Phrases that keep the word masked even in that context (`son of a bitch` beside `puppies`). */
+  unless?: readonly string[];
 }
 
 /** A masked stretch of the input: UTF-16 indices, `end` exclusive (JavaScript's `slice`). */

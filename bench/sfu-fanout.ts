@@ -492,7 +492,9 @@ interface Server {
 }
 
 async function startServer(cpuProfDir?: string): Promise<Server> {
-  const execArgv = [...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : []), '--expose-gc', '--import', 'tsx'];
+  // SFU_BENCH_SERVER_NODE_ARGS="--trace-deopt …": extra Node/V8 flags for Parley's process (its threads share V8's flags).
+  const extra = (process.env.SFU_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const execArgv = [...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : []), ...extra, '--expose-gc', '--import', 'tsx'];
   // SFU_BENCH_SERVER_LOG=<file>: Parley's logs (at LOG_LEVEL=info) go to that file, to see why peers left.
   const logFile = process.env.SFU_BENCH_SERVER_LOG;
   const env = { ...parleyEnv(), ...(logFile ? { LOG_LEVEL: 'info' } : {}) };

@@ -53,8 +53,11 @@ export function writeRtpHeader(header: RtpHeader, size: number, out: Buffer): vo
       out[o++] = e.id & 0xff;
       out[o++] = e.payload.length & 0xff;
     }
-    e.payload.copy(out, o);
-    o += e.payload.length;
+    // Extension payloads are a few bytes (MID, audio level): a loop is cheaper than Buffer.copy's
+    // argument checks and native call.
+    const payload = e.payload;
+    for (let k = 0; k < payload.length; k++) out[o + k] = payload[k]!;
+    o += payload.length;
   }
   const words = Math.trunc((o - start + 3) / 4);
   out.writeUInt16BE(words, lengthAt);

@@ -47,6 +47,7 @@ import { openPublisher, type Publisher } from './sfu/weriftClient.js';
 import { ensureJanus, startJanus, type JanusServer } from './sfu/janusServer.js';
 import { JanusSession, openJanusPublisher } from './sfu/janusClient.js';
 import { benchOptions } from './lib/options.js';
+import { percentileBetween } from '../src/sfu/latencyHistogram.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const PACKETS_PER_SECOND = 1000 / PACKET_INTERVAL_MS;
@@ -268,6 +269,16 @@ interface Row {
   /** Parley's main thread (Socket.IO, signaling): event-loop delay p99 / max over the window, ms. */
   serverLoopP99Ms?: number;
   serverLoopMaxMs?: number;
+  /**
+   * Parley, inside the media worker, over the window: how late the publisher's packets were
+   * handled above the stream's best case (the publisher's pacing jitter included), and how long
+   * one packet's fan-out to all N took (what the last subscriber waits behind the others), ms.
+   */
+  sfuLateP50Ms?: number;
+  sfuLateP99Ms?: number;
+  fanOutP50Ms?: number;
+  fanOutP99Ms?: number;
+  fanOutMaxMs?: number;
   machineBusyPct: number;
   verified: number;
   verifiable: number;
@@ -352,6 +363,18 @@ async function measure(c: MeasureContext): Promise<Row & { window: { fromMs: num
     routerConsumers = sb.consumers.length;
     routerConsumersIdle = sb.consumers.filter((x) => x.packetsSent - (before.get(x.id) ?? 0) === 0).length;
   }
+  let sfuTiming: Partial<Row> = {};
+  const pa = sa?.producers[0];
+  const pb = sb?.producers.find((p) => p.id === pa?.id);
+  if (pb?.handledLateMs && pb.fanOutMs) {
+    sfuTiming = {
+      sfuLateP50Ms: percentileBetween(pa?.handledLateMs, pb.handledLateMs, 50),
+      sfuLateP99Ms: percentileBetween(pa?.handledLateMs, pb.handledLateMs, 99),
+      fanOutP50Ms: percentileBetween(pa?.fanOutMs, pb.fanOutMs, 50),
+      fanOutP99Ms: percentileBetween(pa?.fanOutMs, pb.fanOutMs, 99),
+      fanOutMaxMs: percentileBetween(pa?.fanOutMs, pb.fanOutMs, 100),
+    };
+  }
   const usPerPacket = (d.cpuMs * 1000) / forwarded;
   const clientCpuMs = reports.reduce((s, r) => s + r.cpuMs, 0);
   return {
@@ -380,6 +403,7 @@ async function measure(c: MeasureContext): Promise<Row & { window: { fromMs: num
     clientLoopP99Ms: Math.max(...reports.map((r) => r.loopDelayP99Ms)),
     clientLoopMaxMs: Math.max(...reports.map((r) => r.loopDelayMaxMs)),
     ...(serverLoop ? { serverLoopP99Ms: serverLoop.p99Ms, serverLoopMaxMs: serverLoop.maxMs } : {}),
+    ...sfuTiming,
     pacerLateP99Ms: percentile(Float64Array.from(c.pacer.lateMs.subarray(kStart, kEnd)).sort(), 99),
     machineBusyPct: machineBusyPct(ma!, mb!, availableParallelism()),
     verified: reports.reduce((s, r) => s + r.verified, 0),
@@ -492,7 +516,9 @@ interface Server {
 }
 
 async function startServer(cpuProfDir?: string): Promise<Server> {
-  const execArgv = [...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : []), '--expose-gc', '--import', 'tsx'];
+  // SFU_BENCH_SERVER_NODE_ARGS="--trace-deopt …": extra Node/V8 flags for Parley's process (its threads share V8's flags).
+  const extra = (process.env.SFU_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const execArgv = [...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : []), ...extra, '--expose-gc', '--import', 'tsx'];
   // SFU_BENCH_SERVER_LOG=<file>: Parley's logs (at LOG_LEVEL=info) go to that file, to see why peers left.
   const logFile = process.env.SFU_BENCH_SERVER_LOG;
   const env = { ...parleyEnv(), ...(logFile ? { LOG_LEVEL: 'info' } : {}) };
@@ -759,6 +785,11 @@ async function runParley(ns: number[], server: Server, hosts: Host[], label: str
         );
       }
       if (row.serverLoopP99Ms !== undefined) log(`  Parley main thread event-loop delay p99 ${fmt(row.serverLoopP99Ms)} ms, max ${fmt(row.serverLoopMaxMs ?? Number.NaN)} ms`);
+      if (row.sfuLateP99Ms !== undefined)
+        log(
+          `  inside the media worker: packets handled p50 / p99 ${fmt(row.sfuLateP50Ms ?? Number.NaN)} / ${fmt(row.sfuLateP99Ms)} ms above the stream's best case (publisher pacing p99 ${fmt(row.pacerLateP99Ms)} ms included); ` +
+            `fan-out to all ${row.n} p50 / p99 / max ${fmt(row.fanOutP50Ms ?? Number.NaN, 2)} / ${fmt(row.fanOutP99Ms ?? Number.NaN, 2)} / ${fmt(row.fanOutMaxMs ?? Number.NaN, 2)} ms`,
+        );
       if (row.routerConsumers !== undefined && (row.routerConsumers !== have || row.routerConsumersIdle)) {
         log(`  note: the router holds ${row.routerConsumers} consumers for ${have} subscribers; ${row.routerConsumersIdle} of them sent nothing in the window`);
       }

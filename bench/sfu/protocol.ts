@@ -27,7 +27,8 @@ export type FromServer =
 /** The part of Router.stats() the benchmark reads. */
 export interface RouterStatsView {
   consumers: Array<{ id: string; packetsSent: number; packetsRetransmitted: number }>;
-  producers: Array<{ id: string; packetsReceived: number }>;
+  /** handledLateMs / fanOutMs: cumulative histograms as [bucket, count] (src/sfu/latencyHistogram.ts). */
+  producers: Array<{ id: string; packetsReceived: number; handledLateMs?: Array<[number, number]>; fanOutMs?: Array<[number, number]> }>;
 }
 
 // --- Plain UDP forwarder (bench/sfu/udpForwarder.ts) -------------------------------------

@@ -11,6 +11,7 @@ import type { DirectConsumer } from './directConsumer.js';
 import type { SenderReport } from './directPort.js';
 import type { ProducerCodecMapping } from './ortc.js';
 import type { MediaKind, RtpParameters } from './rtpTypes.js';
+import { LatencyHistogram } from './latencyHistogram.js';
 import { StaleGate } from './staleGate.js';
 import type { WebRtcTransport } from './webRtcTransport.js';
 
@@ -43,6 +44,14 @@ export class Producer extends EventEmitter<ProducerEvents> {
   get packetsDroppedLate(): number {
     return this.staleGate.dropped;
   }
+  /**
+   * Where a forwarded packet's time goes inside the media worker (router stats; bench:sfu reads
+   * them to tell the SFU's share of the latency from the rig's): how late each packet was
+   * handled, in ms above its stream's best case (staleGate.ts; the sender's own jitter
+   * included), and how long sending it to every consumer took (the last consumer's wait).
+   */
+  readonly handledLate = new LatencyHistogram();
+  readonly fanOut = new LatencyHistogram();
   private closed = false;
   private readonly staleGate: StaleGate;
   private readonly buffer: Array<RtpPacket | undefined>;
@@ -90,7 +99,15 @@ export class Producer extends EventEmitter<ProducerEvents> {
     if (this.paused) return;
     // Late packets are not sent to listeners (they would only drain the worker further behind);
     // taps and direct consumers (captions, recording) still get every packet.
-    if (this.consumers.size > 0 && this.staleGate.admit(packet.header.timestamp)) for (const c of this.consumers) c.forward(packet);
+    if (this.consumers.size > 0) {
+      const admitted = this.staleGate.admit(packet.header.timestamp);
+      this.handledLate.add(this.staleGate.lastLateMs);
+      if (admitted) {
+        const started = performance.now();
+        for (const c of this.consumers) c.forward(packet);
+        this.fanOut.add(performance.now() - started);
+      }
+    }
     for (const tap of this.taps) tap(packet);
     for (const d of this.directConsumers) d.forward(packet);
   }

@@ -307,7 +307,7 @@ export class Router extends EventEmitter<RouterEvents> {
     return {
       id: this.id,
       transports: [...this.transports.values()].map((t) => ({ id: t.id, peerId: String(t.appData.peerId), connected: t.isConnected, rtpPacketsSent: t.rtpPacketsSent })),
-      producers: [...this.producers.values()].map((p) => ({ id: p.id, kind: p.kind, peerId: p.appData.peerId, paused: p.paused, packetsReceived: p.packetsReceived, packetsDroppedLate: p.packetsDroppedLate })),
+      producers: [...this.producers.values()].map((p) => ({ id: p.id, kind: p.kind, peerId: p.appData.peerId, paused: p.paused, packetsReceived: p.packetsReceived, packetsDroppedLate: p.packetsDroppedLate, handledLateMs: p.handledLate.snapshot(), fanOutMs: p.fanOut.snapshot() })),
       consumers: [...this.consumers.values()].map((c) => ({
         id: c.id,
         producerId: c.producer.id,

@@ -53,8 +53,11 @@ export function writeRtpHeader(header: RtpHeader, size: number, out: Buffer): vo
       out[o++] = e.id & 0xff;
       out[o++] = e.payload.length & 0xff;
     }
-    e.payload.copy(out, o);
-    o += e.payload.length;
+    // Extension payloads are a few bytes (MID, audio level): a loop is cheaper than Buffer.copy's
+    // argument checks and native call.
+    const payload = e.payload;
+    for (let k = 0; k < payload.length; k++) out[o + k] = payload[k]!;
+    o += payload.length;
   }
   const words = Math.trunc((o - start + 3) / 4);
   out.writeUInt16BE(words, lengthAt);
@@ -64,7 +67,12 @@ const BLOCK = 16;
 /** Counter blocks for up to 1,536 payload bytes are built in one scratch buffer. */
 const MAX_SCRATCH_BLOCKS = 96;
 
+/** Where an encrypter writes the next packet (default: a new Buffer per packet). */
+export type PacketOutput = (size: number) => Buffer;
+
 export class AesCmRtpEncrypter {
+  /** Set around one `encryptRtp` call to have the packet written there (see `rtpEncrypterOf`). */
+  output: PacketOutput | undefined;
   private readonly ecb: Cipher;
   private readonly authKey: Buffer;
   private readonly salt: Buffer;
@@ -83,7 +91,7 @@ export class AesCmRtpEncrypter {
   encryptRtp(header: RtpHeader, payload: Buffer, rolloverCounter: number): Buffer {
     const headerSize = header.serializeSize;
     const authEnd = headerSize + payload.length;
-    const out = Buffer.allocUnsafe(authEnd + AUTH_TAG_LENGTH);
+    const out = this.output ? this.output(authEnd + AUTH_TAG_LENGTH) : Buffer.allocUnsafe(authEnd + AUTH_TAG_LENGTH);
     writeRtpHeader(header, headerSize, out);
     this.xorKeystream(out, headerSize, payload, header.ssrc, rolloverCounter, header.sequenceNumber);
     this.roc.writeUInt32BE(rolloverCounter >>> 0, 0);
@@ -394,6 +402,8 @@ interface Ahead {
 }
 
 export class AesGcmRtpEncrypter {
+  /** Set around one `encryptRtp` call to have the packet written there (see `rtpEncrypterOf`). */
+  output: PacketOutput | undefined;
   private readonly ecb: Cipher;
   private readonly ghash: Ghash;
   private readonly salt: Buffer;
@@ -415,7 +425,7 @@ export class AesGcmRtpEncrypter {
   encryptRtp(header: RtpHeader, payload: Buffer, rolloverCounter: number): Buffer {
     const headerSize = header.serializeSize;
     const textEnd = headerSize + payload.length;
-    const out = Buffer.allocUnsafe(textEnd + GCM_TAG_LENGTH);
+    const out = this.output ? this.output(textEnd + GCM_TAG_LENGTH) : Buffer.allocUnsafe(textEnd + GCM_TAG_LENGTH);
     writeRtpHeader(header, headerSize, out);
     this.ghash.reset();
     this.ghash.update(out, 0, headerSize);
@@ -536,7 +546,16 @@ interface SrtpSessionLike {
   };
 }
 
-const installed = new WeakSet<object>();
+const installed = new WeakMap<object, AesCmRtpEncrypter | AesGcmRtpEncrypter>();
+
+/**
+ * The encrypter `installRtpEncrypter` put on this session, to set its `output` for one call:
+ * a caller that sends the packet before anything else is encrypted can have it written into a
+ * reused buffer. Every other caller (werift's own send path) gets a new Buffer per packet.
+ */
+export function rtpEncrypterOf(session: SrtpSessionLike): { output: PacketOutput | undefined } | undefined {
+  return installed.get(session.localContext);
+}
 
 /**
  * Swap the outgoing RTP cipher of a started SRTP session for this module's encrypter of the
@@ -554,6 +573,6 @@ export function installRtpEncrypter(session: SrtpSessionLike): boolean {
     return false;
   }
   context.cipher.encryptRtp = (header, payload, roc) => encrypter.encryptRtp(header, payload, roc);
-  installed.add(context);
+  installed.set(context, encrypter);
   return true;
 }

@@ -51,6 +51,8 @@ export class StaleGate {
   private steadyLate = 0;
   /** Packets not forwarded because they were late. */
   dropped = 0;
+  /** How late (ms above the floor) the last packet given to `admit` was handled. */
+  lastLateMs = 0;
 
   constructor(options: StaleGateOptions) {
     this.msPerTick = 1000 / options.clockRate;
@@ -88,6 +90,7 @@ export class StaleGate {
     if (offset < this.floorCur) this.floorCur = offset;
     const floor = Math.min(this.floorPrev, this.floorCur);
     const late = offset - floor;
+    this.lastLateMs = late;
     if (late <= this.maxLateMs) {
       this.steadyLate = 0;
       return true;

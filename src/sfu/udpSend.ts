@@ -21,6 +21,41 @@ import type { Socket as DgramSocket } from 'node:dgram';
 
 export type UdpSend = (packet: Buffer) => void;
 
+/**
+ * One output buffer per thread for packets that are sent the moment they are written (the
+ * SRTP encrypter writes each forwarded packet into it; see `WebRtcTransport.sendRtp`). A sent
+ * datagram is copied by the kernel inside `sendmsg`, so the same memory serves the next packet:
+ * no Buffer per packet and subscriber (a pool slice, a typed-array object, and every 8 KiB a
+ * new pool for the GC to sweep). `handle.send` sends whole Buffers, so each packet length gets
+ * its own view of the scratch, made once. When a send is queued instead (the socket's send
+ * buffer was full), libuv keeps pointing into that memory until it completes: the scratch is
+ * then given up to that request and a new one is made, so a queued packet is never overwritten.
+ */
+const SCRATCH_BYTES = 2048;
+let scratch = new ArrayBuffer(SCRATCH_BYTES);
+/** Filled (not holey) so that V8 keeps it a fast array indexed by length. */
+const noViews = (): Array<Buffer | undefined> => new Array<Buffer | undefined>(SCRATCH_BYTES + 1).fill(undefined);
+let views = noViews();
+
+/**
+ * A Buffer of exactly `size` bytes to write one packet into and hand to a sender of this
+ * module right away (before anything else writes a packet). Larger packets get their own Buffer.
+ */
+export function scratchPacket(size: number): Buffer {
+  if (size > SCRATCH_BYTES) return Buffer.allocUnsafe(size);
+  return (views[size] ??= Buffer.from(scratch, 0, size));
+}
+
+function isScratch(packet: Buffer): boolean {
+  return packet.buffer === scratch;
+}
+
+/** The scratch now belongs to a queued send: later packets use a new one. */
+function giveUpScratch(): void {
+  scratch = new ArrayBuffer(SCRATCH_BYTES);
+  views = noViews();
+}
+
 interface UdpHandle {
   send(req: object, list: Buffer[], count: number, port: number, ip: string, hasCallback: boolean): number;
 }
@@ -45,7 +80,8 @@ function sendWrap(): SendWrapClass | null {
 
 /** A sender of datagrams to `address:port` (an IPv4 literal) from `socket`, which must be bound. */
 export function udpSender(socket: DgramSocket, address: string, port: number): UdpSend {
-  const fallback: UdpSend = (packet) => socket.send(packet, port, address);
+  // socket.send resolves the address on a later tick before it sends: a scratch packet is copied.
+  const fallback: UdpSend = (packet) => socket.send(isScratch(packet) ? Buffer.from(packet) : packet, port, address);
   const stateKey = Object.getOwnPropertySymbols(socket).find((s) => s.description === 'state symbol');
   const state = stateKey ? (socket as unknown as Record<symbol, SocketState | undefined>)[stateKey] : undefined;
   const handle = state?.handle;
@@ -64,6 +100,7 @@ export function udpSender(socket: DgramSocket, address: string, port: number): U
       req.list = list;
       req = new SendWrap();
       list = [];
+      if (isScratch(packet)) giveUpScratch();
     }
     // sent < 0: an errno, dropped as socket.send without a callback drops it.
   };

@@ -31,8 +31,8 @@ import {
 } from 'werift';
 import { ParleyError } from '../errors.js';
 import { HandshakeAdmission } from './handshakeAdmission.js';
-import { installRtpEncrypter } from './srtpEncrypter.js';
-import { udpSender, type UdpSend } from './udpSend.js';
+import { installRtpEncrypter, rtpEncrypterOf, type PacketOutput } from './srtpEncrypter.js';
+import { scratchPacket, udpSender, type UdpSend } from './udpSend.js';
 import type { DtlsParameters, IceCandidate, WebRtcTransportParameters } from './rtpTypes.js';
 
 export interface WebRtcTransportOptions {
@@ -257,6 +257,7 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
   private dtlsStarted = false;
   private pathPair?: object;
   private encryptingSession?: object;
+  private encrypter?: { output: PacketOutput | undefined };
   private path?: SendPath;
   rtpPacketsSent = 0;
   rtpBytesSent = 0;
@@ -469,9 +470,23 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
     const srtp = this.dtls.srtp;
     if (srtp !== this.encryptingSession) {
       installRtpEncrypter(srtp);
+      this.encrypter = rtpEncrypterOf(srtp);
       this.encryptingSession = srtp;
     }
-    const packet = srtp.encrypt(payload, header);
+    // The packet is written into the thread's scratch buffer and sent before anything else is
+    // encrypted (udpSend.ts keeps it safe if the send is queued): no Buffer per packet.
+    const encrypter = this.encrypter;
+    let packet: Buffer;
+    if (encrypter) {
+      encrypter.output = scratchPacket;
+      try {
+        packet = srtp.encrypt(payload, header);
+      } finally {
+        encrypter.output = undefined;
+      }
+    } else {
+      packet = srtp.encrypt(payload, header);
+    }
     path.send(packet);
     this.rtpPacketsSent++;
     this.rtpBytesSent += packet.length;

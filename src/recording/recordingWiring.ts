@@ -89,7 +89,7 @@ export function createRecordings(deps: RecordingWiringDeps): { service: Recordin
           (await Promise.all(captures.map((c) => c.stop())))
             .flat()
             .sort((a, b) => (a.summary.startedAtMs ?? 0) - (b.summary.startedAtMs ?? 0))
-            .map((t) => ({ id: t.id, peerId: t.peerId, kind: t.kind, path: t.path, startedAtMs: t.summary.startedAtMs, durationMs: t.summary.durationMs, roomStartedAtMs: t.summary.roomStartedAtMs })),
+            .map((t) => ({ id: t.id, peerId: t.peerId, kind: t.kind, path: t.path, startedAtMs: t.summary.startedAtMs, durationMs: t.summary.durationMs, roomStartedAtMs: t.summary.roomStartedAtMs, ...(t.summary.senderClockOffsetMs !== undefined ? { senderClockOffsetMs: t.summary.senderClockOffsetMs } : {}) })),
       };
     },
     bleepTrack: (path, bleeps, out) => bleepTrack(path, bleeps, out, { ffmpeg: deps.config.ffmpegPath }),

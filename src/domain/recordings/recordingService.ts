@@ -31,8 +31,13 @@ export interface CapturedTrackFile {
   /** Server wall clock of its first sample. */
   startedAtMs?: number;
   durationMs: number;
-  /** Wall clock of the room's media time 0 (captions' word times are on that clock). */
+  /** Wall clock of the room's media time 0 (captions' word times are ms after it). */
   roomStartedAtMs?: number;
+  /**
+   * Server clock minus the speaker's clock, through the sender report that placed the track. Captions put words
+   * on the speaker's clock once a report came, the track is on the server's: a word's time plus this is on the track.
+   */
+  senderClockOffsetMs?: number;
 }
 
 export interface ActiveCapture {
@@ -311,7 +316,9 @@ export class RecordingService {
       const tracks: RecordingTrack[] = captured.map((t) => {
         const speaker = a.speakers.get(t.peerId) ?? this.deps.speakerOf(roomName, t.peerId) ?? { userId: t.peerId, name: t.peerId, role: 'participant' as const };
         const offsetMs = Math.max(0, Math.round((t.startedAtMs ?? r.startedAt) - r.startedAt));
-        const roomZero = t.roomStartedAtMs ?? r.startedAt;
+        // Media time 0 of the captions' word times, on the server's clock where this track is placed: a speaker whose
+        // clock is off (or a report stamped late) would otherwise move every bleep off the words, or out of the track.
+        const roomZero = (t.roomStartedAtMs ?? r.startedAt) + (t.senderClockOffsetMs ?? 0);
         const bleeps = masked
           .filter((m) => t.kind === 'audio' && m.peerId === t.peerId)
           .map((m) => ({ startMs: Math.round(roomZero + m.startMs - r.startedAt), endMs: Math.round(roomZero + m.endMs - r.startedAt) }))
@@ -330,7 +337,8 @@ export class RecordingService {
           durationMs: Math.round(t.durationMs),
           size: 0,
           bleeps,
-          ...(t.roomStartedAtMs !== undefined ? { roomStartedAtMs: Math.round(t.roomStartedAtMs) } : {}),
+          // On the server's clock, like the track: the call detail seeks to a transcript line by it.
+          ...(t.roomStartedAtMs !== undefined ? { roomStartedAtMs: Math.round(roomZero) } : {}),
         };
       });
       r.tracks = tracks;

@@ -63,8 +63,13 @@ export interface RecordingServiceDeps {
   bleepTrack(path: string, bleeps: Array<{ startMs: number; endMs: number }>, out: string): Promise<void>;
   /** Keep the unbleeped original of a bleeped track (the admin's setting). */
   keepUnbleeped: boolean;
-  /** Waits until captions of the room's last words are in (bounded); resolves at once when captions are off. */
-  settle?(roomName: string): Promise<void>;
+  /**
+   * Waits until captions of the room's last words are in (bounded); resolves at once when captions are off.
+   * `heardUntil`: how far each speaker's recorded audio went (ms on the room's clock, as captions time words):
+   * captions that lag behind the recorder are waited for until they have heard it, so words said just before the
+   * stop are begun, recognised and stored before the bleeps are read.
+   */
+  settle?(roomName: string, heardUntil: Array<{ peerId: string; mediaMs: number }>): Promise<void>;
   /** Writes the mixed MP4. */
   mix(tracks: Array<{ path: string; kind: 'audio' | 'video'; offsetMs: number; bleeps: Array<{ startMs: number; endMs: number }> }>, durationMs: number, out: string): Promise<void>;
   /** Who a peer of a room is (name, role), if known. */
@@ -311,7 +316,10 @@ export class RecordingService {
         return r;
       }
       // Masked spans that cannot be read fail the recording: it is never kept unbleeped by accident.
-      await this.deps.settle?.(roomName);
+      const heardUntil = captured.flatMap((t) =>
+        t.kind === 'audio' && t.startedAtMs !== undefined && t.roomStartedAtMs !== undefined ? [{ peerId: t.peerId, mediaMs: t.startedAtMs + t.durationMs - (t.senderClockOffsetMs ?? 0) - t.roomStartedAtMs }] : [],
+      );
+      await this.deps.settle?.(roomName, heardUntil);
       const masked = this.deps.maskedSpansOf ? await this.deps.maskedSpansOf(roomName, r.startedAt) : [];
       const tracks: RecordingTrack[] = captured.map((t) => {
         const speaker = a.speakers.get(t.peerId) ?? this.deps.speakerOf(roomName, t.peerId) ?? { userId: t.peerId, name: t.peerId, role: 'participant' as const };

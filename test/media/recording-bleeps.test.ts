@@ -71,24 +71,29 @@ describe('masked words are a 1 kHz tone in the recording', { timeout: 180_000 },
     const since = started.body.recording.startedAt as number;
     // The room's media time 0 (utterance times are ms after it), from a reader of Ann's microphone of our own.
     const zero = await roomZero(server, room);
-    // Once Ann's track holds audio, anything she begins saying is in it.
+    // Once Ann's track holds audio (more than the WebM header, a few hundred bytes), anything she begins saying is in it.
     const work = join(recordingsPath, '.work');
-    await waitFor('ann\'s track holds audio', async () => readdirSync(work, { recursive: true }).map(String).some((f) => f.endsWith('.webm') && statSync(join(work, f)).size > 4000), 30_000);
+    await waitFor('ann\'s track holds audio', async () => readdirSync(work, { recursive: true }).map(String).some((f) => f.endsWith('.webm') && statSync(join(work, f)).size > 1500), 30_000);
     const audioFrom = Date.now();
-    // Speak until two utterances begun after that are in the transcript. Stored since the start is not enough: on a
-    // loaded machine the captions lag, and the first lines stored after the start were said before the track began.
+    // Speak until an utterance begun after that is in the transcript. Stored since the start is not enough: the fake
+    // microphone's speech runs on, so the VAD cuts it at VAD_MAX_SPEECH_MS (20 s), and on a loaded machine the lines
+    // stored first after the start were begun (and their masked word said) before the track began.
     let seen: Array<{ createdAt: string; text: string; startMs: number }> = [];
     await waitFor(
-      'two masked utterances said while the track recorded',
+      'a masked utterance begun while the track recorded',
       async () => {
+        // Two requests a second at most: the server answers 300 a minute (RATE_LIMIT_MAX), and a line takes ~20 s.
+        await new Promise((r) => setTimeout(r, 450));
         const r = await request(`${server.url}/api/v1/rooms/${room}/transcript`, { token: admin.token });
+        assert.notEqual(r.status, 429, 'polled within the rate limit');
         seen = r.body.utterances ?? [];
-        return seen.filter((u) => Date.parse(u.createdAt) >= since && u.text.startsWith('****') && zero + u.startMs >= audioFrom).length >= 2;
+        return seen.filter((u) => Date.parse(u.createdAt) >= since && u.text.startsWith('****') && zero + u.startMs >= audioFrom).length >= 1;
       },
-      60_000,
+      90_000,
     ).catch((err: Error) => {
       throw new Error(`${err.message}; room zero ${zero}, track audio from ${audioFrom}; stored: ${JSON.stringify(seen)}`);
     });
+    t.diagnostic(`stop at ${Date.now() - since} ms; recording from ${since}, room zero ${zero}, track audio from ${audioFrom}; lines ${JSON.stringify(seen.map((u) => [zero + u.startMs - since, Date.parse(u.createdAt) - since, u.text]))}`);
     const stopped = await request(`${server.url}/recordings/stop`, { body: { roomName: room } });
     assert.equal(stopped.status, 200, JSON.stringify(stopped.body));
     assert.equal(stopped.body.recording.status, 'ready', JSON.stringify(stopped.body));

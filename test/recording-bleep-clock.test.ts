@@ -17,12 +17,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { RtpHeader, RtpPacket } from 'werift';
-import type { Recording, RecordingStore } from '../src/domain/recordings/recording.js';
 import { RecordingService, type CapturedTrackFile } from '../src/domain/recordings/recordingService.js';
 import { isGap } from '../src/media/audio/audioTrack.js';
 import { OpusEncoder } from '../src/media/audio/opusDecoder.js';
 import { RtpAudioDecoder } from '../src/media/audio/rtpAudioDecoder.js';
 import { createLogger } from '../src/log/logger.js';
+import { memoryStore, nullObjects } from './support/recordingFakes.js';
 import { TrackWriter } from '../src/recording/trackWriter.js';
 import type { DirectConsumerMessage, DirectConsumerStart } from '../src/sfu/directPort.js';
 
@@ -104,18 +104,6 @@ async function recordedTrack(messages: DirectConsumerMessage[], dir: string): Pr
   return { id: 't-ann', peerId: 'ann', kind: 'audio', path, startedAtMs: s.startedAtMs, durationMs: s.durationMs, roomStartedAtMs: s.roomStartedAtMs, ...(s.senderClockOffsetMs !== undefined ? { senderClockOffsetMs: s.senderClockOffsetMs } : {}) };
 }
 
-function memoryStore(): RecordingStore {
-  const rows = new Map<string, Recording>();
-  return {
-    add: async (r) => void rows.set(r.id, { ...r }),
-    update: async (id, patch) => void rows.set(id, { ...rows.get(id)!, ...patch }),
-    byName: async (name) => [...rows.values()].find((r) => r.name === name),
-    list: async () => [...rows.values()],
-    remove: async (id) => void rows.delete(id),
-    endedBefore: async () => [],
-    unfinished: async () => [],
-  };
-}
 
 /** Records the track with the word masked and returns what the mixer and the track's bleeper were asked to tone. */
 async function bleepsOf(messages: DirectConsumerMessage[]): Promise<{ offsetMs: number; mix: Array<{ startMs: number; endMs: number }>; own: Array<{ startMs: number; endMs: number }>; roomStartedAtMs?: number }> {
@@ -126,7 +114,7 @@ async function bleepsOf(messages: DirectConsumerMessage[]): Promise<{ offsetMs: 
   const seen: { mix: Array<{ startMs: number; endMs: number }>; own: Array<{ startMs: number; endMs: number }>; offsetMs: number } = { mix: [], own: [], offsetMs: NaN };
   const service = new RecordingService({
     store: memoryStore(),
-    objects: { label: 'memory', put: async () => 100, size: async () => 100, read: async () => { throw new Error('not read here'); }, remove: async () => undefined },
+    objects: nullObjects,
     capture: async () => ({ roomId: 'RM_clock', peerIds: ['ann'], stop: async () => [track] }),
     bleepTrack: async (_path, bleeps) => void (seen.own = bleeps),
     keepUnbleeped: false,

@@ -20,11 +20,11 @@ import { describe, test } from 'node:test';
 import type { SpeechEvent, SpeechStream, STT } from '../src/ai/stt.js';
 import { CaptionService, type CaptionServiceDeps } from '../src/captions/captionService.js';
 import type { NewUtterance } from '../src/domain/transcripts/transcript.js';
-import type { Recording, RecordingStore } from '../src/domain/recordings/recording.js';
 import { RecordingService } from '../src/domain/recordings/recordingService.js';
 import { createFrame, type AudioFrame } from '../src/media/audio/audioFrame.js';
 import type { AudioItem } from '../src/media/audio/audioTrack.js';
 import { createLogger } from '../src/log/logger.js';
+import { memoryStore, nullObjects } from './support/recordingFakes.js';
 import type { RoomMedia } from '../src/sfu/roomMedia.js';
 
 const ROOM = 'settle-room';
@@ -33,23 +33,20 @@ const ROOM_START = 1_700_000_000_000;
 const TRACK = { fromMs: 1000, toMs: 3200 };
 const WORD = { startMs: 2700, endMs: 2900 };
 
-/** Items the test hands to the captions' reader one at a time. */
-class FeedableTrack implements AsyncIterable<AudioItem> {
-  private readonly queue: AudioItem[] = [];
+/** Items handed over one at a time to whoever iterates (the captions' reader, the captions' event loop). */
+class Feed<T> implements AsyncIterable<T> {
+  private readonly queue: T[] = [];
   private wake?: () => void;
   private ended = false;
-  push(item: AudioItem): void {
+  push(item: T): void {
     this.queue.push(item);
     this.wake?.();
   }
-  end(): void {
+  close(): void {
     this.ended = true;
     this.wake?.();
   }
-  close(): void {
-    this.end();
-  }
-  async *[Symbol.asyncIterator](): AsyncGenerator<AudioItem> {
+  async *[Symbol.asyncIterator](): AsyncGenerator<T> {
     for (;;) {
       const item = this.queue.shift();
       if (item) {
@@ -65,62 +62,35 @@ class FeedableTrack implements AsyncIterable<AudioItem> {
 /** A speech engine scripted on media time: speech from 2.6 s, its final (with the masked word) once 3.1 s is heard. */
 class ScriptedSpeech {
   inputEnded = false;
-  private readonly queue: SpeechEvent[] = [];
-  private wake?: () => void;
-  private closed = false;
+  private readonly events = new Feed<SpeechEvent>();
   private begun = false;
   private finished = false;
-  private put(ev: SpeechEvent): void {
-    this.queue.push(ev);
-    this.wake?.();
-  }
   pushFrame(frame: AudioFrame): void {
     if (!this.begun && frame.timestampMs >= 2600) {
       this.begun = true;
-      this.put({ type: 'start_of_speech', utteranceId: 'u1', timestampMs: frame.timestampMs });
+      this.events.push({ type: 'start_of_speech', utteranceId: 'u1', timestampMs: frame.timestampMs });
     }
     if (this.begun && !this.finished && frame.timestampMs >= 3100) {
       this.finished = true;
-      this.put({ type: 'final_transcript', utteranceId: 'u1', engine: 'scripted', alternatives: [{ text: 'fuck this', language: 'en', startMs: 2600, endMs: 3100, confidence: 0.9, words: [{ word: 'fuck', ...WORD }, { word: 'this', startMs: 2900, endMs: 3100 }] }] } as SpeechEvent);
+      this.events.push({ type: 'final_transcript', utteranceId: 'u1', engine: 'scripted', alternatives: [{ text: 'fuck this', language: 'en', startMs: 2600, endMs: 3100, confidence: 0.9, words: [{ word: 'fuck', ...WORD }, { word: 'this', startMs: 2900, endMs: 3100 }] }] } as SpeechEvent);
     }
   }
   endInput(): void {
     this.inputEnded = true;
   }
   close(): void {
-    this.closed = true;
-    this.wake?.();
+    this.events.close();
   }
-  async *[Symbol.asyncIterator](): AsyncGenerator<SpeechEvent> {
-    for (;;) {
-      const ev = this.queue.shift();
-      if (ev) {
-        yield ev;
-        continue;
-      }
-      if (this.closed) return;
-      await new Promise<void>((r) => (this.wake = r));
-    }
+  [Symbol.asyncIterator](): AsyncIterator<SpeechEvent> {
+    return this.events[Symbol.asyncIterator]();
   }
 }
 
 const frameAt = (ms: number): AudioFrame => createFrame(new Int16Array(320), 16_000, 1, ms);
 
-function memoryStore(): RecordingStore {
-  const rows = new Map<string, Recording>();
-  return {
-    add: async (r) => void rows.set(r.id, { ...r }),
-    update: async (id, patch) => void rows.set(id, { ...rows.get(id)!, ...patch }),
-    byName: async (name) => [...rows.values()].find((r) => r.name === name),
-    list: async () => [...rows.values()],
-    remove: async (id) => void rows.delete(id),
-    endedBefore: async () => [],
-    unfinished: async () => [],
-  };
-}
 
 function setUp() {
-  const audio = new FeedableTrack();
+  const audio = new Feed<AudioItem>();
   const speech = new ScriptedSpeech();
   const transcript: NewUtterance[] = [];
   const room = {
@@ -156,7 +126,7 @@ function setUp() {
   const workDir = mkdtempSync(join(tmpdir(), 'parley-rec-settle-'));
   const recordings = new RecordingService({
     store: memoryStore(),
-    objects: { label: 'memory', put: async () => 100, size: async () => 100, read: async () => { throw new Error('not read here'); }, remove: async () => undefined },
+    objects: nullObjects,
     capture: async () => ({
       roomId: 'RM_settle',
       peerIds: ['ann'],

@@ -59,24 +59,34 @@ class Feed<T> implements AsyncIterable<T> {
   }
 }
 
-/** A speech engine scripted on media time: speech from 2.6 s, its final (with the masked word) once 3.1 s is heard. */
+/**
+ * A speech engine scripted on media time: speech from 2.6 s, its final (with the masked word) once 3.1 s is heard, or
+ * (`finalAtEnd`) only when the input ends, a moment later, as a VAD flush and a recognition would. Its events end after
+ * the input does, as the stream adapter's.
+ */
 class ScriptedSpeech {
   inputEnded = false;
   private readonly events = new Feed<SpeechEvent>();
   private begun = false;
   private finished = false;
+  constructor(private readonly finalAtEnd: boolean) {}
+  private final(): void {
+    this.finished = true;
+    this.events.push({ type: 'final_transcript', utteranceId: 'u1', engine: 'scripted', alternatives: [{ text: 'fuck this', language: 'en', startMs: 2600, endMs: 3100, confidence: 0.9, words: [{ word: 'fuck', ...WORD }, { word: 'this', startMs: 2900, endMs: 3100 }] }] } as SpeechEvent);
+  }
   pushFrame(frame: AudioFrame): void {
     if (!this.begun && frame.timestampMs >= 2600) {
       this.begun = true;
       this.events.push({ type: 'start_of_speech', utteranceId: 'u1', timestampMs: frame.timestampMs });
     }
-    if (this.begun && !this.finished && frame.timestampMs >= 3100) {
-      this.finished = true;
-      this.events.push({ type: 'final_transcript', utteranceId: 'u1', engine: 'scripted', alternatives: [{ text: 'fuck this', language: 'en', startMs: 2600, endMs: 3100, confidence: 0.9, words: [{ word: 'fuck', ...WORD }, { word: 'this', startMs: 2900, endMs: 3100 }] }] } as SpeechEvent);
-    }
+    if (!this.finalAtEnd && this.begun && !this.finished && frame.timestampMs >= 3100) this.final();
   }
   endInput(): void {
     this.inputEnded = true;
+    setImmediate(() => {
+      if (this.begun && !this.finished) this.final();
+      this.events.close();
+    });
   }
   close(): void {
     this.events.close();
@@ -89,14 +99,15 @@ class ScriptedSpeech {
 const frameAt = (ms: number): AudioFrame => createFrame(new Int16Array(320), 16_000, 1, ms);
 
 
-function setUp() {
+function setUp(finalAtEnd = false) {
   const audio = new Feed<AudioItem>();
-  const speech = new ScriptedSpeech();
+  const speech = new ScriptedSpeech(finalAtEnd);
   const transcript: NewUtterance[] = [];
   const room = {
     observer: new EventEmitter(),
     producers: async () => [{ producerId: 'mic-ann', peerId: 'ann', kind: 'audio', paused: false, direct: false, appData: {} }],
-    createDirectConsumer: async () => ({ id: 'dc-1', producerId: 'mic-ann', observer: new EventEmitter(), close: async () => undefined }),
+    // Closing the consumer ends the reader after what it queued, as the audio pipeline's does.
+    createDirectConsumer: async () => ({ id: 'dc-1', producerId: 'mic-ann', observer: new EventEmitter(), close: async () => audio.close() }),
   } as unknown as RoomMedia;
   const captions = new CaptionService({
     rooms: { room: async () => room },
@@ -120,6 +131,9 @@ function setUp() {
   } as unknown as CaptionServiceDeps);
 
   let clock = ROOM_START + 500;
+  let roomClosedForRecording: () => void = () => undefined;
+  let mixedNow!: () => void;
+  const mixed = new Promise<void>((resolve) => (mixedNow = resolve));
   let settleAsked!: () => void;
   const settling = new Promise<void>((resolve) => (settleAsked = resolve));
   const seen: { bleeps: Array<{ startMs: number; endMs: number }> | undefined; settled?: boolean; storedWhenRead?: number } = { bleeps: undefined };
@@ -127,11 +141,14 @@ function setUp() {
   const recordings = new RecordingService({
     store: memoryStore(),
     objects: nullObjects,
-    capture: async () => ({
-      roomId: 'RM_settle',
-      peerIds: ['ann'],
-      stop: async () => [{ id: 't-ann', peerId: 'ann', kind: 'audio' as const, path: join(workDir, 'ann.webm'), startedAtMs: ROOM_START + TRACK.fromMs, durationMs: TRACK.toMs - TRACK.fromMs, roomStartedAtMs: ROOM_START }],
-    }),
+    capture: async (_roomName, _dir, _onFailed, onRoomClosed) => {
+      roomClosedForRecording = onRoomClosed;
+      return {
+        roomId: 'RM_settle',
+        peerIds: ['ann'],
+        stop: async () => [{ id: 't-ann', peerId: 'ann', kind: 'audio' as const, path: join(workDir, 'ann.webm'), startedAtMs: ROOM_START + TRACK.fromMs, durationMs: TRACK.toMs - TRACK.fromMs, roomStartedAtMs: ROOM_START }],
+      };
+    },
     bleepTrack: async () => undefined,
     keepUnbleeped: false,
     settle: async (roomName, heardUntil) => {
@@ -142,7 +159,10 @@ function setUp() {
       seen.storedWhenRead = transcript.length;
       return transcript.flatMap((u) => (u.mediaSpans ?? []).map((m) => ({ peerId: u.peerId, ...m })));
     },
-    mix: async (tracks) => void (seen.bleeps = tracks[0]!.bleeps),
+    mix: async (tracks) => {
+      seen.bleeps = tracks[0]!.bleeps;
+      mixedNow();
+    },
     speakerOf: () => ({ userId: 'ann', name: 'Ann', role: 'participant' }),
     consultationAgent: async () => undefined,
     consultationsOf: async () => [],
@@ -152,7 +172,21 @@ function setUp() {
     logger: createLogger('silent'),
     now: () => clock,
   });
-  return { captions, recordings, audio, transcript, seen, settling, advance: (ms: number) => (clock += ms) };
+  return {
+    captions,
+    recordings,
+    audio,
+    transcript,
+    seen,
+    settling,
+    mixed,
+    advance: (ms: number) => (clock += ms),
+    /** The last peer hung up: the room's media closes, for captions and for the recording. */
+    hangUp: () => {
+      (room.observer as EventEmitter).emit('close');
+      roomClosedForRecording();
+    },
+  };
 }
 
 describe('the last words before a stop are bleeped though the captions lag', () => {
@@ -174,6 +208,20 @@ describe('the last words before a stop are bleeped though the captions lag', () 
     const inRecording = { startMs: WORD.startMs - 500, endMs: WORD.endMs - 500 };
     assert.deepEqual(s.seen.bleeps, [inRecording], `the masked word is bleeped (ms after the recording's start): ${JSON.stringify(s.seen.bleeps)}`);
     s.captions.close();
+  });
+
+  test('a call that ends by hang-up while its last words are being recognised: they are stored and bleeped', async () => {
+    const s = setUp(true);
+    await s.captions.enable(ROOM, null);
+    await s.recordings.start({ kind: 'api-key' }, ROOM);
+    for (let ms = TRACK.fromMs; ms < 3400; ms += 20) s.audio.push(frameAt(ms));
+    // The utterance is begun (owed) before the hang-up; its final comes only once the input has ended.
+    for (let i = 0; i < 1000 && (await s.captions.settle(ROOM, 0)).settled; i++) await new Promise((r) => setImmediate(r));
+    s.advance(3000);
+    s.hangUp();
+    await s.mixed;
+    assert.equal(s.seen.storedWhenRead, 1, 'the last utterance was stored, and before the bleeps were read');
+    assert.deepEqual(s.seen.bleeps, [{ startMs: WORD.startMs - 500, endMs: WORD.endMs - 500 }], `the masked word is bleeped: ${JSON.stringify(s.seen.bleeps)}`);
   });
 
   test('captions that heard everything already: no wait for more audio', async () => {

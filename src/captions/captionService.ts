@@ -76,7 +76,7 @@ interface Captioned {
   roomId: string;
   consultationId: string | null;
   room: RoomMedia;
-  tracks: Map<string, { consumer: DirectConsumerHandle; stream: SpeechStream; close(): void; peerId: string; /** Media time up to which audio went into the speech stream. */ heardMs: number }>;
+  tracks: Map<string, { consumer: DirectConsumerHandle; stream: SpeechStream; close(): void; drain(): void; peerId: string; /** Media time up to which audio went into the speech stream. */ heardMs: number }>;
   /** Unavailable while the engine fails, available again after it recognises an utterance. */
   status: CaptionStatus;
   detach(): void;
@@ -110,6 +110,9 @@ interface Owed {
 
 /** How far the audio heard may stay short of what the recorder wrote: the two readers' clocks differ by their packets' arrival. */
 const HEARD_TOLERANCE_MS = 40;
+
+/** How long a disabled room's streams may take to finish what they heard before they are closed outright. */
+const DRAIN_LIMIT_MS = 30_000;
 
 /** What a recording asks captions to have heard at stop: a speaker's audio up to `mediaMs` (ms on the room's clock). */
 export interface HeardUntil {
@@ -254,18 +257,22 @@ export class CaptionService {
   }
 
   /** Turns captions off for a room: its readers and streams stop. */
-  disable(roomId: string): void {
+  disable(roomId: string, how: 'drain' | 'now' = 'drain'): void {
     const c = this.rooms.get(roomId);
     if (!c) return;
     this.rooms.delete(roomId);
     c.detach();
-    for (const t of c.tracks.values()) t.close();
+    // Draining: each reader stops at what was received and the speech engine finishes what it heard. A call that ends
+    // by hang-up closes the room while the last words are being recognised; closing the streams outright dropped
+    // them from the transcript, and so from the recording's bleeps.
+    for (const t of c.tracks.values()) (how === 'drain' ? t.drain : t.close)();
     c.tracks.clear();
     this.paid(roomId);
   }
 
+  /** Shutdown: every stream stops now. */
   close(): void {
-    for (const roomId of [...this.rooms.keys()]) this.disable(roomId);
+    for (const roomId of [...this.rooms.keys()]) this.disable(roomId, 'now');
   }
 
   private async start(roomId: string, consultationId: string | null): Promise<void> {
@@ -316,7 +323,14 @@ export class CaptionService {
       stream.close();
       void consumer.close();
     };
-    const entry = { consumer, stream, close, peerId: producer.peerId, heardMs: Number.NEGATIVE_INFINITY };
+    // The consumer's close reaches the reader after what it queued, so the audio ends, the stream's input ends, its last
+    // results come out and the loop below closes the rest.
+    const drain = () => {
+      void consumer.close();
+      // A reader or engine that never ends is stopped all the same.
+      setTimeout(close, DRAIN_LIMIT_MS).unref();
+    };
+    const entry = { consumer, stream, close, drain, peerId: producer.peerId, heardMs: Number.NEGATIVE_INFINITY };
     c.tracks.set(producer.producerId, entry);
     consumer.observer.once('close', () => {
       if (!stream.inputEnded) stream.endInput();

@@ -423,7 +423,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
     db: storage.db,
     dialect: storage.kind,
     media,
-    settleCaptions: async (roomName, timeoutMs) => (captions ? captions.settle(roomName, timeoutMs) : { settled: true, waitedMs: 0, open: 0 }),
+    settleCaptions: async (roomName, timeoutMs, heardUntil) => (captions ? captions.settle(roomName, timeoutMs, heardUntil) : { settled: true, waitedMs: 0, open: 0 }),
     captionGraceMs: config.recordings.captionGraceMs,
     // A consultation's recording outlives an emptied room while its call is live (a lone customer's reload).
     holdMs: async (roomName) => {

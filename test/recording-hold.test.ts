@@ -11,24 +11,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import type { Recording, RecordingStore } from '../src/domain/recordings/recording.js';
 import { RecordingService } from '../src/domain/recordings/recordingService.js';
 import { createLogger } from '../src/log/logger.js';
+import { memoryStore, nullObjects } from './support/recordingFakes.js';
 import { waitFor } from './support/polling.js';
 
-function memoryStore(): RecordingStore & { rows: Map<string, Recording> } {
-  const rows = new Map<string, Recording>();
-  return {
-    rows,
-    add: async (r) => void rows.set(r.id, { ...r }),
-    update: async (id, patch) => void rows.set(id, { ...rows.get(id)!, ...patch }),
-    byName: async (name) => [...rows.values()].find((r) => r.name === name),
-    list: async () => [...rows.values()],
-    remove: async (id) => void rows.delete(id),
-    endedBefore: async () => [],
-    unfinished: async () => [],
-  };
-}
 
 function setUp(holdMs: number) {
   let clock = 1_000_000;
@@ -37,7 +24,7 @@ function setUp(holdMs: number) {
   const calls = { reattach: 0, holdAsked: 0 };
   const service = new RecordingService({
     store,
-    objects: { label: 'memory', put: async () => 100, size: async () => 100, read: async () => { throw new Error('not read here'); }, remove: async () => undefined },
+    objects: nullObjects,
     capture: async (_roomName, dir, _onFailed, onRoomClosed) => {
       closeRoom = onRoomClosed;
       return {

@@ -10,7 +10,8 @@
  */
 import type { SpeechStream, SpeechData, STT } from '../ai/stt.js';
 import type { Logger } from '../log/logger.js';
-import type { AudioItem } from '../media/audio/audioTrack.js';
+import { frameDurationMs } from '../media/audio/audioFrame.js';
+import { isGap, type AudioItem } from '../media/audio/audioTrack.js';
 import type { TextMasker, TimedWord } from '../moderation/types.js';
 import type { DirectConsumerHandle, RoomMedia } from '../sfu/roomMedia.js';
 import type { ProducerInfo } from '../sfu/worker/protocol.js';
@@ -75,7 +76,7 @@ interface Captioned {
   roomId: string;
   consultationId: string | null;
   room: RoomMedia;
-  tracks: Map<string, { consumer: DirectConsumerHandle; stream: SpeechStream; close(): void }>;
+  tracks: Map<string, { consumer: DirectConsumerHandle; stream: SpeechStream; close(): void; drain(): void; peerId: string; /** Media time up to which audio went into the speech stream. */ heardMs: number }>;
   /** Unavailable while the engine fails, available again after it recognises an utterance. */
   status: CaptionStatus;
   detach(): void;
@@ -107,6 +108,18 @@ interface Owed {
   waiters: Set<() => void>;
 }
 
+/** How far the audio heard may stay short of what the recorder wrote: the two readers' clocks differ by their packets' arrival. */
+const HEARD_TOLERANCE_MS = 40;
+
+/** How long a disabled room's streams may take to finish what they heard before they are closed outright. */
+const DRAIN_LIMIT_MS = 30_000;
+
+/** What a recording asks captions to have heard at stop: a speaker's audio up to `mediaMs` (ms on the room's clock). */
+export interface HeardUntil {
+  peerId: string;
+  mediaMs: number;
+}
+
 export class CaptionService {
   private readonly rooms = new Map<string, Captioned>();
   private readonly starting = new Map<string, Promise<void>>();
@@ -129,7 +142,8 @@ export class CaptionService {
    * when nothing is owed (or the room is not captioned). Recording waits on this at stop so
    * that the last masked words are bleeped.
    */
-  async settle(roomId: string, timeoutMs: number): Promise<{ settled: boolean; waitedMs: number; open: number }> {
+  async settle(roomId: string, timeoutMs: number, heardUntil: readonly HeardUntil[] = []): Promise<{ settled: boolean; waitedMs: number; open: number }> {
+    if (heardUntil.length > 0) return this.settleHeard(roomId, timeoutMs, heardUntil);
     const began = Date.now();
     const o = this.owed.get(roomId);
     if (!o || (o.open.size === 0 && o.writes === 0)) return { settled: true, waitedMs: 0, open: 0 };
@@ -144,6 +158,65 @@ export class CaptionService {
     return { settled: !late, waitedMs: Date.now() - began, open: o.open.size + o.writes };
   }
 
+  /**
+   * `settle`, when the recording says how far each speaker's audio went: first until the captions have heard that
+   * audio (on a loaded machine the pipeline lags, and words said just before the stop were not begun yet when the
+   * stop came, so nothing was owed and their bleeps were missed), then until what it began is stored.
+   */
+  private async settleHeard(roomId: string, timeoutMs: number, heardUntil: readonly HeardUntil[]): Promise<{ settled: boolean; waitedMs: number; open: number }> {
+    const began = Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<true>((resolve) => (timer = setTimeout(() => resolve(true), timeoutMs)));
+    const owedNow = (): number => {
+      const o = this.owed.get(roomId);
+      return o ? o.open.size + o.writes : 0;
+    };
+    let wake: (() => void) | undefined;
+    try {
+      for (;;) {
+        const changed = new Promise<false>((resolve) => this.changesOf(roomId).add((wake = () => resolve(false))));
+        if (!this.behind(roomId, heardUntil)) {
+          // What the last audio heard began reaches `open` through the speech stream's queues (promise jobs) first.
+          await new Promise((resolve) => setImmediate(resolve));
+          if (!this.behind(roomId, heardUntil) && owedNow() === 0) return { settled: true, waitedMs: Date.now() - began, open: 0 };
+        }
+        if (await Promise.race([changed, timedOut])) return { settled: false, waitedMs: Date.now() - began, open: owedNow() };
+      }
+    } finally {
+      clearTimeout(timer);
+      const set = this.changes.get(roomId);
+      if (wake) set?.delete(wake);
+      if (set?.size === 0) this.changes.delete(roomId);
+    }
+  }
+
+  /** Whether a live caption track of one of these speakers has not heard their audio that far yet. */
+  private behind(roomId: string, heardUntil: readonly HeardUntil[]): boolean {
+    const c = this.rooms.get(roomId);
+    if (!c) return false;
+    return heardUntil.some((h) => [...c.tracks.values()].some((t) => t.peerId === h.peerId && t.heardMs < h.mediaMs - HEARD_TOLERANCE_MS));
+  }
+
+  private readonly changes = new Map<string, Set<() => void>>();
+
+  private changesOf(roomId: string): Set<() => void> {
+    let set = this.changes.get(roomId);
+    if (!set) {
+      set = new Set();
+      this.changes.set(roomId, set);
+    }
+    return set;
+  }
+
+  /** Wakes whoever waits in `settleHeard` for this room (heard audio, a track ended, something owed was paid). */
+  private changed(roomId: string): void {
+    const set = this.changes.get(roomId);
+    if (!set || set.size === 0) return;
+    const wake = [...set];
+    set.clear();
+    for (const w of wake) w();
+  }
+
   private owedOf(roomId: string): Owed {
     let o = this.owed.get(roomId);
     if (!o) {
@@ -154,6 +227,7 @@ export class CaptionService {
   }
 
   private paid(roomId: string): void {
+    this.changed(roomId);
     const o = this.owed.get(roomId);
     if (!o || o.open.size > 0 || o.writes > 0) return;
     for (const w of [...o.waiters]) w();
@@ -183,18 +257,22 @@ export class CaptionService {
   }
 
   /** Turns captions off for a room: its readers and streams stop. */
-  disable(roomId: string): void {
+  disable(roomId: string, how: 'drain' | 'now' = 'drain'): void {
     const c = this.rooms.get(roomId);
     if (!c) return;
     this.rooms.delete(roomId);
     c.detach();
-    for (const t of c.tracks.values()) t.close();
+    // Draining: each reader stops at what was received and the speech engine finishes what it heard. A call that ends
+    // by hang-up closes the room while the last words are being recognised; closing the streams outright dropped
+    // them from the transcript, and so from the recording's bleeps.
+    for (const t of c.tracks.values()) (how === 'drain' ? t.drain : t.close)();
     c.tracks.clear();
     this.paid(roomId);
   }
 
+  /** Shutdown: every stream stops now. */
   close(): void {
-    for (const roomId of [...this.rooms.keys()]) this.disable(roomId);
+    for (const roomId of [...this.rooms.keys()]) this.disable(roomId, 'now');
   }
 
   private async start(roomId: string, consultationId: string | null): Promise<void> {
@@ -245,7 +323,15 @@ export class CaptionService {
       stream.close();
       void consumer.close();
     };
-    c.tracks.set(producer.producerId, { consumer, stream, close });
+    // The consumer's close reaches the reader after what it queued, so the audio ends, the stream's input ends, its last
+    // results come out and the loop below closes the rest.
+    const drain = () => {
+      void consumer.close();
+      // A reader or engine that never ends is stopped all the same.
+      setTimeout(close, DRAIN_LIMIT_MS).unref();
+    };
+    const entry = { consumer, stream, close, drain, peerId: producer.peerId, heardMs: Number.NEGATIVE_INFINITY };
+    c.tracks.set(producer.producerId, entry);
     consumer.observer.once('close', () => {
       if (!stream.inputEnded) stream.endInput();
     });
@@ -255,6 +341,8 @@ export class CaptionService {
       for await (const item of audio) {
         if (stream.inputEnded) break;
         stream.pushFrame(item);
+        entry.heardMs = item.timestampMs + (isGap(item) ? item.durationMs : frameDurationMs(item));
+        this.changed(roomId);
       }
       if (!stream.inputEnded) stream.endInput();
     })().catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'captions: audio reader stopped'));
@@ -291,6 +379,7 @@ export class CaptionService {
       if (c.tracks.get(producer.producerId)?.consumer === consumer) c.tracks.delete(producer.producerId);
       for (const k of [...owed.open]) if (k.startsWith(`${producer.producerId}:`)) owed.open.delete(k);
       this.paid(roomId);
+      this.changed(roomId);
     }
   }
 

@@ -36,7 +36,7 @@ export interface RecordingWiringDeps {
    * Resolves once the room's captions have stored every utterance begun (its last words may
    * still be on their way at stop), or after `timeoutMs`; at once when the room is not captioned.
    */
-  settleCaptions?(roomName: string, timeoutMs: number): Promise<{ settled: boolean; waitedMs: number; open: number }>;
+  settleCaptions?(roomName: string, timeoutMs: number, heardUntil: Array<{ peerId: string; mediaMs: number }>): Promise<{ settled: boolean; waitedMs: number; open: number }>;
   /** How long a recording waits for a rejoin after its room's media closed, ms (see RecordingServiceDeps.holdMs). */
   holdMs?(roomName: string): Promise<number>;
   /** The longest wait for those last words at stop, ms (RECORDING_CAPTION_GRACE_MS). */
@@ -89,17 +89,17 @@ export function createRecordings(deps: RecordingWiringDeps): { service: Recordin
           (await Promise.all(captures.map((c) => c.stop())))
             .flat()
             .sort((a, b) => (a.summary.startedAtMs ?? 0) - (b.summary.startedAtMs ?? 0))
-            .map((t) => ({ id: t.id, peerId: t.peerId, kind: t.kind, path: t.path, startedAtMs: t.summary.startedAtMs, durationMs: t.summary.durationMs, roomStartedAtMs: t.summary.roomStartedAtMs })),
+            .map((t) => ({ id: t.id, peerId: t.peerId, kind: t.kind, path: t.path, startedAtMs: t.summary.startedAtMs, durationMs: t.summary.durationMs, roomStartedAtMs: t.summary.roomStartedAtMs, ...(t.summary.senderClockOffsetMs !== undefined ? { senderClockOffsetMs: t.summary.senderClockOffsetMs } : {}) })),
       };
     },
     bleepTrack: (path, bleeps, out) => bleepTrack(path, bleeps, out, { ffmpeg: deps.config.ffmpegPath }),
     keepUnbleeped: deps.config.keepUnbleeped,
     // Utterances stored since the recording started (older ones belong to another session of the room's clock).
     maskedSpansOf: async (roomName, sinceMs) => (await transcripts.forRoom(roomName)).filter((u) => u.createdAt.getTime() >= sinceMs).flatMap((u) => (u.mediaSpans ?? []).map((m) => ({ peerId: u.peerId, startMs: m.startMs, endMs: m.endMs }))),
-    settle: async (roomName) => {
+    settle: async (roomName, heardUntil) => {
       if (!deps.settleCaptions) return;
-      const s = await deps.settleCaptions(roomName, deps.captionGraceMs);
-      if (!s.settled) logger.warn({ roomName, waitedMs: s.waitedMs, open: s.open }, `recording: ${s.open} caption(s) were still being recognised after RECORDING_CAPTION_GRACE_MS; words masked in them are not bleeped. Raise RECORDING_CAPTION_GRACE_MS if the speech engine is slow`);
+      const s = await deps.settleCaptions(roomName, deps.captionGraceMs, heardUntil);
+      if (!s.settled) logger.warn({ roomName, waitedMs: s.waitedMs, open: s.open }, s.open > 0 ? `recording: ${s.open} caption(s) were still being recognised after RECORDING_CAPTION_GRACE_MS; words masked in them are not bleeped. Raise RECORDING_CAPTION_GRACE_MS if the speech engine is slow` : 'recording: the captions had not heard the last recorded audio after RECORDING_CAPTION_GRACE_MS (the machine is busy); words masked in it are not bleeped. Raise RECORDING_CAPTION_GRACE_MS on a loaded server');
       else if (s.waitedMs > 0) logger.debug({ roomName, waitedMs: s.waitedMs }, 'recording: waited for the last captions');
     },
     mix: (tracks, durationMs, out) => mixTracks(tracks, durationMs, out, { ffmpeg: deps.config.ffmpegPath }),

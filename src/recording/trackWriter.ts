@@ -6,8 +6,12 @@
  * so they are dropped and the sender is asked for a key frame, as it is again whenever a packet
  * is lost, until the picture can be decoded. Fed with a direct consumer's messages (directPort.ts); block times come
  * from the RTP timestamps, so silences (DTX, mute) and frozen video keep their length. The track's place on the wall clock comes from the sender reports:
- * the first packet's RTP time mapped through the latest report onto the server's clock
- * (the report's arrival), which survives a sender whose clock is off.
+ * the first packet's RTP time mapped through a report onto the server's clock (the report's arrival), which survives
+ * a sender whose clock is off. Of the reports seen, the one that arrived soonest after the sender stamped it is used
+ * (the least of arrival minus NTP time): a report stamped late because the media worker was busy would otherwise move
+ * the whole track by that delay. Captions place words on the sender's own clock (its NTP time, rtpAudioDecoder.ts),
+ * so the summary also says how far the server's clock is from the sender's through that same report
+ * (`senderClockOffsetMs`): a masked word's time plus that offset lands on this track's audio.
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { DepacketizeBase, DurationPosition, replaceSegmentSize, RtpPacket, SegmentSizePosition, WebmCallback, type WebmOutput } from 'werift/nonstandard';
@@ -28,6 +32,12 @@ export interface TrackSummary {
   placedBySenderReport: boolean;
   /** Wall clock of the room's media time 0 (from the consumer's start). */
   roomStartedAtMs?: number;
+  /**
+   * Server clock minus the sender's clock, ms, through the report that placed the track (network delay included):
+   * a time on the sender's clock (captions' word times once a report came) plus this is the same instant on the
+   * server's clock, where the track is placed. Undefined when no report came (both are placed by arrival then).
+   */
+  senderClockOffsetMs?: number;
   endReason: string;
   error?: string;
 }
@@ -92,10 +102,10 @@ export class TrackWriter {
       case 'start':
         this.clockRate = msg.clockRate;
         this.roomStartedAtMs = msg.roomStartedAtMs;
-        if (msg.senderReport) this.report = msg.senderReport;
+        if (msg.senderReport) this.noteReport(msg.senderReport);
         break;
       case 'sender-report':
-        this.report = { ntpMs: msg.ntpMs, rtpTimestamp: msg.rtpTimestamp, receivedAtMs: msg.receivedAtMs };
+        this.noteReport({ ntpMs: msg.ntpMs, rtpTimestamp: msg.rtpTimestamp, receivedAtMs: msg.receivedAtMs });
         break;
       case 'rtp':
         this.rtp(msg.packet, msg.receivedAtMs);
@@ -106,6 +116,11 @@ export class TrackWriter {
       default:
         break;
     }
+  }
+
+  /** Keeps the report that arrived soonest after the sender stamped it (ties: the newer one). */
+  private noteReport(r: SenderReport): void {
+    if (!this.report || r.receivedAtMs - r.ntpMs <= this.report.receivedAtMs - this.report.ntpMs) this.report = r;
   }
 
   private rtp(bytes: Uint8Array, receivedAtMs: number): void {
@@ -190,7 +205,7 @@ export class TrackWriter {
     if (this.firstTs !== undefined) {
       startedAtMs = this.report ? this.report.receivedAtMs + ((this.firstTs - this.unwrapNear(this.report.rtpTimestamp)) * 1000) / this.clockRate : this.firstReceivedAtMs;
     }
-    return { startedAtMs, durationMs, packets: this.packets, bytes: this.bytes, placedBySenderReport: this.report !== undefined, roomStartedAtMs: this.roomStartedAtMs, endReason, ...(this.failed ? { error: this.failed } : {}) };
+    return { startedAtMs, durationMs, packets: this.packets, bytes: this.bytes, placedBySenderReport: this.report !== undefined, roomStartedAtMs: this.roomStartedAtMs, ...(this.report ? { senderClockOffsetMs: this.report.receivedAtMs - this.report.ntpMs } : {}), endReason, ...(this.failed ? { error: this.failed } : {}) };
   }
 
   /** A report's 32-bit RTP timestamp on the same unwrapped scale as the first packet's. */

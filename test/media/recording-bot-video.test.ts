@@ -1,7 +1,8 @@
 /**
  * What a room holds besides browser microphones is recorded too: a server-side (direct)
- * producer, the way the AI bot speaks (PacedWriter → direct producer, as AgentSession does),
- * and a camera. Ann's Chromium page sends its fake camera (VP8) and a 500 Hz beeping
+ * producer, the way the AI bot speaks (a direct producer fed by the media worker's paced writer,
+ * `RoomMedia.createPacedWriter`, exactly as AgentSession does: Opus encoding and 20 ms pacing on the
+ * worker's thread), and a camera. Ann's Chromium page sends its fake camera (VP8) and a 500 Hz beeping
  * microphone; the bot says a steady 1500 Hz. The files are measured as a viewer would:
  * the bot's track has its tone, Ann's video track is VP8 in WebM as produced, and the mixed
  * MP4 carries H.264 video (a picture, not black) beside AAC audio with both voices, as long
@@ -15,8 +16,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { PacedWriter } from '../../src/media/audio/pacedWriter.js';
 import type { DirectProducerHandle } from '../../src/sfu/roomMedia.js';
+import type { PacedWriterHandle } from '../../src/sfu/pacedWriterHandle.js';
 import { launchChromium, saveConsoleLog, type OpenedPage } from '../support/browser.js';
 import { request, startParley, type RunningParley } from '../support/parleyServer.js';
 import { waitFor } from '../support/polling.js';
@@ -50,7 +51,7 @@ describe('recording a direct producer (the bot\'s voice) and video', { timeout: 
   let browser: Browser;
   let page: OpenedPage | undefined;
   let bot: DirectProducerHandle | undefined;
-  let writer: PacedWriter | undefined;
+  let writer: PacedWriterHandle | undefined;
   const room = `rec-bot-${process.pid}`;
   const dir = mkdtempSync(join(tmpdir(), 'parley-rec-bot-'));
 
@@ -60,7 +61,7 @@ describe('recording a direct producer (the bot\'s voice) and video', { timeout: 
   });
   after(async () => {
     if (page) saveConsoleLog('recording-bot-video', page.console);
-    writer?.close();
+    await writer?.close();
     await bot?.close();
     await browser?.close();
     await server?.close();
@@ -75,18 +76,21 @@ describe('recording a direct producer (the bot\'s voice) and video', { timeout: 
       return mine.some((p) => p.kind === 'audio') && mine.some((p) => p.kind === 'video');
     });
 
-    // The bot, exactly as AgentSession speaks: a direct producer fed by the paced writer.
+    // The bot, exactly as AgentSession speaks: a direct producer fed by the media worker's paced writer.
     const ssrc = 0x1234_5678;
     bot = await media.createDirectProducer('bot-test', {
       kind: 'audio',
       rtpParameters: { codecs: [{ mimeType: 'audio/opus', payloadType: 111, clockRate: 48_000, channels: 2 }], encodings: [{ ssrc }] },
       appData: { source: 'bot', role: 'bot' },
     });
-    const producer = bot;
-    writer = new PacedWriter({ ssrc, sink: (p) => producer.send(p) });
+    writer = await media.createPacedWriter(bot, { ssrc, payloadType: 111 });
+    const firstPacket = new Promise<{ atMs: number }>((resolve) => writer!.once('playout-start', resolve));
     const tone = new Int16Array(16_000 * 30);
     for (let i = 0; i < tone.length; i++) tone[i] = Math.round(9000 * Math.sin((2 * Math.PI * 1500 * i) / 16_000));
     writer.push(tone, 16_000);
+    // The worker says when its first packet went out: the voice below is the worker's, not an in-process writer's.
+    await firstPacket;
+    assert.equal(writer.playing, true, 'the worker is still sending the 30 s tone');
 
     const started = await request(`${server.url}/recordings/start`, { body: { roomName: room } });
     assert.equal(started.status, 200, JSON.stringify(started.body));

@@ -23,7 +23,10 @@ export interface RecordingTrack {
   size: number;
   /** Masked words replaced by a 1 kHz tone here and in the mix: ms after the recording's start. */
   bleeps: Array<{ startMs: number; endMs: number }>;
-  /** Unix ms of the room's media zero (transcript times are ms after it); absent on older rows. */
+  /**
+   * Unix ms of the room's media zero on the server's clock for this speaker (transcript times are ms after it; the
+   * speaker's clock offset, learnt from their sender reports, is taken out); absent on older rows.
+   */
   roomStartedAtMs?: number;
   /** Object key of the unbleeped original, kept only when RECORDING_KEEP_UNBLEEPED is on. */
   originalKey?: string;

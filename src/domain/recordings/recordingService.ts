@@ -31,8 +31,13 @@ export interface CapturedTrackFile {
   /** Server wall clock of its first sample. */
   startedAtMs?: number;
   durationMs: number;
-  /** Wall clock of the room's media time 0 (captions' word times are on that clock). */
+  /** Wall clock of the room's media time 0 (captions' word times are ms after it). */
   roomStartedAtMs?: number;
+  /**
+   * Server clock minus the speaker's clock, through the sender report that placed the track. Captions put words
+   * on the speaker's clock once a report came, the track is on the server's: a word's time plus this is on the track.
+   */
+  senderClockOffsetMs?: number;
 }
 
 export interface ActiveCapture {
@@ -58,8 +63,13 @@ export interface RecordingServiceDeps {
   bleepTrack(path: string, bleeps: Array<{ startMs: number; endMs: number }>, out: string): Promise<void>;
   /** Keep the unbleeped original of a bleeped track (the admin's setting). */
   keepUnbleeped: boolean;
-  /** Waits until captions of the room's last words are in (bounded); resolves at once when captions are off. */
-  settle?(roomName: string): Promise<void>;
+  /**
+   * Waits until captions of the room's last words are in (bounded); resolves at once when captions are off.
+   * `heardUntil`: how far each speaker's recorded audio went (ms on the room's clock, as captions time words):
+   * captions that lag behind the recorder are waited for until they have heard it, so words said just before the
+   * stop are begun, recognised and stored before the bleeps are read.
+   */
+  settle?(roomName: string, heardUntil: Array<{ peerId: string; mediaMs: number }>): Promise<void>;
   /** Writes the mixed MP4. */
   mix(tracks: Array<{ path: string; kind: 'audio' | 'video'; offsetMs: number; bleeps: Array<{ startMs: number; endMs: number }> }>, durationMs: number, out: string): Promise<void>;
   /** Who a peer of a room is (name, role), if known. */
@@ -306,12 +316,17 @@ export class RecordingService {
         return r;
       }
       // Masked spans that cannot be read fail the recording: it is never kept unbleeped by accident.
-      await this.deps.settle?.(roomName);
+      const heardUntil = captured.flatMap((t) =>
+        t.kind === 'audio' && t.startedAtMs !== undefined && t.roomStartedAtMs !== undefined ? [{ peerId: t.peerId, mediaMs: t.startedAtMs + t.durationMs - (t.senderClockOffsetMs ?? 0) - t.roomStartedAtMs }] : [],
+      );
+      await this.deps.settle?.(roomName, heardUntil);
       const masked = this.deps.maskedSpansOf ? await this.deps.maskedSpansOf(roomName, r.startedAt) : [];
       const tracks: RecordingTrack[] = captured.map((t) => {
         const speaker = a.speakers.get(t.peerId) ?? this.deps.speakerOf(roomName, t.peerId) ?? { userId: t.peerId, name: t.peerId, role: 'participant' as const };
         const offsetMs = Math.max(0, Math.round((t.startedAtMs ?? r.startedAt) - r.startedAt));
-        const roomZero = t.roomStartedAtMs ?? r.startedAt;
+        // Media time 0 of the captions' word times, on the server's clock where this track is placed: a speaker whose
+        // clock is off (or a report stamped late) would otherwise move every bleep off the words, or out of the track.
+        const roomZero = (t.roomStartedAtMs ?? r.startedAt) + (t.senderClockOffsetMs ?? 0);
         const bleeps = masked
           .filter((m) => t.kind === 'audio' && m.peerId === t.peerId)
           .map((m) => ({ startMs: Math.round(roomZero + m.startMs - r.startedAt), endMs: Math.round(roomZero + m.endMs - r.startedAt) }))
@@ -330,7 +345,8 @@ export class RecordingService {
           durationMs: Math.round(t.durationMs),
           size: 0,
           bleeps,
-          ...(t.roomStartedAtMs !== undefined ? { roomStartedAtMs: Math.round(t.roomStartedAtMs) } : {}),
+          // On the server's clock, like the track: the call detail seeks to a transcript line by it.
+          ...(t.roomStartedAtMs !== undefined ? { roomStartedAtMs: Math.round(roomZero) } : {}),
         };
       });
       r.tracks = tracks;

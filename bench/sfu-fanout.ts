@@ -20,6 +20,9 @@
  * thread alone, consumers per core (1e6 / µs / 50), RSS per peer, receive loss per subscriber,
  * one-way latency p50/p99 (publisher send → subscriber arrival, same monotonic clock, matched by
  * RTP timestamp through the IPC side channel), and the router's own packetsSent as a check.
+ *
+ * Parley's clients join with `audioLevels: false` (they show no meters; Janus sends no level
+ * events by default); `--audio-levels=1` keeps the 250 ms `audio-levels` broadcast to each.
  */
 import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
@@ -125,7 +128,15 @@ const options = {
   direct: num('direct', 0, 0, 1) === 1,
   /** After each Parley window, measure the same N again while the room is recorded (seed 004's POST /recordings/start; bench:recording uses it). */
   record: num('record', 0, 0, 1) === 1,
+  /**
+   * 1 = Parley's subscribers and publisher keep the `audio-levels` event (4 a second to each socket,
+   * on the main thread). Default 0: they join with `audioLevels: false`, as a client that shows no
+   * level meters does; Janus's VideoRoom sends no level events by default either.
+   */
+  audioLevels: num('audio-levels', 0, 0, 1) === 1,
 };
+// The subscriber hosts are child processes: they read it from their environment.
+process.env.SFU_BENCH_AUDIO_LEVELS = options.audioLevels ? '1' : '0';
 const deadline = monoMs() + options.maxMinutes * 60_000;
 const timeLeftMs = (): number => deadline - monoMs();
 
@@ -912,7 +923,7 @@ async function main(): Promise<void> {
   const info = machine();
   log(`SFU fan-out benchmark — ${info.cores} cores (${info.cpu}), ${info.ramGiB} GiB RAM, Node ${info.node}, Linux ${info.kernel}`);
   log(
-    `options: N=${options.ns.join(',')} window=${options.windowS}s warmup=${options.warmupS}s hosts=${options.hosts} verify-every=${options.verifyEvery} payload=${options.payloadBytes}B profile=${options.profileN} max=${options.maxMinutes}min`,
+    `options: N=${options.ns.join(',')} window=${options.windowS}s warmup=${options.warmupS}s hosts=${options.hosts} verify-every=${options.verifyEvery} payload=${options.payloadBytes}B profile=${options.profileN} audio-levels=${options.audioLevels ? 1 : 0} max=${options.maxMinutes}min`,
   );
   let others = otherBenchmarks();
   const quietUntil = monoMs() + options.waitQuietS * 1000;

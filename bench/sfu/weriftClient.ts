@@ -213,7 +213,7 @@ export async function openPublisher(url: string, roomId: string, certificate?: R
   const socket = await connectSocket(url, 'bench-publisher');
   const pc = peerConnection(certificate);
   try {
-    const joined = await request<{ peerId: string }>(socket, 'join-room', { roomId, userId: 'bench-publisher' });
+    const joined = await request<{ peerId: string }>(socket, 'join-room', { roomId, userId: 'bench-publisher', audioLevels: wantsAudioLevels() });
     const t = await request<TransportParams>(socket, 'create-transport', { roomId, direction: 'send' });
     const transceiver = pc.addTransceiver('audio', { direction: 'sendonly' });
     const offer = await pc.createOffer();
@@ -287,12 +287,17 @@ export interface SubscriberOptions {
 
 type DataEvent = { execute: (...args: unknown[]) => void };
 
+/** bench:sfu's `--audio-levels` (SFU_BENCH_AUDIO_LEVELS=1): whether these clients ask for `audio-levels`. */
+function wantsAudioLevels(): boolean {
+  return process.env.SFU_BENCH_AUDIO_LEVELS === '1';
+}
+
 export async function openSubscriber(o: SubscriberOptions): Promise<Subscriber> {
   const { url, roomId, producerId, userId } = o;
   const socket = await connectSocket(url, userId);
   const pc = peerConnection(o.certificate);
   try {
-    const joined = await request<{ rtpCapabilities: unknown }>(socket, 'join-room', { roomId, userId });
+    const joined = await request<{ rtpCapabilities: unknown }>(socket, 'join-room', { roomId, userId, audioLevels: wantsAudioLevels() });
     const t = await request<TransportParams>(socket, 'create-transport', { roomId, direction: 'recv' });
     // mediasoup-client sends the Device's capabilities; the router's own are what a browser with
     // Opus ends up with for audio (same codec, payload type and extension ids).

@@ -109,6 +109,14 @@ export function attachVoiceNamespace(deps: VoiceNamespaceDeps): VoiceRooms {
   /** The identity of every peer in a voice room, kept until it has left (its socket may be gone first). */
   const peerIdentities = new Map<string, Identity>();
   const consumerSeats = new Map<string, ConsumerSeat>();
+  /**
+   * Peers that receive `audio-levels` (all but those whose `join-room` said `audioLevels: false`).
+   * The levels go to each listener 4 times a second; a client that shows no meters (seed 000's
+   * stock clients, a listen-only viewer) saves the room one WebSocket frame per 250 ms each.
+   */
+  const wantsLevels = new Set<string>();
+  /** The Socket.IO room of a voice room's level listeners. */
+  const levelsKey = (roomId: string): string => `${roomKey('voice', roomId)}:levels`;
   const who = (peerId: string): Identity | undefined => peerIdentities.get(peerId);
 
   /** Peers of the room (other than `peerId`) that may not learn of `peerId`. */
@@ -194,11 +202,14 @@ export function attachVoiceNamespace(deps: VoiceNamespaceDeps): VoiceRooms {
       const all = levels.map((l) => ({ peerId: l.peerId, producerId: l.producerId, volume: l.volume }));
       const hiddenFrom = new Map(all.map((l) => [l.peerId, new Set(unaware(roomId, l.peerId))]));
       if ([...hiddenFrom.values()].every((h) => h.size === 0)) {
-        namespace.to(key).emit('audio-levels', { levels: all });
+        namespace.to(levelsKey(roomId)).emit('audio-levels', { levels: all });
         return;
       }
       // Someone may not learn of a peer (a whispering supervisor): each socket gets its own list.
-      for (const m of rooms.members(key)) namespace.to(m.peerId).emit('audio-levels', { levels: all.filter((l) => !hiddenFrom.get(l.peerId)?.has(m.peerId)) });
+      for (const m of rooms.members(key)) {
+        if (!wantsLevels.has(m.peerId)) continue;
+        namespace.to(m.peerId).emit('audio-levels', { levels: all.filter((l) => !hiddenFrom.get(l.peerId)?.has(m.peerId)) });
+      }
     });
     room.on('audio.activeSpeaker', (s) => toAware(roomId, s.peerId).emit('active-speaker', { peerId: s.peerId, producerId: s.producerId, volume: s.volume }));
     room.on('transport.closed', ({ transportId, peerId, reason }) => {
@@ -217,6 +228,8 @@ export function attachVoiceNamespace(deps: VoiceNamespaceDeps): VoiceRooms {
     const m = rooms.leave(key, socket.id);
     if (!m) return;
     void socket.leave(key);
+    void socket.leave(levelsKey(roomId));
+    wantsLevels.delete(socket.id);
     if (m.address) quotas.leaveRoom(m.address, roomId, m.connectionId);
     logger.info({ room: key, peerId: m.peerId }, 'voice room left');
     try {
@@ -241,7 +254,8 @@ export function attachVoiceNamespace(deps: VoiceNamespaceDeps): VoiceRooms {
       peerIdentities.delete(m.peerId);
       rooms.leave(key, m.connectionId);
       if (m.address) quotas.leaveRoom(m.address, roomId, m.connectionId);
-      namespace.in(m.connectionId).socketsLeave(key);
+      namespace.in(m.connectionId).socketsLeave([key, levelsKey(roomId)]);
+      wantsLevels.delete(m.peerId);
     }
     logger.warn({ room: key, reason }, 'voice room closed by the media layer');
   });
@@ -262,7 +276,7 @@ export function attachVoiceNamespace(deps: VoiceNamespaceDeps): VoiceRooms {
     });
 
   const events = {
-    'join-room': defineEvent(z.object({ roomId: id, userId: id.optional(), captions: z.boolean().optional() }), async (data, ctx) => {
+    'join-room': defineEvent(z.object({ roomId: id, userId: id.optional(), captions: z.boolean().optional(), audioLevels: z.boolean().optional() }), async (data, ctx) => {
       await access.assertCanJoin(ctx.identity, { kind: 'voice', id: data.roomId });
       const key = roomKey('voice', data.roomId);
       const already = rooms.get(key, ctx.socket.id);
@@ -288,6 +302,13 @@ export function attachVoiceNamespace(deps: VoiceNamespaceDeps): VoiceRooms {
       peerIdentities.set(ctx.socket.id, ctx.identity);
       const others = rooms.join(key, { connectionId: ctx.socket.id, userId, peerId: ctx.socket.id, joinedAt: Date.now(), ...(address ? { address } : {}) });
       await ctx.socket.join(key);
+      if (data.audioLevels === false) {
+        wantsLevels.delete(ctx.socket.id);
+        await ctx.socket.leave(levelsKey(data.roomId));
+      } else {
+        wantsLevels.add(ctx.socket.id);
+        await ctx.socket.join(levelsKey(data.roomId));
+      }
       const hidden = unaware(data.roomId, ctx.socket.id);
       (hidden.length > 0 ? ctx.socket.to(key).except(hidden) : ctx.socket.to(key)).emit('peer-joined', { peerId: ctx.socket.id, userId, verified: !anonymous });
       room.peerJoined(ctx.socket.id, { userId, verified: !anonymous });

@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { launchChromium, saveConsoleLog, saveScreenshot, type OpenedPage } from '../support/browser.js';
 import { request, startParley, type RunningParley } from '../support/parleyServer.js';
-import { connect } from '../support/sockets.js';
+import { collect, connect } from '../support/sockets.js';
 import { voiceBadInputs } from '../support/voiceBadInputs.js';
 import { consumerStats, openVoicePage, peerIdOf, voiceEvents, waitUntilHearing } from '../support/voicePage.js';
 
@@ -66,6 +66,26 @@ describe('SFU voice room with stock mediasoup-client (/voice)', { timeout: 120_0
     }
     const speakers = (await voiceEvents(page, 'active-speaker')) as Array<{ peerId: string }>;
     assert.ok(speakers.length >= 1 && ids.includes(speakers[0]!.peerId));
+  });
+
+  test('a client that joins with audioLevels: false gets no audio-levels, and its neighbours still do', async () => {
+    const quiet = await connect(`${server.url}/voice`);
+    const meters = await connect(`${server.url}/voice`);
+    try {
+      assert.equal((await quiet.emitWithAck('join-room', { roomId: room, audioLevels: false })).error, undefined);
+      assert.equal((await meters.emitWithAck('join-room', { roomId: room })).error, undefined);
+      const [quietLevels, meterLevels] = await Promise.all([collect(quiet, 'audio-levels', 2000), collect(meters, 'audio-levels', 2000)]);
+      assert.equal(quietLevels.length, 0, 'the opted-out client received no audio-levels');
+      assert.ok(meterLevels.length >= 4, `the default client received audio-levels (${meterLevels.length} in 2 s)`);
+      // Joining again with the default asks for them after all.
+      assert.equal((await quiet.emitWithAck('join-room', { roomId: room })).error, undefined);
+      assert.ok((await collect(quiet, 'audio-levels', 1500)).length >= 2, 'levels after joining again without the opt-out');
+      const bad = await quiet.emitWithAck('join-room', { roomId: room, audioLevels: 'no' });
+      assert.equal(bad.error?.code, 'INVALID_PAYLOAD', JSON.stringify(bad));
+    } finally {
+      quiet.close();
+      meters.close();
+    }
   });
 
   test('pause and resume: a muted producer stops reaching the others, and comes back', async () => {

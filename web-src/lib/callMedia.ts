@@ -229,14 +229,16 @@ export class CallMedia {
     return socket;
   }
 
-  private async joinRoom(socket: Socket, body: { roomId: string; userId?: string }): Promise<JoinAck & { error?: { code: string; message: string; node?: string } }> {
+  private async joinRoom(socket: Socket, body: { roomId: string; userId?: string; audioLevels: boolean }): Promise<JoinAck & { error?: { code: string; message: string; node?: string } }> {
     return (await socket.timeout(10_000).emitWithAck('join-room', body)) as JoinAck & { error?: { code: string; message: string; node?: string } };
   }
 
   /** Joins the room, sends the mic (+camera) and receives everything already there. */
   async join(): Promise<void> {
     if (this.joined || this.socket) throw new Error('this CallMedia already joined; make a new one');
-    const body = this.opts.userId ? { roomId: this.roomId, userId: this.opts.userId } : { roomId: this.roomId };
+    // A page that shows no level meters asks the server not to send it `audio-levels` (4 a second).
+    const audioLevels = this.opts.onAudioLevels !== undefined || this.opts.onActiveSpeaker !== undefined;
+    const body = this.opts.userId ? { roomId: this.roomId, userId: this.opts.userId, audioLevels } : { roomId: this.roomId, audioLevels };
     let socket = await this.openVoice();
     let ack = await this.joinRoom(socket, body);
     // Several nodes (docs/cluster.md): the room is hosted by another node; reconnect there once

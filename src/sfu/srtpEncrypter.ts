@@ -16,30 +16,31 @@
  */
 import { createCipheriv, createHmac, type Cipher } from 'node:crypto';
 import { ProtectionProfileAeadAes128Gcm, ProtectionProfileAes128CmHmacSha1_80, type RtpHeader } from 'werift';
+import { DATA as WASM_DATA, DATA_SIZE as WASM_DATA_SIZE, KS as WASM_KS, KS_SIZE as WASM_KS_SIZE, ghashWasm, type GhashWasm } from './ghashWasm.js';
 
 const AUTH_TAG_LENGTH = 10;
 const ONE_BYTE_PROFILE = 0xbede;
 const TWO_BYTE_PROFILE = 0x1000;
 
 /**
- * Writes the RTP header into the start of `out` (`size` = `header.serializeSize`), the bytes
+ * Writes the RTP header into `out` at `at` (`size` = `header.serializeSize`), the bytes
  * werift's `RtpHeader.serialize` makes, without its zero-filled buffer of its own, its two bit
  * writers per packet and the copy into the packet. Unknown extension profiles go through werift.
  */
-export function writeRtpHeader(header: RtpHeader, size: number, out: Buffer): void {
+export function writeRtpHeader(header: RtpHeader, size: number, out: Buffer, at = 0): void {
   const { extensions, csrc } = header;
   const extension = extensions.length > 0 || header.extension;
   const profile = header.extensionProfile;
   if (extension && profile !== ONE_BYTE_PROFILE && profile !== TWO_BYTE_PROFILE) {
-    header.serialize(size).copy(out, 0);
+    header.serialize(size).copy(out, at);
     return;
   }
-  out[0] = 0x80 | (header.padding ? 0x20 : 0) | (extension ? 0x10 : 0) | (csrc.length & 0x0f);
-  out[1] = (header.marker ? 0x80 : 0) | (header.payloadType & 0x7f);
-  out.writeUInt16BE(header.sequenceNumber & 0xffff, 2);
-  out.writeUInt32BE(header.timestamp >>> 0, 4);
-  out.writeUInt32BE(header.ssrc >>> 0, 8);
-  let o = 12;
+  out[at] = 0x80 | (header.padding ? 0x20 : 0) | (extension ? 0x10 : 0) | (csrc.length & 0x0f);
+  out[at + 1] = (header.marker ? 0x80 : 0) | (header.payloadType & 0x7f);
+  out.writeUInt16BE(header.sequenceNumber & 0xffff, at + 2);
+  out.writeUInt32BE(header.timestamp >>> 0, at + 4);
+  out.writeUInt32BE(header.ssrc >>> 0, at + 8);
+  let o = at + 12;
   for (let i = 0; i < csrc.length; i++, o += 4) out.writeUInt32BE(csrc[i]! >>> 0, o);
   if (!extension) return;
   const lengthAt = o + 2;
@@ -401,11 +402,19 @@ interface Ahead {
   keystream: Buffer;
 }
 
+/** Contexts whose encrypter became unreachable without `release`: their wasm table goes back. */
+const tableRegistry = new FinalizationRegistry<{ ghash: GhashWasm; table: number }>(({ ghash, table }) => ghash.release(table));
+
 export class AesGcmRtpEncrypter {
   /** Set around one `encryptRtp` call to have the packet written there (see `rtpEncrypterOf`). */
   output: PacketOutput | undefined;
   private readonly ecb: Cipher;
-  private readonly ghash: Ghash;
+  private readonly h: Buffer;
+  /** The JavaScript GHASH: made when wasm is not available, released, or the packet too large for its memory. */
+  private jsGhash: Ghash | undefined;
+  /** The thread's wasm GHASH and this context's table in it, until `release`. */
+  private wasm: GhashWasm | undefined;
+  private table = 0;
   private readonly salt: Buffer;
   private readonly counters = Buffer.alloc((MAX_SCRATCH_BLOCKS + 1) * BLOCK);
   private readonly aheadCounters = Buffer.alloc(AHEAD_PACKETS * AHEAD_BLOCKS * BLOCK);
@@ -413,12 +422,39 @@ export class AesGcmRtpEncrypter {
   /** Where keystreamAhead's packet starts in the buffer it returned. */
   private aheadOffset = 0;
 
-  /** `sessionKey` (16 bytes), `sessionSalt` (≥ 12 bytes): RFC 7714 §11 session keys. */
-  constructor(sessionKey: Buffer, sessionSalt: Buffer) {
+  /**
+   * `sessionKey` (16 bytes), `sessionSalt` (≥ 12 bytes): RFC 7714 §11 session keys.
+   * `ghash: 'js'` skips the wasm GHASH (tests of the fallback; benchmarks).
+   */
+  constructor(sessionKey: Buffer, sessionSalt: Buffer, options: { ghash?: 'wasm' | 'js' } = {}) {
     this.ecb = createCipheriv('aes-128-ecb', sessionKey, null);
     this.ecb.setAutoPadding(false);
     this.salt = Buffer.from(sessionSalt.subarray(0, 12));
-    this.ghash = new Ghash(this.ecb.update(Buffer.alloc(BLOCK)));
+    this.h = this.ecb.update(Buffer.alloc(BLOCK));
+    const wasm = options.ghash === 'js' ? null : ghashWasm();
+    if (wasm) {
+      this.wasm = wasm;
+      this.table = wasm.allocate(this.h);
+      tableRegistry.register(this, { ghash: wasm, table: this.table }, this);
+    } else {
+      this.jsGhash = new Ghash(this.h);
+    }
+  }
+
+  /** Which GHASH the next packet uses. */
+  get ghashBackend(): 'wasm' | 'js' {
+    return this.wasm ? 'wasm' : 'js';
+  }
+
+  /**
+   * Gives this context's wasm table back now (its transport closed), instead of when the
+   * encrypter is collected. A packet encrypted afterwards still comes out right (JS GHASH).
+   */
+  release(): void {
+    if (!this.wasm) return;
+    tableRegistry.unregister(this);
+    this.wasm.release(this.table);
+    this.wasm = undefined;
   }
 
   /** header ‖ AES-GCM(payload) ‖ 16-byte tag, the header as additional authenticated data. */
@@ -426,12 +462,25 @@ export class AesGcmRtpEncrypter {
     const headerSize = header.serializeSize;
     const textEnd = headerSize + payload.length;
     const out = this.output ? this.output(textEnd + GCM_TAG_LENGTH) : Buffer.allocUnsafe(textEnd + GCM_TAG_LENGTH);
-    writeRtpHeader(header, headerSize, out);
-    this.ghash.reset();
-    this.ghash.update(out, 0, headerSize);
     const seq = header.sequenceNumber & 0xffff;
     const roc = rolloverCounter >>> 0;
     const ssrc = header.ssrc >>> 0;
+    const wasm = this.wasm;
+    if (wasm && textEnd + GCM_TAG_LENGTH + 8 <= WASM_DATA_SIZE && payload.length + 2 * BLOCK <= WASM_KS_SIZE) {
+      // The packet is assembled in wasm memory (header written there, payload and keystream
+      // copied in), sealed in one call (XOR, GHASH, tag), and copied out once.
+      const heap = wasm.heap;
+      writeRtpHeader(header, headerSize, heap, WASM_DATA);
+      payload.copy(heap, WASM_DATA + headerSize);
+      this.keystreamInto(heap, WASM_KS, ssrc, roc, seq, payload.length);
+      wasm.seal(this.table, WASM_DATA, headerSize, payload.length, WASM_KS);
+      heap.copy(out, 0, WASM_DATA, WASM_DATA + textEnd + GCM_TAG_LENGTH);
+      return out;
+    }
+    const ghash = (this.jsGhash ??= new Ghash(this.h));
+    writeRtpHeader(header, headerSize, out);
+    ghash.reset();
+    ghash.update(out, 0, headerSize);
     // A forwarded audio packet: its keystream was made with the next AHEAD_PACKETS − 1 (one
     // ECB call and one allocation per 16 packets instead of per packet). The keystream does not
     // depend on the payload, only on the key, SSRC, ROC, sequence number and block counter.
@@ -440,9 +489,31 @@ export class AesGcmRtpEncrypter {
       const offset = this.aheadOffset;
       const k0 = offset + BLOCK;
       for (let i = 0; i < payload.length; i++) out[headerSize + i] = payload[i]! ^ keystream[k0 + i]!;
-      this.ghash.update(out, headerSize, textEnd);
-      this.ghash.finish(headerSize, payload.length, keystream, offset, out, textEnd);
+      ghash.update(out, headerSize, textEnd);
+      ghash.finish(headerSize, payload.length, keystream, offset, out, textEnd);
       return out;
+    }
+    const mask = this.keystreamInto(this.counters, 0, ssrc, roc, seq, payload.length, out, headerSize, payload);
+    ghash.update(out, headerSize, textEnd);
+    ghash.finish(headerSize, payload.length, mask, 0, out, textEnd);
+    return out;
+  }
+
+  /**
+   * The keystream of packet (ssrc, roc, seq) for `length` payload bytes: E(J0) ‖ E(J0 + 1) ‖ …
+   * With `into` (wasm memory) it is copied to into[at, …). Without it (the JS path), each batch
+   * is XORed with `payload` into out[textAt, …) as it comes and E(J0) is returned.
+   */
+  private keystreamInto(into: Buffer, at: number, ssrc: number, roc: number, seq: number, length: number): Buffer;
+  private keystreamInto(into: Buffer, at: number, ssrc: number, roc: number, seq: number, length: number, out: Buffer, textAt: number, payload: Buffer): Buffer;
+  private keystreamInto(into: Buffer, at: number, ssrc: number, roc: number, seq: number, length: number, out?: Buffer, textAt = 0, payload?: Buffer): Buffer {
+    if (!out && Math.ceil(length / BLOCK) + 1 <= AHEAD_BLOCKS) {
+      const keystream = this.keystreamAhead(ssrc, roc, seq);
+      if (keystream) {
+        const offset = this.aheadOffset;
+        keystream.copy(into, at, offset, offset + BLOCK + length);
+        return keystream;
+      }
     }
     // RFC 7714 §8.1: IV = (0x0000 ‖ SSRC ‖ ROC ‖ SEQ) XOR salt; J0 = IV ‖ 0x00000001.
     const counters = this.counters;
@@ -450,8 +521,9 @@ export class AesGcmRtpEncrypter {
     let done = 0;
     let counter = 1;
     let mask: Buffer | undefined;
+    let written = at;
     do {
-      const bytes = Math.min(payload.length - done, MAX_SCRATCH_BLOCKS * BLOCK);
+      const bytes = Math.min(length - done, MAX_SCRATCH_BLOCKS * BLOCK);
       const first = mask ? 0 : 1; // the first batch also makes E(J0), the tag's mask
       const blocks = Math.ceil(bytes / BLOCK) + first;
       for (let b = 0; b < blocks; b++, counter++) {
@@ -464,13 +536,15 @@ export class AesGcmRtpEncrypter {
       }
       const keystream = this.ecb.update(counters.subarray(0, blocks * BLOCK));
       if (!mask) mask = keystream;
-      const k0 = first * BLOCK;
-      for (let i = 0; i < bytes; i++) out[headerSize + done + i] = payload[done + i]! ^ keystream[k0 + i]!;
+      if (out && payload) {
+        const k0 = first * BLOCK;
+        for (let i = 0; i < bytes; i++) out[textAt + done + i] = payload[done + i]! ^ keystream[k0 + i]!;
+      } else {
+        written += keystream.copy(into, written, 0, first * BLOCK + bytes);
+      }
       done += bytes;
-    } while (done < payload.length);
-    this.ghash.update(out, headerSize, textEnd);
-    this.ghash.finish(headerSize, payload.length, mask, 0, out, textEnd);
-    return out;
+    } while (done < length);
+    return mask;
   }
 
   /** The 12-byte IV of RFC 7714 §8.1 at buf[offset, offset + 12). */
@@ -558,17 +632,28 @@ export function rtpEncrypterOf(session: SrtpSessionLike): { output: PacketOutput
 }
 
 /**
+ * Gives back what the session's encrypter holds outside the JavaScript heap (its AES-GCM
+ * GHASH table in the thread's wasm memory) when its transport closes. Without this call the
+ * table goes back when the encrypter is garbage-collected. Later packets still encrypt.
+ */
+export function releaseRtpEncrypter(session: SrtpSessionLike | undefined): void {
+  const context = session?.localContext;
+  const encrypter = context ? installed.get(context) : undefined;
+  if (encrypter instanceof AesGcmRtpEncrypter) encrypter.release();
+}
+
+/**
  * Swap the outgoing RTP cipher of a started SRTP session for this module's encrypter of the
  * negotiated profile. Returns whether it did (false for a profile it does not know).
  */
-export function installRtpEncrypter(session: SrtpSessionLike): boolean {
+export function installRtpEncrypter(session: SrtpSessionLike, options: { ghash?: 'wasm' | 'js' } = {}): boolean {
   const context = session.localContext;
   if (installed.has(context)) return true;
   let encrypter: AesCmRtpEncrypter | AesGcmRtpEncrypter;
   if (context.profile === ProtectionProfileAes128CmHmacSha1_80) {
     encrypter = new AesCmRtpEncrypter(context.srtpSessionKey, context.srtpSessionSalt, context.srtpSessionAuthTag);
   } else if (context.profile === ProtectionProfileAeadAes128Gcm) {
-    encrypter = new AesGcmRtpEncrypter(context.srtpSessionKey, context.srtpSessionSalt);
+    encrypter = new AesGcmRtpEncrypter(context.srtpSessionKey, context.srtpSessionSalt, options);
   } else {
     return false;
   }

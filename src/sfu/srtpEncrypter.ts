@@ -394,6 +394,12 @@ const AHEAD_BLOCKS = 10;
 /** SSRCs of one context with a keystream made ahead (a transport's consumers); the oldest is forgotten. */
 const AHEAD_SSRCS = 8;
 
+/** Bytes 12–15 of a counter block (0, 0, 0, counter ≤ 255) as a 32-bit word in this machine's byte order. */
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+function counterWord(counter: number): number {
+  return LITTLE_ENDIAN ? counter << 24 : counter;
+}
+
 /** Keystream for packets seq … seq + count − 1 of one SSRC and rollover counter, AHEAD_BLOCKS blocks each. */
 interface Ahead {
   roc: number;
@@ -418,6 +424,7 @@ export class AesGcmRtpEncrypter {
   private readonly salt: Buffer;
   private readonly counters = Buffer.alloc((MAX_SCRATCH_BLOCKS + 1) * BLOCK);
   private readonly aheadCounters = Buffer.alloc(AHEAD_PACKETS * AHEAD_BLOCKS * BLOCK);
+  private readonly aheadWords = new Uint32Array(this.aheadCounters.buffer, this.aheadCounters.byteOffset, this.aheadCounters.length >>> 2);
   private readonly ahead = new Map<number, Ahead>();
   /** Where keystreamAhead's packet starts in the buffer it returned. */
   private aheadOffset = 0;
@@ -580,17 +587,23 @@ export class AesGcmRtpEncrypter {
     if (a && a.roc > roc) return undefined;
     const count = Math.min(AHEAD_PACKETS, 0x10000 - seq);
     const counters = this.aheadCounters;
+    // The counter blocks as 32-bit words (the buffer is its own ArrayBuffer, so aligned): the
+    // IV's three words copied into each block and the counter as the fourth. A Buffer.copy per
+    // block (its argument checks and native call, 160 per batch) cost more than the AES itself.
+    const words = this.aheadWords;
     for (let p = 0; p < count; p++) {
       const base = p * AHEAD_BLOCKS * BLOCK;
       this.writeIv(counters, base, ssrc, roc, seq + p);
+      const w = base >>> 2;
+      const w0 = words[w]!;
+      const w1 = words[w + 1]!;
+      const w2 = words[w + 2]!;
       for (let b = 0; b < AHEAD_BLOCKS; b++) {
-        const o = base + b * BLOCK;
-        if (b > 0) counters.copy(counters, o, base, base + 12);
-        const counter = b + 1;
-        counters[o + 12] = 0;
-        counters[o + 13] = 0;
-        counters[o + 14] = 0;
-        counters[o + 15] = counter;
+        const o = w + b * 4;
+        words[o] = w0;
+        words[o + 1] = w1;
+        words[o + 2] = w2;
+        words[o + 3] = counterWord(b + 1);
       }
     }
     const keystream = this.ecb.update(counters.subarray(0, count * AHEAD_BLOCKS * BLOCK));

@@ -357,8 +357,9 @@ let instanceError: unknown;
 
 /**
  * The thread's GHASH module, or null where WebAssembly cannot be compiled or instantiated
- * (e.g. `--jitless`, `--disallow-code-generation-from-strings` does not matter): the callers
- * then use the JavaScript GHASH. Tried once per thread.
+ * (Node run with `--jitless` has no WebAssembly; a 4-page memory could not be had): the
+ * callers then use the JavaScript GHASH, the same bytes at about twice the cost. Tried once
+ * per thread; `ghashWasmError()` says why it failed.
  */
 export function ghashWasm(): GhashWasm | null {
   if (instance !== undefined) return instance;

@@ -6,8 +6,10 @@
  * every packet, then `Buffer.concat` header, payload and tag. Node cannot re-key a GCM cipher
  * with a new IV, so here one AES-128-ECB cipher object per context makes the counter-mode
  * keystream (both profiles are AES of counter blocks XORed with the payload) in a single
- * `update` per packet, and GCM's GHASH runs in JavaScript on a table of multiples of H built
- * once per context (Shoup's 8-bit method). AES-CM's HMAC-SHA1 stays one `createHmac` per
+ * `update` per packet (per 16 packets for forwarded audio), and GCM's GHASH uses a table of
+ * multiples of H built once per context (Shoup's 8-bit method): in WebAssembly with 64-bit
+ * words (ghashWasm.ts, which also does the payload XOR and the tag in the same call), or in
+ * JavaScript where wasm cannot be instantiated. AES-CM's HMAC-SHA1 stays one `createHmac` per
  * packet (copying pre-keyed SHA-1 states measured dearer). The packet is written into one buffer.
  *
  * Only the encryption of outgoing RTP is replaced: rollover counting stays in werift's

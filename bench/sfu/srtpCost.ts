@@ -2,8 +2,8 @@
  * CPU per outgoing SRTP packet, one Opus-sized payload (default 120 bytes) at a time, in one
  * process and one run: werift's AEAD_AES_128_GCM and AES_CM_128_HMAC_SHA1_80 ciphers (a key
  * schedule per packet) against Parley's encrypters of both (src/sfu/srtpEncrypter.ts, key
- * schedule per context; AES-GCM with its GHASH in WebAssembly and, for comparison, in
- * JavaScript). Prints µs per packet and the ratios against werift's GCM, the profile browsers
+ * schedule per context; AES-GCM with its GHASH in WebAssembly on its default 4-bit table and,
+ * for comparison, on the 8-bit table and in JavaScript). Prints µs per packet and the ratios against werift's GCM, the profile browsers
  * negotiate with the SFU.
  *
  * `--contexts=N` encrypts each packet for N sessions in turn (N keys, as the SFU's fan-out does
@@ -14,7 +14,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ProtectionProfileAeadAes128Gcm, ProtectionProfileAes128CmHmacSha1_80, RtpHeader, SrtpSession } from 'werift';
-import { installRtpEncrypter } from '../../src/sfu/srtpEncrypter.js';
+import { installRtpEncrypter, type EncrypterOptions } from '../../src/sfu/srtpEncrypter.js';
 
 function arg(name: string, fallback: number): number {
   const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
@@ -36,7 +36,7 @@ function session(profile: number): SrtpSession {
   });
 }
 
-function sessions(profile: number, install?: { ghash: 'wasm' | 'js' }): SrtpSession[] {
+function sessions(profile: number, install?: EncrypterOptions): SrtpSession[] {
   const list: SrtpSession[] = [];
   for (let i = 0; i < contexts; i++) {
     const s = session(profile);
@@ -51,6 +51,7 @@ const targets: Record<string, SrtpSession[]> = {
   'werift AES-CM+HMAC': sessions(ProtectionProfileAes128CmHmacSha1_80),
   'Parley AES-CM+HMAC': sessions(ProtectionProfileAes128CmHmacSha1_80, { ghash: 'wasm' }),
   'Parley AES-GCM (JS GHASH)': sessions(ProtectionProfileAeadAes128Gcm, { ghash: 'js' }),
+  'Parley AES-GCM (wasm 8-bit)': sessions(ProtectionProfileAeadAes128Gcm, { ghash: 'wasm8' }),
   'Parley AES-GCM': sessions(ProtectionProfileAeadAes128Gcm, { ghash: 'wasm' }),
 };
 

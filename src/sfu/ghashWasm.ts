@@ -14,19 +14,29 @@
  * The bytes are built once per thread at first use; `test/sfu-ghash-wasm.test.ts` checks the
  * result against werift's AES-GCM and the JavaScript GHASH.
  *
- * Representation: a GCM field element is its 16 bytes in GCM's order (byte 0 holds x^0..x^7,
- * bit-reflected), read as two little-endian i64 words: lo = bytes 0..7, hi = bytes 8..15. GCM's
- * multiplication by x^8 moves every byte one place up, so it is `hi = hi << 8 | lo >>> 56`,
- * `lo = lo << 8 ^ R[hi >>> 56]`: no byte swaps are needed anywhere, the table entries and
- * the packet bytes are used as they lie in memory.
+ * Two tables: Shoup's 8-bit one (256 entries, 4 KiB per key) and his 4-bit one (16 entries,
+ * 256 bytes per key). Hot in a micro-benchmark the 8-bit one is about twice as fast per block,
+ * but in the SFU the fan-out encrypts each packet for 100–300 keys in turn between kernel sends
+ * and the subscriber processes, so a key's table is cold every time: the 8-bit table's 64 cache
+ * lines missed on nearly every lookup (bench:sfu --profile=100 at N = 100: 157 ms of wasm GHASH
+ * in 10 s), the 4-bit table's 4 lines do not (24 ms in the same kind of run). The 4-bit table
+ * is the default; the 8-bit one stays for the benchmark's comparison.
+ *
+ * Representation, 8-bit table: a GCM field element is its 16 bytes in GCM's order (byte 0 holds
+ * x^0..x^7, bit-reflected), read as two little-endian i64 words: lo = bytes 0..7, hi = bytes
+ * 8..15. GCM's multiplication by x^8 moves every byte one place up, so it is `hi = hi << 8 |
+ * lo >>> 56`, `lo = lo << 8 ^ R[hi >>> 56]`: no byte swaps, entries and packet bytes are used as
+ * they lie in memory. 4-bit table: x^4 splits bytes, so there Y is kept as two big-endian
+ * numbers (each block byte-swapped once as it is loaded) and x^4 is a plain 128-bit shift.
  *
  * Memory (one instance per thread, shared by every context of the thread):
  *   [PAD, +16)        zero-padded last partial block
  *   [LENGTHS, +16)    GCM's lengths block, written by `seal`
- *   [RED, +512)       R[b] as u16: the bytes 0, 1 that x^128 · (byte b at position 15) reduces to
+ *   [RED, +512)       the reduction table: what the bits shifted out past x^127 reduce to
  *   [DATA, +DATA_SIZE)  one packet: header ‖ payload, then the tag written after it
  *   [KS, +KS_SIZE)      its keystream: E(J0) ‖ E(J0 + 1) ‖ …
- *   [TABLES, …)       one 4 KiB table per context: entry b (16 bytes) = (element with byte 0 = b) · H
+ *   [TABLES, …)       one table per context (4-bit: 256 bytes, entry n = (element with byte 0 = n << 4) · H
+ *                     as big-endian words; 8-bit: 4 KiB, entry b = (element with byte 0 = b) · H as stored)
  * Tables are handed out and taken back by `GhashWasm.allocate` / `release`; the memory grows a
  * page at a time and never shrinks (a freed table is reused by the next context).
  */
@@ -40,7 +50,8 @@ export const DATA_SIZE = 65_536;
 export const KS = DATA + DATA_SIZE + 64;
 export const KS_SIZE = 65_536 + 64;
 const TABLES = Math.ceil((KS + KS_SIZE) / 65_536) * 65_536;
-const TABLE_SIZE = 4096;
+/** Which table the thread's module uses (see the file's comment and BENCHMARKS.md). */
+const DEFAULT_TABLE_BITS: TableBits = 4;
 const PAGE = 65_536;
 
 // --- A minimal WebAssembly encoder ------------------------------------------------------------
@@ -69,6 +80,20 @@ function sleb(n: number): number[] {
   }
 }
 
+function sleb64(n: bigint): number[] {
+  const out: number[] = [];
+  let v = BigInt.asIntN(64, n);
+  for (;;) {
+    const b = Number(v & 0x7fn);
+    v >>= 7n;
+    if ((v === 0n && (b & 0x40) === 0) || (v === -1n && (b & 0x40) !== 0)) {
+      out.push(b);
+      return out;
+    }
+    out.push(b | 0x80);
+  }
+}
+
 const I32 = 0x7f;
 const I64 = 0x7e;
 type Code = number[];
@@ -89,7 +114,7 @@ const i32store8 = (offset = 0): Code => mem(0x3a, 0, offset);
 const op = {
   i32eqz: 0x45, i32geu: 0x4f, i32add: 0x6a, i32and: 0x71, i32shl: 0x74, i32shru: 0x76,
   i64and: 0x83, i64or: 0x84, i64xor: 0x85, i64shl: 0x86, i64shru: 0x88, i32wrap: 0xa7,
-  i32sub: 0x6b, i32gts: 0x4a, i64sub: 0x7d, i64extendi32u: 0xad, select: 0x1b,
+  i32sub: 0x6b, i32gts: 0x4a, i64rotl: 0x89, i64sub: 0x7d, i64extendi32u: 0xad, select: 0x1b,
 } as const;
 const BLOCK_VOID = [0x02, 0x40];
 const LOOP_VOID = [0x03, 0x40];
@@ -154,6 +179,58 @@ function blocksCode(): Code {
   return code;
 }
 
+/** bswap64 of the i64 on the stack (wasm has no byte-swap instruction). Uses local t (i64). */
+function bswap64(t: number): Code {
+  const m8 = [0x42, ...sleb64(0x00ff00ff00ff00ffn)];
+  const m16 = [0x42, ...sleb64(0x0000ffff0000ffffn)];
+  return [
+    ...set(t),
+    ...get(t), ...i64(8), op.i64shru, ...m8, op.i64and, ...get(t), ...m8, op.i64and, ...i64(8), op.i64shl, op.i64or, ...set(t),
+    ...get(t), ...i64(16), op.i64shru, ...m16, op.i64and, ...get(t), ...m16, op.i64and, ...i64(16), op.i64shl, op.i64or,
+    ...i64(32), op.i64rotl,
+  ];
+}
+
+/**
+ * The 4-bit variant of `blocks` (Shoup's 4-bit table: 16 entries, 256 bytes per key, so a
+ * key's table is 4 cache lines instead of 64). Here Y and the table entries are big-endian
+ * words (hi = bytes 0..7): GCM's x^4 step is then a plain 128-bit shift right by 4, and each
+ * block is byte-swapped once when it is loaded. Horner over the 32 nibbles from the last
+ * (byte 15's low nibble): Z = Z · x^4 ⊕ M[nibble].
+ * Locals: 0 tbl, 1 q, 2 n (params); 3 zl, 4 zh, 5 al, 6 ah, 7 t (i64); 8 m (i32).
+ */
+function blocks4Code(): Code {
+  const [tbl, q, n, zl, zh, al, ah, t, m] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const code: Code = [...gget(Y_LO), ...set(zl), ...gget(Y_HI), ...set(zh)];
+  code.push(...BLOCK_VOID, ...get(n), op.i32eqz, ...brIf(0), ...LOOP_VOID);
+  // a = Y ⊕ X (X's bytes 0..7 → ah, 8..15 → al, as big-endian numbers)
+  code.push(...get(q), ...i64load(0), ...bswap64(t), ...get(zh), op.i64xor, ...set(ah));
+  code.push(...get(q), ...i64load(8), ...bswap64(t), ...get(zl), op.i64xor, ...set(al));
+  for (let k = 0; k < 32; k++) {
+    const word = k < 16 ? al : ah;
+    const shift = (k % 16) * 4;
+    // m = tbl + 16 · nibble k
+    code.push(...get(word));
+    if (shift > 0) code.push(...i64(shift), op.i64shru);
+    code.push(op.i32wrap, ...i32(15), op.i32and, ...i32(4), op.i32shl, ...get(tbl), op.i32add, ...set(m));
+    if (k === 0) {
+      code.push(...get(m), ...i64load(0), ...set(zh), ...get(m), ...i64load(8), ...set(zl));
+      continue;
+    }
+    code.push(
+      // t = R[zl & 15]; zl = zl >>> 4 | zh << 60; zh = zh >>> 4 ^ t ^ M.hi; zl ^= M.lo
+      ...get(zl), op.i32wrap, ...i32(15), op.i32and, ...i32(3), op.i32shl, ...i64load(RED), ...set(t),
+      ...get(zl), ...i64(4), op.i64shru, ...get(zh), ...i64(60), op.i64shl, op.i64or, ...get(m), ...i64load(8), op.i64xor, ...set(zl),
+      ...get(zh), ...i64(4), op.i64shru, ...get(t), op.i64xor, ...get(m), ...i64load(0), op.i64xor, ...set(zh),
+    );
+  }
+  code.push(...get(q), ...i32(16), op.i32add, ...set(q));
+  code.push(...get(n), ...i32(1), op.i32sub, ...set(n));
+  code.push(...get(n), ...brIf(0), END, END);
+  code.push(...get(zl), ...gset(Y_LO), ...get(zh), ...gset(Y_HI));
+  return code;
+}
+
 /**
  * absorb(tbl, s, len): GHASH over len bytes at s, the last block zero-padded. The last partial
  * block is read as two whole words (up to 15 bytes past the end: still inside DATA or KS), masked
@@ -186,15 +263,15 @@ function absorbCode(blocksFn: number): Code {
  * ks + 16 (8 bytes at a time: up to 7 bytes past the text are overwritten, then the tag goes
  * there), then GHASH over AAD, ciphertext and lengths, and the tag S ⊕ E(J0) (E(J0) at ks)
  * is written at p + aadLen + textLen.
- * Locals: 0 tbl, 1 p, 2 aadLen, 3 textLen, 4 ks (params); 5 c, 6 i, 7 bits (i32).
+ * Locals: 0 tbl, 1 p, 2 aadLen, 3 textLen, 4 ks (params); 5 c, 6 i, 7 lengthBits (i32); 8 t (i64).
  */
-function sealCode(blocksFn: number, absorbFn: number): Code {
-  const [tbl, p, aadLen, textLen, ks, c, i, bits] = [0, 1, 2, 3, 4, 5, 6, 7];
+function sealCode(blocksFn: number, absorbFn: number, bits: TableBits): Code {
+  const [tbl, p, aadLen, textLen, ks, c, i, lengthBits, t] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
   const be32 = (at: number): Code => [
-    ...i32(0), ...get(bits), ...i32(24), op.i32shru, ...i32store8(at),
-    ...i32(0), ...get(bits), ...i32(16), op.i32shru, ...i32store8(at + 1),
-    ...i32(0), ...get(bits), ...i32(8), op.i32shru, ...i32store8(at + 2),
-    ...i32(0), ...get(bits), ...i32store8(at + 3),
+    ...i32(0), ...get(lengthBits), ...i32(24), op.i32shru, ...i32store8(at),
+    ...i32(0), ...get(lengthBits), ...i32(16), op.i32shru, ...i32store8(at + 1),
+    ...i32(0), ...get(lengthBits), ...i32(8), op.i32shru, ...i32store8(at + 2),
+    ...i32(0), ...get(lengthBits), ...i32store8(at + 3),
   ];
   return [
     ...get(p), ...get(aadLen), op.i32add, ...set(c),
@@ -211,16 +288,27 @@ function sealCode(blocksFn: number, absorbFn: number): Code {
     ...get(tbl), ...get(p), ...get(aadLen), ...call(absorbFn),
     ...get(tbl), ...get(c), ...get(textLen), ...call(absorbFn),
     // Lengths block: 64-bit big-endian bit counts of AAD and text (both < 2^32 bits here).
-    ...get(aadLen), ...i32(3), op.i32shl, ...set(bits), ...be32(LENGTHS + 4),
-    ...get(textLen), ...i32(3), op.i32shl, ...set(bits), ...be32(LENGTHS + 12),
+    ...get(aadLen), ...i32(3), op.i32shl, ...set(lengthBits), ...be32(LENGTHS + 4),
+    ...get(textLen), ...i32(3), op.i32shl, ...set(lengthBits), ...be32(LENGTHS + 12),
     ...get(tbl), ...i32(LENGTHS), ...i32(1), ...call(blocksFn),
-    ...get(c), ...get(textLen), op.i32add, ...gget(Y_LO), ...get(ks), ...i64load(0), op.i64xor, ...i64store(0),
-    ...get(c), ...get(textLen), op.i32add, ...gget(Y_HI), ...get(ks), ...i64load(8), op.i64xor, ...i64store(8),
+    // The tag: Y's bytes 0..15 XOR E(J0). The 8-bit variant keeps Y as it lies in memory
+    // (little-endian words), the 4-bit one as big-endian numbers.
+    ...(bits === 8
+      ? [
+          ...get(c), ...get(textLen), op.i32add, ...gget(Y_LO), ...get(ks), ...i64load(0), op.i64xor, ...i64store(0),
+          ...get(c), ...get(textLen), op.i32add, ...gget(Y_HI), ...get(ks), ...i64load(8), op.i64xor, ...i64store(8),
+        ]
+      : [
+          ...get(c), ...get(textLen), op.i32add, ...gget(Y_HI), ...bswap64(t), ...get(ks), ...i64load(0), op.i64xor, ...i64store(0),
+          ...get(c), ...get(textLen), op.i32add, ...gget(Y_LO), ...bswap64(t), ...get(ks), ...i64load(8), op.i64xor, ...i64store(8),
+        ]),
   ];
 }
 
 /** The module's bytes (deterministic). Exports: memory, seal, blocks (for tests). */
-export function ghashModuleBytes(initialPages: number): Uint8Array<ArrayBuffer> {
+export type TableBits = 4 | 8;
+
+export function ghashModuleBytes(initialPages: number, bits: TableBits): Uint8Array<ArrayBuffer> {
   const types = vec([
     [0x60, ...vec([[I32], [I32], [I32]]), ...vec([])], // 0: (i32, i32, i32) → ()
     [0x60, ...vec([[I32], [I32], [I32], [I32], [I32]]), ...vec([])], // 1: seal
@@ -240,9 +328,9 @@ export function ghashModuleBytes(initialPages: number): Uint8Array<ArrayBuffer> 
     [...name('seal'), 0x00, ...uleb(SEAL)],
   ]);
   const code = vec([
-    funcBody([[2, I64], [1, I32]], blocksCode()),
+    bits === 8 ? funcBody([[2, I64], [1, I32]], blocksCode()) : funcBody([[5, I64], [1, I32]], blocks4Code()),
     funcBody([[2, I32], [1, I64]], absorbCode(BLOCKS)),
-    funcBody([[3, I32]], sealCode(BLOCKS, ABSORB)),
+    funcBody([[3, I32], [1, I64]], sealCode(BLOCKS, ABSORB, bits)),
   ]);
   return Uint8Array.from([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
@@ -297,6 +385,44 @@ function writeTable(h: Uint8Array, dst: Uint8Array, offset: number): void {
   }
 }
 
+/** R4[n]: x^4 · (the element whose byte 15 is n < 16), as the big-endian word of bytes 0..7 (only 0, 1 are set). */
+function reductionTable4(): BigUint64Array {
+  const red = new BigUint64Array(16);
+  const v = new Uint8Array(16);
+  for (let n = 0; n < 16; n++) {
+    v.fill(0);
+    v[15] = n;
+    for (let k = 0; k < 4; k++) timesX(v);
+    for (let i = 2; i < 16; i++) if (v[i] !== 0) throw new Error('GHASH reduction table: unexpected carry');
+    red[n] = (BigInt(v[0]!) << 56n) | (BigInt(v[1]!) << 48n);
+  }
+  return red;
+}
+
+/**
+ * The 16 × 16-byte table of H's nibble multiples for the 4-bit variant: entry n = (the element
+ * whose byte 0 is n << 4) · H, as two big-endian numbers stored as i64 (bytes 0..7, then 8..15).
+ */
+function writeTable4(h: Uint8Array, dst: Buffer, offset: number): void {
+  const entries: Uint8Array[] = Array.from({ length: 16 }, () => new Uint8Array(16));
+  const v = Uint8Array.from(h.subarray(0, 16));
+  // entry 8 >> k = H · x^k
+  for (let k = 0; k < 4; k++) {
+    entries[8 >>> k]!.set(v);
+    timesX(v);
+  }
+  for (let b = 2; b < 16; b <<= 1) {
+    for (let low = 1; low < b; low++) for (let i = 0; i < 16; i++) entries[b + low]![i] = entries[b]![i]! ^ entries[low]![i]!;
+  }
+  for (let n = 0; n < 16; n++) {
+    const e = entries[n]!;
+    for (let i = 0; i < 8; i++) {
+      dst[offset + n * 16 + i] = e[7 - i]!;
+      dst[offset + n * 16 + 8 + i] = e[15 - i]!;
+    }
+  }
+}
+
 // --- The thread's instance and its table slots ------------------------------------------------
 
 interface Exports {
@@ -313,36 +439,46 @@ export class GhashWasm {
   heap: Buffer;
   private slots = 0;
   private readonly free: number[] = [];
+  readonly tableBits: TableBits;
+  private readonly tableSize: number;
 
-  constructor() {
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(ghashModuleBytes(TABLES / PAGE)));
+  constructor(tableBits: TableBits = DEFAULT_TABLE_BITS) {
+    this.tableBits = tableBits;
+    this.tableSize = tableBits === 8 ? 4096 : 256;
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(ghashModuleBytes(TABLES / PAGE, tableBits)));
     const e = instance.exports as unknown as Exports;
     this.memory = e.memory;
     this.seal = e.seal;
     this.blocks = e.blocks;
     this.heap = Buffer.from(this.memory.buffer);
-    const red = reductionTable();
-    for (let b = 0; b < 256; b++) this.heap.writeUInt16LE(red[b]!, RED + 2 * b);
+    if (tableBits === 8) {
+      const red = reductionTable();
+      for (let b = 0; b < 256; b++) this.heap.writeUInt16LE(red[b]!, RED + 2 * b);
+    } else {
+      const red = reductionTable4();
+      for (let n = 0; n < 16; n++) this.heap.writeBigUInt64LE(red[n]!, RED + 8 * n);
+    }
   }
 
   /** A table for hash key h (16 bytes); returns its offset. */
   allocate(h: Uint8Array): number {
     let offset = this.free.pop();
     if (offset === undefined) {
-      offset = TABLES + this.slots * TABLE_SIZE;
-      if (offset + TABLE_SIZE > this.memory.buffer.byteLength) {
+      offset = TABLES + this.slots * this.tableSize;
+      if (offset + this.tableSize > this.memory.buffer.byteLength) {
         this.memory.grow(1);
         this.heap = Buffer.from(this.memory.buffer);
       }
       this.slots++;
     }
-    writeTable(h, this.heap, offset);
+    if (this.tableBits === 8) writeTable(h, this.heap, offset);
+    else writeTable4(h, this.heap, offset);
     return offset;
   }
 
   /** Gives a table back (its key material is wiped). */
   release(offset: number): void {
-    this.heap.fill(0, offset, offset + TABLE_SIZE);
+    this.heap.fill(0, offset, offset + this.tableSize);
     this.free.push(offset);
   }
 
@@ -352,23 +488,26 @@ export class GhashWasm {
   }
 }
 
-let instance: GhashWasm | null | undefined;
+const instances = new Map<TableBits, GhashWasm | null>();
 let instanceError: unknown;
 
 /**
- * The thread's GHASH module, or null where WebAssembly cannot be compiled or instantiated
- * (Node run with `--jitless` has no WebAssembly; a 4-page memory could not be had): the
- * callers then use the JavaScript GHASH, the same bytes at about twice the cost. Tried once
- * per thread; `ghashWasmError()` says why it failed.
+ * The thread's GHASH module (one per table width; the SFU uses the default), or null where
+ * WebAssembly cannot be compiled or instantiated (Node run with `--jitless` has no
+ * WebAssembly; a 4-page memory could not be had): the callers then use the JavaScript GHASH,
+ * the same bytes at about twice the cost. Tried once per thread; `ghashWasmError()` says why
+ * it failed.
  */
-export function ghashWasm(): GhashWasm | null {
+export function ghashWasm(tableBits: TableBits = DEFAULT_TABLE_BITS): GhashWasm | null {
+  let instance = instances.get(tableBits);
   if (instance !== undefined) return instance;
   try {
-    instance = disabled ? null : new GhashWasm();
+    instance = disabled ? null : new GhashWasm(tableBits);
   } catch (err) {
     instanceError = err;
     instance = null;
   }
+  instances.set(tableBits, instance);
   return instance;
 }
 
@@ -377,7 +516,7 @@ let disabled = false;
 /** For tests: make the next `ghashWasm()` calls answer null (or the module again). */
 export function disableGhashWasmForTests(value: boolean): void {
   disabled = value;
-  instance = undefined;
+  instances.clear();
 }
 
 /** Why the module could not be used, if it could not. */

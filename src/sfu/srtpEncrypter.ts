@@ -410,6 +410,11 @@ interface Ahead {
   keystream: Buffer;
 }
 
+/** Which GHASH an AES-GCM encrypter uses: wasm with the default table (4-bit), wasm with the 8-bit table, or JavaScript. */
+export interface EncrypterOptions {
+  ghash?: 'wasm' | 'wasm8' | 'js';
+}
+
 /** Contexts whose encrypter became unreachable without `release`: their wasm table goes back. */
 const tableRegistry = new FinalizationRegistry<{ ghash: GhashWasm; table: number }>(({ ghash, table }) => ghash.release(table));
 
@@ -433,14 +438,14 @@ export class AesGcmRtpEncrypter {
 
   /**
    * `sessionKey` (16 bytes), `sessionSalt` (≥ 12 bytes): RFC 7714 §11 session keys.
-   * `ghash: 'js'` skips the wasm GHASH (tests of the fallback; benchmarks).
+   * `ghash: 'js'` skips the wasm GHASH, `'wasm8'` uses its 8-bit table (tests and benchmarks).
    */
-  constructor(sessionKey: Buffer, sessionSalt: Buffer, options: { ghash?: 'wasm' | 'js' } = {}) {
+  constructor(sessionKey: Buffer, sessionSalt: Buffer, options: EncrypterOptions = {}) {
     this.ecb = createCipheriv('aes-128-ecb', sessionKey, null);
     this.ecb.setAutoPadding(false);
     this.salt = Buffer.from(sessionSalt.subarray(0, 12));
     this.h = this.ecb.update(Buffer.alloc(BLOCK));
-    const wasm = options.ghash === 'js' ? null : ghashWasm();
+    const wasm = options.ghash === 'js' ? null : options.ghash === 'wasm8' ? ghashWasm(8) : ghashWasm();
     if (wasm) {
       this.wasm = wasm;
       this.table = wasm.allocate(this.h);
@@ -661,7 +666,7 @@ export function releaseRtpEncrypter(session: SrtpSessionLike | undefined): void 
  * Swap the outgoing RTP cipher of a started SRTP session for this module's encrypter of the
  * negotiated profile. Returns whether it did (false for a profile it does not know).
  */
-export function installRtpEncrypter(session: SrtpSessionLike, options: { ghash?: 'wasm' | 'js' } = {}): boolean {
+export function installRtpEncrypter(session: SrtpSessionLike, options: EncrypterOptions = {}): boolean {
   const context = session.localContext;
   if (installed.has(context)) return true;
   let encrypter: AesCmRtpEncrypter | AesGcmRtpEncrypter;

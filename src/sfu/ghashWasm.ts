@@ -1,18 +1,18 @@
 /**
  * AES-GCM's GHASH and the counter-mode XOR of one SRTP packet in WebAssembly, with 64-bit words.
  *
- * Why WebAssembly: GHASH on Shoup's 8-bit table needs 128-bit shifts and table loads per byte.
- * In JavaScript a 128-bit value is four int32 words (four shifts and four loads per byte, each
+ * Why WebAssembly: GHASH on Shoup's tables needs 128-bit shifts and table loads per step. In
+ * JavaScript a 128-bit value is four int32 words (four shifts and four loads per step, each
  * load bounds-checked, each word read with `readInt32BE`); in wasm it is two i64 words and the
  * loads are plain memory accesses. The whole packet (header as AAD, ciphertext, lengths block,
  * tag) is done in one call.
  *
  * Why the module is assembled here, from the instruction lists below, and not compiled from a
- * .wat file by a tool: the module is four small functions; a tiny encoder keeps the source and
+ * .wat file by a tool: the module is three small functions; a tiny encoder keeps the source and
  * the bytes the same thing (nothing generated to commit, nothing to regenerate and compare, no
  * devDependency, no build step: `npm install && npm start` needs nothing new and no network).
  * The bytes are built once per thread at first use; `test/sfu-ghash-wasm.test.ts` checks the
- * result against werift's AES-GCM and the JavaScript GHASH.
+ * result against node:crypto's AES-GCM, test/sfu-srtp-encrypter.test.ts against werift's.
  *
  * Two tables: Shoup's 8-bit one (256 entries, 4 KiB per key) and his 4-bit one (16 entries,
  * 256 bytes per key). Hot in a micro-benchmark the 8-bit one is about twice as fast per block,
@@ -20,7 +20,9 @@
  * and the subscriber processes, so a key's table is cold every time: the 8-bit table's 64 cache
  * lines missed on nearly every lookup (bench:sfu --profile=100 at N = 100: 157 ms of wasm GHASH
  * in 10 s), the 4-bit table's 4 lines do not (24 ms in the same kind of run). The 4-bit table
- * is the default; the 8-bit one stays for the benchmark's comparison.
+ * is the default; the 8-bit one stays for the benchmark's comparison. (Either way the lookups
+ * depend on the data and the key, as in the JavaScript GHASH before; the 4-bit table's four
+ * cache lines leave less for a cache-timing observer on the same core to tell apart.)
  *
  * Representation, 8-bit table: a GCM field element is its 16 bytes in GCM's order (byte 0 holds
  * x^0..x^7, bit-reflected), read as two little-endian i64 words: lo = bytes 0..7, hi = bytes
@@ -32,6 +34,7 @@
  * Memory (one instance per thread, shared by every context of the thread):
  *   [PAD, +16)        zero-padded last partial block
  *   [LENGTHS, +16)    GCM's lengths block, written by `seal`
+ *   [32, +16)         A = Y ⊕ X of the block in hand (8-bit variant: one byte load per step)
  *   [RED, +512)       the reduction table: what the bits shifted out past x^127 reduce to
  *   [DATA, +DATA_SIZE)  one packet: header ‖ payload, then the tag written after it
  *   [KS, +KS_SIZE)      its keystream: E(J0) ‖ E(J0 + 1) ‖ …

@@ -497,7 +497,7 @@ let instanceError: unknown;
 /**
  * The thread's GHASH module (one per table width; the SFU uses the default), or null where
  * WebAssembly cannot be compiled or instantiated (Node run with `--jitless` has no
- * WebAssembly; a 4-page memory could not be had): the callers then use the JavaScript GHASH,
+ * WebAssembly; its 192 KiB memory could not be had): the callers then use the JavaScript GHASH,
  * the same bytes at about twice the cost. Tried once per thread; `ghashWasmError()` says why
  * it failed.
  */

@@ -1,6 +1,7 @@
 /**
- * The SFU's own AES_CM_128_HMAC_SHA1_80 encryption of outgoing RTP (src/sfu/srtpEncrypter.ts)
- * must produce exactly the packets werift's per-packet cipher produces, and the receiving side
+ * The SFU's own encryption of outgoing RTP (src/sfu/srtpEncrypter.ts: AES_CM_128_HMAC_SHA1_80,
+ * and AEAD_AES_128_GCM with its GHASH in WebAssembly or, as the fallback, in JavaScript) must
+ * produce exactly the packets werift's per-packet cipher produces, and the receiving side
  * (werift's SRTP session with the mirrored keys, as a browser's would be) must decrypt them:
  * across a sequence-number rollover, with header extensions, and for payloads longer than one
  * scratch buffer.
@@ -26,17 +27,19 @@ function sessions(profile: number): { sender: SrtpSession; reference: SrtpSessio
 }
 
 describe('SRTP encryption with a key schedule per context', () => {
-  for (const [name, profile] of [
-    ['AES_CM_128_HMAC_SHA1_80', ProtectionProfileAes128CmHmacSha1_80],
-    ['AEAD_AES_128_GCM', ProtectionProfileAeadAes128Gcm],
+  for (const [name, profile, options] of [
+    ['AES_CM_128_HMAC_SHA1_80', ProtectionProfileAes128CmHmacSha1_80, {}],
+    ['AEAD_AES_128_GCM (wasm GHASH)', ProtectionProfileAeadAes128Gcm, { ghash: 'wasm' }],
+    ['AEAD_AES_128_GCM (wasm GHASH, 8-bit table)', ProtectionProfileAeadAes128Gcm, { ghash: 'wasm8' }],
+    ['AEAD_AES_128_GCM (JavaScript GHASH)', ProtectionProfileAeadAes128Gcm, { ghash: 'js' }],
   ] as const) {
   test(`${name}: the same bytes as werift, decryptable by the receiver, across a rollover`, () => {
     const { sender, reference, receiver } = sessions(profile);
-    assert.equal(installRtpEncrypter(sender), true);
+    assert.equal(installRtpEncrypter(sender, options), true);
     const ssrc = 0x1234abcd;
     let seq = 65_500;
     for (let n = 0; n < 120; n++, seq = (seq + 1) & 0xffff) {
-      const payloadLength = n === 7 ? 3_000 : n === 8 ? 0 : 1 + ((n * 37) % 200);
+      const payloadLength = n === 7 ? 3_000 : n === 8 ? 0 : n === 9 ? 1_500 : n === 10 ? 70_000 : 1 + ((n * 37) % 200);
       const payload = randomBytes(payloadLength);
       const header = new RtpHeader({
         payloadType: 111,
@@ -62,7 +65,7 @@ describe('SRTP encryption with a key schedule per context', () => {
     // The SFU makes audio keystream 16 packets ahead per SSRC; packets behind, past or across
     // a batch, and a second SSRC on the same transport, must still be encrypted exactly.
     const { sender, reference } = sessions(profile);
-    assert.equal(installRtpEncrypter(sender), true);
+    assert.equal(installRtpEncrypter(sender, options), true);
     const a: number[] = [];
     for (let s = 100; s < 140; s++) a.push(s);
     a.splice(20, 0, 105, 103); // NACKed packets sent again
@@ -84,10 +87,15 @@ describe('SRTP encryption with a key schedule per context', () => {
 
   test(`${name}: a tampered packet fails authentication at the receiver`, () => {
     const { sender, receiver } = sessions(profile);
-    assert.equal(installRtpEncrypter(sender), true);
+    assert.equal(installRtpEncrypter(sender, options), true);
     const packet = sender.encrypt(randomBytes(80), new RtpHeader({ payloadType: 111, sequenceNumber: 1, timestamp: 0, ssrc: 7 }));
-    packet[20] = packet[20]! ^ 1;
-    assert.throws(() => receiver.decrypt(packet), /authenticate/);
+    // A flipped bit in the header (authenticated, not encrypted), the payload, or the tag.
+    for (const at of [1, 20, packet.length - 1]) {
+      const tampered = Buffer.from(packet);
+      tampered[at] = tampered[at]! ^ 1;
+      assert.throws(() => receiver.decrypt(tampered), /authenticate/, `a flipped bit at byte ${at} was accepted`);
+    }
+    assert.equal(receiver.decrypt(packet).length, 12 + 80);
   });
   }
 });

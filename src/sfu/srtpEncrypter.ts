@@ -6,8 +6,10 @@
  * every packet, then `Buffer.concat` header, payload and tag. Node cannot re-key a GCM cipher
  * with a new IV, so here one AES-128-ECB cipher object per context makes the counter-mode
  * keystream (both profiles are AES of counter blocks XORed with the payload) in a single
- * `update` per packet, and GCM's GHASH runs in JavaScript on a table of multiples of H built
- * once per context (Shoup's 8-bit method). AES-CM's HMAC-SHA1 stays one `createHmac` per
+ * `update` per packet (per 16 packets for forwarded audio), and GCM's GHASH uses a table of
+ * multiples of H built once per context (Shoup's 8-bit method): in WebAssembly with 64-bit
+ * words (ghashWasm.ts, which also does the payload XOR and the tag in the same call), or in
+ * JavaScript where wasm cannot be instantiated. AES-CM's HMAC-SHA1 stays one `createHmac` per
  * packet (copying pre-keyed SHA-1 states measured dearer). The packet is written into one buffer.
  *
  * Only the encryption of outgoing RTP is replaced: rollover counting stays in werift's
@@ -16,30 +18,31 @@
  */
 import { createCipheriv, createHmac, type Cipher } from 'node:crypto';
 import { ProtectionProfileAeadAes128Gcm, ProtectionProfileAes128CmHmacSha1_80, type RtpHeader } from 'werift';
+import { DATA as WASM_DATA, DATA_SIZE as WASM_DATA_SIZE, KS as WASM_KS, KS_SIZE as WASM_KS_SIZE, ghashWasm, type GhashWasm } from './ghashWasm.js';
 
 const AUTH_TAG_LENGTH = 10;
 const ONE_BYTE_PROFILE = 0xbede;
 const TWO_BYTE_PROFILE = 0x1000;
 
 /**
- * Writes the RTP header into the start of `out` (`size` = `header.serializeSize`), the bytes
+ * Writes the RTP header into `out` at `at` (`size` = `header.serializeSize`), the bytes
  * werift's `RtpHeader.serialize` makes, without its zero-filled buffer of its own, its two bit
  * writers per packet and the copy into the packet. Unknown extension profiles go through werift.
  */
-export function writeRtpHeader(header: RtpHeader, size: number, out: Buffer): void {
+export function writeRtpHeader(header: RtpHeader, size: number, out: Buffer, at = 0): void {
   const { extensions, csrc } = header;
   const extension = extensions.length > 0 || header.extension;
   const profile = header.extensionProfile;
   if (extension && profile !== ONE_BYTE_PROFILE && profile !== TWO_BYTE_PROFILE) {
-    header.serialize(size).copy(out, 0);
+    header.serialize(size).copy(out, at);
     return;
   }
-  out[0] = 0x80 | (header.padding ? 0x20 : 0) | (extension ? 0x10 : 0) | (csrc.length & 0x0f);
-  out[1] = (header.marker ? 0x80 : 0) | (header.payloadType & 0x7f);
-  out.writeUInt16BE(header.sequenceNumber & 0xffff, 2);
-  out.writeUInt32BE(header.timestamp >>> 0, 4);
-  out.writeUInt32BE(header.ssrc >>> 0, 8);
-  let o = 12;
+  out[at] = 0x80 | (header.padding ? 0x20 : 0) | (extension ? 0x10 : 0) | (csrc.length & 0x0f);
+  out[at + 1] = (header.marker ? 0x80 : 0) | (header.payloadType & 0x7f);
+  out.writeUInt16BE(header.sequenceNumber & 0xffff, at + 2);
+  out.writeUInt32BE(header.timestamp >>> 0, at + 4);
+  out.writeUInt32BE(header.ssrc >>> 0, at + 8);
+  let o = at + 12;
   for (let i = 0; i < csrc.length; i++, o += 4) out.writeUInt32BE(csrc[i]! >>> 0, o);
   if (!extension) return;
   const lengthAt = o + 2;
@@ -393,6 +396,12 @@ const AHEAD_BLOCKS = 10;
 /** SSRCs of one context with a keystream made ahead (a transport's consumers); the oldest is forgotten. */
 const AHEAD_SSRCS = 8;
 
+/** Bytes 12–15 of a counter block (0, 0, 0, counter ≤ 255) as a 32-bit word in this machine's byte order. */
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+function counterWord(counter: number): number {
+  return LITTLE_ENDIAN ? counter << 24 : counter;
+}
+
 /** Keystream for packets seq … seq + count − 1 of one SSRC and rollover counter, AHEAD_BLOCKS blocks each. */
 interface Ahead {
   roc: number;
@@ -401,24 +410,65 @@ interface Ahead {
   keystream: Buffer;
 }
 
+/** Which GHASH an AES-GCM encrypter uses: wasm with the default table (4-bit), wasm with the 8-bit table, or JavaScript. */
+export interface EncrypterOptions {
+  ghash?: 'wasm' | 'wasm8' | 'js';
+}
+
+/** Contexts whose encrypter became unreachable without `release`: their wasm table goes back. */
+const tableRegistry = new FinalizationRegistry<{ ghash: GhashWasm; table: number }>(({ ghash, table }) => ghash.release(table));
+
 export class AesGcmRtpEncrypter {
   /** Set around one `encryptRtp` call to have the packet written there (see `rtpEncrypterOf`). */
   output: PacketOutput | undefined;
   private readonly ecb: Cipher;
-  private readonly ghash: Ghash;
+  private readonly h: Buffer;
+  /** The JavaScript GHASH: made when wasm is not available, released, or the packet too large for its memory. */
+  private jsGhash: Ghash | undefined;
+  /** The thread's wasm GHASH and this context's table in it, until `release`. */
+  private wasm: GhashWasm | undefined;
+  private table = 0;
   private readonly salt: Buffer;
   private readonly counters = Buffer.alloc((MAX_SCRATCH_BLOCKS + 1) * BLOCK);
   private readonly aheadCounters = Buffer.alloc(AHEAD_PACKETS * AHEAD_BLOCKS * BLOCK);
+  private readonly aheadWords = new Uint32Array(this.aheadCounters.buffer, this.aheadCounters.byteOffset, this.aheadCounters.length >>> 2);
   private readonly ahead = new Map<number, Ahead>();
   /** Where keystreamAhead's packet starts in the buffer it returned. */
   private aheadOffset = 0;
 
-  /** `sessionKey` (16 bytes), `sessionSalt` (≥ 12 bytes): RFC 7714 §11 session keys. */
-  constructor(sessionKey: Buffer, sessionSalt: Buffer) {
+  /**
+   * `sessionKey` (16 bytes), `sessionSalt` (≥ 12 bytes): RFC 7714 §11 session keys.
+   * `ghash: 'js'` skips the wasm GHASH, `'wasm8'` uses its 8-bit table (tests and benchmarks).
+   */
+  constructor(sessionKey: Buffer, sessionSalt: Buffer, options: EncrypterOptions = {}) {
     this.ecb = createCipheriv('aes-128-ecb', sessionKey, null);
     this.ecb.setAutoPadding(false);
     this.salt = Buffer.from(sessionSalt.subarray(0, 12));
-    this.ghash = new Ghash(this.ecb.update(Buffer.alloc(BLOCK)));
+    this.h = this.ecb.update(Buffer.alloc(BLOCK));
+    const wasm = options.ghash === 'js' ? null : options.ghash === 'wasm8' ? ghashWasm(8) : ghashWasm();
+    if (wasm) {
+      this.wasm = wasm;
+      this.table = wasm.allocate(this.h);
+      tableRegistry.register(this, { ghash: wasm, table: this.table }, this);
+    } else {
+      this.jsGhash = new Ghash(this.h);
+    }
+  }
+
+  /** Which GHASH the next packet uses. */
+  get ghashBackend(): 'wasm' | 'js' {
+    return this.wasm ? 'wasm' : 'js';
+  }
+
+  /**
+   * Gives this context's wasm table back now (its transport closed), instead of when the
+   * encrypter is collected. A packet encrypted afterwards still comes out right (JS GHASH).
+   */
+  release(): void {
+    if (!this.wasm) return;
+    tableRegistry.unregister(this);
+    this.wasm.release(this.table);
+    this.wasm = undefined;
   }
 
   /** header ‖ AES-GCM(payload) ‖ 16-byte tag, the header as additional authenticated data. */
@@ -426,12 +476,25 @@ export class AesGcmRtpEncrypter {
     const headerSize = header.serializeSize;
     const textEnd = headerSize + payload.length;
     const out = this.output ? this.output(textEnd + GCM_TAG_LENGTH) : Buffer.allocUnsafe(textEnd + GCM_TAG_LENGTH);
-    writeRtpHeader(header, headerSize, out);
-    this.ghash.reset();
-    this.ghash.update(out, 0, headerSize);
     const seq = header.sequenceNumber & 0xffff;
     const roc = rolloverCounter >>> 0;
     const ssrc = header.ssrc >>> 0;
+    const wasm = this.wasm;
+    if (wasm && textEnd + GCM_TAG_LENGTH + 8 <= WASM_DATA_SIZE && payload.length + 2 * BLOCK <= WASM_KS_SIZE) {
+      // The packet is assembled in wasm memory (header written there, payload and keystream
+      // copied in), sealed in one call (XOR, GHASH, tag), and copied out once.
+      const heap = wasm.heap;
+      writeRtpHeader(header, headerSize, heap, WASM_DATA);
+      payload.copy(heap, WASM_DATA + headerSize);
+      this.keystreamInto(heap, WASM_KS, ssrc, roc, seq, payload.length);
+      wasm.seal(this.table, WASM_DATA, headerSize, payload.length, WASM_KS);
+      heap.copy(out, 0, WASM_DATA, WASM_DATA + textEnd + GCM_TAG_LENGTH);
+      return out;
+    }
+    const ghash = (this.jsGhash ??= new Ghash(this.h));
+    writeRtpHeader(header, headerSize, out);
+    ghash.reset();
+    ghash.update(out, 0, headerSize);
     // A forwarded audio packet: its keystream was made with the next AHEAD_PACKETS − 1 (one
     // ECB call and one allocation per 16 packets instead of per packet). The keystream does not
     // depend on the payload, only on the key, SSRC, ROC, sequence number and block counter.
@@ -440,9 +503,31 @@ export class AesGcmRtpEncrypter {
       const offset = this.aheadOffset;
       const k0 = offset + BLOCK;
       for (let i = 0; i < payload.length; i++) out[headerSize + i] = payload[i]! ^ keystream[k0 + i]!;
-      this.ghash.update(out, headerSize, textEnd);
-      this.ghash.finish(headerSize, payload.length, keystream, offset, out, textEnd);
+      ghash.update(out, headerSize, textEnd);
+      ghash.finish(headerSize, payload.length, keystream, offset, out, textEnd);
       return out;
+    }
+    const mask = this.keystreamInto(this.counters, 0, ssrc, roc, seq, payload.length, out, headerSize, payload);
+    ghash.update(out, headerSize, textEnd);
+    ghash.finish(headerSize, payload.length, mask, 0, out, textEnd);
+    return out;
+  }
+
+  /**
+   * The keystream of packet (ssrc, roc, seq) for `length` payload bytes: E(J0) ‖ E(J0 + 1) ‖ …
+   * With `into` (wasm memory) it is copied to into[at, …). Without it (the JS path), each batch
+   * is XORed with `payload` into out[textAt, …) as it comes and E(J0) is returned.
+   */
+  private keystreamInto(into: Buffer, at: number, ssrc: number, roc: number, seq: number, length: number): Buffer;
+  private keystreamInto(into: Buffer, at: number, ssrc: number, roc: number, seq: number, length: number, out: Buffer, textAt: number, payload: Buffer): Buffer;
+  private keystreamInto(into: Buffer, at: number, ssrc: number, roc: number, seq: number, length: number, out?: Buffer, textAt = 0, payload?: Buffer): Buffer {
+    if (!out && Math.ceil(length / BLOCK) + 1 <= AHEAD_BLOCKS) {
+      const keystream = this.keystreamAhead(ssrc, roc, seq);
+      if (keystream) {
+        const offset = this.aheadOffset;
+        keystream.copy(into, at, offset, offset + BLOCK + length);
+        return keystream;
+      }
     }
     // RFC 7714 §8.1: IV = (0x0000 ‖ SSRC ‖ ROC ‖ SEQ) XOR salt; J0 = IV ‖ 0x00000001.
     const counters = this.counters;
@@ -450,8 +535,9 @@ export class AesGcmRtpEncrypter {
     let done = 0;
     let counter = 1;
     let mask: Buffer | undefined;
+    let written = at;
     do {
-      const bytes = Math.min(payload.length - done, MAX_SCRATCH_BLOCKS * BLOCK);
+      const bytes = Math.min(length - done, MAX_SCRATCH_BLOCKS * BLOCK);
       const first = mask ? 0 : 1; // the first batch also makes E(J0), the tag's mask
       const blocks = Math.ceil(bytes / BLOCK) + first;
       for (let b = 0; b < blocks; b++, counter++) {
@@ -464,13 +550,15 @@ export class AesGcmRtpEncrypter {
       }
       const keystream = this.ecb.update(counters.subarray(0, blocks * BLOCK));
       if (!mask) mask = keystream;
-      const k0 = first * BLOCK;
-      for (let i = 0; i < bytes; i++) out[headerSize + done + i] = payload[done + i]! ^ keystream[k0 + i]!;
+      if (out && payload) {
+        const k0 = first * BLOCK;
+        for (let i = 0; i < bytes; i++) out[textAt + done + i] = payload[done + i]! ^ keystream[k0 + i]!;
+      } else {
+        written += keystream.copy(into, written, 0, first * BLOCK + bytes);
+      }
       done += bytes;
-    } while (done < payload.length);
-    this.ghash.update(out, headerSize, textEnd);
-    this.ghash.finish(headerSize, payload.length, mask, 0, out, textEnd);
-    return out;
+    } while (done < length);
+    return mask;
   }
 
   /** The 12-byte IV of RFC 7714 §8.1 at buf[offset, offset + 12). */
@@ -506,17 +594,23 @@ export class AesGcmRtpEncrypter {
     if (a && a.roc > roc) return undefined;
     const count = Math.min(AHEAD_PACKETS, 0x10000 - seq);
     const counters = this.aheadCounters;
+    // The counter blocks as 32-bit words (the buffer is its own ArrayBuffer, so aligned): the
+    // IV's three words copied into each block and the counter as the fourth. A Buffer.copy per
+    // block (its argument checks and native call, 160 per batch) cost more than the AES itself.
+    const words = this.aheadWords;
     for (let p = 0; p < count; p++) {
       const base = p * AHEAD_BLOCKS * BLOCK;
       this.writeIv(counters, base, ssrc, roc, seq + p);
+      const w = base >>> 2;
+      const w0 = words[w]!;
+      const w1 = words[w + 1]!;
+      const w2 = words[w + 2]!;
       for (let b = 0; b < AHEAD_BLOCKS; b++) {
-        const o = base + b * BLOCK;
-        if (b > 0) counters.copy(counters, o, base, base + 12);
-        const counter = b + 1;
-        counters[o + 12] = 0;
-        counters[o + 13] = 0;
-        counters[o + 14] = 0;
-        counters[o + 15] = counter;
+        const o = w + b * 4;
+        words[o] = w0;
+        words[o + 1] = w1;
+        words[o + 2] = w2;
+        words[o + 3] = counterWord(b + 1);
       }
     }
     const keystream = this.ecb.update(counters.subarray(0, count * AHEAD_BLOCKS * BLOCK));
@@ -558,17 +652,28 @@ export function rtpEncrypterOf(session: SrtpSessionLike): { output: PacketOutput
 }
 
 /**
+ * Gives back what the session's encrypter holds outside the JavaScript heap (its AES-GCM
+ * GHASH table in the thread's wasm memory) when its transport closes. Without this call the
+ * table goes back when the encrypter is garbage-collected. Later packets still encrypt.
+ */
+export function releaseRtpEncrypter(session: SrtpSessionLike | undefined): void {
+  const context = session?.localContext;
+  const encrypter = context ? installed.get(context) : undefined;
+  if (encrypter instanceof AesGcmRtpEncrypter) encrypter.release();
+}
+
+/**
  * Swap the outgoing RTP cipher of a started SRTP session for this module's encrypter of the
  * negotiated profile. Returns whether it did (false for a profile it does not know).
  */
-export function installRtpEncrypter(session: SrtpSessionLike): boolean {
+export function installRtpEncrypter(session: SrtpSessionLike, options: EncrypterOptions = {}): boolean {
   const context = session.localContext;
   if (installed.has(context)) return true;
   let encrypter: AesCmRtpEncrypter | AesGcmRtpEncrypter;
   if (context.profile === ProtectionProfileAes128CmHmacSha1_80) {
     encrypter = new AesCmRtpEncrypter(context.srtpSessionKey, context.srtpSessionSalt, context.srtpSessionAuthTag);
   } else if (context.profile === ProtectionProfileAeadAes128Gcm) {
-    encrypter = new AesGcmRtpEncrypter(context.srtpSessionKey, context.srtpSessionSalt);
+    encrypter = new AesGcmRtpEncrypter(context.srtpSessionKey, context.srtpSessionSalt, options);
   } else {
     return false;
   }

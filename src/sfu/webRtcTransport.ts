@@ -31,7 +31,7 @@ import {
 } from 'werift';
 import { ParleyError } from '../errors.js';
 import { HandshakeAdmission } from './handshakeAdmission.js';
-import { installRtpEncrypter, rtpEncrypterOf, type PacketOutput } from './srtpEncrypter.js';
+import { installRtpEncrypter, releaseRtpEncrypter, rtpEncrypterOf, type PacketOutput } from './srtpEncrypter.js';
 import { scratchPacket, udpSender, type UdpSend } from './udpSend.js';
 import type { DtlsParameters, IceCandidate, WebRtcTransportParameters } from './rtpTypes.js';
 
@@ -522,6 +522,8 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.consentTimer);
+    // The encrypter's GHASH table (wasm memory, srtpEncrypter.ts) goes back now, not at GC.
+    releaseRtpEncrypter(this.dtls.srtp);
     this.dtls.stop().catch(() => undefined);
     this.ice.stop().catch(() => undefined);
     this.emit('close', reason);

@@ -1,8 +1,10 @@
 /**
  * The SFU's forwarding rules without a browser: codec mapping and refusals (ortc), and a
  * Consumer's rewriting — its own SSRC and payload type, sequence numbers without gaps
- * across a pause, and NACK answered from the producer's packet buffer. The transport here
- * is a recording stand-in with the two members a Consumer uses (isConnected, sendRtp).
+ * across a pause, and NACK answered from the producer's packet buffer; a producer's fan-out
+ * reaches every connected, unpaused consumer. The transport here is a recording stand-in with
+ * the members a Consumer uses (isConnected, sendRtp for one packet, queueRtp for a fan-out,
+ * which records what it queued when the batch sends it).
  */
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
@@ -14,6 +16,7 @@ import { canConsume, consumerRtpParameters, mapProducerRtpParameters } from '../
 import { Producer } from '../src/sfu/producer.js';
 import { EXT, routerRtpCapabilities } from '../src/sfu/routerCapabilities.js';
 import type { RtpParameters } from '../src/sfu/rtpTypes.js';
+import type { SendBatch } from '../src/sfu/udpSend.js';
 import type { WebRtcTransport } from '../src/sfu/webRtcTransport.js';
 
 const chromeVp8: RtpParameters = {
@@ -51,8 +54,20 @@ class RecordingTransport extends EventEmitter {
   isConnected = true;
   sent: SentHeader[] = [];
   sendRtp(_payload: Buffer, h: RtpHeader): void {
-    this.sent.push({ sequenceNumber: h.sequenceNumber, timestamp: h.timestamp, ssrc: h.ssrc, payloadType: h.payloadType, extensions: h.extensions.map((e) => ({ ...e })) });
+    this.sent.push(copy(h));
   }
+  queueRtp(payload: Buffer, h: RtpHeader, batch: SendBatch): void {
+    if (!this.isConnected) return;
+    const header = copy(h);
+    batch.add(() => {
+      this.sent.push(header);
+      return false;
+    }, payload);
+  }
+}
+
+function copy(h: RtpHeader): SentHeader {
+  return { sequenceNumber: h.sequenceNumber, timestamp: h.timestamp, ssrc: h.ssrc, payloadType: h.payloadType, extensions: h.extensions.map((e) => ({ id: e.id, payload: Buffer.from(e.payload) })) };
 }
 
 function packet(seq: number, ssrc: number, pt: number, extensions: Array<{ id: number; payload: Buffer }> = []): RtpPacket {
@@ -165,6 +180,31 @@ describe('consumer rewriting', () => {
     assert.equal(consumer.packetsRetransmitted, 2);
     const payloads = transport.sent.map((h) => h.timestamp / 3000);
     assert.deepEqual(payloads, [505, 512], 'outgoing 511 is incoming 512 (one packet skipped while paused)');
+  });
+
+  test('a fan-out reaches every connected, unpaused consumer with its own SSRC; the rest are skipped', () => {
+    const mapping = mapProducerRtpParameters('audio', chromeOpus);
+    const producer = new Producer('audio', chromeOpus, mapping, undefined, { peerId: 'pub' });
+    const consumers = [1, 2, 3, 4, 5].map((n) => {
+      const transport = new RecordingTransport();
+      const rtpParameters = consumerRtpParameters({ kind: 'audio', mapping, caps: routerRtpCapabilities, mid: String(n), ssrc: 1000 + n, cname: 'c' });
+      const consumer = new Consumer(producer, transport as unknown as WebRtcTransport, rtpParameters, { peerId: `sub${n}` });
+      producer.consumers.add(consumer);
+      return { consumer, transport };
+    });
+    consumers[1]!.transport.isConnected = false;
+    consumers[3]!.consumer.pause();
+    for (let s = 7; s < 10; s++) producer.receive(packet(s, 2222, 111, [{ id: 1, payload: Buffer.from([0x80 | (s * 2)]) }]));
+    consumers.forEach(({ transport, consumer }, i) => {
+      if (i === 1 || i === 3) {
+        assert.deepEqual(transport.sent, [], `consumer ${i} (disconnected or paused) was sent a packet`);
+        return;
+      }
+      assert.deepEqual(transport.sent.map((h) => [h.ssrc, h.sequenceNumber]), [7, 8, 9].map((s) => [consumer.ssrc, s]));
+      // Each consumer's own MID, and the packet's own audio level (the header object is reused).
+      assert.deepEqual(transport.sent.map((h) => h.extensions.map((e) => [e.id, [...e.payload]])), [7, 8, 9].map((s) => [[1, [...Buffer.from(String(i + 1))]], [10, [0x80 | (s * 2)]]]));
+      assert.equal(consumer.packetsSent, 3);
+    });
   });
 
   test('closing a producer closes its consumers with the reason', () => {

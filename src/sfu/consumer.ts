@@ -11,6 +11,7 @@ import { EventEmitter } from 'node:events';
 import { RtcpSenderInfo, RtcpSrPacket, RtpHeader, type RtpPacket } from 'werift';
 import { EXT } from './routerCapabilities.js';
 import type { Producer } from './producer.js';
+import type { SendBatch } from './udpSend.js';
 import type { MediaKind, RtpParameters } from './rtpTypes.js';
 import type { WebRtcTransport } from './webRtcTransport.js';
 
@@ -74,8 +75,11 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     this.sentIn = new Uint16Array(history);
   }
 
-  /** Hot path: one call per producer packet. */
-  forward(packet: RtpPacket): void {
+  /**
+   * Hot path: one call per producer packet. With a batch (the producer's fan-out) the packet is
+   * encrypted into it and sent at the batch's flush; without, it is sent at once.
+   */
+  forward(packet: RtpPacket, batch?: SendBatch): void {
     if (this.paused || !this.transport.isConnected) {
       this.resync = true;
       return;
@@ -90,7 +94,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       this.sentOut[outSeq & (SENT_HISTORY - 1)] = outSeq;
       this.sentIn[outSeq & (SENT_HISTORY - 1)] = inSeq;
     }
-    this.send(packet, outSeq);
+    this.send(packet, outSeq, batch);
     this.lastOutSeq = outSeq;
     this.packetsSent++;
     this.octetsSent += packet.payload.length;
@@ -110,9 +114,10 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
 
   /**
    * Writes one packet. The header and extension objects are this consumer's own and reused
-   * for every packet: the transport serializes and encrypts synchronously in `sendRtp`.
+   * for every packet: the transport serializes and encrypts synchronously in `sendRtp` and
+   * `queueRtp`.
    */
-  private send(packet: RtpPacket, sequenceNumber: number): void {
+  private send(packet: RtpPacket, sequenceNumber: number, batch?: SendBatch): void {
     const ext = this.extensions;
     ext.length = 0;
     if (this.midExt) ext.push(this.midExt);
@@ -135,7 +140,8 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     h.timestamp = packet.header.timestamp;
     h.marker = packet.header.marker;
     h.extension = ext.length > 0;
-    this.transport.sendRtp(packet.payload, h);
+    if (batch) this.transport.queueRtp(packet.payload, h, batch);
+    else this.transport.sendRtp(packet.payload, h);
   }
 
   /** An RTCP sender report for this consumer's stream, with the producer's NTP↔RTP mapping. */

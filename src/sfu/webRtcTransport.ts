@@ -32,7 +32,7 @@ import {
 import { ParleyError } from '../errors.js';
 import { HandshakeAdmission } from './handshakeAdmission.js';
 import { installRtpEncrypter, rtpEncrypterOf, type PacketOutput } from './srtpEncrypter.js';
-import { scratchPacket, udpSender, type UdpSend } from './udpSend.js';
+import { scratchPacket, sendNow, udpSender, type SendBatch, type UdpSend } from './udpSend.js';
 import type { DtlsParameters, IceCandidate, WebRtcTransportParameters } from './rtpTypes.js';
 
 export interface WebRtcTransportOptions {
@@ -453,10 +453,10 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
   }
 
   /**
-   * Hot path. Encrypts with the DTLS-negotiated SRTP session and writes straight to the UDP
-   * socket of the nominated candidate pair: werift's own `sendRtp` goes through four
-   * promise-returning layers per packet. The header is serialized synchronously here, so
-   * callers may reuse it.
+   * Encrypts with the DTLS-negotiated SRTP session and writes straight to the UDP socket of
+   * the nominated candidate pair (werift's own `sendRtp` goes through four promise-returning
+   * layers per packet). For one packet on its own (a retransmission); a fan-out uses `queueRtp`.
+   * The header is serialized synchronously here, so callers may reuse it.
    */
   sendRtp(payload: Buffer, header: RtpHeader): void {
     if (!this.isConnected) return;
@@ -465,6 +465,28 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
       this.dtls.sendRtp(payload, header).catch(() => undefined);
       return;
     }
+    // Written into the thread's scratch buffer and sent before anything else is encrypted
+    // (udpSend.ts keeps it safe if the send is queued): no Buffer per packet.
+    sendNow(path.send, this.encryptRtp(payload, header, scratchPacket));
+  }
+
+  /**
+   * Hot path, phase 1 of a fan-out (Producer.receive): encrypts the packet into the batch's
+   * arena and queues it for this transport's socket; `batch.flush()` sends it with every other
+   * consumer's packet (udpSend.ts `SendBatch`). The header is serialized synchronously here.
+   */
+  queueRtp(payload: Buffer, header: RtpHeader, batch: SendBatch): void {
+    if (!this.isConnected) return;
+    const path = this.sendPath();
+    if (!path) {
+      this.dtls.sendRtp(payload, header).catch(() => undefined);
+      return;
+    }
+    batch.add(path.send, this.encryptRtp(payload, header, batch.output));
+  }
+
+  /** The SRTP packet for this header and payload, written where `output` says when it can be. */
+  private encryptRtp(payload: Buffer, header: RtpHeader, output: PacketOutput): Buffer {
     // The SRTP session exists once DTLS is connected; its cipher is swapped for one that keeps
     // the key schedule (srtpEncrypter.ts) before its first packet.
     const srtp = this.dtls.srtp;
@@ -473,12 +495,10 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
       this.encrypter = rtpEncrypterOf(srtp);
       this.encryptingSession = srtp;
     }
-    // The packet is written into the thread's scratch buffer and sent before anything else is
-    // encrypted (udpSend.ts keeps it safe if the send is queued): no Buffer per packet.
     const encrypter = this.encrypter;
     let packet: Buffer;
     if (encrypter) {
-      encrypter.output = scratchPacket;
+      encrypter.output = output;
       try {
         packet = srtp.encrypt(payload, header);
       } finally {
@@ -487,9 +507,9 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
     } else {
       packet = srtp.encrypt(payload, header);
     }
-    path.send(packet);
     this.rtpPacketsSent++;
     this.rtpBytesSent += packet.length;
+    return packet;
   }
 
   /** The UDP socket and remote address of the nominated pair, cached until the pair changes. */

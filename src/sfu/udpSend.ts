@@ -1,6 +1,8 @@
 /**
  * One datagram to one fixed address from a bound dgram socket, for the forwarding hot path
- * (one call per packet and subscriber).
+ * (one call per packet and subscriber), and where the packets are written before they are sent:
+ * the thread's scratch for a packet sent on its own (`scratchPacket`, `sendNow`), one arena for
+ * a whole fan-out (`SendBatch`).
  *
  * `Socket.send(buf, port, ip)` does, per call in Node 20: argument checks, a new `[buf]` list,
  * the address lookup (see `synchronousIpLookup` in webRtcTransport.ts), `afterDns` through

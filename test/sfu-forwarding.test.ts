@@ -9,15 +9,16 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { describe, test } from 'node:test';
-import { RtpHeader, RtpPacket } from 'werift';
+import { randomBytes } from 'node:crypto';
+import { ProtectionProfileAeadAes128Gcm, ProtectionProfileAes128CmHmacSha1_80, RtpHeader, RtpPacket, SrtpSession } from 'werift';
 import { ParleyError } from '../src/errors.js';
 import { Consumer } from '../src/sfu/consumer.js';
 import { canConsume, consumerRtpParameters, mapProducerRtpParameters } from '../src/sfu/ortc.js';
 import { Producer } from '../src/sfu/producer.js';
 import { EXT, routerRtpCapabilities } from '../src/sfu/routerCapabilities.js';
 import type { RtpParameters } from '../src/sfu/rtpTypes.js';
-import type { SendBatch } from '../src/sfu/udpSend.js';
-import type { WebRtcTransport } from '../src/sfu/webRtcTransport.js';
+import { SendBatch } from '../src/sfu/udpSend.js';
+import { WebRtcTransport } from '../src/sfu/webRtcTransport.js';
 
 const chromeVp8: RtpParameters = {
   mid: '1',
@@ -214,5 +215,87 @@ describe('consumer rewriting', () => {
     producer.close();
     assert.deepEqual(reasons, ['producer-closed']);
     assert.equal(producer.consumers.size, 0);
+  });
+});
+
+/**
+ * A WebRtcTransport past ICE and DTLS, without sockets: its DTLS transport is a stand-in holding
+ * a real SRTP session, and its nominated pair's send path records what it is given (copied, as
+ * the kernel copies a datagram). Only the members the send path reads are set.
+ */
+function connectedTransport(profile: number): { transport: WebRtcTransport; sent: Buffer[]; receiver: SrtpSession } {
+  const saltLength = profile === ProtectionProfileAeadAes128Gcm ? 12 : 14;
+  const a = { key: randomBytes(16), salt: randomBytes(saltLength) };
+  const b = { key: randomBytes(16), salt: randomBytes(saltLength) };
+  const srtp = new SrtpSession({ keys: { localMasterKey: a.key, localMasterSalt: a.salt, remoteMasterKey: b.key, remoteMasterSalt: b.salt }, profile });
+  const receiver = new SrtpSession({ keys: { localMasterKey: b.key, localMasterSalt: b.salt, remoteMasterKey: a.key, remoteMasterSalt: a.salt }, profile });
+  const sent: Buffer[] = [];
+  const pair = { protocol: {}, remoteAddr: ['127.0.0.1', 9] };
+  const transport = Object.create(WebRtcTransport.prototype) as WebRtcTransport;
+  Object.assign(transport, {
+    closed: false,
+    dtls: { state: 'connected', srtpStarted: true, srtp },
+    ice: { connection: { nominated: pair } },
+    pathPair: pair,
+    path: {
+      send: (packet: Buffer): boolean => {
+        sent.push(Buffer.from(packet));
+        return false;
+      },
+    },
+    ssrcStates: [],
+    rtpPacketsSent: 0,
+    rtpBytesSent: 0,
+  });
+  return { transport, sent, receiver };
+}
+
+describe('the send path (WebRtcTransport.queueRtp / sendRtp)', () => {
+  for (const [name, profile] of [
+    ['AEAD_AES_128_GCM', ProtectionProfileAeadAes128Gcm],
+    ['AES_CM_128_HMAC_SHA1_80', ProtectionProfileAes128CmHmacSha1_80],
+  ] as const) {
+    test(`${name}: a fan-out's packets and a retransmission decrypt at the receiver across the sequence wrap`, () => {
+      const mapping = mapProducerRtpParameters('audio', chromeOpus);
+      const producer = new Producer('audio', chromeOpus, mapping, undefined, { peerId: 'pub' });
+      const subscribers = [0, 1, 2].map((n) => {
+        const t = connectedTransport(profile);
+        const rtpParameters = consumerRtpParameters({ kind: 'audio', mapping, caps: routerRtpCapabilities, mid: String(n), ssrc: (0xfffffff0 - n) >>> 0, cname: 'c' });
+        const consumer = new Consumer(producer, t.transport, rtpParameters, { peerId: `sub${n}` });
+        producer.consumers.add(consumer);
+        return { ...t, consumer };
+      });
+      const payloadOf = (s: number): Buffer => Buffer.alloc(40 + (s % 7), s & 0xff);
+      const seqs: number[] = [];
+      for (let s = 65_530; s < 65_536 + 6; s++) seqs.push(s & 0xffff);
+      for (const s of seqs) {
+        producer.receive(new RtpPacket(new RtpHeader({ sequenceNumber: s, timestamp: s * 960, ssrc: 2222, payloadType: 111, extensionProfile: 0xbede, extension: true, extensions: [{ id: 1, payload: Buffer.from([0x80 | 20]) }] }), payloadOf(s)));
+      }
+      for (const { transport, sent, receiver, consumer } of subscribers) {
+        assert.equal(sent.length, seqs.length);
+        // Each packet on its own after the wrap (the rollover counter is 1 there): as a NACK answer would be.
+        transport.sendRtp(payloadOf(3), new RtpHeader({ sequenceNumber: 3, timestamp: 3 * 960, ssrc: consumer.ssrc, payloadType: consumer.payloadType }));
+        assert.equal(sent.length, seqs.length + 1);
+        sent.forEach((datagram, i) => {
+          const plain = receiver.decrypt(datagram);
+          const header = RtpHeader.deSerialize(plain);
+          const s = i < seqs.length ? seqs[i]! : 3;
+          assert.equal(header.sequenceNumber, s);
+          assert.equal(header.ssrc, consumer.ssrc);
+          assert.deepEqual(plain.subarray(header.payloadOffset), payloadOf(s), `packet ${i} (seq ${s}) did not decrypt to its payload`);
+        });
+        assert.equal(transport.rtpPacketsSent, seqs.length + 1);
+      }
+    });
+  }
+
+  test('a transport that is not connected queues nothing', () => {
+    const { transport, sent } = connectedTransport(ProtectionProfileAeadAes128Gcm);
+    (transport as unknown as { closed: boolean }).closed = true;
+    const batch = new SendBatch();
+    transport.queueRtp(Buffer.alloc(10), new RtpHeader({ sequenceNumber: 1, ssrc: 5, payloadType: 100 }), batch);
+    assert.equal(batch.pending, 0);
+    batch.flush();
+    assert.deepEqual(sent, []);
   });
 });

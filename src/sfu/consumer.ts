@@ -11,6 +11,7 @@ import { EventEmitter } from 'node:events';
 import { RtcpSenderInfo, RtcpSrPacket, RtpHeader, type RtpPacket } from 'werift';
 import { EXT } from './routerCapabilities.js';
 import type { Producer } from './producer.js';
+import type { SendBatch } from './udpSend.js';
 import type { MediaKind, RtpParameters } from './rtpTypes.js';
 import type { WebRtcTransport } from './webRtcTransport.js';
 
@@ -47,7 +48,15 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   private readonly sentOut: Int32Array;
   private readonly sentIn: Uint16Array;
   private readonly header: RtpHeader;
-  private readonly extensions: Extension[] = [];
+  /**
+   * The header's extension list for each combination of what the incoming packet carries
+   * (bit 0: audio level, bit 1: video orientation), made once: the header points at one of
+   * them per packet instead of an array emptied and refilled (setting an array's length is a
+   * runtime call).
+   */
+  private readonly extensionLists: Extension[][];
+  private readonly levelId: number | undefined;
+  private readonly orientationId: number | undefined;
   private readonly midExt?: Extension;
   private readonly levelExt?: Extension;
   private readonly orientationExt?: Extension;
@@ -68,14 +77,26 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     if (out.mid !== undefined) this.midExt = { id: out.mid, payload: Buffer.from(rtpParameters.mid ?? '') };
     if (out.audioLevel !== undefined && src.audioLevel !== undefined) this.levelExt = { id: out.audioLevel, payload: Buffer.alloc(0) };
     if (out.videoOrientation !== undefined && src.videoOrientation !== undefined) this.orientationExt = { id: out.videoOrientation, payload: Buffer.alloc(0) };
-    this.header = new RtpHeader({ payloadType: this.payloadType, ssrc: this.ssrc, extensionProfile: 0xbede, extensions: this.extensions });
+    this.levelId = this.levelExt ? src.audioLevel : undefined;
+    this.orientationId = this.orientationExt ? src.videoOrientation : undefined;
+    this.extensionLists = [0, 1, 2, 3].map((bits) => {
+      const list: Extension[] = [];
+      if (this.midExt) list.push(this.midExt);
+      if (bits & 1 && this.levelExt) list.push(this.levelExt);
+      if (bits & 2 && this.orientationExt) list.push(this.orientationExt);
+      return list;
+    });
+    this.header = new RtpHeader({ payloadType: this.payloadType, ssrc: this.ssrc, extensionProfile: 0xbede, extensions: this.extensionLists[0] });
     const history = this.kind === 'video' ? SENT_HISTORY : 0;
     this.sentOut = new Int32Array(history).fill(-1);
     this.sentIn = new Uint16Array(history);
   }
 
-  /** Hot path: one call per producer packet. */
-  forward(packet: RtpPacket): void {
+  /**
+   * Hot path: one call per producer packet. With a batch (the producer's fan-out) the packet is
+   * encrypted into it and sent at the batch's flush; without, it is sent at once.
+   */
+  forward(packet: RtpPacket, batch?: SendBatch): void {
     if (this.paused || !this.transport.isConnected) {
       this.resync = true;
       return;
@@ -90,7 +111,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       this.sentOut[outSeq & (SENT_HISTORY - 1)] = outSeq;
       this.sentIn[outSeq & (SENT_HISTORY - 1)] = inSeq;
     }
-    this.send(packet, outSeq);
+    this.send(packet, outSeq, batch);
     this.lastOutSeq = outSeq;
     this.packetsSent++;
     this.octetsSent += packet.payload.length;
@@ -110,32 +131,34 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
 
   /**
    * Writes one packet. The header and extension objects are this consumer's own and reused
-   * for every packet: the transport serializes and encrypts synchronously in `sendRtp`.
+   * for every packet: the transport serializes and encrypts synchronously in `sendRtp` and
+   * `queueRtp`.
    */
-  private send(packet: RtpPacket, sequenceNumber: number): void {
-    const ext = this.extensions;
-    ext.length = 0;
-    if (this.midExt) ext.push(this.midExt);
+  private send(packet: RtpPacket, sequenceNumber: number, batch?: SendBatch): void {
+    let carried = 0;
     if (this.levelExt) {
-      const payload = findExtension(packet, this.producer.mapping.extensionIds.audioLevel);
+      const payload = findExtension(packet, this.levelId);
       if (payload) {
         this.levelExt.payload = payload;
-        ext.push(this.levelExt);
+        carried |= 1;
       }
     }
     if (this.orientationExt) {
-      const payload = findExtension(packet, this.producer.mapping.extensionIds.videoOrientation);
+      const payload = findExtension(packet, this.orientationId);
       if (payload) {
         this.orientationExt.payload = payload;
-        ext.push(this.orientationExt);
+        carried |= 2;
       }
     }
+    const ext = this.extensionLists[carried]!;
     const h = this.header;
+    h.extensions = ext;
     h.sequenceNumber = sequenceNumber;
     h.timestamp = packet.header.timestamp;
     h.marker = packet.header.marker;
     h.extension = ext.length > 0;
-    this.transport.sendRtp(packet.payload, h);
+    if (batch) this.transport.queueRtp(packet.payload, h, batch);
+    else this.transport.sendRtp(packet.payload, h);
   }
 
   /** An RTCP sender report for this consumer's stream, with the producer's NTP↔RTP mapping. */
@@ -173,6 +196,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
 
 function findExtension(packet: RtpPacket, id: number | undefined): Buffer | undefined {
   if (id === undefined) return undefined;
-  for (const ext of packet.header.extensions) if (ext.id === id) return ext.payload;
+  const extensions = packet.header.extensions;
+  for (let i = 0; i < extensions.length; i++) if (extensions[i]!.id === id) return extensions[i]!.payload;
   return undefined;
 }

@@ -13,6 +13,7 @@ import type { ProducerCodecMapping } from './ortc.js';
 import type { MediaKind, RtpParameters } from './rtpTypes.js';
 import { LatencyHistogram } from './latencyHistogram.js';
 import { StaleGate } from './staleGate.js';
+import { fanOutBatch } from './udpSend.js';
 import type { WebRtcTransport } from './webRtcTransport.js';
 
 /** Packets kept per video producer for retransmission (~1 s at 1 Mbit/s). */
@@ -104,7 +105,14 @@ export class Producer extends EventEmitter<ProducerEvents> {
       this.handledLate.add(this.staleGate.lastLateMs);
       if (admitted) {
         const started = performance.now();
-        for (const c of this.consumers) c.forward(packet);
+        // Two phases (udpSend.ts SendBatch): every consumer's packet is encrypted first, then
+        // all are sent in one loop. A consumer that throws leaves the others' packets to go out.
+        const batch = fanOutBatch;
+        try {
+          for (const c of this.consumers) c.forward(packet, batch);
+        } finally {
+          batch.flush();
+        }
         this.fanOut.add(performance.now() - started);
       }
     }

@@ -32,6 +32,7 @@ import {
 import { ParleyError } from '../errors.js';
 import { HandshakeAdmission } from './handshakeAdmission.js';
 import { installRtpEncrypter, rtpEncrypterOf, type PacketOutput } from './srtpEncrypter.js';
+import { rtcpHasRoutedPacket, srtcpDecrypterFor, type SrtcpContextLike } from './srtpDecrypter.js';
 import { scratchPacket, udpSender, type UdpSend } from './udpSend.js';
 import type { DtlsParameters, IceCandidate, WebRtcTransportParameters } from './rtpTypes.js';
 
@@ -163,6 +164,32 @@ function dropStaleClientHellos(dtls: RTCDtlsTransport): void {
       lastAt = now;
     }
     receive(buf);
+  };
+}
+
+interface SrtcpSessionInternals {
+  decrypt?: (packet: Buffer) => Buffer;
+  remoteContext?: SrtcpContextLike;
+}
+const NOTHING_ROUTED = Buffer.alloc(0);
+
+/**
+ * Every subscriber sends RTCP (receiver reports, about one a second each), so the media thread
+ * decrypts ≈ N SRTCP packets a second. Swap werift's SRTCP decryption (srtpDecrypter.ts: keys
+ * kept per context, replay window added) and, once a packet is authenticated, hand werift's
+ * RTCP parser only compounds that hold something the router acts on (Router.onRtcp: SR, NACK,
+ * PLI, FIR); for the rest werift parses an empty compound and emits nothing. What fails
+ * authentication throws werift's SrtpAuthenticationError and is dropped by werift as before.
+ * Call once DTLS is connected (werift builds the SRTCP session just before 'connected').
+ */
+function installSrtcpDecrypter(dtls: RTCDtlsTransport): void {
+  const session = (dtls as unknown as { srtcp?: SrtcpSessionInternals }).srtcp;
+  if (!session?.remoteContext || typeof session.decrypt !== 'function') return;
+  const decrypter = srtcpDecrypterFor(session.remoteContext);
+  if (!decrypter) return;
+  session.decrypt = (packet: Buffer): Buffer => {
+    const compound = decrypter.decrypt(packet);
+    return rtcpHasRoutedPacket(compound) ? compound : NOTHING_ROUTED;
   };
 }
 
@@ -324,7 +351,10 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
     dtls.onRtp.subscribe((p) => t.emit('rtp', p));
     dtls.onRtcp.subscribe((p) => t.emit('rtcp', Array.isArray(p) ? p : [p]));
     dtls.onStateChange.subscribe((s) => {
-      if (s === 'connected') t.emit('connected');
+      if (s === 'connected') {
+        installSrtcpDecrypter(dtls);
+        t.emit('connected');
+      }
       if (s === 'failed') t.close('dtls-failed');
     });
     // Answer checks from the start (werift queues the early ones until connect()).

@@ -5,6 +5,8 @@
  * did before) against Parley's decrypter (src/sfu/srtpDecrypter.ts: key schedule and scratch
  * per context, replay window) followed by the check that drops, after authentication, a
  * compound holding nothing the router uses. Both AEAD_AES_128_GCM and AES_CM_128_HMAC_SHA1_80.
+ * Then the sender reports the SFU sends, one per consumer for each one its producer receives:
+ * werift's serialize + SRTCP encrypt against src/sfu/srtcpEncrypter.ts.
  *
  * In a hot loop everything is optimised; in the SFU these run ≈ N times a second between
  * thousands of sends, colder, so the in-process gain is larger than the micro-benchmark's.
@@ -12,7 +14,8 @@
  *   npx tsx bench/sfu/receiveCost.ts [--packets=100000] [--rounds=3]
  */
 import { randomBytes } from 'node:crypto';
-import { ProtectionProfileAeadAes128Gcm, ProtectionProfileAes128CmHmacSha1_80, RtcpPacketConverter, RtcpReceiverInfo, RtcpRrPacket, SrtcpSession } from 'werift';
+import { ProtectionProfileAeadAes128Gcm, ProtectionProfileAes128CmHmacSha1_80, RtcpPacketConverter, RtcpReceiverInfo, RtcpRrPacket, RtcpSenderInfo, RtcpSrPacket, SrtcpSession } from 'werift';
+import { senderReport, srtcpEncrypterFor, type SrtcpLocalContextLike } from '../../src/sfu/srtcpEncrypter.js';
 import { rtcpHasRoutedPacket, srtcpDecrypterFor, type SrtcpContextLike } from '../../src/sfu/srtpDecrypter.js';
 
 function arg(name: string, fallback: number): number {
@@ -66,3 +69,41 @@ for (const [name, profile] of [
 }
 console.log(`SRTCP receiver report (${packets} packets × ${rounds} rounds, best round, process CPU per packet)`);
 for (const line of results) console.log(line);
+
+// The other half of RTCP per subscriber: each publisher sender report (one a second) becomes a
+// sender report per consumer. werift: RtcpSrPacket.serialize + SrtcpSession.encrypt; Parley:
+// senderReport + its SRTCP encrypter (src/sfu/srtcpEncrypter.ts). Encryption only: the send is
+// the same datagram either way (werift's went through its promise-returning ICE send).
+const srResults: string[] = [];
+for (const [name, profile] of [
+  ['AES-GCM', ProtectionProfileAeadAes128Gcm],
+  ['AES-CM+HMAC', ProtectionProfileAes128CmHmacSha1_80],
+] as const) {
+  const { peer } = sessions(profile);
+  const werift = sessions(profile).peer;
+  const ours = srtcpEncrypterFor((peer as unknown as { localContext: SrtcpLocalContextLike }).localContext)!;
+  const best = { werift: Infinity, parley: Infinity };
+  let bytes = 0;
+  for (let r = 0; r < rounds; r++) {
+    let start = process.cpuUsage();
+    for (let i = 0; i < packets; i++) {
+      const sr = new RtcpSrPacket({ ssrc: 0x0a0b0c0d, senderInfo: new RtcpSenderInfo({ ntpTimestamp: 0xe9a1b2c3_00000000n + BigInt(i), rtpTimestamp: i * 960, packetCount: i, octetCount: i * 80 }) });
+      bytes += werift.encrypt(sr.serialize()).length;
+    }
+    let used = process.cpuUsage(start);
+    best.werift = Math.min(best.werift, (used.user + used.system) / packets);
+    start = process.cpuUsage();
+    for (let i = 0; i < packets; i++) {
+      // As the transport does it: the consumer's RtcpSrPacket object is still made, then written directly.
+      const sr = new RtcpSrPacket({ ssrc: 0x0a0b0c0d, senderInfo: new RtcpSenderInfo({ ntpTimestamp: 0xe9a1b2c3_00000000n + BigInt(i), rtpTimestamp: i * 960, packetCount: i, octetCount: i * 80 }) });
+      const info = sr.senderInfo;
+      bytes += ours.encrypt(senderReport(sr.ssrc, info.ntpTimestamp, info.rtpTimestamp, info.packetCount, info.octetCount)).length;
+    }
+    used = process.cpuUsage(start);
+    best.parley = Math.min(best.parley, (used.user + used.system) / packets);
+  }
+  if (bytes === 0) throw new Error('nothing encrypted');
+  srResults.push(`${name.padEnd(12)} werift serialize + encrypt ${best.werift.toFixed(2)} µs   Parley ${best.parley.toFixed(2)} µs   ×${(best.parley / best.werift).toFixed(2)}`);
+}
+console.log(`SRTCP sender report out (${packets} packets × ${rounds} rounds, best round, process CPU per packet)`);
+for (const line of srResults) console.log(line);

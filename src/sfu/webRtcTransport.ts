@@ -22,6 +22,7 @@ import {
   RTCIceGatherer,
   RTCIceParameters,
   RTCIceTransport,
+  RtcpSrPacket,
   UdpTransport,
   parseMessage,
   type RTCCertificate,
@@ -32,6 +33,7 @@ import {
 import { ParleyError } from '../errors.js';
 import { HandshakeAdmission } from './handshakeAdmission.js';
 import { installRtpEncrypter, rtpEncrypterOf, type PacketOutput } from './srtpEncrypter.js';
+import { senderReport, srtcpEncrypterFor, type SrtcpEncrypter, type SrtcpLocalContextLike } from './srtcpEncrypter.js';
 import { rtcpHasRoutedPacket, srtcpDecrypterFor, type SrtcpContextLike } from './srtpDecrypter.js';
 import { scratchPacket, udpSender, type UdpSend } from './udpSend.js';
 import type { DtlsParameters, IceCandidate, WebRtcTransportParameters } from './rtpTypes.js';
@@ -286,6 +288,8 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
   private encryptingSession?: object;
   private encrypter?: { output: PacketOutput | undefined };
   private path?: SendPath;
+  private rtcpSession?: object;
+  private rtcpEncrypter?: SrtcpEncrypter;
   rtpPacketsSent = 0;
   rtpBytesSent = 0;
 
@@ -543,9 +547,34 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
     return this.path;
   }
 
+  /**
+   * RTCP to the peer: each consumer's sender report (N of them for each report a producer
+   * sends) and PLIs. Encrypted with the SRTCP session's keys kept per context
+   * (srtcpEncrypter.ts) and written to the nominated pair's socket, as `sendRtp` does; before
+   * nomination, or for a profile the encrypter does not know, through werift as before.
+   */
   sendRtcp(packets: RtcpPacket[]): void {
     if (!this.isConnected) return;
-    this.dtls.sendRtcp(packets).catch(() => undefined);
+    const path = this.sendPath();
+    const srtcp = this.dtls.srtcp as unknown as { localContext?: SrtcpLocalContextLike };
+    if (srtcp !== this.rtcpSession) {
+      this.rtcpSession = srtcp;
+      this.rtcpEncrypter = srtcp.localContext ? srtcpEncrypterFor(srtcp.localContext) : undefined;
+    }
+    const encrypter = this.rtcpEncrypter;
+    if (!path || !encrypter) {
+      this.dtls.sendRtcp(packets).catch(() => undefined);
+      return;
+    }
+    const first = packets[0];
+    let rtcp: Buffer;
+    if (packets.length === 1 && first instanceof RtcpSrPacket && first.reports.length === 0) {
+      const info = first.senderInfo;
+      rtcp = senderReport(first.ssrc, info.ntpTimestamp, info.rtpTimestamp, info.packetCount, info.octetCount);
+    } else {
+      rtcp = packets.length === 1 && first ? first.serialize() : Buffer.concat(packets.map((p) => p.serialize()));
+    }
+    path.send(encrypter.encrypt(rtcp));
   }
 
   close(reason: TransportCloseReason = 'closed'): void {

@@ -34,6 +34,7 @@ import { ParleyError } from '../errors.js';
 import { HandshakeAdmission } from './handshakeAdmission.js';
 import { installRtpEncrypter, rtpEncrypterOf, type PacketOutput } from './srtpEncrypter.js';
 import { senderReport, srtcpEncrypterFor, type SrtcpEncrypter, type SrtcpLocalContextLike } from './srtcpEncrypter.js';
+import { bindingSuccess, canAnswer, xorMappedIpv4 } from './stunAnswer.js';
 import { rtcpHasRoutedPacket, srtcpDecrypterFor, type SrtcpContextLike } from './srtpDecrypter.js';
 import { scratchPacket, udpSender, type UdpSend } from './udpSend.js';
 import type { DtlsParameters, IceCandidate, WebRtcTransportParameters } from './rtpTypes.js';
@@ -83,9 +84,20 @@ interface StunSocketInternals {
  * werift (0.24.4, pinned) answers a Binding request without verifying its MESSAGE-INTEGRITY,
  * and re-serialises what it parsed (so the check cannot be done on the parsed message).
  * Wrap each of the agent's UDP sockets so that a request not signed with this transport's
- * ICE password (RFC 8445 §7.3) is dropped on arrival.
+ * ICE password (RFC 8445 §7.3) is dropped on arrival. `answer` may then answer an
+ * authenticated request itself (a consent check on the nominated pair, see
+ * `WebRtcTransport.answerConsentCheck`) instead of having werift parse and answer it again.
  */
-function requireRequestIntegrity(gatherer: RTCIceGatherer): void {
+/** A Binding request that passed its MESSAGE-INTEGRITY check, as werift parsed it. */
+interface VerifiedRequest {
+  transactionId: Buffer;
+  attributesKeys: string[];
+  getAttributeValue(name: string): unknown;
+}
+/** Answers an authenticated request itself (true), or leaves it to werift (false). */
+type ConsentAnswer = (request: VerifiedRequest, addr: readonly [string, number], protocol: unknown) => boolean;
+
+function requireRequestIntegrity(gatherer: RTCIceGatherer, answer?: ConsentAnswer): void {
   const key = Buffer.from(gatherer.localParameters.password, 'utf8');
   const protocols = (gatherer.connection as unknown as { protocols?: StunSocketInternals[] }).protocols;
   if (!Array.isArray(protocols) || protocols.some((p) => typeof p.datagramReceived !== 'function')) {
@@ -95,7 +107,11 @@ function requireRequestIntegrity(gatherer: RTCIceGatherer): void {
     const receive = protocol.datagramReceived.bind(protocol);
     protocol.datagramReceived = (data, addr) => {
       const isBindingRequest = data.length >= 20 && data.readUInt16BE(0) === 0x0001 && data.readUInt32BE(4) === 0x2112a442;
-      if (isBindingRequest && !parseMessage(data, key)) return;
+      if (isBindingRequest) {
+        const request = parseMessage(data, key);
+        if (!request) return;
+        if (answer?.(request, addr as readonly [string, number], protocol)) return;
+      }
       receive(data, addr);
     };
   }
@@ -289,6 +305,9 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
   private encrypter?: { output: PacketOutput | undefined };
   private path?: SendPath;
   private rtcpSession?: object;
+  private consentPair?: object;
+  private consentXorMapped?: Buffer;
+  private consentKey?: Buffer;
   private rtcpEncrypter?: SrtcpEncrypter;
   rtpPacketsSent = 0;
   rtpBytesSent = 0;
@@ -343,7 +362,7 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
     if (!gatherer.localCandidates.some((c) => c.protocol === 'udp' && c.type === 'host')) {
       return noSocket(lastBindError);
     }
-    requireRequestIntegrity(gatherer);
+    requireRequestIntegrity(gatherer, (request, addr, protocol) => self?.answerConsentCheck(request, addr, protocol) ?? false);
     checked = sendBeforeNomination(gatherer);
     const ice = new RTCIceTransport(gatherer);
     // mediasoup-client never sends the browser's ICE credentials. A lite agent only answers
@@ -524,6 +543,39 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
     path.send(packet);
     this.rtpPacketsSent++;
     this.rtpBytesSent += packet.length;
+  }
+
+  /**
+   * A consent check (RFC 7675) on the nominated pair, already authenticated by
+   * `requireRequestIntegrity`: counted as consent and answered here (stunAnswer.ts), on the
+   * pair's socket, instead of through werift, which parses the request a second time, builds
+   * its answer serialising it four times and sends it through its promise-returning layers.
+   * werift's ICE state has nothing to learn from such a check: its pair is nominated already.
+   * Left to werift: anything before nomination, from another address or socket, carrying
+   * USE-CANDIDATE (a nomination) or ICE-CONTROLLED (a role conflict, answered 487 by werift),
+   * not for this transport's username fragment, or from an IPv6 peer.
+   */
+  answerConsentCheck(request: VerifiedRequest, addr: readonly [string, number], protocol: unknown): boolean {
+    if (this.closed) return false;
+    const pair = this.ice.connection.nominated as { protocol?: unknown; remoteAddr?: readonly [string, number] } | undefined;
+    if (!pair || pair.protocol !== protocol || !pair.remoteAddr) return false;
+    const [host, port] = pair.remoteAddr;
+    if (host !== addr[0] || port !== addr[1]) return false;
+    const keys = request.attributesKeys;
+    if (keys.includes('USE-CANDIDATE') || keys.includes('ICE-CONTROLLED')) return false;
+    const { usernameFragment } = this.gatherer.localParameters;
+    if (String(request.getAttributeValue('USERNAME') ?? '').split(':')[0] !== usernameFragment) return false;
+    if (this.consentPair !== pair) {
+      if (!canAnswer(host)) return false;
+      this.consentPair = pair;
+      this.consentXorMapped = xorMappedIpv4(host, port);
+      this.consentKey = Buffer.from(this.gatherer.localParameters.password, 'utf8');
+    }
+    const path = this.sendPath();
+    if (!path || !this.consentXorMapped || !this.consentKey) return false;
+    this.lastConsentAt = Date.now();
+    path.send(bindingSuccess(request.transactionId, this.consentXorMapped, this.consentKey));
+    return true;
   }
 
   /** The UDP socket and remote address of the nominated pair, cached until the pair changes. */

@@ -551,9 +551,12 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
    * pair's socket, instead of through werift, which parses the request a second time, builds
    * its answer serialising it four times and sends it through its promise-returning layers.
    * werift's ICE state has nothing to learn from such a check: its pair is nominated already.
-   * Left to werift: anything before nomination, from another address or socket, carrying
-   * USE-CANDIDATE (a nomination) or ICE-CONTROLLED (a role conflict, answered 487 by werift),
-   * not for this transport's username fragment, or from an IPv6 peer.
+   * libwebrtc (and werift's client) put USE-CANDIDATE on every consent check to an ICE-lite
+   * peer (semi-aggressive nomination); on the pair already nominated werift's `checkComplete`
+   * does nothing with it, so those are answered here too.
+   * Left to werift: anything before nomination, from another address or socket (a new pair,
+   * possibly a new nomination), carrying ICE-CONTROLLED (a role conflict, answered 487 by
+   * werift), not for this transport's username fragment, or from an IPv6 peer.
    */
   answerConsentCheck(request: VerifiedRequest, addr: readonly [string, number], protocol: unknown): boolean {
     if (this.closed) return false;
@@ -561,8 +564,7 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
     if (!pair || pair.protocol !== protocol || !pair.remoteAddr) return false;
     const [host, port] = pair.remoteAddr;
     if (host !== addr[0] || port !== addr[1]) return false;
-    const keys = request.attributesKeys;
-    if (keys.includes('USE-CANDIDATE') || keys.includes('ICE-CONTROLLED')) return false;
+    if (request.attributesKeys.includes('ICE-CONTROLLED')) return false;
     const { usernameFragment } = this.gatherer.localParameters;
     if (String(request.getAttributeValue('USERNAME') ?? '').split(':')[0] !== usernameFragment) return false;
     if (this.consentPair !== pair) {

@@ -22,6 +22,7 @@ import {
   RTCIceGatherer,
   RTCIceParameters,
   RTCIceTransport,
+  RtcpSrPacket,
   UdpTransport,
   parseMessage,
   type RTCCertificate,
@@ -32,6 +33,9 @@ import {
 import { ParleyError } from '../errors.js';
 import { HandshakeAdmission } from './handshakeAdmission.js';
 import { installRtpEncrypter, releaseRtpEncrypter, rtpEncrypterOf, type PacketOutput } from './srtpEncrypter.js';
+import { senderReport, srtcpEncrypterFor, type SrtcpEncrypter, type SrtcpLocalContextLike } from './srtcpEncrypter.js';
+import { bindingSuccess, canAnswer, xorMappedIpv4 } from './stunAnswer.js';
+import { rtcpHasRoutedPacket, srtcpDecrypterFor, type SrtcpContextLike } from './srtpDecrypter.js';
 import { scratchPacket, sendNow, udpSender, type SendBatch, type UdpSend } from './udpSend.js';
 import type { DtlsParameters, IceCandidate, WebRtcTransportParameters } from './rtpTypes.js';
 
@@ -85,9 +89,20 @@ interface StunSocketInternals {
  * werift (0.24.4, pinned) answers a Binding request without verifying its MESSAGE-INTEGRITY,
  * and re-serialises what it parsed (so the check cannot be done on the parsed message).
  * Wrap each of the agent's UDP sockets so that a request not signed with this transport's
- * ICE password (RFC 8445 §7.3) is dropped on arrival.
+ * ICE password (RFC 8445 §7.3) is dropped on arrival. `answer` may then answer an
+ * authenticated request itself (a consent check on the nominated pair, see
+ * `WebRtcTransport.answerConsentCheck`) instead of having werift parse and answer it again.
  */
-function requireRequestIntegrity(gatherer: RTCIceGatherer): void {
+/** A Binding request that passed its MESSAGE-INTEGRITY check, as werift parsed it. */
+interface VerifiedRequest {
+  transactionId: Buffer;
+  attributesKeys: string[];
+  getAttributeValue(name: string): unknown;
+}
+/** Answers an authenticated request itself (true), or leaves it to werift (false). */
+type ConsentAnswer = (request: VerifiedRequest, addr: readonly [string, number], protocol: unknown) => boolean;
+
+function requireRequestIntegrity(gatherer: RTCIceGatherer, answer?: ConsentAnswer): void {
   const key = Buffer.from(gatherer.localParameters.password, 'utf8');
   const protocols = (gatherer.connection as unknown as { protocols?: StunSocketInternals[] }).protocols;
   if (!Array.isArray(protocols) || protocols.some((p) => typeof p.datagramReceived !== 'function')) {
@@ -97,7 +112,11 @@ function requireRequestIntegrity(gatherer: RTCIceGatherer): void {
     const receive = protocol.datagramReceived.bind(protocol);
     protocol.datagramReceived = (data, addr) => {
       const isBindingRequest = data.length >= 20 && data.readUInt16BE(0) === 0x0001 && data.readUInt32BE(4) === 0x2112a442;
-      if (isBindingRequest && !parseMessage(data, key)) return;
+      if (isBindingRequest) {
+        const request = parseMessage(data, key);
+        if (!request) return;
+        if (answer?.(request, addr as readonly [string, number], protocol)) return;
+      }
       receive(data, addr);
     };
   }
@@ -168,6 +187,32 @@ function dropStaleClientHellos(dtls: RTCDtlsTransport): void {
       lastAt = now;
     }
     receive(buf);
+  };
+}
+
+interface SrtcpSessionInternals {
+  decrypt?: (packet: Buffer) => Buffer;
+  remoteContext?: SrtcpContextLike;
+}
+const NOTHING_ROUTED = Buffer.alloc(0);
+
+/**
+ * Every subscriber sends RTCP (receiver reports, about one a second each), so the media thread
+ * decrypts ≈ N SRTCP packets a second. Swap werift's SRTCP decryption (srtpDecrypter.ts: keys
+ * kept per context, replay window added) and, once a packet is authenticated, hand werift's
+ * RTCP parser only compounds that hold something the router acts on (Router.onRtcp: SR, NACK,
+ * PLI, FIR); for the rest werift parses an empty compound and emits nothing. What fails
+ * authentication throws werift's SrtpAuthenticationError and is dropped by werift as before.
+ * Call once DTLS is connected (werift builds the SRTCP session just before 'connected').
+ */
+function installSrtcpDecrypter(dtls: RTCDtlsTransport): void {
+  const session = (dtls as unknown as { srtcp?: SrtcpSessionInternals }).srtcp;
+  if (!session?.remoteContext || typeof session.decrypt !== 'function') return;
+  const decrypter = srtcpDecrypterFor(session.remoteContext);
+  if (!decrypter) return;
+  session.decrypt = (packet: Buffer): Buffer => {
+    const compound = decrypter.decrypt(packet);
+    return rtcpHasRoutedPacket(compound) ? compound : NOTHING_ROUTED;
   };
 }
 
@@ -266,6 +311,11 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
   /** werift's rollover state objects of this session's outgoing SSRCs (see `encryptRtp`). */
   private ssrcStates: SrtpSsrcState[] = [];
   private path?: SendPath;
+  private rtcpSession?: object;
+  private consentPair?: object;
+  private consentXorMapped?: Buffer;
+  private consentKey?: Buffer;
+  private rtcpEncrypter?: SrtcpEncrypter;
   rtpPacketsSent = 0;
   rtpBytesSent = 0;
 
@@ -319,7 +369,7 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
     if (!gatherer.localCandidates.some((c) => c.protocol === 'udp' && c.type === 'host')) {
       return noSocket(lastBindError);
     }
-    requireRequestIntegrity(gatherer);
+    requireRequestIntegrity(gatherer, (request, addr, protocol) => self?.answerConsentCheck(request, addr, protocol) ?? false);
     checked = sendBeforeNomination(gatherer);
     const ice = new RTCIceTransport(gatherer);
     // mediasoup-client never sends the browser's ICE credentials. A lite agent only answers
@@ -331,7 +381,10 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
     dtls.onRtp.subscribe((p) => t.emit('rtp', p));
     dtls.onRtcp.subscribe((p) => t.emit('rtcp', Array.isArray(p) ? p : [p]));
     dtls.onStateChange.subscribe((s) => {
-      if (s === 'connected') t.emit('connected');
+      if (s === 'connected') {
+        installSrtcpDecrypter(dtls);
+        t.emit('connected');
+      }
       if (s === 'failed') t.close('dtls-failed');
     });
     // Answer checks from the start (werift queues the early ones until connect()).
@@ -541,6 +594,41 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
     return state;
   }
 
+  /**
+   * A consent check (RFC 7675) on the nominated pair, already authenticated by
+   * `requireRequestIntegrity`: counted as consent and answered here (stunAnswer.ts), on the
+   * pair's socket, instead of through werift, which parses the request a second time, builds
+   * its answer serialising it four times and sends it through its promise-returning layers.
+   * werift's ICE state has nothing to learn from such a check: its pair is nominated already.
+   * libwebrtc (and werift's client) put USE-CANDIDATE on every consent check to an ICE-lite
+   * peer (semi-aggressive nomination); on the pair already nominated werift's `checkComplete`
+   * does nothing with it, so those are answered here too.
+   * Left to werift: anything before nomination, from another address or socket (a new pair,
+   * possibly a new nomination), carrying ICE-CONTROLLED (a role conflict, answered 487 by
+   * werift), not for this transport's username fragment, or from an IPv6 peer.
+   */
+  answerConsentCheck(request: VerifiedRequest, addr: readonly [string, number], protocol: unknown): boolean {
+    if (this.closed) return false;
+    const pair = this.ice.connection.nominated as { protocol?: unknown; remoteAddr?: readonly [string, number] } | undefined;
+    if (!pair || pair.protocol !== protocol || !pair.remoteAddr) return false;
+    const [host, port] = pair.remoteAddr;
+    if (host !== addr[0] || port !== addr[1]) return false;
+    if (request.attributesKeys.includes('ICE-CONTROLLED')) return false;
+    const { usernameFragment } = this.gatherer.localParameters;
+    if (String(request.getAttributeValue('USERNAME') ?? '').split(':')[0] !== usernameFragment) return false;
+    if (this.consentPair !== pair) {
+      if (!canAnswer(host)) return false;
+      this.consentPair = pair;
+      this.consentXorMapped = xorMappedIpv4(host, port);
+      this.consentKey = Buffer.from(this.gatherer.localParameters.password, 'utf8');
+    }
+    const path = this.sendPath();
+    if (!path || !this.consentXorMapped || !this.consentKey) return false;
+    this.lastConsentAt = Date.now();
+    path.send(bindingSuccess(request.transactionId, this.consentXorMapped, this.consentKey));
+    return true;
+  }
+
   /** The UDP socket and remote address of the nominated pair, cached until the pair changes. */
   private sendPath(): SendPath | undefined {
     const pair = this.ice.connection.nominated;
@@ -562,9 +650,34 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
     return this.path;
   }
 
+  /**
+   * RTCP to the peer: each consumer's sender report (N of them for each report a producer
+   * sends) and PLIs. Encrypted with the SRTCP session's keys kept per context
+   * (srtcpEncrypter.ts) and written to the nominated pair's socket, as `sendRtp` does; before
+   * nomination, or for a profile the encrypter does not know, through werift as before.
+   */
   sendRtcp(packets: RtcpPacket[]): void {
     if (!this.isConnected) return;
-    this.dtls.sendRtcp(packets).catch(() => undefined);
+    const path = this.sendPath();
+    const srtcp = this.dtls.srtcp as unknown as { localContext?: SrtcpLocalContextLike };
+    if (srtcp !== this.rtcpSession) {
+      this.rtcpSession = srtcp;
+      this.rtcpEncrypter = srtcp.localContext ? srtcpEncrypterFor(srtcp.localContext) : undefined;
+    }
+    const encrypter = this.rtcpEncrypter;
+    if (!path || !encrypter) {
+      this.dtls.sendRtcp(packets).catch(() => undefined);
+      return;
+    }
+    const first = packets[0];
+    let rtcp: Buffer;
+    if (packets.length === 1 && first instanceof RtcpSrPacket && first.reports.length === 0) {
+      const info = first.senderInfo;
+      rtcp = senderReport(first.ssrc, info.ntpTimestamp, info.rtpTimestamp, info.packetCount, info.octetCount);
+    } else {
+      rtcp = packets.length === 1 && first ? first.serialize() : Buffer.concat(packets.map((p) => p.serialize()));
+    }
+    path.send(encrypter.encrypt(rtcp));
   }
 
   close(reason: TransportCloseReason = 'closed'): void {

@@ -15,9 +15,11 @@ import { after, before, describe, test } from 'node:test';
 import { Message, parseMessage } from 'werift';
 import { startParley, type RunningParley } from '../support/parleyServer.js';
 
-function bindingRequest(username: string, password: string): Buffer {
+function bindingRequest(username: string, password: string, useCandidate = false): Buffer {
   const m = new Message(0x0001, 0x0000, randomBytes(12));
-  m.setAttribute('USERNAME', username).setAttribute('PRIORITY', 1853824767).setAttribute('ICE-CONTROLLING', 1234n).addMessageIntegrity(Buffer.from(password)).addFingerprint();
+  m.setAttribute('USERNAME', username).setAttribute('PRIORITY', 1853824767).setAttribute('ICE-CONTROLLING', 1234n);
+  if (useCandidate) m.setAttribute('USE-CANDIDATE', null);
+  m.addMessageIntegrity(Buffer.from(password)).addFingerprint();
   return m.bytes;
 }
 
@@ -161,5 +163,50 @@ describe('SFU transport: ICE-lite STUN answers', { timeout: 30_000 }, () => {
       socket.close();
       await held;
     }
+  });
+
+  test('after nomination, consent checks on the pair are answered (address, integrity, transaction), forged ones are not', async () => {
+    const room = await server.parley.media.room('consent-room');
+    const params = await room.createTransport('peer-consent');
+    const { usernameFragment, password } = params.iceParameters;
+    const port = params.iceCandidates[0]!.port;
+    const socket = createSocket('udp4');
+    await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
+    const next = (request: Buffer, waitMs = 700): Promise<Buffer | undefined> =>
+      new Promise((resolve) => {
+        const timer = setTimeout(() => {
+          socket.off('message', onMessage);
+          resolve(undefined);
+        }, waitMs);
+        const onMessage = (msg: Buffer) => {
+          clearTimeout(timer);
+          socket.off('message', onMessage);
+          resolve(msg);
+        };
+        socket.on('message', onMessage);
+        socket.send(request, port, '127.0.0.1');
+      });
+    try {
+      const nominating = await next(bindingRequest(`${usernameFragment}:browser`, password, true));
+      assert.ok(nominating && parseMessage(nominating, Buffer.from(password)), 'the nominating check is answered');
+      // Browsers put USE-CANDIDATE on every consent check to an ICE-lite peer; some checks without it.
+      for (let i = 0; i < 4; i++) {
+        const request = bindingRequest(`${usernameFragment}:browser`, password, i % 2 === 0);
+        const answer = await next(request);
+        assert.ok(answer, `consent check ${i} is answered`);
+        const parsed = parseMessage(answer, Buffer.from(password));
+        assert.ok(parsed, 'with MESSAGE-INTEGRITY and FINGERPRINT');
+        assert.equal(parsed.messageClass, 0x0100);
+        assert.equal(parsed.transactionId.toString('hex'), request.subarray(8, 20).toString('hex'), 'for that request');
+        assert.deepEqual(parsed.getAttributeValue('XOR-MAPPED-ADDRESS'), ['127.0.0.1', socket.address().port]);
+      }
+      assert.equal(await next(bindingRequest(`${usernameFragment}:browser`, 'not-the-password-at-all')), undefined, 'wrong password on the nominated pair: no answer');
+      assert.equal(await next(bindingRequest(`zzzz:browser`, password)), undefined, 'another username on the nominated pair: no answer');
+    } finally {
+      socket.close();
+    }
+    // From another address (not the nominated pair) a signed check is still answered (by werift's agent).
+    const other = await ask(port, bindingRequest(`${usernameFragment}:browser`, password));
+    assert.ok(other && parseMessage(other, Buffer.from(password)));
   });
 });

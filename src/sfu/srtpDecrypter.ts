@@ -1,0 +1,256 @@
+/**
+ * SRTCP decryption of incoming RTCP with the key schedule and scratch state kept per context,
+ * AEAD_AES_128_GCM (RFC 7714 §9) and AES_CM_128_HMAC_SHA1_80 (RFC 3711 §3.4), plus the replay
+ * protection of RFC 3711 §3.3.2 that werift (0.24.4) does not have.
+ *
+ * Every subscriber sends its receiver reports (a werift client one a second, browsers about as
+ * often), so at N subscribers the media thread decrypts ≈ N SRTCP packets a second. werift's
+ * `decryptRTCP` builds each packet's IV with a generic buffer writer, two `Buffer.concat`s for
+ * the AAD, a bit-reader header parse and a `createDecipheriv` (GCM) or `createDecipheriv`
+ * + `createHmac` (AES-CM), all in code that runs too rarely to be optimised. Here:
+ * - GCM: one `createDecipheriv` per packet (Node cannot re-key a GCM decipher with a new IV),
+ *   its IV and AAD written into buffers kept by the context; OpenSSL checks the tag.
+ * - AES-CM: the HMAC-SHA1 tag is checked first (one `createHmac`, `timingSafeEqual`), then the
+ *   keystream is made by one AES-128-ECB cipher object kept per context.
+ *
+ * The bytes returned, and which packets are accepted, are werift's (test/sfu-srtp-decrypter.test.ts),
+ * except that a packet whose SRTCP index was already accepted, or is more than
+ * REPLAY_WINDOW behind the highest accepted one of its SSRC, is rejected (as libsrtp, and so
+ * mediasoup, does). The window moves only for authenticated packets.
+ * Failures throw werift's `SrtpAuthenticationError`, which its transport catches and drops.
+ */
+import { createCipheriv, createDecipheriv, createHmac, timingSafeEqual, type Cipher } from 'node:crypto';
+import { ProtectionProfileAeadAes128Gcm, ProtectionProfileAes128CmHmacSha1_80, SrtpAuthenticationError } from 'werift';
+
+const RTCP_HEADER_SIZE = 8;
+const INDEX_SIZE = 4;
+const GCM_TAG_LENGTH = 16;
+const CM_TAG_LENGTH = 10;
+const BLOCK = 16;
+/** libsrtp's SRTCP replay window (srtp_rdb_t: 128 indices). */
+export const REPLAY_WINDOW = 128;
+/** SSRCs with a replay window per context; a packet of one more SSRC is rejected, never a window forgotten. */
+export const MAX_REPLAY_SSRCS = 64;
+/** Counter blocks of up to 1,536 bytes of SRTCP payload are made in one scratch buffer. */
+const MAX_SCRATCH_BLOCKS = 96;
+const FAILED = 'Failed to authenticate SRTCP packet';
+
+/**
+ * Which SRTCP indices of one SSRC were accepted: `seen[i % REPLAY_WINDOW]` is 1 when index i,
+ * within REPLAY_WINDOW of `highest`, was accepted (slots are cleared as `highest` moves on).
+ */
+class ReplayWindow {
+  private highest = -1;
+  private readonly seen = new Uint8Array(REPLAY_WINDOW);
+
+  /** Whether index `i` (31 bits) would be fresh. */
+  fresh(i: number): boolean {
+    if (i > this.highest) return true;
+    if (this.highest - i >= REPLAY_WINDOW) return false;
+    return this.seen[i % REPLAY_WINDOW] === 0;
+  }
+
+  /** Marks `i` accepted (call only after `fresh(i)` and authentication). */
+  accept(i: number): void {
+    if (i > this.highest) {
+      if (this.highest < 0 || i - this.highest >= REPLAY_WINDOW) this.seen.fill(0);
+      else for (let j = this.highest + 1; j < i; j++) this.seen[j % REPLAY_WINDOW] = 0;
+      this.highest = i;
+    }
+    this.seen[i % REPLAY_WINDOW] = 1;
+  }
+}
+
+/** The part of werift's SRTCP context (`SrtcpSession.remoteContext`) the decrypter is built from. */
+export interface SrtcpContextLike {
+  profile: number;
+  srtcpSessionKey: Buffer;
+  srtcpSessionSalt: Buffer;
+  srtcpSessionAuthTag: Buffer;
+}
+
+export interface SrtcpDecrypter {
+  /** The RTCP compound packet (header and payload, index and tag removed), or throws SrtpAuthenticationError. */
+  decrypt(packet: Buffer): Buffer;
+}
+
+abstract class ReplayProtected implements SrtcpDecrypter {
+  private readonly windows = new Map<number, ReplayWindow>();
+
+  abstract decrypt(packet: Buffer): Buffer;
+
+  /** The window of `ssrc` if index `i` is fresh there; throws for a replay or one SSRC too many. */
+  protected windowFor(ssrc: number, i: number): ReplayWindow {
+    let w = this.windows.get(ssrc);
+    if (!w) {
+      if (this.windows.size >= MAX_REPLAY_SSRCS) throw new SrtpAuthenticationError(FAILED);
+      w = new ReplayWindow();
+      // Not stored until the packet is authenticated (see `remember`).
+    }
+    if (!w.fresh(i)) throw new SrtpAuthenticationError(FAILED);
+    return w;
+  }
+
+  protected remember(ssrc: number, w: ReplayWindow, i: number): void {
+    w.accept(i);
+    if (!this.windows.has(ssrc)) this.windows.set(ssrc, w);
+  }
+}
+
+/** RFC 7714 §9: header ‖ GCM(payload) ‖ tag(16) ‖ E·index(4); AAD = header ‖ E·index (or everything before the tag when E = 0). */
+export class AesGcmSrtcpDecrypter extends ReplayProtected {
+  private readonly key: Buffer;
+  private readonly salt: Buffer;
+  private readonly iv = Buffer.alloc(12);
+  private readonly aad = Buffer.alloc(RTCP_HEADER_SIZE + INDEX_SIZE);
+
+  constructor(sessionKey: Buffer, sessionSalt: Buffer) {
+    super();
+    this.key = Buffer.from(sessionKey);
+    this.salt = Buffer.from(sessionSalt.subarray(0, 12));
+  }
+
+  decrypt(packet: Buffer): Buffer {
+    const length = packet.length;
+    if (length < RTCP_HEADER_SIZE + GCM_TAG_LENGTH + INDEX_SIZE) throw new SrtpAuthenticationError(FAILED);
+    const indexOffset = length - INDEX_SIZE;
+    const tagOffset = indexOffset - GCM_TAG_LENGTH;
+    const ssrc = packet.readUInt32BE(4);
+    const encoded = packet.readUInt32BE(indexOffset);
+    const encrypted = encoded >>> 31 === 1;
+    const index = encoded & 0x7fffffff;
+    const window = this.windowFor(ssrc, index);
+    // IV = (0x0000 ‖ SSRC ‖ 0x0000 ‖ index) XOR salt (RFC 7714 §9.1)
+    const iv = this.iv;
+    const salt = this.salt;
+    iv.writeUInt32BE(ssrc, 2);
+    iv.writeUInt32BE(index, 8);
+    iv[0] = salt[0]!;
+    iv[1] = salt[1]!;
+    for (let i = 2; i < 6; i++) iv[i] = iv[i]! ^ salt[i]!;
+    iv[6] = salt[6]!;
+    iv[7] = salt[7]!;
+    for (let i = 8; i < 12; i++) iv[i] = iv[i]! ^ salt[i]!;
+    const decipher = createDecipheriv('aes-128-gcm', this.key, iv);
+    let out: Buffer;
+    try {
+      if (encrypted) {
+        const aad = this.aad;
+        packet.copy(aad, 0, 0, RTCP_HEADER_SIZE);
+        packet.copy(aad, RTCP_HEADER_SIZE, indexOffset, length);
+        decipher.setAAD(aad);
+        decipher.setAuthTag(packet.subarray(tagOffset, indexOffset));
+        out = Buffer.allocUnsafe(tagOffset);
+        packet.copy(out, 0, 0, RTCP_HEADER_SIZE);
+        const n = decipher.update(packet.subarray(RTCP_HEADER_SIZE, tagOffset)).copy(out, RTCP_HEADER_SIZE);
+        if (n !== tagOffset - RTCP_HEADER_SIZE) throw new SrtpAuthenticationError(FAILED);
+        decipher.final();
+      } else {
+        // Authenticated only: the AAD is the whole packet before the tag, then E·index.
+        decipher.setAAD(Buffer.concat([packet.subarray(0, tagOffset), packet.subarray(indexOffset)]));
+        decipher.setAuthTag(packet.subarray(tagOffset, indexOffset));
+        decipher.final();
+        out = Buffer.from(packet.subarray(0, tagOffset));
+      }
+    } catch {
+      throw new SrtpAuthenticationError(FAILED);
+    }
+    this.remember(ssrc, window, index);
+    return out;
+  }
+}
+
+/** RFC 3711 §3.4: header ‖ AES-CM(payload) ‖ E·index(4) ‖ HMAC-SHA1-80 over all before the tag. */
+export class AesCmSrtcpDecrypter extends ReplayProtected {
+  private readonly ecb: Cipher;
+  private readonly salt: Buffer;
+  private readonly authKey: Buffer;
+  private readonly counters = Buffer.alloc(MAX_SCRATCH_BLOCKS * BLOCK);
+
+  constructor(sessionKey: Buffer, sessionSalt: Buffer, authKey: Buffer) {
+    super();
+    this.ecb = createCipheriv('aes-128-ecb', sessionKey, null);
+    this.ecb.setAutoPadding(false);
+    this.salt = Buffer.from(sessionSalt.subarray(0, 14));
+    this.authKey = Buffer.from(authKey);
+  }
+
+  decrypt(packet: Buffer): Buffer {
+    const length = packet.length;
+    if (length < RTCP_HEADER_SIZE + CM_TAG_LENGTH + INDEX_SIZE) throw new SrtpAuthenticationError(FAILED);
+    const tagOffset = length - CM_TAG_LENGTH;
+    const indexOffset = tagOffset - INDEX_SIZE;
+    const ssrc = packet.readUInt32BE(4);
+    const encoded = packet.readUInt32BE(indexOffset);
+    const index = encoded & 0x7fffffff;
+    const window = this.windowFor(ssrc, index);
+    const expected = createHmac('sha1', this.authKey).update(packet.subarray(0, tagOffset)).digest();
+    if (!timingSafeEqual(expected.subarray(0, CM_TAG_LENGTH), packet.subarray(tagOffset))) throw new SrtpAuthenticationError(FAILED);
+    const out = Buffer.from(packet.subarray(0, indexOffset));
+    if (encoded >>> 31 === 1) this.xorKeystream(out, ssrc, index);
+    this.remember(ssrc, window, index);
+    return out;
+  }
+
+  /**
+   * RFC 3711 §4.1.1 with the SRTCP index as packet index: block j is AES((k_s · 2^16) XOR
+   * (SSRC · 2^64) XOR (index · 2^16) + j), XORed into out[8 …].
+   */
+  private xorKeystream(out: Buffer, ssrc: number, index: number): void {
+    const salt = this.salt;
+    const counters = this.counters;
+    let done = RTCP_HEADER_SIZE;
+    let blockIndex = 0;
+    while (done < out.length) {
+      const bytes = Math.min(out.length - done, MAX_SCRATCH_BLOCKS * BLOCK);
+      const blocks = Math.ceil(bytes / BLOCK);
+      for (let b = 0; b < blocks; b++, blockIndex++) {
+        const o = b * BLOCK;
+        counters.fill(0, o, o + BLOCK);
+        counters.writeUInt32BE(ssrc >>> 0, o + 4);
+        counters.writeUInt32BE(index >>> 16, o + 8);
+        counters.writeUInt16BE(index & 0xffff, o + 12);
+        for (let i = 0; i < 14; i++) counters[o + i] = counters[o + i]! ^ salt[i]!;
+        counters.writeUInt16BE(blockIndex & 0xffff, o + 14);
+      }
+      const keystream = this.ecb.update(counters.subarray(0, blocks * BLOCK));
+      for (let i = 0; i < bytes; i++) out[done + i] = out[done + i]! ^ keystream[i]!;
+      done += bytes;
+    }
+  }
+}
+
+/** The decrypter for a werift SRTCP context's negotiated profile (undefined for one it does not know). */
+export function srtcpDecrypterFor(context: SrtcpContextLike): SrtcpDecrypter | undefined {
+  if (context.profile === ProtectionProfileAeadAes128Gcm) return new AesGcmSrtcpDecrypter(context.srtcpSessionKey, context.srtcpSessionSalt);
+  if (context.profile === ProtectionProfileAes128CmHmacSha1_80) {
+    return new AesCmSrtcpDecrypter(context.srtcpSessionKey, context.srtcpSessionSalt, context.srtcpSessionAuthTag);
+  }
+  return undefined;
+}
+
+/** RTCP packet types (RFC 3550, RFC 4585). */
+const SR = 200;
+const RTPFB = 205;
+const PSFB = 206;
+const FMT_NACK = 1;
+const FMT_PLI = 1;
+const FMT_FIR = 4;
+
+/**
+ * Whether a decrypted compound packet holds anything the router acts on (Router.onRtcp):
+ * a sender report, a generic NACK, a PLI or a FIR. Receiver reports, SDES, BYE, REMB,
+ * transport-cc and XR are not used by Parley; a compound of only those need not be parsed.
+ * A malformed length is handed on (werift's parser drops it as before).
+ */
+export function rtcpHasRoutedPacket(compound: Buffer): boolean {
+  let pos = 0;
+  while (pos + 4 <= compound.length) {
+    const first = compound[pos]!;
+    const type = compound[pos + 1]!;
+    const fmt = first & 0x1f;
+    if (type === SR || (type === RTPFB && fmt === FMT_NACK) || (type === PSFB && (fmt === FMT_PLI || fmt === FMT_FIR))) return true;
+    pos += (compound.readUInt16BE(pos + 2) + 1) * 4;
+  }
+  return pos !== compound.length;
+}

@@ -105,6 +105,13 @@ const options = {
   ns: [...new Set(nList)].sort((a, b) => a - b),
   windowS: num('window', 10, 2, 60),
   warmupS: num('warmup', 2, 0, 30),
+  /**
+   * Seconds between the last join of a step and its window (every system). The joins leave work
+   * behind in Parley's process for several seconds: V8 compiles and collects what the handshakes
+   * made, on its own threads (≈ 5 µs per forwarded packet at N = 100 in a window 2 s after the
+   * ramp, ≈ 1 µs after 20 s). A window measures the steady state of a room, not its start.
+   */
+  settleS: num('settle', 15, 0, 60),
   hosts: num('hosts', 4, 1, 16),
   concurrency: num('concurrency', 2, 1, 32),
   /** 1 = every packet through werift's SRTP + RTP stack at the subscriber; k = one in k (the rest counted on arrival). */
@@ -666,7 +673,7 @@ async function runBaseline(hosts: Host[]): Promise<Row[]> {
       for (const a of added) ports.push(...a.ports);
       fwd.send({ type: 'set-receivers', ports: [...ports] });
       await fwd.next('receivers-set', 5000);
-      await sleep(Math.max(1000, options.warmupS * 1000));
+      await sleep(Math.max(1000, options.settleS * 1000));
       const row = await measure({ system: 'udp', n, pid, pacer, hosts, idleRss });
       rows.push(row);
       log(rowLine(row));
@@ -725,7 +732,7 @@ async function runParley(ns: number[], server: Server, hosts: Host[], label: str
   let crossCheck: ParleyRun['crossCheck'];
   try {
     for (const n of ns) {
-      const estimateMs = (n - have) * 150 + (options.windowS + options.warmupS + 3) * 1000;
+      const estimateMs = (n - have) * 150 + (options.windowS + options.settleS + 3) * 1000;
       if (timeLeftMs() < estimateMs + 20_000) {
         stopReason = `time budget (--max-minutes=${options.maxMinutes}) before N=${n}`;
         break;
@@ -750,7 +757,7 @@ async function runParley(ns: number[], server: Server, hosts: Host[], label: str
       const seen = await waitAllSeen(hosts, have, 15_000);
       log(`  ${label}: ${have} subscribers connected (${grown.retries} set up again after a failed DTLS handshake, ${grown.failed} failed 3 times; ${(grown.setupMs / 1000).toFixed(1)} s), ${seen} receiving`);
       setupRetries[n] = grown.retries;
-      await sleep(options.warmupS * 1000);
+      await sleep(options.settleS * 1000);
       const row = await measure({ system: 'parley', n: have, pid: server.pid, pacer, hosts, idleRss, routerStats: () => server.routerStats(roomId), gc: () => server.gc(), serverLoop: () => server.loop() });
       rows.push(row);
       lastWindow = row.window;
@@ -881,7 +888,7 @@ async function runJanus(ns: number[], hosts: Host[], version: string, janus: Jan
   let stopReason = 'end of the N list';
   try {
     for (const n of ns) {
-      const estimateMs = (n - have) * 150 + (options.windowS + options.warmupS + 3) * 1000;
+      const estimateMs = (n - have) * 150 + (options.windowS + options.settleS + 3) * 1000;
       if (timeLeftMs() < estimateMs + 20_000) {
         stopReason = `time budget (--max-minutes=${options.maxMinutes}) before N=${n}`;
         break;
@@ -896,7 +903,7 @@ async function runJanus(ns: number[], hosts: Host[], version: string, janus: Jan
       setupRetries[n] = grown.retries;
       const seen = await waitAllSeen(hosts, have, 15_000);
       log(`  janus: ${have} subscribers connected (${grown.retries} set up again, ${grown.failed} failed 3 times; ${(grown.setupMs / 1000).toFixed(1)} s), ${seen} receiving`);
-      await sleep(options.warmupS * 1000);
+      await sleep(options.settleS * 1000);
       const row = await measure({ system: 'janus', n: have, pid: janus.pid, pacer, hosts, idleRss });
       rows.push(row);
       log(rowLine(row));
@@ -923,7 +930,7 @@ async function main(): Promise<void> {
   const info = machine();
   log(`SFU fan-out benchmark — ${info.cores} cores (${info.cpu}), ${info.ramGiB} GiB RAM, Node ${info.node}, Linux ${info.kernel}`);
   log(
-    `options: N=${options.ns.join(',')} window=${options.windowS}s warmup=${options.warmupS}s hosts=${options.hosts} verify-every=${options.verifyEvery} payload=${options.payloadBytes}B profile=${options.profileN} audio-levels=${options.audioLevels ? 1 : 0} max=${options.maxMinutes}min`,
+    `options: N=${options.ns.join(',')} window=${options.windowS}s warmup=${options.warmupS}s settle=${options.settleS}s hosts=${options.hosts} verify-every=${options.verifyEvery} payload=${options.payloadBytes}B profile=${options.profileN} audio-levels=${options.audioLevels ? 1 : 0} max=${options.maxMinutes}min`,
   );
   let others = otherBenchmarks();
   const quietUntil = monoMs() + options.waitQuietS * 1000;

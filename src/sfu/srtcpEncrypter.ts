@@ -14,15 +14,13 @@
  * werift's `SrtcpContext.encryptRTCP` does, so packets sent either way never reuse an index.
  * The bytes are werift's (test/sfu-srtcp-encrypter.test.ts).
  */
-import { createCipheriv, createHmac, type Cipher } from 'node:crypto';
+import { createCipheriv, createHmac } from 'node:crypto';
 import { ProtectionProfileAeadAes128Gcm, ProtectionProfileAes128CmHmacSha1_80 } from 'werift';
+import { RTCP_HEADER_SIZE, SrtcpCounterKeystream, writeSrtcpGcmIv } from './srtcpCipher.js';
 
-const RTCP_HEADER_SIZE = 8;
 const INDEX_SIZE = 4;
 const GCM_TAG_LENGTH = 16;
 const CM_TAG_LENGTH = 10;
-const BLOCK = 16;
-const MAX_SCRATCH_BLOCKS = 96;
 const E_FLAG = 0x80000000;
 
 /** The part of werift's local SRTCP context (`SrtcpSession.localContext`) used here. */
@@ -62,15 +60,7 @@ export class AesGcmSrtcpEncrypter implements SrtcpEncrypter {
     const ssrc = rtcp.readUInt32BE(4);
     const index = nextIndex(this.context, ssrc);
     const iv = this.iv;
-    const salt = this.salt;
-    iv.writeUInt32BE(ssrc, 2);
-    iv.writeUInt32BE(index, 8);
-    iv[0] = salt[0]!;
-    iv[1] = salt[1]!;
-    for (let i = 2; i < 6; i++) iv[i] = iv[i]! ^ salt[i]!;
-    iv[6] = salt[6]!;
-    iv[7] = salt[7]!;
-    for (let i = 8; i < 12; i++) iv[i] = iv[i]! ^ salt[i]!;
+    writeSrtcpGcmIv(iv, this.salt, ssrc, index);
     const aad = this.aad;
     rtcp.copy(aad, 0, 0, RTCP_HEADER_SIZE);
     aad.writeUInt32BE((index | E_FLAG) >>> 0, RTCP_HEADER_SIZE);
@@ -88,15 +78,11 @@ export class AesGcmSrtcpEncrypter implements SrtcpEncrypter {
 }
 
 export class AesCmSrtcpEncrypter implements SrtcpEncrypter {
-  private readonly ecb: Cipher;
-  private readonly salt: Buffer;
+  private readonly keystream: SrtcpCounterKeystream;
   private readonly authKey: Buffer;
-  private readonly counters = Buffer.alloc(MAX_SCRATCH_BLOCKS * BLOCK);
 
   constructor(private readonly context: SrtcpLocalContextLike) {
-    this.ecb = createCipheriv('aes-128-ecb', context.srtcpSessionKey, null);
-    this.ecb.setAutoPadding(false);
-    this.salt = Buffer.from(context.srtcpSessionSalt.subarray(0, 14));
+    this.keystream = new SrtcpCounterKeystream(context.srtcpSessionKey, context.srtcpSessionSalt);
     this.authKey = Buffer.from(context.srtcpSessionAuthTag);
   }
 
@@ -106,34 +92,10 @@ export class AesCmSrtcpEncrypter implements SrtcpEncrypter {
     const authEnd = rtcp.length + INDEX_SIZE;
     const out = Buffer.allocUnsafe(authEnd + CM_TAG_LENGTH);
     rtcp.copy(out, 0);
-    this.xorKeystream(out, rtcp.length, ssrc, index);
+    this.keystream.xor(out, rtcp.length, ssrc, index);
     out.writeUInt32BE((index | E_FLAG) >>> 0, rtcp.length);
     createHmac('sha1', this.authKey).update(out.subarray(0, authEnd)).digest().copy(out, authEnd, 0, CM_TAG_LENGTH);
     return out;
-  }
-
-  /** RFC 3711 §4.1.1 with the SRTCP index as packet index, XORed into out[8, end). */
-  private xorKeystream(out: Buffer, end: number, ssrc: number, index: number): void {
-    const salt = this.salt;
-    const counters = this.counters;
-    let done = RTCP_HEADER_SIZE;
-    let blockIndex = 0;
-    while (done < end) {
-      const bytes = Math.min(end - done, MAX_SCRATCH_BLOCKS * BLOCK);
-      const blocks = Math.ceil(bytes / BLOCK);
-      for (let b = 0; b < blocks; b++, blockIndex++) {
-        const o = b * BLOCK;
-        counters.fill(0, o, o + BLOCK);
-        counters.writeUInt32BE(ssrc >>> 0, o + 4);
-        counters.writeUInt32BE(index >>> 16, o + 8);
-        counters.writeUInt16BE(index & 0xffff, o + 12);
-        for (let i = 0; i < 14; i++) counters[o + i] = counters[o + i]! ^ salt[i]!;
-        counters.writeUInt16BE(blockIndex & 0xffff, o + 14);
-      }
-      const keystream = this.ecb.update(counters.subarray(0, blocks * BLOCK));
-      for (let i = 0; i < bytes; i++) out[done + i] = out[done + i]! ^ keystream[i]!;
-      done += bytes;
-    }
   }
 }
 

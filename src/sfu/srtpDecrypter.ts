@@ -19,20 +19,17 @@
  * mediasoup, does). The window moves only for authenticated packets.
  * Failures throw werift's `SrtpAuthenticationError`, which its transport catches and drops.
  */
-import { createCipheriv, createDecipheriv, createHmac, timingSafeEqual, type Cipher } from 'node:crypto';
+import { createDecipheriv, createHmac, timingSafeEqual } from 'node:crypto';
 import { ProtectionProfileAeadAes128Gcm, ProtectionProfileAes128CmHmacSha1_80, SrtpAuthenticationError } from 'werift';
+import { RTCP_HEADER_SIZE, SrtcpCounterKeystream, writeSrtcpGcmIv } from './srtcpCipher.js';
 
-const RTCP_HEADER_SIZE = 8;
 const INDEX_SIZE = 4;
 const GCM_TAG_LENGTH = 16;
 const CM_TAG_LENGTH = 10;
-const BLOCK = 16;
 /** libsrtp's SRTCP replay window (srtp_rdb_t: 128 indices). */
 export const REPLAY_WINDOW = 128;
 /** SSRCs with a replay window per context; a packet of one more SSRC is rejected, never a window forgotten. */
 export const MAX_REPLAY_SSRCS = 64;
-/** Counter blocks of up to 1,536 bytes of SRTCP payload are made in one scratch buffer. */
-const MAX_SCRATCH_BLOCKS = 96;
 const FAILED = 'Failed to authenticate SRTCP packet';
 
 /**
@@ -122,15 +119,7 @@ export class AesGcmSrtcpDecrypter extends ReplayProtected {
     const window = this.windowFor(ssrc, index);
     // IV = (0x0000 ‖ SSRC ‖ 0x0000 ‖ index) XOR salt (RFC 7714 §9.1)
     const iv = this.iv;
-    const salt = this.salt;
-    iv.writeUInt32BE(ssrc, 2);
-    iv.writeUInt32BE(index, 8);
-    iv[0] = salt[0]!;
-    iv[1] = salt[1]!;
-    for (let i = 2; i < 6; i++) iv[i] = iv[i]! ^ salt[i]!;
-    iv[6] = salt[6]!;
-    iv[7] = salt[7]!;
-    for (let i = 8; i < 12; i++) iv[i] = iv[i]! ^ salt[i]!;
+    writeSrtcpGcmIv(iv, this.salt, ssrc, index);
     const decipher = createDecipheriv('aes-128-gcm', this.key, iv);
     let out: Buffer;
     try {
@@ -162,16 +151,12 @@ export class AesGcmSrtcpDecrypter extends ReplayProtected {
 
 /** RFC 3711 §3.4: header ‖ AES-CM(payload) ‖ E·index(4) ‖ HMAC-SHA1-80 over all before the tag. */
 export class AesCmSrtcpDecrypter extends ReplayProtected {
-  private readonly ecb: Cipher;
-  private readonly salt: Buffer;
+  private readonly keystream: SrtcpCounterKeystream;
   private readonly authKey: Buffer;
-  private readonly counters = Buffer.alloc(MAX_SCRATCH_BLOCKS * BLOCK);
 
   constructor(sessionKey: Buffer, sessionSalt: Buffer, authKey: Buffer) {
     super();
-    this.ecb = createCipheriv('aes-128-ecb', sessionKey, null);
-    this.ecb.setAutoPadding(false);
-    this.salt = Buffer.from(sessionSalt.subarray(0, 14));
+    this.keystream = new SrtcpCounterKeystream(sessionKey, sessionSalt);
     this.authKey = Buffer.from(authKey);
   }
 
@@ -187,36 +172,9 @@ export class AesCmSrtcpDecrypter extends ReplayProtected {
     const expected = createHmac('sha1', this.authKey).update(packet.subarray(0, tagOffset)).digest();
     if (!timingSafeEqual(expected.subarray(0, CM_TAG_LENGTH), packet.subarray(tagOffset))) throw new SrtpAuthenticationError(FAILED);
     const out = Buffer.from(packet.subarray(0, indexOffset));
-    if (encoded >>> 31 === 1) this.xorKeystream(out, ssrc, index);
+    if (encoded >>> 31 === 1) this.keystream.xor(out, out.length, ssrc, index);
     this.remember(ssrc, window, index);
     return out;
-  }
-
-  /**
-   * RFC 3711 §4.1.1 with the SRTCP index as packet index: block j is AES((k_s · 2^16) XOR
-   * (SSRC · 2^64) XOR (index · 2^16) + j), XORed into out[8 …].
-   */
-  private xorKeystream(out: Buffer, ssrc: number, index: number): void {
-    const salt = this.salt;
-    const counters = this.counters;
-    let done = RTCP_HEADER_SIZE;
-    let blockIndex = 0;
-    while (done < out.length) {
-      const bytes = Math.min(out.length - done, MAX_SCRATCH_BLOCKS * BLOCK);
-      const blocks = Math.ceil(bytes / BLOCK);
-      for (let b = 0; b < blocks; b++, blockIndex++) {
-        const o = b * BLOCK;
-        counters.fill(0, o, o + BLOCK);
-        counters.writeUInt32BE(ssrc >>> 0, o + 4);
-        counters.writeUInt32BE(index >>> 16, o + 8);
-        counters.writeUInt16BE(index & 0xffff, o + 12);
-        for (let i = 0; i < 14; i++) counters[o + i] = counters[o + i]! ^ salt[i]!;
-        counters.writeUInt16BE(blockIndex & 0xffff, o + 14);
-      }
-      const keystream = this.ecb.update(counters.subarray(0, blocks * BLOCK));
-      for (let i = 0; i < bytes; i++) out[done + i] = out[done + i]! ^ keystream[i]!;
-      done += bytes;
-    }
   }
 }
 

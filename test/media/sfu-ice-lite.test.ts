@@ -39,29 +39,30 @@ function clientHello(): Buffer {
   return Buffer.from([0x16, 0xfe, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, handshake.length >> 8, handshake.length & 0xff, ...handshake]);
 }
 
+/** Sends one datagram from `socket` and resolves with the next datagram it receives (undefined: none in time). */
+function answerTo(socket: ReturnType<typeof createSocket>, port: number, datagram: Buffer, waitMs: number): Promise<Buffer | undefined> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      socket.off('message', onMessage);
+      resolve(undefined);
+    }, waitMs);
+    const onMessage = (msg: Buffer) => {
+      clearTimeout(timer);
+      socket.off('message', onMessage);
+      resolve(msg);
+    };
+    socket.on('message', onMessage);
+    socket.send(datagram, port, '127.0.0.1');
+  });
+}
+
 /** Sends each datagram in turn from one socket, resolving with the answer to each (undefined: none in time). */
 async function exchange(port: number, datagrams: Buffer[], waitMs = 1500): Promise<Array<Buffer | undefined>> {
   const socket = createSocket('udp4');
   await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
   const answers: Array<Buffer | undefined> = [];
   try {
-    for (const d of datagrams) {
-      answers.push(
-        await new Promise<Buffer | undefined>((resolve) => {
-          const timer = setTimeout(() => {
-            socket.off('message', onMessage);
-            resolve(undefined);
-          }, waitMs);
-          const onMessage = (msg: Buffer) => {
-            clearTimeout(timer);
-            socket.off('message', onMessage);
-            resolve(msg);
-          };
-          socket.on('message', onMessage);
-          socket.send(d, port, '127.0.0.1');
-        }),
-      );
-    }
+    for (const d of datagrams) answers.push(await answerTo(socket, port, d, waitMs));
   } finally {
     socket.close();
   }
@@ -172,20 +173,7 @@ describe('SFU transport: ICE-lite STUN answers', { timeout: 30_000 }, () => {
     const port = params.iceCandidates[0]!.port;
     const socket = createSocket('udp4');
     await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
-    const next = (request: Buffer, waitMs = 700): Promise<Buffer | undefined> =>
-      new Promise((resolve) => {
-        const timer = setTimeout(() => {
-          socket.off('message', onMessage);
-          resolve(undefined);
-        }, waitMs);
-        const onMessage = (msg: Buffer) => {
-          clearTimeout(timer);
-          socket.off('message', onMessage);
-          resolve(msg);
-        };
-        socket.on('message', onMessage);
-        socket.send(request, port, '127.0.0.1');
-      });
+    const next = (request: Buffer, waitMs = 700): Promise<Buffer | undefined> => answerTo(socket, port, request, waitMs);
     try {
       const nominating = await next(bindingRequest(`${usernameFragment}:browser`, password, true));
       assert.ok(nominating && parseMessage(nominating, Buffer.from(password)), 'the nominating check is answered');

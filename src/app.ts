@@ -140,7 +140,7 @@ export async function createParley(config: Config, logger: Logger, overrides: Pa
   const storage = await openStorage(overrides.storage ?? config.storage, logger.child({ module: 'storage' }));
   // REDIS_URL: live state shared with the other nodes (src/cluster); otherwise all in memory.
   const cluster = await openCluster(config.cluster, logger.child({ module: 'cluster' }));
-  const metrics = new Metrics();
+  const metrics = new Metrics({ eventLoopResolutionMs: config.metrics.eventLoopResolutionMs });
   const users = new UserRepository(storage.db);
   const sessions = new AuthSessionRepository(storage.db);
   const tokens = new TokenService(config.auth.jwtSecret, config.auth.accessTokenTtlSeconds, config.auth.roomTokenTtlSeconds);

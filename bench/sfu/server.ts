@@ -25,7 +25,9 @@ async function main(): Promise<void> {
   const parley = await createParley(config, createLogger(config.logLevel));
   const url = (await parley.listen()).replace('localhost', '127.0.0.1');
   parley.media.warmUp();
-  const loop = monitorEventLoopDelay({ resolution: 10 });
+  // Sampled as often as Parley samples its own gauge (METRICS_EVENT_LOOP_RESOLUTION_MS): each
+  // sample wakes the main thread, and the benchmark should not add wake-ups Parley does not have.
+  const loop = monitorEventLoopDelay({ resolution: config.metrics.eventLoopResolutionMs });
   loop.enable();
 
   let closing = false;

@@ -24,8 +24,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'parley_' });
+  /**
+   * `eventLoopResolutionMs`: the sampling period of the event-loop delay gauges (prom-client's
+   * own default, 10 ms, wakes the main thread 100 times a second on an idle server).
+   */
+  constructor(options: { eventLoopResolutionMs?: number } = {}) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'parley_', eventLoopMonitoringPrecision: options.eventLoopResolutionMs ?? 50 });
   }
 
   /**

@@ -22,13 +22,15 @@ import {
   RtcpSourceDescriptionPacket,
   RtcpSrPacket,
   RtcpTransportLayerFeedback,
+  RtpHeader,
   SourceDescriptionChunk,
   SourceDescriptionItem,
   SrtcpSession,
   SrtpAuthenticationError,
+  SrtpSession,
   type RtcpPacket,
 } from 'werift';
-import { MAX_REPLAY_SSRCS, REPLAY_WINDOW, rtcpHasRoutedPacket, srtcpDecrypterFor, type SrtcpContextLike } from '../src/sfu/srtpDecrypter.js';
+import { MAX_REPLAY_SSRCS, REPLAY_WINDOW, rtcpHasRoutedPacket, srtcpDecrypterFor, srtpDecrypterFor, type SrtcpContextLike, type SrtpContextLike } from '../src/sfu/srtpDecrypter.js';
 
 interface Pair {
   /** The peer's session (encrypts what the SFU receives). */
@@ -161,6 +163,115 @@ for (const [name, profile] of [
     });
   });
 }
+
+/** A publisher's werift SRTP session, werift's decryption on the SFU's side, and the SFU's own. */
+function rtpPair(wrongKey = false): { peer: SrtpSession; reference: SrtpSession; ours: NonNullable<ReturnType<typeof srtpDecrypterFor>> } {
+  const a = { key: randomBytes(16), salt: randomBytes(12) };
+  const b = { key: randomBytes(16), salt: randomBytes(12) };
+  const profile = ProtectionProfileAeadAes128Gcm;
+  const sfuA = wrongKey ? { key: randomBytes(16), salt: a.salt } : a;
+  const sfuKeys = { localMasterKey: b.key, localMasterSalt: b.salt, remoteMasterKey: sfuA.key, remoteMasterSalt: sfuA.salt };
+  const ours = srtpDecrypterFor((new SrtpSession({ keys: sfuKeys, profile }) as unknown as { remoteContext: SrtpContextLike }).remoteContext);
+  assert.ok(ours, 'GCM has the SFU decrypter');
+  return {
+    peer: new SrtpSession({ keys: { localMasterKey: a.key, localMasterSalt: a.salt, remoteMasterKey: b.key, remoteMasterSalt: b.salt }, profile }),
+    reference: new SrtpSession({ keys: sfuKeys, profile }),
+    ours,
+  };
+}
+
+/** Headers as publishers send them: plain, with the one-byte extensions of audio level and mid, with CSRCs. */
+function rtpHeader(seq: number, ssrc: number, kind: number): RtpHeader {
+  const h = new RtpHeader({ payloadType: 111, sequenceNumber: seq & 0xffff, timestamp: (seq * 960) >>> 0, ssrc, marker: kind === 3 });
+  if (kind === 1) {
+    h.extension = true;
+    h.extensionProfile = 0xbede;
+    h.extensions = [
+      { id: 1, payload: Buffer.from([0x80 | (seq % 127)]) },
+      { id: 4, payload: Buffer.from('0') },
+    ];
+  }
+  if (kind === 2) {
+    h.csrc = [0x11111111, 0x22222222];
+    h.csrcLength = 2;
+  }
+  return h;
+}
+
+describe('SRTP (RTP) decryption, AEAD_AES_128_GCM', () => {
+  test('gives the bytes werift gives through a sequence-number wrap, for every header shape and payload size', () => {
+    const { peer, reference, ours } = rtpPair();
+    const ssrc = 0x1234abcd;
+    const sizes = [0, 1, 15, 16, 17, 80, 160, 1200, 1600];
+    for (let n = 0; n < 1200; n++) {
+      const seq = 65_000 + n; // wraps at n = 536: rollover counter 1 from there
+      const payload = randomBytes(sizes[n % sizes.length]!);
+      const packet = peer.encrypt(payload, rtpHeader(seq, ssrc, n % 4));
+      const theirs = reference.decrypt(packet);
+      const mine = ours.decrypt(packet);
+      assert.equal(mine.toString('hex'), theirs.toString('hex'), `packet ${n} (seq ${seq & 0xffff}, ${payload.length} bytes) differs from werift's`);
+      assert.equal(mine.subarray(mine.length - payload.length).toString('hex'), payload.toString('hex'));
+    }
+  });
+
+  test('a packet reordered across the wrap is decrypted with the rollover counter it was sent with', () => {
+    const { peer, ours } = rtpPair();
+    const ssrc = 0x0c0ffee0;
+    const sent = [65_533, 65_534, 65_535, 65_536, 65_537].map((seq): { seq: number; payload: Buffer; packet: Buffer } => ({ seq, payload: randomBytes(40), packet: Buffer.alloc(0) }));
+    for (const p of sent) p.packet = peer.encrypt(p.payload, rtpHeader(p.seq, ssrc, 0));
+    // Arrival: 65533, 0 (ROC 1), 65534 and 65535 late (ROC 0), 1.
+    for (const i of [0, 3, 1, 2, 4]) {
+      const mine = ours.decrypt(sent[i]!.packet);
+      assert.equal(mine.subarray(12).toString('hex'), sent[i]!.payload.toString('hex'), `seq ${sent[i]!.seq}`);
+    }
+  });
+
+  test('rejects every flipped byte, truncation, a wrong key and a malformed header, as werift does', () => {
+    const { peer, reference, ours } = rtpPair();
+    const ssrc = 0x01020304;
+    for (let n = 0; n < 4; n++) {
+      const packet = peer.encrypt(randomBytes(60), rtpHeader(100 + n, ssrc, n));
+      for (let i = 0; i < packet.length; i++) {
+        const tampered = Buffer.from(packet);
+        tampered[i] = tampered[i]! ^ (1 << (i % 8));
+        assert.equal(decryptOrError(() => ours.decrypt(tampered)), 'rejected', `a flipped bit in byte ${i} of ${packet.length} (header kind ${n}) was accepted`);
+      }
+      for (const cut of [1, 16, packet.length - 12, packet.length - 1]) {
+        assert.equal(decryptOrError(() => ours.decrypt(packet.subarray(0, packet.length - cut))), 'rejected', `cut by ${cut} accepted`);
+        assert.equal(decryptOrError(() => reference.decrypt(packet.subarray(0, packet.length - cut))), 'rejected');
+      }
+      // Tampering did not move the replay window: the genuine packet is still accepted.
+      assert.notEqual(decryptOrError(() => ours.decrypt(packet)), 'rejected');
+    }
+    const wrong = rtpPair(true);
+    const packet = wrong.peer.encrypt(randomBytes(60), rtpHeader(1, ssrc, 0));
+    assert.equal(decryptOrError(() => wrong.ours.decrypt(packet)), 'rejected');
+    assert.equal(decryptOrError(() => wrong.reference.decrypt(packet)), 'rejected');
+    // An extension length past the end of the packet.
+    const bad = peer.encrypt(randomBytes(20), rtpHeader(2, ssrc, 1));
+    bad.writeUInt16BE(0xffff, 14);
+    assert.equal(decryptOrError(() => ours.decrypt(bad)), 'rejected');
+  });
+
+  test('rejects a replayed packet (werift accepts it) and one more than the window behind, keeps reordered ones', () => {
+    const { peer, reference, ours } = rtpPair();
+    const ssrc = 0x0badf00d;
+    const packets = Array.from({ length: REPLAY_WINDOW + 20 }, (_, n) => peer.encrypt(randomBytes(80), rtpHeader(5000 + n, ssrc, 1)));
+    const order = [...packets.keys()].filter((i) => i !== 5);
+    order.splice(9, 0, 5);
+    for (const i of order.slice(0, 12)) assert.notEqual(decryptOrError(() => ours.decrypt(packets[i]!)), 'rejected', `packet ${i}`);
+    assert.notEqual(decryptOrError(() => reference.decrypt(packets[3]!)), 'rejected');
+    assert.notEqual(decryptOrError(() => reference.decrypt(packets[3]!)), 'rejected', 'werift takes a replay');
+    assert.equal(decryptOrError(() => ours.decrypt(packets[3]!)), 'rejected', 'a replay was accepted');
+    assert.equal(decryptOrError(() => ours.decrypt(packets[5]!)), 'rejected', 'a replay of the reordered packet was accepted');
+    for (const i of order.slice(12)) assert.notEqual(decryptOrError(() => ours.decrypt(packets[i]!)), 'rejected', `packet ${i}`);
+    assert.equal(decryptOrError(() => ours.decrypt(packets[10]!)), 'rejected', 'more than the window behind');
+    // SSRCs are bounded: one too many is rejected, known ones go on.
+    for (let s = 1; s < MAX_REPLAY_SSRCS; s++) assert.notEqual(decryptOrError(() => ours.decrypt(peer.encrypt(randomBytes(10), rtpHeader(1, 9000 + s, 0)))), 'rejected');
+    assert.equal(decryptOrError(() => ours.decrypt(peer.encrypt(randomBytes(10), rtpHeader(1, 99_999, 0)))), 'rejected');
+    assert.notEqual(decryptOrError(() => ours.decrypt(peer.encrypt(randomBytes(80), rtpHeader(5000 + packets.length, ssrc, 1)))), 'rejected');
+  });
+});
 
 describe('what reaches the router after authentication', () => {
   test('a compound with a sender report, a NACK, a PLI or a FIR is handed on; receiver reports, SDES and REMB alone are not', () => {

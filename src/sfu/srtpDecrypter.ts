@@ -1,9 +1,10 @@
 /**
- * SRTCP decryption of incoming RTCP with the key schedule and scratch state kept per context,
- * AEAD_AES_128_GCM (RFC 7714 §9) and AES_CM_128_HMAC_SHA1_80 (RFC 3711 §3.4), plus the replay
- * protection of RFC 3711 §3.3.2 that werift (0.24.4) does not have.
+ * Decryption of what peers send: SRTP (RTP, AEAD_AES_128_GCM) and SRTCP, with the key schedule
+ * and scratch state kept per context, plus the replay protection of RFC 3711 §3.3.2 that werift
+ * (0.24.4) does not have.
  *
- * Every subscriber sends its receiver reports (a werift client one a second, browsers about as
+ * SRTCP, AEAD_AES_128_GCM (RFC 7714 §9) and AES_CM_128_HMAC_SHA1_80 (RFC 3711 §3.4). Every
+ * subscriber sends its receiver reports (a werift client one a second, browsers about as
  * often), so at N subscribers the media thread decrypts ≈ N SRTCP packets a second. werift's
  * `decryptRTCP` builds each packet's IV with a generic buffer writer, two `Buffer.concat`s for
  * the AAD, a bit-reader header parse and a `createDecipheriv` (GCM) or `createDecipheriv`
@@ -13,15 +14,26 @@
  * - AES-CM: the HMAC-SHA1 tag is checked first (one `createHmac`, `timingSafeEqual`), then the
  *   keystream is made by one AES-128-ECB cipher object kept per context.
  *
+ * SRTP, AEAD_AES_128_GCM (RFC 7714 §8), for what publishers send (50 packets a second per
+ * Opus stream, each then forwarded N times): werift parses each header twice (once with a
+ * bit reader), copies the state object, and makes a GCM decipher (a key schedule) per packet.
+ * Here the header's length is read from its first bytes, the keystream is made by one
+ * AES-128-ECB cipher kept per context (counter mode is what GCM encrypts with), and the tag is
+ * checked with the GHASH of srtpEncrypter.ts before anything is decrypted. The rollover counter
+ * is guessed as RFC 3711 Appendix A says, from the highest authenticated index of the SSRC.
+ * (AES_CM_128_HMAC_SHA1_80 RTP stays with werift, without replay protection: browsers and the
+ * stock clients negotiate GCM with Parley.)
+ *
  * The bytes returned, and which packets are accepted, are werift's (test/sfu-srtp-decrypter.test.ts),
- * except that a packet whose SRTCP index was already accepted, or is more than
- * REPLAY_WINDOW behind the highest accepted one of its SSRC, is rejected (as libsrtp, and so
- * mediasoup, does). The window moves only for authenticated packets.
+ * except that a packet whose index was already accepted, or is more than REPLAY_WINDOW behind
+ * the highest accepted one of its SSRC, is rejected (as libsrtp, and so mediasoup, does). The
+ * window moves only for authenticated packets.
  * Failures throw werift's `SrtpAuthenticationError`, which its transport catches and drops.
  */
-import { createDecipheriv, createHmac, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, timingSafeEqual, type Cipher } from 'node:crypto';
 import { ProtectionProfileAeadAes128Gcm, ProtectionProfileAes128CmHmacSha1_80, SrtpAuthenticationError } from 'werift';
 import { RTCP_HEADER_SIZE, SrtcpCounterKeystream, writeSrtcpGcmIv } from './srtcpCipher.js';
+import { Ghash } from './srtpEncrypter.js';
 
 const INDEX_SIZE = 4;
 const GCM_TAG_LENGTH = 16;
@@ -40,7 +52,7 @@ class ReplayWindow {
   private highest = -1;
   private readonly seen = new Uint8Array(REPLAY_WINDOW);
 
-  /** Whether index `i` (31 bits) would be fresh. */
+  /** Whether index `i` (31 bits for SRTCP, 48 for SRTP) would be fresh. */
   fresh(i: number): boolean {
     if (i > this.highest) return true;
     if (this.highest - i >= REPLAY_WINDOW) return false;
@@ -176,6 +188,128 @@ export class AesCmSrtcpDecrypter extends ReplayProtected {
     this.remember(ssrc, window, index);
     return out;
   }
+}
+
+const BLOCK = 16;
+const RTP_HEADER_SIZE = 12;
+/** Counter blocks for up to 1,520 bytes of RTP payload in the kept scratch; larger packets get their own. */
+const RTP_SCRATCH_BLOCKS = 96;
+const SRTP_FAILED = 'Failed to authenticate SRTP packet';
+
+/** One incoming SSRC: its rollover counter and highest sequence number (s_l), as accepted. */
+interface RtpSource {
+  roc: number;
+  highestSeq: number;
+  readonly window: ReplayWindow;
+}
+
+/** The length of an RTP packet's header (fixed part, CSRCs, extension), or -1 when it is malformed. */
+function rtpHeaderLength(packet: Buffer): number {
+  if (packet.length < RTP_HEADER_SIZE) return -1;
+  const first = packet[0]!;
+  if (first >>> 6 !== 2) return -1;
+  let size = RTP_HEADER_SIZE + 4 * (first & 0x0f);
+  if (first & 0x10) {
+    if (packet.length < size + 4) return -1;
+    size += 4 + 4 * packet.readUInt16BE(size + 2);
+  }
+  return packet.length < size ? -1 : size;
+}
+
+/** RFC 3711 Appendix A: the rollover counter `seq` was most likely sent with. */
+function guessRoc(source: RtpSource, seq: number): number {
+  const { roc, highestSeq } = source;
+  if (highestSeq < 0x8000) return seq - highestSeq > 0x8000 ? roc - 1 : roc;
+  return highestSeq - 0x8000 > seq ? roc + 1 : roc;
+}
+
+/** RFC 7714 §8: header ‖ GCM(payload) ‖ tag(16); AAD = the header; IV = (0x0000 ‖ SSRC ‖ ROC ‖ SEQ) XOR salt. */
+export class AesGcmRtpDecrypter {
+  private readonly ecb: Cipher;
+  private readonly ghash: Ghash;
+  private readonly salt: Buffer;
+  private readonly counters = Buffer.alloc(RTP_SCRATCH_BLOCKS * BLOCK);
+  private readonly expected = Buffer.alloc(GCM_TAG_LENGTH);
+  private readonly sources = new Map<number, RtpSource>();
+
+  constructor(sessionKey: Buffer, sessionSalt: Buffer) {
+    this.ecb = createCipheriv('aes-128-ecb', sessionKey, null);
+    this.ecb.setAutoPadding(false);
+    this.salt = Buffer.from(sessionSalt.subarray(0, 12));
+    this.ghash = new Ghash(this.ecb.update(Buffer.alloc(BLOCK)));
+  }
+
+  /** The RTP packet (header and payload, tag removed), or throws SrtpAuthenticationError. */
+  decrypt(packet: Buffer): Buffer {
+    const headerSize = rtpHeaderLength(packet);
+    const textEnd = packet.length - GCM_TAG_LENGTH;
+    if (headerSize < 0 || textEnd < headerSize) throw new SrtpAuthenticationError(SRTP_FAILED);
+    const textLength = textEnd - headerSize;
+    const seq = packet.readUInt16BE(2);
+    const ssrc = packet.readUInt32BE(8);
+    const source = this.sources.get(ssrc);
+    if (!source && this.sources.size >= MAX_REPLAY_SSRCS) throw new SrtpAuthenticationError(SRTP_FAILED);
+    const roc = source ? guessRoc(source, seq) : 0;
+    if (roc < 0 || roc > 0xffffffff) throw new SrtpAuthenticationError(SRTP_FAILED);
+    const index = roc * 0x10000 + seq;
+    if (source && !source.window.fresh(index)) throw new SrtpAuthenticationError(SRTP_FAILED);
+
+    // E(J0) ‖ E(J0 + 1) ‖ …: J0 = IV ‖ 0x00000001, the payload from counter 2 on.
+    const blocks = 1 + Math.ceil(textLength / BLOCK);
+    const counters = blocks <= RTP_SCRATCH_BLOCKS ? this.counters : Buffer.alloc(blocks * BLOCK);
+    const salt = this.salt;
+    for (let b = 0; b < blocks; b++) {
+      const o = b * BLOCK;
+      counters[o] = salt[0]!;
+      counters[o + 1] = salt[1]!;
+      counters.writeUInt32BE((salt.readUInt32BE(2) ^ ssrc) >>> 0, o + 2);
+      counters.writeUInt32BE((salt.readUInt32BE(6) ^ roc) >>> 0, o + 6);
+      counters.writeUInt16BE(salt.readUInt16BE(10) ^ seq, o + 10);
+      counters.writeUInt32BE(b + 1, o + 12);
+    }
+    const keystream = this.ecb.update(counters.subarray(0, blocks * BLOCK));
+
+    // The tag first: nothing of a packet that fails is decrypted or remembered.
+    const ghash = this.ghash;
+    ghash.reset();
+    ghash.update(packet, 0, headerSize);
+    ghash.update(packet, headerSize, textEnd);
+    const expected = this.expected;
+    ghash.finish(headerSize, textLength, keystream, 0, expected, 0);
+    let diff = 0;
+    for (let i = 0; i < GCM_TAG_LENGTH; i++) diff |= expected[i]! ^ packet[textEnd + i]!;
+    if (diff !== 0) throw new SrtpAuthenticationError(SRTP_FAILED);
+
+    const out = Buffer.allocUnsafe(textEnd);
+    packet.copy(out, 0, 0, headerSize);
+    for (let i = 0; i < textLength; i++) out[headerSize + i] = packet[headerSize + i]! ^ keystream[BLOCK + i]!;
+
+    if (!source) {
+      const window = new ReplayWindow();
+      window.accept(index);
+      this.sources.set(ssrc, { roc, highestSeq: seq, window });
+    } else {
+      if (index > source.roc * 0x10000 + source.highestSeq) {
+        source.roc = roc;
+        source.highestSeq = seq;
+      }
+      source.window.accept(index);
+    }
+    return out;
+  }
+}
+
+/** The part of werift's SRTP context (`SrtpSession.remoteContext`) the RTP decrypter is built from. */
+export interface SrtpContextLike {
+  profile: number;
+  srtpSessionKey: Buffer;
+  srtpSessionSalt: Buffer;
+}
+
+/** The RTP decrypter for a werift SRTP context's profile (undefined: werift's own, AES-CM). */
+export function srtpDecrypterFor(context: SrtpContextLike): AesGcmRtpDecrypter | undefined {
+  if (context.profile === ProtectionProfileAeadAes128Gcm) return new AesGcmRtpDecrypter(context.srtpSessionKey, context.srtpSessionSalt);
+  return undefined;
 }
 
 /** The decrypter for a werift SRTCP context's negotiated profile (undefined for one it does not know). */

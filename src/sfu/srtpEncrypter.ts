@@ -159,7 +159,7 @@ const REDUCE = (() => {
 })();
 
 /** GHASH (NIST SP 800-38D §6.4) with H's 256 byte multiples precomputed (4 KiB per key). */
-class Ghash {
+export class Ghash {
   /** table[4b..4b+3] = (the element whose first byte is b) · H. */
   private readonly table = new Int32Array(256 * 4);
   private y0 = 0;

@@ -35,7 +35,7 @@ import { HandshakeAdmission } from './handshakeAdmission.js';
 import { installRtpEncrypter, releaseRtpEncrypter, rtpEncrypterOf, type PacketOutput } from './srtpEncrypter.js';
 import { senderReport, srtcpEncrypterFor, type SrtcpEncrypter, type SrtcpLocalContextLike } from './srtcpEncrypter.js';
 import { bindingSuccess, canAnswer, xorMappedIpv4 } from './stunAnswer.js';
-import { rtcpHasRoutedPacket, srtcpDecrypterFor, type SrtcpContextLike } from './srtpDecrypter.js';
+import { rtcpHasRoutedPacket, srtcpDecrypterFor, srtpDecrypterFor, type SrtcpContextLike, type SrtpContextLike } from './srtpDecrypter.js';
 import { scratchPacket, sendNow, udpSender, type SendBatch, type UdpSend } from './udpSend.js';
 import type { DtlsParameters, IceCandidate, WebRtcTransportParameters } from './rtpTypes.js';
 
@@ -194,18 +194,29 @@ interface SrtcpSessionInternals {
   decrypt?: (packet: Buffer) => Buffer;
   remoteContext?: SrtcpContextLike;
 }
+interface SrtpSessionInternals {
+  decrypt?: (packet: Buffer) => Buffer;
+  remoteContext?: SrtpContextLike;
+}
 const NOTHING_ROUTED = Buffer.alloc(0);
 
 /**
- * Every subscriber sends RTCP (receiver reports, about one a second each), so the media thread
- * decrypts ≈ N SRTCP packets a second. Swap werift's SRTCP decryption (srtpDecrypter.ts: keys
+ * Publishers' RTP (AEAD_AES_128_GCM) is decrypted by srtpDecrypter.ts too (replay window,
+ * one kept key schedule, the tag checked first). And every subscriber sends RTCP (receiver
+ * reports, about one a second each), so the media thread decrypts ≈ N SRTCP packets a second.
+ * Swap werift's SRTCP decryption (srtpDecrypter.ts: keys
  * kept per context, replay window added) and, once a packet is authenticated, hand werift's
  * RTCP parser only compounds that hold something the router acts on (Router.onRtcp: SR, NACK,
  * PLI, FIR); for the rest werift parses an empty compound and emits nothing. What fails
  * authentication throws werift's SrtpAuthenticationError and is dropped by werift as before.
  * Call once DTLS is connected (werift builds the SRTCP session just before 'connected').
  */
-function installSrtcpDecrypter(dtls: RTCDtlsTransport): void {
+function installDecrypters(dtls: RTCDtlsTransport): void {
+  // RTP from publishers (srtpDecrypter.ts): werift's path made a GCM decipher per packet and
+  // had no replay protection. AES-CM RTP stays with werift.
+  const rtp = (dtls as unknown as { srtp?: SrtpSessionInternals }).srtp;
+  const rtpDecrypter = rtp?.remoteContext && typeof rtp.decrypt === 'function' ? srtpDecrypterFor(rtp.remoteContext) : undefined;
+  if (rtp && rtpDecrypter) rtp.decrypt = (packet: Buffer): Buffer => rtpDecrypter.decrypt(packet);
   const session = (dtls as unknown as { srtcp?: SrtcpSessionInternals }).srtcp;
   if (!session?.remoteContext || typeof session.decrypt !== 'function') return;
   const decrypter = srtcpDecrypterFor(session.remoteContext);
@@ -382,7 +393,7 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
     dtls.onRtcp.subscribe((p) => t.emit('rtcp', Array.isArray(p) ? p : [p]));
     dtls.onStateChange.subscribe((s) => {
       if (s === 'connected') {
-        installSrtcpDecrypter(dtls);
+        installDecrypters(dtls);
         t.emit('connected');
       }
       if (s === 'failed') t.close('dtls-failed');

@@ -9,17 +9,19 @@
  * `decryptRTCP` builds each packet's IV with a generic buffer writer, two `Buffer.concat`s for
  * the AAD, a bit-reader header parse and a `createDecipheriv` (GCM) or `createDecipheriv`
  * + `createHmac` (AES-CM), all in code that runs too rarely to be optimised. Here:
- * - GCM: one `createDecipheriv` per packet (Node cannot re-key a GCM decipher with a new IV),
- *   its IV and AAD written into buffers kept by the context; OpenSSL checks the tag.
+ * - GCM: Node cannot re-key a GCM decipher with a new IV, so `GcmOpener` does GCM itself with
+ *   what can be kept: the counter-mode keystream from one AES-128-ECB cipher per context, the
+ *   tag checked first with the GHASH of srtpEncrypter.ts (a 4 KiB table per context), the IV and
+ *   AAD written into buffers kept by the context. Only an authenticated-only packet (E = 0,
+ *   which peers do not send unless configured to) gets a `createDecipheriv`.
  * - AES-CM: the HMAC-SHA1 tag is checked first (one `createHmac`, `timingSafeEqual`), then the
  *   keystream is made by one AES-128-ECB cipher object kept per context.
  *
  * SRTP, AEAD_AES_128_GCM (RFC 7714 §8), for what publishers send (50 packets a second per
  * Opus stream, each then forwarded N times): werift parses each header twice (once with a
  * bit reader), copies the state object, and makes a GCM decipher (a key schedule) per packet.
- * Here the header's length is read from its first bytes, the keystream is made by one
- * AES-128-ECB cipher kept per context (counter mode is what GCM encrypts with), and the tag is
- * checked with the GHASH of srtpEncrypter.ts before anything is decrypted. The rollover counter
+ * Here the header's length is read from its first bytes and `GcmOpener` checks the tag and
+ * decrypts (only publishers' transports make one: it is built on their first packet). The rollover counter
  * is guessed as RFC 3711 Appendix A says, from the highest authenticated index of the SSRC.
  * (AES_CM_128_HMAC_SHA1_80 RTP stays with werift, without replay protection: browsers and the
  * stock clients negotiate GCM with Parley.)
@@ -106,17 +108,76 @@ abstract class ReplayProtected implements SrtcpDecrypter {
   }
 }
 
+const BLOCK = 16;
+/** Counter blocks for up to 1,520 bytes of text in the kept scratch; larger packets get their own. */
+const SCRATCH_BLOCKS = 96;
+
+/**
+ * AES-128-GCM decryption with one key schedule kept per key: GCM encrypts in counter mode, so
+ * the keystream E(J0) ‖ E(J0 + 1) ‖ … comes from one AES-128-ECB cipher object, and the tag is
+ * GHASH (srtpEncrypter.ts) over AAD ‖ ciphertext XOR E(J0), compared in constant time before
+ * anything is decrypted. A `createDecipheriv` per packet made a key schedule (and an OpenSSL
+ * context) every time.
+ */
+class GcmOpener {
+  private readonly ecb: Cipher;
+  private readonly ghash: Ghash;
+  private readonly counters = Buffer.alloc(SCRATCH_BLOCKS * BLOCK);
+  private readonly expected = Buffer.alloc(GCM_TAG_LENGTH);
+  /** The keystream of the packet authenticated last: E(J0), then the text's blocks. */
+  private keystream: Buffer = Buffer.alloc(0);
+
+  constructor(key: Buffer) {
+    this.ecb = createCipheriv('aes-128-ecb', key, null);
+    this.ecb.setAutoPadding(false);
+    this.ghash = new Ghash(this.ecb.update(Buffer.alloc(BLOCK)));
+  }
+
+  /**
+   * Whether tag[tagAt, +16) is the tag of aad[aadStart, aadEnd) ‖ text[textStart, textEnd)
+   * under the 12-byte `iv`. The keystream is kept for `decryptInto`.
+   */
+  authenticate(iv: Buffer, aad: Buffer, aadStart: number, aadEnd: number, text: Buffer, textStart: number, textEnd: number, tag: Buffer, tagAt: number): boolean {
+    const blocks = 1 + Math.ceil((textEnd - textStart) / BLOCK);
+    const counters = blocks <= SCRATCH_BLOCKS ? this.counters : Buffer.alloc(blocks * BLOCK);
+    for (let b = 0; b < blocks; b++) {
+      const o = b * BLOCK;
+      iv.copy(counters, o, 0, 12);
+      counters.writeUInt32BE(b + 1, o + 12); // J0 = IV ‖ 0x00000001
+    }
+    const keystream = this.ecb.update(counters.subarray(0, blocks * BLOCK));
+    this.keystream = keystream;
+    const ghash = this.ghash;
+    ghash.reset();
+    ghash.update(aad, aadStart, aadEnd);
+    ghash.update(text, textStart, textEnd);
+    const expected = this.expected;
+    ghash.finish(aadEnd - aadStart, textEnd - textStart, keystream, 0, expected, 0);
+    let diff = 0;
+    for (let i = 0; i < GCM_TAG_LENGTH; i++) diff |= expected[i]! ^ tag[tagAt + i]!;
+    return diff === 0;
+  }
+
+  /** Decrypts text[textStart, textEnd), the text `authenticate` accepted last, into out[at, …). */
+  decryptInto(text: Buffer, textStart: number, textEnd: number, out: Buffer, at: number): void {
+    const keystream = this.keystream;
+    for (let i = 0; i < textEnd - textStart; i++) out[at + i] = text[textStart + i]! ^ keystream[BLOCK + i]!;
+  }
+}
+
 /** RFC 7714 §9: header ‖ GCM(payload) ‖ tag(16) ‖ E·index(4); AAD = header ‖ E·index (or everything before the tag when E = 0). */
 export class AesGcmSrtcpDecrypter extends ReplayProtected {
   private readonly key: Buffer;
   private readonly salt: Buffer;
   private readonly iv = Buffer.alloc(12);
   private readonly aad = Buffer.alloc(RTCP_HEADER_SIZE + INDEX_SIZE);
+  private readonly gcm: GcmOpener;
 
   constructor(sessionKey: Buffer, sessionSalt: Buffer) {
     super();
     this.key = Buffer.from(sessionKey);
     this.salt = Buffer.from(sessionSalt.subarray(0, 12));
+    this.gcm = new GcmOpener(this.key);
   }
 
   decrypt(packet: Buffer): Buffer {
@@ -132,29 +193,27 @@ export class AesGcmSrtcpDecrypter extends ReplayProtected {
     // IV = (0x0000 ‖ SSRC ‖ 0x0000 ‖ index) XOR salt (RFC 7714 §9.1)
     const iv = this.iv;
     writeSrtcpGcmIv(iv, this.salt, ssrc, index);
-    const decipher = createDecipheriv('aes-128-gcm', this.key, iv);
     let out: Buffer;
-    try {
-      if (encrypted) {
-        const aad = this.aad;
-        packet.copy(aad, 0, 0, RTCP_HEADER_SIZE);
-        packet.copy(aad, RTCP_HEADER_SIZE, indexOffset, length);
-        decipher.setAAD(aad);
-        decipher.setAuthTag(packet.subarray(tagOffset, indexOffset));
-        out = Buffer.allocUnsafe(tagOffset);
-        packet.copy(out, 0, 0, RTCP_HEADER_SIZE);
-        const n = decipher.update(packet.subarray(RTCP_HEADER_SIZE, tagOffset)).copy(out, RTCP_HEADER_SIZE);
-        if (n !== tagOffset - RTCP_HEADER_SIZE) throw new SrtpAuthenticationError(FAILED);
-        decipher.final();
-      } else {
-        // Authenticated only: the AAD is the whole packet before the tag, then E·index.
+    if (encrypted) {
+      // What every peer sends: the kept key schedule, no decipher per packet.
+      const aad = this.aad;
+      packet.copy(aad, 0, 0, RTCP_HEADER_SIZE);
+      packet.copy(aad, RTCP_HEADER_SIZE, indexOffset, length);
+      if (!this.gcm.authenticate(iv, aad, 0, aad.length, packet, RTCP_HEADER_SIZE, tagOffset, packet, tagOffset)) throw new SrtpAuthenticationError(FAILED);
+      out = Buffer.allocUnsafe(tagOffset);
+      packet.copy(out, 0, 0, RTCP_HEADER_SIZE);
+      this.gcm.decryptInto(packet, RTCP_HEADER_SIZE, tagOffset, out, RTCP_HEADER_SIZE);
+    } else {
+      // Authenticated only (E = 0, rare): the AAD is the whole packet before the tag, then E·index.
+      try {
+        const decipher = createDecipheriv('aes-128-gcm', this.key, iv);
         decipher.setAAD(Buffer.concat([packet.subarray(0, tagOffset), packet.subarray(indexOffset)]));
         decipher.setAuthTag(packet.subarray(tagOffset, indexOffset));
         decipher.final();
-        out = Buffer.from(packet.subarray(0, tagOffset));
+      } catch {
+        throw new SrtpAuthenticationError(FAILED);
       }
-    } catch {
-      throw new SrtpAuthenticationError(FAILED);
+      out = Buffer.from(packet.subarray(0, tagOffset));
     }
     this.remember(ssrc, window, index);
     return out;
@@ -190,10 +249,7 @@ export class AesCmSrtcpDecrypter extends ReplayProtected {
   }
 }
 
-const BLOCK = 16;
 const RTP_HEADER_SIZE = 12;
-/** Counter blocks for up to 1,520 bytes of RTP payload in the kept scratch; larger packets get their own. */
-const RTP_SCRATCH_BLOCKS = 96;
 const SRTP_FAILED = 'Failed to authenticate SRTP packet';
 
 /** One incoming SSRC: its rollover counter and highest sequence number (s_l), as accepted. */
@@ -225,18 +281,14 @@ function guessRoc(source: RtpSource, seq: number): number {
 
 /** RFC 7714 §8: header ‖ GCM(payload) ‖ tag(16); AAD = the header; IV = (0x0000 ‖ SSRC ‖ ROC ‖ SEQ) XOR salt. */
 export class AesGcmRtpDecrypter {
-  private readonly ecb: Cipher;
-  private readonly ghash: Ghash;
+  private readonly gcm: GcmOpener;
   private readonly salt: Buffer;
-  private readonly counters = Buffer.alloc(RTP_SCRATCH_BLOCKS * BLOCK);
-  private readonly expected = Buffer.alloc(GCM_TAG_LENGTH);
+  private readonly iv = Buffer.alloc(12);
   private readonly sources = new Map<number, RtpSource>();
 
   constructor(sessionKey: Buffer, sessionSalt: Buffer) {
-    this.ecb = createCipheriv('aes-128-ecb', sessionKey, null);
-    this.ecb.setAutoPadding(false);
+    this.gcm = new GcmOpener(sessionKey);
     this.salt = Buffer.from(sessionSalt.subarray(0, 12));
-    this.ghash = new Ghash(this.ecb.update(Buffer.alloc(BLOCK)));
   }
 
   /** The RTP packet (header and payload, tag removed), or throws SrtpAuthenticationError. */
@@ -244,7 +296,6 @@ export class AesGcmRtpDecrypter {
     const headerSize = rtpHeaderLength(packet);
     const textEnd = packet.length - GCM_TAG_LENGTH;
     if (headerSize < 0 || textEnd < headerSize) throw new SrtpAuthenticationError(SRTP_FAILED);
-    const textLength = textEnd - headerSize;
     const seq = packet.readUInt16BE(2);
     const ssrc = packet.readUInt32BE(8);
     const source = this.sources.get(ssrc);
@@ -254,35 +305,18 @@ export class AesGcmRtpDecrypter {
     const index = roc * 0x10000 + seq;
     if (source && !source.window.fresh(index)) throw new SrtpAuthenticationError(SRTP_FAILED);
 
-    // E(J0) ‖ E(J0 + 1) ‖ …: J0 = IV ‖ 0x00000001, the payload from counter 2 on.
-    const blocks = 1 + Math.ceil(textLength / BLOCK);
-    const counters = blocks <= RTP_SCRATCH_BLOCKS ? this.counters : Buffer.alloc(blocks * BLOCK);
+    const iv = this.iv;
     const salt = this.salt;
-    for (let b = 0; b < blocks; b++) {
-      const o = b * BLOCK;
-      counters[o] = salt[0]!;
-      counters[o + 1] = salt[1]!;
-      counters.writeUInt32BE((salt.readUInt32BE(2) ^ ssrc) >>> 0, o + 2);
-      counters.writeUInt32BE((salt.readUInt32BE(6) ^ roc) >>> 0, o + 6);
-      counters.writeUInt16BE(salt.readUInt16BE(10) ^ seq, o + 10);
-      counters.writeUInt32BE(b + 1, o + 12);
-    }
-    const keystream = this.ecb.update(counters.subarray(0, blocks * BLOCK));
-
+    iv[0] = salt[0]!;
+    iv[1] = salt[1]!;
+    iv.writeUInt32BE((salt.readUInt32BE(2) ^ ssrc) >>> 0, 2);
+    iv.writeUInt32BE((salt.readUInt32BE(6) ^ roc) >>> 0, 6);
+    iv.writeUInt16BE(salt.readUInt16BE(10) ^ seq, 10);
     // The tag first: nothing of a packet that fails is decrypted or remembered.
-    const ghash = this.ghash;
-    ghash.reset();
-    ghash.update(packet, 0, headerSize);
-    ghash.update(packet, headerSize, textEnd);
-    const expected = this.expected;
-    ghash.finish(headerSize, textLength, keystream, 0, expected, 0);
-    let diff = 0;
-    for (let i = 0; i < GCM_TAG_LENGTH; i++) diff |= expected[i]! ^ packet[textEnd + i]!;
-    if (diff !== 0) throw new SrtpAuthenticationError(SRTP_FAILED);
-
+    if (!this.gcm.authenticate(iv, packet, 0, headerSize, packet, headerSize, textEnd, packet, textEnd)) throw new SrtpAuthenticationError(SRTP_FAILED);
     const out = Buffer.allocUnsafe(textEnd);
     packet.copy(out, 0, 0, headerSize);
-    for (let i = 0; i < textLength; i++) out[headerSize + i] = packet[headerSize + i]! ^ keystream[BLOCK + i]!;
+    this.gcm.decryptInto(packet, headerSize, textEnd, out, headerSize);
 
     if (!source) {
       const window = new ReplayWindow();
@@ -306,10 +340,14 @@ export interface SrtpContextLike {
   srtpSessionSalt: Buffer;
 }
 
+/** Whether `srtpDecrypterFor` has a decrypter for this context's profile (AEAD_AES_128_GCM). */
+export function srtpDecrypterKnows(context: SrtpContextLike): boolean {
+  return context.profile === ProtectionProfileAeadAes128Gcm;
+}
+
 /** The RTP decrypter for a werift SRTP context's profile (undefined: werift's own, AES-CM). */
 export function srtpDecrypterFor(context: SrtpContextLike): AesGcmRtpDecrypter | undefined {
-  if (context.profile === ProtectionProfileAeadAes128Gcm) return new AesGcmRtpDecrypter(context.srtpSessionKey, context.srtpSessionSalt);
-  return undefined;
+  return srtpDecrypterKnows(context) ? new AesGcmRtpDecrypter(context.srtpSessionKey, context.srtpSessionSalt) : undefined;
 }
 
 /** The decrypter for a werift SRTCP context's negotiated profile (undefined for one it does not know). */

@@ -35,7 +35,7 @@ import { HandshakeAdmission } from './handshakeAdmission.js';
 import { installRtpEncrypter, releaseRtpEncrypter, rtpEncrypterOf, type PacketOutput } from './srtpEncrypter.js';
 import { senderReport, srtcpEncrypterFor, type SrtcpEncrypter, type SrtcpLocalContextLike } from './srtcpEncrypter.js';
 import { bindingSuccess, canAnswer, xorMappedIpv4 } from './stunAnswer.js';
-import { rtcpHasRoutedPacket, srtcpDecrypterFor, srtpDecrypterFor, type SrtcpContextLike, type SrtpContextLike } from './srtpDecrypter.js';
+import { rtcpHasRoutedPacket, srtcpDecrypterFor, srtpDecrypterFor, srtpDecrypterKnows, type SrtcpContextLike, type SrtpContextLike } from './srtpDecrypter.js';
 import { scratchPacket, sendNow, udpSender, type SendBatch, type UdpSend } from './udpSend.js';
 import type { DtlsParameters, IceCandidate, WebRtcTransportParameters } from './rtpTypes.js';
 
@@ -214,9 +214,13 @@ const NOTHING_ROUTED = Buffer.alloc(0);
 function installDecrypters(dtls: RTCDtlsTransport): void {
   // RTP from publishers (srtpDecrypter.ts): werift's path made a GCM decipher per packet and
   // had no replay protection. AES-CM RTP stays with werift.
+  // Made on the first packet: a subscriber's transport never receives RTP.
   const rtp = (dtls as unknown as { srtp?: SrtpSessionInternals }).srtp;
-  const rtpDecrypter = rtp?.remoteContext && typeof rtp.decrypt === 'function' ? srtpDecrypterFor(rtp.remoteContext) : undefined;
-  if (rtp && rtpDecrypter) rtp.decrypt = (packet: Buffer): Buffer => rtpDecrypter.decrypt(packet);
+  const rtpContext = rtp?.remoteContext;
+  if (rtp && rtpContext && typeof rtp.decrypt === 'function' && srtpDecrypterKnows(rtpContext)) {
+    let rtpDecrypter: ReturnType<typeof srtpDecrypterFor>;
+    rtp.decrypt = (packet: Buffer): Buffer => (rtpDecrypter ??= srtpDecrypterFor(rtpContext)!).decrypt(packet);
+  }
   const session = (dtls as unknown as { srtcp?: SrtcpSessionInternals }).srtcp;
   if (!session?.remoteContext || typeof session.decrypt !== 'function') return;
   const decrypter = srtcpDecrypterFor(session.remoteContext);

@@ -12,7 +12,8 @@
  *
  * Processes: this orchestrator (also the publisher: a werift RTCPeerConnection sending
  * pre-made Opus-sized RTP at 20 ms pacing), Parley (bench/sfu/server.ts = src/main.ts plus a
- * stats hook; MEDIA_WORKERS=1), `--hosts` subscriber hosts (bench/sfu/subscriberHost.ts),
+ * stats hook; MEDIA_WORKERS=1; run from the compiled build in dist/, made first, as `npm start`
+ * runs Parley: see sfu/parleyBuild.ts and `--parley=tsx`), `--hosts` subscriber hosts (bench/sfu/subscriberHost.ts),
  * and for the baseline bench/sfu/udpForwarder.ts. See BENCHMARKS.md, "SFU fan-out".
  *
  * Per N it prints: the server process's CPU µs per forwarded packet (utime+stime from
@@ -50,6 +51,7 @@ import { openPublisher, type Publisher } from './sfu/weriftClient.js';
 import { ensureJanus, startJanus, type JanusServer } from './sfu/janusServer.js';
 import { JanusSession, openJanusPublisher } from './sfu/janusClient.js';
 import { benchOptions } from './lib/options.js';
+import { parleyServerEntry, type ParleyRunner } from './sfu/parleyBuild.js';
 import { percentileBetween } from '../src/sfu/latencyHistogram.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -101,6 +103,10 @@ function targetList(raw: string): Target[] {
   if (bad.length || list.length === 0) throw new Error(`--target: a comma-separated list of udp, parley, janus (got "${raw}")`);
   return [...new Set(list)] as Target[];
 }
+function parleyRunner(raw: string): ParleyRunner {
+  if (raw !== 'dist' && raw !== 'tsx') throw new Error(`--parley: dist (the compiled build, as npm start runs it) or tsx (the sources) (got "${raw}")`);
+  return raw;
+}
 const options = {
   ns: [...new Set(nList)].sort((a, b) => a - b),
   windowS: num('window', 10, 2, 60),
@@ -110,8 +116,12 @@ const options = {
    * behind in Parley's process for several seconds: V8 compiles and collects what the handshakes
    * made, on its own threads (≈ 5 µs per forwarded packet at N = 100 in a window 2 s after the
    * ramp, ≈ 1 µs after 20 s). A window measures the steady state of a room, not its start.
+   * 30 s: V8's memory reducer shrinks the main isolate's heap (≈ 45 MB live) after a ramp's
+   * growth in two or three full collections, ≈ 19 s after the last join (`--trace-gc`); a window
+   * 15 s after the ramp caught them in some runs (main thread 2.2–2.8 µs per packet at N = 100
+   * against 1.4–1.8 in the others).
    */
-  settleS: num('settle', 15, 0, 60),
+  settleS: num('settle', 30, 0, 90),
   hosts: num('hosts', 4, 1, 16),
   concurrency: num('concurrency', 2, 1, 32),
   /** 1 = every packet through werift's SRTP + RTP stack at the subscriber; k = one in k (the rest counted on arrival). */
@@ -141,6 +151,12 @@ const options = {
    * level meters does; Janus's VideoRoom sends no level events by default either.
    */
   audioLevels: num('audio-levels', 0, 0, 1) === 1,
+  /**
+   * How Parley's process runs: `dist` (default) as `npm start` runs it, the compiled build
+   * (made first, see sfu/parleyBuild.ts); `tsx` from the TypeScript sources, which adds tsx's
+   * loader-hook threads (three more V8 isolates) to the process being measured.
+   */
+  parleyRunner: parleyRunner(flag('parley') ?? process.env.SFU_BENCH_PARLEY ?? 'dist'),
 };
 // The subscriber hosts are child processes: they read it from their environment.
 process.env.SFU_BENCH_AUDIO_LEVELS = options.audioLevels ? '1' : '0';
@@ -533,14 +549,17 @@ interface Server {
   direct(roomId: string, producerId: string, on: boolean): Promise<{ frames: number; error?: string }>;
 }
 
+let parleyEntry: ReturnType<typeof parleyServerEntry> | undefined;
+
 async function startServer(cpuProfDir?: string): Promise<Server> {
   // SFU_BENCH_SERVER_NODE_ARGS="--trace-deopt …": extra Node/V8 flags for Parley's process (its threads share V8's flags).
   const extra = (process.env.SFU_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const execArgv = [...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : []), ...extra, '--expose-gc', '--import', 'tsx'];
+  const entry = await (parleyEntry ??= parleyServerEntry(options.parleyRunner, log));
+  const execArgv = [...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : []), ...extra, '--expose-gc', ...entry.execArgv];
   // SFU_BENCH_SERVER_LOG=<file>: Parley's logs (at LOG_LEVEL=info) go to that file, to see why peers left.
   const logFile = process.env.SFU_BENCH_SERVER_LOG;
   const env = { ...parleyEnv(), ...(logFile ? { LOG_LEVEL: 'info' } : {}) };
-  const child = new Child<ToServer, FromServer>('parley', join(here, 'sfu/server.ts'), [], { execArgv, env, ...(logFile ? { outputFd: openSync(logFile, 'a') } : {}) });
+  const child = new Child<ToServer, FromServer>('parley', entry.script, [], { execArgv, env, ...(logFile ? { outputFd: openSync(logFile, 'a') } : {}) });
   const ready = await child.next('ready', 60_000);
   let seq = 0;
   let chain: Promise<unknown> = Promise.resolve();
@@ -930,7 +949,7 @@ async function main(): Promise<void> {
   const info = machine();
   log(`SFU fan-out benchmark — ${info.cores} cores (${info.cpu}), ${info.ramGiB} GiB RAM, Node ${info.node}, Linux ${info.kernel}`);
   log(
-    `options: N=${options.ns.join(',')} window=${options.windowS}s warmup=${options.warmupS}s settle=${options.settleS}s hosts=${options.hosts} verify-every=${options.verifyEvery} payload=${options.payloadBytes}B profile=${options.profileN} audio-levels=${options.audioLevels ? 1 : 0} max=${options.maxMinutes}min`,
+    `options: N=${options.ns.join(',')} window=${options.windowS}s warmup=${options.warmupS}s settle=${options.settleS}s hosts=${options.hosts} verify-every=${options.verifyEvery} payload=${options.payloadBytes}B profile=${options.profileN} audio-levels=${options.audioLevels ? 1 : 0} parley=${options.parleyRunner} max=${options.maxMinutes}min`,
   );
   let others = otherBenchmarks();
   const quietUntil = monoMs() + options.waitQuietS * 1000;

@@ -48,8 +48,9 @@ function shortUrl(url: string): string {
   const u = url.replace(/^file:\/\//, '');
   const nm = u.lastIndexOf('/node_modules/');
   if (nm >= 0) return u.slice(nm + '/node_modules/'.length);
-  const src = u.indexOf('/src/');
-  if (src >= 0) return u.slice(src + 1);
+  // Parley's modules, from the sources or from the build (bench:sfu runs dist/ by default): src/….
+  const src = u.search(/\/(src|dist)\//);
+  if (src >= 0) return `src/${u.slice(src + 1).replace(/^(src|dist)\//, '')}`;
   if (u.startsWith('node:')) return u;
   return u.split('/').slice(-2).join('/');
 }

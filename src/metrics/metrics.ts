@@ -25,11 +25,12 @@ export class Metrics {
   });
 
   /**
-   * `eventLoopResolutionMs`: the sampling period of the event-loop delay gauges (prom-client's
-   * own default, 10 ms, wakes the main thread 100 times a second on an idle server).
+   * `eventLoopResolutionMs`: the sampling period of the event-loop delay gauges
+   * (METRICS_EVENT_LOOP_RESOLUTION_MS; prom-client's own default, 10 ms, wakes the main thread
+   * 100 times a second on an idle server).
    */
-  constructor(options: { eventLoopResolutionMs?: number } = {}) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'parley_', eventLoopMonitoringPrecision: options.eventLoopResolutionMs ?? 50 });
+  constructor(options: { eventLoopResolutionMs: number }) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'parley_', eventLoopMonitoringPrecision: options.eventLoopResolutionMs });
   }
 
   /**

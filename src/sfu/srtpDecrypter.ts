@@ -35,7 +35,7 @@
 import { createCipheriv, createDecipheriv, createHmac, timingSafeEqual, type Cipher } from 'node:crypto';
 import { ProtectionProfileAeadAes128Gcm, ProtectionProfileAes128CmHmacSha1_80, SrtpAuthenticationError } from 'werift';
 import { RTCP_HEADER_SIZE, SrtcpCounterKeystream, writeSrtcpGcmIv } from './srtcpCipher.js';
-import { Ghash } from './srtpEncrypter.js';
+import { Ghash, writeSrtpGcmIv } from './srtpEncrypter.js';
 
 const INDEX_SIZE = 4;
 const GCM_TAG_LENGTH = 16;
@@ -53,6 +53,11 @@ const FAILED = 'Failed to authenticate SRTCP packet';
 class ReplayWindow {
   private highest = -1;
   private readonly seen = new Uint8Array(REPLAY_WINDOW);
+
+  /** The highest accepted index, or -1 before the first. */
+  get highestIndex(): number {
+    return this.highest;
+  }
 
   /** Whether index `i` (31 bits for SRTCP, 48 for SRTP) would be fresh. */
   fresh(i: number): boolean {
@@ -252,13 +257,6 @@ export class AesCmSrtcpDecrypter extends ReplayProtected {
 const RTP_HEADER_SIZE = 12;
 const SRTP_FAILED = 'Failed to authenticate SRTP packet';
 
-/** One incoming SSRC: its rollover counter and highest sequence number (s_l), as accepted. */
-interface RtpSource {
-  roc: number;
-  highestSeq: number;
-  readonly window: ReplayWindow;
-}
-
 /** The length of an RTP packet's header (fixed part, CSRCs, extension), or -1 when it is malformed. */
 function rtpHeaderLength(packet: Buffer): number {
   if (packet.length < RTP_HEADER_SIZE) return -1;
@@ -272,9 +270,13 @@ function rtpHeaderLength(packet: Buffer): number {
   return packet.length < size ? -1 : size;
 }
 
-/** RFC 3711 Appendix A: the rollover counter `seq` was most likely sent with. */
-function guessRoc(source: RtpSource, seq: number): number {
-  const { roc, highestSeq } = source;
+/**
+ * RFC 3711 Appendix A: the rollover counter `seq` was most likely sent with, from the SSRC's
+ * highest accepted index (its ROC and s_l).
+ */
+function guessRoc(highestIndex: number, seq: number): number {
+  const roc = Math.floor(highestIndex / 0x10000);
+  const highestSeq = highestIndex % 0x10000;
   if (highestSeq < 0x8000) return seq - highestSeq > 0x8000 ? roc - 1 : roc;
   return highestSeq - 0x8000 > seq ? roc + 1 : roc;
 }
@@ -284,7 +286,8 @@ export class AesGcmRtpDecrypter {
   private readonly gcm: GcmOpener;
   private readonly salt: Buffer;
   private readonly iv = Buffer.alloc(12);
-  private readonly sources = new Map<number, RtpSource>();
+  /** Per SSRC: its replay window, whose highest index also gives the rollover counter. */
+  private readonly sources = new Map<number, ReplayWindow>();
 
   constructor(sessionKey: Buffer, sessionSalt: Buffer) {
     this.gcm = new GcmOpener(sessionKey);
@@ -300,34 +303,24 @@ export class AesGcmRtpDecrypter {
     const ssrc = packet.readUInt32BE(8);
     const source = this.sources.get(ssrc);
     if (!source && this.sources.size >= MAX_REPLAY_SSRCS) throw new SrtpAuthenticationError(SRTP_FAILED);
-    const roc = source ? guessRoc(source, seq) : 0;
+    const roc = source ? guessRoc(source.highestIndex, seq) : 0;
     if (roc < 0 || roc > 0xffffffff) throw new SrtpAuthenticationError(SRTP_FAILED);
     const index = roc * 0x10000 + seq;
-    if (source && !source.window.fresh(index)) throw new SrtpAuthenticationError(SRTP_FAILED);
+    if (source && !source.fresh(index)) throw new SrtpAuthenticationError(SRTP_FAILED);
 
     const iv = this.iv;
-    const salt = this.salt;
-    iv[0] = salt[0]!;
-    iv[1] = salt[1]!;
-    iv.writeUInt32BE((salt.readUInt32BE(2) ^ ssrc) >>> 0, 2);
-    iv.writeUInt32BE((salt.readUInt32BE(6) ^ roc) >>> 0, 6);
-    iv.writeUInt16BE(salt.readUInt16BE(10) ^ seq, 10);
+    writeSrtpGcmIv(iv, 0, this.salt, ssrc, roc, seq);
     // The tag first: nothing of a packet that fails is decrypted or remembered.
     if (!this.gcm.authenticate(iv, packet, 0, headerSize, packet, headerSize, textEnd, packet, textEnd)) throw new SrtpAuthenticationError(SRTP_FAILED);
     const out = Buffer.allocUnsafe(textEnd);
     packet.copy(out, 0, 0, headerSize);
     this.gcm.decryptInto(packet, headerSize, textEnd, out, headerSize);
 
-    if (!source) {
+    if (source) source.accept(index);
+    else {
       const window = new ReplayWindow();
       window.accept(index);
-      this.sources.set(ssrc, { roc, highestSeq: seq, window });
-    } else {
-      if (index > source.roc * 0x10000 + source.highestSeq) {
-        source.roc = roc;
-        source.highestSeq = seq;
-      }
-      source.window.accept(index);
+      this.sources.set(ssrc, window);
     }
     return out;
   }

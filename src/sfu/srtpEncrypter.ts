@@ -158,6 +158,25 @@ const REDUCE = (() => {
   return table;
 })();
 
+/**
+ * The 12-byte IV of RFC 7714 §8.1 at buf[offset, offset + 12):
+ * (0x0000 ‖ SSRC ‖ ROC ‖ SEQ) XOR salt. The encrypter and srtpDecrypter.ts write it.
+ */
+export function writeSrtpGcmIv(buf: Buffer, offset: number, salt: Buffer, ssrc: number, roc: number, seq: number): void {
+  buf[offset] = salt[0]!;
+  buf[offset + 1] = salt[1]!;
+  buf[offset + 2] = salt[2]! ^ (ssrc >>> 24);
+  buf[offset + 3] = salt[3]! ^ ((ssrc >>> 16) & 0xff);
+  buf[offset + 4] = salt[4]! ^ ((ssrc >>> 8) & 0xff);
+  buf[offset + 5] = salt[5]! ^ (ssrc & 0xff);
+  buf[offset + 6] = salt[6]! ^ (roc >>> 24);
+  buf[offset + 7] = salt[7]! ^ ((roc >>> 16) & 0xff);
+  buf[offset + 8] = salt[8]! ^ ((roc >>> 8) & 0xff);
+  buf[offset + 9] = salt[9]! ^ (roc & 0xff);
+  buf[offset + 10] = salt[10]! ^ (seq >>> 8);
+  buf[offset + 11] = salt[11]! ^ (seq & 0xff);
+}
+
 /** GHASH (NIST SP 800-38D §6.4) with H's 256 byte multiples precomputed (4 KiB per key). */
 export class Ghash {
   /** table[4b..4b+3] = (the element whose first byte is b) · H. */
@@ -531,7 +550,7 @@ export class AesGcmRtpEncrypter {
     }
     // RFC 7714 §8.1: IV = (0x0000 ‖ SSRC ‖ ROC ‖ SEQ) XOR salt; J0 = IV ‖ 0x00000001.
     const counters = this.counters;
-    this.writeIv(counters, 0, ssrc, roc, seq);
+    writeSrtpGcmIv(counters, 0, this.salt, ssrc, roc, seq);
     let done = 0;
     let counter = 1;
     let mask: Buffer | undefined;
@@ -561,22 +580,6 @@ export class AesGcmRtpEncrypter {
     return mask;
   }
 
-  /** The 12-byte IV of RFC 7714 §8.1 at buf[offset, offset + 12). */
-  private writeIv(buf: Buffer, offset: number, ssrc: number, roc: number, seq: number): void {
-    const salt = this.salt;
-    buf[offset] = salt[0]!;
-    buf[offset + 1] = salt[1]!;
-    buf[offset + 2] = salt[2]! ^ (ssrc >>> 24);
-    buf[offset + 3] = salt[3]! ^ ((ssrc >>> 16) & 0xff);
-    buf[offset + 4] = salt[4]! ^ ((ssrc >>> 8) & 0xff);
-    buf[offset + 5] = salt[5]! ^ (ssrc & 0xff);
-    buf[offset + 6] = salt[6]! ^ (roc >>> 24);
-    buf[offset + 7] = salt[7]! ^ ((roc >>> 16) & 0xff);
-    buf[offset + 8] = salt[8]! ^ ((roc >>> 8) & 0xff);
-    buf[offset + 9] = salt[9]! ^ (roc & 0xff);
-    buf[offset + 10] = salt[10]! ^ (seq >>> 8);
-    buf[offset + 11] = salt[11]! ^ (seq & 0xff);
-  }
 
   /**
    * The keystream of packet (ssrc, roc, seq) made ahead: E(J0) at `offset`, then the payload's
@@ -600,7 +603,7 @@ export class AesGcmRtpEncrypter {
     const words = this.aheadWords;
     for (let p = 0; p < count; p++) {
       const base = p * AHEAD_BLOCKS * BLOCK;
-      this.writeIv(counters, base, ssrc, roc, seq + p);
+      writeSrtpGcmIv(counters, base, this.salt, ssrc, roc, seq + p);
       const w = base >>> 2;
       const w0 = words[w]!;
       const w1 = words[w + 1]!;
